@@ -1,0 +1,299 @@
+/**
+ * One WebSocket connection: challenge, handshake timer, the connect exchange, then method dispatch
+ * and events. Decisions come from `handshake.ts` and the policy; this file only moves frames.
+ */
+import { randomUUID } from "node:crypto";
+import type { WebSocket, RawData } from "ws";
+import type { Locality } from "../policy/locality.js";
+import { methodRequirement } from "../policy/method-scopes.js";
+import { scopeSatisfied } from "../policy/scopes.js";
+import { CLOSE_CODES, GatewayError } from "../protocol/errors.js";
+import type { RequestFrame } from "../protocol/frames.js";
+import { validateRequestFrame } from "../protocol/validate.js";
+import { evaluateConnect, type Session } from "./handshake.js";
+import type { GatewayLogger } from "./log.js";
+import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
+import type { ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
+import { raisePayloadLimit } from "./payload-limit.js";
+import type { GatewayAuth } from "./shared-auth.js";
+
+/** What every connection shares with the server that owns it. */
+export interface ConnectionHost {
+  auth(): GatewayAuth;
+  methods: MethodTable;
+  info: GatewayInfo;
+  logger: GatewayLogger;
+  handshakeTimeoutMs: number;
+  now(): number;
+  /** Called once the connection is admitted, and again when it closes. */
+  onOpen(conn: Connection): void;
+  onClose(conn: Connection): void;
+}
+
+type State = "challenged" | "open" | "closed";
+
+/** A live client connection. */
+export class Connection {
+  readonly connId = randomUUID();
+  readonly nonce = randomUUID();
+  readonly openedAtMs: number;
+  session: Session | null = null;
+  connectedAtMs = 0;
+  private state: State = "challenged";
+  private seq = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly locality: Locality,
+    readonly peerAddress: string,
+    private readonly host: ConnectionHost,
+  ) {
+    this.openedAtMs = host.now();
+  }
+
+  /** Sends the challenge and arms the handshake timer. */
+  start(): void {
+    this.ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
+    this.ws.on("close", () => this.onSocketClosed());
+    this.ws.on("error", () => {
+      // Protocol errors (oversized frame, bad UTF-8) are followed by close; nothing more to do.
+    });
+    this.timer = setTimeout(() => {
+      if (this.state !== "challenged") return;
+      this.host.logger.log("warn", "connect timeout", { conn: this.connId, peer: this.peerAddress });
+      this.close(CLOSE_CODES.normal, "");
+    }, this.host.handshakeTimeoutMs);
+    this.sendRaw({ type: "event", event: "connect.challenge", payload: { nonce: this.nonce, ts: this.host.now() } });
+  }
+
+  /** Summary for `status` and registries. */
+  summary(): ConnectionSummary | null {
+    if (!this.session) return null;
+    return {
+      connId: this.connId,
+      role: this.session.role,
+      clientId: this.session.client.id,
+      clientMode: this.session.client.mode,
+      deviceId: this.session.deviceId,
+      clientIp: this.locality.clientIp,
+      connectedAtMs: this.connectedAtMs,
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  /** Sends an event with this connection's next sequence number; dropped if the peer is too slow. */
+  sendEvent(event: string, payload?: unknown): void {
+    if (this.state !== "open") return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
+    this.sendRaw({ type: "event", event, payload, seq: this.seq++ });
+  }
+
+  /** Closes the socket (idempotent). */
+  close(code: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.clearTimer();
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    if (wasOpen) this.host.onClose(this);
+    this.ws.close(code, reason);
+  }
+
+  /** Closes without a handshake when the peer does not answer the close. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private onSocketClosed(): void {
+    this.clearTimer();
+    if (this.state === "open") this.host.onClose(this);
+    this.state = "closed";
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.state === "closed") return;
+    const frame = parseRequest(data, isBinary);
+    if (this.state === "challenged") {
+      this.onHandshakeFrame(frame);
+      return;
+    }
+    if (!frame) {
+      this.close(CLOSE_CODES.policy, "invalid request frame");
+      return;
+    }
+    void this.dispatch(frame);
+  }
+
+  private onHandshakeFrame(frame: RequestFrame | null): void {
+    if (!frame) {
+      this.reject(new GatewayError("INVALID_FRAME"), null);
+      return;
+    }
+    if (frame.method !== "connect") {
+      this.reject(new GatewayError("HANDSHAKE_NOT_CONNECT"), frame.id);
+      return;
+    }
+    const outcome = evaluateConnect({
+      params: frame.params,
+      nonce: this.nonce,
+      locality: this.locality,
+      auth: this.host.auth(),
+      nowMs: this.host.now(),
+    });
+    const client = outcome.ok ? outcome.session.client : outcome.client;
+    const fields = {
+      conn: this.connId,
+      peer: this.locality.clientIp ?? this.peerAddress,
+      client: client ? `${client.id}/${client.mode}` : undefined,
+      device: outcome.ok ? outcome.session.deviceId : undefined,
+      rule: outcome.decision?.trace.at(-1),
+    };
+    if (!outcome.ok) {
+      this.host.logger.log("info", "connect refused", { ...fields, code: outcome.error.code });
+      this.reject(outcome.error, frame.id);
+      return;
+    }
+    const { session } = outcome;
+    this.clearTimer();
+    this.session = session;
+    this.state = "open";
+    this.connectedAtMs = this.host.now();
+    raisePayloadLimit(this.ws, MAX_PAYLOAD_BYTES);
+    this.host.onOpen(this);
+    this.host.logger.log("info", "connect admitted", {
+      ...fields,
+      role: session.role,
+      scopes: session.scopes,
+      auth: session.authMethod,
+    });
+    this.respond(frame.id, true, this.helloOk(session));
+  }
+
+  private helloOk(session: Session) {
+    return {
+      type: "hello-ok",
+      protocol: session.protocol,
+      server: { version: this.host.info.version, connId: this.connId },
+      features: { methods: Object.keys(this.host.methods).sort(), events: ["tick", "shutdown"] },
+      snapshot: {
+        uptimeMs: this.host.now() - this.host.info.startedAtMs,
+        stateVersion: { presence: 0, health: 0 },
+      },
+      auth: { method: session.authMethod, role: session.role, scopes: session.scopes },
+      policy: {
+        maxPayload: MAX_PAYLOAD_BYTES,
+        maxBufferedBytes: MAX_BUFFERED_BYTES,
+        tickIntervalMs: TICK_INTERVAL_MS,
+      },
+    };
+  }
+
+  private async dispatch(frame: RequestFrame): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    if (frame.method === "connect") {
+      this.respondError(frame.id, new GatewayError("DUPLICATE_CONNECT"));
+      return;
+    }
+    const handler = Object.hasOwn(this.host.methods, frame.method) ? this.host.methods[frame.method] : undefined;
+    if (!handler) {
+      this.respondError(
+        frame.id,
+        new GatewayError("UNKNOWN_METHOD", { message: `unknown method: ${frame.method}`, details: { method: frame.method } }),
+      );
+      return;
+    }
+    const need = methodRequirement(frame.method);
+    if (need.role !== session.role) {
+      this.respondError(
+        frame.id,
+        new GatewayError("ROLE_NOT_ALLOWED", {
+          message: `method ${frame.method} requires role ${need.role}`,
+          details: { requiredRole: need.role, role: session.role },
+        }),
+      );
+      return;
+    }
+    if (need.scope && !scopeSatisfied(session.scopes, need.scope)) {
+      this.respondError(
+        frame.id,
+        new GatewayError("MISSING_SCOPE", {
+          message: `missing scope: ${need.scope}`,
+          details: { missingScope: need.scope, requiredScopes: [need.scope] },
+        }),
+      );
+      return;
+    }
+    try {
+      const payload = await handler(
+        {
+          connId: this.connId,
+          role: session.role,
+          scopes: session.scopes,
+          client: session.client,
+          deviceId: session.deviceId,
+          gateway: this.host.info,
+        },
+        frame.params,
+      );
+      this.respond(frame.id, true, payload);
+    } catch (err) {
+      if (err instanceof GatewayError) {
+        this.respondError(frame.id, err);
+        return;
+      }
+      this.host.logger.log("error", "method failed", {
+        conn: this.connId,
+        method: frame.method,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      this.respondError(frame.id, new GatewayError("INTERNAL_ERROR"));
+    }
+  }
+
+  /** Sends the error as a response when there is a request id, then closes as the table says. */
+  private reject(error: GatewayError, requestId: string | null): void {
+    if (requestId !== null) this.respondError(requestId, error);
+    this.close(error.closeCode ?? CLOSE_CODES.policy, error.closeReason);
+  }
+
+  private respondError(id: string, error: GatewayError): void {
+    this.sendRaw({ type: "res", id, ok: false, error: error.toErrorShape() });
+  }
+
+  private respond(id: string, ok: true, payload: unknown): void {
+    this.sendRaw({ type: "res", id, ok, payload });
+  }
+
+  private sendRaw(frame: unknown): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(frame));
+  }
+}
+
+/** Text frame → valid request frame, or null for binary, non-JSON or non-request input. */
+function parseRequest(data: RawData, isBinary: boolean): RequestFrame | null {
+  if (isBinary) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(rawToString(data));
+  } catch {
+    return null;
+  }
+  const checked = validateRequestFrame(value);
+  return checked.ok ? checked.value : null;
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+  return data.toString("utf8");
+}

@@ -1,0 +1,37 @@
+/** The method registry: handlers by name, called only after the role and scope checks pass. */
+import type { GatewayRole } from "../protocol/client-info.js";
+
+/** What a handler knows about its caller and the gateway. */
+export interface MethodContext {
+  connId: string;
+  role: GatewayRole;
+  scopes: readonly string[];
+  client: { id: string; mode: string; version: string; platform: string };
+  deviceId: string | null;
+  gateway: GatewayInfo;
+}
+
+/** Read-only view of the running gateway for handlers. */
+export interface GatewayInfo {
+  version: string;
+  startedAtMs: number;
+  now(): number;
+  urls(): string[];
+  bind(): { hosts: string[]; port: number };
+  authMode(): string;
+  connections(): readonly ConnectionSummary[];
+}
+
+export interface ConnectionSummary {
+  connId: string;
+  role: GatewayRole;
+  clientId: string;
+  clientMode: string;
+  deviceId: string | null;
+  clientIp: string | null;
+  connectedAtMs: number;
+}
+
+export type MethodHandler = (ctx: MethodContext, params: unknown) => unknown | Promise<unknown>;
+
+export type MethodTable = Readonly<Record<string, MethodHandler>>;

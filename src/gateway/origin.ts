@@ -1,0 +1,27 @@
+/** Browser Origin check, done before the WebSocket upgrade (reference C02). */
+import { hostName, isLoopbackHostHeader } from "../policy/locality.js";
+
+/** Normalizes `scheme://host[:port]` with default ports dropped; null when not an http(s) origin. */
+export function normalizeOrigin(origin: string): string | null {
+  try {
+    const u = new URL(origin);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return null;
+    return `${u.protocol}//${u.host}`.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An Origin passes when it is listed in `allowedOrigins` (or `*` is), or when it is the gateway's
+ * own origin: same host and port as the Host header, and that host is a loopback name.
+ */
+export function isOriginAllowed(origin: string, host: string | null, allowedOrigins: readonly string[]): boolean {
+  const normalized = normalizeOrigin(origin);
+  if (!normalized) return false;
+  if (allowedOrigins.includes("*")) return true;
+  if (allowedOrigins.some((o) => normalizeOrigin(o) === normalized)) return true;
+  if (!host || !isLoopbackHostHeader(host)) return false;
+  const u = new URL(normalized);
+  return hostName(u.host) === hostName(host) && u.host === host.trim().toLowerCase();
+}

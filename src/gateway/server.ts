@@ -1,0 +1,240 @@
+/**
+ * The gateway server: one HTTP listener per bind address on one port, WebSocket upgrades with the
+ * Origin check done before HTTP 101, a registry of live connections, ticks and graceful shutdown.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { resolveLocality } from "../policy/locality.js";
+import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
+import { GATEHOUSE_VERSION } from "../version.js";
+import { Connection, type ConnectionHost } from "./connection.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
+import { silentLogger, type GatewayLogger } from "./log.js";
+import type { ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
+import { isOriginAllowed } from "./origin.js";
+import type { GatewayAuth } from "./shared-auth.js";
+import { transportFacts } from "./transport.js";
+
+export interface GatewayServerOptions {
+  /** Addresses to listen on, all on the same port (loopback: 127.0.0.1 and ::1). */
+  hosts: readonly string[];
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** Re-read for every connection, so a rotated secret takes effect at once. */
+  auth: () => GatewayAuth;
+  methods: MethodTable;
+  trustedProxies?: readonly string[];
+  allowedOrigins?: readonly string[];
+  handshakeTimeoutMs?: number;
+  tickIntervalMs?: number;
+  logger?: GatewayLogger;
+  now?: () => number;
+  /**
+   * Addresses that may be missing on this machine without failing start (e.g. `::1` where IPv6 is
+   * off). Defaults to `::1` when it is listed beside another host.
+   */
+  optionalHosts?: readonly string[];
+}
+
+export interface StopOptions {
+  reason?: string;
+  restartExpectedMs?: number;
+  /** How long to wait for clients to finish the close handshake before cutting them off. */
+  graceMs?: number;
+}
+
+/** A running (or startable) gateway. */
+export class GatewayServer {
+  private readonly servers: Server[] = [];
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private readonly host: ConnectionHost;
+  private readonly logger: GatewayLogger;
+  private readonly now: () => number;
+  private listenHosts: string[] = [];
+  private boundPort = 0;
+  private tick: NodeJS.Timeout | null = null;
+  private stopping = false;
+  readonly startedAtMs: number;
+
+  constructor(private readonly options: GatewayServerOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.now ?? Date.now;
+    this.startedAtMs = this.now();
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PREAUTH_PAYLOAD_BYTES, perMessageDeflate: false });
+    const info: GatewayInfo = {
+      version: GATEHOUSE_VERSION,
+      startedAtMs: this.startedAtMs,
+      now: this.now,
+      urls: () => this.urls(),
+      bind: () => ({ hosts: [...this.listenHosts], port: this.boundPort }),
+      authMode: () => options.auth().mode,
+      connections: () => this.openConnections(),
+    };
+    this.host = {
+      auth: options.auth,
+      methods: options.methods,
+      info,
+      logger: this.logger,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      now: this.now,
+      onOpen: () => {},
+      onClose: () => {},
+    };
+  }
+
+  /** The bound port (after start). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** `ws://host:port` for every address listened on. */
+  urls(): string[] {
+    return this.listenHosts.map((h) => `ws://${h.includes(":") ? `[${h}]` : h}:${this.boundPort}`);
+  }
+
+  /** Admitted connections. */
+  openConnections(): ConnectionSummary[] {
+    const out: ConnectionSummary[] = [];
+    for (const c of this.connections) {
+      const s = c.isOpen ? c.summary() : null;
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** Listens on every configured address; rejects with the listen error if a required one fails. */
+  async start(): Promise<void> {
+    const optional = new Set(this.options.optionalHosts ?? (this.options.hosts.length > 1 ? ["::1"] : []));
+    let port = this.options.port;
+    for (const host of this.options.hosts) {
+      const server = createServer((req, res) => this.onHttpRequest(req, res));
+      server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
+      try {
+        await listen(server, host, port);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (optional.has(host) && (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT")) {
+          this.logger.log("warn", "bind skipped", { host, reason: code });
+          continue;
+        }
+        await this.closeServers();
+        throw err;
+      }
+      const addr = server.address();
+      if (addr && typeof addr === "object") port = addr.port;
+      this.servers.push(server);
+      this.listenHosts.push(host);
+    }
+    this.boundPort = port;
+    const interval = this.options.tickIntervalMs ?? TICK_INTERVAL_MS;
+    this.tick = setInterval(() => this.broadcast("tick", { ts: this.now() }), interval);
+    this.tick.unref();
+    this.logger.log("info", "gateway listening", { urls: this.urls() });
+  }
+
+  /** Sends an event to every admitted connection. */
+  broadcast(event: string, payload: unknown): void {
+    for (const c of this.connections) c.sendEvent(event, payload);
+  }
+
+  /** Tells clients why, closes them with 1012, stops listening. */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.tick) clearInterval(this.tick);
+    const reason = options.reason ?? "gateway stopping";
+    this.broadcast("shutdown", {
+      reason,
+      ...(options.restartExpectedMs !== undefined ? { restartExpectedMs: options.restartExpectedMs } : {}),
+    });
+    const closing = [...this.connections];
+    for (const c of closing) c.close(CLOSE_CODES.serviceRestart, "service restart");
+    const serversClosed = this.closeServers();
+    const grace = setTimeout(() => {
+      for (const c of closing) c.terminate();
+    }, options.graceMs ?? 2000);
+    await serversClosed;
+    clearTimeout(grace);
+    this.logger.log("info", "gateway stopped", { reason });
+  }
+
+  private async closeServers(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    this.servers.length = 0;
+  }
+
+  private onHttpRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? "/").split("?")[0];
+    const headers = {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    };
+    if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(this.stopping ? 503 : 200, headers);
+      res.end(JSON.stringify({ ok: !this.stopping, version: GATEHOUSE_VERSION }));
+      return;
+    }
+    res.writeHead(404, headers);
+    res.end(JSON.stringify({ error: "not found" }));
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    if (this.stopping) {
+      rejectUpgrade(socket, 503, "gateway stopping");
+      return;
+    }
+    const facts = transportFacts(req);
+    if (facts.origin !== null && !isOriginAllowed(facts.origin, facts.host, this.options.allowedOrigins ?? [])) {
+      this.logger.log("info", "upgrade refused", {
+        peer: facts.peerAddress,
+        origin: facts.origin,
+        code: "CONTROL_UI_ORIGIN_NOT_ALLOWED",
+      });
+      rejectUpgrade(socket, 403, ERROR_TABLE.CONTROL_UI_ORIGIN_NOT_ALLOWED.message);
+      return;
+    }
+    const locality = resolveLocality(facts, this.options.trustedProxies ?? []);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new Connection(ws, locality, facts.peerAddress, this.host);
+      this.connections.add(conn);
+      ws.on("close", () => this.connections.delete(conn));
+      conn.start();
+    });
+  }
+}
+
+/** Creates a gateway; call `start()` to listen. */
+export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
+  return new GatewayServer(options);
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once("error", onError);
+    server.listen({ host, port, ipv6Only: host.includes(":") }, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ error: message });
+  const statusText = status === 403 ? "Forbidden" : status === 503 ? "Service Unavailable" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

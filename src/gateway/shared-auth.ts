@@ -1,0 +1,36 @@
+/** Checks the shared token or password in constant time. */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { ConnectAuth } from "../protocol/connect.js";
+import type { SharedAuthResult } from "../policy/admission.js";
+
+export interface GatewayAuth {
+  mode: "token" | "password" | "none";
+  token?: string | undefined;
+  password?: string | undefined;
+}
+
+/** Equal-length digests make the comparison independent of where the strings differ or their length. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const da = createHash("sha256").update(a, "utf8").digest();
+  const db = createHash("sha256").update(b, "utf8").digest();
+  return timingSafeEqual(da, db);
+}
+
+/** Evaluates the presented shared secret against the gateway's current auth settings. */
+export function checkSharedAuth(settings: GatewayAuth, auth: ConnectAuth | undefined): SharedAuthResult {
+  if (settings.mode === "none") return { ok: true, method: "none" };
+  if (settings.mode === "token") {
+    const presented = auth?.token?.trim() ?? "";
+    if (!settings.token) return { ok: false, code: "AUTH_TOKEN_NOT_CONFIGURED", provided: presented !== "" };
+    if (presented === "") return { ok: false, code: "AUTH_TOKEN_MISSING", provided: false };
+    return constantTimeEqual(presented, settings.token)
+      ? { ok: true, method: "token" }
+      : { ok: false, code: "AUTH_TOKEN_MISMATCH", provided: true };
+  }
+  const presented = auth?.password ?? "";
+  if (!settings.password) return { ok: false, code: "AUTH_PASSWORD_NOT_CONFIGURED", provided: presented !== "" };
+  if (presented === "") return { ok: false, code: "AUTH_PASSWORD_MISSING", provided: false };
+  return constantTimeEqual(presented, settings.password)
+    ? { ok: true, method: "password" }
+    : { ok: false, code: "AUTH_PASSWORD_MISMATCH", provided: true };
+}

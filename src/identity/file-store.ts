@@ -1,0 +1,120 @@
+/**
+ * Device identity files (`{version:1, deviceId, publicKeyPem, privateKeyPem, createdAtMs}`, mode
+ * 0600, the shape OpenClaw's `identity/device.json` uses). Creation is race-safe across processes:
+ * each contender writes a complete temp file and hard-links it into place; link(2) never
+ * overwrites, so exactly one wins and everyone reads the winner's file.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { IdentityError } from "./errors.js";
+import { generateIdentity, identityFromPrivateKey, parsePrivateKeyPem, type DeviceIdentity } from "./keys.js";
+
+interface IdentityFile {
+  version: 1;
+  deviceId: string;
+  publicKeyPem: string;
+  privateKeyPem: string;
+  createdAtMs: number;
+}
+
+/** Reads an identity file; throws {@link IdentityError} if it is missing, unreadable or malformed. */
+export function loadIdentity(path: string): DeviceIdentity {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new IdentityError("IDENTITY_UNREADABLE", path, `cannot read device identity ${path}: ${errno(cause)}`, {
+      cause,
+    });
+  }
+  return parseIdentity(path, text);
+}
+
+/** Loads the identity at `path`, creating it first if there is none. */
+export function loadOrCreateIdentity(path: string): DeviceIdentity {
+  try {
+    return loadIdentity(path);
+  } catch (err) {
+    if (!(err instanceof IdentityError) || !isMissing(err.cause)) throw err;
+  }
+  createIdentityFile(path);
+  return loadIdentity(path);
+}
+
+function createIdentityFile(path: string): void {
+  const identity = generateIdentity();
+  const body: IdentityFile = {
+    version: 1,
+    deviceId: identity.deviceId,
+    publicKeyPem: identity.publicKeyPem,
+    privateKeyPem: identity.privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+    createdAtMs: identity.createdAtMs,
+  };
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new IdentityError("IDENTITY_WRITE_FAILED", path, `cannot create ${dirname(path)}: ${errno(cause)}`, {
+      cause,
+    });
+  }
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    const fd = openSync(tmp, "wx", 0o600);
+    try {
+      writeSync(fd, JSON.stringify(body, null, 2) + "\n");
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (cause) {
+      // Another process created it first: theirs is the identity.
+      if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause;
+    }
+  } catch (cause) {
+    throw new IdentityError("IDENTITY_WRITE_FAILED", path, `cannot write device identity ${path}: ${errno(cause)}`, {
+      cause,
+    });
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function parseIdentity(path: string, text: string): DeviceIdentity {
+  const malformed = (why: string) =>
+    new IdentityError("IDENTITY_MALFORMED", path, `device identity ${path} is malformed: ${why}`);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw malformed("not valid JSON");
+  }
+  if (typeof data !== "object" || data === null) throw malformed("not a JSON object");
+  const file = data as Partial<IdentityFile>;
+  if (file.version !== 1) throw malformed(`unsupported version ${JSON.stringify(file.version)}`);
+  if (typeof file.privateKeyPem !== "string") throw malformed("privateKeyPem missing");
+  let key;
+  try {
+    key = parsePrivateKeyPem(file.privateKeyPem);
+  } catch {
+    throw malformed("privateKeyPem is not an Ed25519 private key");
+  }
+  const createdAtMs = typeof file.createdAtMs === "number" ? file.createdAtMs : 0;
+  // The id is derived from the key, never taken from the file.
+  return identityFromPrivateKey(key, createdAtMs);
+}
+
+function isMissing(cause: unknown): boolean {
+  return (cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}
+
+function errno(cause: unknown): string {
+  const e = cause as NodeJS.ErrnoException | undefined;
+  return e?.code ?? (cause instanceof Error ? cause.message : String(cause));
+}

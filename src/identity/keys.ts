@@ -1,0 +1,117 @@
+/** Ed25519 keys as the protocol encodes them: raw 32-byte public keys in base64url, hex SHA-256 ids. */
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from "node:crypto";
+
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw key follows it. */
+const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+const BASE64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** An Ed25519 device identity with its derived id. The private key never leaves this object. */
+export interface DeviceIdentity {
+  deviceId: string;
+  /** Raw public key, base64url without padding (the wire form). */
+  publicKey: string;
+  publicKeyPem: string;
+  privateKey: KeyObject;
+  createdAtMs: number;
+}
+
+/** `deviceId` = lowercase hex SHA-256 of the raw public key bytes. */
+export function deviceIdFromRawKey(raw: Uint8Array): string {
+  return createHash("sha256").update(raw).digest("hex");
+}
+
+/** Raw 32-byte public key of an Ed25519 KeyObject (public or private). */
+export function rawPublicKey(key: KeyObject): Buffer {
+  const pub = key.type === "private" ? createPublicKey(key) : key;
+  const der = pub.export({ format: "der", type: "spki" });
+  return Buffer.from(der.subarray(SPKI_ED25519_PREFIX.length));
+}
+
+/**
+ * Bytes of a public key as sent on the wire: base64url (or standard base64) raw bytes, or a PEM
+ * SPKI block. Returns null when the text is neither. The length is not checked here; see
+ * {@link publicKeyFromRaw}.
+ */
+export function decodePublicKeyBytes(wire: string): Buffer | null {
+  const text = wire.trim();
+  if (text.includes("BEGIN")) {
+    try {
+      return rawPublicKey(createPublicKey({ key: text, format: "pem" }));
+    } catch {
+      return null;
+    }
+  }
+  if (text.length === 0 || !BASE64_RE.test(text)) return null;
+  const bytes = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+  return bytes.length > 0 ? bytes : null;
+}
+
+/** An Ed25519 public KeyObject from 32 raw bytes, or null if the bytes are not a valid key. */
+export function publicKeyFromRaw(raw: Uint8Array): KeyObject | null {
+  if (raw.length !== 32) return null;
+  try {
+    return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: "der", type: "spki" });
+  } catch {
+    return null;
+  }
+}
+
+/** Base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64url");
+}
+
+/** Decodes base64url or standard base64 (the server tolerates both for signatures). */
+export function fromBase64Any(text: string): Buffer | null {
+  if (!BASE64_RE.test(text)) return null;
+  return Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+}
+
+/** A fresh identity (in memory; see `file-store.ts` to persist it). */
+export function generateIdentity(nowMs = Date.now()): DeviceIdentity {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  return identityFromPrivateKey(privateKey, nowMs);
+}
+
+/** The identity for an existing private key; the id is always re-derived, never trusted. */
+export function identityFromPrivateKey(privateKey: KeyObject, createdAtMs: number): DeviceIdentity {
+  const raw = rawPublicKey(privateKey);
+  return {
+    deviceId: deviceIdFromRawKey(raw),
+    publicKey: toBase64Url(raw),
+    publicKeyPem: createPublicKey(privateKey).export({ format: "pem", type: "spki" }).toString(),
+    privateKey,
+    createdAtMs,
+  };
+}
+
+/** Parses a PKCS#8 PEM private key; throws on anything that is not Ed25519. */
+export function parsePrivateKeyPem(pem: string): KeyObject {
+  const key = createPrivateKey({ key: pem, format: "pem" });
+  if (key.asymmetricKeyType !== "ed25519") throw new TypeError("not an Ed25519 private key");
+  return key;
+}
+
+/** Signs a UTF-8 payload; returns the signature in base64url. */
+export function signPayload(identity: Pick<DeviceIdentity, "privateKey">, payload: string): string {
+  return sign(null, Buffer.from(payload, "utf8"), identity.privateKey).toString("base64url");
+}
+
+/** Verifies an Ed25519 signature (base64url or base64) over a UTF-8 payload. */
+export function verifyPayload(publicKey: KeyObject, payload: string, signature: string): boolean {
+  const sig = fromBase64Any(signature);
+  if (!sig || sig.length !== 64) return false;
+  try {
+    return verify(null, Buffer.from(payload, "utf8"), publicKey, sig);
+  } catch {
+    return false;
+  }
+}

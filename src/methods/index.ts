@@ -1,0 +1,7 @@
+/** The gateway's RPC handlers by namespace. */
+import type { MethodTable } from "../gateway/methods.js";
+import { health } from "./health.js";
+import { status } from "./status.js";
+
+/** Methods every gateway serves. */
+export const coreMethods: MethodTable = { health, status };

@@ -1,0 +1,39 @@
+/** `status`: the gateway's state, its connected clients by role, and who is asking. */
+import type { MethodHandler } from "../gateway/methods.js";
+
+/** A snapshot for `gatehouse status` and dashboards; never includes secrets. */
+export const status: MethodHandler = (ctx) => {
+  const now = ctx.gateway.now();
+  const conns = ctx.gateway.connections();
+  const byRole: Record<string, number> = { operator: 0, node: 0 };
+  for (const c of conns) byRole[c.role] = (byRole[c.role] ?? 0) + 1;
+  return {
+    gateway: {
+      version: ctx.gateway.version,
+      startedAtMs: ctx.gateway.startedAtMs,
+      uptimeMs: now - ctx.gateway.startedAtMs,
+      urls: ctx.gateway.urls(),
+      bind: ctx.gateway.bind(),
+      authMode: ctx.gateway.authMode(),
+    },
+    connections: {
+      total: conns.length,
+      byRole,
+      clients: conns.map((c) => ({
+        connId: c.connId,
+        role: c.role,
+        client: `${c.clientId}/${c.clientMode}`,
+        deviceId: c.deviceId,
+        clientIp: c.clientIp,
+        connectedForMs: now - c.connectedAtMs,
+      })),
+    },
+    self: {
+      connId: ctx.connId,
+      role: ctx.role,
+      scopes: [...ctx.scopes],
+      client: `${ctx.client.id}/${ctx.client.mode}`,
+      deviceId: ctx.deviceId,
+    },
+  };
+};

@@ -1,0 +1,88 @@
+/**
+ * Where a connection comes from, decided only from what the gateway itself observed on the socket
+ * and in the upgrade request. Host, Origin and forwarding headers can only ever reduce trust.
+ */
+import { canonicalIp, ipInAnyRange, isLoopbackIp } from "./ip.js";
+
+/** What the gateway saw at the upgrade; header values as received (null when absent). */
+export interface TransportFacts {
+  peerAddress: string;
+  host: string | null;
+  origin: string | null;
+  /** `X-Forwarded-For` as received (comma-separated hops, client first). */
+  forwardedFor: string | null;
+  /** Any of `Forwarded`, `X-Forwarded-*`, `X-Real-IP` present. */
+  hasProxyHeaders: boolean;
+}
+
+export interface Locality {
+  /** The client address after trusted-proxy resolution; null when it cannot be attributed. */
+  clientIp: string | null;
+  /** Loopback client, loopback Host, no proxy in between (or only trusted same-host proxies). */
+  directLocal: boolean;
+  /** A non-empty Origin header: a browser page opened this socket. */
+  browserOrigin: boolean;
+  /** Why, rule by rule (no secrets here; it goes to the audit log). */
+  trace: string[];
+}
+
+/** Host header without its port; IPv6 brackets removed; lowercase. */
+export function hostName(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith("[")) {
+    const end = h.indexOf("]");
+    return end > 0 ? h.slice(1, end) : h;
+  }
+  const colons = h.split(":").length - 1;
+  return colons === 1 ? h.slice(0, h.indexOf(":")) : h;
+}
+
+/** `localhost` or a loopback IP literal. Suffixes such as `.ts.net` never count (reference C05). */
+export function isLoopbackHostHeader(host: string | null): boolean {
+  if (!host) return false;
+  const name = hostName(host);
+  return name === "localhost" || isLoopbackIp(name);
+}
+
+/** Resolves the client address and whether the connection is direct-local. */
+export function resolveLocality(facts: TransportFacts, trustedProxies: readonly string[]): Locality {
+  const trace: string[] = [];
+  const browserOrigin = typeof facts.origin === "string" && facts.origin.trim() !== "";
+  const peer = canonicalIp(facts.peerAddress) ?? facts.peerAddress;
+  const peerTrusted = ipInAnyRange(peer, trustedProxies);
+
+  let clientIp: string | null = peer;
+  let viaProxy = false;
+  if (facts.hasProxyHeaders) {
+    if (!peerTrusted) {
+      trace.push("proxy-headers-from-untrusted-peer");
+      return { clientIp: peer, directLocal: false, browserOrigin, trace };
+    }
+    viaProxy = true;
+    clientIp = walkForwardedFor(facts.forwardedFor, trustedProxies);
+    trace.push(clientIp ? "client-ip-from-trusted-proxy" : "client-ip-unattributable");
+    if (!clientIp) return { clientIp: null, directLocal: false, browserOrigin, trace };
+  }
+
+  const clientLoopback = isLoopbackIp(clientIp);
+  const hostLoopback = isLoopbackHostHeader(facts.host);
+  // A forwarded loopback address only counts when the proxy itself is on this host (reference C04).
+  const proxyLocal = !viaProxy || isLoopbackIp(peer);
+  trace.push(clientLoopback ? "client-loopback" : "client-not-loopback");
+  trace.push(hostLoopback ? "host-loopback" : "host-not-loopback");
+  if (!proxyLocal) trace.push("proxy-not-on-this-host");
+  const directLocal = clientLoopback && hostLoopback && proxyLocal;
+  return { clientIp, directLocal, browserOrigin, trace };
+}
+
+/** Right to left past trusted hops; the first untrusted hop is the client (reference C07). */
+function walkForwardedFor(header: string | null, trustedProxies: readonly string[]): string | null {
+  if (!header) return null;
+  const hops = header.split(",").map((h) => h.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = canonicalIp(hops[i] ?? "");
+    if (!hop) return null;
+    if (!ipInAnyRange(hop, trustedProxies)) return hop;
+  }
+  return null;
+}

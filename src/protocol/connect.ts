@@ -1,0 +1,109 @@
+/** `connect` params and the `hello-ok` payload of protocol 4 (reference §1.4, §1.7). */
+import { Type, type Static } from "@sinclair/typebox";
+import { GATEWAY_CLIENT_IDS, GATEWAY_CLIENT_MODES } from "./client-info.js";
+
+const closed = { additionalProperties: false } as const;
+
+export const ClientInfoSchema = Type.Object(
+  {
+    id: Type.Union(GATEWAY_CLIENT_IDS.map((id) => Type.Literal(id))),
+    displayName: Type.Optional(Type.String()),
+    version: Type.String(),
+    platform: Type.String(),
+    deviceFamily: Type.Optional(Type.String()),
+    modelIdentifier: Type.Optional(Type.String()),
+    mode: Type.Union(GATEWAY_CLIENT_MODES.map((m) => Type.Literal(m))),
+    instanceId: Type.Optional(Type.String()),
+  },
+  closed,
+);
+
+export const DeviceProofSchema = Type.Object(
+  {
+    id: Type.String(),
+    publicKey: Type.String(),
+    signature: Type.String(),
+    signedAt: Type.Integer({ minimum: 0 }),
+    nonce: Type.String(),
+  },
+  closed,
+);
+export type DeviceProof = Static<typeof DeviceProofSchema>;
+
+export const ConnectAuthSchema = Type.Object(
+  {
+    token: Type.Optional(Type.String()),
+    bootstrapToken: Type.Optional(Type.String()),
+    deviceToken: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    approvalRuntimeToken: Type.Optional(Type.String()),
+    agentRuntimeIdentityToken: Type.Optional(Type.String()),
+  },
+  closed,
+);
+export type ConnectAuth = Static<typeof ConnectAuthSchema>;
+
+export const ConnectParamsSchema = Type.Object(
+  {
+    minProtocol: Type.Integer({ minimum: 1 }),
+    maxProtocol: Type.Integer({ minimum: 1 }),
+    client: ClientInfoSchema,
+    caps: Type.Optional(Type.Array(Type.String())),
+    commands: Type.Optional(Type.Array(Type.String())),
+    permissions: Type.Optional(Type.Record(Type.String(), Type.Boolean())),
+    pathEnv: Type.Optional(Type.String()),
+    role: Type.Optional(Type.String()),
+    scopes: Type.Optional(Type.Array(Type.String())),
+    device: Type.Optional(DeviceProofSchema),
+    auth: Type.Optional(ConnectAuthSchema),
+    locale: Type.Optional(Type.String()),
+    userAgent: Type.Optional(Type.String()),
+  },
+  { ...closed, $id: "ConnectParams" },
+);
+export type ConnectParams = Static<typeof ConnectParamsSchema>;
+
+export const ConnectChallengeSchema = Type.Object(
+  { nonce: Type.String({ minLength: 1 }), ts: Type.Integer({ minimum: 0 }) },
+  { $id: "ConnectChallenge" },
+);
+export type ConnectChallenge = Static<typeof ConnectChallengeSchema>;
+
+const IssuedTokenSchema = Type.Object(
+  {
+    deviceToken: Type.String(),
+    role: Type.String(),
+    scopes: Type.Array(Type.String()),
+    issuedAtMs: Type.Integer({ minimum: 0 }),
+  },
+  closed,
+);
+
+export const HelloOkSchema = Type.Object(
+  {
+    type: Type.Literal("hello-ok"),
+    protocol: Type.Integer(),
+    server: Type.Object({ version: Type.String(), connId: Type.String() }),
+    features: Type.Object({
+      methods: Type.Array(Type.String()),
+      events: Type.Array(Type.String()),
+      capabilities: Type.Optional(Type.Array(Type.String())),
+    }),
+    snapshot: Type.Record(Type.String(), Type.Unknown()),
+    auth: Type.Object({
+      method: Type.Optional(Type.String()),
+      role: Type.String(),
+      scopes: Type.Array(Type.String()),
+      deviceToken: Type.Optional(Type.String()),
+      issuedAtMs: Type.Optional(Type.Integer({ minimum: 0 })),
+      deviceTokens: Type.Optional(Type.Array(IssuedTokenSchema)),
+    }),
+    policy: Type.Object({
+      maxPayload: Type.Integer(),
+      maxBufferedBytes: Type.Integer(),
+      tickIntervalMs: Type.Integer(),
+    }),
+  },
+  { $id: "HelloOk" },
+);
+export type HelloOk = Static<typeof HelloOkSchema>;
