@@ -5,7 +5,10 @@ function readVersion(): string {
   // Both the source tree and the build (dist/src) sit below the package root.
   for (const rel of ["../package.json", "../../package.json"]) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === "gatehouse" && typeof pkg.version === "string") return pkg.version;
     } catch {
       // try the next candidate

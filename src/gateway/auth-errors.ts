@@ -43,7 +43,10 @@ function hint(code: GatewayErrorCode, client: { id: string; mode: string }): str
 }
 
 /** An `unauthorized` error with `authReason`, `canRetryWithDeviceToken` and `recommendedNextStep`. */
-export function unauthorizedError(code: GatewayErrorCode, client: { id: string; mode: string }): GatewayError {
+export function unauthorizedError(
+  code: GatewayErrorCode,
+  client: { id: string; mode: string },
+): GatewayError {
   const h = hint(code, client);
   const base = ERROR_TABLE[code].message;
   return new GatewayError(code, {

@@ -64,7 +64,11 @@ export class Connection {
       this.host.logger.log("warn", "connect timeout", { conn: this.connId, peer: this.peerAddress });
       this.close(CLOSE_CODES.normal, "");
     }, this.host.handshakeTimeoutMs);
-    this.sendRaw({ type: "event", event: "connect.challenge", payload: { nonce: this.nonce, ts: this.host.now() } });
+    this.sendRaw({
+      type: "event",
+      event: "connect.challenge",
+      payload: { nonce: this.nonce, ts: this.host.now() },
+    });
   }
 
   /** Summary for `status` and registries. */
@@ -203,11 +207,16 @@ export class Connection {
       this.respondError(frame.id, new GatewayError("DUPLICATE_CONNECT"));
       return;
     }
-    const handler = Object.hasOwn(this.host.methods, frame.method) ? this.host.methods[frame.method] : undefined;
+    const handler = Object.hasOwn(this.host.methods, frame.method)
+      ? this.host.methods[frame.method]
+      : undefined;
     if (!handler) {
       this.respondError(
         frame.id,
-        new GatewayError("UNKNOWN_METHOD", { message: `unknown method: ${frame.method}`, details: { method: frame.method } }),
+        new GatewayError("UNKNOWN_METHOD", {
+          message: `unknown method: ${frame.method}`,
+          details: { method: frame.method },
+        }),
       );
       return;
     }

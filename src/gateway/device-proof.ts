@@ -2,10 +2,20 @@
  * Verifies a connect's device proof, in the order the protocol fixes: id derivation, signature age,
  * nonce present, nonce equal to this connection's challenge, signature (v3, then v2), key format.
  */
-import { decodePublicKeyBytes, deviceIdFromRawKey, publicKeyFromRaw, toBase64Url, verifyPayload } from "../identity/keys.js";
+import {
+  decodePublicKeyBytes,
+  deviceIdFromRawKey,
+  publicKeyFromRaw,
+  toBase64Url,
+  verifyPayload,
+} from "../identity/keys.js";
 import type { ConnectParams, DeviceProof } from "../protocol/connect.js";
 import type { GatewayErrorCode } from "../protocol/errors.js";
-import { buildSignaturePayloadV2, buildSignaturePayloadV3, signedToken } from "../protocol/signature-payload.js";
+import {
+  buildSignaturePayloadV2,
+  buildSignaturePayloadV3,
+  signedToken,
+} from "../protocol/signature-payload.js";
 
 /** How far `signedAt` may be from the server clock. */
 export const DEVICE_SIGNATURE_SKEW_MS = 2 * 60 * 1000;

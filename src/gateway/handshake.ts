@@ -46,8 +46,11 @@ const PAIRING_REQUIREMENT: Record<string, string> = {
 
 /** Evaluates one connect request against this connection's challenge. */
 export function evaluateConnect(input: ConnectInput): ConnectOutcome {
-  const fail = (error: GatewayError, client: ConnectParams["client"] | null = null, decision: Decision | null = null) =>
-    ({ ok: false, error, decision, client }) as const;
+  const fail = (
+    error: GatewayError,
+    client: ConnectParams["client"] | null = null,
+    decision: Decision | null = null,
+  ) => ({ ok: false, error, decision, client }) as const;
 
   const checked = validateConnectParams(canonicalizeConnectParams(input.params));
   if (!checked.ok) {
@@ -67,7 +70,8 @@ export function evaluateConnect(input: ConnectInput): ConnectOutcome {
     role,
     mode: client.mode,
   });
-  if (!negotiation.ok) return fail(new GatewayError("PROTOCOL_MISMATCH", { details: negotiation.details }), client);
+  if (!negotiation.ok)
+    return fail(new GatewayError("PROTOCOL_MISMATCH", { details: negotiation.details }), client);
   if (!isGatewayRole(role)) return fail(new GatewayError("INVALID_ROLE"), client);
 
   let device: { deviceId: string } | null = null;
@@ -120,7 +124,9 @@ export function evaluateConnect(input: ConnectInput): ConnectOutcome {
     }
     case "reject":
       return fail(
-        decision.code.startsWith("AUTH_") ? unauthorizedError(decision.code, client) : new GatewayError(decision.code),
+        decision.code.startsWith("AUTH_")
+          ? unauthorizedError(decision.code, client)
+          : new GatewayError(decision.code),
         client,
         decision,
       );

@@ -13,7 +13,10 @@ export interface GatewayLogger {
 export type LogFormat = "text" | "json";
 
 /** A logger writing to a stream (stdout by default) in text or JSON-lines format. */
-export function createLogger(format: LogFormat = "text", write: (line: string) => void = writeStdout): GatewayLogger {
+export function createLogger(
+  format: LogFormat = "text",
+  write: (line: string) => void = writeStdout,
+): GatewayLogger {
   return {
     log(level, event, fields = {}) {
       const ts = new Date().toISOString();
@@ -24,7 +27,9 @@ export function createLogger(format: LogFormat = "text", write: (line: string) =
       const parts = Object.entries(fields)
         .filter(([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
         .map(([k, v]) => `${k}=${formatValue(v as string | number | boolean | readonly string[])}`);
-      write(`${ts} ${level === "info" ? "" : level.toUpperCase() + " "}${event}${parts.length ? " " + parts.join(" ") : ""}\n`);
+      write(
+        `${ts} ${level === "info" ? "" : level.toUpperCase() + " "}${event}${parts.length ? " " + parts.join(" ") : ""}\n`,
+      );
     },
   };
 }

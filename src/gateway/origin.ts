@@ -16,7 +16,11 @@ export function normalizeOrigin(origin: string): string | null {
  * An Origin passes when it is listed in `allowedOrigins` (or `*` is), or when it is the gateway's
  * own origin: same host and port as the Host header, and that host is a loopback name.
  */
-export function isOriginAllowed(origin: string, host: string | null, allowedOrigins: readonly string[]): boolean {
+export function isOriginAllowed(
+  origin: string,
+  host: string | null,
+  allowedOrigins: readonly string[],
+): boolean {
   const normalized = normalizeOrigin(origin);
   if (!normalized) return false;
   if (allowedOrigins.includes("*")) return true;

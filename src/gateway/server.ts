@@ -62,7 +62,11 @@ export class GatewayServer {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.startedAtMs = this.now();
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PREAUTH_PAYLOAD_BYTES, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_PREAUTH_PAYLOAD_BYTES,
+      perMessageDeflate: false,
+    });
     const info: GatewayInfo = {
       version: GATEHOUSE_VERSION,
       startedAtMs: this.startedAtMs,
@@ -196,7 +200,10 @@ export class GatewayServer {
       return;
     }
     const facts = transportFacts(req);
-    if (facts.origin !== null && !isOriginAllowed(facts.origin, facts.host, this.options.allowedOrigins ?? [])) {
+    if (
+      facts.origin !== null &&
+      !isOriginAllowed(facts.origin, facts.host, this.options.allowedOrigins ?? [])
+    ) {
       this.logger.log("info", "upgrade refused", {
         peer: facts.peerAddress,
         origin: facts.origin,

@@ -28,7 +28,8 @@ export function checkSharedAuth(settings: GatewayAuth, auth: ConnectAuth | undef
       : { ok: false, code: "AUTH_TOKEN_MISMATCH", provided: true };
   }
   const presented = auth?.password ?? "";
-  if (!settings.password) return { ok: false, code: "AUTH_PASSWORD_NOT_CONFIGURED", provided: presented !== "" };
+  if (!settings.password)
+    return { ok: false, code: "AUTH_PASSWORD_NOT_CONFIGURED", provided: presented !== "" };
   if (presented === "") return { ok: false, code: "AUTH_PASSWORD_MISSING", provided: false };
   return constantTimeEqual(presented, settings.password)
     ? { ok: true, method: "password" }

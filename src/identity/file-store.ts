@@ -5,7 +5,16 @@
  * overwrites, so exactly one wins and everyone reads the winner's file.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { IdentityError } from "./errors.js";
 import { generateIdentity, identityFromPrivateKey, parsePrivateKeyPem, type DeviceIdentity } from "./keys.js";
@@ -24,9 +33,14 @@ export function loadIdentity(path: string): DeviceIdentity {
   try {
     text = readFileSync(path, "utf8");
   } catch (cause) {
-    throw new IdentityError("IDENTITY_UNREADABLE", path, `cannot read device identity ${path}: ${errno(cause)}`, {
-      cause,
-    });
+    throw new IdentityError(
+      "IDENTITY_UNREADABLE",
+      path,
+      `cannot read device identity ${path}: ${errno(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   return parseIdentity(path, text);
 }
@@ -54,9 +68,14 @@ function createIdentityFile(path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (cause) {
-    throw new IdentityError("IDENTITY_WRITE_FAILED", path, `cannot create ${dirname(path)}: ${errno(cause)}`, {
-      cause,
-    });
+    throw new IdentityError(
+      "IDENTITY_WRITE_FAILED",
+      path,
+      `cannot create ${dirname(path)}: ${errno(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
@@ -74,9 +93,14 @@ function createIdentityFile(path: string): void {
       if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause;
     }
   } catch (cause) {
-    throw new IdentityError("IDENTITY_WRITE_FAILED", path, `cannot write device identity ${path}: ${errno(cause)}`, {
-      cause,
-    });
+    throw new IdentityError(
+      "IDENTITY_WRITE_FAILED",
+      path,
+      `cannot write device identity ${path}: ${errno(cause)}`,
+      {
+        cause,
+      },
+    );
   } finally {
     try {
       unlinkSync(tmp);

@@ -18,7 +18,8 @@ export type SharedAuthResult =
   | { ok: true; method: "token" | "password" | "none" }
   | { ok: false; code: AuthFailureCode; provided: boolean };
 
-export type PendingReason = "not-paired" | "role-upgrade" | "scope-upgrade" | "metadata-upgrade" | "key-changed";
+export type PendingReason =
+  "not-paired" | "role-upgrade" | "scope-upgrade" | "metadata-upgrade" | "key-changed";
 
 export interface AdmissionFacts {
   locality: Locality;
@@ -74,7 +75,8 @@ export function decide(facts: AdmissionFacts): Decision {
   const lane = isLocalLane(facts.client);
 
   if (!facts.device) {
-    if (facts.role !== "operator") return reject("DEVICE_IDENTITY_REQUIRED", "device-less-needs-operator-role");
+    if (facts.role !== "operator")
+      return reject("DEVICE_IDENTITY_REQUIRED", "device-less-needs-operator-role");
     if (isBrowserUi(facts.client)) {
       return reject("CONTROL_UI_DEVICE_IDENTITY_REQUIRED", "browser-ui-needs-device");
     }
@@ -87,7 +89,12 @@ export function decide(facts: AdmissionFacts): Decision {
       };
     }
     // Scopes a client declares without a device are not bound to anything: clear them (C13).
-    return { kind: "admit", scopes: [], authMethod: sharedAuth.method, trace: [...trace, "device-less-no-scopes"] };
+    return {
+      kind: "admit",
+      scopes: [],
+      authMethod: sharedAuth.method,
+      trace: [...trace, "device-less-no-scopes"],
+    };
   }
 
   trace.push("device-proof-ok");

@@ -21,7 +21,16 @@ export const GATEWAY_CLIENT_IDS = [
 ] as const;
 export type GatewayClientId = (typeof GATEWAY_CLIENT_IDS)[number];
 
-export const GATEWAY_CLIENT_MODES = ["webchat", "cli", "ui", "backend", "node", "worker", "probe", "test"] as const;
+export const GATEWAY_CLIENT_MODES = [
+  "webchat",
+  "cli",
+  "ui",
+  "backend",
+  "node",
+  "worker",
+  "probe",
+  "test",
+] as const;
 export type GatewayClientMode = (typeof GATEWAY_CLIENT_MODES)[number];
 
 export const GATEWAY_ROLES = ["operator", "node"] as const;

@@ -101,8 +101,16 @@ export const ERROR_TABLE = {
   // Credentials.
   AUTH_REQUIRED: { wire: "INVALID_REQUEST", message: "unauthorized: credentials required", close: policy },
   AUTH_UNAUTHORIZED: { wire: "INVALID_REQUEST", message: "unauthorized", close: policy },
-  AUTH_TOKEN_MISSING: { wire: "INVALID_REQUEST", message: "unauthorized: gateway token missing", close: policy },
-  AUTH_TOKEN_MISMATCH: { wire: "INVALID_REQUEST", message: "unauthorized: gateway token mismatch", close: policy },
+  AUTH_TOKEN_MISSING: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: gateway token missing",
+    close: policy,
+  },
+  AUTH_TOKEN_MISMATCH: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: gateway token mismatch",
+    close: policy,
+  },
   AUTH_TOKEN_NOT_CONFIGURED: {
     wire: "INVALID_REQUEST",
     message: "unauthorized: gateway token not configured on gateway (set gateway.auth.token)",

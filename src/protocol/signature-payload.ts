@@ -25,12 +25,24 @@ export function normalizeDeviceMetadata(value: string | undefined | null): strin
 }
 
 /** The token slot of the payload: `auth.token ?? auth.deviceToken ?? auth.bootstrapToken ?? ""`. */
-export function signedToken(auth: { token?: string; deviceToken?: string; bootstrapToken?: string } | undefined) {
+export function signedToken(
+  auth: { token?: string; deviceToken?: string; bootstrapToken?: string } | undefined,
+) {
   return auth?.token ?? auth?.deviceToken ?? auth?.bootstrapToken ?? "";
 }
 
 function commonFields(version: "v2" | "v3", f: SignatureFields): string[] {
-  return [version, f.deviceId, f.clientId, f.clientMode, f.role, f.scopes.join(","), String(f.signedAtMs), f.token, f.nonce];
+  return [
+    version,
+    f.deviceId,
+    f.clientId,
+    f.clientMode,
+    f.role,
+    f.scopes.join(","),
+    String(f.signedAtMs),
+    f.token,
+    f.nonce,
+  ];
 }
 
 /** v2 payload: `v2|deviceId|clientId|clientMode|role|scopesCsv|signedAtMs|token|nonce`. */
