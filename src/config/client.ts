@@ -1,0 +1,77 @@
+/** What the CLI dials and with which shared secret, so the owner's CLI works with zero flags. */
+import { ENV, envValue } from "./env.js";
+import { invalidValue } from "./errors.js";
+import { loadConfig } from "./load.js";
+import type { GatewaySettings } from "./types.js";
+
+export interface ClientTargetOptions {
+  /** `--url` */
+  url?: string;
+  /** `--token` */
+  token?: string;
+  /** `--password` */
+  password?: string;
+  /** `--state-dir`, to find the local gateway's config. */
+  stateDir?: string;
+  /** Defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** For tests: the home directory holding the default `~/.gatehouse`. */
+  homedir?: string;
+}
+
+export interface ClientTarget {
+  url: string;
+  /** Where the URL came from: `--url`, `GATEHOUSE_GATEWAY_URL`, or the local gateway's config. */
+  urlSource: "flag" | "env" | "config";
+  token?: string;
+  password?: string;
+}
+
+/**
+ * url: `--url` > `GATEHOUSE_GATEWAY_URL` > the local gateway's address. Secrets: flags > env >
+ * the local config file, and the file only when the URL is not overridden, so the local gateway's
+ * secret is never sent to a URL someone else chose.
+ */
+export function resolveClientTarget(opts: ClientTargetOptions = {}): ClientTarget {
+  const env = opts.env ?? process.env;
+  const token = opts.token || envValue(env, ENV.token);
+  const password = opts.password || envValue(env, ENV.password);
+  const explicit: { token?: string; password?: string } = {};
+  if (token) explicit.token = token;
+  if (password) explicit.password = password;
+
+  if (opts.url) return { url: checkWsUrl(opts.url, "--url"), urlSource: "flag", ...explicit };
+  const envUrl = envValue(env, ENV.url);
+  if (envUrl !== undefined) return { url: checkWsUrl(envUrl, ENV.url), urlSource: "env", ...explicit };
+
+  const { gateway } = loadConfig({ stateDir: opts.stateDir, env, homedir: opts.homedir });
+  const url = localUrl(gateway);
+  if (token || password) return { url, urlSource: "config", ...explicit };
+  const { mode, token: fileToken, password: filePassword } = gateway.auth;
+  if (mode === "token" && fileToken !== undefined) return { url, urlSource: "config", token: fileToken };
+  if (mode === "password" && filePassword !== undefined) {
+    return { url, urlSource: "config", password: filePassword };
+  }
+  return { url, urlSource: "config" };
+}
+
+// lan listens on 0.0.0.0, which includes loopback; a custom host must be dialled as itself.
+function localUrl(gateway: GatewaySettings): string {
+  const host = gateway.bind === "custom" && gateway.customBindHost ? gateway.customBindHost : "127.0.0.1";
+  return `ws://${host.includes(":") ? `[${host}]` : host}:${gateway.port}`;
+}
+
+function checkWsUrl(value: string, key: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === "ws:" || url.protocol === "wss:") && url.hostname !== "") return value;
+  // Only scheme, host and path are echoed: user info or a query may carry a secret.
+  const shown =
+    url && /^(https?|wss?):$/.test(url.protocol) ? `${url.protocol}//${url.host}${url.pathname}` : "";
+  const got = shown ? ` (got ${shown})` : "";
+  throw invalidValue(key, `must be a ws:// or wss:// URL such as ws://127.0.0.1:18789${got}`);
+}

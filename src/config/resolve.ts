@@ -1,0 +1,174 @@
+/**
+ * Pure merge of the layers into final settings: flags > env > file > defaults, then the rules that
+ * span several keys. No I/O, so the auth resolver can re-run it on every file change.
+ */
+import type { EnvOverrides } from "./env.js";
+import { integerOrText } from "./env.js";
+import { invalidValue } from "./errors.js";
+import type { GatewayFileConfig } from "./validate.js";
+import { checkAuthMode, checkBind, checkIpLiteral, checkPort, checkSecret } from "./validate.js";
+import {
+  GATEWAY_DEFAULTS,
+  type AuthMode,
+  type BindMode,
+  type ConfigKey,
+  type ConfigOverrides,
+  type ConfigSource,
+  type GatewaySettings,
+} from "./types.js";
+
+/** Command-line values after validation. */
+export interface FlagOverrides {
+  port?: number;
+  bind?: BindMode;
+  host?: string;
+  authMode?: AuthMode;
+  token?: string;
+  password?: string;
+}
+
+/** Validates command-line overrides; errors name the flag. */
+export function checkOverrides(overrides: ConfigOverrides = {}): FlagOverrides {
+  const out: FlagOverrides = {};
+  const { port, bind, host, authMode, token, password } = overrides;
+  if (port !== undefined) {
+    out.port = checkPort(typeof port === "string" ? integerOrText(port) : port, "--port", {
+      allowZero: true,
+    });
+  }
+  if (bind !== undefined) out.bind = checkBind(bind, "--bind");
+  if (host !== undefined) {
+    out.host = checkIpLiteral(host, "--host");
+    if (out.bind !== undefined && out.bind !== "custom") {
+      throw invalidValue("--host", `only applies with --bind custom (got --bind ${out.bind})`);
+    }
+  }
+  if (authMode !== undefined) out.authMode = checkAuthMode(authMode, "--auth");
+  if (token !== undefined) out.token = checkSecret(token, "--token");
+  if (password !== undefined) out.password = checkSecret(password, "--password");
+  return out;
+}
+
+/** Merges the layers and applies the cross-key rules; `path` names the file in messages. */
+export function resolveGateway(
+  file: GatewayFileConfig,
+  env: EnvOverrides,
+  flags: FlagOverrides,
+  path?: string,
+): { gateway: GatewaySettings; sources: Record<ConfigKey, ConfigSource> } {
+  const sources = {} as Record<ConfigKey, ConfigSource>;
+  function pick<T>(key: ConfigKey, layers: [ConfigSource, T | undefined][], fallback: T): T;
+  function pick<T>(key: ConfigKey, layers: [ConfigSource, T | undefined][]): T | undefined;
+  function pick<T>(key: ConfigKey, layers: [ConfigSource, T | undefined][], fallback?: T): T | undefined {
+    for (const [source, value] of layers) {
+      if (value !== undefined) {
+        sources[key] = source;
+        return value;
+      }
+    }
+    sources[key] = "default";
+    return fallback;
+  }
+  const d = GATEWAY_DEFAULTS;
+
+  const port = pick(
+    "gateway.port",
+    [
+      ["flag", flags.port],
+      ["env", env.port],
+      ["file", file.port],
+    ],
+    d.port,
+  );
+  const hostImpliesCustom = flags.host !== undefined ? ("custom" as const) : undefined;
+  const bind = pick(
+    "gateway.bind",
+    [
+      ["flag", flags.bind ?? hostImpliesCustom],
+      ["file", file.bind],
+    ],
+    d.bind,
+  );
+  const customBindHost = pick("gateway.customBindHost", [
+    ["flag", flags.host],
+    ["file", file.customBindHost],
+  ]);
+  if (bind === "custom" && customBindHost === undefined) {
+    throw invalidValue(
+      "gateway.customBindHost",
+      'required when gateway.bind is "custom" (or pass --host)',
+      path,
+    );
+  }
+
+  const token = pick("gateway.auth.token", [
+    ["flag", flags.token],
+    ["env", env.token],
+    ["file", file.auth?.token],
+  ]);
+  const password = pick("gateway.auth.password", [
+    ["flag", flags.password],
+    ["env", env.password],
+    ["file", file.auth?.password],
+  ]);
+  const explicitMode = pick("gateway.auth.mode", [
+    ["flag", flags.authMode],
+    ["file", file.auth?.mode],
+  ]);
+  if (explicitMode === undefined && token !== undefined && password !== undefined) {
+    // Guessing here could silently switch which secret guards the gateway.
+    throw invalidValue(
+      "gateway.auth.mode",
+      'must be set to "token" or "password" when both a token and a password are configured',
+      path,
+    );
+  }
+  const mode: AuthMode = explicitMode ?? (password !== undefined ? "password" : "token");
+  if (mode === "password" && password === undefined) {
+    throw invalidValue(
+      "gateway.auth.password",
+      'required when gateway.auth.mode is "password" (set it in the file or GATEHOUSE_GATEWAY_PASSWORD)',
+      path,
+    );
+  }
+
+  const gateway: GatewaySettings = {
+    port,
+    bind,
+    auth: { mode },
+    trustedProxies: [...pick("gateway.trustedProxies", [["file", file.trustedProxies]], d.trustedProxies)],
+    controlUi: {
+      allowedOrigins: [
+        ...pick(
+          "gateway.controlUi.allowedOrigins",
+          [["file", file.controlUi?.allowedOrigins]],
+          d.allowedOrigins,
+        ),
+      ],
+    },
+    handshakeTimeoutMs: pick(
+      "gateway.handshakeTimeoutMs",
+      [
+        ["env", env.handshakeTimeoutMs],
+        ["file", file.handshakeTimeoutMs],
+      ],
+      d.handshakeTimeoutMs,
+    ),
+    pairing: {
+      autoApproveLocal: pick(
+        "gateway.pairing.autoApproveLocal",
+        [["file", file.pairing?.autoApproveLocal]],
+        d.autoApproveLocal,
+      ),
+      pendingTtlMs: pick(
+        "gateway.pairing.pendingTtlMs",
+        [["file", file.pairing?.pendingTtlMs]],
+        d.pendingTtlMs,
+      ),
+    },
+  };
+  if (customBindHost !== undefined) gateway.customBindHost = customBindHost;
+  if (token !== undefined) gateway.auth.token = token;
+  if (password !== undefined) gateway.auth.password = password;
+  return { gateway, sources };
+}

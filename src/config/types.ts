@@ -1,0 +1,90 @@
+/** Shapes of the gateway's configuration, after validation and after every override is applied. */
+
+export type BindMode = "loopback" | "lan" | "custom";
+export type AuthMode = "token" | "password" | "none";
+
+export const BIND_MODES: readonly BindMode[] = ["loopback", "lan", "custom"];
+export const AUTH_MODES: readonly AuthMode[] = ["token", "password", "none"];
+
+export interface AuthSettings {
+  mode: AuthMode;
+  token?: string;
+  password?: string;
+}
+
+export interface GatewaySettings {
+  port: number;
+  bind: BindMode;
+  /** Only meaningful when `bind` is "custom"; an IP literal. */
+  customBindHost?: string;
+  auth: AuthSettings;
+  /** IPs or CIDR ranges whose forwarded headers are believed. */
+  trustedProxies: string[];
+  /** Normalized origins (`https://host:port`) or "*". */
+  controlUi: { allowedOrigins: string[] };
+  handshakeTimeoutMs: number;
+  pairing: { autoApproveLocal: boolean; pendingTtlMs: number };
+}
+
+/** Which layer a value came from; the doctor uses it to explain surprises (e.g. a stale env token). */
+export type ConfigSource = "flag" | "env" | "file" | "default";
+
+/** Every leaf key of the file, named as OpenClaw names it. */
+export type ConfigKey =
+  | "gateway.port"
+  | "gateway.bind"
+  | "gateway.customBindHost"
+  | "gateway.auth.mode"
+  | "gateway.auth.token"
+  | "gateway.auth.password"
+  | "gateway.trustedProxies"
+  | "gateway.controlUi.allowedOrigins"
+  | "gateway.handshakeTimeoutMs"
+  | "gateway.pairing.autoApproveLocal"
+  | "gateway.pairing.pendingTtlMs";
+
+export interface ResolvedConfig {
+  stateDir: string;
+  configPath: string;
+  /** False when no config file exists (defaults and overrides only). */
+  fileExists: boolean;
+  gateway: GatewaySettings;
+  sources: Record<ConfigKey, ConfigSource>;
+}
+
+/** Values given on the command line. Errors about them name the flag (`--port`, `--auth`, ...). */
+export interface ConfigOverrides {
+  /** `--port`; 0 asks the OS for a free port (tests). */
+  port?: number | string;
+  /** `--bind` */
+  bind?: string;
+  /** `--host`; implies `--bind custom` when no bind is given. */
+  host?: string;
+  /** `--auth` */
+  authMode?: string;
+  /** `--token` */
+  token?: string;
+  /** `--password` */
+  password?: string;
+}
+
+export const DEFAULT_PORT = 18789;
+
+/** The values that apply when neither file, env nor flags say otherwise. */
+export const GATEWAY_DEFAULTS: Readonly<{
+  port: number;
+  bind: BindMode;
+  trustedProxies: readonly string[];
+  allowedOrigins: readonly string[];
+  handshakeTimeoutMs: number;
+  autoApproveLocal: boolean;
+  pendingTtlMs: number;
+}> = Object.freeze({
+  port: DEFAULT_PORT,
+  bind: "loopback",
+  trustedProxies: [],
+  allowedOrigins: [],
+  handshakeTimeoutMs: 10_000,
+  autoApproveLocal: true,
+  pendingTtlMs: 600_000,
+});

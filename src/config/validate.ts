@@ -1,0 +1,254 @@
+/**
+ * Pure validation of the parsed config file and of single values. Each problem becomes a
+ * {@link ConfigError} naming the key (or env variable, or flag) and what is wrong with it.
+ */
+import { isIP } from "node:net";
+import { ConfigError, invalidValue } from "./errors.js";
+import { AUTH_MODES, BIND_MODES, type AuthMode, type BindMode } from "./types.js";
+
+/** What the file sets, validated; absent keys stay absent so lower layers can fill them. */
+export interface GatewayFileConfig {
+  port?: number;
+  bind?: BindMode;
+  customBindHost?: string;
+  auth?: { mode?: AuthMode; token?: string; password?: string };
+  trustedProxies?: string[];
+  controlUi?: { allowedOrigins?: string[] };
+  handshakeTimeoutMs?: number;
+  pairing?: { autoApproveLocal?: boolean; pendingTtlMs?: number };
+}
+
+// Node's timers fire at once for delays above 2^31-1 ms, which would make every handshake time out.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Validates the parsed JSON of a config file (`undefined` = no file); `path` goes into messages. */
+export function validateConfigFile(data: unknown, path?: string): GatewayFileConfig {
+  if (data === undefined) return {};
+  if (kind(data) !== "object") {
+    const file = path === undefined ? "the config file" : `config file ${path}`;
+    throw new ConfigError("CONFIG_INVALID", `${file} must hold a JSON object (got ${kind(data)})`, { path });
+  }
+  const root = data as Record<string, unknown>;
+  onlyKeys(root, "", ["gateway"], path);
+  if (root.gateway === undefined) return {};
+  const gw = object(root.gateway, "gateway", path);
+  onlyKeys(
+    gw,
+    "gateway.",
+    [
+      "port",
+      "bind",
+      "customBindHost",
+      "auth",
+      "trustedProxies",
+      "controlUi",
+      "handshakeTimeoutMs",
+      "pairing",
+    ],
+    path,
+  );
+  const out: GatewayFileConfig = {};
+  if (gw.port !== undefined) out.port = checkPort(gw.port, "gateway.port", { path });
+  if (gw.bind !== undefined) out.bind = checkBind(gw.bind, "gateway.bind", path);
+  if (gw.customBindHost !== undefined) {
+    out.customBindHost = checkIpLiteral(gw.customBindHost, "gateway.customBindHost", path);
+  }
+  if (gw.auth !== undefined) {
+    const auth = object(gw.auth, "gateway.auth", path);
+    onlyKeys(auth, "gateway.auth.", ["mode", "token", "password"], path);
+    out.auth = {};
+    if (auth.mode !== undefined) out.auth.mode = checkAuthMode(auth.mode, "gateway.auth.mode", path);
+    if (auth.token !== undefined) out.auth.token = checkSecret(auth.token, "gateway.auth.token", path);
+    if (auth.password !== undefined) {
+      out.auth.password = checkSecret(auth.password, "gateway.auth.password", path);
+    }
+  }
+  if (gw.trustedProxies !== undefined) {
+    out.trustedProxies = stringList(gw.trustedProxies, "gateway.trustedProxies", path).map((entry, i) =>
+      checkIpOrCidr(entry, `gateway.trustedProxies[${i}]`, path),
+    );
+  }
+  if (gw.controlUi !== undefined) {
+    const ui = object(gw.controlUi, "gateway.controlUi", path);
+    onlyKeys(ui, "gateway.controlUi.", ["allowedOrigins"], path);
+    out.controlUi = {};
+    if (ui.allowedOrigins !== undefined) {
+      out.controlUi.allowedOrigins = stringList(
+        ui.allowedOrigins,
+        "gateway.controlUi.allowedOrigins",
+        path,
+      ).map((entry, i) => checkOrigin(entry, `gateway.controlUi.allowedOrigins[${i}]`, path));
+    }
+  }
+  if (gw.handshakeTimeoutMs !== undefined) {
+    out.handshakeTimeoutMs = checkTimeoutMs(gw.handshakeTimeoutMs, "gateway.handshakeTimeoutMs", path);
+  }
+  if (gw.pairing !== undefined) {
+    const pairing = object(gw.pairing, "gateway.pairing", path);
+    onlyKeys(pairing, "gateway.pairing.", ["autoApproveLocal", "pendingTtlMs"], path);
+    out.pairing = {};
+    if (pairing.autoApproveLocal !== undefined) {
+      if (typeof pairing.autoApproveLocal !== "boolean") {
+        throw invalidValue(
+          "gateway.pairing.autoApproveLocal",
+          `must be true or false (got ${shown(pairing.autoApproveLocal)})`,
+          path,
+        );
+      }
+      out.pairing.autoApproveLocal = pairing.autoApproveLocal;
+    }
+    if (pairing.pendingTtlMs !== undefined) {
+      out.pairing.pendingTtlMs = checkPositiveInt(pairing.pendingTtlMs, "gateway.pairing.pendingTtlMs", path);
+    }
+  }
+  return out;
+}
+
+/** A TCP port; `allowZero` lets command-line callers ask for any free port. */
+export function checkPort(
+  value: unknown,
+  key: string,
+  opts: { allowZero?: boolean; path?: string } = {},
+): number {
+  const min = opts.allowZero ? 0 : 1;
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > 65535) {
+    throw invalidValue(key, `must be an integer between ${min} and 65535 (got ${shown(value)})`, opts.path);
+  }
+  return value as number;
+}
+
+/** One of the bind modes. */
+export function checkBind(value: unknown, key: string, path?: string): BindMode {
+  return oneOf(value, BIND_MODES, key, path);
+}
+
+/** One of the auth modes. */
+export function checkAuthMode(value: unknown, key: string, path?: string): AuthMode {
+  return oneOf(value, AUTH_MODES, key, path);
+}
+
+/** An IPv4 or IPv6 literal (no host names: what we bind must not depend on DNS). */
+export function checkIpLiteral(value: unknown, key: string, path?: string): string {
+  if (typeof value !== "string" || isIP(value) === 0) {
+    throw invalidValue(key, `must be an IPv4 or IPv6 address (got ${shown(value)})`, path);
+  }
+  return value;
+}
+
+/** A handshake-style timeout: a positive integer number of milliseconds a timer can hold. */
+export function checkTimeoutMs(value: unknown, key: string, path?: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TIMER_MS) {
+    throw invalidValue(
+      key,
+      `must be an integer number of milliseconds between 1 and ${MAX_TIMER_MS} (got ${shown(value)})`,
+      path,
+    );
+  }
+  return value as number;
+}
+
+/** A shared secret: a non-empty string. The value itself never appears in the message. */
+export function checkSecret(value: unknown, key: string, path?: string): string {
+  if (typeof value !== "string" || value === "") {
+    const got = typeof value === "string" ? "an empty string" : value === null ? "null" : typeof value;
+    throw invalidValue(key, `must be a non-empty string (got ${got})`, path);
+  }
+  return value;
+}
+
+function checkPositiveInt(value: unknown, key: string, path?: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    throw invalidValue(key, `must be a positive integer (got ${shown(value)})`, path);
+  }
+  return value as number;
+}
+
+function checkIpOrCidr(value: string, key: string, path?: string): string {
+  const slash = value.indexOf("/");
+  const address = slash < 0 ? value : value.slice(0, slash);
+  const family = isIP(address);
+  const prefix = slash < 0 ? "" : value.slice(slash + 1);
+  const prefixOk = slash < 0 || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+  if (family === 0 || !prefixOk || address.includes("%")) {
+    throw invalidValue(
+      key,
+      `must be an IP address or CIDR range such as 10.0.0.0/8 or fd00::/8 (got ${shown(value)})`,
+      path,
+    );
+  }
+  return value;
+}
+
+// Browsers send the serialized origin, so entries are stored in that form to compare by equality.
+function checkOrigin(value: string, key: string, path?: string): string {
+  if (value === "*") return value;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const bare =
+    url !== undefined &&
+    (url.protocol === "http:" || url.protocol === "https:") &&
+    url.username === "" &&
+    url.password === "" &&
+    url.pathname === "/" &&
+    url.search === "" &&
+    url.hash === "" &&
+    !/[?#]/.test(value);
+  if (!url || !bare) {
+    throw invalidValue(
+      key,
+      `must be an origin like https://host:port (scheme, host and optional port only) or "*" (got ${shown(value)})`,
+      path,
+    );
+  }
+  return url.origin;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string, path?: string): T {
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    const list = allowed.map((a) => `"${a}"`).join(", ");
+    throw invalidValue(key, `must be one of ${list} (got ${shown(value)})`, path);
+  }
+  return value as T;
+}
+
+function object(value: unknown, key: string, path?: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidValue(key, `must be a JSON object (got ${kind(value)})`, path);
+  }
+  return value as Record<string, unknown>;
+}
+
+function stringList(value: unknown, key: string, path?: string): string[] {
+  if (!Array.isArray(value))
+    throw invalidValue(key, `must be an array of strings (got ${kind(value)})`, path);
+  value.forEach((entry, i) => {
+    if (typeof entry !== "string")
+      throw invalidValue(`${key}[${i}]`, `must be a string (got ${kind(entry)})`, path);
+  });
+  return value as string[];
+}
+
+function onlyKeys(obj: Record<string, unknown>, prefix: string, known: string[], path?: string): void {
+  const unknown = Object.keys(obj).filter((k) => !known.includes(k));
+  if (unknown.length === 0) return;
+  const names = unknown.map((k) => prefix + k);
+  const where = path === undefined ? "" : ` in ${path}`;
+  const message = `${names.join(", ")}: unknown key${names.length > 1 ? "s" : ""} (known keys here: ${known.join(", ")})${where}`;
+  throw new ConfigError("CONFIG_INVALID", message, { key: names[0], path });
+}
+
+/** Short JSON rendering of a non-secret value for messages. */
+function shown(value: unknown): string {
+  const text = value === undefined ? "undefined" : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function kind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
