@@ -3,7 +3,8 @@
  * (`cli`/`cli`), measured from this process against a gateway running in its own process.
  */
 import { WebSocket } from "ws";
-import { spawnGateway } from "./gateway-process.js";
+import { rmSync } from "node:fs";
+import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
 import { ms, quantile } from "./stats.js";
 
 const SEQUENTIAL = Number(process.env.BENCH_HANDSHAKES ?? 2000);
@@ -43,8 +44,14 @@ function handshake(url: string, token: string): Promise<number> {
   });
 }
 
+const TOKEN = "bench-token-" + "x".repeat(32);
+
 async function main() {
-  const gw = await spawnGateway();
+  const stateDir = tempStateDir();
+  const gw = {
+    ...(await spawnGateway(["--port", "0", "--state-dir", stateDir, "--token", TOKEN])),
+    token: TOKEN,
+  };
   try {
     for (let i = 0; i < 200; i++) await handshake(gw.url, gw.token); // warm-up
     const samples: number[] = [];
@@ -71,6 +78,7 @@ async function main() {
     console.log(`  ${(done / seconds).toFixed(0)} handshakes/s (${done} total)`);
   } finally {
     await gw.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,108 @@
+/** `gatehouse gateway run`: the gateway in the foreground, one log line per connection decision. */
+import {
+  assertSafeBind,
+  bindHosts,
+  createAuthResolver,
+  ensureGatewayToken,
+  loadConfig,
+} from "../../config/index.js";
+import type { ConfigOverrides } from "../../config/types.js";
+import { createLogger, type LogFormat } from "../../gateway/log.js";
+import { createGatewayServer } from "../../gateway/server.js";
+import { coreMethods } from "../../methods/index.js";
+import { CliError, EXIT } from "../output.js";
+
+export interface GatewayRunOptions {
+  stateDir?: string;
+  port?: string;
+  bind?: string;
+  host?: string;
+  auth?: string;
+  token?: string;
+  password?: string;
+  logFormat?: string;
+}
+
+/** Starts the gateway and resolves when it has stopped after SIGINT/SIGTERM. */
+export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
+  const logFormat = parseLogFormat(opts.logFormat);
+  const overrides: ConfigOverrides = {
+    ...(opts.port !== undefined && { port: opts.port }),
+    ...(opts.bind !== undefined && { bind: opts.bind }),
+    ...(opts.host !== undefined && { host: opts.host }),
+    ...(opts.auth !== undefined && { authMode: opts.auth }),
+    ...(opts.token !== undefined && { token: opts.token }),
+    ...(opts.password !== undefined && { password: opts.password }),
+  };
+  const loaded = loadConfig({ stateDir: opts.stateDir, overrides });
+  assertSafeBind(loaded.gateway);
+  const { config, generated, savedTo } = ensureGatewayToken(loaded);
+  const logger = createLogger(logFormat);
+  if (generated) {
+    logger.log("info", "generated a gateway token", {
+      savedIn: savedTo,
+      hint: "clients on this host read it from there",
+    });
+  }
+  const auth = createAuthResolver({
+    config,
+    overrides,
+    onError: (err) =>
+      logger.log("error", "config file invalid; keeping the previous secret", { error: err.message }),
+  });
+  const server = createGatewayServer({
+    hosts: bindHosts(config.gateway),
+    port: config.gateway.port,
+    auth,
+    methods: coreMethods,
+    trustedProxies: config.gateway.trustedProxies,
+    allowedOrigins: config.gateway.controlUi.allowedOrigins,
+    handshakeTimeoutMs: config.gateway.handshakeTimeoutMs,
+    logger,
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      throw new CliError(
+        "PORT_IN_USE",
+        `port ${config.gateway.port} is already in use`,
+        EXIT.failed,
+        "another gateway may be running (check with: gatehouse health), or pass --port",
+      );
+    }
+    if (code === "EADDRNOTAVAIL" || code === "EACCES") {
+      throw new CliError("BIND_FAILED", `cannot listen on ${bindHosts(config.gateway).join(", ")}: ${code}`);
+    }
+    throw err;
+  }
+  logger.log("info", "gateway ready", {
+    stateDir: config.stateDir,
+    auth: config.gateway.auth.mode,
+    tokenFile:
+      config.gateway.auth.mode === "token" && config.sources["gateway.auth.token"] === "file"
+        ? config.configPath
+        : undefined,
+  });
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      void server.stop({ reason: `gateway stopping (${signal})` }).then(() => resolve(EXIT.ok));
+    };
+    const onInt = () => stop("SIGINT");
+    const onTerm = () => stop("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+  });
+}
+
+function parseLogFormat(value: string | undefined): LogFormat {
+  if (value === undefined || value === "text" || value === "json") return value ?? "text";
+  throw new CliError(
+    "INVALID_FLAG",
+    `--log-format: must be text or json (got ${JSON.stringify(value)})`,
+    EXIT.usage,
+  );
+}

@@ -1,0 +1,399 @@
+/**
+ * GatewayClient: one logical connection to a gateway that survives socket drops. It keeps the
+ * device token the gateway issues, recovers once from a stale one, and stops retrying when only a
+ * human can fix the problem (wrong secret, pending pairing).
+ */
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { ConnectAuth, EventFrame, HelloOk } from "../protocol/index.js";
+import { PROTOCOL_VERSION } from "../protocol/index.js";
+import type { DeviceIdentity } from "../identity/index.js";
+import {
+  backoffDelay,
+  resolveReconnectOptions,
+  type ReconnectOptions,
+  type ResolvedReconnectOptions,
+} from "./backoff.js";
+import {
+  buildConnectParams,
+  resolveClientInfo,
+  type ClientInfo,
+  type ClientInfoInput,
+} from "./connect-params.js";
+import { GatewayConnection, type CloseInfo } from "./connection.js";
+import { asClientError, GatewayClientError } from "./errors.js";
+import { shouldPauseReconnect } from "./pause.js";
+import { MemoryDeviceTokenStore, type DeviceTokenStore } from "./token-store.js";
+import { checkGatewayUrl } from "./url-safety.js";
+
+/** Credentials presented at connect. */
+export interface GatewayClientAuth {
+  /** Shared secret (`gateway.auth.token`). */
+  token?: string;
+  /** Shared password (`gateway.auth.password`); never signed. */
+  password?: string;
+  /** Explicit device token; overrides the stored one and is never deleted by the client. */
+  deviceToken?: string;
+  /** One-time setup-code token. */
+  bootstrapToken?: string;
+}
+
+export interface GatewayClientOptions {
+  /** `ws://` (loopback only unless `allowInsecure`) or `wss://`. */
+  url: string;
+  auth?: GatewayClientAuth;
+  /** Signs the connect; without it the connect is device-less. */
+  identity?: DeviceIdentity;
+  /** Where issued device tokens are kept; defaults to memory. */
+  deviceTokenStore?: DeviceTokenStore;
+  client?: ClientInfoInput;
+  /** Defaults to `operator`. */
+  role?: string;
+  /** Requested scopes, in the order they are signed; defaults to none. */
+  scopes?: readonly string[];
+  minProtocol?: number;
+  maxProtocol?: number;
+  /** Socket open + challenge + hello-ok; default 15000. */
+  connectTimeoutMs?: number;
+  /** Default per-request timeout; default 30000. */
+  requestTimeoutMs?: number;
+  /** Reconnect after an established session drops; off by default. */
+  reconnect?: false | ReconnectOptions;
+  /** Permits `ws://` to non-loopback hosts (credentials then travel in the clear). */
+  allowInsecure?: boolean;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+/** A server event delivered after hello. */
+export interface GatewayEvent {
+  event: string;
+  payload: unknown;
+  seq: number | undefined;
+  stateVersion?: EventFrame["stateVersion"];
+}
+
+export interface ReconnectingInfo {
+  attempt: number;
+  delayMs: number;
+}
+
+export type GatewayClientState = "idle" | "connecting" | "open" | "reconnecting" | "paused" | "closed";
+
+export interface GatewayClientEvents {
+  event: [GatewayEvent];
+  hello: [HelloOk];
+  close: [CloseInfo];
+  reconnecting: [ReconnectingInfo];
+  /** Reconnecting stopped because the gateway's answer needs a human; call connect() to resume. */
+  paused: [GatewayClientError];
+  /** Same as `paused`, emitted only when an `error` listener exists so it can never crash the process. */
+  error: [GatewayClientError];
+}
+
+interface Session {
+  conn: GatewayConnection;
+  hello: HelloOk;
+}
+
+/** Attempt-scoped record of which stored device token was presented, if any. */
+interface AttemptRecord {
+  cachedToken?: string;
+}
+
+/** Connects, signs, keeps device tokens, sends requests and reconnects to an OpenClaw-protocol gateway. */
+export class GatewayClient extends EventEmitter<GatewayClientEvents> {
+  readonly #url: URL;
+  // Private (#) so util.inspect / console.log of a client never prints credentials or keys.
+  readonly #auth: GatewayClientAuth;
+  readonly #identity: DeviceIdentity | undefined;
+  readonly #store: DeviceTokenStore;
+  readonly #clientInfo: ClientInfo;
+  readonly #role: string;
+  readonly #scopes: readonly string[];
+  readonly #minProtocol: number;
+  readonly #maxProtocol: number;
+  readonly #connectTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #reconnect: ResolvedReconnectOptions | undefined;
+  readonly #idPrefix = randomBytes(4).toString("hex");
+  #idCounter = 0;
+
+  #state: GatewayClientState = "idle";
+  #closedByUser = false;
+  #active: GatewayConnection | undefined;
+  #session: Session | undefined;
+  #connecting: Promise<HelloOk> | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #reconnectAttempt = 0;
+
+  /** Validates options and the URL; throws before any network I/O. */
+  constructor(options: GatewayClientOptions) {
+    super();
+    this.#url = checkGatewayUrl(options.url, options.allowInsecure === true);
+    this.#auth = pickAuth(options.auth);
+    this.#identity = options.identity;
+    this.#store = options.deviceTokenStore ?? new MemoryDeviceTokenStore();
+    this.#clientInfo = resolveClientInfo(options.client);
+    this.#role = options.role ?? "operator";
+    this.#scopes = [...(options.scopes ?? [])];
+    this.#minProtocol = options.minProtocol ?? PROTOCOL_VERSION;
+    this.#maxProtocol = options.maxProtocol ?? PROTOCOL_VERSION;
+    this.#connectTimeoutMs = positive(options.connectTimeoutMs, 15_000, "connectTimeoutMs");
+    this.#requestTimeoutMs = positive(options.requestTimeoutMs, 30_000, "requestTimeoutMs");
+    this.#reconnect = options.reconnect ? resolveReconnectOptions(options.reconnect) : undefined;
+  }
+
+  /** Where the client is in its lifecycle. */
+  get state(): GatewayClientState {
+    return this.#state;
+  }
+
+  /** The hello-ok of the current session, if connected. */
+  get hello(): HelloOk | undefined {
+    return this.#session?.hello;
+  }
+
+  /** Connects (or joins a connect in progress); resolves with the gateway's hello-ok. */
+  connect(): Promise<HelloOk> {
+    if (this.#closedByUser) return Promise.reject(clientClosed());
+    if (this.#session) return Promise.resolve(this.#session.hello);
+    if (this.#connecting) return this.#connecting;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    const inReconnect = this.#state === "reconnecting";
+    this.#state = "connecting";
+    this.#connecting = this.#runConnect(inReconnect);
+    return this.#connecting;
+  }
+
+  /** Sends `method` and resolves with the response payload. */
+  async request<T = unknown>(method: string, params?: unknown, options: RequestOptions = {}): Promise<T> {
+    if (this.#closedByUser) throw clientClosed();
+    const session = this.#session;
+    if (!session) {
+      throw new GatewayClientError(
+        "CONNECTION_CLOSED",
+        `cannot send ${method}: not connected (call connect() first)`,
+      );
+    }
+    const timeoutMs = positive(options.timeoutMs, this.#requestTimeoutMs, "timeoutMs");
+    return (await session.conn.request(method, params, timeoutMs)) as T;
+  }
+
+  /** Closes with 1000 and stops reconnecting for good; resolves once the socket is closed. */
+  async close(): Promise<void> {
+    this.#closedByUser = true;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    const active = this.#active;
+    if (active) await active.close(1000, "");
+    if (this.#connecting) await this.#connecting.catch(() => undefined);
+    this.#state = "closed";
+  }
+
+  async #runConnect(inReconnect: boolean): Promise<HelloOk> {
+    try {
+      const session = await this.#establish();
+      this.#connecting = undefined;
+      this.#session = session;
+      this.#state = "open";
+      this.#reconnectAttempt = 0;
+      this.emit("hello", session.hello);
+      session.conn.attach({
+        onEvent: (frame) => this.#onEvent(frame),
+        onClose: (info) => this.#onSessionClose(session, info),
+      });
+      return session.hello;
+    } catch (err) {
+      this.#connecting = undefined;
+      const error = asClientError(err);
+      if (this.#closedByUser) {
+        this.#state = "closed";
+        throw error.code === "CLIENT_CLOSED" ? error : clientClosed(error);
+      }
+      if (inReconnect && this.#reconnect) {
+        if (shouldPauseReconnect(error)) this.#pause(error);
+        else this.#scheduleReconnect(error.retryAfterMs ?? 0);
+      } else {
+        this.#state = "idle";
+      }
+      throw error;
+    }
+  }
+
+  /** One handshake, plus the single retry without the cached token after AUTH_DEVICE_TOKEN_MISMATCH. */
+  async #establish(): Promise<Session> {
+    const first: AttemptRecord = {};
+    try {
+      return await this.#handshake(first, false);
+    } catch (err) {
+      const error = asClientError(err);
+      if (error.detailCode !== "AUTH_DEVICE_TOKEN_MISMATCH" || first.cachedToken === undefined) throw error;
+      await this.#dropCachedToken(first.cachedToken);
+      if (this.#closedByUser) throw clientClosed(error);
+      return await this.#handshake({}, true);
+    }
+  }
+
+  async #handshake(record: AttemptRecord, skipCachedToken: boolean): Promise<Session> {
+    const conn = new GatewayConnection({
+      url: this.#url,
+      connectTimeoutMs: this.#connectTimeoutMs,
+      nextId: () => this.#nextId(),
+      buildParams: async ({ nonce }) => {
+        const auth: ConnectAuth = { ...this.#auth };
+        const identity = this.#identity;
+        if (identity && auth.deviceToken === undefined && !skipCachedToken) {
+          const stored = await storeCall(() => this.#store.get(identity.deviceId, this.#role));
+          if (stored?.token) {
+            auth.deviceToken = stored.token;
+            record.cachedToken = stored.token;
+          }
+        }
+        return buildConnectParams({
+          client: this.#clientInfo,
+          role: this.#role,
+          scopes: this.#scopes,
+          minProtocol: this.#minProtocol,
+          maxProtocol: this.#maxProtocol,
+          auth,
+          identity,
+          nonce,
+          signedAtMs: Date.now(),
+        });
+      },
+    });
+    this.#active = conn;
+    try {
+      const hello = await conn.open();
+      if (this.#closedByUser) throw clientClosed();
+      await this.#storeIssuedTokens(hello);
+      if (this.#closedByUser) throw clientClosed();
+      return { conn, hello };
+    } catch (err) {
+      await conn.close(1000, "");
+      if (this.#active === conn) this.#active = undefined;
+      throw err;
+    }
+  }
+
+  async #storeIssuedTokens(hello: HelloOk): Promise<void> {
+    const identity = this.#identity;
+    if (!identity) return;
+    const now = Date.now();
+    const { auth } = hello;
+    const issued = [
+      ...(auth.deviceToken
+        ? [
+            {
+              deviceToken: auth.deviceToken,
+              role: auth.role,
+              scopes: auth.scopes,
+              issuedAtMs: auth.issuedAtMs ?? now,
+            },
+          ]
+        : []),
+      ...(auth.deviceTokens ?? []),
+    ];
+    for (const t of issued) {
+      await storeCall(() =>
+        this.#store.set(identity.deviceId, t.role, {
+          token: t.deviceToken,
+          role: t.role,
+          scopes: [...t.scopes],
+          issuedAtMs: t.issuedAtMs,
+          updatedAtMs: now,
+        }),
+      );
+    }
+  }
+
+  /** Deletes the stored token only if it is still the one the gateway refused. */
+  async #dropCachedToken(token: string): Promise<void> {
+    const identity = this.#identity;
+    if (!identity) return;
+    const current = await storeCall(() => this.#store.get(identity.deviceId, this.#role));
+    if (current?.token === token) await storeCall(() => this.#store.delete(identity.deviceId, this.#role));
+  }
+
+  #onEvent(frame: EventFrame): void {
+    const event: GatewayEvent = { event: frame.event, payload: frame.payload, seq: frame.seq };
+    if (frame.stateVersion !== undefined) event.stateVersion = frame.stateVersion;
+    this.emit("event", event);
+  }
+
+  #onSessionClose(session: Session, info: CloseInfo): void {
+    if (this.#session === session) this.#session = undefined;
+    if (this.#active === session.conn) this.#active = undefined;
+    this.emit("close", info);
+    if (this.#closedByUser) {
+      this.#state = "closed";
+    } else if (this.#reconnect) {
+      this.#scheduleReconnect(0);
+    } else {
+      this.#state = "idle";
+    }
+  }
+
+  #scheduleReconnect(minDelayMs: number): void {
+    const options = this.#reconnect;
+    if (!options || this.#closedByUser) return;
+    this.#reconnectAttempt += 1;
+    const attempt = this.#reconnectAttempt;
+    const delayMs = Math.max(minDelayMs, backoffDelay(attempt, options));
+    this.#state = "reconnecting";
+    this.emit("reconnecting", { attempt, delayMs });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.connect().catch(() => undefined);
+    }, delayMs);
+  }
+
+  #pause(error: GatewayClientError): void {
+    this.#state = "paused";
+    this.#reconnectAttempt = 0;
+    this.emit("paused", error);
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+
+  #nextId(): string {
+    this.#idCounter += 1;
+    return `${this.#idPrefix}-${this.#idCounter}`;
+  }
+}
+
+function pickAuth(auth: GatewayClientAuth | undefined): GatewayClientAuth {
+  const out: GatewayClientAuth = {};
+  if (auth?.token) out.token = auth.token;
+  if (auth?.password) out.password = auth.password;
+  if (auth?.deviceToken) out.deviceToken = auth.deviceToken;
+  if (auth?.bootstrapToken) out.bootstrapToken = auth.bootstrapToken;
+  return out;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new GatewayClientError("INVALID_OPTIONS", `${name} must be a positive number of milliseconds`);
+  }
+  return value;
+}
+
+function clientClosed(cause?: unknown): GatewayClientError {
+  return new GatewayClientError(
+    "CLIENT_CLOSED",
+    "the client was closed",
+    cause === undefined ? {} : { cause },
+  );
+}
+
+async function storeCall<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asClientError(err, "TOKEN_STORE_FAILED");
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The client layer's one error class. Server failures keep the gateway's wire code and detail code
+ * so callers can branch on them (and show the requestId to approve) without parsing messages.
+ */
+import { isRecord, type ErrorShape } from "../protocol/index.js";
+
+/** Closed set of ways a client call can fail. */
+export type ClientErrorCode =
+  | "INVALID_OPTIONS"
+  | "INSECURE_URL"
+  | "CONNECT_FAILED"
+  | "CHALLENGE_TIMEOUT"
+  | "HANDSHAKE_REJECTED"
+  | "REQUEST_FAILED"
+  | "REQUEST_TIMEOUT"
+  | "CONNECTION_CLOSED"
+  | "CLIENT_CLOSED"
+  | "INVALID_RESPONSE"
+  | "TOKEN_STORE_FAILED";
+
+export interface GatewayClientErrorInit {
+  wireCode?: string;
+  detailCode?: string;
+  reason?: string;
+  requestId?: string;
+  details?: Record<string, unknown>;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  closeCode?: number;
+  closeReason?: string;
+  cause?: unknown;
+}
+
+/** A failed client operation; messages and fields never carry credentials. */
+export class GatewayClientError extends Error {
+  readonly code: ClientErrorCode;
+  readonly wireCode: string | undefined;
+  readonly detailCode: string | undefined;
+  readonly reason: string | undefined;
+  readonly requestId: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryable: boolean | undefined;
+  readonly retryAfterMs: number | undefined;
+  closeCode: number | undefined;
+  closeReason: string | undefined;
+
+  constructor(code: ClientErrorCode, message: string, init: GatewayClientErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = "GatewayClientError";
+    this.code = code;
+    this.wireCode = init.wireCode;
+    this.detailCode = init.detailCode;
+    this.reason = init.reason;
+    this.requestId = init.requestId;
+    this.details = init.details;
+    this.retryable = init.retryable;
+    this.retryAfterMs = init.retryAfterMs;
+    this.closeCode = init.closeCode;
+    this.closeReason = init.closeReason;
+  }
+}
+
+/** Lifts a wire `ErrorShape` into a client error, pulling the structured fields out of `details`. */
+export function errorFromShape(
+  code: "HANDSHAKE_REJECTED" | "REQUEST_FAILED",
+  shape:
+    | ErrorShape
+    | { code: string; message: string; details?: unknown; retryable?: boolean; retryAfterMs?: number },
+): GatewayClientError {
+  const details = isRecord(shape.details) ? shape.details : undefined;
+  const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
+  return new GatewayClientError(code, shape.message, {
+    wireCode: shape.code,
+    detailCode: str(details?.code),
+    reason: str(details?.reason),
+    requestId: str(details?.requestId),
+    details,
+    retryable: shape.retryable,
+    retryAfterMs: shape.retryAfterMs,
+  });
+}
+
+/** Any thrown value as a client error, so listeners see one type. */
+export function asClientError(
+  err: unknown,
+  fallback: ClientErrorCode = "CONNECT_FAILED",
+): GatewayClientError {
+  if (err instanceof GatewayClientError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new GatewayClientError(fallback, message, { cause: err });
+}

@@ -1,0 +1,203 @@
+/**
+ * Where device tokens issued in `hello-ok` live between runs, keyed by (deviceId, role). The store
+ * is pluggable so apps can keep tokens in a keychain; the file store matches OpenClaw's shape.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { isRecord } from "../protocol/index.js";
+import { GatewayClientError } from "./errors.js";
+
+/** One stored device token with the scopes the gateway approved for it. */
+export interface DeviceTokenEntry {
+  token: string;
+  role: string;
+  scopes: string[];
+  issuedAtMs: number;
+  updatedAtMs?: number;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** Persistence for device tokens; methods may be sync or async. */
+export interface DeviceTokenStore {
+  get(deviceId: string, role: string): MaybePromise<DeviceTokenEntry | undefined>;
+  set(deviceId: string, role: string, entry: DeviceTokenEntry): MaybePromise<void>;
+  delete(deviceId: string, role: string): MaybePromise<void>;
+}
+
+function copyEntry(entry: DeviceTokenEntry): DeviceTokenEntry {
+  return { ...entry, scopes: [...entry.scopes] };
+}
+
+/** Process-lifetime store: the default, so nothing is written to disk unless the caller opts in. */
+export class MemoryDeviceTokenStore implements DeviceTokenStore {
+  private readonly entries = new Map<string, DeviceTokenEntry>();
+
+  get(deviceId: string, role: string): DeviceTokenEntry | undefined {
+    const entry = this.entries.get(key(deviceId, role));
+    return entry ? copyEntry(entry) : undefined;
+  }
+
+  set(deviceId: string, role: string, entry: DeviceTokenEntry): void {
+    this.entries.set(key(deviceId, role), {
+      ...copyEntry(entry),
+      updatedAtMs: entry.updatedAtMs ?? Date.now(),
+    });
+  }
+
+  delete(deviceId: string, role: string): void {
+    this.entries.delete(key(deviceId, role));
+  }
+}
+
+function key(deviceId: string, role: string): string {
+  return JSON.stringify([deviceId, role]);
+}
+
+interface TokenFile {
+  version: 1;
+  devices: Record<string, Record<string, Required<DeviceTokenEntry>>>;
+}
+
+/**
+ * JSON file store (`{version:1, devices:{[deviceId]:{[role]:entry}}}`), mode 0600 in a 0700
+ * directory. Writes go to a temp file renamed into place so a crash never leaves half a file; a
+ * corrupt file is reported and left alone, since wiping it would silently unpair the device.
+ */
+export class FileDeviceTokenStore implements DeviceTokenStore {
+  constructor(readonly path: string) {}
+
+  get(deviceId: string, role: string): DeviceTokenEntry | undefined {
+    const roles = ownValue(this.read().devices, deviceId);
+    const entry = roles ? ownValue(roles, role) : undefined;
+    return entry ? copyEntry(entry) : undefined;
+  }
+
+  set(deviceId: string, role: string, entry: DeviceTokenEntry): void {
+    const file = this.read();
+    const roles = ownValue(file.devices, deviceId) ?? emptyRecord<Required<DeviceTokenEntry>>();
+    roles[role] = {
+      token: entry.token,
+      role: entry.role,
+      scopes: [...entry.scopes],
+      issuedAtMs: entry.issuedAtMs,
+      updatedAtMs: Date.now(),
+    };
+    file.devices[deviceId] = roles;
+    this.write(file);
+  }
+
+  delete(deviceId: string, role: string): void {
+    const file = this.read();
+    const roles = ownValue(file.devices, deviceId);
+    if (!roles || !Object.hasOwn(roles, role)) return;
+    delete roles[role];
+    if (Object.keys(roles).length === 0) delete file.devices[deviceId];
+    this.write(file);
+  }
+
+  private read(): TokenFile {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, devices: emptyRecord() };
+      throw this.failure(`cannot read device token store ${this.path}: ${errno(cause)}`, cause);
+    }
+    return this.parse(text);
+  }
+
+  private parse(text: string): TokenFile {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw this.corrupt("not valid JSON");
+    }
+    if (!isRecord(data)) throw this.corrupt("not a JSON object");
+    if (data.version !== 1) throw this.corrupt(`unsupported version ${JSON.stringify(data.version)}`);
+    if (!isRecord(data.devices)) throw this.corrupt("`devices` is not an object");
+    const devices: TokenFile["devices"] = emptyRecord();
+    for (const [deviceId, roles] of Object.entries(data.devices)) {
+      if (!isRecord(roles)) throw this.corrupt(`device ${deviceId} is not an object`);
+      const out = emptyRecord<Required<DeviceTokenEntry>>();
+      for (const [role, entry] of Object.entries(roles)) {
+        if (
+          !isRecord(entry) ||
+          typeof entry.token !== "string" ||
+          !Array.isArray(entry.scopes) ||
+          !entry.scopes.every((s) => typeof s === "string") ||
+          typeof entry.issuedAtMs !== "number"
+        ) {
+          throw this.corrupt(`entry for device ${deviceId} role ${role} is malformed`);
+        }
+        out[role] = {
+          token: entry.token,
+          role: typeof entry.role === "string" ? entry.role : role,
+          scopes: entry.scopes as string[],
+          issuedAtMs: entry.issuedAtMs,
+          updatedAtMs: typeof entry.updatedAtMs === "number" ? entry.updatedAtMs : entry.issuedAtMs,
+        };
+      }
+      devices[deviceId] = out;
+    }
+    return { version: 1, devices };
+  }
+
+  private write(file: TokenFile): void {
+    const dir = dirname(this.path);
+    const tmp = `${this.path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const fd = openSync(tmp, "wx", 0o600);
+      try {
+        writeSync(fd, JSON.stringify(file, null, 2) + "\n");
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.path);
+    } catch (cause) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created, or already renamed
+      }
+      throw this.failure(`cannot write device token store ${this.path}: ${errno(cause)}`, cause);
+    }
+  }
+
+  private corrupt(why: string): GatewayClientError {
+    return this.failure(
+      `device token store ${this.path} is corrupt (${why}); it was left untouched — fix or remove it`,
+    );
+  }
+
+  private failure(message: string, cause?: unknown): GatewayClientError {
+    return new GatewayClientError("TOKEN_STORE_FAILED", message, cause === undefined ? {} : { cause });
+  }
+}
+
+/** Null-prototype map, so ids such as `__proto__` in a file stay plain keys. */
+function emptyRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+function ownValue<T>(record: Record<string, T>, k: string): T | undefined {
+  return Object.hasOwn(record, k) ? record[k] : undefined;
+}
+
+function errno(cause: unknown): string {
+  const e = cause as NodeJS.ErrnoException | undefined;
+  return e?.code ?? (cause instanceof Error ? cause.message : String(cause));
+}
