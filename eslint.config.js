@@ -23,7 +23,15 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          patterns: ["node:*", "../store/*", "../gateway/*", "../cli/*", "../client/*", "ws", "better-sqlite3"],
+          patterns: [
+            "node:*",
+            "../store/*",
+            "../gateway/*",
+            "../cli/*",
+            "../client/*",
+            "ws",
+            "better-sqlite3",
+          ],
         },
       ],
     },
