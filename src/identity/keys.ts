@@ -43,8 +43,11 @@ export function rawPublicKey(key: KeyObject): Buffer {
 export function decodePublicKeyBytes(wire: string): Buffer | null {
   const text = wire.trim();
   if (text.includes("BEGIN")) {
+    // Only an Ed25519 public key PEM; a private key or another algorithm is not a device key.
+    if (!text.includes("BEGIN PUBLIC KEY")) return null;
     try {
-      return rawPublicKey(createPublicKey({ key: text, format: "pem" }));
+      const key = createPublicKey({ key: text, format: "pem" });
+      return key.asymmetricKeyType === "ed25519" ? rawPublicKey(key) : null;
     } catch {
       return null;
     }

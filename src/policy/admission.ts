@@ -2,6 +2,7 @@
  * The admission decision: one pure function from explicit facts to admit / pend / reject, with the
  * trace of rules that produced it. The gateway applies the decision; it never re-decides.
  */
+import { isBrowserUiClient } from "../protocol/client-info.js";
 import type { GatewayErrorCode } from "../protocol/errors.js";
 import type { Locality } from "./locality.js";
 
@@ -45,10 +46,6 @@ function isLocalLane(client: { id: string; mode: string }): "cli" | "backend" | 
   return null;
 }
 
-function isBrowserUi(client: { id: string; mode: string }): boolean {
-  return client.id === "openclaw-control-ui" || client.id === "webchat-ui" || client.mode === "webchat";
-}
-
 /** Decides one connect. Pure: same facts, same decision. */
 export function decide(facts: AdmissionFacts): Decision {
   const trace: string[] = [...facts.locality.trace];
@@ -77,7 +74,7 @@ export function decide(facts: AdmissionFacts): Decision {
   if (!facts.device) {
     if (facts.role !== "operator")
       return reject("DEVICE_IDENTITY_REQUIRED", "device-less-needs-operator-role");
-    if (isBrowserUi(facts.client)) {
+    if (isBrowserUiClient(facts.client.id, facts.client.mode)) {
       return reject("CONTROL_UI_DEVICE_IDENTITY_REQUIRED", "browser-ui-needs-device");
     }
     if (localNoBrowser && lane) {

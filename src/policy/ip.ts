@@ -54,7 +54,11 @@ export function parseIp(input: string): ParsedIp | null {
   let text = input.trim();
   if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
   const zone = text.indexOf("%");
-  if (zone >= 0) text = text.slice(0, zone);
+  // Zone ids belong to IPv6 link-local addresses only.
+  if (zone >= 0) {
+    if (!text.includes(":")) return null;
+    text = text.slice(0, zone);
+  }
   const v4 = parseIpv4(text);
   if (v4) return { family: 4, bytes: v4 };
   if (!text.includes(":")) return null;
@@ -102,12 +106,16 @@ export function isLoopbackIp(input: string): boolean {
 /** True when `address` lies in `range` (an IP literal or `ip/prefix`); false for malformed input. */
 export function ipInRange(address: string, range: string): boolean {
   const ip = parseIp(address);
-  const [base = "", prefixText] = range.trim().split("/");
+  const parts = range.trim().split("/");
+  if (parts.length > 2) return false;
+  const [base = "", prefixText] = parts;
   const net = parseIp(base);
   if (!ip || !net || ip.family !== net.family) return false;
   const bits = ip.family === 4 ? 32 : 128;
+  // Strict digits only: "10.0.0.0/" must not silently become /0 and trust everyone.
+  if (prefixText !== undefined && !/^(0|[1-9]\d{0,2})$/.test(prefixText)) return false;
   const prefix = prefixText === undefined ? bits : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) return false;
+  if (prefix > bits) return false;
   for (let i = 0; i < prefix; i++) {
     const byte = i >> 3;
     const mask = 0x80 >> (i & 7);
