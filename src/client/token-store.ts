@@ -2,19 +2,9 @@
  * Where device tokens issued in `hello-ok` live between runs, keyed by (deviceId, role). The store
  * is pluggable so apps can keep tokens in a keychain; the file store matches OpenClaw's shape.
  */
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
 import { isRecord } from "../protocol/index.js";
+import { writeSecretJson } from "../util/secret-file.js";
 import { GatewayClientError } from "./errors.js";
 
 /** One stored device token with the scopes the gateway approved for it. */
@@ -155,24 +145,9 @@ export class FileDeviceTokenStore implements DeviceTokenStore {
   }
 
   private write(file: TokenFile): void {
-    const dir = dirname(this.path);
-    const tmp = `${this.path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const fd = openSync(tmp, "wx", 0o600);
-      try {
-        writeSync(fd, JSON.stringify(file, null, 2) + "\n");
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.path);
+      writeSecretJson(this.path, file);
     } catch (cause) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // never created, or already renamed
-      }
       throw this.failure(`cannot write device token store ${this.path}: ${errno(cause)}`, cause);
     }
   }

@@ -2,19 +2,9 @@
  * The config file on disk: read and parse it (absent is fine), and replace it atomically (temp file
  * in the same directory + rename, so a crash leaves either the old or the new file, never half).
  */
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeSecretJson } from "../util/secret-file.js";
 import { ConfigError } from "./errors.js";
 
 /** Reads and parses the config file; `undefined` when it does not exist. */
@@ -52,11 +42,6 @@ export function parseConfigText(path: string, text: string): unknown {
 export function writeConfigFile(path: string, data: unknown): void {
   const fail = (what: string, cause: unknown) =>
     new ConfigError("CONFIG_WRITE_FAILED", `cannot ${what}: ${errnoText(cause)}`, { path, cause });
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  } catch (cause) {
-    throw fail(`create ${dirname(path)}`, cause);
-  }
   // Write through a symlinked config (dotfile managers) instead of replacing the link.
   let target = path;
   try {
@@ -64,22 +49,9 @@ export function writeConfigFile(path: string, data: unknown): void {
   } catch {
     // no file yet
   }
-  const tmp = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    const fd = openSync(tmp, "wx", 0o600);
-    try {
-      writeSync(fd, JSON.stringify(data, null, 2) + "\n");
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
+    writeSecretJson(target, data);
   } catch (cause) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already renamed
-    }
     throw fail(`write config file ${path}`, cause);
   }
   fsyncDir(dirname(target));

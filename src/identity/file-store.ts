@@ -4,18 +4,8 @@
  * each contender writes a complete temp file and hard-links it into place; link(2) never
  * overwrites, so exactly one wins and everyone reads the winner's file.
  */
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeSecretJson } from "../util/secret-file.js";
 import { IdentityError } from "./errors.js";
 import { generateIdentity, identityFromPrivateKey, parsePrivateKeyPem, type DeviceIdentity } from "./keys.js";
 
@@ -66,32 +56,8 @@ function createIdentityFile(path: string): void {
     createdAtMs: identity.createdAtMs,
   };
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  } catch (cause) {
-    throw new IdentityError(
-      "IDENTITY_WRITE_FAILED",
-      path,
-      `cannot create ${dirname(path)}: ${errno(cause)}`,
-      {
-        cause,
-      },
-    );
-  }
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const fd = openSync(tmp, "wx", 0o600);
-    try {
-      writeSync(fd, JSON.stringify(body, null, 2) + "\n");
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(tmp, path);
-    } catch (cause) {
-      // Another process created it first: theirs is the identity.
-      if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause;
-    }
+    // A losing racer's file is discarded: the winner's identity is the identity.
+    writeSecretJson(path, body, "create");
   } catch (cause) {
     throw new IdentityError(
       "IDENTITY_WRITE_FAILED",
@@ -101,12 +67,6 @@ function createIdentityFile(path: string): void {
         cause,
       },
     );
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
   }
 }
 
