@@ -1,0 +1,174 @@
+/**
+ * The audit log: one row per admission decision or management action, with the decision trace.
+ * Bounded: the oldest rows are pruned in the same transaction that appends, so the table never
+ * holds more than `maxRows`.
+ */
+import type { Statement } from "better-sqlite3";
+import { encodeSet } from "./codec.js";
+import type { StoreContext } from "./context.js";
+
+/** What to record. Never put a token, hash or signature in any field. */
+export interface AuditEntry {
+  kind: string;
+  decision: string;
+  reason?: string | undefined;
+  deviceId?: string | undefined;
+  requestId?: string | undefined;
+  peer?: string | undefined;
+  client?: string | undefined;
+  role?: string | undefined;
+  scopes?: readonly string[] | undefined;
+  /** Rules in the order they fired; kept in that order. */
+  trace?: readonly string[] | undefined;
+  actor?: string | undefined;
+}
+
+/** A stored audit row. */
+export interface AuditRecord {
+  id: number;
+  tsMs: number;
+  kind: string;
+  decision: string;
+  reason: string | null;
+  deviceId: string | null;
+  requestId: string | null;
+  peer: string | null;
+  client: string | null;
+  role: string | null;
+  scopes: string[] | null;
+  trace: string[] | null;
+  actor: string | null;
+}
+
+/** Filters for {@link AuditLog.list}. */
+export interface AuditQuery {
+  deviceId?: string;
+  /** At most this many rows (default 100). */
+  limit?: number;
+  /** Rows after this id, oldest first (for following the log); without it, newest first. */
+  afterId?: number;
+}
+
+/** Default bound on the audit table. */
+export const DEFAULT_AUDIT_MAX_ROWS = 10_000;
+const DEFAULT_LIST_LIMIT = 100;
+
+interface AuditRow {
+  id: number;
+  ts_ms: number;
+  kind: string;
+  decision: string;
+  reason: string | null;
+  device_id: string | null;
+  request_id: string | null;
+  peer: string | null;
+  client: string | null;
+  role: string | null;
+  scopes_json: string | null;
+  trace_json: string | null;
+  actor: string | null;
+}
+
+type InsertRow = Omit<AuditRow, "id">;
+
+const COLUMNS =
+  "id, ts_ms, kind, decision, reason, device_id, request_id, peer, client, role, scopes_json, trace_json, actor";
+
+/** Audit-log table access. */
+export class AuditLog {
+  readonly #ctx: StoreContext;
+  readonly #maxRows: number;
+  readonly #insert: Statement<[InsertRow]>;
+  readonly #prune: Statement<[number]>;
+  readonly #newest: Statement<[number], AuditRow>;
+  readonly #newestForDevice: Statement<[string, number], AuditRow>;
+  readonly #after: Statement<[number, number], AuditRow>;
+  readonly #afterForDevice: Statement<[string, number, number], AuditRow>;
+
+  constructor(ctx: StoreContext, maxRows: number = DEFAULT_AUDIT_MAX_ROWS) {
+    if (!Number.isInteger(maxRows) || maxRows < 1)
+      throw new RangeError("auditMaxRows must be a positive integer");
+    this.#ctx = ctx;
+    this.#maxRows = maxRows;
+    const db = ctx.db;
+    this.#insert = db.prepare(
+      `INSERT INTO audit_log (ts_ms, kind, decision, reason, device_id, request_id, peer, client, role,
+         scopes_json, trace_json, actor)
+       VALUES (@ts_ms, @kind, @decision, @reason, @device_id, @request_id, @peer, @client, @role,
+         @scopes_json, @trace_json, @actor)`,
+    );
+    // Ids only grow (AUTOINCREMENT), so "id <= newest - max" is exactly the overflow; the primary
+    // key makes it one range seek that usually deletes nothing or a single row.
+    this.#prune = db.prepare("DELETE FROM audit_log WHERE id <= ?");
+    this.#newest = db.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`);
+    this.#newestForDevice = db.prepare(
+      `SELECT ${COLUMNS} FROM audit_log WHERE device_id = ? ORDER BY id DESC LIMIT ?`,
+    );
+    this.#after = db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id > ? ORDER BY id LIMIT ?`);
+    this.#afterForDevice = db.prepare(
+      `SELECT ${COLUMNS} FROM audit_log WHERE device_id = ? AND id > ? ORDER BY id LIMIT ?`,
+    );
+  }
+
+  /** Appends one row (pruning the oldest beyond the bound); returns its id. */
+  append(entry: AuditEntry, nowMs: number): number {
+    return this.#ctx.write(() => {
+      const id = Number(
+        this.#insert.run({
+          ts_ms: nowMs,
+          kind: entry.kind,
+          decision: entry.decision,
+          reason: entry.reason ?? null,
+          device_id: entry.deviceId ?? null,
+          request_id: entry.requestId ?? null,
+          peer: entry.peer ?? null,
+          client: entry.client ?? null,
+          role: entry.role ?? null,
+          scopes_json: entry.scopes ? encodeSet(entry.scopes) : null,
+          trace_json: entry.trace ? JSON.stringify([...entry.trace]) : null,
+          actor: entry.actor ?? null,
+        }).lastInsertRowid,
+      );
+      if (id > this.#maxRows) this.#prune.run(id - this.#maxRows);
+      return id;
+    });
+  }
+
+  /** Rows matching the query: newest first, or oldest first after `afterId`. */
+  list(query: AuditQuery = {}): AuditRecord[] {
+    const requested =
+      query.limit !== undefined && Number.isFinite(query.limit)
+        ? Math.trunc(query.limit)
+        : DEFAULT_LIST_LIMIT;
+    const limit = Math.max(1, Math.min(requested, this.#maxRows));
+    const rows = this.#ctx.read(() => {
+      if (query.afterId !== undefined) {
+        return query.deviceId !== undefined
+          ? this.#afterForDevice.all(query.deviceId, query.afterId, limit)
+          : this.#after.all(query.afterId, limit);
+      }
+      return query.deviceId !== undefined
+        ? this.#newestForDevice.all(query.deviceId, limit)
+        : this.#newest.all(limit);
+    });
+    return rows.map(fromRow);
+  }
+}
+
+function fromRow(row: AuditRow): AuditRecord {
+  return {
+    id: row.id,
+    tsMs: row.ts_ms,
+    kind: row.kind,
+    decision: row.decision,
+    reason: row.reason,
+    deviceId: row.device_id,
+    requestId: row.request_id,
+    peer: row.peer,
+    client: row.client,
+    role: row.role,
+    scopes: row.scopes_json === null ? null : (JSON.parse(row.scopes_json) as string[]),
+    trace: row.trace_json === null ? null : (JSON.parse(row.trace_json) as string[]),
+    actor: row.actor,
+  };
+}

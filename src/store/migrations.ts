@@ -1,0 +1,124 @@
+/**
+ * Numbered schema migrations, tracked in `PRAGMA user_version`. A migration is never edited once
+ * released: a change is a new entry at the end, so every store reaches the same schema by the
+ * same steps.
+ */
+import type Database from "better-sqlite3";
+import { newerSchema } from "./errors.js";
+
+/** One schema step; `up` runs inside the migration transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+/** `PRAGMA application_id` of a Gatehouse store ("GATE"), so another program's database is refused. */
+export const GATEHOUSE_APPLICATION_ID = 0x47415445;
+
+/** Every migration, in order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "pairing store: devices, device tokens, pending requests, audit log",
+    up(db) {
+      db.exec(`
+        CREATE TABLE devices (
+          device_id TEXT PRIMARY KEY,
+          public_key TEXT NOT NULL,
+          display_name TEXT,
+          label TEXT,
+          client_id TEXT,
+          client_mode TEXT,
+          platform TEXT,
+          device_family TEXT,
+          roles_json TEXT NOT NULL,
+          scopes_json TEXT NOT NULL,
+          approved_via TEXT NOT NULL,
+          created_at_ms INTEGER NOT NULL,
+          approved_at_ms INTEGER NOT NULL,
+          last_seen_at_ms INTEGER,
+          last_seen_ip TEXT
+        );
+        CREATE TABLE device_tokens (
+          device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+          role TEXT NOT NULL,
+          token_hash TEXT NOT NULL,
+          scopes_json TEXT NOT NULL,
+          created_at_ms INTEGER NOT NULL,
+          rotated_at_ms INTEGER,
+          revoked_at_ms INTEGER,
+          last_used_at_ms INTEGER,
+          PRIMARY KEY (device_id, role)
+        );
+        CREATE TABLE pending_requests (
+          request_id TEXT PRIMARY KEY,
+          device_id TEXT NOT NULL UNIQUE,
+          public_key TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          roles_json TEXT NOT NULL,
+          scopes_json TEXT NOT NULL,
+          display_name TEXT,
+          client_id TEXT,
+          client_mode TEXT,
+          platform TEXT,
+          device_family TEXT,
+          remote_ip TEXT,
+          is_repair INTEGER NOT NULL,
+          created_at_ms INTEGER NOT NULL,
+          refreshed_at_ms INTEGER NOT NULL,
+          expires_at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX pending_requests_remote_ip ON pending_requests (remote_ip, expires_at_ms);
+        CREATE INDEX pending_requests_expires_at ON pending_requests (expires_at_ms);
+        CREATE TABLE audit_log (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          ts_ms INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          decision TEXT NOT NULL,
+          reason TEXT,
+          device_id TEXT,
+          request_id TEXT,
+          peer TEXT,
+          client TEXT,
+          role TEXT,
+          scopes_json TEXT,
+          trace_json TEXT,
+          actor TEXT
+        );
+        CREATE INDEX audit_log_device_id ON audit_log (device_id);
+      `);
+      db.pragma(`application_id = ${GATEHOUSE_APPLICATION_ID}`);
+    },
+  },
+];
+
+/** The schema version this build creates and understands. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/**
+ * Brings the database to {@link LATEST_SCHEMA_VERSION}; returns the version it ended at. Runs in
+ * one IMMEDIATE transaction and re-reads the version inside it, so two processes opening a fresh
+ * store at once migrate it exactly once.
+ */
+export function migrate(db: Database.Database, path: string): number {
+  const steps = [...MIGRATIONS].sort((a, b) => a.version - b.version);
+  return db
+    .transaction(() => {
+      const current = userVersion(db);
+      if (current > LATEST_SCHEMA_VERSION) throw newerSchema(path, current, LATEST_SCHEMA_VERSION);
+      for (const step of steps) {
+        if (step.version <= current) continue;
+        step.up(db);
+        // PRAGMA takes no bound parameters; the version is an integer from the list above.
+        db.pragma(`user_version = ${Math.trunc(step.version)}`);
+      }
+      return userVersion(db);
+    })
+    .immediate();
+}
+
+/** `PRAGMA user_version` as a number. */
+export function userVersion(db: Database.Database): number {
+  return Number(db.pragma("user_version", { simple: true }));
+}
