@@ -15,11 +15,14 @@ import type { GatewayLogger } from "./log.js";
 import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import type { ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import { raisePayloadLimit } from "./payload-limit.js";
+import type { PairingService } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
 
 /** What every connection shares with the server that owns it. */
 export interface ConnectionHost {
   auth(): GatewayAuth;
+  pairing: PairingService;
+  autoApproveLocal: boolean;
   methods: MethodTable;
   info: GatewayInfo;
   logger: GatewayLogger;
@@ -31,6 +34,15 @@ export interface ConnectionHost {
 }
 
 type State = "challenged" | "open" | "closed";
+
+/** Events this gateway may send after hello. */
+const GATEWAY_EVENTS = [
+  "tick",
+  "shutdown",
+  "device.pair.requested",
+  "device.pair.resolved",
+  "device.pair.changed",
+];
 
 /** A live client connection. */
 export class Connection {
@@ -145,13 +157,31 @@ export class Connection {
       this.reject(new GatewayError("HANDSHAKE_NOT_CONNECT"), frame.id);
       return;
     }
-    const outcome = evaluateConnect({
-      params: frame.params,
-      nonce: this.nonce,
-      locality: this.locality,
-      auth: this.host.auth(),
-      nowMs: this.host.now(),
-    });
+    let outcome;
+    try {
+      outcome = evaluateConnect(
+        {
+          params: frame.params,
+          nonce: this.nonce,
+          locality: this.locality,
+          auth: this.host.auth(),
+          nowMs: this.host.now(),
+        },
+        { pairing: this.host.pairing, autoApproveLocal: this.host.autoApproveLocal },
+      );
+    } catch (err) {
+      // A store failure (disk full, I/O error) must refuse the connect, never admit it.
+      this.host.logger.log("error", "connect failed", {
+        conn: this.connId,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      this.reject(
+        new GatewayError("INTERNAL_ERROR", { retryable: true }),
+        frame.id,
+        CLOSE_CODES.tryAgainLater,
+      );
+      return;
+    }
     const client = outcome.ok ? outcome.session.client : outcome.client;
     const fields = {
       conn: this.connId,
@@ -179,6 +209,8 @@ export class Connection {
       auth: session.authMethod,
     });
     this.respond(frame.id, true, this.helloOk(session));
+    // The cleartext token went out once; it is not kept in memory.
+    delete session.deviceToken;
   }
 
   private helloOk(session: Session) {
@@ -186,12 +218,19 @@ export class Connection {
       type: "hello-ok",
       protocol: session.protocol,
       server: { version: this.host.info.version, connId: this.connId },
-      features: { methods: Object.keys(this.host.methods).sort(), events: ["tick", "shutdown"] },
+      features: { methods: Object.keys(this.host.methods).sort(), events: GATEWAY_EVENTS },
       snapshot: {
         uptimeMs: this.host.now() - this.host.info.startedAtMs,
         stateVersion: { presence: 0, health: 0 },
       },
-      auth: { method: session.authMethod, role: session.role, scopes: session.scopes },
+      auth: {
+        method: session.authMethod,
+        role: session.role,
+        scopes: session.scopes,
+        ...(session.deviceToken
+          ? { deviceToken: session.deviceToken.token, issuedAtMs: session.deviceToken.issuedAtMs }
+          : {}),
+      },
       policy: {
         maxPayload: MAX_PAYLOAD_BYTES,
         maxBufferedBytes: MAX_BUFFERED_BYTES,
@@ -249,7 +288,9 @@ export class Connection {
           scopes: session.scopes,
           client: session.client,
           deviceId: session.deviceId,
+          authMethod: session.authMethod,
           gateway: this.host.info,
+          pairing: this.host.pairing,
         },
         frame.params,
       );
@@ -269,9 +310,9 @@ export class Connection {
   }
 
   /** Sends the error as a response when there is a request id, then closes as the table says. */
-  private reject(error: GatewayError, requestId: string | null): void {
+  private reject(error: GatewayError, requestId: string | null, closeCode?: number): void {
     if (requestId !== null) this.respondError(requestId, error);
-    this.close(error.closeCode ?? CLOSE_CODES.policy, error.closeReason);
+    this.close(closeCode ?? error.closeCode ?? CLOSE_CODES.policy, error.closeReason);
   }
 
   private respondError(id: string, error: GatewayError): void {

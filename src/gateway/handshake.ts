@@ -1,27 +1,32 @@
 /**
  * Turns a connect request into a session or a refusal: params validation, protocol negotiation,
- * role, shared secret, device proof, then the policy's decision. No socket I/O here.
+ * role, shared secret, device proof, store facts, then the policy's decision, applied by the
+ * pairing service in one transaction. No socket I/O here.
  */
 import type { ConnectParams } from "../protocol/connect.js";
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 import { GatewayError } from "../protocol/errors.js";
+import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
 import { canonicalizeConnectParams, validateConnectParams } from "../protocol/validate.js";
 import { negotiateProtocol } from "../protocol/version.js";
-import { decide, type Decision } from "../policy/admission.js";
+import { decide, type Decision, type DeviceTokenCheck } from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
 import { unauthorizedError } from "./auth-errors.js";
 import { verifyDeviceProof } from "./device-proof.js";
+import type { PairingService, ProvenDevice } from "./pairing.js";
 import { checkSharedAuth, type GatewayAuth } from "./shared-auth.js";
 
 /** An admitted connection's identity and rights. */
 export interface Session {
   role: GatewayRole;
   scopes: string[];
+  /** How it proved itself: owner-key, device-token, token, password or none. */
   authMethod: string;
   client: ConnectParams["client"];
   deviceId: string | null;
   protocol: number;
   legacyNode: boolean;
+  deviceToken?: { token: string; issuedAtMs: number; scopes: string[] };
 }
 
 export type ConnectOutcome =
@@ -36,6 +41,11 @@ export interface ConnectInput {
   nowMs: number;
 }
 
+export interface HandshakeDeps {
+  pairing: PairingService;
+  autoApproveLocal: boolean;
+}
+
 const PAIRING_REQUIREMENT: Record<string, string> = {
   "not-paired": "device is not approved yet",
   "role-upgrade": "device is asking for a higher role than currently approved",
@@ -44,8 +54,11 @@ const PAIRING_REQUIREMENT: Record<string, string> = {
   "key-changed": "device identity changed and must be re-approved",
 };
 
+/** Close reasons carry a requestId only when it looks like one (reference §1.9). */
+const REQUEST_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 /** Evaluates one connect request against this connection's challenge. */
-export function evaluateConnect(input: ConnectInput): ConnectOutcome {
+export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): ConnectOutcome {
   const fail = (
     error: GatewayError,
     client: ConnectParams["client"] | null = null,
@@ -63,6 +76,7 @@ export function evaluateConnect(input: ConnectInput): ConnectOutcome {
   const params = checked.value;
   const client = params.client;
   const role = params.role ?? "operator";
+  const scopes = params.scopes ?? [];
 
   const negotiation = negotiateProtocol({
     minProtocol: params.minProtocol,
@@ -74,61 +88,130 @@ export function evaluateConnect(input: ConnectInput): ConnectOutcome {
     return fail(new GatewayError("PROTOCOL_MISMATCH", { details: negotiation.details }), client);
   if (!isGatewayRole(role)) return fail(new GatewayError("INVALID_ROLE"), client);
 
-  let device: { deviceId: string } | null = null;
+  const sharedAuth = checkSharedAuth(input.auth, params.auth);
+  let device: ProvenDevice | null = null;
   if (params.device) {
     const proof = verifyDeviceProof(params.device, params, role, input.nonce, input.nowMs);
-    if (!proof.ok) return fail(new GatewayError(proof.code), client);
-    device = { deviceId: proof.deviceId };
+    if (!proof.ok) {
+      deps.pairing.auditRefusal(proof.code, {
+        role,
+        peer: input.locality.clientIp,
+        client: `${client.id}/${client.mode}`,
+      });
+      return fail(new GatewayError(proof.code), client);
+    }
+    device = {
+      deviceId: proof.deviceId,
+      publicKey: proof.publicKey,
+      platform: normalizeDeviceMetadata(client.platform),
+      deviceFamily: normalizeDeviceMetadata(client.deviceFamily),
+      displayName: client.displayName ?? null,
+      clientId: client.id,
+      clientMode: client.mode,
+    };
   }
+
+  // A device token may also arrive in auth.token (older clients); then a miss keeps the shared-secret reason.
+  const explicitToken = params.auth?.deviceToken || null;
+  const fallbackToken = !explicitToken && !sharedAuth.ok ? params.auth?.token || null : null;
+  const gathered = device ? deps.pairing.gather(device.deviceId, role, explicitToken ?? fallbackToken) : null;
+  let deviceToken: DeviceTokenCheck = gathered?.deviceToken ?? { kind: explicitToken ? "mismatch" : "none" };
+  if (fallbackToken && deviceToken.kind !== "valid") deviceToken = { kind: "none" };
 
   const decision = decide({
     locality: input.locality,
     client,
     role,
-    requestedScopes: params.scopes ?? [],
-    sharedAuth: checkSharedAuth(input.auth, params.auth),
-    device,
-    deviceTokenPresented: typeof params.auth?.deviceToken === "string" && params.auth.deviceToken !== "",
+    requestedScopes: scopes,
+    sharedAuth,
+    device: device && { ...device, ownerKey: device.deviceId === deps.pairing.ownerDeviceId },
+    stored: gathered?.stored ?? null,
+    deviceToken,
+    pending: gathered?.pending ?? null,
+    config: { autoApproveLocal: deps.autoApproveLocal },
   });
 
-  switch (decision.kind) {
-    case "admit":
-      return {
-        ok: true,
-        decision,
-        session: {
-          role,
-          scopes: decision.scopes,
-          authMethod: decision.authMethod,
-          client,
-          deviceId: device?.deviceId ?? null,
-          protocol: negotiation.protocol,
-          legacyNode: negotiation.legacyNode,
-        },
-      };
-    case "pend": {
-      const requirement = PAIRING_REQUIREMENT[decision.reason] ?? "device is not approved yet";
-      const error = new GatewayError("PAIRING_REQUIRED", {
-        message: `pairing required: ${requirement}`,
-        details: {
-          reason: decision.reason,
-          deviceId: device?.deviceId,
-          requestedRole: role,
-          requestedScopes: params.scopes ?? [],
-          remediationHint:
-            "this gateway does not pair devices yet: connect without a device identity using the shared token",
-          recommendedNextStep: "review_auth_configuration",
-        },
-      });
-      return fail(error, client, decision);
-    }
-    case "reject":
-      return fail(
-        decision.code.startsWith("AUTH_")
-          ? unauthorizedError(decision.code, client)
-          : new GatewayError(decision.code),
-        client,
-        decision,
-      );
+  const peer = input.locality.clientIp;
+  const applied = device
+    ? deps.pairing.apply(decision, { device, role, peer, client: `${client.id}/${client.mode}` })
+    : deps.pairing.auditDeviceLess(decision, { role, peer, client: `${client.id}/${client.mode}` });
+
+  if (decision.kind === "reject") {
+    return fail(
+      decision.code.startsWith("AUTH_")
+        ? unauthorizedError(decision.code, client)
+        : new GatewayError(decision.code),
+      client,
+      decision,
+    );
   }
+  if (decision.kind === "pend" || !applied.ok) {
+    const reason = decision.kind === "pend" ? decision.reason : "not-paired";
+    return fail(
+      pairingRequired(reason, applied.ok ? null : applied, device, role, scopes, gathered?.stored ?? null),
+      client,
+      decision,
+    );
+  }
+  return {
+    ok: true,
+    decision,
+    session: {
+      role,
+      scopes: applied.scopes,
+      authMethod: decision.credential,
+      client,
+      deviceId: device?.deviceId ?? null,
+      protocol: negotiation.protocol,
+      legacyNode: negotiation.legacyNode,
+      ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
+    },
+  };
+}
+
+function pairingRequired(
+  reason: string,
+  applied: { requestId: string | null; full: boolean } | null,
+  device: ProvenDevice | null,
+  role: string,
+  scopes: readonly string[],
+  stored: { publicKey: string; roles: readonly string[]; scopes: readonly string[] } | null,
+): GatewayError {
+  const requirement = PAIRING_REQUIREMENT[reason] ?? PAIRING_REQUIREMENT["not-paired"]!;
+  const requestId = applied?.requestId ?? null;
+  const sameKey = stored !== null && device !== null && stored.publicKey === device.publicKey;
+  if (applied?.full) {
+    return new GatewayError("PAIRING_REQUIRED", {
+      message: `pairing required: ${requirement}; too many pending requests right now, try again later`,
+      retryable: true,
+      retryAfterMs: 60_000,
+      details: {
+        reason,
+        deviceId: device?.deviceId,
+        recommendedNextStep: "wait_then_retry",
+        pauseReconnect: false,
+      },
+    });
+  }
+  const message = `pairing required: ${requirement}`;
+  return new GatewayError("PAIRING_REQUIRED", {
+    message,
+    retryable: true,
+    closeReason:
+      requestId && REQUEST_ID_RE.test(requestId) ? `${message} (requestId: ${requestId})` : message,
+    details: {
+      reason,
+      ...(requestId ? { requestId } : {}),
+      deviceId: device?.deviceId,
+      requestedRole: role,
+      requestedScopes: [...scopes],
+      ...(sameKey ? { approvedRoles: [...stored.roles], approvedScopes: [...stored.scopes] } : {}),
+      remediationHint: requestId
+        ? `approve it on the gateway host: gatehouse devices approve ${requestId}`
+        : "approve this device on the gateway host (gatehouse devices list)",
+      recommendedNextStep: "wait_then_retry",
+      pauseReconnect: false,
+      waitForResolution: true,
+    },
+  });
 }

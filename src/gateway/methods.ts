@@ -1,5 +1,6 @@
 /** The method registry: handlers by name, called only after the role and scope checks pass. */
 import type { GatewayRole } from "../protocol/client-info.js";
+import type { PairingService } from "./pairing.js";
 
 /** What a handler knows about its caller and the gateway. */
 export interface MethodContext {
@@ -8,7 +9,10 @@ export interface MethodContext {
   scopes: readonly string[];
   client: { id: string; mode: string; version: string; platform: string };
   deviceId: string | null;
+  /** How the caller proved itself (owner-key, device-token, token, password, none). */
+  authMethod: string;
   gateway: GatewayInfo;
+  pairing: PairingService;
 }
 
 /** Read-only view of the running gateway for handlers. */

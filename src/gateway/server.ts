@@ -6,6 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { resolveLocality } from "../policy/locality.js";
+import { scopeSatisfied } from "../policy/scopes.js";
+import type { Store } from "../store/db.js";
 import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
 import { GATEHOUSE_VERSION } from "../version.js";
 import { Connection, type ConnectionHost } from "./connection.js";
@@ -13,6 +15,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES, TICK_INTERVAL_
 import { silentLogger, type GatewayLogger } from "./log.js";
 import type { ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import { isOriginAllowed } from "./origin.js";
+import { PairingService, type PendingLimits } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
 import { transportFacts } from "./transport.js";
 
@@ -24,6 +27,13 @@ export interface GatewayServerOptions {
   /** Re-read for every connection, so a rotated secret takes effect at once. */
   auth: () => GatewayAuth;
   methods: MethodTable;
+  /** The pairing store (opened, migrated, locked by the caller). */
+  store: Store;
+  /** The gateway host's owner identity, paired as owner in the store. */
+  ownerDeviceId: string;
+  /** `gateway.pairing.autoApproveLocal`; default true. */
+  autoApproveLocal?: boolean;
+  pendingLimits?: Partial<PendingLimits>;
   trustedProxies?: readonly string[];
   allowedOrigins?: readonly string[];
   handshakeTimeoutMs?: number;
@@ -57,6 +67,7 @@ export class GatewayServer {
   private tick: NodeJS.Timeout | null = null;
   private stopping = false;
   readonly startedAtMs: number;
+  readonly pairing: PairingService;
 
   constructor(private readonly options: GatewayServerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -76,8 +87,22 @@ export class GatewayServer {
       authMode: () => options.auth().mode,
       connections: () => this.openConnections(),
     };
+    this.pairing = new PairingService(
+      options.store,
+      options.ownerDeviceId,
+      { ttlMs: 600_000, total: 256, perIp: 16, ...options.pendingLimits },
+      {
+        broadcast: (event, payload, scope) => this.broadcast(event, payload, scope),
+        closeSessions: (deviceId, role, reason, except) => this.closeSessions(deviceId, role, reason, except),
+        isConnected: (deviceId) =>
+          [...this.connections].some((c) => c.isOpen && c.session?.deviceId === deviceId),
+      },
+      this.now,
+    );
     this.host = {
       auth: options.auth,
+      pairing: this.pairing,
+      autoApproveLocal: options.autoApproveLocal ?? true,
       methods: options.methods,
       info,
       logger: this.logger,
@@ -138,9 +163,25 @@ export class GatewayServer {
     this.logger.log("info", "gateway listening", { urls: this.urls() });
   }
 
-  /** Sends an event to every admitted connection. */
-  broadcast(event: string, payload: unknown): void {
-    for (const c of this.connections) c.sendEvent(event, payload);
+  /** Sends an event to every admitted connection, or only to those holding `scope`. */
+  broadcast(event: string, payload: unknown, scope?: string): void {
+    for (const c of this.connections) {
+      if (scope && !(c.session && scopeSatisfied(c.session.scopes, scope))) continue;
+      c.sendEvent(event, payload);
+    }
+  }
+
+  /** Closes a device's live sessions with 4001 (its pairing or token changed); returns how many. */
+  closeSessions(deviceId: string, role: string | null, reason: string, exceptConnId?: string): number {
+    let n = 0;
+    for (const c of this.connections) {
+      const s = c.session;
+      if (!c.isOpen || !s || s.deviceId !== deviceId || (role !== null && s.role !== role)) continue;
+      if (c.connId === exceptConnId) continue;
+      c.close(CLOSE_CODES.credentialsChanged, reason);
+      n++;
+    }
+    return n;
   }
 
   /** Tells clients why, closes them with 1012, stops listening. */

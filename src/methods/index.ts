@@ -1,7 +1,8 @@
 /** The gateway's RPC handlers by namespace. */
 import type { MethodTable } from "../gateway/methods.js";
+import { deviceMethods } from "./device.js";
 import { health } from "./health.js";
 import { status } from "./status.js";
 
 /** Methods every gateway serves. */
-export const coreMethods: MethodTable = { health, status };
+export const coreMethods: MethodTable = { health, status, ...deviceMethods };

@@ -1,10 +1,12 @@
 /**
- * The admission decision: one pure function from explicit facts to admit / pend / reject, with the
- * trace of rules that produced it. The gateway applies the decision; it never re-decides.
+ * The admission decision: one pure function from explicit facts (transport, proofs, stored record,
+ * pending request, config) to admit / approve-then-admit / pend / reject, with the trace of rules
+ * that produced it. The gateway applies the decision; it never re-decides.
  */
 import { isBrowserUiClient } from "../protocol/client-info.js";
 import type { GatewayErrorCode } from "../protocol/errors.js";
 import type { Locality } from "./locality.js";
+import { missingScopes, scopeSatisfied } from "./scopes.js";
 
 export type AuthFailureCode =
   | "AUTH_TOKEN_MISSING"
@@ -22,86 +24,248 @@ export type SharedAuthResult =
 export type PendingReason =
   "not-paired" | "role-upgrade" | "scope-upgrade" | "metadata-upgrade" | "key-changed";
 
+/** How this connection proved who it is, strongest first. */
+export type Credential = "owner-key" | "device-token" | "token" | "password" | "none";
+
+/** The stored pairing record of the device, as the policy needs it. */
+export interface StoredDeviceFacts {
+  publicKey: string;
+  /** Approved roles. */
+  roles: readonly string[];
+  /** Approved scope baseline. */
+  scopes: readonly string[];
+  /** Pinned metadata (normalized); null when never pinned. */
+  platform: string | null;
+  deviceFamily: string | null;
+  /** Token state per role. A role with no row (legacy, or never minted) stays effective if approved. */
+  tokens: Readonly<Record<string, { revoked: boolean; scopes: readonly string[] }>>;
+}
+
+/** The presented `auth.deviceToken` checked against the store for (device, role). */
+export type DeviceTokenCheck =
+  | { kind: "none" }
+  | { kind: "valid"; scopes: readonly string[] }
+  | { kind: "revoked" }
+  | { kind: "mismatch" };
+
+export interface PendingFacts {
+  requestId: string;
+  publicKey: string;
+  roles: readonly string[];
+  scopes: readonly string[];
+}
+
+export interface AdmissionConfig {
+  /** `gateway.pairing.autoApproveLocal`; silent local approval is off only when this is false. */
+  autoApproveLocal: boolean;
+}
+
 export interface AdmissionFacts {
-  locality: Locality;
+  locality: Pick<Locality, "directLocal" | "browserOrigin" | "trace">;
   client: { id: string; mode: string };
   role: "operator" | "node";
   requestedScopes: readonly string[];
   sharedAuth: SharedAuthResult;
-  /** Present only when the device proof (id, age, nonce, signature) already verified. */
-  device: { deviceId: string } | null;
-  /** The client sent `auth.deviceToken`. */
-  deviceTokenPresented: boolean;
+  /** Present only when the device proof (id, age, nonce, signature) verified. */
+  device: {
+    deviceId: string;
+    publicKey: string;
+    platform: string;
+    deviceFamily: string;
+    /** The proven key is the gateway host's owner identity (state dir). */
+    ownerKey: boolean;
+  } | null;
+  stored: StoredDeviceFacts | null;
+  deviceToken: DeviceTokenCheck;
+  pending: PendingFacts | null;
+  config: AdmissionConfig;
 }
 
+/** What to grant or ask for: whole role and scope sets, never a delta. */
+export interface Ask {
+  roles: string[];
+  scopes: string[];
+}
+
+/** Token handling after admission: keep the presented one, mint a new one, or none (owner key, device-less). */
+export type TokenAction = "keep" | "issue" | "none";
+
 export type Decision =
-  | { kind: "admit"; scopes: string[]; authMethod: string; trace: string[] }
-  | { kind: "pend"; reason: PendingReason; trace: string[] }
+  | { kind: "admit"; scopes: string[]; credential: Credential; token: TokenAction; trace: string[] }
+  | {
+      kind: "approve-then-admit";
+      ask: Ask;
+      scopes: string[];
+      credential: Credential;
+      token: TokenAction;
+      trace: string[];
+    }
+  | { kind: "pend"; reason: PendingReason; ask: Ask; credential: Credential; trace: string[] }
   | { kind: "reject"; code: GatewayErrorCode; trace: string[] };
 
 /** Clients that run on the gateway host as its own helpers and keep their declared scopes there. */
-function isLocalLane(client: { id: string; mode: string }): "cli" | "backend" | null {
+function localLane(client: { id: string; mode: string }): "cli" | "backend" | null {
   if (client.id === "cli" && client.mode === "cli") return "cli";
   if (client.id === "gateway-client" && client.mode === "backend") return "backend";
   return null;
 }
 
+/** Sorted union of string sets. */
+export function union(...sets: ReadonlyArray<readonly string[]>): string[] {
+  return [...new Set(sets.flat())].sort();
+}
+
+/** The roles that still carry rights: approved and not revoked (a role with no token row counts). */
+export function effectiveRoles(stored: StoredDeviceFacts): string[] {
+  return stored.roles.filter((r) => !stored.tokens[r]?.revoked);
+}
+
 /** Decides one connect. Pure: same facts, same decision. */
 export function decide(facts: AdmissionFacts): Decision {
   const trace: string[] = [...facts.locality.trace];
-  const { sharedAuth, locality } = facts;
   const reject = (code: GatewayErrorCode, rule: string): Decision => ({
     kind: "reject",
     code,
     trace: [...trace, rule],
   });
+  const { sharedAuth, locality, device } = facts;
+  const sharedProof: Credential | null =
+    sharedAuth.ok && (sharedAuth.method !== "none" || locality.directLocal) ? sharedAuth.method : null;
 
-  if (!sharedAuth.ok) {
-    if (facts.deviceTokenPresented && !sharedAuth.provided) {
-      return reject("AUTH_DEVICE_TOKEN_MISMATCH", "device-token-unknown");
-    }
-    return reject(sharedAuth.code, "shared-auth-failed");
-  }
-  // `auth.mode: none` proves nothing unless the connection is direct-local.
-  if (sharedAuth.method === "none" && !locality.directLocal) {
-    return reject("AUTH_UNAUTHORIZED", "auth-none-requires-direct-local");
-  }
-  trace.push(`shared-auth-${sharedAuth.method}`);
-
-  const localNoBrowser = locality.directLocal && !locality.browserOrigin;
-  const lane = isLocalLane(facts.client);
-
-  if (!facts.device) {
-    if (facts.role !== "operator")
-      return reject("DEVICE_IDENTITY_REQUIRED", "device-less-needs-operator-role");
-    if (isBrowserUiClient(facts.client.id, facts.client.mode)) {
-      return reject("CONTROL_UI_DEVICE_IDENTITY_REQUIRED", "browser-ui-needs-device");
-    }
-    if (localNoBrowser && lane) {
-      return {
-        kind: "admit",
-        scopes: [...facts.requestedScopes],
-        authMethod: sharedAuth.method,
-        trace: [...trace, `device-less-local-${lane}-keeps-scopes`],
-      };
-    }
-    // Scopes a client declares without a device are not bound to anything: clear them (C13).
-    return {
-      kind: "admit",
-      scopes: [],
-      authMethod: sharedAuth.method,
-      trace: [...trace, "device-less-no-scopes"],
-    };
+  // Node-role scopes live under node.* only; anything else is a malformed ask, not an upgrade.
+  if (facts.role === "node" && facts.requestedScopes.some((s) => !s.startsWith("node."))) {
+    return reject("AUTH_SCOPE_MISMATCH", "node-scopes-outside-role");
   }
 
-  trace.push("device-proof-ok");
-  if (localNoBrowser && lane === "backend" && facts.role === "operator") {
+  if (!device) return decideDeviceLess(facts, sharedProof, trace, reject);
+
+  // 1. Credential: owner key, then the shared secret, then a valid device token. The shared secret
+  // ranks above the token so a client sending both keeps its owner-equivalent proof (S07).
+  let credential: Credential;
+  if (device.ownerKey) credential = "owner-key";
+  else if (sharedProof) credential = sharedProof;
+  else if (facts.deviceToken.kind === "valid") credential = "device-token";
+  else if (facts.deviceToken.kind !== "none")
+    return reject("AUTH_DEVICE_TOKEN_MISMATCH", "device-token-rejected");
+  else if (!sharedAuth.ok) return reject(sharedAuth.code, "shared-auth-failed");
+  else return reject("AUTH_UNAUTHORIZED", "auth-none-requires-direct-local");
+  trace.push(`credential-${credential}`);
+
+  // 2. Is the request covered by what was approved for this very key?
+  const stored = facts.stored;
+  const sameKey = stored !== null && stored.publicKey === device.publicKey;
+  let reason: PendingReason | null = null;
+  if (!stored) reason = "not-paired";
+  else if (!sameKey) reason = "key-changed";
+  else if (
+    (stored.platform !== null && stored.platform !== device.platform) ||
+    (stored.deviceFamily !== null && stored.deviceFamily !== device.deviceFamily)
+  ) {
+    reason = "metadata-upgrade";
+  } else if (!effectiveRoles(stored).includes(facts.role)) reason = "role-upgrade";
+  else if (missingScopes(stored.scopes, facts.requestedScopes).length > 0) reason = "scope-upgrade";
+
+  if (reason === null) {
+    // A device token caps what a token-authenticated session may ask for (S09: explained, no loop).
+    if (credential === "device-token" && facts.deviceToken.kind === "valid") {
+      const tokenScopes = facts.deviceToken.scopes;
+      if (!facts.requestedScopes.every((s) => scopeSatisfied(tokenScopes, s))) {
+        return reject("AUTH_SCOPE_MISMATCH", "request-exceeds-device-token");
+      }
+    }
     return {
       kind: "admit",
       scopes: [...facts.requestedScopes],
-      authMethod: sharedAuth.method,
-      trace: [...trace, "local-backend-self"],
+      credential,
+      token: tokenAction(credential, facts.deviceToken, facts.requestedScopes),
+      trace: [...trace, "covered-by-approval"],
     };
   }
-  return { kind: "pend", reason: "not-paired", trace: [...trace, "device-not-paired"] };
+  trace.push(`uncovered-${reason}`);
+
+  // 3. Not covered: one request for everything asked so far, approved silently only on proof + locality.
+  const pendingSameKey = facts.pending !== null && facts.pending.publicKey === device.publicKey;
+  const ask: Ask = {
+    roles: union(sameKey ? effectiveRoles(stored!) : [], pendingSameKey ? facts.pending!.roles : [], [
+      facts.role,
+    ]),
+    scopes: union(
+      sameKey ? stored!.scopes : [],
+      pendingSameKey ? facts.pending!.scopes : [],
+      facts.requestedScopes,
+    ),
+  };
+  const silent = silentApproval(facts, credential, reason);
+  trace.push(silent.rule);
+  if (silent.ok) {
+    return {
+      kind: "approve-then-admit",
+      ask,
+      scopes: [...facts.requestedScopes],
+      credential,
+      token: credential === "owner-key" ? "none" : "issue",
+      trace,
+    };
+  }
+  return { kind: "pend", reason, ask, credential, trace };
+}
+
+/** Silent approval: only direct-local, no browser Origin, owner key or shared secret, and never a new key. */
+function silentApproval(facts: AdmissionFacts, credential: Credential, reason: PendingReason) {
+  if (reason === "key-changed") return { ok: false, rule: "key-change-needs-approval" };
+  if (!facts.locality.directLocal) return { ok: false, rule: "remote-needs-approval" };
+  if (facts.locality.browserOrigin) return { ok: false, rule: "browser-origin-needs-approval" };
+  if (!facts.config.autoApproveLocal) return { ok: false, rule: "auto-approve-local-disabled" };
+  if (credential === "device-token") return { ok: false, rule: "device-token-is-not-owner-proof" };
+  return { ok: true, rule: `silent-local-approval-${credential}` };
+}
+
+/** Keep a presented token that still covers the session; mint one otherwise (never for the owner key). */
+function tokenAction(
+  credential: Credential,
+  token: DeviceTokenCheck,
+  requested: readonly string[],
+): TokenAction {
+  if (credential === "owner-key") return "none";
+  if (token.kind === "valid" && requested.every((s) => scopeSatisfied(token.scopes, s))) return "keep";
+  return "issue";
+}
+
+function decideDeviceLess(
+  facts: AdmissionFacts,
+  sharedProof: Credential | null,
+  trace: string[],
+  reject: (code: GatewayErrorCode, rule: string) => Decision,
+): Decision {
+  const { sharedAuth, locality } = facts;
+  if (!sharedAuth.ok) {
+    if (facts.deviceToken.kind !== "none" && !sharedAuth.provided) {
+      return reject("AUTH_DEVICE_TOKEN_MISMATCH", "device-token-without-device");
+    }
+    return reject(sharedAuth.code, "shared-auth-failed");
+  }
+  if (!sharedProof) return reject("AUTH_UNAUTHORIZED", "auth-none-requires-direct-local");
+  trace.push(`credential-${sharedProof}`);
+  if (facts.role !== "operator") return reject("DEVICE_IDENTITY_REQUIRED", "device-less-needs-operator-role");
+  if (isBrowserUiClient(facts.client.id, facts.client.mode)) {
+    return reject("CONTROL_UI_DEVICE_IDENTITY_REQUIRED", "browser-ui-needs-device");
+  }
+  const lane = localLane(facts.client);
+  if (locality.directLocal && !locality.browserOrigin && lane) {
+    return {
+      kind: "admit",
+      scopes: [...facts.requestedScopes],
+      credential: sharedProof,
+      token: "none",
+      trace: [...trace, `device-less-local-${lane}-keeps-scopes`],
+    };
+  }
+  // Scopes a client declares without a device are not bound to anything: clear them (C13).
+  return {
+    kind: "admit",
+    scopes: [],
+    credential: sharedProof,
+    token: "none",
+    trace: [...trace, "device-less-no-scopes"],
+  };
 }

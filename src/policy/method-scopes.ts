@@ -13,6 +13,13 @@ export interface MethodRequirement {
 const TABLE: Readonly<Record<string, MethodRequirement>> = {
   health: { role: "operator", scope: OPERATOR_SCOPES.read },
   status: { role: "operator", scope: OPERATOR_SCOPES.read },
+  "device.pair.list": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "device.pair.approve": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "device.pair.reject": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "device.pair.remove": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "device.pair.rename": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "device.token.rotate": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "device.token.revoke": { role: "operator", scope: OPERATOR_SCOPES.pairing },
 };
 
 /** The requirement for a method; unknown methods default to admin. */

@@ -155,6 +155,7 @@ export const ERROR_TABLE = {
   INVALID_PARAMS: { wire: "INVALID_REQUEST", message: "invalid params", close: null },
   MISSING_SCOPE: { wire: "FORBIDDEN", message: "missing scope", close: null },
   ROLE_NOT_ALLOWED: { wire: "FORBIDDEN", message: "method not allowed for this role", close: null },
+  FORBIDDEN_ACTION: { wire: "FORBIDDEN", message: "not allowed", close: null },
   DUPLICATE_CONNECT: { wire: "INVALID_REQUEST", message: "already connected", close: null },
   INTERNAL_ERROR: { wire: "UNAVAILABLE", message: "internal error", close: null },
   // Lifecycle.

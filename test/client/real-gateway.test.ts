@@ -1,5 +1,6 @@
 /** GatewayClient against the real gateway (not the scripted fake): what a library user sees. */
 import { strict as assert } from "node:assert";
+import { rmSync } from "node:fs";
 import { describe, it } from "node:test";
 import { GatewayClient, GatewayClientError, type GatewayEvent } from "../../src/client/index.js";
 import { generateIdentity } from "../../src/identity/index.js";
@@ -29,8 +30,8 @@ describe("GatewayClient ↔ gateway", () => {
     }
   });
 
-  it("a signed device that is not paired gets HANDSHAKE_REJECTED with PAIRING_REQUIRED", async () => {
-    const gw = await startTestGateway();
+  it("a signed device that is not paired (and not silently approvable) gets HANDSHAKE_REJECTED with PAIRING_REQUIRED", async () => {
+    const gw = await startTestGateway({ autoApproveLocal: false });
     const client = new GatewayClient({
       url: gw.url,
       auth: { token: TEST_TOKEN },
@@ -47,6 +48,7 @@ describe("GatewayClient ↔ gateway", () => {
       assert.equal(err.wireCode, "NOT_PAIRED");
       assert.equal(err.detailCode, "PAIRING_REQUIRED");
       assert.equal(err.reason, "not-paired");
+      assert.match(err.requestId ?? "", /^[0-9a-f-]{36}$/);
       assert.equal(err.closeCode, 1008);
     } finally {
       await client.close();
@@ -75,6 +77,8 @@ describe("GatewayClient ↔ gateway", () => {
       hosts: ["127.0.0.1"],
       port,
       methods: coreMethods,
+      store: first.store,
+      ownerDeviceId: first.owner.deviceId,
       auth: () => ({ mode: "token", token: TEST_TOKEN }),
     });
     await second.start();
@@ -85,6 +89,8 @@ describe("GatewayClient ↔ gateway", () => {
     } finally {
       await client.close();
       await second.stop({ graceMs: 100 });
+      first.store.close();
+      rmSync(first.stateDir, { recursive: true, force: true });
     }
   });
 });

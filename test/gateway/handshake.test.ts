@@ -260,12 +260,25 @@ describe("device proof (checked in order: id, age, nonce present, nonce equal, s
     assert.equal(r.res.ok, true);
   });
 
-  it("answers NOT_PAIRED for a device that passes its proof but is not paired (never admitted on the proof alone)", async () => {
-    const r = await attempt({ auth, identity, scopes: ["operator.read"] });
-    assertRefused(r, "NOT_PAIRED", "PAIRING_REQUIRED");
-    assert.equal(r.res.error?.message, "pairing required: device is not approved yet");
-    assert.equal(r.res.error?.details?.reason, "not-paired");
-    assert.equal(r.res.error?.details?.deviceId, identity.deviceId);
+  it("a device that passes its proof but presents no credential is refused (never admitted on the proof alone)", async () => {
+    const r = await attempt({ identity, scopes: ["operator.read"] });
+    assertRefused(r, "INVALID_REQUEST", "AUTH_TOKEN_MISSING");
+  });
+
+  it("a device with proof and token that is not local is answered NOT_PAIRED with a requestId", async () => {
+    const peer = await openPeer(gw.url, { Host: "gateway.example:18789" });
+    const res = await sendConnect(peer, { auth, identity: generateIdentity(), scopes: ["operator.read"] });
+    assert.equal(res.error?.code, "NOT_PAIRED");
+    assert.equal(res.error?.details?.code, "PAIRING_REQUIRED");
+    assert.equal(res.error?.message, "pairing required: device is not approved yet");
+    assert.equal(res.error?.details?.reason, "not-paired");
+    assert.match(String(res.error?.details?.requestId), /^[0-9a-f-]{36}$/);
+    const close = await peer.closed;
+    assert.equal(close.code, 1008);
+    assert.equal(
+      close.reason,
+      `pairing required: device is not approved yet (requestId: ${res.error?.details?.requestId})`,
+    );
   });
 });
 

@@ -1,11 +1,15 @@
 /** `gatehouse gateway run`: the gateway in the foreground, one log line per connection decision. */
+import { join } from "node:path";
 import {
   assertSafeBind,
   bindHosts,
   createAuthResolver,
   ensureGatewayToken,
   loadConfig,
+  statePaths,
 } from "../../config/index.js";
+import { loadOrCreateIdentity } from "../../identity/file-store.js";
+import { acquireGatewayLock, ensureOwner, openStore } from "../../store/index.js";
 import type { ConfigOverrides } from "../../config/types.js";
 import { createLogger, type LogFormat } from "../../gateway/log.js";
 import { createGatewayServer } from "../../gateway/server.js";
@@ -44,6 +48,20 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
       hint: "clients on this host read it from there",
     });
   }
+  // One gateway per state dir: the lock comes first so a second one says who holds it.
+  const lock = acquireGatewayLock(config.stateDir);
+  const paths = statePaths(config.stateDir);
+  let store;
+  try {
+    store = openStore(join(paths.stateDbDir, "gatehouse.sqlite"));
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const owner = loadOrCreateIdentity(join(paths.identityDir, "device.json"));
+  if (ensureOwner(store, owner, Date.now()).created) {
+    logger.log("info", "owner device paired", { device: owner.deviceId, roles: ["operator", "node"] });
+  }
   const auth = createAuthResolver({
     config,
     overrides,
@@ -55,14 +73,23 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     port: config.gateway.port,
     auth,
     methods: coreMethods,
+    store,
+    ownerDeviceId: owner.deviceId,
+    autoApproveLocal: config.gateway.pairing.autoApproveLocal,
+    pendingLimits: { ttlMs: config.gateway.pairing.pendingTtlMs },
     trustedProxies: config.gateway.trustedProxies,
     allowedOrigins: config.gateway.controlUi.allowedOrigins,
     handshakeTimeoutMs: config.gateway.handshakeTimeoutMs,
     logger,
   });
+  const cleanup = () => {
+    store.close();
+    lock.release();
+  };
   try {
     await server.start();
   } catch (err) {
+    cleanup();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") {
       throw new CliError(
@@ -89,7 +116,10 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     const stop = (signal: string) => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
-      void server.stop({ reason: `gateway stopping (${signal})` }).then(() => resolve(EXIT.ok));
+      void server.stop({ reason: `gateway stopping (${signal})` }).then(() => {
+        cleanup();
+        resolve(EXIT.ok);
+      });
     };
     const onInt = () => stop("SIGINT");
     const onTerm = () => stop("SIGTERM");
