@@ -49,7 +49,11 @@ const TOKEN = "bench-token-" + "x".repeat(32);
 async function main() {
   const stateDir = tempStateDir();
   const gw = {
-    ...(await spawnGateway(["--port", "0", "--state-dir", stateDir, "--token", TOKEN])),
+    ...(await spawnGateway(
+      ["--port", "0", "--state-dir", stateDir, "--token", TOKEN],
+      {},
+      { keepLog: false },
+    )),
     token: TOKEN,
   };
   try {

@@ -117,7 +117,11 @@ async function main() {
   const t0 = Date.now();
   const deviceToken = seed(stateDir, bench);
   console.log(`seeded ${DEVICES} paired devices in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const gw = await spawnGateway(["--port", "0", "--state-dir", stateDir, "--token", TOKEN]);
+  const gw = await spawnGateway(
+    ["--port", "0", "--state-dir", stateDir, "--token", TOKEN],
+    {},
+    { keepLog: false },
+  );
   try {
     for (let i = 0; i < 200; i++) await handshake(gw.url, bench, deviceToken);
     const samples: number[] = [];

@@ -61,8 +61,13 @@ export type Applied =
   | { ok: true; scopes: string[]; deviceToken?: { token: string; issuedAtMs: number; scopes: string[] } }
   | { ok: false; requestId: string | null; full: boolean };
 
-/** Throttle for last-seen writes: a reconnect storm must not turn every handshake into a write. */
+/** Throttle for last-seen/last-used writes: a reconnect storm must not turn every handshake into a write. */
 const TOUCH_INTERVAL_MS = 60_000;
+/** Admit rows change no state, so they are written in batches off the handshake's path. */
+const AUDIT_FLUSH_MS = 50;
+const AUDIT_BATCH_MAX = 500;
+
+type AuditEntry = Parameters<Store["audit"]["append"]>[0];
 
 const REDACTED_TOKEN_FIELDS = [
   "role",
@@ -75,6 +80,10 @@ const REDACTED_TOKEN_FIELDS = [
 
 /** Pairing state operations for one gateway. */
 export class PairingService {
+  private readonly lastMarked = new Map<string, number>();
+  private auditQueue: Array<{ entry: AuditEntry; ts: number }> = [];
+  private auditTimer: NodeJS.Timeout | null = null;
+
   constructor(
     readonly store: Store,
     readonly ownerDeviceId: string,
@@ -207,7 +216,19 @@ export class PairingService {
           return this.admitted(decision.scopes, decision.token, device, role, ctx.peer, now);
         }
         case "admit":
-          audit("connect", "admit", { scopes: decision.scopes });
+          this.queueAudit(
+            {
+              kind: "connect",
+              decision: "admit",
+              deviceId: device.deviceId,
+              peer: ctx.peer ?? undefined,
+              client: ctx.client,
+              role,
+              scopes: decision.scopes,
+              trace: decision.trace,
+            },
+            now,
+          );
           return this.admitted(decision.scopes, decision.token, device, role, ctx.peer, now);
       }
     });
@@ -217,7 +238,7 @@ export class PairingService {
 
   /** Audit row for a device-less connect; its scopes come straight from the decision. */
   auditDeviceLess(decision: Decision, ctx: { role: string; peer: string | null; client: string }): Applied {
-    this.store.audit.append(
+    this.queueAudit(
       {
         kind: "connect",
         decision: decision.kind,
@@ -233,6 +254,33 @@ export class PairingService {
     return decision.kind === "admit"
       ? { ok: true, scopes: decision.scopes }
       : { ok: false, requestId: null, full: false };
+  }
+
+  /** Writes queued audit rows now (before reading the audit log, and at shutdown). */
+  flushAudit(): void {
+    if (this.auditTimer) clearTimeout(this.auditTimer);
+    this.auditTimer = null;
+    const batch = this.auditQueue;
+    if (batch.length === 0) return;
+    this.auditQueue = [];
+    this.store.transaction(() => {
+      for (const { entry, ts } of batch) this.store.audit.append(entry, ts);
+    });
+  }
+
+  private queueAudit(entry: AuditEntry, ts: number): void {
+    this.auditQueue.push({ entry, ts });
+    if (this.auditQueue.length >= AUDIT_BATCH_MAX) this.flushAudit();
+    else if (!this.auditTimer) {
+      this.auditTimer = setTimeout(() => {
+        try {
+          this.flushAudit();
+        } catch {
+          // A failed audit flush must not crash the gateway; the rows are lost, state is not.
+        }
+      }, AUDIT_FLUSH_MS);
+      this.auditTimer.unref();
+    }
   }
 
   /** Audit row for a refusal decided before the policy ran (a failed device proof). */
@@ -267,7 +315,11 @@ export class PairingService {
       this.store.devices.touch(device.deviceId, peer, now);
     }
     if (token === "keep") {
-      this.store.tokens.markUsed(device.deviceId, role, now);
+      const key = `${device.deviceId}\u0000${role}`;
+      if (now - (this.lastMarked.get(key) ?? 0) >= TOUCH_INTERVAL_MS) {
+        this.store.tokens.markUsed(device.deviceId, role, now);
+        this.lastMarked.set(key, now);
+      }
       return { ok: true, scopes };
     }
     if (token === "issue" && record) {

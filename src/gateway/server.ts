@@ -202,6 +202,7 @@ export class GatewayServer {
     }, options.graceMs ?? 2000);
     await serversClosed;
     clearTimeout(grace);
+    this.pairing.flushAudit();
     this.logger.log("info", "gateway stopped", { reason });
   }
 
