@@ -10,10 +10,10 @@ import { scopeSatisfied } from "../policy/scopes.js";
 import { CLOSE_CODES, GatewayError } from "../protocol/errors.js";
 import type { RequestFrame } from "../protocol/frames.js";
 import { validateRequestFrame } from "../protocol/validate.js";
-import { evaluateConnect, type Session } from "./handshake.js";
+import { evaluateConnect, type RuntimeTokenVerifier, type Session } from "./handshake.js";
 import type { GatewayLogger } from "./log.js";
 import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
-import type { ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
+import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import { raisePayloadLimit } from "./payload-limit.js";
 import type { PairingService } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
@@ -23,6 +23,7 @@ export interface ConnectionHost {
   auth(): GatewayAuth;
   pairing: PairingService;
   autoApproveLocal: boolean;
+  runtimeTokens?: RuntimeTokenVerifier;
   methods: MethodTable;
   info: GatewayInfo;
   logger: GatewayLogger;
@@ -101,6 +102,20 @@ export class Connection {
     return this.state === "open";
   }
 
+  /** The handle services and handlers see; only valid once admitted. */
+  handle(): ConnectionHandle {
+    const session = this.session!;
+    return {
+      connId: this.connId,
+      role: session.role,
+      deviceId: session.deviceId,
+      scopes: session.scopes,
+      client: session.client,
+      commands: session.commands,
+      sendEvent: (event, payload) => this.sendEvent(event, payload),
+    };
+  }
+
   /** Sends an event with this connection's next sequence number; dropped if the peer is too slow. */
   sendEvent(event: string, payload?: unknown): void {
     if (this.state !== "open") return;
@@ -167,7 +182,11 @@ export class Connection {
           auth: this.host.auth(),
           nowMs: this.host.now(),
         },
-        { pairing: this.host.pairing, autoApproveLocal: this.host.autoApproveLocal },
+        {
+          pairing: this.host.pairing,
+          autoApproveLocal: this.host.autoApproveLocal,
+          runtimeTokens: this.host.runtimeTokens,
+        },
       );
     } catch (err) {
       // A store failure (disk full, I/O error) must refuse the connect, never admit it.
@@ -283,6 +302,7 @@ export class Connection {
     try {
       const payload = await handler(
         {
+          conn: this.handle(),
           connId: this.connId,
           role: session.role,
           scopes: session.scopes,

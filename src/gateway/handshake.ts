@@ -9,7 +9,7 @@ import { GatewayError } from "../protocol/errors.js";
 import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
 import { canonicalizeConnectParams, validateConnectParams } from "../protocol/validate.js";
 import { negotiateProtocol } from "../protocol/version.js";
-import { decide, type Decision, type DeviceTokenCheck } from "../policy/admission.js";
+import { decide, type Decision, type DeviceTokenCheck, type RuntimeTokenCheck } from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
 import { unauthorizedError } from "./auth-errors.js";
 import { verifyDeviceProof } from "./device-proof.js";
@@ -26,6 +26,8 @@ export interface Session {
   deviceId: string | null;
   protocol: number;
   legacyNode: boolean;
+  /** Commands a node host offered at connect. */
+  commands: string[];
   deviceToken?: { token: string; issuedAtMs: number; scopes: string[] };
 }
 
@@ -41,9 +43,15 @@ export interface ConnectInput {
   nowMs: number;
 }
 
+/** Checks gateway-minted runtime tokens (implemented by the runtime layer). */
+export interface RuntimeTokenVerifier {
+  verify(token: string): RuntimeTokenCheck;
+}
+
 export interface HandshakeDeps {
   pairing: PairingService;
   autoApproveLocal: boolean;
+  runtimeTokens?: RuntimeTokenVerifier;
 }
 
 const PAIRING_REQUIREMENT: Record<string, string> = {
@@ -118,6 +126,12 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
   let deviceToken: DeviceTokenCheck = gathered?.deviceToken ?? { kind: explicitToken ? "mismatch" : "none" };
   if (fallbackToken && deviceToken.kind !== "valid") deviceToken = { kind: "none" };
 
+  // Runtime tokens travel in auth.agentRuntimeIdentityToken, OpenClaw's slot for gateway-minted job tokens.
+  const runtimePresented = params.auth?.agentRuntimeIdentityToken;
+  const runtimeToken: RuntimeTokenCheck = runtimePresented
+    ? (deps.runtimeTokens?.verify(runtimePresented) ?? { kind: "invalid" })
+    : { kind: "none" };
+
   const decision = decide({
     locality: input.locality,
     client,
@@ -127,6 +141,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     device: device && { ...device, ownerKey: device.deviceId === deps.pairing.ownerDeviceId },
     stored: gathered?.stored ?? null,
     deviceToken,
+    runtimeToken,
     pending: gathered?.pending ?? null,
     config: { autoApproveLocal: deps.autoApproveLocal },
   });
@@ -164,6 +179,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
       deviceId: device?.deviceId ?? null,
       protocol: negotiation.protocol,
       legacyNode: negotiation.legacyNode,
+      commands: params.commands ?? [],
       ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
     },
   };

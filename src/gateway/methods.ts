@@ -2,8 +2,23 @@
 import type { GatewayRole } from "../protocol/client-info.js";
 import type { PairingService } from "./pairing.js";
 
+/** A live admitted connection, as handlers and services may use it. */
+export interface ConnectionHandle {
+  readonly connId: string;
+  readonly role: GatewayRole;
+  readonly deviceId: string | null;
+  readonly scopes: readonly string[];
+  readonly client: { id: string; mode: string; version: string; platform: string };
+  /** The `commands` the client offered at connect (node hosts). */
+  readonly commands: readonly string[];
+  /** Sends an event to this connection (dropped if it is closed or too slow). */
+  sendEvent(event: string, payload?: unknown): void;
+}
+
 /** What a handler knows about its caller and the gateway. */
 export interface MethodContext {
+  /** The calling connection. */
+  conn: ConnectionHandle;
   connId: string;
   role: GatewayRole;
   scopes: readonly string[];

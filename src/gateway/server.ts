@@ -2,6 +2,7 @@
  * The gateway server: one HTTP listener per bind address on one port, WebSocket upgrades with the
  * Origin check done before HTTP 101, a registry of live connections, ticks and graceful shutdown.
  */
+import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -13,7 +14,8 @@ import { GATEHOUSE_VERSION } from "../version.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import { silentLogger, type GatewayLogger } from "./log.js";
-import type { ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
+import type { RuntimeTokenVerifier } from "./handshake.js";
+import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import { isOriginAllowed } from "./origin.js";
 import { PairingService, type PendingLimits } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
@@ -34,6 +36,8 @@ export interface GatewayServerOptions {
   /** `gateway.pairing.autoApproveLocal`; default true. */
   autoApproveLocal?: boolean;
   pendingLimits?: Partial<PendingLimits>;
+  /** Verifies runtime tokens of work the gateway started (sub-agents, cron runs). */
+  runtimeTokens?: RuntimeTokenVerifier;
   trustedProxies?: readonly string[];
   allowedOrigins?: readonly string[];
   handshakeTimeoutMs?: number;
@@ -54,8 +58,14 @@ export interface StopOptions {
   graceMs?: number;
 }
 
+/** Events a gateway emits about its admitted sessions. */
+export interface GatewayServerEvents {
+  "session-open": [ConnectionHandle];
+  "session-close": [ConnectionHandle];
+}
+
 /** A running (or startable) gateway. */
-export class GatewayServer {
+export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private readonly servers: Server[] = [];
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
@@ -70,6 +80,7 @@ export class GatewayServer {
   readonly pairing: PairingService;
 
   constructor(private readonly options: GatewayServerOptions) {
+    super();
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.startedAtMs = this.now();
@@ -103,13 +114,14 @@ export class GatewayServer {
       auth: options.auth,
       pairing: this.pairing,
       autoApproveLocal: options.autoApproveLocal ?? true,
+      runtimeTokens: options.runtimeTokens,
       methods: options.methods,
       info,
       logger: this.logger,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       now: this.now,
-      onOpen: () => {},
-      onClose: () => {},
+      onOpen: (conn) => this.emit("session-open", conn.handle()),
+      onClose: (conn) => this.emit("session-close", conn.handle()),
     };
   }
 
@@ -121,6 +133,16 @@ export class GatewayServer {
   /** `ws://host:port` for every address listened on. */
   urls(): string[] {
     return this.listenHosts.map((h) => `ws://${h.includes(":") ? `[${h}]` : h}:${this.boundPort}`);
+  }
+
+  /** The URL work on this host should dial: loopback when the gateway listens there. */
+  localUrl(): string {
+    const host = this.listenHosts.find((h) => h === "127.0.0.1" || h === "0.0.0.0")
+      ? "127.0.0.1"
+      : this.listenHosts.find((h) => h === "::1" || h === "::")
+        ? "[::1]"
+        : (this.listenHosts[0] ?? "127.0.0.1");
+    return `ws://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${this.boundPort}`;
   }
 
   /** Admitted connections. */

@@ -25,7 +25,11 @@ export type PendingReason =
   "not-paired" | "role-upgrade" | "scope-upgrade" | "metadata-upgrade" | "key-changed";
 
 /** How this connection proved who it is, strongest first. */
-export type Credential = "owner-key" | "device-token" | "token" | "password" | "none";
+export type Credential = "owner-key" | "device-token" | "token" | "password" | "none" | "runtime-token";
+
+/** A gateway-minted runtime token presented by a child process the gateway started (device-less). */
+export type RuntimeTokenCheck =
+  { kind: "none" } | { kind: "valid"; scopes: readonly string[]; jobId: string } | { kind: "invalid" };
 
 /** The stored pairing record of the device, as the policy needs it. */
 export interface StoredDeviceFacts {
@@ -77,6 +81,8 @@ export interface AdmissionFacts {
   } | null;
   stored: StoredDeviceFacts | null;
   deviceToken: DeviceTokenCheck;
+  /** Absent means none was presented. */
+  runtimeToken?: RuntimeTokenCheck;
   pending: PendingFacts | null;
   config: AdmissionConfig;
 }
@@ -238,6 +244,8 @@ function decideDeviceLess(
   reject: (code: GatewayErrorCode, rule: string) => Decision,
 ): Decision {
   const { sharedAuth, locality } = facts;
+  const runtime = facts.runtimeToken ?? { kind: "none" };
+  if (runtime.kind !== "none") return decideRuntimeToken(facts, runtime, trace, reject);
   if (!sharedAuth.ok) {
     if (facts.deviceToken.kind !== "none" && !sharedAuth.provided) {
       return reject("AUTH_DEVICE_TOKEN_MISMATCH", "device-token-without-device");
@@ -267,5 +275,32 @@ function decideDeviceLess(
     credential: sharedProof,
     token: "none",
     trace: [...trace, "device-less-no-scopes"],
+  };
+}
+
+/**
+ * A runtime token is the whole proof for work the gateway started: no pairing, no device, and never
+ * more than the token carries (which was never more than its creator held). Browsers cannot use one.
+ */
+function decideRuntimeToken(
+  facts: AdmissionFacts,
+  runtime: Exclude<RuntimeTokenCheck, { kind: "none" }>,
+  trace: string[],
+  reject: (code: GatewayErrorCode, rule: string) => Decision,
+): Decision {
+  if (runtime.kind === "invalid") return reject("AUTH_RUNTIME_TOKEN_INVALID", "runtime-token-invalid");
+  if (facts.locality.browserOrigin) return reject("AUTH_RUNTIME_TOKEN_INVALID", "runtime-token-from-browser");
+  if (facts.role !== "operator")
+    return reject("AUTH_RUNTIME_TOKEN_INVALID", "runtime-token-is-operator-only");
+  if (!facts.requestedScopes.every((s) => scopeSatisfied(runtime.scopes, s))) {
+    return reject("AUTH_SCOPE_MISMATCH", "request-exceeds-runtime-token");
+  }
+  trace.push("credential-runtime-token", `runtime-job-${runtime.jobId}`);
+  return {
+    kind: "admit",
+    scopes: [...facts.requestedScopes],
+    credential: "runtime-token",
+    token: "none",
+    trace: [...trace, "runtime-token-within-scopes"],
   };
 }

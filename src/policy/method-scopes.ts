@@ -20,6 +20,22 @@ const TABLE: Readonly<Record<string, MethodRequirement>> = {
   "device.pair.rename": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.token.rotate": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.token.revoke": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  // Spawning or killing a process is exec on the gateway host: admin, like system.run.
+  "sessions.spawn": { role: "operator", scope: OPERATOR_SCOPES.admin },
+  "sessions.kill": { role: "operator", scope: OPERATOR_SCOPES.admin },
+  "sessions.list": { role: "operator", scope: OPERATOR_SCOPES.read },
+  "sessions.get": { role: "operator", scope: OPERATOR_SCOPES.read },
+  // Jobs later run with their creator's scopes, so creating one is admin (S04 review, C25).
+  "cron.add": { role: "operator", scope: OPERATOR_SCOPES.admin },
+  "cron.update": { role: "operator", scope: OPERATOR_SCOPES.admin },
+  "cron.remove": { role: "operator", scope: OPERATOR_SCOPES.admin },
+  "cron.run": { role: "operator", scope: OPERATOR_SCOPES.admin },
+  "cron.list": { role: "operator", scope: OPERATOR_SCOPES.read },
+  "node.list": { role: "operator", scope: OPERATOR_SCOPES.read },
+  // node.invoke of system.run additionally needs admin; the handler checks the command.
+  "node.invoke": { role: "operator", scope: OPERATOR_SCOPES.write },
+  "node.invoke.result": { role: "node", scope: null },
+  "node.event": { role: "node", scope: null },
 };
 
 /** The requirement for a method; unknown methods default to admin. */

@@ -101,6 +101,11 @@ export const ERROR_TABLE = {
   // Credentials.
   AUTH_REQUIRED: { wire: "INVALID_REQUEST", message: "unauthorized: credentials required", close: policy },
   AUTH_UNAUTHORIZED: { wire: "INVALID_REQUEST", message: "unauthorized", close: policy },
+  AUTH_RUNTIME_TOKEN_INVALID: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: runtime token invalid, expired or its job has ended",
+    close: policy,
+  },
   AUTH_TOKEN_MISSING: {
     wire: "INVALID_REQUEST",
     message: "unauthorized: gateway token missing",
