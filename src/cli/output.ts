@@ -5,9 +5,19 @@
 import { GatewayClientError } from "../client/errors.js";
 import { ConfigError } from "../config/errors.js";
 import { IdentityError } from "../identity/errors.js";
+import { GatewayError } from "../protocol/errors.js";
+import { StoreError } from "../store/errors.js";
 
 /** Exit statuses: 1 the operation failed, 2 bad usage or configuration, 70 a bug. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
+
+/** Extra facts a CliError may carry: shown as indented lines, and as fields with --json. */
+export interface CliErrorExtra {
+  /** Lines printed under the error line (e.g. the pending requests to choose from). */
+  lines?: string[];
+  /** Structured fields for --json (merged into `error`). */
+  fields?: Record<string, unknown>;
+}
 
 /** A CLI-level failure with its own code (bad flag value, gateway port taken, ...). */
 export class CliError extends Error {
@@ -16,6 +26,7 @@ export class CliError extends Error {
     message: string,
     readonly exitCode: number = EXIT.failed,
     readonly hint?: string,
+    readonly extra: CliErrorExtra = {},
   ) {
     super(message);
     this.name = "CliError";
@@ -51,8 +62,10 @@ interface ErrorReport {
   requestId?: string;
   key?: string;
   path?: string;
+  holderPid?: number;
   closeCode?: number;
   details?: Record<string, unknown>;
+  [field: string]: unknown;
 }
 
 /** What to do about a failure, in one sentence, when we know. */
@@ -64,14 +77,18 @@ function hintFor(err: GatewayClientError): string | undefined {
     case "AUTH_PASSWORD_MISSING":
     case "AUTH_PASSWORD_MISMATCH":
       return "pass --password or set GATEHOUSE_GATEWAY_PASSWORD to the gateway's gateway.auth.password";
+    case "AUTH_DEVICE_TOKEN_MISMATCH":
+      return "this device's token is no longer valid; pass the shared --token so the gateway can re-issue one";
+    case "AUTH_SCOPE_MISMATCH":
+      return "this device's token does not carry the scopes asked for; ask the owner to rotate it (gatehouse devices rotate)";
     case "MISSING_SCOPE":
       return "this connection was not granted the scope the method needs";
     case "PROTOCOL_MISMATCH":
       return "the gateway speaks another protocol version; upgrade the older side";
     case "PAIRING_REQUIRED":
       return err.requestId
-        ? `approve it on the gateway host: gatehouse devices approve ${err.requestId}`
-        : "this device must be approved on the gateway host";
+        ? `approve it on the gateway host: ${approveCommand(err.requestId)}`
+        : "this device must be approved on the gateway host (gatehouse devices list there)";
   }
   if (err.code === "CONNECT_FAILED") return "is the gateway running? start it with: gatehouse gateway run";
   if (err.code === "INSECURE_URL") return "use wss://, or pass --allow-insecure if you accept the risk";
@@ -80,47 +97,134 @@ function hintFor(err: GatewayClientError): string | undefined {
   return undefined;
 }
 
-function describe(err: unknown): { report: ErrorReport; exitCode: number } {
+/** The command that approves one exact pending request. */
+export function approveCommand(requestId: string): string {
+  return `gatehouse devices approve ${requestId}`;
+}
+
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((s) => typeof s === "string") ? (v as string[]) : undefined;
+
+/** `a, b` or `(none)`. */
+export function listOrNone(items: readonly string[] | undefined): string {
+  return items && items.length > 0 ? items.join(", ") : "(none)";
+}
+
+/** The PAIRING_REQUIRED specifics: what was asked versus what is approved, when the server said. */
+function pairingFacts(err: GatewayClientError): { fields: Record<string, unknown>; lines: string[] } {
+  const d = err.details ?? {};
+  const requestedRole = typeof d.requestedRole === "string" ? d.requestedRole : undefined;
+  const requestedScopes = strings(d.requestedScopes);
+  const approvedRoles = strings(d.approvedRoles);
+  const approvedScopes = strings(d.approvedScopes);
+  const fields: Record<string, unknown> = {
+    reason: typeof d.reason === "string" ? d.reason : undefined,
+    deviceId: typeof d.deviceId === "string" ? d.deviceId : undefined,
+    requestedRole,
+    requestedScopes,
+    approvedRoles,
+    approvedScopes,
+  };
+  const lines: string[] = [];
+  if (requestedRole !== undefined || requestedScopes !== undefined) {
+    let line = `  requested: role ${requestedRole ?? "?"}, scopes ${listOrNone(requestedScopes)}`;
+    if (approvedRoles !== undefined || approvedScopes !== undefined) {
+      line += `; approved: roles ${listOrNone(approvedRoles)}, scopes ${listOrNone(approvedScopes)}`;
+    } else {
+      line += "; approved: nothing yet";
+    }
+    lines.push(line);
+  }
+  return { fields, lines };
+}
+
+interface Described {
+  report: ErrorReport;
+  exitCode: number;
+  lines: string[];
+}
+
+function describe(err: unknown): Described {
   if (err instanceof ConfigError) {
     return {
       report: { code: err.code, message: err.message, key: err.key, path: err.path },
       exitCode: EXIT.usage,
+      lines: [],
     };
   }
   if (err instanceof GatewayClientError) {
+    const pairing = err.detailCode === "PAIRING_REQUIRED";
+    const facts = pairing ? pairingFacts(err) : { fields: {}, lines: [] };
+    const message =
+      pairing && err.requestId && !err.message.includes(err.requestId)
+        ? `${err.message} (requestId ${err.requestId})`
+        : err.message;
     return {
       report: {
         code: err.detailCode ?? err.wireCode ?? err.code,
-        message: err.message,
+        message,
         hint: hintFor(err),
         detailCode: err.detailCode,
         requestId: err.requestId,
+        ...facts.fields,
         closeCode: err.closeCode,
         details: err.details,
       },
       exitCode: err.code === "INVALID_OPTIONS" || err.code === "INSECURE_URL" ? EXIT.usage : EXIT.failed,
+      lines: facts.lines,
     };
   }
   if (err instanceof IdentityError) {
-    return { report: { code: err.code, message: err.message, path: err.path }, exitCode: EXIT.failed };
+    return {
+      report: { code: err.code, message: err.message, path: err.path },
+      exitCode: EXIT.failed,
+      lines: [],
+    };
+  }
+  if (err instanceof StoreError) {
+    // Store messages already say what to do; the holder's pid helps find the other process.
+    return {
+      report: { code: err.code, message: err.message, path: err.path, holderPid: err.holderPid },
+      exitCode: EXIT.failed,
+      lines: [],
+    };
+  }
+  if (err instanceof GatewayError) {
+    // Raised by the pairing service when the CLI works on the store directly (gateway stopped).
+    const details = Object.fromEntries(Object.entries(err.details).filter(([k]) => k !== "code"));
+    return {
+      report: {
+        code: err.code,
+        message: err.message,
+        ...(Object.keys(details).length > 0 ? { details } : {}),
+      },
+      exitCode: EXIT.failed,
+      lines: [],
+    };
   }
   if (err instanceof CliError) {
-    return { report: { code: err.code, message: err.message, hint: err.hint }, exitCode: err.exitCode };
+    return {
+      report: { code: err.code, message: err.message, hint: err.hint, ...err.extra.fields },
+      exitCode: err.exitCode,
+      lines: err.extra.lines ?? [],
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { report: { code: "INTERNAL_ERROR", message }, exitCode: EXIT.internal };
+  return { report: { code: "INTERNAL_ERROR", message }, exitCode: EXIT.internal, lines: [] };
 }
 
-/** Prints a failure (one line, or `{error}` with --json) and returns the exit status to use. */
+/**
+ * Prints a failure and returns the exit status to use: one line (code, reason, what to do) plus
+ * any detail lines on stderr, or `{error}` on stdout with --json.
+ */
 export function reportError(err: unknown, json: boolean): number {
-  const { report, exitCode } = describe(err);
+  const { report, exitCode, lines } = describe(err);
   if (json) {
     const clean = Object.fromEntries(Object.entries(report).filter(([, v]) => v !== undefined));
     process.stdout.write(JSON.stringify({ error: clean }, null, 2) + "\n");
   } else {
-    process.stderr.write(
-      `error ${report.code}: ${report.message}${report.hint ? ` — ${report.hint}` : ""}\n`,
-    );
+    const head = `error ${report.code}: ${report.message}${report.hint ? ` — ${report.hint}` : ""}`;
+    process.stderr.write([head, ...lines].join("\n") + "\n");
   }
   if (process.env.GATEHOUSE_DEBUG === "1" && err instanceof Error && err.stack) {
     process.stderr.write(err.stack + "\n");

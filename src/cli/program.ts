@@ -3,6 +3,17 @@ import { Command, Option } from "commander";
 import { GATEHOUSE_VERSION } from "../version.js";
 import { call, type CallOptions } from "./commands/call.js";
 import { gatewayRun, type GatewayRunOptions } from "./commands/gateway-run.js";
+import {
+  devicesApprove,
+  devicesList,
+  devicesReject,
+  devicesRemove,
+  devicesRename,
+  devicesRevoke,
+  devicesRotate,
+  type RenameOptions,
+  type RoleOptions,
+} from "./commands/devices.js";
 import { health } from "./commands/health.js";
 import type { CommonOptions } from "./connect.js";
 import { createReporter } from "./output.js";
@@ -19,7 +30,16 @@ function withClientOptions(cmd: Command): Command {
     .option("--timeout <ms>", "connect and request timeout in milliseconds", "10000")
     .option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)")
     .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
+    .option(
+      "--wait [seconds]",
+      "if this device needs approval, wait for it (retrying every 2 s; default 300 s) and then continue",
+    )
     .option("--json", "print machine-readable JSON");
+}
+
+/** Collects a repeatable flag (`--scope a --scope b`). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Builds the program; `run` receives each command's exit status. */
@@ -60,6 +80,61 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
   withClientOptions(
     program.command("health").description("check that the gateway is up and answering"),
   ).action((opts: CommonOptions) => run(() => health(opts, createReporter(!!opts.json)), !!opts.json));
+
+  const devices = program
+    .command("devices")
+    .description(
+      "list, approve and manage paired devices (works on the store directly when the local gateway is stopped)",
+    );
+  withClientOptions(
+    devices.command("list").description("pending pairing requests and paired devices"),
+  ).action((opts: CommonOptions) => run(() => devicesList(opts, createReporter(!!opts.json)), !!opts.json));
+  withClientOptions(
+    devices
+      .command("approve")
+      .description("approve one exact pending request (there is no implicit latest)")
+      .argument("[requestId]", "the request to approve, as shown by devices list"),
+  ).action((requestId: string | undefined, opts: CommonOptions) =>
+    run(() => devicesApprove(requestId, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    devices
+      .command("reject")
+      .description("reject one pending request")
+      .argument("<requestId>", "the request to reject"),
+  ).action((requestId: string, opts: CommonOptions) =>
+    run(() => devicesReject(requestId, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    devices
+      .command("remove")
+      .description("unpair a device: its tokens stop working and its sessions close")
+      .argument("<deviceId>", "device id or a unique prefix of at least 8 characters"),
+  ).action((deviceId: string, opts: CommonOptions) =>
+    run(() => devicesRemove(deviceId, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    devices
+      .command("rename")
+      .description("set a device's label")
+      .option("--device <id>", "device id or a unique prefix of at least 8 characters")
+      .option("--name <label>", "the new label (1 to 64 characters)"),
+  ).action((opts: RenameOptions) => run(() => devicesRename(opts, createReporter(!!opts.json)), !!opts.json));
+  withClientOptions(
+    devices
+      .command("rotate")
+      .description("issue a new device token for a role; the old one stops working")
+      .option("--device <id>", "device id or a unique prefix of at least 8 characters")
+      .option("--role <role>", "operator or node")
+      .option("--scope <scope>", "scope of the new token (repeatable; default: the current ones)", collect),
+  ).action((opts: RoleOptions) => run(() => devicesRotate(opts, createReporter(!!opts.json)), !!opts.json));
+  withClientOptions(
+    devices
+      .command("revoke")
+      .description("revoke a device's token for a role; its sessions for that role close")
+      .option("--device <id>", "device id or a unique prefix of at least 8 characters")
+      .option("--role <role>", "operator or node"),
+  ).action((opts: RoleOptions) => run(() => devicesRevoke(opts, createReporter(!!opts.json)), !!opts.json));
 
   return program;
 }

@@ -14,10 +14,13 @@ function stateDir(config?: unknown): string {
 }
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
 });
 
-// The user's environment must not leak into these runs.
+// The user's environment must not leak into these runs, nor they into the user's ~/.gatehouse.
+const home = tempStateDir();
 const cleanEnv = {
+  HOME: home,
   GATEHOUSE_GATEWAY_TOKEN: "",
   GATEHOUSE_GATEWAY_PASSWORD: "",
   GATEHOUSE_GATEWAY_URL: "",
@@ -169,13 +172,30 @@ describe("errors a user sees", () => {
     assert.match(r.stderr, /^error CONFIG_UNSAFE_BIND: /);
   });
 
-  it("a taken port: PORT_IN_USE, exit 1", async () => {
+  it("a second gateway on the same state dir: STORE_LOCKED naming the holder, exit 1", async () => {
     const dir = stateDir();
     const gw = await spawnGateway(["--port", "0", "--state-dir", dir, "--token", "t".repeat(40)], cleanEnv);
     try {
+      const r = await runCli(["gateway", "run", "--state-dir", dir, "--port", "0"], cleanEnv);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(`^error STORE_LOCKED: state dir .* is in use by gatehouse gateway pid ${gw.child.pid}\\b`),
+      );
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it("a taken port: PORT_IN_USE, exit 1", async () => {
+    const gw = await spawnGateway(
+      ["--port", "0", "--state-dir", stateDir(), "--token", "t".repeat(40)],
+      cleanEnv,
+    );
+    try {
       const port = new URL(gw.url).port;
       const r = await runCli(
-        ["gateway", "run", "--state-dir", dir, "--port", port, "--token", "t".repeat(40)],
+        ["gateway", "run", "--state-dir", stateDir(), "--port", port, "--token", "t".repeat(40)],
         cleanEnv,
       );
       assert.equal(r.code, 1);
@@ -191,7 +211,9 @@ describe("errors a user sees", () => {
   it("--help lists the commands and exits 0; an unknown command exits 2", async () => {
     const help = await runCli(["--help"], cleanEnv);
     assert.equal(help.code, 0);
-    for (const cmd of ["gateway", "call", "health"]) assert.match(help.stdout, new RegExp(`\\b${cmd}\\b`));
+    for (const cmd of ["gateway", "call", "health", "devices"]) {
+      assert.match(help.stdout, new RegExp(`\\b${cmd}\\b`));
+    }
     const unknown = await runCli(["frobnicate"], cleanEnv);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);

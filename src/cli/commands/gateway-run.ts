@@ -86,9 +86,20 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     store.close();
     lock.release();
   };
+  // Signals are watched from before listening: a SIGTERM that lands mid-start still stops cleanly.
+  let signalled: string | null = null;
+  let onSignal: (signal: string) => void = (signal) => {
+    signalled = signal;
+  };
+  const onInt = () => onSignal("SIGINT");
+  const onTerm = () => onSignal("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
   try {
     await server.start();
   } catch (err) {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
     cleanup();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") {
@@ -113,7 +124,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
         : undefined,
   });
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
+    onSignal = (signal: string) => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
       void server.stop({ reason: `gateway stopping (${signal})` }).then(() => {
@@ -121,10 +132,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
         resolve(EXIT.ok);
       });
     };
-    const onInt = () => stop("SIGINT");
-    const onTerm = () => stop("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
+    if (signalled) onSignal(signalled);
   });
 }
 

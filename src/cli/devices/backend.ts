@@ -1,0 +1,261 @@
+/**
+ * Where `gatehouse devices` acts: over the gateway's RPCs (the normal case), or, when the CLI
+ * targets the local gateway and that gateway is not running, directly on its store under the
+ * gateway lock (the owner's break-glass, S46: it needs OS access to the state dir).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig, resolveStateDir, statePaths, type ClientTarget } from "../../config/index.js";
+import { PairingService } from "../../gateway/pairing.js";
+import type { Caller } from "../../policy/device-management.js";
+import { missingScopes } from "../../policy/scopes.js";
+import { ALL_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import { acquireGatewayLock, openStore, readGatewayLock } from "../../store/index.js";
+import {
+  connectCli,
+  loadCliDevice,
+  resolveTarget,
+  type CliConnection,
+  type CliDevice,
+  type CommonOptions,
+} from "../connect.js";
+import { CliError, EXIT, listOrNone } from "../output.js";
+import { shortId } from "./format.js";
+import type {
+  ApproveResult,
+  PairList,
+  RejectResult,
+  RemoveResult,
+  RenameResult,
+  RevokeResult,
+  RotateResult,
+} from "./types.js";
+
+/** Pending-request caps used when the CLI builds the pairing service itself (as the gateway does). */
+const OFFLINE_LIMITS = { total: 256, perIp: 16 } as const;
+/** Audit actor of changes made on the store directly. */
+export const OFFLINE_ACTOR = "cli-offline";
+
+/** The device-management operations, wherever they run. */
+export interface DevicesBackend {
+  readonly mode: "online" | "offline";
+  /** The gateway URL, or the store file when offline. */
+  readonly where: string;
+  /** This CLI's own device, when acting as a device over the network; null offline. */
+  readonly self: CliDevice | null;
+  list(): Promise<PairList>;
+  /**
+   * Makes the following calls run with `scopes` (least privilege: the session is reopened asking
+   * for exactly these). Refuses, without asking the gateway, when this device's approved baseline
+   * does not cover them: asking would only open an upgrade request for this very device (S46).
+   */
+  require(scopes: readonly string[], list: PairList, action: string): Promise<void>;
+  approve(requestId: string): Promise<ApproveResult>;
+  reject(requestId: string): Promise<RejectResult>;
+  remove(deviceId: string): Promise<RemoveResult>;
+  rename(deviceId: string, label: string): Promise<RenameResult>;
+  rotate(deviceId: string, role: string, scopes: string[] | undefined): Promise<RotateResult>;
+  revoke(deviceId: string, role: string): Promise<RevokeResult>;
+  close(): Promise<void>;
+}
+
+/** Online over the gateway, or offline on the store when the local gateway is not running. */
+export async function openDevicesBackend(opts: CommonOptions): Promise<DevicesBackend> {
+  const target = resolveTarget(opts);
+  if (target.urlSource === "config") {
+    const stateDir = resolveStateDir({ flag: opts.stateDir });
+    const lock = readGatewayLock(stateDir);
+    if (lock === null || !lock.alive) return openOffline(opts);
+  }
+  return OnlineBackend.open(opts, target);
+}
+
+/** The sorted union of scope sets. */
+export function scopeUnion(...sets: ReadonlyArray<readonly string[]>): string[] {
+  return [...new Set(sets.flat())].sort();
+}
+
+/** Refusal when this device may not do what was asked; names the missing scope and who can. */
+export function missingScopeError(
+  deviceId: string,
+  baseline: readonly string[],
+  missing: readonly string[],
+  action: string,
+  lines: string[] = [],
+): CliError {
+  return new CliError(
+    "MISSING_SCOPE",
+    `${action} needs ${missing.join(", ")}, which this device (${shortId(deviceId)}) is not approved for ` +
+      `(it holds ${listOrNone(baseline)})`,
+    EXIT.failed,
+    `do it on the gateway host (the owner's CLI there needs no pairing) or from a device that holds ` +
+      `${missing.join(", ")}; a device cannot approve its own upgrade`,
+    { lines, fields: { deviceId, missingScopes: [...missing], approvedScopes: [...baseline] } },
+  );
+}
+
+class OnlineBackend implements DevicesBackend {
+  readonly mode = "online" as const;
+  #conn: CliConnection;
+
+  private constructor(
+    private readonly opts: CommonOptions,
+    private readonly target: ClientTarget,
+    conn: CliConnection,
+  ) {
+    this.#conn = conn;
+  }
+
+  static async open(opts: CommonOptions, target: ClientTarget): Promise<OnlineBackend> {
+    const device = loadCliDevice(opts.stateDir);
+    // The stored token tells what this device was approved for (kept current by connectCli):
+    // asking beyond it would only open an upgrade request for this very device (S46).
+    const stored = device.tokenStore.get(device.identity.deviceId, "operator");
+    if (stored) {
+      const missing = missingScopes(stored.scopes, [OPERATOR_SCOPES.pairing]);
+      if (missing.length > 0) {
+        throw missingScopeError(device.identity.deviceId, stored.scopes, missing, "managing devices", [
+          `  to ask for ${missing.join(", ")} for this device, run: gatehouse call device.pair.list (the owner then approves` +
+            " the request it opens; if it was approved already, that refreshes what this CLI knows)",
+        ]);
+      }
+    }
+    const conn = await connectCli(opts, [OPERATOR_SCOPES.pairing], { target, device });
+    return new OnlineBackend(opts, target, conn);
+  }
+
+  get where(): string {
+    return this.#conn.url;
+  }
+
+  get self(): CliDevice {
+    return this.#conn.device;
+  }
+
+  list(): Promise<PairList> {
+    return this.#conn.client.request<PairList>("device.pair.list", {});
+  }
+
+  async require(scopes: readonly string[], list: PairList, action: string): Promise<void> {
+    const selfId = this.self.identity.deviceId;
+    const own = list.paired.find((d) => d.deviceId === selfId);
+    const baseline = own ? own.scopes : this.#conn.scopes;
+    const missing = missingScopes(baseline, scopes);
+    if (missing.length > 0) throw missingScopeError(selfId, baseline, missing, action);
+    if (missingScopes(this.#conn.scopes, scopes).length === 0) return;
+    await this.#conn.client.close();
+    // Within the baseline nothing can pend, so there is nothing to wait for.
+    this.#conn = await connectCli({ ...this.opts, wait: undefined }, scopeUnion(scopes), {
+      target: this.target,
+      device: this.#conn.device,
+    });
+  }
+
+  approve(requestId: string): Promise<ApproveResult> {
+    return this.#conn.client.request<ApproveResult>("device.pair.approve", { requestId });
+  }
+
+  reject(requestId: string): Promise<RejectResult> {
+    return this.#conn.client.request<RejectResult>("device.pair.reject", { requestId });
+  }
+
+  remove(deviceId: string): Promise<RemoveResult> {
+    return this.#conn.client.request<RemoveResult>("device.pair.remove", { deviceId });
+  }
+
+  rename(deviceId: string, label: string): Promise<RenameResult> {
+    return this.#conn.client.request<RenameResult>("device.pair.rename", { deviceId, label });
+  }
+
+  rotate(deviceId: string, role: string, scopes: string[] | undefined): Promise<RotateResult> {
+    return this.#conn.client.request<RotateResult>("device.token.rotate", {
+      deviceId,
+      role,
+      ...(scopes !== undefined ? { scopes } : {}),
+    });
+  }
+
+  revoke(deviceId: string, role: string): Promise<RevokeResult> {
+    return this.#conn.client.request<RevokeResult>("device.token.revoke", { deviceId, role });
+  }
+
+  close(): Promise<void> {
+    return this.#conn.client.close();
+  }
+}
+
+/** Works on `<state>/state/gatehouse.sqlite` as the owner, holding the gateway lock throughout. */
+function openOffline(opts: CommonOptions): DevicesBackend {
+  const config = loadConfig({ stateDir: opts.stateDir });
+  const dbPath = join(statePaths(config.stateDir).stateDbDir, "gatehouse.sqlite");
+  if (!existsSync(dbPath)) {
+    throw new CliError(
+      "STORE_MISSING",
+      `the gateway is not running and there is no pairing store at ${dbPath} yet`,
+      EXIT.failed,
+      "start the gateway once first: gatehouse gateway run",
+      { fields: { path: dbPath } },
+    );
+  }
+  const owner = loadCliDevice(opts.stateDir).identity;
+  // The lock keeps a gateway from starting (and deciding from a stale view) mid-change.
+  const lock = acquireGatewayLock(config.stateDir);
+  let store;
+  try {
+    store = openStore(dbPath);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  process.stderr.write(`gateway not running: working on the store directly (${dbPath})\n`);
+  const service = new PairingService(
+    store,
+    owner.deviceId,
+    { ttlMs: config.gateway.pairing.pendingTtlMs, ...OFFLINE_LIMITS },
+    {
+      broadcast() {},
+      closeSessions() {
+        return 0;
+      },
+      isConnected() {
+        return false;
+      },
+    },
+  );
+  // Whoever can open the state dir is the owner: every operator scope, no device of its own.
+  const caller: Caller = { scopes: ALL_OPERATOR_SCOPES, deviceId: null, viaDeviceToken: false };
+  const run = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  };
+  let closed = false;
+  return {
+    mode: "offline",
+    where: dbPath,
+    self: null,
+    list: () => run(() => service.list(caller) as unknown as PairList),
+    require: () => Promise.resolve(),
+    approve: (requestId) =>
+      run(() => service.approve(caller, requestId, OFFLINE_ACTOR) as unknown as ApproveResult),
+    reject: (requestId) => run(() => service.reject(caller, requestId, OFFLINE_ACTOR)),
+    remove: (deviceId) => run(() => service.remove(caller, deviceId, OFFLINE_ACTOR)),
+    rename: (deviceId, label) => run(() => service.rename(caller, deviceId, label, OFFLINE_ACTOR)),
+    rotate: (deviceId, role, scopes) =>
+      run(() => service.rotate(caller, deviceId, role, scopes, OFFLINE_ACTOR) as RotateResult),
+    revoke: (deviceId, role) => run(() => service.revoke(caller, deviceId, role, OFFLINE_ACTOR)),
+    close() {
+      if (!closed) {
+        closed = true;
+        try {
+          store.close();
+        } finally {
+          lock.release();
+        }
+      }
+      return Promise.resolve();
+    },
+  };
+}
