@@ -192,3 +192,43 @@ describe("S13 — device token mismatch is explained, never unpairs", () => {
     assert.ok(helloAuth(retry).deviceToken, "and hands out a fresh token");
   });
 });
+
+describe("S10 — local role upgrade; legacy revoked tokens", () => {
+  it("S10: a locally paired operator device asking for role node with the token is upgraded silently", async () => {
+    const identity = generateIdentity();
+    assert.equal((await once({ auth, identity, scopes: ["operator.read"] })).ok, true);
+    const node = await once({ auth, identity, role: "node", clientId: "node-host", mode: "node" });
+    assert.equal(node.ok, true, JSON.stringify(node.error));
+    assert.deepEqual(gw.store.devices.get(identity.deviceId)?.roles, ["node", "operator"]);
+  });
+
+  it("a legacy record's revoked token stays revoked after import", async () => {
+    const identity = generateIdentity();
+    const now = Date.now();
+    const legacyToken = "legacy-revoked-token-value-0123456789";
+    const imported = importLegacyPaired(
+      gw.store,
+      {
+        deviceId: identity.deviceId,
+        publicKey: identity.publicKey,
+        roles: ["operator"],
+        approvedScopes: ["operator.read"],
+        tokens: {
+          operator: {
+            token: legacyToken,
+            role: "operator",
+            scopes: ["operator.read"],
+            createdAtMs: now,
+            revokedAtMs: now,
+          },
+        },
+        createdAtMs: now,
+        approvedAtMs: now,
+      },
+      now,
+    );
+    assert.ok(imported.ok, JSON.stringify(imported));
+    const res = await once({ auth: { deviceToken: legacyToken }, identity, scopes: ["operator.read"] });
+    assert.equal(res.error?.details?.code, "AUTH_DEVICE_TOKEN_MISMATCH");
+  });
+});
