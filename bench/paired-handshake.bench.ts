@@ -4,18 +4,14 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { WebSocket } from "ws";
 import { generateIdentity, signPayload, type DeviceIdentity } from "../src/identity/keys.js";
 import { buildSignaturePayloadV3 } from "../src/protocol/signature-payload.js";
 import { approveDevice } from "../src/store/approve.js";
 import { openStore } from "../src/store/db.js";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
-import { ms, quantile } from "./stats.js";
+import { benchSizes, measureHandshakes, timedHandshake } from "./handshake-client.js";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
-const SEQUENTIAL = Number(process.env.BENCH_HANDSHAKES ?? 2000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const TOKEN = "bench-token-" + "y".repeat(32);
 const SCOPES = ["operator.read"];
 
@@ -52,63 +48,35 @@ function seed(stateDir: string, bench: DeviceIdentity): string {
   }
 }
 
-/** One paired-device handshake: challenge, signed connect with the device token, hello-ok. */
-function handshake(url: string, identity: DeviceIdentity, deviceToken: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as {
-        type: string;
-        event?: string;
-        ok?: boolean;
-        payload?: { nonce: string };
-      };
-      if (frame.type === "event" && frame.event === "connect.challenge") {
-        const signedAt = Date.now();
-        const nonce = frame.payload!.nonce;
-        const payload = buildSignaturePayloadV3({
-          deviceId: identity.deviceId,
-          clientId: "cli",
-          clientMode: "cli",
-          role: "operator",
-          scopes: SCOPES,
-          signedAtMs: signedAt,
-          token: deviceToken,
-          nonce,
-          platform: process.platform,
-        });
-        ws.send(
-          JSON.stringify({
-            type: "req",
-            id: "1",
-            method: "connect",
-            params: {
-              minProtocol: 4,
-              maxProtocol: 4,
-              client: { id: "cli", version: "bench", platform: process.platform, mode: "cli" },
-              role: "operator",
-              scopes: SCOPES,
-              auth: { deviceToken },
-              device: {
-                id: identity.deviceId,
-                publicKey: identity.publicKey,
-                signature: signPayload(identity, payload),
-                signedAt,
-                nonce,
-              },
-            },
-          }),
-        );
-      } else if (frame.type === "res") {
-        const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-        ws.close();
-        if (frame.ok) resolve(elapsed);
-        else reject(new Error(`handshake refused: ${data.toString()}`));
-      }
-    });
-    ws.on("error", reject);
+/** Connect params of the paired device: a fresh v3 signature over this connection's nonce. */
+function signedParams(identity: DeviceIdentity, deviceToken: string, nonce: string) {
+  const signedAt = Date.now();
+  const payload = buildSignaturePayloadV3({
+    deviceId: identity.deviceId,
+    clientId: "cli",
+    clientMode: "cli",
+    role: "operator",
+    scopes: SCOPES,
+    signedAtMs: signedAt,
+    token: deviceToken,
+    nonce,
+    platform: process.platform,
   });
+  return {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "cli", version: "bench", platform: process.platform, mode: "cli" },
+    role: "operator",
+    scopes: SCOPES,
+    auth: { deviceToken },
+    device: {
+      id: identity.deviceId,
+      publicKey: identity.publicKey,
+      signature: signPayload(identity, payload),
+      signedAt,
+      nonce,
+    },
+  };
 }
 
 async function main() {
@@ -123,31 +91,13 @@ async function main() {
     { keepLog: false },
   );
   try {
-    for (let i = 0; i < 200; i++) await handshake(gw.url, bench, deviceToken);
-    const samples: number[] = [];
-    for (let i = 0; i < SEQUENTIAL; i++) samples.push(await handshake(gw.url, bench, deviceToken));
-    console.log(
-      `paired-device handshake (v3 signature + device token, ${DEVICES} devices in store), sequential`,
+    await measureHandshakes(
+      () => timedHandshake(gw.url, (nonce) => signedParams(bench, deviceToken, nonce)),
+      {
+        label: `paired-device handshake (v3 signature + device token, ${DEVICES} devices in store; target p50 <= 1.5 ms)`,
+        ...benchSizes(),
+      },
     );
-    console.log(
-      `  p50 ${ms(quantile(samples, 0.5))}   p99 ${ms(quantile(samples, 0.99))}   (target p50 <= 1.5 ms)`,
-    );
-
-    let done = 0;
-    const deadline = Date.now() + THROUGHPUT_SECONDS * 1000;
-    const worker = async () => {
-      while (Date.now() < deadline) {
-        await handshake(gw.url, bench, deviceToken);
-        done++;
-      }
-    };
-    const start = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    console.log(
-      `paired-device handshakes per second (${CONCURRENCY} concurrent clients, ${seconds.toFixed(1)} s)`,
-    );
-    console.log(`  ${(done / seconds).toFixed(0)} handshakes/s (${done} total)`);
   } finally {
     await gw.stop();
     rmSync(stateDir, { recursive: true, force: true });

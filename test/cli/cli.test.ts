@@ -1,32 +1,16 @@
 /** The `gatehouse` command as a user runs it: real processes, real state dirs. */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { freePort, runCli, spawnGateway, tempStateDir } from "../helpers/gateway-process.js";
-
-const dirs: string[] = [];
-function stateDir(config?: unknown): string {
-  const dir = tempStateDir();
-  dirs.push(dir);
-  if (config !== undefined) writeFileSync(join(dir, "gatehouse.json"), JSON.stringify(config));
-  return dir;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  rmSync(home, { recursive: true, force: true });
-});
+import { createCliSandbox } from "../helpers/cli-sandbox.js";
+import { freePort, runCli, spawnGateway } from "../helpers/gateway-process.js";
 
 // The user's environment must not leak into these runs, nor they into the user's ~/.gatehouse.
-const home = tempStateDir();
-const cleanEnv = {
-  HOME: home,
-  GATEHOUSE_GATEWAY_TOKEN: "",
-  GATEHOUSE_GATEWAY_PASSWORD: "",
-  GATEHOUSE_GATEWAY_URL: "",
-  GATEHOUSE_PORT: "",
-  GATEHOUSE_STATE_DIR: "",
-};
+const sandbox = createCliSandbox();
+const cleanEnv = sandbox.env;
+const stateDir = (config?: unknown) => sandbox.stateDir(config);
+after(() => sandbox.cleanup());
 
 describe("gatehouse gateway run + health on the same host", () => {
   it("first start generates a 0600 token file; the owner's CLI then needs no flags but the state dir", async () => {

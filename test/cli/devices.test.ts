@@ -4,44 +4,32 @@
  * plus `--url` and `--token`.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { resolveDevice } from "../../src/cli/commands/devices.js";
 import type { PairedDevice, PairList } from "../../src/cli/devices/types.js";
 import { CliError } from "../../src/cli/output.js";
+import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import {
   freePort,
   runCli,
   spawnGateway,
-  tempStateDir,
   type CliResult,
   type GatewayProcess,
 } from "../helpers/gateway-process.js";
 
-const dirs: string[] = [];
+// The user's environment must not leak into these runs, nor they into the user's ~/.gatehouse.
+const sandbox = createCliSandbox();
+const cleanEnv = sandbox.env;
 const running = new Set<GatewayProcess>();
 after(async () => {
   for (const gw of running) await gw.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  rmSync(home, { recursive: true, force: true });
+  sandbox.cleanup();
 });
 
-// The user's environment must not leak into these runs, nor they into the user's ~/.gatehouse.
-const home = tempStateDir();
-const cleanEnv = {
-  HOME: home,
-  GATEHOUSE_GATEWAY_TOKEN: "",
-  GATEHOUSE_GATEWAY_PASSWORD: "",
-  GATEHOUSE_GATEWAY_URL: "",
-  GATEHOUSE_PORT: "",
-  GATEHOUSE_STATE_DIR: "",
-};
-
 function newDir(): string {
-  const dir = tempStateDir();
-  dirs.push(dir);
-  return dir;
+  return sandbox.stateDir();
 }
 
 /** A gateway state dir whose loopback connects still need approval (so requests pend). */

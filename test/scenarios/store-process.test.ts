@@ -5,25 +5,15 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { GatewayClient, MemoryDeviceTokenStore } from "../../src/client/index.js";
 import { generateIdentity } from "../../src/identity/keys.js";
-import { runCli, spawnGateway, tempStateDir } from "../helpers/gateway-process.js";
+import { createCliSandbox } from "../helpers/cli-sandbox.js";
+import { runCli, spawnGateway } from "../helpers/gateway-process.js";
 
-const dirs: string[] = [];
-function stateDir(): string {
-  const d = tempStateDir();
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const sandbox = createCliSandbox();
+const cleanEnv = sandbox.env;
+const stateDir = () => sandbox.stateDir();
+after(() => sandbox.cleanup());
 
 const TOKEN = "scenario-token-0123456789abcdefghijkl";
-const cleanEnv = {
-  GATEHOUSE_GATEWAY_TOKEN: "",
-  GATEHOUSE_GATEWAY_URL: "",
-  GATEHOUSE_STATE_DIR: "",
-  GATEHOUSE_PORT: "",
-};
 
 describe("S01 — pairing survives a restart", () => {
   it("S01: a device paired before a restart reconnects after it with its device token alone", async () => {
