@@ -36,6 +36,42 @@ function build() {
   run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
 }
 
+/** True when `cmd` is an executable on PATH. */
+function onPath(cmd) {
+  return (process.env.PATH ?? "").split(":").some((dir) => {
+    try {
+      return dir !== "" && statSync(join(dir, cmd)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The container tests (test/containers) need `ip` from iproute2 to make network namespaces. As
+ * root with apt-get, install it when missing; if that fails, go on: those tests skip with a reason.
+ */
+function ensureNetnsTool() {
+  if (onPath("ip")) return;
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
+    console.error("gatehouse dev: `ip` (iproute2) not found; the network-namespace tests will be skipped");
+    return;
+  }
+  step(
+    "installing iproute2 for the network-namespace tests (apt-get update -qq && apt-get install -y -qq iproute2)",
+  );
+  const res = spawnSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq iproute2"], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+  if (res.error || res.status !== 0) {
+    console.error(
+      `gatehouse dev: installing iproute2 failed (${res.error?.message ?? `exit ${res.status}`}); ` +
+        "the network-namespace tests will be skipped",
+    );
+  }
+}
+
 function findTests(dir) {
   const out = [];
   if (!existsSync(dir)) return out;
@@ -60,6 +96,7 @@ switch (command) {
     run(process.execPath, [join(root, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "."]);
     step("lint (eslint)");
     run(process.execPath, [join(root, "node_modules", "eslint", "bin", "eslint.js"), "."]);
+    ensureNetnsTool();
     const filter = rest.length > 0 ? rest : null;
     const files = findTests(join(root, "dist", "test")).filter(
       (f) => !filter || filter.some((needle) => f.includes(needle)),

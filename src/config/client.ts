@@ -1,6 +1,7 @@
 /** What the CLI dials and with which shared secret, so the owner's CLI works with zero flags. */
 import { ENV, envValue } from "./env.js";
 import { invalidValue } from "./errors.js";
+import { readGatewayEndpoint } from "./endpoint.js";
 import { loadConfig } from "./load.js";
 import type { GatewaySettings } from "./types.js";
 
@@ -44,8 +45,9 @@ export function resolveClientTarget(opts: ClientTargetOptions = {}): ClientTarge
   const envUrl = envValue(env, ENV.url);
   if (envUrl !== undefined) return { url: checkWsUrl(envUrl, ENV.url), urlSource: "env", ...explicit };
 
-  const { gateway } = loadConfig({ stateDir: opts.stateDir, env, homedir: opts.homedir });
-  const url = localUrl(gateway);
+  const { gateway, stateDir } = loadConfig({ stateDir: opts.stateDir, env, homedir: opts.homedir });
+  // A running gateway may listen elsewhere than the file says (started with --port/--host).
+  const url = readGatewayEndpoint(stateDir)?.url ?? localUrl(gateway);
   if (token || password) return { url, urlSource: "config", ...explicit };
   const { mode, token: fileToken, password: filePassword } = gateway.auth;
   if (mode === "token" && fileToken !== undefined) return { url, urlSource: "config", token: fileToken };

@@ -10,3 +10,4 @@ export { ensureGatewayToken, generateGatewayToken, type EnsuredToken } from "./t
 export { createAuthResolver, type AuthResolverOptions } from "./auth-resolver.js";
 export { REDACTED, redactConfig } from "./redact.js";
 export { resolveClientTarget, type ClientTarget, type ClientTargetOptions } from "./client.js";
+export * from "./endpoint.js";

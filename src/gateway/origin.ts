@@ -14,18 +14,20 @@ export function normalizeOrigin(origin: string): string | null {
 
 /**
  * An Origin passes when it is listed in `allowedOrigins` (or `*` is), or when it is the gateway's
- * own origin: same host and port as the Host header, and that host is a loopback name.
+ * own origin: same host and port as the Host header, that host a loopback name, the peer on loopback.
  */
 export function isOriginAllowed(
   origin: string,
   host: string | null,
   allowedOrigins: readonly string[],
+  peerLoopback: boolean,
 ): boolean {
   const normalized = normalizeOrigin(origin);
   if (!normalized) return false;
   if (allowedOrigins.includes("*")) return true;
   if (allowedOrigins.some((o) => normalizeOrigin(o) === normalized)) return true;
-  if (!host || !isLoopbackHostHeader(host)) return false;
+  // The own-origin exemption trusts Host, so it only holds for a peer that really is on this host.
+  if (!peerLoopback || !host || !isLoopbackHostHeader(host)) return false;
   const u = new URL(normalized);
   return hostName(u.host) === hostName(host) && u.host === host.trim().toLowerCase();
 }

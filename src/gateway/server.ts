@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { resolveLocality } from "../policy/locality.js";
+import { isLoopbackIp } from "../policy/ip.js";
 import { scopeSatisfied } from "../policy/scopes.js";
 import type { Store } from "../store/db.js";
 import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
@@ -266,7 +267,12 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     const facts = transportFacts(req);
     if (
       facts.origin !== null &&
-      !isOriginAllowed(facts.origin, facts.host, this.options.allowedOrigins ?? [])
+      !isOriginAllowed(
+        facts.origin,
+        facts.host,
+        this.options.allowedOrigins ?? [],
+        isLoopbackIp(facts.peerAddress),
+      )
     ) {
       this.logger.log("info", "upgrade refused", {
         peer: facts.peerAddress,

@@ -71,6 +71,21 @@ describe("gatehouse gateway run + health on the same host", () => {
   });
 });
 
+describe("a gateway started with flags", () => {
+  it("the owner's CLI finds a gateway started with --port (not in gatehouse.json) with no --url", async () => {
+    const dir = stateDir();
+    const port = await freePort();
+    const gw = await spawnGateway(["--state-dir", dir, "--port", String(port)], cleanEnv);
+    try {
+      const r = await runCli(["health", "--state-dir", dir], cleanEnv);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`at ws://127\\.0\\.0\\.1:${port} `));
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe("errors a user sees", () => {
   it("a wrong token: one line with the code and what to do, exit 1, no secret echoed", async () => {
     const dir = stateDir();

@@ -6,7 +6,9 @@ import {
   createAuthResolver,
   ensureGatewayToken,
   loadConfig,
+  removeGatewayEndpoint,
   statePaths,
+  writeGatewayEndpoint,
 } from "../../config/index.js";
 import { loadOrCreateIdentity } from "../../identity/file-store.js";
 import { acquireGatewayLock, ensureOwner, openStore } from "../../store/index.js";
@@ -83,6 +85,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     logger,
   });
   const cleanup = () => {
+    removeGatewayEndpoint(config.stateDir, process.pid);
     store.close();
     lock.release();
   };
@@ -115,6 +118,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     }
     throw err;
   }
+  writeGatewayEndpoint(config.stateDir, { pid: process.pid, url: server.localUrl() });
   logger.log("info", "gateway ready", {
     stateDir: config.stateDir,
     auth: config.gateway.auth.mode,
