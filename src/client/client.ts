@@ -36,6 +36,8 @@ export interface GatewayClientAuth {
   deviceToken?: string;
   /** One-time setup-code token. */
   bootstrapToken?: string;
+  /** Runtime token the gateway minted for a job it started (see `connectFromEnv`); never signed. */
+  agentRuntimeIdentityToken?: string;
 }
 
 export interface GatewayClientOptions {
@@ -51,6 +53,10 @@ export interface GatewayClientOptions {
   role?: string;
   /** Requested scopes, in the order they are signed; defaults to none. */
   scopes?: readonly string[];
+  /** Commands a node host offers (`commands` in connect params); not signed. */
+  commands?: readonly string[];
+  /** Extra HTTP headers on the WebSocket upgrade request (e.g. for a proxy). */
+  headers?: Readonly<Record<string, string>>;
   minProtocol?: number;
   maxProtocol?: number;
   /** Socket open + challenge + hello-ok; default 15000. */
@@ -113,6 +119,8 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   readonly #clientInfo: ClientInfo;
   readonly #role: string;
   readonly #scopes: readonly string[];
+  readonly #commands: readonly string[] | undefined;
+  readonly #headers: Readonly<Record<string, string>> | undefined;
   readonly #minProtocol: number;
   readonly #maxProtocol: number;
   readonly #connectTimeoutMs: number;
@@ -139,6 +147,8 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     this.#clientInfo = resolveClientInfo(options.client);
     this.#role = options.role ?? "operator";
     this.#scopes = [...(options.scopes ?? [])];
+    this.#commands = options.commands ? [...options.commands] : undefined;
+    this.#headers = options.headers ? { ...options.headers } : undefined;
     this.#minProtocol = options.minProtocol ?? PROTOCOL_VERSION;
     this.#maxProtocol = options.maxProtocol ?? PROTOCOL_VERSION;
     this.#connectTimeoutMs = positive(options.connectTimeoutMs, 15_000, "connectTimeoutMs");
@@ -241,6 +251,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   async #handshake(record: AttemptRecord, skipCachedToken: boolean): Promise<Session> {
     const conn = new GatewayConnection({
       url: this.#url,
+      headers: this.#headers,
       connectTimeoutMs: this.#connectTimeoutMs,
       nextId: () => this.#nextId(),
       buildParams: async ({ nonce }) => {
@@ -257,6 +268,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
           client: this.#clientInfo,
           role: this.#role,
           scopes: this.#scopes,
+          commands: this.#commands,
           minProtocol: this.#minProtocol,
           maxProtocol: this.#maxProtocol,
           auth,
@@ -371,6 +383,7 @@ function pickAuth(auth: GatewayClientAuth | undefined): GatewayClientAuth {
   if (auth?.password) out.password = auth.password;
   if (auth?.deviceToken) out.deviceToken = auth.deviceToken;
   if (auth?.bootstrapToken) out.bootstrapToken = auth.bootstrapToken;
+  if (auth?.agentRuntimeIdentityToken) out.agentRuntimeIdentityToken = auth.agentRuntimeIdentityToken;
   return out;
 }
 

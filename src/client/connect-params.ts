@@ -52,6 +52,8 @@ export interface ConnectParamsInput {
   client: ClientInfo;
   role: string;
   scopes: readonly string[];
+  /** Commands a node host offers; sent as given, not signed. */
+  commands?: readonly string[] | undefined;
   minProtocol: number;
   maxProtocol: number;
   /** Credentials to present; empty fields are dropped. */
@@ -72,6 +74,7 @@ export function buildConnectParams(input: ConnectParamsInput): ConnectParams {
     role: input.role,
     scopes: [...input.scopes],
   };
+  if (input.commands) params.commands = [...input.commands];
   if (auth) params.auth = auth;
   if (input.identity) {
     const payload = buildSignaturePayloadV3({

@@ -26,6 +26,8 @@ export interface ConnectChallengeInfo {
 
 export interface ConnectionOptions {
   url: URL;
+  /** Extra headers on the upgrade request. */
+  headers?: Readonly<Record<string, string>> | undefined;
   connectTimeoutMs: number;
   nextId: () => string;
   buildParams: (challenge: ConnectChallengeInfo) => ConnectParams | Promise<ConnectParams>;
@@ -89,6 +91,7 @@ export class GatewayConnection {
         ws = new WebSocket(this.opts.url, {
           handshakeTimeout: this.opts.connectTimeoutMs,
           followRedirects: false,
+          ...(this.opts.headers ? { headers: { ...this.opts.headers } } : {}),
         });
       } catch (cause) {
         clearTimeout(hs.timer);

@@ -14,6 +14,13 @@ export type { ClientInfoInput } from "./connect-params.js";
 export type { ReconnectOptions } from "./backoff.js";
 export { GatewayClientError, type ClientErrorCode } from "./errors.js";
 export {
+  connectFromEnv,
+  readRuntimeEnv,
+  RUNTIME_ENV,
+  type ConnectFromEnvOptions,
+  type RuntimeEnv,
+} from "./from-env.js";
+export {
   FileDeviceTokenStore,
   MemoryDeviceTokenStore,
   type DeviceTokenEntry,

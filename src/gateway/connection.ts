@@ -309,6 +309,7 @@ export class Connection {
           client: session.client,
           deviceId: session.deviceId,
           authMethod: session.authMethod,
+          runtimeJobId: session.runtimeJobId,
           gateway: this.host.info,
           pairing: this.host.pairing,
         },

@@ -28,6 +28,8 @@ export interface Session {
   legacyNode: boolean;
   /** Commands a node host offered at connect. */
   commands: string[];
+  /** The gateway job whose runtime token admitted this session (a sub-agent or cron run). */
+  runtimeJobId: string | null;
   deviceToken?: { token: string; issuedAtMs: number; scopes: string[] };
 }
 
@@ -180,6 +182,8 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
       protocol: negotiation.protocol,
       legacyNode: negotiation.legacyNode,
       commands: params.commands ?? [],
+      runtimeJobId:
+        decision.credential === "runtime-token" && runtimeToken.kind === "valid" ? runtimeToken.jobId : null,
       ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
     },
   };

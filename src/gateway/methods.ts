@@ -8,7 +8,7 @@ export interface ConnectionHandle {
   readonly role: GatewayRole;
   readonly deviceId: string | null;
   readonly scopes: readonly string[];
-  readonly client: { id: string; mode: string; version: string; platform: string };
+  readonly client: { id: string; mode: string; version: string; platform: string; displayName?: string };
   /** The `commands` the client offered at connect (node hosts). */
   readonly commands: readonly string[];
   /** Sends an event to this connection (dropped if it is closed or too slow). */
@@ -24,8 +24,10 @@ export interface MethodContext {
   scopes: readonly string[];
   client: { id: string; mode: string; version: string; platform: string };
   deviceId: string | null;
-  /** How the caller proved itself (owner-key, device-token, token, password, none). */
+  /** How the caller proved itself (owner-key, device-token, token, password, none, runtime-token). */
   authMethod: string;
+  /** The job (session id) a runtime-token caller runs as; null otherwise. */
+  runtimeJobId: string | null;
   gateway: GatewayInfo;
   pairing: PairingService;
 }

@@ -5,14 +5,17 @@
  * every device, or worse, hide that the real one is damaged (S15).
  */
 import Database from "better-sqlite3";
-import { accessSync, chmodSync, closeSync, constants, mkdirSync, openSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DEFAULT_AUDIT_MAX_ROWS, AuditLog } from "./audit.js";
 import { createContext, type StoreContext } from "./context.js";
 import { DeviceRepo } from "./devices.js";
-import { corruptStore, newerSchema, toStoreError, unreadableStore } from "./errors.js";
+import { CronRepo } from "./cron.js";
+import { corruptStore, newerSchema, StoreError, toStoreError, unreadableStore } from "./errors.js";
 import { GATEHOUSE_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate, userVersion } from "./migrations.js";
 import { PendingRepo } from "./pending.js";
+import { RuntimeTokenRepo } from "./runtime-tokens.js";
+import { SessionRepo } from "./sessions.js";
 import { TokenRepo } from "./tokens.js";
 
 /** Options for {@link openStore}. */
@@ -21,6 +24,13 @@ export interface OpenStoreOptions {
   now?: () => number;
   /** Bound on the audit table (default 10,000 rows). */
   auditMaxRows?: number;
+  /** Bound on ended sessions kept (default 1,000; running ones are always kept). */
+  sessionsKeepEnded?: number;
+  /**
+   * Open an existing store for reading only (a CLI beside a running gateway; WAL allows it): no
+   * file creation, no migrations, no chmod. A newer, older or foreign schema is still refused.
+   */
+  readonly?: boolean;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -35,6 +45,9 @@ export class Store {
   readonly tokens: TokenRepo;
   readonly pending: PendingRepo;
   readonly audit: AuditLog;
+  readonly runtimeTokens: RuntimeTokenRepo;
+  readonly sessions: SessionRepo;
+  readonly cron: CronRepo;
   readonly #db: Database.Database;
   readonly #ctx: StoreContext;
 
@@ -49,6 +62,9 @@ export class Store {
     this.tokens = new TokenRepo(this.#ctx);
     this.pending = new PendingRepo(this.#ctx);
     this.audit = new AuditLog(this.#ctx, options.auditMaxRows ?? DEFAULT_AUDIT_MAX_ROWS);
+    this.runtimeTokens = new RuntimeTokenRepo(this.#ctx);
+    this.sessions = new SessionRepo(this.#ctx, options.sessionsKeepEnded);
+    this.cron = new CronRepo(this.#ctx);
   }
 
   /** Runs `fn` atomically (BEGIN IMMEDIATE; a savepoint when nested) and returns its result. */
@@ -80,6 +96,7 @@ export class Store {
  */
 export function openStore(path: string, options: OpenStoreOptions = {}): Store {
   const file = resolve(path);
+  if (options.readonly) return openReadonly(file, options);
   prepareFile(file);
   let db: Database.Database | undefined;
   try {
@@ -94,6 +111,36 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
     // Skipping the write transaction when current lets the CLI open a store the gateway is using.
     const version = userVersion(db) < LATEST_SCHEMA_VERSION ? migrate(db, file) : userVersion(db);
     restrictModes(file);
+    return new Store(db, file, version, options);
+  } catch (err) {
+    db?.close();
+    throw toStoreError(err, file, "open");
+  }
+}
+
+/** {@link openStore} with `readonly`: the schema must be exactly this build's, since nothing is migrated. */
+function openReadonly(file: string, options: OpenStoreOptions): Store {
+  if (!existsSync(file)) {
+    throw new StoreError(
+      "STORE_UNREADABLE",
+      file,
+      `state store ${file} does not exist (a read-only open creates nothing); start the gateway once to create it.`,
+    );
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    checkIdentity(db, file);
+    const version = userVersion(db);
+    if (version < LATEST_SCHEMA_VERSION) {
+      throw new StoreError(
+        "STORE_UNREADABLE",
+        file,
+        `state store ${file} has schema version ${version}, older than this Gatehouse's (${LATEST_SCHEMA_VERSION}), ` +
+          "and a read-only open cannot migrate it; start the gateway once (it migrates the store), then try again.",
+      );
+    }
     return new Store(db, file, version, options);
   } catch (err) {
     db?.close();

@@ -7,6 +7,7 @@ export {
   type AuditQuery,
   type AuditRecord,
 } from "./audit.js";
+export { CronRepo, MISSED_POLICIES, type CronJobRecord, type MissedPolicy } from "./cron.js";
 export { openStore, Store, type OpenStoreOptions } from "./db.js";
 export { DeviceRepo, type ApprovedVia, type DeviceRecord } from "./devices.js";
 export { StoreError, type StoreErrorCode } from "./errors.js";
@@ -16,6 +17,20 @@ export {
   type LegacyImport,
   type LegacyNormalized,
 } from "./legacy.js";
+export {
+  applyOpenClawImport,
+  IMPORT_ACTOR,
+  OPENCLAW_FILES,
+  planOpenClawImport,
+  readOpenClawState,
+  type ImportRow,
+  type ImportStatus,
+  type ImportTokenRow,
+  type OpenClawRecord,
+  type OpenClawSource,
+  type OpenClawState,
+  type PlannedImport,
+} from "./openclaw-import.js";
 export { acquireGatewayLock, readGatewayLock, type GatewayLock, type GatewayLockInfo } from "./lock.js";
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from "./migrations.js";
 export {
@@ -25,4 +40,14 @@ export {
   type PendingRecord,
   type PendingUpsert,
 } from "./pending.js";
+export { RuntimeTokenRepo, type RuntimeTokenRecord, type RuntimeTokenVerdict } from "./runtime-tokens.js";
+export {
+  DEFAULT_SESSIONS_KEEP_ENDED,
+  SESSION_STATUSES,
+  SessionRepo,
+  type SessionEnd,
+  type SessionQuery,
+  type SessionRecord,
+  type SessionStatus,
+} from "./sessions.js";
 export { TokenRepo, type ImportedToken, type TokenRecord, type TokenVerdict } from "./tokens.js";

@@ -91,6 +91,63 @@ export const MIGRATIONS: readonly Migration[] = [
       db.pragma(`application_id = ${GATEHOUSE_APPLICATION_ID}`);
     },
   },
+  {
+    version: 2,
+    name: "work the gateway runs: runtime tokens, sessions (sub-agents), cron jobs",
+    up(db) {
+      db.exec(`
+        CREATE TABLE runtime_tokens (
+          token_hash TEXT PRIMARY KEY,
+          job_id TEXT NOT NULL,
+          scopes_json TEXT NOT NULL,
+          created_at_ms INTEGER NOT NULL,
+          expires_at_ms INTEGER NOT NULL,
+          revoked_at_ms INTEGER
+        );
+        CREATE INDEX runtime_tokens_job_id ON runtime_tokens (job_id);
+        CREATE INDEX runtime_tokens_expires_at ON runtime_tokens (expires_at_ms);
+        CREATE TABLE sessions (
+          id TEXT PRIMARY KEY,
+          label TEXT,
+          command_json TEXT NOT NULL,
+          cwd TEXT,
+          scopes_json TEXT NOT NULL,
+          parent_session_id TEXT,
+          cron_job_id TEXT,
+          created_by TEXT NOT NULL,
+          status TEXT NOT NULL,
+          exit_code INTEGER,
+          signal TEXT,
+          pid INTEGER,
+          started_at_ms INTEGER NOT NULL,
+          ended_at_ms INTEGER,
+          stdout_tail TEXT,
+          stderr_tail TEXT
+        );
+        CREATE INDEX sessions_status ON sessions (status);
+        CREATE INDEX sessions_started_at ON sessions (started_at_ms);
+        CREATE INDEX sessions_cron_job_id ON sessions (cron_job_id);
+        CREATE TABLE cron_jobs (
+          id TEXT PRIMARY KEY,
+          name TEXT,
+          schedule TEXT NOT NULL,
+          timezone TEXT,
+          command_json TEXT NOT NULL,
+          cwd TEXT,
+          scopes_json TEXT NOT NULL,
+          created_by TEXT NOT NULL,
+          creator_scopes_json TEXT NOT NULL,
+          enabled INTEGER NOT NULL,
+          missed_policy TEXT NOT NULL,
+          timeout_ms INTEGER,
+          last_run_at_ms INTEGER,
+          last_session_id TEXT,
+          created_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 /** The schema version this build creates and understands. */

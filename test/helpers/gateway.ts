@@ -1,16 +1,12 @@
-/** Starts an in-process gateway on 127.0.0.1, a free port and a fresh state dir for a test. */
+/** Starts an in-process gateway (the full assembly) on 127.0.0.1, a free port and a fresh state dir. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createGatewayServer,
-  type GatewayServer,
-  type GatewayServerOptions,
-} from "../../src/gateway/server.js";
+import type { GatewayServer } from "../../src/gateway/server.js";
 import type { GatewayAuth } from "../../src/gateway/shared-auth.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import type { DeviceIdentity } from "../../src/identity/keys.js";
-import { coreMethods } from "../../src/methods/index.js";
+import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from "../../src/runtime/gateway-app.js";
 import { ensureOwner } from "../../src/store/approve.js";
 import { openStore, type Store } from "../../src/store/db.js";
 
@@ -18,6 +14,7 @@ export const TEST_TOKEN = "test-token-0123456789abcdefghijklmnopqrstuv";
 
 export interface TestGateway {
   server: GatewayServer;
+  app: GatewayApp;
   url: string;
   /** Mutable: tests rotate the secret by assigning to it. */
   auth: GatewayAuth;
@@ -27,7 +24,7 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export type TestGatewayOptions = Omit<Partial<GatewayServerOptions>, "auth" | "store" | "ownerDeviceId"> & {
+export type TestGatewayOptions = Omit<Partial<GatewayAppOptions>, "auth" | "store" | "ownerDeviceId"> & {
   auth?: GatewayAuth;
 };
 
@@ -39,25 +36,26 @@ export async function startTestGateway(overrides: TestGatewayOptions = {}): Prom
   const store = openStore(join(stateDir, "state", "gatehouse.sqlite"));
   const owner = loadOrCreateIdentity(join(stateDir, "identity", "device.json"));
   ensureOwner(store, owner, Date.now());
-  const server = createGatewayServer({
+  const app = createGatewayApp({
     hosts: ["127.0.0.1"],
     port: 0,
-    methods: coreMethods,
     store,
     ownerDeviceId: owner.deviceId,
     ...rest,
     auth: () => auth,
   });
-  await server.start();
+  await app.start();
+  const server = app.server;
   return {
     server,
+    app,
     url: `ws://127.0.0.1:${server.port}`,
     auth,
     store,
     owner,
     stateDir,
     stop: async () => {
-      await server.stop({ graceMs: 200 });
+      await app.stop({ graceMs: 200 });
       store.close();
       rmSync(stateDir, { recursive: true, force: true });
     },

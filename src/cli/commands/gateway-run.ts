@@ -14,8 +14,7 @@ import { loadOrCreateIdentity } from "../../identity/file-store.js";
 import { acquireGatewayLock, ensureOwner, openStore } from "../../store/index.js";
 import type { ConfigOverrides } from "../../config/types.js";
 import { createLogger, type LogFormat } from "../../gateway/log.js";
-import { createGatewayServer } from "../../gateway/server.js";
-import { coreMethods } from "../../methods/index.js";
+import { createGatewayApp } from "../../runtime/gateway-app.js";
 import { CliError, EXIT } from "../output.js";
 
 export interface GatewayRunOptions {
@@ -70,11 +69,10 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     onError: (err) =>
       logger.log("error", "config file invalid; keeping the previous secret", { error: err.message }),
   });
-  const server = createGatewayServer({
+  const app = createGatewayApp({
     hosts: bindHosts(config.gateway),
     port: config.gateway.port,
     auth,
-    methods: coreMethods,
     store,
     ownerDeviceId: owner.deviceId,
     autoApproveLocal: config.gateway.pairing.autoApproveLocal,
@@ -99,7 +97,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   try {
-    await server.start();
+    await app.start();
   } catch (err) {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
@@ -118,7 +116,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     }
     throw err;
   }
-  writeGatewayEndpoint(config.stateDir, { pid: process.pid, url: server.localUrl() });
+  writeGatewayEndpoint(config.stateDir, { pid: process.pid, url: app.server.localUrl() });
   logger.log("info", "gateway ready", {
     stateDir: config.stateDir,
     auth: config.gateway.auth.mode,
@@ -131,7 +129,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     onSignal = (signal: string) => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
-      void server.stop({ reason: `gateway stopping (${signal})` }).then(() => {
+      void app.stop({ reason: `gateway stopping (${signal})` }).then(() => {
         cleanup();
         resolve(EXIT.ok);
       });

@@ -1,0 +1,142 @@
+/**
+ * Sessions spawned and connected back per second: each session is a `node` child the gateway
+ * starts with a runtime token, which connects back with `connectFromEnv()`, calls `health` and
+ * exits. Measured against an in-process gateway with the runtime wired in, next to the cost of
+ * starting the same `node` process bare (the floor set by the OS and Node's start-up).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { GatewayClient } from "../src/client/index.js";
+import { createGatewayServer } from "../src/gateway/server.js";
+import { loadOrCreateIdentity } from "../src/identity/file-store.js";
+import { coreMethods } from "../src/methods/index.js";
+import type { SessionView } from "../src/methods/sessions.js";
+import { createRuntime } from "../src/runtime/index.js";
+import { ensureOwner, openStore } from "../src/store/index.js";
+import { ms, quantile } from "./stats.js";
+
+const SEQUENTIAL = Number(process.env.BENCH_SESSIONS ?? 30);
+const CONCURRENCY = Number(process.env.BENCH_SESSIONS_CONCURRENCY ?? 8);
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+
+const CLIENT_URL = pathToFileURL(join(import.meta.dirname, "..", "src", "client", "index.js")).href;
+/** The child: connect back with the runtime token, one call, exit 0 only if both worked. */
+const CHILD_CODE = `import { connectFromEnv } from ${JSON.stringify(CLIENT_URL)};
+const c = await connectFromEnv();
+const h = await c.request("health");
+await c.close();
+process.exit(h.ok ? 0 : 1);`;
+const CHILD_ARGS = ["--input-type=module", "-e", CHILD_CODE];
+const EMPTY_ARGS = ["--input-type=module", "-e", ""];
+
+/** One bare `node` process running nothing: start-up and exit only. */
+function bareNode(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, ["--input-type=module", "-e", ""], { stdio: "ignore" });
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`exit ${code}`)),
+    );
+  });
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-sessions-bench-"));
+  const store = openStore(join(dir, "state", "gatehouse.sqlite"));
+  const owner = loadOrCreateIdentity(join(dir, "identity", "device.json"));
+  ensureOwner(store, owner, Date.now());
+  const runtime = createRuntime({
+    store,
+    gatewayUrl: () => server.localUrl(),
+    sessions: { maxRunning: 256 },
+  });
+  // `server` is read by gatewayUrl only at spawn time, after it exists.
+  const server = createGatewayServer({
+    hosts: ["127.0.0.1"],
+    port: 0,
+    methods: { ...coreMethods, ...runtime.methods },
+    runtimeTokens: runtime.runtimeTokens,
+    store,
+    ownerDeviceId: owner.deviceId,
+    auth: () => ({ mode: "token", token: "bench-token-" + "x".repeat(32) }),
+  });
+  await server.start();
+  runtime.start();
+  const client = new GatewayClient({ url: server.localUrl(), identity: owner, scopes: ["operator.admin"] });
+  await client.connect();
+
+  /** Spawn over RPC, wait for the child to exit; returns the duration, or throws if it failed. */
+  const session = async (args: readonly string[] = CHILD_ARGS): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    const s = await client.request<SessionView>("sessions.spawn", {
+      command: process.execPath,
+      args,
+      scopes: ["operator.read"],
+    });
+    const ended = await runtime.sessions.waitEnded(s.id);
+    if (!ended || ended.status !== "exited" || ended.exitCode !== 0) {
+      throw new Error(`session ${s.id} ${ended?.status} ${ended?.exitCode}: ${ended?.stderrTail ?? ""}`);
+    }
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+
+  const throughput = async (fn: () => Promise<number>): Promise<{ perSecond: number; n: number }> => {
+    let n = 0;
+    const deadline = Date.now() + THROUGHPUT_SECONDS * 1000;
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (Date.now() < deadline) {
+          await fn();
+          n++;
+        }
+      }),
+    );
+    return { perSecond: n / (Number(process.hrtime.bigint() - t0) / 1e9), n };
+  };
+
+  try {
+    for (let i = 0; i < 3; i++) await session(); // warm-up
+    const bare: number[] = [];
+    const empty: number[] = [];
+    const full: number[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      bare.push(await bareNode());
+      empty.push(await session(EMPTY_ARGS));
+      full.push(await session());
+    }
+    console.log(`session spawn → connect back → health → exit, sequential (${SEQUENTIAL} sessions)`);
+    console.log(`  p50 ${ms(quantile(full, 0.5))}   p99 ${ms(quantile(full, 0.99))}`);
+    console.log(`  bare node start+exit p50 ${ms(quantile(bare, 0.5))}   p99 ${ms(quantile(bare, 0.99))}`);
+    console.log(
+      `  session whose child does nothing p50 ${ms(quantile(empty, 0.5))}   p99 ${ms(quantile(empty, 0.99))}`,
+    );
+    console.log(
+      `  gateway's own cost per session (p50, empty session − bare node): ${ms(quantile(empty, 0.5) - quantile(bare, 0.5))} (RPC, mint, env, spawn, record, revoke)`,
+    );
+    console.log(
+      `  the child's call-back (p50, full − empty session): ${ms(quantile(full, 0.5) - quantile(empty, 0.5))} (loading the client library, connect, health)`,
+    );
+
+    const sessions = await throughput(() => session());
+    const nodes = await throughput(bareNode);
+    console.log(
+      `sessions spawned and connected back per second (${CONCURRENCY} concurrent, ${THROUGHPUT_SECONDS} s): ${sessions.perSecond.toFixed(1)} (${sessions.n} sessions)`,
+    );
+    console.log(
+      `  bare node processes per second, same concurrency: ${nodes.perSecond.toFixed(1)}   ratio sessions/bare: ${(sessions.perSecond / nodes.perSecond).toFixed(2)}`,
+    );
+  } finally {
+    await client.close();
+    await runtime.stop();
+    await server.stop({ graceMs: 200 });
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

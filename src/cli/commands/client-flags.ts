@@ -1,0 +1,74 @@
+/**
+ * The flags every gateway-talking command takes, for command groups registered outside
+ * `program.ts` (sessions, cron). Same flags and help text as `program.ts`'s own helper.
+ */
+import type { Command } from "commander";
+import { CliError, EXIT } from "../output.js";
+
+/** How a command group hands its work to the program: `run(work, json)`. */
+export type RunCommand = (work: () => Promise<number>, json: boolean) => void;
+
+/** Adds the flags shared by every command that talks to a gateway. */
+export function withClientOptions(cmd: Command): Command {
+  return cmd
+    .option("--url <url>", "gateway URL (default: GATEHOUSE_GATEWAY_URL, else the local gateway)")
+    .option(
+      "--token <token>",
+      "shared gateway token (default: GATEHOUSE_GATEWAY_TOKEN, else the local config)",
+    )
+    .option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)")
+    .option("--timeout <ms>", "connect and request timeout in milliseconds", "10000")
+    .option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)")
+    .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
+    .option(
+      "--wait [seconds]",
+      "if this device needs approval, wait for it (retrying every 2 s; default 300 s) and then continue",
+    )
+    .option("--json", "print machine-readable JSON");
+}
+
+/** Collects a repeatable flag (`--scope a --scope b`). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A positive integer flag value, or a usage error naming the flag. */
+export function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new CliError(
+      "INVALID_FLAG",
+      `${flag}: must be a positive integer (got ${JSON.stringify(value)})`,
+      EXIT.usage,
+    );
+  }
+  return n;
+}
+
+/** `2026-01-02 03:04:05` in local time, or `-`. */
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "-";
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Left-aligned columns, two spaces apart. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** A command line for display: arguments with spaces or quotes are JSON-quoted. */
+export function formatCommand(command: readonly string[]): string {
+  return command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+}

@@ -1,0 +1,177 @@
+/**
+ * `gatehouse cron add|list|remove|run`: scheduled work. Each run is a session with a runtime token
+ * carrying the job's scopes, which can never exceed what you held when you created the job.
+ */
+import { Option, type Command } from "commander";
+import type { GatewayClient } from "../../client/index.js";
+import type { CronJobView } from "../../methods/cron.js";
+import type { SessionView } from "../../methods/sessions.js";
+import { methodRequirement } from "../../policy/method-scopes.js";
+import { connectCli, type CommonOptions } from "../connect.js";
+import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
+import {
+  collect,
+  formatCommand,
+  formatTime,
+  positiveInt,
+  table,
+  withClientOptions,
+  type RunCommand,
+} from "./client-flags.js";
+
+export interface CronAddOptions extends CommonOptions {
+  schedule?: string;
+  name?: string;
+  scope?: string[];
+  missed?: string;
+  timezone?: string;
+  timeoutMs?: string;
+  cwd?: string;
+}
+
+async function withClient<T>(
+  opts: CommonOptions,
+  method: string,
+  fn: (client: GatewayClient) => Promise<T>,
+  extra: readonly string[] = [],
+): Promise<T> {
+  const need = methodRequirement(method).scope;
+  const { client } = await connectCli(opts, [...new Set([...(need ? [need] : []), ...extra])]);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function jobLine(j: CronJobView): string {
+  return `cron job ${j.id} "${j.schedule}"${j.timezone ? ` (${j.timezone})` : ""} ${j.enabled ? "enabled" : "disabled"}, scopes ${listOrNone(j.scopes)}, missed runs: ${j.missedPolicy}, next ${formatTime(j.nextRunAtMs)}`;
+}
+
+/** `cron add --schedule <expr> -- <command…>`. */
+export async function cronAdd(command: string[], opts: CronAddOptions, out: Reporter): Promise<number> {
+  const [program, ...args] = command;
+  if (!program)
+    throw new CliError("MISSING_ARGUMENT", "cron add: no command given (put it after --)", EXIT.usage);
+  if (!opts.schedule) {
+    throw new CliError("MISSING_FLAG", 'cron add: --schedule "<cron expression>" is required', EXIT.usage);
+  }
+  const params = {
+    schedule: opts.schedule,
+    command: program,
+    args,
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+    ...(opts.scope ? { scopes: opts.scope } : {}),
+    ...(opts.missed !== undefined ? { missedPolicy: opts.missed } : {}),
+    ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: positiveInt("--timeout-ms", opts.timeoutMs) } : {}),
+  };
+  return withClient(
+    opts,
+    "cron.add",
+    async (client) => {
+      const job = await client.request<CronJobView>("cron.add", params);
+      out.result(job, () => jobLine(job));
+      return EXIT.ok;
+    },
+    opts.scope ?? [],
+  );
+}
+
+/** `cron list`. */
+export async function cronList(opts: CommonOptions, out: Reporter): Promise<number> {
+  return withClient(opts, "cron.list", async (client) => {
+    const { jobs } = await client.request<{ jobs: CronJobView[] }>("cron.list", {});
+    out.result({ jobs }, () => {
+      if (jobs.length === 0) return "no cron jobs";
+      return table([
+        ["ID", "SCHEDULE", "NEXT", "LAST RUN", "SCOPES", "MISSED", "COMMAND"],
+        ...jobs.map((j) => [
+          j.id,
+          j.schedule + (j.timezone ? ` ${j.timezone}` : ""),
+          j.enabled ? formatTime(j.nextRunAtMs) : "disabled",
+          formatTime(j.lastRunAtMs),
+          listOrNone(j.scopes),
+          j.missedPolicy,
+          (j.name ? `[${j.name}] ` : "") + formatCommand(j.command),
+        ]),
+      ]);
+    });
+    return EXIT.ok;
+  });
+}
+
+/** `cron remove <id>`. */
+export async function cronRemove(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
+  return withClient(opts, "cron.remove", async (client) => {
+    const res = await client.request<{ id: string; removed: boolean }>("cron.remove", { id });
+    out.result(res, () => `cron job ${id} removed`);
+    return EXIT.ok;
+  });
+}
+
+/** `cron run <id>`: runs it now; prints the session it started. */
+export async function cronRun(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
+  return withClient(opts, "cron.run", async (client) => {
+    const res = await client.request<{ jobId: string; sessionId: string; session: SessionView }>("cron.run", {
+      id,
+    });
+    out.result(res, () =>
+      [
+        `cron job ${id} started session ${res.sessionId} (${res.session.status})`,
+        `  output: gatehouse sessions logs ${res.sessionId}`,
+      ].join("\n"),
+    );
+    return res.session.status === "failed-to-start" ? EXIT.failed : EXIT.ok;
+  });
+}
+
+/** Adds `cron add|list|remove|run` to the program. */
+export function registerCronCommands(program: Command, run: RunCommand): void {
+  const cron = program
+    .command("cron")
+    .description("scheduled work: each run is a session with a runtime token, never wider than its creator");
+  withClientOptions(
+    cron
+      .command("add")
+      .description('schedule a command (no shell): gatehouse cron add --schedule "*/5 * * * *" -- <command…>')
+      .argument("<command...>", "the program and its arguments, after --")
+      .option("--schedule <expr>", "cron expression: 5 fields, or 6 with seconds first")
+      .option("--name <name>", "a name to find it by")
+      .option(
+        "--scope <scope>",
+        "scope of each run's runtime token (repeatable; default: this connection's)",
+        collect,
+      )
+      .addOption(
+        new Option(
+          "--missed <policy>",
+          "runs missed while the gateway was down: skip them, or run once at start",
+        )
+          .choices(["skip", "run-once"])
+          .default("skip"),
+      )
+      .option("--timezone <zone>", "IANA time zone the schedule is read in (default: the gateway's)")
+      .option("--timeout-ms <ms>", "kill a run after this many milliseconds")
+      .option("--cwd <dir>", "working directory of each run (absolute path)"),
+  ).action((command: string[], opts: CronAddOptions) =>
+    run(() => cronAdd(command, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(cron.command("list").description("cron jobs, with their next run")).action(
+    (opts: CommonOptions) => run(() => cronList(opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    cron
+      .command("remove")
+      .description("delete a cron job (a run in progress continues)")
+      .argument("<id>", "job id"),
+  ).action((id: string, opts: CommonOptions) =>
+    run(() => cronRemove(id, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    cron.command("run").description("run a cron job now; prints the session id").argument("<id>", "job id"),
+  ).action((id: string, opts: CommonOptions) =>
+    run(() => cronRun(id, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+}

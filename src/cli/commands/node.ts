@@ -1,0 +1,199 @@
+/**
+ * `gatehouse node run` (a node host, as a service) and `gatehouse nodes list|invoke` (the operator
+ * side). The node host signs with the state dir's identity: on the gateway host that is the owner
+ * key and it needs no pairing; elsewhere it pairs once and then keeps working with its device token.
+ */
+import type { Command } from "commander";
+import { nodeCommandScope } from "../../policy/node-commands.js";
+import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import { NodeHost } from "../../runtime/node-host.js";
+import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../../runtime/nodes.js";
+import { connectCli, loadCliDevice, resolveTarget, type CommonOptions } from "../connect.js";
+import { ago, shortId } from "../devices/format.js";
+import { approveCommand, CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
+import { parseParams } from "./call.js";
+import { MIN_PREFIX } from "./devices.js";
+import { positiveInt, table, withClientOptions, type RunCommand } from "./client-flags.js";
+
+export interface NodeRunOptions {
+  url?: string;
+  token?: string;
+  password?: string;
+  stateDir?: string;
+  allowInsecure?: boolean;
+  displayName?: string;
+}
+
+export interface NodesInvokeOptions extends CommonOptions {
+  params?: string;
+  invokeTimeout?: string;
+}
+
+/** How long `nodes invoke` waits beyond the node's deadline for the gateway's answer. */
+const ANSWER_MARGIN_MS = 2_000;
+
+/**
+ * Runs a node host until SIGINT/SIGTERM, printing one line per state change: the
+ * connection, the pending approval (with the command that approves it), drops and invocations.
+ */
+export async function nodeRun(
+  opts: NodeRunOptions,
+  print: (line: string) => void = (line) => process.stdout.write(line + "\n"),
+): Promise<number> {
+  const target = resolveTarget(opts);
+  const device = loadCliDevice(opts.stateDir);
+  const host = new NodeHost({
+    url: target.url,
+    auth: { token: target.token, password: target.password },
+    identity: device.identity,
+    tokenStore: device.tokenStore,
+    allowInsecure: opts.allowInsecure === true,
+    ...(opts.displayName ? { displayName: opts.displayName } : {}),
+  });
+  print(`node host ${host.nodeId} for ${target.url} (commands: ${listOrNone(host.commands)})`);
+  let lastNote = "";
+  const note = (line: string) => {
+    if (line !== lastNote) print(line);
+    lastNote = line;
+  };
+  host.on("connected", (hello) => {
+    lastNote = "";
+    print(`connected to ${target.url} as node ${host.nodeId} (auth: ${hello.auth.method ?? "unknown"})`);
+  });
+  host.on("pending", (p) =>
+    note(
+      p.requestId
+        ? `waiting for approval of request ${p.requestId}; on the gateway host run: ${approveCommand(p.requestId)} (retrying every ${Math.round(p.retryInMs / 1000)}s)`
+        : `waiting for approval: ${p.message} (retrying every ${Math.round(p.retryInMs / 1000)}s)`,
+    ),
+  );
+  host.on("disconnected", (c) =>
+    print(`disconnected (${c.code}${c.reason ? ` ${c.reason}` : ""}); reconnecting`),
+  );
+  host.on("retrying", (r) => note(`cannot connect: ${r.error.message}; retrying`));
+  host.on("invoked", (i) =>
+    print(`${i.command} ${i.ok ? "ok" : `failed: ${i.error?.code} ${i.error?.message}`} (${i.invokeId})`),
+  );
+
+  const onSignal = () => void host.stop();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await host.run();
+    print("node host stopped");
+    return EXIT.ok;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+interface NodeListPayload {
+  ts: number;
+  nodes: NodeSummary[];
+}
+
+/** `gatehouse nodes list`: the connected nodes. */
+export async function nodesList(opts: CommonOptions, out: Reporter): Promise<number> {
+  const { client } = await connectCli(opts, [OPERATOR_SCOPES.read]);
+  try {
+    const list = await client.request<NodeListPayload>("node.list", {});
+    out.result(list, () => formatNodes(list));
+    return EXIT.ok;
+  } finally {
+    await client.close();
+  }
+}
+
+function formatNodes(list: NodeListPayload): string {
+  if (list.nodes.length === 0) return "no nodes connected (start one with: gatehouse node run)";
+  return table([
+    ["NODE", "NAME", "PLATFORM", "CONNECTED", "COMMANDS"],
+    ...list.nodes.map((n) => [
+      shortId(n.nodeId),
+      n.displayName ?? "-",
+      n.platform,
+      ago(n.connectedAtMs, list.ts),
+      listOrNone(n.commands),
+    ]),
+  ]);
+}
+
+/**
+ * `gatehouse nodes invoke <nodeId> <command>`: asks only for the scope the command needs (admin for
+ * system.run and the like, write otherwise), accepts a unique node-id prefix, prints the answer.
+ */
+export async function nodesInvoke(
+  nodeId: string,
+  command: string,
+  opts: NodesInvokeOptions,
+  out: Reporter,
+): Promise<number> {
+  const params = parseParams(opts.params);
+  const timeoutMs = positiveInt("--invoke-timeout", opts.invokeTimeout) ?? DEFAULT_NODE_INVOKE_TIMEOUT_MS;
+  const { client } = await connectCli(opts, [nodeCommandScope(command)]);
+  try {
+    const id = await resolveNodeId(nodeId, () => client.request<NodeListPayload>("node.list", {}));
+    const payload = await client.request(
+      "node.invoke",
+      { nodeId: id, command, ...(params !== undefined ? { params } : {}), timeoutMs },
+      { timeoutMs: timeoutMs + ANSWER_MARGIN_MS },
+    );
+    out.result(payload, () => JSON.stringify((payload as { payload?: unknown }).payload ?? null, null, 2));
+    return EXIT.ok;
+  } finally {
+    await client.close();
+  }
+}
+
+/** A full node id as given, or the one connected node it is a unique prefix of. */
+async function resolveNodeId(given: string, list: () => Promise<NodeListPayload>): Promise<string> {
+  const id = given.trim().toLowerCase();
+  if (id.length >= 64 || id.length < MIN_PREFIX) return given.trim();
+  const matches = (await list()).nodes.filter((n) => n.nodeId.startsWith(id));
+  if (matches.length === 1) return matches[0]!.nodeId;
+  if (matches.length === 0) return given.trim();
+  throw new CliError(
+    "AMBIGUOUS_NODE_ID",
+    `${given} matches ${matches.length} nodes; give more characters`,
+    EXIT.usage,
+    undefined,
+    { lines: matches.map((n) => `  ${n.nodeId}  ${n.displayName ?? ""}`) },
+  );
+}
+
+/** Adds `gatehouse node run` and `gatehouse nodes list|invoke`. */
+export function registerNodeCommands(program: Command, run: RunCommand): void {
+  const node = program.command("node").description("run this machine as a node host");
+  node
+    .command("run")
+    .description(
+      "connect as a node host and run the commands the gateway invokes (system.run, system.which) until stopped",
+    )
+    .option("--url <url>", "gateway URL (default: GATEHOUSE_GATEWAY_URL, else the local gateway)")
+    .option(
+      "--token <token>",
+      "shared gateway token (default: GATEHOUSE_GATEWAY_TOKEN, else the local config)",
+    )
+    .option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)")
+    .option("--state-dir <dir>", "state directory with this node's identity (default: ~/.gatehouse)")
+    .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
+    .option("--display-name <name>", "how the node shows up in nodes list (default: the host name)")
+    .action((opts: NodeRunOptions) => run(() => nodeRun(opts), false));
+
+  const nodes = program.command("nodes").description("list connected nodes and invoke their commands");
+  withClientOptions(nodes.command("list").description("the connected node hosts and what they offer")).action(
+    (opts: CommonOptions) => run(() => nodesList(opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    nodes
+      .command("invoke")
+      .description("run one command on a node (system.run needs operator.admin) and print its result")
+      .argument("<nodeId>", "node id, or a unique prefix of at least 8 characters")
+      .argument("<command>", "e.g. system.which or system.run")
+      .option("--params <json>", 'command params as JSON, e.g. \'{"command":["uname","-a"]}\'')
+      .option("--invoke-timeout <ms>", "how long the node may take", String(DEFAULT_NODE_INVOKE_TIMEOUT_MS)),
+  ).action((nodeId: string, command: string, opts: NodesInvokeOptions) =>
+    run(() => nodesInvoke(nodeId, command, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+}

@@ -1,0 +1,238 @@
+/**
+ * `gatehouse sessions spawn|list|logs|kill`: processes the gateway runs on your behalf. A spawned
+ * process gets the gateway's URL and a runtime token bound to it, never the shared secret.
+ */
+import type { Command } from "commander";
+import type { GatewayClient } from "../../client/index.js";
+import { methodRequirement } from "../../policy/method-scopes.js";
+import type { SessionView } from "../../methods/sessions.js";
+import { connectCli, type CommonOptions } from "../connect.js";
+import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
+import {
+  collect,
+  formatCommand,
+  formatTime,
+  positiveInt,
+  table,
+  withClientOptions,
+  type RunCommand,
+} from "./client-flags.js";
+
+export interface SpawnOptions extends CommonOptions {
+  scope?: string[];
+  label?: string;
+  timeoutMs?: string;
+  cwd?: string;
+  env?: string[];
+  attach?: boolean;
+}
+
+export interface ListOptions extends CommonOptions {
+  status?: string;
+  limit?: string;
+}
+
+const ATTACH_POLL_MS = 200;
+
+/** Connects asking for exactly what `method` needs, plus `extra` scopes; runs `fn`; closes. */
+async function withClient<T>(
+  opts: CommonOptions,
+  method: string,
+  fn: (client: GatewayClient) => Promise<T>,
+  extra: readonly string[] = [],
+): Promise<T> {
+  const need = methodRequirement(method).scope;
+  const scopes = [...new Set([...(need ? [need] : []), ...extra])];
+  const { client } = await connectCli(opts, scopes);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** `NAME=VALUE` pairs from `--env`. */
+function parseEnv(pairs: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!pairs || pairs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) {
+      throw new CliError(
+        "INVALID_FLAG",
+        `--env: expected NAME=VALUE (got ${JSON.stringify(pair)})`,
+        EXIT.usage,
+      );
+    }
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+function sessionLine(s: SessionView): string {
+  const exit =
+    s.status === "running"
+      ? `pid ${s.pid ?? "?"}`
+      : s.signal
+        ? `signal ${s.signal}`
+        : s.exitCode !== null
+          ? `exit ${s.exitCode}`
+          : s.status;
+  return `session ${s.id} ${s.status} (${exit}) with scopes ${listOrNone(s.scopes)}`;
+}
+
+/** `sessions spawn -- <command…>`. */
+export async function sessionsSpawn(command: string[], opts: SpawnOptions, out: Reporter): Promise<number> {
+  const [program, ...args] = command;
+  if (!program)
+    throw new CliError("MISSING_ARGUMENT", "sessions spawn: no command given (put it after --)", EXIT.usage);
+  const params = {
+    command: program,
+    args,
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    ...(opts.label !== undefined ? { label: opts.label } : {}),
+    ...(opts.scope ? { scopes: opts.scope } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: positiveInt("--timeout-ms", opts.timeoutMs) } : {}),
+    ...(parseEnv(opts.env) ? { env: parseEnv(opts.env) } : {}),
+  };
+  return withClient(
+    opts,
+    "sessions.spawn",
+    async (client) => {
+      let session = await client.request<SessionView>("sessions.spawn", params);
+      if (session.status === "running" && opts.attach) {
+        while (session.status === "running") {
+          await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+          session = await client.request<SessionView>("sessions.get", { id: session.id });
+        }
+        if (!out.json) {
+          process.stdout.write(session.stdoutTail ?? "");
+          process.stderr.write(session.stderrTail ?? "");
+        }
+      }
+      out.result(session, () =>
+        [
+          sessionLine(session),
+          ...(session.status === "failed-to-start"
+            ? [`  ${session.error ?? session.stderrTail ?? ""}`.trimEnd()]
+            : []),
+          ...(session.status === "running" ? [`  output: gatehouse sessions logs ${session.id}`] : []),
+        ].join("\n"),
+      );
+      if (session.status === "running") return EXIT.ok;
+      return session.status === "exited" && session.exitCode === 0 ? EXIT.ok : EXIT.failed;
+    },
+    opts.scope ?? [],
+  );
+}
+
+/** `sessions list`. */
+export async function sessionsList(opts: ListOptions, out: Reporter): Promise<number> {
+  const params = {
+    ...(opts.status !== undefined ? { status: opts.status } : {}),
+    ...(opts.limit !== undefined ? { limit: positiveInt("--limit", opts.limit) } : {}),
+  };
+  return withClient(opts, "sessions.list", async (client) => {
+    const { sessions } = await client.request<{ sessions: SessionView[] }>("sessions.list", params);
+    out.result({ sessions }, () => {
+      if (sessions.length === 0) return "no sessions";
+      return table([
+        ["ID", "STATUS", "EXIT", "STARTED", "BY", "COMMAND"],
+        ...sessions.map((s) => [
+          s.id,
+          s.status,
+          s.signal ?? (s.exitCode === null ? "-" : String(s.exitCode)),
+          formatTime(s.startedAtMs),
+          s.createdBy,
+          (s.label ? `[${s.label}] ` : "") + formatCommand(s.command),
+        ]),
+      ]);
+    });
+    return EXIT.ok;
+  });
+}
+
+/** `sessions logs <id>`: stdout tail to stdout, stderr tail to stderr. */
+export async function sessionsLogs(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
+  return withClient(opts, "sessions.get", async (client) => {
+    const s = await client.request<SessionView>("sessions.get", { id });
+    if (out.json) {
+      out.result(
+        {
+          id: s.id,
+          status: s.status,
+          exitCode: s.exitCode,
+          stdout: s.stdoutTail ?? "",
+          stderr: s.stderrTail ?? "",
+        },
+        () => "",
+      );
+    } else {
+      process.stdout.write(s.stdoutTail ?? "");
+      process.stderr.write(s.stderrTail ?? "");
+      out.info(`(${sessionLine(s)}; output is the last 64 KiB per stream)`);
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `sessions kill <id>`. */
+export async function sessionsKill(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
+  return withClient(opts, "sessions.kill", async (client) => {
+    const s = await client.request<SessionView>("sessions.kill", { id });
+    out.result(s, () => sessionLine(s));
+    return EXIT.ok;
+  });
+}
+
+/** Adds `sessions spawn|list|logs|kill` to the program. */
+export function registerSessionsCommands(program: Command, run: RunCommand): void {
+  const sessions = program
+    .command("sessions")
+    .description(
+      "processes the gateway runs for you (sub-agents); each calls back with its own runtime token",
+    );
+  withClientOptions(
+    sessions
+      .command("spawn")
+      .description(
+        "start a process under the gateway (no shell): gatehouse sessions spawn [flags] -- <command…>",
+      )
+      .argument("<command...>", "the program and its arguments, after --")
+      .option(
+        "--scope <scope>",
+        "scope of the session's runtime token (repeatable; default: this connection's scopes)",
+        collect,
+      )
+      .option("--label <label>", "a label to find it by")
+      .option("--timeout-ms <ms>", "kill it after this many milliseconds (status timed-out)")
+      .option("--cwd <dir>", "working directory (absolute path)")
+      .option("--env <NAME=VALUE>", "extra environment variable (repeatable; not GATEHOUSE_*)", collect)
+      .option("--attach", "wait for it to end, print its output and exit with success only if it exited 0"),
+  ).action((command: string[], opts: SpawnOptions) =>
+    run(() => sessionsSpawn(command, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    sessions
+      .command("list")
+      .description("sessions, newest first")
+      .option("--status <status>", "only running, exited, killed, timed-out, failed-to-start or lost")
+      .option("--limit <n>", "at most this many (default 100)"),
+  ).action((opts: ListOptions) => run(() => sessionsList(opts, createReporter(!!opts.json)), !!opts.json));
+  withClientOptions(
+    sessions
+      .command("logs")
+      .description("a session's output (the last 64 KiB of stdout and of stderr)")
+      .argument("<id>", "session id"),
+  ).action((id: string, opts: CommonOptions) =>
+    run(() => sessionsLogs(id, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    sessions
+      .command("kill")
+      .description("stop a running session (SIGTERM, then SIGKILL)")
+      .argument("<id>", "session id"),
+  ).action((id: string, opts: CommonOptions) =>
+    run(() => sessionsKill(id, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * `node.list`, `node.invoke` (operators) and `node.invoke.result` (nodes) over the node registry.
+ * The method table already requires read / write / role node; `node.invoke` adds the per-command
+ * scope (system.run and friends need admin).
+ */
+import { Type } from "@sinclair/typebox";
+import type { MethodHandler } from "../gateway/methods.js";
+import { nodeCommandScope } from "../policy/node-commands.js";
+import { scopeSatisfied } from "../policy/scopes.js";
+import { GatewayError } from "../protocol/errors.js";
+import { MAX_NODE_INVOKE_TIMEOUT_MS, type NodeRegistry } from "../runtime/nodes.js";
+import { paramsParser } from "./params.js";
+
+const closed = { additionalProperties: false } as const;
+const NonEmpty = Type.String({ minLength: 1 });
+
+const ListParams = Type.Object({}, closed);
+const InvokeParams = Type.Object(
+  {
+    nodeId: NonEmpty,
+    command: NonEmpty,
+    params: Type.Optional(Type.Unknown()),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_NODE_INVOKE_TIMEOUT_MS })),
+    // OpenClaw clients always send one; accepted, not required.
+    idempotencyKey: Type.Optional(NonEmpty),
+  },
+  closed,
+);
+// `invokeId` is Gatehouse's name; `id` (+ `nodeId`, `payloadJSON`) is how OpenClaw node hosts answer.
+const ResultParams = Type.Object(
+  {
+    invokeId: Type.Optional(NonEmpty),
+    id: Type.Optional(NonEmpty),
+    nodeId: Type.Optional(NonEmpty),
+    ok: Type.Boolean(),
+    payload: Type.Optional(Type.Unknown()),
+    payloadJSON: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    error: Type.Optional(
+      Type.Union([
+        Type.Object({ code: Type.Optional(Type.String()), message: Type.Optional(Type.String()) }, closed),
+        Type.Null(),
+      ]),
+    ),
+  },
+  closed,
+);
+
+const parseList = paramsParser(ListParams);
+const parseInvoke = paramsParser(InvokeParams);
+const parseResult = paramsParser(ResultParams);
+
+/** The node methods, bound to one registry (the one attached to the same server). */
+export function createNodeMethods(registry: NodeRegistry): Readonly<Record<string, MethodHandler>> {
+  return {
+    "node.list": (ctx, params) => {
+      parseList(params);
+      return { ts: ctx.gateway.now(), nodes: registry.list() };
+    },
+
+    "node.invoke": async (ctx, params) => {
+      const p = parseInvoke(params);
+      const need = nodeCommandScope(p.command);
+      if (!scopeSatisfied(ctx.scopes, need)) {
+        throw new GatewayError("MISSING_SCOPE", {
+          message: `missing scope: ${need} (to invoke ${p.command} on a node)`,
+          details: { missingScope: need, requiredScopes: [need], command: p.command },
+        });
+      }
+      const outcome = await registry.invoke(p);
+      if (!outcome.ok) {
+        throw new GatewayError("INTERNAL_ERROR", {
+          message: `node ${p.nodeId} failed ${p.command}: ${outcome.error.message}`,
+          details: { reason: "node-error", nodeId: p.nodeId, command: p.command, nodeError: outcome.error },
+        });
+      }
+      return {
+        ok: true,
+        nodeId: p.nodeId,
+        command: p.command,
+        payload: outcome.payload,
+        payloadJSON: outcome.payloadJSON,
+      };
+    },
+
+    "node.invoke.result": (ctx, params) => {
+      const p = parseResult(params);
+      const invokeId = p.invokeId ?? p.id;
+      if (!invokeId)
+        throw new GatewayError("INVALID_PARAMS", { message: "invalid params: invokeId required" });
+      if (p.invokeId && p.id && p.invokeId !== p.id) {
+        throw new GatewayError("INVALID_PARAMS", { message: "invalid params: invokeId and id differ" });
+      }
+      if (p.nodeId !== undefined && p.nodeId !== ctx.deviceId) {
+        throw new GatewayError("INVALID_PARAMS", { message: "invalid params: nodeId is not this node" });
+      }
+      const accepted = registry.answer(ctx.conn, {
+        invokeId,
+        ok: p.ok,
+        ...(p.payload !== undefined ? { payload: p.payload } : {}),
+        ...(typeof p.payloadJSON === "string" ? { payloadJSON: p.payloadJSON } : {}),
+        ...(p.error ? { error: p.error } : {}),
+      });
+      // A late answer (the invocation timed out) is not the node's error; say it was ignored.
+      return accepted ? { ok: true } : { ok: true, ignored: true };
+    },
+  };
+}

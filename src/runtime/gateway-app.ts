@@ -1,0 +1,62 @@
+/**
+ * A whole gateway: the server with the core, device, session, cron and node methods, the runtime
+ * (runtime tokens, sub-agents, cron) and the node registry, started and stopped in the right order.
+ * `gateway run` and the tests build their gateway here, so both run the same assembly.
+ */
+import type { GatewayServerOptions, StopOptions } from "../gateway/server.js";
+import { createGatewayServer, type GatewayServer } from "../gateway/server.js";
+import { coreMethods } from "../methods/index.js";
+import { createNodeMethods } from "../methods/nodes.js";
+import { createRuntime, type Runtime, type RuntimeOptions } from "./index.js";
+import { attachNodeRegistry, NodeRegistry } from "./nodes.js";
+
+export type GatewayAppOptions = Omit<GatewayServerOptions, "methods" | "runtimeTokens"> & {
+  /** Runtime tuning (session limits, inherited env) for tests and embedding. */
+  runtime?: Partial<Omit<RuntimeOptions, "store" | "gatewayUrl" | "logger">>;
+};
+
+export interface GatewayApp {
+  server: GatewayServer;
+  runtime: Runtime;
+  nodes: NodeRegistry;
+  /** Listens, then starts cron and marks sessions a previous run left behind. */
+  start(): Promise<void>;
+  /** Kills running sessions first (they would lose the gateway anyway), then stops the server. */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+/** Assembles a gateway over an open store. */
+export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
+  const { runtime: runtimeOptions, ...serverOptions } = options;
+  const runtime = createRuntime({
+    store: options.store,
+    // Read at spawn time only, when `server` exists and listens.
+    gatewayUrl: () => server.localUrl(),
+    logger: options.logger,
+    secretValues: () => {
+      const a = options.auth();
+      return [a.token, a.password];
+    },
+    ...runtimeOptions,
+  });
+  const nodes = new NodeRegistry();
+  const server = createGatewayServer({
+    ...serverOptions,
+    methods: { ...coreMethods, ...runtime.methods, ...createNodeMethods(nodes) },
+    runtimeTokens: runtime.runtimeTokens,
+  });
+  attachNodeRegistry(server, nodes);
+  return {
+    server,
+    runtime,
+    nodes,
+    async start() {
+      await server.start();
+      runtime.start();
+    },
+    async stop(stopOptions) {
+      await runtime.stop();
+      await server.stop(stopOptions);
+    },
+  };
+}

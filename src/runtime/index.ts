@@ -1,0 +1,97 @@
+/**
+ * Work the gateway runs, composed in one place: runtime tokens, sessions (sub-agents) and cron.
+ *
+ * @example
+ * const runtime = createRuntime({ store, gatewayUrl: () => server.localUrl(), logger });
+ * const server = createGatewayServer({
+ *   ...,
+ *   methods: { ...coreMethods, ...runtime.methods },
+ *   runtimeTokens: runtime.runtimeTokens,
+ * });
+ * await server.start();
+ * runtime.start();
+ * // on shutdown:
+ * await runtime.stop();
+ * await server.stop();
+ */
+import type { GatewayLogger } from "../gateway/log.js";
+import type { MethodTable } from "../gateway/methods.js";
+import { createCronMethods } from "../methods/cron.js";
+import { createSessionMethods } from "../methods/sessions.js";
+import type { Store } from "../store/db.js";
+import { CronScheduler } from "./cron.js";
+import { RuntimeTokenService } from "./runtime-tokens.js";
+import { SessionManager, type SessionManagerOptions } from "./sessions.js";
+
+export interface RuntimeOptions {
+  /** The open store (the gateway's). */
+  store: Store;
+  /** The URL children dial back on; read at each spawn (use `() => server.localUrl()`). */
+  gatewayUrl: () => string;
+  logger?: GatewayLogger;
+  now?: () => number;
+  /**
+   * The gateway's shared secrets (`auth().token`, `auth().password`): any inherited variable whose
+   * value contains one is withheld from children, and a caller may not pass one in `env`. Names
+   * that look like credentials are withheld regardless.
+   */
+  secretValues?: () => readonly (string | undefined | null)[];
+  /** Session limits and environment (tests, embedding). */
+  sessions?: Pick<SessionManagerOptions, "inheritedEnv" | "outputTailBytes" | "killGraceMs" | "maxRunning">;
+}
+
+export interface Runtime {
+  /** Pass to the gateway as `runtimeTokens`. */
+  runtimeTokens: RuntimeTokenService;
+  sessions: SessionManager;
+  cron: CronScheduler;
+  /** `sessions.*` and `cron.*`; merge into the gateway's method table. */
+  methods: MethodTable;
+  /**
+   * Call once the gateway listens: revokes the previous run's runtime tokens, marks its still
+   * `running` sessions `lost`, schedules cron jobs and applies their missed-run policy.
+   */
+  start(): void;
+  /** Call before the gateway stops: stops cron, kills running sessions (marked `killed`). */
+  stop(): Promise<void>;
+}
+
+/** Builds the runtime over an open store. */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const { store, logger, now } = options;
+  const runtimeTokens = new RuntimeTokenService(store, { now, logger });
+  const sessions = new SessionManager({
+    store,
+    tokens: runtimeTokens,
+    gatewayUrl: options.gatewayUrl,
+    logger,
+    now,
+    secretValues: options.secretValues,
+    ...options.sessions,
+  });
+  const cron = new CronScheduler({ store, sessions, logger, now });
+  let started = false;
+  return {
+    runtimeTokens,
+    sessions,
+    cron,
+    methods: { ...createSessionMethods(sessions), ...createCronMethods(cron) },
+    start() {
+      if (started) return;
+      started = true;
+      runtimeTokens.revokeAll();
+      runtimeTokens.prune();
+      sessions.markLost();
+      cron.start();
+    },
+    async stop() {
+      cron.stop();
+      await sessions.stop();
+    },
+  };
+}
+
+export { CronScheduler, checkSchedule, missedSince, type CronRunReason } from "./cron.js";
+export { CHILD_ENV, buildChildEnv, isWithheldName } from "./child-env.js";
+export { DEFAULT_RUNTIME_TOKEN_TTL_MS, RuntimeTokenService } from "./runtime-tokens.js";
+export { SessionManager, type SessionManagerOptions, type SpawnContext } from "./sessions.js";

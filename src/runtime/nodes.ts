@@ -1,0 +1,233 @@
+/**
+ * The gateway's live node hosts and the commands in flight to them. A session admitted with role
+ * `node` is a node, named by its deviceId. An invocation is one `node.invoke.request` event to that
+ * node's connection; it ends when that same connection answers with `node.invoke.result`, when it
+ * times out, or when the connection closes.
+ */
+import { randomUUID } from "node:crypto";
+import type { ConnectionHandle } from "../gateway/methods.js";
+import type { GatewayServer } from "../gateway/server.js";
+import { GatewayError } from "../protocol/errors.js";
+
+/** The event a node receives for each invocation. */
+export const NODE_INVOKE_REQUEST_EVENT = "node.invoke.request";
+export const DEFAULT_NODE_INVOKE_TIMEOUT_MS = 30_000;
+export const MAX_NODE_INVOKE_TIMEOUT_MS = 600_000;
+
+/** A connected node as `node.list` shows it. */
+export interface NodeSummary {
+  nodeId: string;
+  connId: string;
+  displayName: string | null;
+  platform: string;
+  /** The commands it offered at connect; only these can be invoked. */
+  commands: string[];
+  connectedAtMs: number;
+}
+
+export interface NodeInvokeRequest {
+  nodeId: string;
+  command: string;
+  params?: unknown;
+  /** Defaults to {@link DEFAULT_NODE_INVOKE_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+/** What the node answered. A node-side failure is an answer too, not an exception. */
+export type NodeInvokeOutcome =
+  | { ok: true; payload: unknown; payloadJSON: string | null }
+  | { ok: false; error: { code: string; message: string } };
+
+/** `node.invoke.result` as the registry needs it (the method layer validates the wire params). */
+export interface NodeInvokeAnswer {
+  invokeId: string;
+  ok: boolean;
+  payload?: unknown;
+  payloadJSON?: string;
+  error?: { code?: string; message?: string };
+}
+
+interface InFlight {
+  connId: string;
+  resolve: (outcome: NodeInvokeOutcome) => void;
+  reject: (err: GatewayError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Follows node sessions and correlates invocations with their answers. */
+export class NodeRegistry {
+  /** Live node sessions by connId (a node that reconnects may briefly have two). */
+  readonly #sessions = new Map<string, { handle: ConnectionHandle; summary: NodeSummary }>();
+  readonly #inFlight = new Map<string, InFlight>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Records an admitted session; anything but a node with a device is not a node. */
+  open(conn: ConnectionHandle): void {
+    if (conn.role !== "node" || !conn.deviceId) return;
+    this.#sessions.set(conn.connId, {
+      handle: conn,
+      summary: {
+        nodeId: conn.deviceId,
+        connId: conn.connId,
+        displayName: displayNameOf(conn),
+        platform: conn.client.platform,
+        commands: [...new Set(conn.commands)],
+        connectedAtMs: this.now(),
+      },
+    });
+  }
+
+  /** Forgets a closed session and fails what it still owed. */
+  close(conn: ConnectionHandle): void {
+    if (!this.#sessions.delete(conn.connId)) return;
+    for (const [invokeId, call] of this.#inFlight) {
+      if (call.connId !== conn.connId) continue;
+      this.#settle(invokeId)?.reject(
+        new GatewayError("INTERNAL_ERROR", {
+          message: `node ${conn.deviceId} disconnected before answering`,
+          details: { reason: "node-disconnected", nodeId: conn.deviceId },
+        }),
+      );
+    }
+  }
+
+  /** Connected nodes, one entry per node (its newest session), oldest first. */
+  list(): NodeSummary[] {
+    const newest = new Map<string, NodeSummary>();
+    for (const { summary } of this.#sessions.values()) {
+      const seen = newest.get(summary.nodeId);
+      if (!seen || summary.connectedAtMs >= seen.connectedAtMs) newest.set(summary.nodeId, summary);
+    }
+    return [...newest.values()]
+      .sort((a, b) => a.connectedAtMs - b.connectedAtMs || a.nodeId.localeCompare(b.nodeId))
+      .map((s) => ({ ...s, commands: [...s.commands] }));
+  }
+
+  /** The node's newest session, if it is connected. */
+  get(nodeId: string): NodeSummary | undefined {
+    return this.list().find((n) => n.nodeId === nodeId);
+  }
+
+  /** Invocations sent and not yet answered. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Sends `command` to the node and resolves with its answer. Rejects with INTERNAL_ERROR when the
+   * node is not connected, does not answer in time or disconnects first, and with FORBIDDEN_ACTION
+   * for a command it did not offer at connect. Scope checks are the caller's (see nodeCommandScope).
+   */
+  invoke(request: NodeInvokeRequest): Promise<NodeInvokeOutcome> {
+    const { nodeId, command } = request;
+    const node = this.get(nodeId);
+    const session = node && this.#sessions.get(node.connId);
+    if (!node || !session) {
+      return Promise.reject(
+        new GatewayError("INTERNAL_ERROR", {
+          message: `node ${nodeId} is not connected`,
+          details: { reason: "node-not-connected", nodeId },
+        }),
+      );
+    }
+    if (!node.commands.includes(command)) {
+      return Promise.reject(
+        new GatewayError("FORBIDDEN_ACTION", {
+          message: `node ${nodeId} does not offer ${command}`,
+          details: { reason: "command-not-offered", nodeId, command, commands: node.commands },
+        }),
+      );
+    }
+    const timeoutMs = request.timeoutMs ?? DEFAULT_NODE_INVOKE_TIMEOUT_MS;
+    const invokeId = randomUUID();
+    return new Promise<NodeInvokeOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#settle(invokeId)?.reject(
+          new GatewayError("INTERNAL_ERROR", {
+            message: `node ${nodeId} did not answer ${command} within ${timeoutMs} ms`,
+            details: { reason: "node-timeout", nodeId, command, timeoutMs },
+          }),
+        );
+      }, timeoutMs);
+      this.#inFlight.set(invokeId, { connId: node.connId, resolve, reject, timer });
+      // `invokeId`/`params` for Gatehouse node hosts; `id`/`paramsJSON` as OpenClaw node hosts read it.
+      session.handle.sendEvent(NODE_INVOKE_REQUEST_EVENT, {
+        invokeId,
+        id: invokeId,
+        nodeId,
+        command,
+        ...(request.params !== undefined
+          ? { params: request.params, paramsJSON: JSON.stringify(request.params) }
+          : {}),
+        timeoutMs,
+        ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+      });
+    });
+  }
+
+  /**
+   * Takes a node's answer. Only the connection the request went to may answer it (FORBIDDEN_ACTION
+   * otherwise); an unknown or late invokeId (already timed out) returns false.
+   */
+  answer(conn: ConnectionHandle, answer: NodeInvokeAnswer): boolean {
+    const call = this.#inFlight.get(answer.invokeId);
+    if (!call) return false;
+    if (call.connId !== conn.connId) {
+      throw new GatewayError("FORBIDDEN_ACTION", {
+        message: "this invocation was sent to another connection",
+        details: { reason: "not-your-invocation", invokeId: answer.invokeId },
+      });
+    }
+    this.#settle(answer.invokeId)?.resolve(
+      answer.ok
+        ? {
+            ok: true,
+            payload: answer.payload !== undefined ? answer.payload : parseJson(answer.payloadJSON),
+            payloadJSON: answer.payloadJSON ?? null,
+          }
+        : {
+            ok: false,
+            error: {
+              code: answer.error?.code || "NODE_ERROR",
+              message: answer.error?.message || "the node reported a failure",
+            },
+          },
+    );
+    return true;
+  }
+
+  #settle(invokeId: string): InFlight | undefined {
+    const call = this.#inFlight.get(invokeId);
+    if (!call) return undefined;
+    this.#inFlight.delete(invokeId);
+    clearTimeout(call.timer);
+    return call;
+  }
+}
+
+/**
+ * Makes `registry` (a new one by default) follow `server`'s sessions. Attach before `start()` so no
+ * node session is missed; build the method table from the same registry.
+ */
+export function attachNodeRegistry(server: GatewayServer, registry = new NodeRegistry()): NodeRegistry {
+  server.on("session-open", (conn) => registry.open(conn));
+  server.on("session-close", (conn) => registry.close(conn));
+  return registry;
+}
+
+function displayNameOf(conn: ConnectionHandle): string | null {
+  const name = conn.client.displayName;
+  return typeof name === "string" && name.trim() !== "" ? name.trim() : null;
+}
+
+/** An OpenClaw node host may answer with `payloadJSON` only. */
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * Sessions: processes the gateway starts on someone's behalf (sub-agents, cron runs). Each gets a
+ * runtime token bound to its session id and a scope set no wider than its creator's, in an
+ * environment without the gateway's secrets; the token is revoked the moment the process exits.
+ * Records live in the store; output is kept as a bounded tail per stream.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { silentLogger, type GatewayLogger } from "../gateway/log.js";
+import type { RuntimeCaller } from "../methods/params.js";
+import type { SessionService, SessionView, SpawnRequest } from "../methods/sessions.js";
+import { missingScopes } from "../policy/scopes.js";
+import { GatewayError } from "../protocol/errors.js";
+import { normalizeSet } from "../store/codec.js";
+import type { Store } from "../store/db.js";
+import type { SessionEnd, SessionQuery, SessionRecord } from "../store/sessions.js";
+import { buildChildEnv, checkCallerEnv, searchableSecrets } from "./child-env.js";
+import { DEFAULT_OUTPUT_TAIL_BYTES, OutputTail } from "./output-tail.js";
+import { DEFAULT_RUNTIME_TOKEN_TTL_MS, type RuntimeTokenService } from "./runtime-tokens.js";
+
+export interface SessionManagerOptions {
+  store: Store;
+  tokens: RuntimeTokenService;
+  /** The URL children dial (the gateway's loopback URL); read at each spawn. */
+  gatewayUrl: () => string;
+  logger?: GatewayLogger;
+  now?: () => number;
+  /** The environment children inherit from, minus secrets; default `process.env`. */
+  inheritedEnv?: NodeJS.ProcessEnv;
+  /** The gateway's shared secrets (token, password): never in a child's environment. */
+  secretValues?: () => readonly (string | undefined | null)[];
+  /** Output kept per stream; default 64 KiB. */
+  outputTailBytes?: number;
+  /** SIGTERM → SIGKILL grace when killing; default 3 s. */
+  killGraceMs?: number;
+  /** Running sessions at most (a bound on runaway sub-agents spawning sub-agents); default 64. */
+  maxRunning?: number;
+}
+
+/** Extra facts for sessions the gateway starts itself (cron runs). */
+export interface SpawnContext {
+  cronJobId?: string;
+}
+
+interface Live {
+  record: SessionRecord;
+  child: ChildProcess;
+  stdout: OutputTail;
+  stderr: OutputTail;
+  /** Set when the gateway ends it: the status it ends with. */
+  ending: "killed" | "timed-out" | null;
+  timers: NodeJS.Timeout[];
+  ended: Promise<SessionView>;
+}
+
+const DEFAULT_KILL_GRACE_MS = 3000;
+const DEFAULT_MAX_RUNNING = 64;
+/** After exit, how long to wait for the output pipes to close before cutting them. */
+const DRAIN_AFTER_EXIT_MS = 1000;
+/** A token outlives its session's time limit by this margin (the kill grace comes on top). */
+const TOKEN_TTL_MARGIN_MS = 60_000;
+
+/** Starts, tracks and stops session processes. */
+export class SessionManager implements SessionService {
+  readonly #store: Store;
+  readonly #tokens: RuntimeTokenService;
+  readonly #gatewayUrl: () => string;
+  readonly #logger: GatewayLogger;
+  readonly #now: () => number;
+  readonly #inherited: NodeJS.ProcessEnv;
+  readonly #secretValues: () => readonly (string | undefined | null)[];
+  readonly #tailBytes: number;
+  readonly #graceMs: number;
+  readonly #maxRunning: number;
+  readonly #live = new Map<string, Live>();
+  /** Spawns between the limit check and the process existing (counted against the limit). */
+  #starting = 0;
+  #stopping = false;
+
+  constructor(options: SessionManagerOptions) {
+    this.#store = options.store;
+    this.#tokens = options.tokens;
+    this.#gatewayUrl = options.gatewayUrl;
+    this.#logger = options.logger ?? silentLogger;
+    this.#now = options.now ?? Date.now;
+    this.#inherited = options.inheritedEnv ?? process.env;
+    this.#secretValues = options.secretValues ?? (() => []);
+    this.#tailBytes = options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES;
+    this.#graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.#maxRunning = options.maxRunning ?? DEFAULT_MAX_RUNNING;
+  }
+
+  /** How many sessions this gateway is running now. */
+  get runningCount(): number {
+    return this.#live.size;
+  }
+
+  /** True while the session's process is running under this gateway. */
+  isRunning(id: string): boolean {
+    return this.#live.has(id);
+  }
+
+  /**
+   * Starts `request.command` with `request.args` (no shell). The session's scopes are the requested
+   * ones (default: the caller's) and must all be covered by the caller's: a runtime-token caller
+   * holds at most its token's scopes, so a child's children are never wider than the child.
+   */
+  async spawn(
+    request: SpawnRequest,
+    caller: RuntimeCaller,
+    context: SpawnContext = {},
+  ): Promise<SessionView> {
+    if (this.#stopping) throw new GatewayError("SHUTTING_DOWN", { retryable: true });
+    if (this.#live.size + this.#starting >= this.#maxRunning) {
+      throw new GatewayError("FORBIDDEN_ACTION", {
+        message: `too many running sessions (${this.#maxRunning}); wait for some to end or kill them`,
+        retryable: true,
+        details: { reason: "session-limit", limit: this.#maxRunning },
+      });
+    }
+    const scopes = normalizeSet(request.scopes ?? caller.scopes);
+    const missing = missingScopes(caller.scopes, scopes);
+    if (missing.length > 0) throw scopeCeiling(missing, caller.scopes, "session");
+    const secrets = searchableSecrets(this.#secretValues());
+    const isCredential = (text: string) => this.#store.runtimeTokens.isIssuedCredential(text);
+    const envProblem = request.env ? checkCallerEnv(request.env, secrets, isCredential) : null;
+    if (envProblem) {
+      throw new GatewayError("INVALID_PARAMS", {
+        message: envProblem.message,
+        details: { field: envProblem.field },
+      });
+    }
+    const cwd = request.cwd ?? null;
+    if (cwd !== null) checkCwd(cwd);
+
+    const id = newId("sess");
+    const now = this.#now();
+    const record: SessionRecord = {
+      id,
+      label: request.label ?? null,
+      command: [request.command, ...(request.args ?? [])],
+      cwd,
+      scopes,
+      parentSessionId: caller.runtimeJobId,
+      cronJobId: context.cronJobId ?? null,
+      createdBy: caller.actor,
+      status: "running",
+      exitCode: null,
+      signal: null,
+      pid: null,
+      startedAtMs: now,
+      endedAtMs: null,
+      stdoutTail: null,
+      stderrTail: null,
+    };
+    const ttlMs =
+      request.timeoutMs !== undefined
+        ? request.timeoutMs + this.#graceMs + TOKEN_TTL_MARGIN_MS
+        : DEFAULT_RUNTIME_TOKEN_TTL_MS;
+    // Token and record exist before the process does: a child may call back at once.
+    const token = this.#tokens.mint(id, scopes, ttlMs);
+    this.#store.sessions.insert(record);
+    const env = buildChildEnv({
+      inherited: this.#inherited,
+      extra: request.env,
+      secretValues: secrets,
+      isCredential,
+      gatewayUrl: this.#gatewayUrl(),
+      runtimeToken: token,
+      scopes,
+      sessionId: id,
+    });
+
+    let child: ChildProcess;
+    try {
+      child = spawn(request.command, request.args ?? [], {
+        cwd: cwd ?? undefined,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+        // Its own process group, so a kill reaches whatever it started too.
+        detached: process.platform !== "win32",
+        windowsHide: true,
+        shell: false,
+      });
+    } catch (err) {
+      return this.#failedToStart(record, err);
+    }
+    this.#starting++;
+    const started = await new Promise<Error | null>((resolve) => {
+      child.once("spawn", () => resolve(null));
+      child.once("error", (err) => resolve(err));
+    }).finally(() => this.#starting--);
+    if (started) return this.#failedToStart(record, started);
+    return this.#track(record, child, request.timeoutMs);
+  }
+
+  /** Sessions, newest first; a running one shows its live state. */
+  list(query: SessionQuery = {}): SessionView[] {
+    return this.#store.sessions.list(query).map((r) => this.#withLive(r));
+  }
+
+  /** A session with its output so far. */
+  get(id: string): SessionView | null {
+    const record = this.#store.sessions.get(id);
+    return record ? this.#withLive(record) : null;
+  }
+
+  /** Resolves once the session has ended (at once for an ended one); null for an unknown id. */
+  async waitEnded(id: string): Promise<SessionView | null> {
+    const live = this.#live.get(id);
+    return live ? live.ended : this.get(id);
+  }
+
+  /** Ends a running session: SIGTERM to its process group, SIGKILL after the grace period. */
+  async kill(id: string, caller: RuntimeCaller): Promise<SessionView> {
+    const live = this.#live.get(id);
+    if (!live) {
+      const record = this.#store.sessions.get(id);
+      if (!record) throw new GatewayError("INVALID_PARAMS", { message: `unknown session ${id}` });
+      return record;
+    }
+    this.#logger.log("info", "session kill requested", { session: id, by: caller.actor });
+    this.#terminate(live, "killed");
+    return live.ended;
+  }
+
+  /** Ids of sessions left `running` by a previous gateway, now marked `lost` (their tokens revoked). */
+  markLost(): string[] {
+    const ids = this.#store.sessions.markLost(this.#now());
+    for (const id of ids) this.#tokens.revokeJob(id);
+    if (ids.length > 0)
+      this.#logger.log("warn", "sessions lost with the previous gateway", { sessions: ids });
+    return ids;
+  }
+
+  /** Refuses new sessions, kills the running ones (marked `killed`) and waits for them to end. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const running = [...this.#live.values()];
+    for (const live of running) this.#terminate(live, "killed");
+    await Promise.all(running.map((l) => l.ended));
+  }
+
+  #failedToStart(record: SessionRecord, err: unknown): SessionView {
+    const message = err instanceof Error ? err.message : String(err);
+    this.#tokens.revokeJob(record.id);
+    const end: SessionEnd = {
+      status: "failed-to-start",
+      exitCode: null,
+      signal: null,
+      endedAtMs: this.#now(),
+      stdoutTail: "",
+      stderrTail: `gatehouse: failed to start ${record.command[0]}: ${message}\n`,
+    };
+    this.#store.sessions.finish(record.id, end);
+    this.#logger.log("warn", "session failed to start", { session: record.id, error: message });
+    return { ...record, ...end, error: message };
+  }
+
+  #track(record: SessionRecord, child: ChildProcess, timeoutMs: number | undefined): SessionView {
+    const stdout = new OutputTail(this.#tailBytes);
+    const stderr = new OutputTail(this.#tailBytes);
+    child.stdout!.on("data", (c: Buffer) => stdout.push(c));
+    child.stderr!.on("data", (c: Buffer) => stderr.push(c));
+    child.on("error", () => {
+      // Only kill failures can arrive after 'spawn'; the exit handler still runs.
+    });
+    record.pid = child.pid ?? null;
+    if (record.pid !== null) this.#store.sessions.setPid(record.id, record.pid);
+
+    let resolveEnded!: (v: SessionView) => void;
+    const ended = new Promise<SessionView>((resolve) => (resolveEnded = resolve));
+    const live: Live = { record, child, stdout, stderr, ending: null, timers: [], ended };
+    this.#live.set(record.id, live);
+    if (timeoutMs !== undefined) {
+      const t = setTimeout(() => this.#terminate(live, "timed-out"), timeoutMs);
+      t.unref();
+      live.timers.push(t);
+    }
+
+    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    child.once("exit", (code, signal) => {
+      // The job is over: its token stops working now, before the output is even collected.
+      this.#tokens.revokeJob(record.id);
+      void Promise.race([closed, delay(DRAIN_AFTER_EXIT_MS).then(() => "timeout" as const)]).then((r) => {
+        if (r === "timeout") {
+          // Something it started still holds the pipes: end the whole group and stop reading.
+          signalGroup(child, "SIGKILL");
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }
+        resolveEnded(this.#finish(live, code, signal));
+      });
+    });
+    this.#logger.log("info", "session started", {
+      session: record.id,
+      pid: record.pid,
+      by: record.createdBy,
+      scopes: record.scopes,
+      cronJob: record.cronJobId ?? undefined,
+    });
+    return this.#withLive(record);
+  }
+
+  #finish(live: Live, code: number | null, signal: NodeJS.Signals | null): SessionView {
+    for (const t of live.timers) clearTimeout(t);
+    this.#live.delete(live.record.id);
+    const end: SessionEnd = {
+      status: live.ending ?? "exited",
+      exitCode: code,
+      signal,
+      endedAtMs: this.#now(),
+      stdoutTail: live.stdout.text(),
+      stderrTail: live.stderr.text(),
+    };
+    this.#store.sessions.finish(live.record.id, end);
+    this.#logger.log("info", "session ended", {
+      session: live.record.id,
+      status: end.status,
+      exitCode: code,
+      signal,
+    });
+    return { ...live.record, ...end };
+  }
+
+  #terminate(live: Live, ending: "killed" | "timed-out"): void {
+    if (live.ending === null) live.ending = ending;
+    if (live.child.exitCode !== null || live.child.signalCode !== null) return;
+    signalGroup(live.child, "SIGTERM");
+    const t = setTimeout(() => signalGroup(live.child, "SIGKILL"), this.#graceMs);
+    t.unref();
+    live.timers.push(t);
+  }
+
+  #withLive(record: SessionRecord): SessionView {
+    const live = this.#live.get(record.id);
+    if (!live) return record;
+    return { ...record, stdoutTail: live.stdout.text(), stderrTail: live.stderr.text() };
+  }
+}
+
+/** `FORBIDDEN_ACTION`: what was asked for goes beyond what the asker holds. */
+export function scopeCeiling(
+  missing: readonly string[],
+  held: readonly string[],
+  what: string,
+): GatewayError {
+  return new GatewayError("FORBIDDEN_ACTION", {
+    message: `cannot give a ${what} ${missing.join(", ")}: the caller does not hold ${missing.length === 1 ? "it" : "them"}`,
+    details: { reason: "scope-ceiling", missingScopes: [...missing], callerScopes: [...held] },
+  });
+}
+
+/** `sess_…` / `cron_…`: a prefix and 64 random bits. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(8).toString("hex")}`;
+}
+
+function checkCwd(cwd: string): void {
+  const bad = (why: string) =>
+    new GatewayError("INVALID_PARAMS", { message: `cwd: ${why}`, details: { field: "cwd" } });
+  if (!isAbsolute(cwd)) throw bad("must be an absolute path");
+  let isDir = false;
+  try {
+    isDir = statSync(cwd).isDirectory();
+  } catch {
+    throw bad(`${cwd} does not exist`);
+  }
+  if (!isDir) throw bad(`${cwd} is not a directory`);
+}
+
+/** Signals the child's process group (it leads one), or the child alone where groups do not exist. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  try {
+    if (process.platform === "win32") child.kill(signal);
+    else process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

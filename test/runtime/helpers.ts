@@ -1,0 +1,167 @@
+/**
+ * An in-process gateway with the runtime wired in (what `gateway run` will do), on 127.0.0.1, a free
+ * port and a state dir that survives a restart. Children are `node dist/test/runtime/fixtures/child.js`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GatewayClient } from "../../src/client/index.js";
+import { createGatewayServer, type GatewayServer } from "../../src/gateway/server.js";
+import type { GatewayAuth } from "../../src/gateway/shared-auth.js";
+import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
+import type { DeviceIdentity } from "../../src/identity/keys.js";
+import { coreMethods } from "../../src/methods/index.js";
+import type { SessionView } from "../../src/methods/sessions.js";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime/index.js";
+import { ensureOwner } from "../../src/store/approve.js";
+import { openStore, type Store } from "../../src/store/db.js";
+
+export const RUNTIME_TEST_TOKEN = "runtime-test-token-0123456789abcdefghijklmnop";
+
+/** The compiled child fixture. */
+export const CHILD = fileURLToPath(new URL("./fixtures/child.js", import.meta.url));
+
+export interface RuntimeGateway {
+  server: GatewayServer;
+  runtime: Runtime;
+  url: string;
+  auth: GatewayAuth;
+  store: Store;
+  owner: DeviceIdentity;
+  stateDir: string;
+  /** Stops runtime and server and closes the store; the state dir stays for a restart. */
+  stop(): Promise<void>;
+  /** stop() and delete the state dir. */
+  dispose(): Promise<void>;
+}
+
+export interface RuntimeGatewayOptions {
+  /** Reuse a state dir (a restart). */
+  stateDir?: string;
+  auth?: GatewayAuth;
+  runtime?: Partial<Omit<RuntimeOptions, "store" | "gatewayUrl">>;
+}
+
+/** Starts a gateway with the runtime; its owner is paired. */
+export async function startRuntimeGateway(options: RuntimeGatewayOptions = {}): Promise<RuntimeGateway> {
+  const auth: GatewayAuth = options.auth ?? { mode: "token", token: RUNTIME_TEST_TOKEN };
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "gatehouse-rt-"));
+  const store = openStore(join(stateDir, "state", "gatehouse.sqlite"));
+  const owner = loadOrCreateIdentity(join(stateDir, "identity", "device.json"));
+  ensureOwner(store, owner, Date.now());
+  const runtime = createRuntime({
+    store,
+    gatewayUrl: () => server.localUrl(),
+    secretValues: () => [auth.token, auth.password],
+    ...options.runtime,
+  });
+  // `server` is read by gatewayUrl only at spawn time, after it exists.
+  const server = createGatewayServer({
+    hosts: ["127.0.0.1"],
+    port: 0,
+    methods: { ...coreMethods, ...runtime.methods },
+    runtimeTokens: runtime.runtimeTokens,
+    store,
+    ownerDeviceId: owner.deviceId,
+    auth: () => auth,
+  });
+  await server.start();
+  runtime.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await runtime.stop();
+    await server.stop({ graceMs: 200 });
+    store.close();
+  };
+  return {
+    server,
+    runtime,
+    url: server.localUrl(),
+    auth,
+    store,
+    owner,
+    stateDir,
+    stop,
+    dispose: async () => {
+      await stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A connected client: the owner key (any scope) unless told to connect device-less with the token. */
+export async function connectClient(
+  gw: RuntimeGateway,
+  scopes: readonly string[],
+  as: "owner" | "token" = "owner",
+): Promise<GatewayClient> {
+  const client = new GatewayClient({
+    url: gw.url,
+    ...(as === "owner"
+      ? { identity: gw.owner }
+      : { auth: { token: gw.auth.token }, client: { id: "cli", mode: "cli" } }),
+    scopes,
+  });
+  await client.connect();
+  return client;
+}
+
+/** Spawns the child fixture in `mode` with `args`. */
+export function spawnChild(
+  client: GatewayClient,
+  mode: string,
+  args: readonly string[] = [],
+  extra: Record<string, unknown> = {},
+): Promise<SessionView> {
+  return client.request<SessionView>("sessions.spawn", {
+    command: process.execPath,
+    args: [CHILD, mode, ...args],
+    ...extra,
+  });
+}
+
+/** Polls the runtime until the session is no longer running. */
+export async function waitEnded(gw: RuntimeGateway, id: string, timeoutMs = 15_000): Promise<SessionView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = gw.runtime.sessions.get(id);
+    if (s && s.status !== "running") return s;
+    if (Date.now() > deadline)
+      throw new Error(`session ${id} still ${s?.status ?? "unknown"} after ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+/** The fixture's `RESULT {json}` line, parsed. */
+export function resultOf<T = Record<string, unknown>>(session: SessionView): T {
+  const line = (session.stdoutTail ?? "")
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("RESULT "));
+  if (!line) {
+    throw new Error(
+      `no RESULT line from ${session.id} (${session.status}, exit ${session.exitCode}); stderr: ${session.stderrTail ?? ""}`,
+    );
+  }
+  return JSON.parse(line.slice("RESULT ".length)) as T;
+}
+
+/** Polls `check` until it returns a value (not undefined). */
+export async function eventually<T>(
+  check: () => T | undefined,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

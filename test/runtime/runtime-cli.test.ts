@@ -1,0 +1,161 @@
+/**
+ * `gatehouse sessions …` and `gatehouse cron …` as real processes (a program registering only these
+ * commands) against an in-process gateway, connecting with the owner identity of its state dir.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import type { CronJobView } from "../../src/methods/cron.js";
+import type { SessionView } from "../../src/methods/sessions.js";
+import { CHILD, startRuntimeGateway, waitEnded, type RuntimeGateway } from "./helpers.js";
+
+const CLI = fileURLToPath(new URL("./fixtures/runtime-cli.js", import.meta.url));
+
+let gw: RuntimeGateway;
+before(async () => {
+  gw = await startRuntimeGateway();
+});
+after(() => gw.dispose());
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with `args` plus the flags that point it at the test gateway as its owner. */
+function cli(args: string[]): Promise<Ran> {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("GATEHOUSE_")) delete env[k];
+  const dashes = args.indexOf("--");
+  const flags = ["--url", gw.url, "--state-dir", gw.stateDir];
+  const full =
+    dashes === -1 ? [...args, ...flags] : [...args.slice(0, dashes), ...flags, ...args.slice(dashes)];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...full], { env, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("gatehouse sessions", () => {
+  it("S02: sessions spawn --attach runs a sub-agent that calls back, prints its output, exits 0", async () => {
+    const r = await cli([
+      "sessions",
+      "spawn",
+      "--scope",
+      "operator.read",
+      "--attach",
+      "--",
+      process.execPath,
+      CHILD,
+      "callback",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^RESULT .*"method":"runtime-token"/m);
+    assert.match(r.stdout, /session sess_[0-9a-f]{16} exited \(exit 0\) with scopes operator\.read/);
+  });
+
+  it("sessions spawn --json, list, logs and kill", async () => {
+    const spawned = await cli([
+      "sessions",
+      "spawn",
+      "--json",
+      "--label",
+      "cli-hold",
+      "--",
+      process.execPath,
+      CHILD,
+      "hold",
+    ]);
+    assert.equal(spawned.code, 0, spawned.stderr);
+    const s = JSON.parse(spawned.stdout) as SessionView;
+    assert.equal(s.status, "running");
+    assert.equal(s.label, "cli-hold");
+
+    const listed = await cli(["sessions", "list"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${s.id}\\s+running`));
+    assert.match(listed.stdout, /\[cli-hold\]/);
+
+    const killed = await cli(["sessions", "kill", s.id]);
+    assert.equal(killed.code, 0, killed.stderr);
+    assert.match(killed.stdout, new RegExp(`session ${s.id} killed`));
+
+    const logs = await cli(["sessions", "logs", s.id]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /^RESULT \{"connected":true\}/m);
+    const json = JSON.parse((await cli(["sessions", "logs", s.id, "--json"])).stdout) as { status: string };
+    assert.equal(json.status, "killed");
+  });
+
+  it("a failing command exits 1; a missing command is refused before connecting", async () => {
+    const failing = await cli(["sessions", "spawn", "--attach", "--", process.execPath, CHILD, "exit", "4"]);
+    assert.equal(failing.code, 1);
+    assert.match(failing.stdout, /exited \(exit 4\)/);
+    const missing = await cli(["sessions", "spawn"]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /missing required argument 'command'/);
+  });
+
+  it("refusals are one clear line naming the problem", async () => {
+    const r = await cli(["sessions", "spawn", "--env", "GATEHOUSE_GATEWAY_URL=ws://elsewhere", "--", "true"]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^error INVALID_PARAMS: env\.GATEHOUSE_GATEWAY_URL: GATEHOUSE_\* variables are set by the gateway/,
+    );
+    const badFlag = await cli(["sessions", "spawn", "--timeout-ms", "soon", "--", "true"]);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /--timeout-ms: must be a positive integer/);
+  });
+});
+
+describe("gatehouse cron", () => {
+  it("S04: cron add, list, run (the run calls back), remove", async () => {
+    const added = await cli([
+      "cron",
+      "add",
+      "--json",
+      "--schedule",
+      "0 0 1 1 *",
+      "--name",
+      "cli-job",
+      "--scope",
+      "operator.read",
+      "--missed",
+      "run-once",
+      "--",
+      process.execPath,
+      CHILD,
+      "callback",
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const job = JSON.parse(added.stdout) as CronJobView;
+    assert.deepEqual(job.scopes, ["operator.read"]);
+    assert.equal(job.missedPolicy, "run-once");
+
+    const listed = await cli(["cron", "list"]);
+    assert.match(listed.stdout, new RegExp(`${job.id}\\s+0 0 1 1 \\*`));
+    assert.match(listed.stdout, /\[cli-job\]/);
+
+    const ran = await cli(["cron", "run", job.id, "--json"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const { sessionId } = JSON.parse(ran.stdout) as { sessionId: string };
+    const ended = await waitEnded(gw, sessionId);
+    assert.equal(ended.exitCode, 0, ended.stderrTail ?? "");
+    assert.match(ended.stdoutTail ?? "", /"method":"runtime-token"/);
+
+    const removed = await cli(["cron", "remove", job.id]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match((await cli(["cron", "list"])).stdout, /no cron jobs/);
+  });
+
+  it("a bad schedule is refused naming the field", async () => {
+    const r = await cli(["cron", "add", "--schedule", "every day", "--", "true"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /schedule: invalid cron expression "every day"/);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * S02 and the session lifecycle on an in-process gateway with the runtime wired in: a sub-agent
+ * spawned on loopback calls back with its runtime token and succeeds, without pairing.
+ */
+import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { after, before, describe, it } from "node:test";
+import { GatewayClientError, type GatewayClient } from "../../src/client/index.js";
+import type { SessionView } from "../../src/methods/sessions.js";
+import {
+  CHILD,
+  connectClient,
+  resultOf,
+  spawnChild,
+  startRuntimeGateway,
+  waitEnded,
+  type RuntimeGateway,
+} from "./helpers.js";
+
+let gw: RuntimeGateway;
+let admin: GatewayClient;
+before(async () => {
+  gw = await startRuntimeGateway({ runtime: { sessions: { killGraceMs: 300 } } });
+  admin = await connectClient(gw, ["operator.admin"]);
+});
+after(async () => {
+  await admin.close();
+  await gw.dispose();
+});
+
+async function refusal(p: Promise<unknown>): Promise<GatewayClientError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof GatewayClientError, String(err));
+    return err;
+  }
+  assert.fail("expected the request to be refused");
+}
+
+describe("S02 — a sub-agent spawned on loopback calls back and succeeds", () => {
+  it("S02: the child connects with its runtime token (no pairing, no device) and gets exactly its scopes", async () => {
+    const devicesBefore = gw.store.devices.list().length;
+    const spawned = await spawnChild(admin, "callback", [], { scopes: ["operator.read"], label: "s02" });
+    assert.equal(spawned.status, "running");
+    assert.equal(typeof spawned.pid, "number");
+    assert.deepEqual(spawned.scopes, ["operator.read"]);
+    assert.equal(spawned.label, "s02");
+    const ended = await waitEnded(gw, spawned.id);
+    assert.equal(ended.status, "exited", ended.stderrTail ?? "");
+    assert.equal(ended.exitCode, 0);
+    const seen = resultOf<{
+      auth: { method: string; scopes: string[]; deviceToken?: string };
+      health: boolean;
+      me: { id: string; status: string; scopes: string[] };
+      envScopes: string;
+    }>(ended);
+    assert.equal(seen.auth.method, "runtime-token");
+    assert.deepEqual(seen.auth.scopes, ["operator.read"]);
+    assert.equal(seen.auth.deviceToken, undefined, "no device token is issued to a child");
+    assert.equal(seen.health, true);
+    assert.deepEqual(seen.me, { id: spawned.id, status: "running", scopes: ["operator.read"] });
+    assert.equal(seen.envScopes, "operator.read");
+    assert.equal(gw.store.devices.list().length, devicesBefore, "nothing was paired");
+    assert.equal(gw.store.pending.list(Date.now()).length, 0, "nothing is pending");
+  });
+
+  it("S02: without `scopes` the child gets the caller's scopes; a device-less token caller works too", async () => {
+    const cli = await connectClient(gw, ["operator.admin", "operator.read"], "token");
+    try {
+      const spawned = await spawnChild(cli, "callback");
+      assert.deepEqual(spawned.scopes, ["operator.admin", "operator.read"]);
+      assert.equal(spawned.createdBy, "cli/cli");
+      const seen = resultOf<{ auth: { scopes: string[] } }>(await waitEnded(gw, spawned.id));
+      assert.deepEqual(seen.auth.scopes, ["operator.admin", "operator.read"]);
+    } finally {
+      await cli.close();
+    }
+  });
+
+  it("S02: the record persists with status, exit code and output; list omits output, get has it", async () => {
+    const spawned = await spawnChild(admin, "exit", ["3"]);
+    const ended = await waitEnded(gw, spawned.id);
+    assert.equal(ended.status, "exited");
+    assert.equal(ended.exitCode, 3);
+    assert.equal(ended.stderrTail, "exiting\n");
+    const got = await admin.request<SessionView>("sessions.get", { id: spawned.id });
+    assert.equal(got.exitCode, 3);
+    assert.deepEqual(got.command, [process.execPath, CHILD, "exit", "3"]);
+    const { sessions } = await admin.request<{ sessions: SessionView[] }>("sessions.list", { limit: 5 });
+    const listed = sessions.find((s) => s.id === spawned.id)!;
+    assert.equal(listed.status, "exited");
+    assert.equal("stdoutTail" in listed, false);
+  });
+});
+
+describe("sessions — lifecycle", () => {
+  it("a command that cannot start is recorded failed-to-start, with the reason", async () => {
+    const s = await admin.request<SessionView>("sessions.spawn", {
+      command: "/nonexistent/gatehouse-test-program",
+    });
+    assert.equal(s.status, "failed-to-start");
+    assert.match(s.error ?? "", /ENOENT/);
+    assert.match(gw.runtime.sessions.get(s.id)!.stderrTail ?? "", /failed to start/);
+    assert.ok(
+      gw.store.runtimeTokens.listForJob(s.id).every((t) => t.revokedAtMs !== null),
+      "its token is dead",
+    );
+  });
+
+  it("sessions.kill ends a running session (killed) and its token", async () => {
+    const s = await spawnChild(admin, "hold", [], { scopes: ["operator.read"] });
+    await waitForOutput(s.id, "RESULT");
+    const killed = await admin.request<SessionView>("sessions.kill", { id: s.id });
+    assert.equal(killed.status, "killed");
+    assert.equal(gw.store.sessions.get(s.id)!.status, "killed");
+    assert.ok(gw.store.runtimeTokens.listForJob(s.id).every((t) => t.revokedAtMs !== null));
+    const again = await admin.request<SessionView>("sessions.kill", { id: s.id });
+    assert.equal(again.status, "killed", "killing an ended session changes nothing");
+  });
+
+  it("timeoutMs ends a session that overstays (timed-out), with SIGKILL when it ignores SIGTERM", async () => {
+    // Long enough for the child to install its SIGTERM handler (it prints RESULT once it has).
+    const s = await spawnChild(admin, "stubborn", [], { timeoutMs: 1500 });
+    await waitForOutput(s.id, "RESULT");
+    const ended = await waitEnded(gw, s.id);
+    assert.equal(ended.status, "timed-out");
+    assert.equal(ended.signal, "SIGKILL");
+  });
+
+  it("output is bounded: the last 64 KiB per stream are kept", async () => {
+    const s = await spawnChild(admin, "flood", ["256"]);
+    const ended = await waitEnded(gw, s.id);
+    assert.equal(ended.status, "exited");
+    assert.equal(Buffer.byteLength(ended.stdoutTail ?? ""), 64 * 1024);
+    assert.equal(ended.stderrTail, "done\n");
+  });
+
+  it("bad params are INVALID_PARAMS naming the field", async () => {
+    for (const [params, field] of [
+      [{ command: "" }, /command/],
+      [{ command: "node", cwd: "relative/dir" }, /cwd: must be an absolute path/],
+      [{ command: "node", cwd: "/nonexistent/dir" }, /cwd: .* does not exist/],
+      [{ command: "node", env: { GATEHOUSE_GATEWAY_URL: "ws://evil" } }, /env\.GATEHOUSE_GATEWAY_URL/],
+      [{ command: "node", env: { "BAD-NAME": "x" } }, /env/],
+      [{ command: "node", scopes: ["Not A Scope"] }, /scopes/],
+      [{ command: "node", timeoutMs: 0 }, /timeoutMs/],
+      [{ command: "node", extra: 1 }, /extra|additional/i],
+    ] as const) {
+      const err = await refusal(admin.request("sessions.spawn", params));
+      assert.equal(err.detailCode, "INVALID_PARAMS", JSON.stringify(params));
+      assert.match(err.message, field);
+    }
+    const unknown = await refusal(admin.request("sessions.get", { id: "sess_nope" }));
+    assert.equal(unknown.detailCode, "INVALID_PARAMS");
+  });
+
+  it("a caller's own env reaches the child; the cwd is honoured", async () => {
+    const s = await spawnChild(admin, "env", [], { env: { CHILD_SETTING: "hello" }, cwd: tmpdir() });
+    const env = resultOf<Record<string, string>>(await waitEnded(gw, s.id));
+    assert.equal(env.CHILD_SETTING, "hello");
+  });
+
+  it("spawning needs operator.admin; reading sessions needs operator.read", async () => {
+    const reader = await connectClient(gw, ["operator.read"], "token");
+    try {
+      const err = await refusal(reader.request("sessions.spawn", { command: process.execPath }));
+      assert.equal(err.detailCode, "MISSING_SCOPE");
+      const { sessions } = await reader.request<{ sessions: SessionView[] }>("sessions.list", {});
+      assert.ok(sessions.length > 0);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+describe("sessions — gateway limits and shutdown", () => {
+  it("at most maxRunning sessions run at once (a bound on runaway sub-agents)", async () => {
+    const small = await startRuntimeGateway({ runtime: { sessions: { maxRunning: 1, killGraceMs: 200 } } });
+    const client = await connectClient(small, ["operator.admin"]);
+    try {
+      // Asked at the same moment, still only one starts.
+      const both = await Promise.allSettled([spawnChild(client, "stubborn"), spawnChild(client, "stubborn")]);
+      const started = both.filter((r) => r.status === "fulfilled");
+      const refused = both.filter((r) => r.status === "rejected");
+      assert.equal(started.length, 1);
+      assert.equal(refused.length, 1);
+      const err = (refused[0] as PromiseRejectedResult).reason as GatewayClientError;
+      assert.equal(err.detailCode, "FORBIDDEN_ACTION");
+      assert.equal(err.retryable, true);
+      assert.equal((started[0] as PromiseFulfilledResult<SessionView>).value.status, "running");
+      assert.equal((await refusal(spawnChild(client, "callback"))).detailCode, "FORBIDDEN_ACTION");
+    } finally {
+      await client.close();
+      await small.dispose();
+    }
+  });
+
+  it("stopping the gateway kills its running sessions (killed) and revokes their tokens", async () => {
+    const g = await startRuntimeGateway({ runtime: { sessions: { killGraceMs: 200 } } });
+    const client = await connectClient(g, ["operator.admin"]);
+    const a = await spawnChild(client, "hold", [], { scopes: ["operator.read"] });
+    const b = await spawnChild(client, "stubborn");
+    await client.close();
+    const store = g.store;
+    const stateDir = g.stateDir;
+    await g.stop();
+    const again = await startRuntimeGateway({ stateDir });
+    try {
+      for (const id of [a.id, b.id]) {
+        const s = again.store.sessions.get(id)!;
+        assert.equal(s.status, "killed", id);
+        assert.notEqual(s.endedAtMs, null);
+        assert.ok(again.store.runtimeTokens.listForJob(id).every((t) => t.revokedAtMs !== null));
+      }
+      assert.notEqual(store, again.store);
+    } finally {
+      await again.dispose();
+    }
+  });
+});
+
+async function waitForOutput(id: string, text: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(gw.runtime.sessions.get(id)?.stdoutTail ?? "").includes(text)) {
+    if (Date.now() > deadline) throw new Error(`no ${text} from ${id}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

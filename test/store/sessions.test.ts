@@ -1,0 +1,193 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { openStore, type SessionRecord } from "../../src/store/index.js";
+import { deviceRecord, freshStore, identity, tempDir } from "./helpers.js";
+
+function session(id: string, over: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id,
+    label: null,
+    command: ["node", "-e", "1"],
+    cwd: null,
+    scopes: ["operator.read"],
+    parentSessionId: null,
+    cronJobId: null,
+    createdBy: "cli/cli",
+    status: "running",
+    exitCode: null,
+    signal: null,
+    pid: null,
+    startedAtMs: 1_000,
+    endedAtMs: null,
+    stdoutTail: null,
+    stderrTail: null,
+    ...over,
+  };
+}
+
+describe("sessions (store)", () => {
+  test("a session round-trips: command, scopes, lineage, end state and output", () => {
+    const { store, path } = freshStore();
+    store.sessions.insert(
+      session("sess_a", {
+        label: "child",
+        command: ["node", "a b", '"q"'],
+        cwd: "/tmp",
+        scopes: ["operator.write", "operator.read"],
+        parentSessionId: "sess_p",
+        cronJobId: "cron_1",
+        createdBy: "cron:cron_1",
+      }),
+    );
+    store.sessions.setPid("sess_a", 4242);
+    assert.equal(
+      store.sessions.finish("sess_a", {
+        status: "exited",
+        exitCode: 0,
+        signal: null,
+        endedAtMs: 2_000,
+        stdoutTail: "out ✓\n",
+        stderrTail: "",
+      }),
+      true,
+    );
+    assert.equal(
+      store.sessions.finish("sess_a", {
+        status: "killed",
+        exitCode: null,
+        signal: "SIGKILL",
+        endedAtMs: 3_000,
+        stdoutTail: null,
+        stderrTail: null,
+      }),
+      false,
+      "an ended session does not end twice",
+    );
+    store.close();
+    const again = openStore(path);
+    assert.deepEqual(again.sessions.get("sess_a"), {
+      ...session("sess_a"),
+      label: "child",
+      command: ["node", "a b", '"q"'],
+      cwd: "/tmp",
+      scopes: ["operator.read", "operator.write"],
+      parentSessionId: "sess_p",
+      cronJobId: "cron_1",
+      createdBy: "cron:cron_1",
+      status: "exited",
+      exitCode: 0,
+      pid: 4242,
+      endedAtMs: 2_000,
+      stdoutTail: "out ✓\n",
+      stderrTail: "",
+    });
+    assert.equal(again.sessions.get("nope"), null);
+    again.close();
+  });
+
+  test("list: newest first, by status or cron job, limited", () => {
+    const { store } = freshStore();
+    store.sessions.insert(session("s1", { startedAtMs: 1 }));
+    store.sessions.insert(session("s2", { startedAtMs: 2, cronJobId: "c" }));
+    store.sessions.insert(session("s3", { startedAtMs: 3 }));
+    store.sessions.finish("s3", {
+      status: "exited",
+      exitCode: 1,
+      signal: null,
+      endedAtMs: 4,
+      stdoutTail: "",
+      stderrTail: "",
+    });
+    assert.deepEqual(
+      store.sessions.list().map((s) => s.id),
+      ["s3", "s2", "s1"],
+    );
+    assert.deepEqual(
+      store.sessions.list({ status: "running" }).map((s) => s.id),
+      ["s2", "s1"],
+    );
+    assert.deepEqual(
+      store.sessions.list({ cronJobId: "c" }).map((s) => s.id),
+      ["s2"],
+    );
+    assert.deepEqual(
+      store.sessions.list({ limit: 1 }).map((s) => s.id),
+      ["s3"],
+    );
+    store.close();
+  });
+
+  test("markLost: sessions still running when a gateway starts are lost, and only those", () => {
+    const { store } = freshStore();
+    store.sessions.insert(session("run1"));
+    store.sessions.insert(session("run2"));
+    store.sessions.insert(session("done"));
+    store.sessions.finish("done", {
+      status: "exited",
+      exitCode: 0,
+      signal: null,
+      endedAtMs: 5,
+      stdoutTail: "",
+      stderrTail: "",
+    });
+    assert.deepEqual(store.sessions.markLost(9_000).sort(), ["run1", "run2"]);
+    assert.equal(store.sessions.get("run1")!.status, "lost");
+    assert.equal(store.sessions.get("run1")!.endedAtMs, 9_000);
+    assert.equal(store.sessions.get("done")!.status, "exited");
+    assert.deepEqual(store.sessions.markLost(9_500), []);
+    store.close();
+  });
+
+  test("the table is bounded: only the newest ended sessions are kept, running ones always", () => {
+    const { store } = freshStore({ sessionsKeepEnded: 3 });
+    store.sessions.insert(session("old-running", { startedAtMs: 0 }));
+    for (let i = 1; i <= 6; i++) {
+      store.sessions.insert(session(`s${i}`, { startedAtMs: i }));
+      store.sessions.finish(`s${i}`, {
+        status: "exited",
+        exitCode: 0,
+        signal: null,
+        endedAtMs: i,
+        stdoutTail: "",
+        stderrTail: "",
+      });
+    }
+    assert.deepEqual(
+      store.sessions.list().map((s) => s.id),
+      ["s6", "s5", "s4", "old-running"],
+    );
+    store.close();
+  });
+
+  test("migration 2 upgrades a version-1 store in place and keeps its devices", () => {
+    const dir = tempDir();
+    const path = join(dir, "state", "gatehouse.sqlite");
+    const first = openStore(path);
+    first.close();
+    // Rebuild the file as version 1 exactly: only migration 1 applied, with a paired device.
+    const raw = new Database(path);
+    raw.exec("DROP TABLE runtime_tokens; DROP TABLE sessions; DROP TABLE cron_jobs;");
+    raw.pragma("user_version = 1");
+    raw.close();
+    const v1 = MIGRATIONS.find((m) => m.version === 1)!;
+    assert.ok(v1, "migration 1 is still there, unchanged");
+    const id = identity();
+    {
+      const db = new Database(path);
+      db.prepare(
+        `INSERT INTO devices (device_id, public_key, roles_json, scopes_json, approved_via, created_at_ms,
+           approved_at_ms) VALUES (?, ?, '["operator"]', '["operator.read"]', 'approved', 1, 1)`,
+      ).run(id.deviceId, id.publicKey);
+      db.close();
+    }
+    const store = openStore(path);
+    assert.equal(store.schemaVersion, 2);
+    assert.equal(store.devices.get(id.deviceId)?.publicKey, deviceRecord(id).publicKey);
+    store.sessions.insert(session("after-upgrade"));
+    assert.equal(store.sessions.get("after-upgrade")!.status, "running");
+    store.close();
+  });
+});
