@@ -1,16 +1,7 @@
 /** Browser Origin check, done before the WebSocket upgrade (reference C02). */
-import { hostName, isLoopbackHostHeader } from "../policy/locality.js";
+import { isOwnOrigin, normalizeOrigin } from "../policy/locality.js";
 
-/** Normalizes `scheme://host[:port]` with default ports dropped; null when not an http(s) origin. */
-export function normalizeOrigin(origin: string): string | null {
-  try {
-    const u = new URL(origin);
-    if (u.protocol !== "http:" && u.protocol !== "https:") return null;
-    return `${u.protocol}//${u.host}`.toLowerCase();
-  } catch {
-    return null;
-  }
-}
+export { normalizeOrigin };
 
 /**
  * An Origin passes when it is listed in `allowedOrigins` (or `*` is), or when it is the gateway's
@@ -27,7 +18,5 @@ export function isOriginAllowed(
   if (allowedOrigins.includes("*")) return true;
   if (allowedOrigins.some((o) => normalizeOrigin(o) === normalized)) return true;
   // The own-origin exemption trusts Host, so it only holds for a peer that really is on this host.
-  if (!peerLoopback || !host || !isLoopbackHostHeader(host)) return false;
-  const u = new URL(normalized);
-  return hostName(u.host) === hostName(host) && u.host === host.trim().toLowerCase();
+  return peerLoopback && isOwnOrigin(origin, host);
 }

@@ -65,7 +65,7 @@ export interface AdmissionConfig {
 }
 
 export interface AdmissionFacts {
-  locality: Pick<Locality, "directLocal" | "browserOrigin" | "trace">;
+  locality: Pick<Locality, "directLocal" | "browserOrigin" | "trace"> & { ownOrigin?: boolean };
   client: { id: string; mode: string };
   role: "operator" | "node";
   requestedScopes: readonly string[];
@@ -216,11 +216,21 @@ export function decide(facts: AdmissionFacts): Decision {
   return { kind: "pend", reason, ask, credential, trace };
 }
 
-/** Silent approval: only direct-local, no browser Origin, owner key or shared secret, and never a new key. */
+/**
+ * Silent approval: only direct-local, owner key or shared secret, never a new key, and no browser
+ * Origin — except the gateway's own Control UI with the shared secret (issue "Control UI").
+ */
 function silentApproval(facts: AdmissionFacts, credential: Credential, reason: PendingReason) {
   if (reason === "key-changed") return { ok: false, rule: "key-change-needs-approval" };
   if (!facts.locality.directLocal) return { ok: false, rule: "remote-needs-approval" };
-  if (facts.locality.browserOrigin) return { ok: false, rule: "browser-origin-needs-approval" };
+  if (facts.locality.browserOrigin) {
+    // One exception: the gateway's own Control UI, opened on loopback, proving the shared secret.
+    const ownUi =
+      facts.locality.ownOrigin === true &&
+      isBrowserUiClient(facts.client.id, facts.client.mode) &&
+      (credential === "token" || credential === "password");
+    if (!ownUi) return { ok: false, rule: "browser-origin-needs-approval" };
+  }
   if (!facts.config.autoApproveLocal) return { ok: false, rule: "auto-approve-local-disabled" };
   if (credential === "device-token") return { ok: false, rule: "device-token-is-not-owner-proof" };
   return { ok: true, rule: `silent-local-approval-${credential}` };

@@ -22,8 +22,32 @@ export interface Locality {
   directLocal: boolean;
   /** A non-empty Origin header: a browser page opened this socket. */
   browserOrigin: boolean;
+  /**
+   * The page is the gateway's own (its Origin names the very loopback host:port this direct-local
+   * connection was made to): the Control UI the gateway serves, not some other site.
+   */
+  ownOrigin: boolean;
   /** Why, rule by rule (no secrets here; it goes to the audit log). */
   trace: string[];
+}
+
+/** Normalizes `scheme://host[:port]` with default ports dropped; null when not an http(s) origin. */
+export function normalizeOrigin(origin: string): string | null {
+  try {
+    const u = new URL(origin);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return null;
+    return `${u.protocol}//${u.host}`.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/** The Origin's host:port is exactly the (loopback) Host this request was sent to. */
+export function isOwnOrigin(origin: string | null, host: string | null): boolean {
+  if (!origin || !host || !isLoopbackHostHeader(host)) return false;
+  const normalized = normalizeOrigin(origin);
+  if (!normalized) return false;
+  return new URL(normalized).host === host.trim().toLowerCase();
 }
 
 /** Host header without its port; IPv6 brackets removed; lowercase. */
@@ -56,12 +80,12 @@ export function resolveLocality(facts: TransportFacts, trustedProxies: readonly 
   if (facts.hasProxyHeaders) {
     if (!peerTrusted) {
       trace.push("proxy-headers-from-untrusted-peer");
-      return { clientIp: peer, directLocal: false, browserOrigin, trace };
+      return { clientIp: peer, directLocal: false, browserOrigin, ownOrigin: false, trace };
     }
     viaProxy = true;
     clientIp = walkForwardedFor(facts.forwardedFor, trustedProxies);
     trace.push(clientIp ? "client-ip-from-trusted-proxy" : "client-ip-unattributable");
-    if (!clientIp) return { clientIp: null, directLocal: false, browserOrigin, trace };
+    if (!clientIp) return { clientIp: null, directLocal: false, browserOrigin, ownOrigin: false, trace };
   }
 
   const clientLoopback = isLoopbackIp(clientIp);
@@ -72,7 +96,9 @@ export function resolveLocality(facts: TransportFacts, trustedProxies: readonly 
   trace.push(hostLoopback ? "host-loopback" : "host-not-loopback");
   if (!proxyLocal) trace.push("proxy-not-on-this-host");
   const directLocal = clientLoopback && hostLoopback && proxyLocal;
-  return { clientIp, directLocal, browserOrigin, trace };
+  const ownOrigin = browserOrigin && directLocal && isOwnOrigin(facts.origin, facts.host);
+  if (ownOrigin) trace.push("origin-is-gateway-own");
+  return { clientIp, directLocal, browserOrigin, ownOrigin, trace };
 }
 
 /** Right to left past trusted hops; the first untrusted hop is the client (reference C07). */

@@ -61,7 +61,10 @@ function observed(overrides: Partial<TransportFacts> = {}, trustedProxies: reado
 }
 
 const LOCAL = observed();
-const LOCAL_ORIGIN = observed({ origin: "http://127.0.0.1:18789" });
+/** C02: another page on this machine (a local dev server) opening the gateway's socket. */
+const LOCAL_ORIGIN = observed({ origin: "http://localhost:3000" });
+/** The gateway's own Control UI page, served from the very host:port the socket goes to. */
+const OWN_ORIGIN = observed({ origin: "http://127.0.0.1:18789" });
 const REMOTE = observed({ peerAddress: "203.0.113.7", host: "gw.example.net:18789" });
 const REMOTE_ORIGIN = observed({
   peerAddress: "203.0.113.7",
@@ -306,6 +309,25 @@ describe("owner key", () => {
         }
       }
     }
+  });
+
+  test("Control UI: the gateway's own page on loopback with the shared token is approved silently; another local page is not", () => {
+    const client = { id: "openclaw-control-ui", mode: "webchat" };
+    const device = {
+      deviceId: "d".repeat(64),
+      publicKey: "k",
+      platform: "",
+      deviceFamily: "",
+      ownerKey: false,
+    };
+    const own = decide(facts({ locality: OWN_ORIGIN, client, device, requestedScopes: [ADMIN] }));
+    assert.equal(own.kind, "approve-then-admit", JSON.stringify(own));
+    const other = decide(facts({ locality: LOCAL_ORIGIN, client, device, requestedScopes: [ADMIN] }));
+    assert.equal(other.kind, "pend", JSON.stringify(other));
+    const notUi = decide(
+      facts({ locality: OWN_ORIGIN, client: LANES.cli, device, requestedScopes: [ADMIN] }),
+    );
+    assert.equal(notUi.kind, "pend", "only the Control UI client gets the exception");
   });
 
   test("owner key not yet recorded: local → approve-then-admit; remote → pend not-paired", () => {
@@ -856,6 +878,7 @@ type Labeled<T> = readonly [label: string, value: T];
 const SWEEP_LOCALITIES: Labeled<Locality>[] = [
   ["direct-local", LOCAL],
   ["local+browser-origin", LOCAL_ORIGIN],
+  ["local+own-origin", OWN_ORIGIN],
   ["remote", REMOTE],
   ["remote+browser-origin", REMOTE_ORIGIN],
 ];
@@ -1021,7 +1044,17 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
   check(d.trace.length > 0, "empty trace");
   if (d.kind === "reject") check(d.code in ERROR_TABLE, "reject code not mapped");
 
-  const silentPlace = f.locality.directLocal && !f.locality.browserOrigin;
+  // The one browser exception: the gateway's own Control UI on loopback proving the shared secret.
+  const ownUi =
+    f.locality.ownOrigin === true &&
+    (f.client.id === "openclaw-control-ui" ||
+      f.client.id === "webchat-ui" ||
+      f.client.id === "webchat" ||
+      f.client.mode === "webchat") &&
+    f.sharedAuth.ok &&
+    f.sharedAuth.method !== "none" &&
+    !f.device?.ownerKey;
+  const silentPlace = f.locality.directLocal && (!f.locality.browserOrigin || ownUi);
   check(!(d.kind === "approve-then-admit" && !silentPlace), "remote or browser-origin approved silently");
   check(
     !(d.kind === "approve-then-admit" && !f.config.autoApproveLocal),
@@ -1200,9 +1233,9 @@ describe("exhaustive invariants over the fact space", () => {
     console.log(
       `admission: ${checked} fact combinations checked, ${skipped} impossible combinations skipped`,
     );
-    // Device present: 4 localities × 5 clients × 6 requests × 5 shared × 2 devices × 3 pending × 2 config
-    // × (23 possible stored×token pairs for operator + 22 for node) = 324000.
-    // Device absent: 4 × 5 × 2 roles × 6 × 5 × 2 tokens (none, mismatch) × 2 config = 4800.
-    assert.equal(checked, 324000 + 4800);
+    // Device present: 5 localities × 5 clients × 6 requests × 5 shared × 2 devices × 3 pending × 2 config
+    // × (23 possible stored×token pairs for operator + 22 for node) = 405000.
+    // Device absent: 5 × 5 × 2 roles × 6 × 5 × 2 tokens (none, mismatch) × 2 config = 6000.
+    assert.equal(checked, 405000 + 6000);
   });
 });
