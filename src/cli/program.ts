@@ -15,27 +15,18 @@ import {
   type RoleOptions,
 } from "./commands/devices.js";
 import { health } from "./commands/health.js";
+import { registerGatewayLifecycle } from "./commands/gateway-lifecycle.js";
+import { registerStatus } from "./commands/status.js";
+import { registerAudit } from "./commands/audit.js";
+import { registerDoctor } from "./commands/doctor.js";
+import { registerExplain } from "./commands/explain.js";
+import { registerImport } from "./commands/import.js";
+import { withClientOptions } from "./commands/client-flags.js";
+import { registerCronCommands } from "./commands/cron.js";
+import { registerNodeCommands } from "./commands/node.js";
+import { registerSessionsCommands } from "./commands/sessions.js";
 import type { CommonOptions } from "./connect.js";
 import { createReporter } from "./output.js";
-
-/** Adds the flags shared by every command that talks to a gateway. */
-function withClientOptions(cmd: Command): Command {
-  return cmd
-    .option("--url <url>", "gateway URL (default: GATEHOUSE_GATEWAY_URL, else the local gateway)")
-    .option(
-      "--token <token>",
-      "shared gateway token (default: GATEHOUSE_GATEWAY_TOKEN, else the local config)",
-    )
-    .option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)")
-    .option("--timeout <ms>", "connect and request timeout in milliseconds", "10000")
-    .option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)")
-    .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
-    .option(
-      "--wait [seconds]",
-      "if this device needs approval, wait for it (retrying every 2 s; default 300 s) and then continue",
-    )
-    .option("--json", "print machine-readable JSON");
-}
 
 /** Collects a repeatable flag (`--scope a --scope b`). */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -135,6 +126,16 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
       .option("--device <id>", "device id or a unique prefix of at least 8 characters")
       .option("--role <role>", "operator or node"),
   ).action((opts: RoleOptions) => run(() => devicesRevoke(opts, createReporter(!!opts.json)), !!opts.json));
+
+  registerGatewayLifecycle(program, run);
+  registerStatus(program, run);
+  registerAudit(program, run);
+  registerExplain(program, run);
+  registerDoctor(program, run);
+  registerImport(program, run);
+  registerSessionsCommands(program, run);
+  registerCronCommands(program, run);
+  registerNodeCommands(program, run);
 
   return program;
 }

@@ -82,6 +82,7 @@ export class PendingRepo {
   readonly #remove: Statement<[string]>;
   readonly #removeForDevice: Statement<[string]>;
   readonly #pruneExpired: Statement<[number], { request_id: string }>;
+  readonly #listExpired: Statement<[number], PendingRow>;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
@@ -120,6 +121,9 @@ export class PendingRepo {
     this.#removeForDevice = db.prepare("DELETE FROM pending_requests WHERE device_id = ?");
     this.#pruneExpired = db.prepare(
       "DELETE FROM pending_requests WHERE expires_at_ms <= ? RETURNING request_id",
+    );
+    this.#listExpired = db.prepare(
+      `SELECT ${COLUMNS} FROM pending_requests WHERE expires_at_ms <= ? ORDER BY expires_at_ms, rowid`,
     );
   }
 
@@ -201,6 +205,11 @@ export class PendingRepo {
   /** Drops whatever request the device has. */
   removeForDevice(deviceId: string): void {
     this.#ctx.write(() => this.#removeForDevice.run(deviceId));
+  }
+
+  /** Requests past their expiry that are still stored (invisible to every other read), oldest first. */
+  listExpired(nowMs: number): PendingRecord[] {
+    return this.#ctx.read(() => this.#listExpired.all(nowMs)).map(fromRow);
   }
 
   /** Deletes expired requests and returns their ids (for `device.pair.resolved` events). */

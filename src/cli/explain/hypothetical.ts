@@ -1,0 +1,235 @@
+/**
+ * A connection described by flags, turned into the exact facts the gateway would hand the policy:
+ * locality from `resolveLocality` with the configured trusted proxies, the shared-secret outcome
+ * from the gateway's own `checkSharedAuth`, the stored record and token state of `--device`. The
+ * decision then comes from the pure `decide()`; nothing here decides anything itself.
+ */
+import type { GatewaySettings } from "../../config/index.js";
+import { isOriginAllowed } from "../../gateway/origin.js";
+import { checkSharedAuth } from "../../gateway/shared-auth.js";
+import {
+  decide,
+  type AdmissionFacts,
+  type Decision,
+  type DeviceTokenCheck,
+  type PendingFacts,
+  type StoredDeviceFacts,
+} from "../../policy/admission.js";
+import { canonicalIp, isLoopbackIp } from "../../policy/ip.js";
+import { resolveLocality, type Locality, type TransportFacts } from "../../policy/locality.js";
+import {
+  GATEWAY_CLIENT_IDS,
+  GATEWAY_CLIENT_MODES,
+  isClientMode,
+  isGatewayRole,
+  normalizeClientId,
+} from "../../protocol/client-info.js";
+import { CliError, EXIT } from "../output.js";
+
+/** The flags that describe a hypothetical connection. */
+export interface HypotheticalFlags {
+  from?: string;
+  host?: string;
+  origin?: string;
+  /** `--forwarded [chain]`: true without a value. */
+  forwarded?: string | boolean;
+  client?: string;
+  mode?: string;
+  role?: string;
+  scope?: string[];
+  token?: boolean;
+  password?: boolean;
+  deviceToken?: boolean;
+  /** False with `--no-auth`. */
+  auth?: boolean;
+  /** A device id or prefix, "owner", or false with `--no-device`. */
+  device?: string | boolean;
+}
+
+/** True when any flag describing a connection was given. */
+export function isHypothetical(flags: HypotheticalFlags): boolean {
+  return (
+    flags.from !== undefined ||
+    flags.host !== undefined ||
+    flags.origin !== undefined ||
+    flags.forwarded !== undefined ||
+    flags.client !== undefined ||
+    flags.mode !== undefined ||
+    flags.role !== undefined ||
+    (flags.scope !== undefined && flags.scope.length > 0) ||
+    flags.token === true ||
+    flags.password === true ||
+    flags.deviceToken === true ||
+    flags.auth === false ||
+    flags.device !== undefined
+  );
+}
+
+/** The mode a client id usually connects with, when `--mode` is not given. */
+const DEFAULT_MODES: Readonly<Record<string, string>> = {
+  cli: "cli",
+  "gateway-client": "backend",
+  "node-host": "node",
+  "openclaw-control-ui": "webchat",
+  "webchat-ui": "webchat",
+  webchat: "webchat",
+  "openclaw-browser-copilot": "webchat",
+  "openclaw-tui": "ui",
+  "openclaw-macos": "ui",
+  "openclaw-linux": "ui",
+  "openclaw-ios": "ui",
+  "openclaw-watchos": "ui",
+  "openclaw-android": "ui",
+  "openclaw-worker": "worker",
+  "openclaw-probe": "probe",
+  fingerprint: "probe",
+  test: "test",
+};
+
+/** What was described, validated and with defaults filled in. */
+export interface DescribedConnection {
+  transport: TransportFacts;
+  client: { id: string; mode: string };
+  role: "operator" | "node";
+  scopes: string[];
+  presents: { token: boolean; password: boolean; deviceToken: boolean };
+}
+
+function usage(message: string, hint?: string): CliError {
+  return new CliError("INVALID_FLAG", message, EXIT.usage, hint);
+}
+
+/** Validates the flags; every problem is a usage error naming the flag. */
+export function describeConnection(flags: HypotheticalFlags, port: number): DescribedConnection {
+  const from = flags.from ?? "127.0.0.1";
+  const peer = canonicalIp(from);
+  if (!peer) throw usage(`--from: must be an IPv4 or IPv6 address (got ${JSON.stringify(from)})`);
+  const clientId = normalizeClientId(flags.client ?? "cli");
+  if (!clientId) {
+    throw usage(
+      `--client: unknown client id ${JSON.stringify(flags.client)}`,
+      `one of: ${GATEWAY_CLIENT_IDS.join(", ")}`,
+    );
+  }
+  const mode = flags.mode ?? DEFAULT_MODES[clientId] ?? "cli";
+  if (!isClientMode(mode)) {
+    throw usage(
+      `--mode: unknown client mode ${JSON.stringify(mode)}`,
+      `one of: ${GATEWAY_CLIENT_MODES.join(", ")}`,
+    );
+  }
+  const role = flags.role ?? "operator";
+  if (!isGatewayRole(role)) throw usage(`--role: must be operator or node (got ${JSON.stringify(role)})`);
+  if (flags.auth === false && (flags.token || flags.password || flags.deviceToken)) {
+    throw usage("--no-auth cannot be combined with --token, --password or --device-token");
+  }
+  const forwarded = flags.forwarded;
+  // The Host a client sends is the address it dialed: by default the address it comes from (a
+  // loopback client dialed loopback; a same-host client dialing the LAN address arrives from it).
+  const host = flags.host ?? `${peer.includes(":") ? `[${peer}]` : peer}:${port}`;
+  return {
+    transport: {
+      peerAddress: peer,
+      host,
+      origin: flags.origin ?? null,
+      forwardedFor: typeof forwarded === "string" ? forwarded : null,
+      hasProxyHeaders: forwarded !== undefined && forwarded !== false,
+    },
+    client: { id: clientId, mode },
+    role,
+    scopes: [...new Set(flags.scope ?? [])],
+    presents: {
+      token: flags.token === true,
+      password: flags.password === true,
+      deviceToken: flags.deviceToken === true,
+    },
+  };
+}
+
+/** Which device the connection proves, as the store knows it. */
+export type DeviceChoice =
+  | { kind: "none" }
+  | { kind: "new" }
+  | {
+      kind: "known";
+      deviceId: string;
+      publicKey: string;
+      platform: string | null;
+      deviceFamily: string | null;
+      ownerKey: boolean;
+      stored: StoredDeviceFacts | null;
+      pending: PendingFacts | null;
+    };
+
+/** Placeholder identity of a device the store has never seen. */
+const NEW_DEVICE = { deviceId: "new-device", publicKey: "new-device-key" } as const;
+
+/** The presented device token's state, as the gateway's store check would report it. */
+function deviceTokenState(conn: DescribedConnection, device: DeviceChoice): DeviceTokenCheck {
+  if (!conn.presents.deviceToken) return { kind: "none" };
+  if (device.kind !== "known" || !device.stored) return { kind: "mismatch" };
+  const slot = device.stored.tokens[conn.role];
+  if (!slot) return { kind: "mismatch" };
+  return slot.revoked ? { kind: "revoked" } : { kind: "valid", scopes: slot.scopes };
+}
+
+/** The outcome for a described connection. */
+export interface HypotheticalOutcome {
+  locality: Locality;
+  /** Null when the upgrade itself is refused (Origin), before the policy runs. */
+  facts: AdmissionFacts | null;
+  decision: Decision;
+}
+
+/** Builds the facts and asks the policy. */
+export function decideHypothetical(
+  conn: DescribedConnection,
+  gateway: GatewaySettings,
+  device: DeviceChoice,
+): HypotheticalOutcome {
+  const locality = resolveLocality(conn.transport, gateway.trustedProxies);
+  const origin = conn.transport.origin;
+  const { host, peerAddress } = conn.transport;
+  if (
+    origin !== null &&
+    !isOriginAllowed(origin, host, gateway.controlUi.allowedOrigins, isLoopbackIp(peerAddress))
+  ) {
+    return {
+      locality,
+      facts: null,
+      decision: { kind: "reject", code: "CONTROL_UI_ORIGIN_NOT_ALLOWED", trace: ["origin-not-allowed"] },
+    };
+  }
+  // The gateway's own check, given the configured secret when the flag says the right one is presented.
+  const { auth } = gateway;
+  const sharedAuth = checkSharedAuth(auth, {
+    token: conn.presents.token ? (auth.token ?? "presented") : undefined,
+    password: conn.presents.password ? (auth.password ?? "presented") : undefined,
+  });
+  const proven =
+    device.kind === "none"
+      ? null
+      : device.kind === "new"
+        ? { ...NEW_DEVICE, platform: "", deviceFamily: "", ownerKey: false }
+        : {
+            deviceId: device.deviceId,
+            publicKey: device.publicKey,
+            platform: device.platform ?? "",
+            deviceFamily: device.deviceFamily ?? "",
+            ownerKey: device.ownerKey,
+          };
+  const facts: AdmissionFacts = {
+    locality,
+    client: conn.client,
+    role: conn.role,
+    requestedScopes: conn.scopes,
+    sharedAuth,
+    device: proven,
+    stored: device.kind === "known" ? device.stored : null,
+    deviceToken: deviceTokenState(conn, device),
+    runtimeToken: { kind: "none" },
+    pending: device.kind === "known" ? device.pending : null,
+    config: { autoApproveLocal: gateway.pairing.autoApproveLocal },
+  };
+  return { locality, facts, decision: decide(facts) };
+}
