@@ -176,7 +176,10 @@ export function registerNodeCommands(program: Command, run: RunCommand): void {
       "shared gateway token (default: GATEHOUSE_GATEWAY_TOKEN, else the local config)",
     )
     .option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)")
-    .option("--state-dir <dir>", "state directory with this node's identity (default: ~/.gatehouse)")
+    .option(
+      "--state-dir <dir>",
+      "state directory with this node's identity (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)",
+    )
     .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
     .option("--display-name <name>", "how the node shows up in nodes list (default: the host name)")
     .action((opts: NodeRunOptions) => run(() => nodeRun(opts), false));
