@@ -91,7 +91,8 @@ switch (command) {
     step("starting the gateway (Ctrl-C stops it)");
     run(process.execPath, [join(root, "dist", "src", "cli", "main.js"), "gateway", "run", ...rest]);
     break;
-  case "test": {
+  case "test":
+  case "test:stress": {
     step("format check (prettier)");
     run(process.execPath, [join(root, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "."]);
     step("lint (eslint)");
@@ -103,7 +104,12 @@ switch (command) {
     );
     step(`tests (${files.length} files)`);
     run(process.execPath, ["--test", "--test-concurrency=4", "--test-reporter=spec", ...files], {
-      env: { ...process.env, GATEHOUSE_TEST: "1" },
+      // test:stress runs the same suite with the long variants of the hardening tests.
+      env: {
+        ...process.env,
+        GATEHOUSE_TEST: "1",
+        ...(command === "test:stress" ? { GATEHOUSE_STRESS: "1" } : {}),
+      },
     });
     break;
   }
@@ -118,6 +124,6 @@ switch (command) {
     break;
   }
   default:
-    console.error(`usage: node scripts/dev.mjs start|test|bench [args]`);
+    console.error(`usage: node scripts/dev.mjs start|test|test:stress|bench [args]`);
     process.exit(2);
 }
