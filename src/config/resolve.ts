@@ -166,6 +166,18 @@ export function resolveGateway(
         d.pendingTtlMs,
       ),
     },
+    limits: {
+      maxConnections: pick(
+        "gateway.limits.maxConnections",
+        [["file", file.limits?.maxConnections]],
+        d.maxConnections,
+      ),
+      maxConnectionsPerIp: pick(
+        "gateway.limits.maxConnectionsPerIp",
+        [["file", file.limits?.maxConnectionsPerIp]],
+        d.maxConnectionsPerIp,
+      ),
+    },
   };
   if (customBindHost !== undefined) gateway.customBindHost = customBindHost;
   if (token !== undefined) gateway.auth.token = token;

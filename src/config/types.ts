@@ -24,6 +24,8 @@ export interface GatewaySettings {
   controlUi: { allowedOrigins: string[] };
   handshakeTimeoutMs: number;
   pairing: { autoApproveLocal: boolean; pendingTtlMs: number };
+  /** Connection caps: in total and per client address (pre-auth sockets included). */
+  limits: { maxConnections: number; maxConnectionsPerIp: number };
 }
 
 /** Which layer a value came from; the doctor uses it to explain surprises (e.g. a stale env token). */
@@ -41,7 +43,9 @@ export type ConfigKey =
   | "gateway.controlUi.allowedOrigins"
   | "gateway.handshakeTimeoutMs"
   | "gateway.pairing.autoApproveLocal"
-  | "gateway.pairing.pendingTtlMs";
+  | "gateway.pairing.pendingTtlMs"
+  | "gateway.limits.maxConnections"
+  | "gateway.limits.maxConnectionsPerIp";
 
 export interface ResolvedConfig {
   stateDir: string;
@@ -79,6 +83,8 @@ export const GATEWAY_DEFAULTS: Readonly<{
   handshakeTimeoutMs: number;
   autoApproveLocal: boolean;
   pendingTtlMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
 }> = Object.freeze({
   port: DEFAULT_PORT,
   bind: "loopback",
@@ -87,4 +93,6 @@ export const GATEWAY_DEFAULTS: Readonly<{
   handshakeTimeoutMs: 10_000,
   autoApproveLocal: true,
   pendingTtlMs: 600_000,
+  maxConnections: 4096,
+  maxConnectionsPerIp: 256,
 });

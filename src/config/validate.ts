@@ -16,6 +16,7 @@ export interface GatewayFileConfig {
   controlUi?: { allowedOrigins?: string[] };
   handshakeTimeoutMs?: number;
   pairing?: { autoApproveLocal?: boolean; pendingTtlMs?: number };
+  limits?: { maxConnections?: number; maxConnectionsPerIp?: number };
 }
 
 // Node's timers fire at once for delays above 2^31-1 ms, which would make every handshake time out.
@@ -44,6 +45,7 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
       "controlUi",
       "handshakeTimeoutMs",
       "pairing",
+      "limits",
     ],
     path,
   );
@@ -99,6 +101,25 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
     }
     if (pairing.pendingTtlMs !== undefined) {
       out.pairing.pendingTtlMs = checkPositiveInt(pairing.pendingTtlMs, "gateway.pairing.pendingTtlMs", path);
+    }
+  }
+  if (gw.limits !== undefined) {
+    const limits = object(gw.limits, "gateway.limits", path);
+    onlyKeys(limits, "gateway.limits.", ["maxConnections", "maxConnectionsPerIp"], path);
+    out.limits = {};
+    if (limits.maxConnections !== undefined) {
+      out.limits.maxConnections = checkPositiveInt(
+        limits.maxConnections,
+        "gateway.limits.maxConnections",
+        path,
+      );
+    }
+    if (limits.maxConnectionsPerIp !== undefined) {
+      out.limits.maxConnectionsPerIp = checkPositiveInt(
+        limits.maxConnectionsPerIp,
+        "gateway.limits.maxConnectionsPerIp",
+        path,
+      );
     }
   }
   return out;

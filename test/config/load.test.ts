@@ -13,6 +13,7 @@ const DEFAULTS: GatewaySettings = {
   controlUi: { allowedOrigins: [] },
   handshakeTimeoutMs: 10000,
   pairing: { autoApproveLocal: true, pendingTtlMs: 600000 },
+  limits: { maxConnections: 4096, maxConnectionsPerIp: 256 },
 };
 
 function configError(fn: () => unknown): ConfigError {
@@ -66,6 +67,7 @@ test("file values are used, origins normalized", (t) => {
     controlUi: { allowedOrigins: ["https://gate.example.com", "http://localhost:5173", "*"] },
     handshakeTimeoutMs: 5000,
     pairing: { autoApproveLocal: false, pendingTtlMs: 60000 },
+    limits: { maxConnections: 4096, maxConnectionsPerIp: 256 },
   });
   assert.equal(config.sources["gateway.port"], "file");
   assert.equal(config.sources["gateway.auth.mode"], "file");
@@ -342,4 +344,17 @@ test("unreadable config file: CONFIG_UNREADABLE with the path", (t) => {
   assert.equal(err.path, configPath);
   assert.match(err.message, new RegExp(`cannot read config file ${configPath}: EISDIR`));
   assert.ok(existsSync(configPath));
+});
+
+test("gateway.limits caps are read from the file and validated", (t) => {
+  const ok = stateWithFile(t, { gateway: { limits: { maxConnections: 20000, maxConnectionsPerIp: 12000 } } });
+  assert.deepEqual(loadConfig({ stateDir: ok.stateDir, env: {} }).gateway.limits, {
+    maxConnections: 20000,
+    maxConnectionsPerIp: 12000,
+  });
+  const bad = stateWithFile(t, { gateway: { limits: { maxConnections: 0 } } });
+  assert.match(
+    configError(() => loadConfig({ stateDir: bad.stateDir, env: {} })).message,
+    /^gateway\.limits\.maxConnections: /,
+  );
 });
