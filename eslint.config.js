@@ -17,6 +17,31 @@ export default tseslint.config(
     },
   },
   {
+    // The Control UI: plain ES modules shipped to the browser as they are.
+    files: ["src/ui/static/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        navigator: "readonly",
+        location: "readonly",
+        history: "readonly",
+        sessionStorage: "readonly",
+        indexedDB: "readonly",
+        crypto: "readonly",
+        fetch: "readonly",
+        WebSocket: "readonly",
+        TextEncoder: "readonly",
+        URLSearchParams: "readonly",
+        CSS: "readonly",
+        Node: "readonly",
+        btoa: "readonly",
+        setInterval: "readonly",
+      },
+    },
+  },
+  {
     // Policy stays pure: no I/O modules, no store, no gateway.
     files: ["src/policy/**/*.ts"],
     rules: {

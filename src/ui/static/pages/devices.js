@@ -1,0 +1,401 @@
+// Devices: pending requests (requested versus approved) and paired devices, with approve, reject,
+// remove, rename, rotate and revoke — each confirmed with exactly what it grants or takes away.
+
+import { chips, deviceName, h, shortId, timeAgo } from "../dom.js";
+
+const REASONS = {
+  "not-paired": "new device",
+  "role-upgrade": "asks for a new role",
+  "scope-upgrade": "asks for more scopes",
+  "metadata-upgrade": "platform changed",
+  "key-changed": "key changed",
+};
+
+function facts(...pairs) {
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs.filter(Boolean).map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+  );
+}
+
+function clientOf(x) {
+  if (x.owner && !x.clientId) return h("span", {}, "owner key in the gateway's state dir");
+  const client = [x.clientId, x.clientMode].filter(Boolean).join("/");
+  const platform = [x.platform, x.deviceFamily].filter(Boolean).join(" · ");
+  return h("span", {}, client || "—", platform ? h("span", { class: "muted" }, ` (${platform})`) : null);
+}
+
+/** Requested versus approved for one pending request. */
+function grantFacts(p, current) {
+  const approvedRoles = current?.roles ?? [];
+  const approvedScopes = current?.scopes ?? [];
+  return facts(
+    ["Requested roles", chips(p.roles, { highlight: p.roles.filter((r) => !approvedRoles.includes(r)) })],
+    ["Requested scopes", chips(p.scopes, { highlight: p.scopes.filter((s) => !approvedScopes.includes(s)) })],
+    [
+      "Approved now",
+      current
+        ? h("span", {}, chips(approvedRoles), " ", chips(approvedScopes, { empty: "no scopes" }))
+        : h("span", { class: "muted" }, "nothing (not paired)"),
+    ],
+  );
+}
+
+async function approve(ctx, p, current) {
+  const ok = await ctx.confirm({
+    title: `Approve ${deviceName(p)}?`,
+    body: [
+      h(
+        "p",
+        {},
+        "Request ",
+        h("code", {}, p.requestId),
+        ` from ${p.remoteIp ?? "an unknown address"} (${[p.clientId, p.clientMode].filter(Boolean).join("/")}). `,
+        "Approving grants exactly this — new items are highlighted:",
+      ),
+      grantFacts(p, current),
+      h("p", { class: "muted" }, "The device gets a device token for each role the next time it connects."),
+    ],
+    confirmLabel: "Approve",
+  });
+  if (!ok) return;
+  await ctx.act("device.pair.approve", { requestId: p.requestId }, `Approved ${deviceName(p)}.`);
+}
+
+async function reject(ctx, p) {
+  const ok = await ctx.confirm({
+    title: `Reject ${deviceName(p)}?`,
+    body: h(
+      "p",
+      {},
+      "Request ",
+      h("code", {}, p.requestId),
+      " is dropped. Nothing is granted; the device stays as it is",
+      p.isRepair ? " (its current approval is unchanged)." : " (not paired).",
+      " If it connects again it makes a new request.",
+    ),
+    confirmLabel: "Reject",
+    danger: true,
+  });
+  if (!ok) return;
+  await ctx.act("device.pair.reject", { requestId: p.requestId }, `Rejected request ${p.requestId}.`);
+}
+
+async function remove(ctx, d) {
+  const ok = await ctx.confirm({
+    title: `Remove ${deviceName(d)}?`,
+    body: [
+      h(
+        "p",
+        {},
+        "The device ",
+        h("code", {}, d.deviceId),
+        " is forgotten: its approval (roles ",
+        chips(d.roles),
+        "), all its tokens and any pending request are deleted, and its live sessions close now.",
+      ),
+      h("p", {}, "To connect again it has to pair again."),
+      d.deviceId === ctx.identity.deviceId
+        ? h("p", { class: "warn" }, "This is the browser you are using: this page will be disconnected.")
+        : null,
+    ],
+    confirmLabel: "Remove device",
+    danger: true,
+  });
+  if (!ok) return;
+  await ctx.act("device.pair.remove", { deviceId: d.deviceId }, `Removed ${deviceName(d)}.`);
+}
+
+async function rename(ctx, d) {
+  const label = await ctx.confirm({
+    title: `Rename ${deviceName(d)}`,
+    body: h("p", {}, "A label for ", h("code", {}, d.deviceId), " shown in device lists. It grants nothing."),
+    confirmLabel: "Rename",
+    input: { label: "Label (1–64 characters)", value: d.label ?? d.displayName ?? "", maxLength: 64 },
+  });
+  if (!label) return;
+  await ctx.act("device.pair.rename", { deviceId: d.deviceId, label }, `Renamed to ${label}.`);
+}
+
+async function rotate(ctx, d, t) {
+  const self = d.deviceId === ctx.identity.deviceId;
+  const ok = await ctx.confirm({
+    title: `Rotate the ${t.role} token of ${deviceName(d)}?`,
+    body: [
+      facts(["Role", h("code", {}, t.role)], ["Scopes of the new token", chips(t.scopes)]),
+      h(
+        "p",
+        {},
+        `The current ${t.role} token stops working at once and the device's other ${t.role} sessions close.`,
+      ),
+      self
+        ? h("p", {}, "This browser receives the new token and keeps working.")
+        : h(
+            "p",
+            {},
+            "The new token is not shown here (it belongs to that device): the device gets a fresh one the next time it connects with the shared gateway token.",
+          ),
+    ],
+    confirmLabel: "Rotate token",
+    danger: !self,
+  });
+  if (!ok) return;
+  const res = await ctx.act(
+    "device.token.rotate",
+    { deviceId: d.deviceId, role: t.role },
+    `Rotated the ${t.role} token of ${deviceName(d)}.`,
+  );
+  if (res?.token && self) await ctx.storeOwnToken(t.role, res.token, res.rotatedAtMs);
+}
+
+async function revoke(ctx, d, role) {
+  const ok = await ctx.confirm({
+    title: `Revoke the ${role} token of ${deviceName(d)}?`,
+    body: [
+      h(
+        "p",
+        {},
+        `The ${role} token of `,
+        h("code", {}, d.deviceId),
+        ` stops working for good and the device's live ${role} sessions close now.`,
+      ),
+      h(
+        "p",
+        {},
+        `To act as ${role} again the device needs a new approval. Its other roles are not affected.`,
+      ),
+      d.deviceId === ctx.identity.deviceId
+        ? h("p", { class: "warn" }, "This is the browser you are using: this page will be disconnected.")
+        : null,
+    ],
+    confirmLabel: `Revoke ${role} token`,
+    danger: true,
+  });
+  if (!ok) return;
+  await ctx.act(
+    "device.token.revoke",
+    { deviceId: d.deviceId, role },
+    `Revoked the ${role} token of ${deviceName(d)}.`,
+  );
+}
+
+function tokenList(d) {
+  if (!d.tokens || d.tokens.length === 0) return h("span", { class: "muted" }, "none issued");
+  return h(
+    "ul",
+    { class: "tokens" },
+    d.tokens.map((t) =>
+      h(
+        "li",
+        { class: t.revokedAtMs ? "revoked" : "" },
+        h("code", {}, t.role),
+        " ",
+        t.revokedAtMs
+          ? h("span", { class: "badge badge-revoked" }, "revoked ", timeAgo(t.revokedAtMs))
+          : h(
+              "span",
+              { class: "muted" },
+              "issued ",
+              timeAgo(t.rotatedAtMs ?? t.createdAtMs),
+              t.lastUsedAtMs ? [", used ", timeAgo(t.lastUsedAtMs)] : null,
+            ),
+        " ",
+        chips(t.scopes, { empty: "no scopes" }),
+      ),
+    ),
+  );
+}
+
+function pendingCard(ctx, p, current) {
+  return h(
+    "article",
+    {
+      class: "card device pending",
+      "data-request-id": p.requestId,
+      "aria-label": `Pending request from ${deviceName(p)}`,
+    },
+    h(
+      "header",
+      { class: "card-head" },
+      h("h3", {}, deviceName(p)),
+      h("span", { class: "badge badge-pending" }, REASONS[p.reason] ?? p.reason),
+    ),
+    facts(
+      ["Request", h("code", { class: "request-id" }, p.requestId)],
+      ["Device", shortId(p.deviceId)],
+      ["Client", clientOf(p)],
+      ["From", h("code", {}, p.remoteIp ?? "unknown")],
+      ["Asked", timeAgo(p.refreshedAtMs ?? p.ts)],
+      ["Expires", timeAgo(p.expiresAtMs)],
+    ),
+    grantFacts(p, current),
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-primary",
+          "data-key": `approve:${p.requestId}`,
+          onclick: () => approve(ctx, p, current),
+        },
+        "Approve…",
+      ),
+      h(
+        "button",
+        { type: "button", class: "btn", "data-key": `reject:${p.requestId}`, onclick: () => reject(ctx, p) },
+        "Reject…",
+      ),
+    ),
+  );
+}
+
+function pairedCard(ctx, d) {
+  const self = d.deviceId === ctx.identity.deviceId;
+  const liveTokens = (d.tokens ?? []).filter((t) => !t.revokedAtMs);
+  const revocable = [...new Set([...d.roles, ...liveTokens.map((t) => t.role)])].filter(
+    (r) => !(d.tokens ?? []).some((t) => t.role === r && t.revokedAtMs),
+  );
+  return h(
+    "article",
+    { class: "card device", "data-device-id": d.deviceId, "aria-label": `Device ${deviceName(d)}` },
+    h(
+      "header",
+      { class: "card-head" },
+      h("h3", {}, deviceName(d)),
+      d.owner ? h("span", { class: "badge badge-owner" }, "owner") : null,
+      self ? h("span", { class: "badge badge-self" }, "this browser") : null,
+      h(
+        "span",
+        { class: ["presence", d.connected ? "on" : "off"], "data-connected": d.connected ? "true" : "false" },
+        h("span", { class: "dot", "aria-hidden": "true" }),
+        d.connected ? "connected" : "offline",
+      ),
+    ),
+    facts(
+      ["Device", h("code", { class: "id-full" }, d.deviceId)],
+      ["Roles", chips(d.roles)],
+      ["Scopes", chips(d.scopes, { empty: "no scopes" })],
+      ["Tokens", tokenList(d)],
+      ["Client", clientOf(d)],
+      [
+        "Last seen",
+        h(
+          "span",
+          {},
+          timeAgo(d.lastSeenAtMs),
+          d.lastSeenIp ? h("span", { class: "muted" }, ` from ${d.lastSeenIp}`) : null,
+        ),
+      ],
+      [
+        "Approved",
+        h("span", {}, timeAgo(d.approvedAtMs), h("span", { class: "muted" }, ` (${d.approvedVia})`)),
+      ],
+    ),
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        { type: "button", class: "btn", "data-key": `rename:${d.deviceId}`, onclick: () => rename(ctx, d) },
+        "Rename…",
+      ),
+      liveTokens.map((t) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn",
+            "data-key": `rotate:${d.deviceId}:${t.role}`,
+            onclick: () => rotate(ctx, d, t),
+          },
+          `Rotate ${t.role} token…`,
+        ),
+      ),
+      d.owner
+        ? null
+        : revocable.map((role) =>
+            h(
+              "button",
+              {
+                type: "button",
+                class: "btn btn-danger-outline",
+                "data-key": `revoke:${d.deviceId}:${role}`,
+                onclick: () => revoke(ctx, d, role),
+              },
+              `Revoke ${role}…`,
+            ),
+          ),
+      d.owner
+        ? h(
+            "span",
+            { class: "muted small" },
+            "The owner key lives in the gateway's state dir; it cannot be removed here.",
+          )
+        : h(
+            "button",
+            {
+              type: "button",
+              class: "btn btn-danger-outline",
+              "data-key": `remove:${d.deviceId}`,
+              onclick: () => remove(ctx, d),
+            },
+            "Remove…",
+          ),
+    ),
+  );
+}
+
+export const devicesPage = {
+  id: "devices",
+  title: "Devices",
+  needs: ["devices"],
+  render(ctx) {
+    const devices = ctx.data.devices;
+    if (!devices) return h("p", { class: "muted" }, ctx.errors.devices ?? "Loading…");
+    const byId = new Map(devices.paired.map((d) => [d.deviceId, d]));
+    return h(
+      "div",
+      { class: "page" },
+      h("h1", {}, "Devices"),
+      h(
+        "section",
+        { "aria-labelledby": "pending-title", id: "pending" },
+        h(
+          "h2",
+          { id: "pending-title" },
+          "Pending requests ",
+          h("span", { class: "count" }, String(devices.pending.length)),
+        ),
+        devices.pending.length === 0
+          ? h(
+              "p",
+              { class: "empty" },
+              "No device is waiting for approval. New requests appear here as they arrive.",
+            )
+          : h(
+              "div",
+              { class: "cards" },
+              devices.pending.map((p) => pendingCard(ctx, p, byId.get(p.deviceId))),
+            ),
+      ),
+      h(
+        "section",
+        { "aria-labelledby": "paired-title", id: "paired" },
+        h(
+          "h2",
+          { id: "paired-title" },
+          "Paired devices ",
+          h("span", { class: "count" }, String(devices.paired.length)),
+        ),
+        h(
+          "div",
+          { class: "cards" },
+          devices.paired.map((d) => pairedCard(ctx, d)),
+        ),
+      ),
+    );
+  },
+};
