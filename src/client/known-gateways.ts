@@ -1,0 +1,96 @@
+/**
+ * Pinned TLS certificates per gateway URL (`wss://host:port` → SHA-256), kept between runs. A pin is
+ * only ever written when a person said so (`--trust-fingerprint`, a yes at a prompt, or a setup
+ * link from the owner); a mismatch is never "fixed" by overwriting it.
+ */
+import { readFileSync } from "node:fs";
+import { isRecord } from "../protocol/index.js";
+import { normalizeFingerprint } from "../protocol/setup-code.js";
+import { writeSecretJson } from "../util/secret-file.js";
+import { GatewayClientError } from "./errors.js";
+
+export interface KnownGateway {
+  fingerprint: string;
+  addedAtMs: number;
+}
+
+interface KnownFile {
+  version: 1;
+  gateways: Record<string, KnownGateway>;
+}
+
+/** The key a URL is pinned under: `wss://host:port` (lower-case host, default port dropped). */
+export function gatewayKey(url: string): string | null {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "wss:") return null;
+    return `wss://${u.host.toLowerCase()}`;
+  } catch {
+    return null;
+  }
+}
+
+/** JSON file store of pins (mode 0600); a corrupt file is reported and left alone. */
+export class KnownGatewayStore {
+  constructor(readonly path: string) {}
+
+  /** The pinned fingerprint for a wss:// URL, if any. */
+  get(url: string): string | undefined {
+    const key = gatewayKey(url);
+    if (!key) return undefined;
+    const entry = this.read().gateways[key];
+    return entry?.fingerprint;
+  }
+
+  /** Pins `fingerprint` for the URL (replacing an older pin: only call this on a person's say-so). */
+  set(url: string, fingerprint: string, nowMs = Date.now()): void {
+    const key = gatewayKey(url);
+    const fp = normalizeFingerprint(fingerprint);
+    if (!key || !fp)
+      throw new GatewayClientError(
+        "INVALID_OPTIONS",
+        "only a wss:// URL and a SHA-256 fingerprint can be pinned",
+      );
+    const file = this.read();
+    file.gateways[key] = { fingerprint: fp, addedAtMs: nowMs };
+    try {
+      writeSecretJson(this.path, file);
+    } catch (cause) {
+      throw new GatewayClientError("TOKEN_STORE_FAILED", `cannot write ${this.path}`, { cause });
+    }
+  }
+
+  private read(): KnownFile {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT")
+        return { version: 1, gateways: Object.create(null) as Record<string, KnownGateway> };
+      throw new GatewayClientError("TOKEN_STORE_FAILED", `cannot read ${this.path}`, { cause });
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+    if (!isRecord(data) || data.version !== 1 || !isRecord(data.gateways)) {
+      throw new GatewayClientError(
+        "TOKEN_STORE_FAILED",
+        `${this.path} is corrupt; it was left untouched — fix or remove it (pins are re-added with --trust-fingerprint)`,
+      );
+    }
+    const gateways = Object.create(null) as Record<string, KnownGateway>;
+    for (const [key, entry] of Object.entries(data.gateways)) {
+      if (!isRecord(entry) || typeof entry.fingerprint !== "string") continue;
+      const fp = normalizeFingerprint(entry.fingerprint);
+      if (fp)
+        gateways[key] = {
+          fingerprint: fp,
+          addedAtMs: typeof entry.addedAtMs === "number" ? entry.addedAtMs : 0,
+        };
+    }
+    return { version: 1, gateways };
+  }
+}

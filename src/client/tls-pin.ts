@@ -1,0 +1,88 @@
+/**
+ * TLS for `wss://` with certificate pinning (reference §1.1: SHA-256, colons stripped, lower case).
+ * The socket is handed to the HTTP layer only after the peer certificate has been checked, so on a
+ * wrong certificate not even the upgrade request is written, let alone a credential. Without a pin
+ * the usual CA and host-name verification applies; a certificate that fails it is refused with its
+ * fingerprint, so the user can compare it with the gateway's and pin it.
+ */
+import { isIP, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
+
+/** Why the peer certificate was refused, with what it presented (a public value, safe to show). */
+export class TlsPinError extends Error {
+  constructor(
+    readonly kind: "mismatch" | "untrusted",
+    /** SHA-256 of the certificate the peer presented. */
+    readonly presented: string,
+    /** The pin it was checked against (mismatch). */
+    readonly expected: string | null,
+    /** OpenSSL's verdict on the chain (untrusted), e.g. DEPTH_ZERO_SELF_SIGNED_CERT. */
+    readonly authorizationError: string | null,
+  ) {
+    super(
+      kind === "mismatch"
+        ? `certificate fingerprint ${presented} does not match the pinned ${expected}`
+        : `certificate not trusted (${authorizationError ?? "unknown"}); its fingerprint is ${presented}`,
+    );
+    this.name = "TlsPinError";
+  }
+}
+
+/** SHA-256 of the peer's certificate, or null when there is none. */
+export function peerFingerprint(socket: TLSSocket): string | null {
+  const cert = socket.getPeerCertificate();
+  if (!cert || typeof cert.fingerprint256 !== "string" || cert.fingerprint256 === "") return null;
+  return cert.fingerprint256.replace(/:/g, "").toLowerCase();
+}
+
+type OnCreate = (err: Error | null, socket?: Socket) => void;
+
+/**
+ * A `createConnection` for `ws`/`https` that completes the TLS handshake, checks the certificate
+ * (pin, or CA + host name without one) and only then gives the socket to the HTTP request.
+ */
+export function verifiedTlsConnection(pin: string | null, timeoutMs: number) {
+  return (options: ConnectionOptions & { host?: string }, oncreate: OnCreate): undefined => {
+    const host = options.host ?? "localhost";
+    const socket = tlsConnect({
+      ...options,
+      // The check below replaces the default one: a pinned self-signed certificate has no CA.
+      rejectUnauthorized: false,
+      servername: options.servername ?? (isIP(host) ? undefined : host),
+    });
+    let done = false;
+    const finish = (err: Error | null) => {
+      if (done) return;
+      done = true;
+      socket.setTimeout(0);
+      if (err) {
+        socket.destroy();
+        oncreate(err);
+      } else {
+        oncreate(null, socket);
+      }
+    };
+    // Stays attached: an error between hand-over and the request's own listener must not crash.
+    const onError = (err: Error) => finish(err);
+    socket.on("error", onError);
+    socket.setTimeout(timeoutMs, () => finish(new Error(`TLS handshake with ${host} timed out`)));
+    socket.once("secureConnect", () => {
+      const presented = peerFingerprint(socket);
+      if (presented === null) {
+        finish(new TlsPinError("untrusted", "", pin, "no peer certificate"));
+        return;
+      }
+      if (pin !== null) {
+        finish(presented === pin ? null : new TlsPinError("mismatch", presented, pin, null));
+        return;
+      }
+      if (!socket.authorized) {
+        const reason = socket.authorizationError;
+        finish(new TlsPinError("untrusted", presented, null, reason ? String(reason) : null));
+        return;
+      }
+      finish(null);
+    });
+    return undefined;
+  };
+}
