@@ -72,6 +72,32 @@ function ensureNetnsTool() {
   }
 }
 
+/**
+ * The Control UI's browser tests (test/ui) drive Debian's Chromium at /usr/bin/chromium with
+ * playwright-core — never a downloaded browser. As root with apt-get, install it when missing; if
+ * that fails, go on: those tests skip with the reason.
+ */
+function ensureChromium() {
+  if (existsSync("/usr/bin/chromium")) return;
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
+    console.error("gatehouse dev: /usr/bin/chromium not found; the Control UI browser tests will be skipped");
+    return;
+  }
+  step(
+    "installing Chromium for the Control UI browser tests (apt-get update -qq && apt-get install -y -qq chromium)",
+  );
+  const res = spawnSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq chromium"], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+  if (res.error || res.status !== 0) {
+    console.error(
+      `gatehouse dev: installing chromium failed (${res.error?.message ?? `exit ${res.status}`}); ` +
+        "the Control UI browser tests will be skipped",
+    );
+  }
+}
+
 function findTests(dir) {
   const out = [];
   if (!existsSync(dir)) return out;
@@ -98,6 +124,7 @@ switch (command) {
     step("lint (eslint)");
     run(process.execPath, [join(root, "node_modules", "eslint", "bin", "eslint.js"), "."]);
     ensureNetnsTool();
+    ensureChromium();
     const filter = rest.length > 0 ? rest : null;
     const files = findTests(join(root, "dist", "test")).filter(
       (f) => !filter || filter.some((needle) => f.includes(needle)),

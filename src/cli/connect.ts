@@ -4,7 +4,16 @@
  * and keeps the device tokens the gateway issues beside it, so elsewhere it pairs once.
  */
 import { join } from "node:path";
-import { FileDeviceTokenStore, GatewayClient, GatewayClientError } from "../client/index.js";
+import { createInterface } from "node:readline/promises";
+import {
+  FileDeviceTokenStore,
+  GatewayClient,
+  GatewayClientError,
+  KnownGatewayStore,
+  type GatewayClientAuth,
+  type GatewayClientOptions,
+} from "../client/index.js";
+import { formatFingerprint } from "../protocol/setup-code.js";
 import { resolveClientTarget, resolveStateDir, statePaths, type ClientTarget } from "../config/index.js";
 import { loadOrCreateIdentity, type DeviceIdentity } from "../identity/index.js";
 import { approveCommand, CliError, EXIT } from "./output.js";
@@ -20,6 +29,10 @@ export interface CommonOptions {
   allowInsecure?: boolean;
   /** `--wait [seconds]`: true when given without a value. */
   wait?: string | boolean;
+  /** `--tls-fingerprint <sha256>`: pin the gateway's certificate for this call. */
+  tlsFingerprint?: string;
+  /** `--trust-fingerprint`: remember the pin for this gateway URL (the presented one if none was given). */
+  trustFingerprint?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -63,6 +76,8 @@ export interface CliDevice {
   identity: DeviceIdentity;
   identityPath: string;
   tokenStore: FileDeviceTokenStore;
+  /** Certificate pins per wss:// gateway URL, written only when the user says so. */
+  knownGateways: KnownGatewayStore;
 }
 
 /** Loads (or creates, race-safely) `<state>/identity/device.json` and opens the token store beside it. */
@@ -75,6 +90,7 @@ export function loadCliDevice(stateDirFlag: string | undefined): CliDevice {
     identity: loadOrCreateIdentity(identityPath),
     identityPath,
     tokenStore: new FileDeviceTokenStore(join(identityDir, "device-auth.json")),
+    knownGateways: new KnownGatewayStore(join(identityDir, "known-gateways.json")),
   };
 }
 
@@ -84,8 +100,120 @@ export function resolveTarget(opts: CommonOptions): ClientTarget {
     url: opts.url,
     token: opts.token,
     password: opts.password,
+    tlsFingerprint: opts.tlsFingerprint,
     stateDir: opts.stateDir,
   });
+}
+
+/** Where a pin came from, for what the CLI says about it. */
+export type PinSource = "flag" | "local-gateway" | "known" | "presented" | "none";
+
+/** The pin to use for `target`: the flag (or env, or the local gateway's record), else the stored one. */
+export function pinFor(
+  target: ClientTarget,
+  device: CliDevice,
+): { pin: string | undefined; source: PinSource } {
+  if (target.tlsFingerprint) {
+    return { pin: target.tlsFingerprint, source: target.urlSource === "config" ? "local-gateway" : "flag" };
+  }
+  if (!target.url.toLowerCase().startsWith("wss:")) return { pin: undefined, source: "none" };
+  const known = device.knownGateways.get(target.url);
+  return known ? { pin: known, source: "known" } : { pin: undefined, source: "none" };
+}
+
+/** Asks on the terminal whether to trust a certificate; false without one (never silently yes). */
+export async function confirmTrust(url: string, fingerprint: string, json: boolean): Promise<boolean> {
+  if (json || !process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    process.stderr.write(
+      `The gateway at ${url} presented a certificate that is not pinned yet:\n` +
+        `  sha256 ${formatFingerprint(fingerprint)}\n` +
+        "Compare it with `gatehouse status` on the gateway host (or the fingerprint its log printed).\n",
+    );
+    const answer = await rl.question("Trust this certificate and remember it for this URL? [y/N] ");
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Connects `make(pin)`'s client, handling certificates the way a person would: a pinned one must
+ * match; an unpinned self-signed one is trusted only with `--trust-fingerprint` or a yes at the
+ * prompt, and then remembered for this URL. Resolves with the connected client and the pin used.
+ */
+export async function connectPinned(
+  target: ClientTarget,
+  device: CliDevice,
+  opts: Pick<CommonOptions, "trustFingerprint" | "json">,
+  make: (pin: string | undefined) => GatewayClient,
+  connect: (client: GatewayClient) => Promise<unknown> = (c) => c.connect(),
+  say: (line: string) => void = (line) => process.stderr.write(line + "\n"),
+): Promise<{ client: GatewayClient; pin: string | undefined }> {
+  const { pin, source } = pinFor(target, device);
+  let client = make(pin);
+  let used = pin;
+  let remember = opts.trustFingerprint === true && pin !== undefined && source === "flag";
+  const save = () => {
+    if (!remember || used === undefined || device.knownGateways.get(target.url) === used) return;
+    device.knownGateways.set(target.url, used);
+    say(
+      `pinned the certificate of ${target.url} (sha256 ${formatFingerprint(used)}) in ${device.knownGateways.path}`,
+    );
+  };
+  try {
+    await connect(client);
+  } catch (err) {
+    await client.close();
+    // The gateway answered over the pinned certificate (e.g. pairing required): the pin is good.
+    if (err instanceof GatewayClientError && err.code === "HANDSHAKE_REJECTED") save();
+    const presented = tlsPresented(err);
+    if (!presented || pin !== undefined) throw err;
+    const trusted =
+      opts.trustFingerprint === true || (await confirmTrust(target.url, presented, opts.json === true));
+    if (!trusted) throw err;
+    client = make(presented);
+    used = presented;
+    remember = true;
+    try {
+      await connect(client);
+    } catch (retryErr) {
+      await client.close();
+      if (retryErr instanceof GatewayClientError && retryErr.code === "HANDSHAKE_REJECTED") save();
+      throw retryErr;
+    }
+  }
+  save();
+  return { client, pin: used };
+}
+
+/** The fingerprint an untrusted (unpinned) certificate presented, from a TLS_UNTRUSTED failure. */
+function tlsPresented(err: unknown): string | undefined {
+  if (!(err instanceof GatewayClientError) || err.code !== "TLS_UNTRUSTED") return undefined;
+  const fp = err.details?.presentedFingerprint;
+  return typeof fp === "string" && fp !== "" ? fp : undefined;
+}
+
+/** The options every CLI client shares. */
+export function cliClientOptions(
+  target: ClientTarget,
+  device: CliDevice,
+  opts: CommonOptions,
+  pin: string | undefined,
+  auth: GatewayClientAuth = { token: target.token, password: target.password },
+): Pick<
+  GatewayClientOptions,
+  "url" | "auth" | "identity" | "deviceTokenStore" | "allowInsecure" | "tlsFingerprint"
+> {
+  return {
+    url: target.url,
+    auth,
+    identity: device.identity,
+    deviceTokenStore: device.tokenStore,
+    allowInsecure: opts.allowInsecure === true,
+    ...(pin ? { tlsFingerprint: pin } : {}),
+  };
 }
 
 export interface CliConnection {
@@ -110,22 +238,20 @@ export async function connectCli(
   const waitMs = parseWait(opts.wait);
   const target = prepared?.target ?? resolveTarget(opts);
   const device = prepared?.device ?? loadCliDevice(opts.stateDir);
-  const client = new GatewayClient({
-    url: target.url,
-    auth: { token: target.token, password: target.password },
-    identity: device.identity,
-    deviceTokenStore: device.tokenStore,
-    client: { id: "cli", mode: "cli" },
-    scopes,
-    connectTimeoutMs: timeoutMs,
-    requestTimeoutMs: timeoutMs,
-    allowInsecure: opts.allowInsecure === true,
-  });
-  if (waitMs === undefined) {
-    await client.connect();
-  } else {
-    await connectWaiting(client, waitMs);
-  }
+  const { client } = await connectPinned(
+    target,
+    device,
+    opts,
+    (pin) =>
+      new GatewayClient({
+        ...cliClientOptions(target, device, opts, pin),
+        client: { id: "cli", mode: "cli" },
+        scopes,
+        connectTimeoutMs: timeoutMs,
+        requestTimeoutMs: timeoutMs,
+      }),
+    (c) => (waitMs === undefined ? c.connect() : connectWaiting(c, waitMs)),
+  );
   refreshStoredScopes(client, device, scopes);
   return { client, url: target.url, device, scopes: [...scopes] };
 }
@@ -159,7 +285,7 @@ function isPairingRequired(err: unknown): err is GatewayClientError {
 }
 
 /** Retries the connect while the only obstacle is a pending approval. */
-async function connectWaiting(client: GatewayClient, waitMs: number): Promise<void> {
+export async function connectWaiting(client: GatewayClient, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
   let announced: string | undefined;
   for (;;) {

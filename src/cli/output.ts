@@ -92,6 +92,21 @@ function hintFor(err: GatewayClientError): string | undefined {
   }
   if (err.code === "CONNECT_FAILED") return "is the gateway running? start it with: gatehouse gateway run";
   if (err.code === "INSECURE_URL") return "use wss://, or pass --allow-insecure if you accept the risk";
+  if (err.code === "TLS_FINGERPRINT_MISMATCH") {
+    return (
+      "compare with the fingerprint `gatehouse status` shows on the gateway host; only if its certificate " +
+      "changed on purpose, re-pin: --tls-fingerprint <new> --trust-fingerprint"
+    );
+  }
+  if (err.code === "TLS_UNTRUSTED") {
+    const fp =
+      typeof err.details?.presentedFingerprint === "string" ? err.details.presentedFingerprint : "<sha256>";
+    return (
+      "compare it with the fingerprint `gatehouse status` shows on the gateway host, then pin it: " +
+      `--tls-fingerprint ${fp} --trust-fingerprint (or use a setup code: gatehouse connect --pair <link>)`
+    );
+  }
+
   if (err.code === "REQUEST_TIMEOUT" || err.code === "CHALLENGE_TIMEOUT")
     return "raise --timeout or check the gateway";
   return undefined;

@@ -24,6 +24,7 @@ import { registerImport } from "./commands/import.js";
 import { withClientOptions } from "./commands/client-flags.js";
 import { registerCronCommands } from "./commands/cron.js";
 import { registerNodeCommands } from "./commands/node.js";
+import { registerPairCommands } from "./commands/pair.js";
 import { registerSessionsCommands } from "./commands/sessions.js";
 import type { CommonOptions } from "./connect.js";
 import { createReporter } from "./output.js";
@@ -136,6 +137,7 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
   registerSessionsCommands(program, run);
   registerCronCommands(program, run);
   registerNodeCommands(program, run);
+  registerPairCommands(program, run);
 
   return program;
 }

@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import type { ConnectAuth, EventFrame, HelloOk } from "../protocol/index.js";
 import { PROTOCOL_VERSION } from "../protocol/index.js";
 import type { DeviceIdentity } from "../identity/index.js";
+import { normalizeFingerprint } from "../protocol/setup-code.js";
 import {
   backoffDelay,
   resolveReconnectOptions,
@@ -67,6 +68,12 @@ export interface GatewayClientOptions {
   reconnect?: false | ReconnectOptions;
   /** Permits `ws://` to non-loopback hosts (credentials then travel in the clear). */
   allowInsecure?: boolean;
+  /**
+   * `wss://` only: the SHA-256 fingerprint of the gateway's certificate (hex; colons and case are
+   * ignored). The certificate must match it exactly (self-signed is fine); anything else is refused
+   * before any byte of the WebSocket exchange is sent. Without it the system CAs decide.
+   */
+  tlsFingerprint?: string;
 }
 
 export interface RequestOptions {
@@ -121,6 +128,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   readonly #scopes: readonly string[];
   readonly #commands: readonly string[] | undefined;
   readonly #headers: Readonly<Record<string, string>> | undefined;
+  readonly #tlsFingerprint: string | null;
   readonly #minProtocol: number;
   readonly #maxProtocol: number;
   readonly #connectTimeoutMs: number;
@@ -149,6 +157,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     this.#scopes = [...(options.scopes ?? [])];
     this.#commands = options.commands ? [...options.commands] : undefined;
     this.#headers = options.headers ? { ...options.headers } : undefined;
+    this.#tlsFingerprint = checkFingerprint(options.tlsFingerprint, this.#url);
     this.#minProtocol = options.minProtocol ?? PROTOCOL_VERSION;
     this.#maxProtocol = options.maxProtocol ?? PROTOCOL_VERSION;
     this.#connectTimeoutMs = positive(options.connectTimeoutMs, 15_000, "connectTimeoutMs");
@@ -252,6 +261,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
     const conn = new GatewayConnection({
       url: this.#url,
       headers: this.#headers,
+      tlsFingerprint: this.#tlsFingerprint,
       connectTimeoutMs: this.#connectTimeoutMs,
       nextId: () => this.#nextId(),
       buildParams: async ({ nonce }) => {
@@ -283,6 +293,10 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
       const hello = await conn.open();
       if (this.#closedByUser) throw clientClosed();
       await this.#storeIssuedTokens(hello);
+      // A setup code is single-use: once admitted, reconnects use the device token instead.
+      if (this.#auth.bootstrapToken !== undefined && hello.auth.deviceToken !== undefined) {
+        delete this.#auth.bootstrapToken;
+      }
       if (this.#closedByUser) throw clientClosed();
       return { conn, hello };
     } catch (err) {
@@ -385,6 +399,24 @@ function pickAuth(auth: GatewayClientAuth | undefined): GatewayClientAuth {
   if (auth?.bootstrapToken) out.bootstrapToken = auth.bootstrapToken;
   if (auth?.agentRuntimeIdentityToken) out.agentRuntimeIdentityToken = auth.agentRuntimeIdentityToken;
   return out;
+}
+
+function checkFingerprint(value: string | undefined, url: URL): string | null {
+  if (value === undefined || value === "") return null;
+  const fp = normalizeFingerprint(value);
+  if (!fp) {
+    throw new GatewayClientError(
+      "INVALID_OPTIONS",
+      "tlsFingerprint must be a SHA-256 fingerprint: 64 hex digits (colons allowed)",
+    );
+  }
+  if (url.protocol !== "wss:") {
+    throw new GatewayClientError(
+      "INVALID_OPTIONS",
+      `tlsFingerprint pins a TLS certificate, but ${url.protocol}// has none; use a wss:// URL`,
+    );
+  }
+  return fp;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

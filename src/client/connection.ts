@@ -13,6 +13,7 @@ import {
   type HelloOk,
 } from "../protocol/index.js";
 import { asClientError, errorFromShape, GatewayClientError } from "./errors.js";
+import { TlsPinError, verifiedTlsConnection } from "./tls-pin.js";
 
 export interface CloseInfo {
   code: number;
@@ -28,6 +29,8 @@ export interface ConnectionOptions {
   url: URL;
   /** Extra headers on the upgrade request. */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** wss:// only: the certificate's SHA-256 (normalized); null verifies against the system CAs. */
+  tlsFingerprint?: string | null;
   connectTimeoutMs: number;
   nextId: () => string;
   buildParams: (challenge: ConnectChallengeInfo) => ConnectParams | Promise<ConnectParams>;
@@ -88,10 +91,20 @@ export class GatewayConnection {
       hs.timer = setTimeout(() => this.onConnectTimeout(), this.opts.connectTimeoutMs);
       let ws: WebSocket;
       try {
+        const secure = this.opts.url.protocol === "wss:";
         ws = new WebSocket(this.opts.url, {
           handshakeTimeout: this.opts.connectTimeoutMs,
           followRedirects: false,
           ...(this.opts.headers ? { headers: { ...this.opts.headers } } : {}),
+          // The certificate is checked before the upgrade request is written (see tls-pin.ts).
+          ...(secure
+            ? {
+                createConnection: verifiedTlsConnection(
+                  this.opts.tlsFingerprint ?? null,
+                  this.opts.connectTimeoutMs,
+                ) as unknown as WebSocket.ClientOptions["createConnection"],
+              }
+            : {}),
         });
       } catch (cause) {
         clearTimeout(hs.timer);
@@ -376,6 +389,7 @@ export class GatewayConnection {
       return hs.rejection;
     }
     const host = this.opts.url.host;
+    if (this.socketError instanceof TlsPinError) return tlsError(this.socketError, host, code, reason);
     if (this.socketError && !hs.challenged) {
       const e = this.socketError as NodeJS.ErrnoException;
       return new GatewayClientError(
@@ -399,6 +413,29 @@ export class GatewayConnection {
     if (this.hooks) fn(this.hooks);
     else this.backlog.push(fn);
   }
+}
+
+/** A refused certificate, said so that a person can act: compare, then pin (or re-pin). */
+function tlsError(err: TlsPinError, host: string, code: number, reason: string): GatewayClientError {
+  const details = {
+    presentedFingerprint: err.presented,
+    ...(err.expected ? { expectedFingerprint: err.expected } : {}),
+    ...(err.authorizationError ? { authorizationError: err.authorizationError } : {}),
+  };
+  if (err.kind === "mismatch") {
+    return new GatewayClientError(
+      "TLS_FINGERPRINT_MISMATCH",
+      `refusing ${host}: its TLS certificate (sha256 ${err.presented}) is not the pinned one (${err.expected}); ` +
+        "nothing was sent. Someone may be intercepting the connection, or the gateway's certificate changed",
+      { cause: err, details, closeCode: code, closeReason: reason },
+    );
+  }
+  return new GatewayClientError(
+    "TLS_UNTRUSTED",
+    `refusing ${host}: its TLS certificate is not trusted (${err.authorizationError ?? "unknown"}) and no ` +
+      `fingerprint is pinned for it; it presented sha256 ${err.presented}. Nothing was sent`,
+    { cause: err, details, closeCode: code, closeReason: reason },
+  );
 }
 
 function rawToString(data: RawData): string {

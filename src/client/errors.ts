@@ -8,6 +8,8 @@ import { isRecord, type ErrorShape } from "../protocol/index.js";
 export type ClientErrorCode =
   | "INVALID_OPTIONS"
   | "INSECURE_URL"
+  | "TLS_FINGERPRINT_MISMATCH"
+  | "TLS_UNTRUSTED"
   | "CONNECT_FAILED"
   | "CHALLENGE_TIMEOUT"
   | "HANDSHAKE_REJECTED"

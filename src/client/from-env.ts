@@ -13,6 +13,7 @@ export const RUNTIME_ENV = Object.freeze({
   token: "GATEHOUSE_RUNTIME_TOKEN",
   scopes: "GATEHOUSE_RUNTIME_SCOPES",
   sessionId: "GATEHOUSE_SESSION_ID",
+  tlsFingerprint: "GATEHOUSE_GATEWAY_TLS_FINGERPRINT",
 });
 
 export interface ConnectFromEnvOptions extends Omit<
@@ -31,6 +32,8 @@ export interface RuntimeEnv {
   token: string;
   scopes: string[];
   sessionId: string | null;
+  /** The gateway's certificate fingerprint when it serves wss:// (pinned). */
+  tlsFingerprint: string | null;
 }
 
 /** Reads the runtime variables; INVALID_OPTIONS naming the missing ones. */
@@ -50,7 +53,13 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  return { url, token, scopes, sessionId: env[RUNTIME_ENV.sessionId] || null };
+  return {
+    url,
+    token,
+    scopes,
+    sessionId: env[RUNTIME_ENV.sessionId] || null,
+    tlsFingerprint: env[RUNTIME_ENV.tlsFingerprint] || null,
+  };
 }
 
 /**
@@ -70,6 +79,9 @@ export async function connectFromEnv(options: ConnectFromEnvOptions = {}): Promi
   const client = new GatewayClient({
     ...rest,
     url: runtime.url,
+    ...(runtime.tlsFingerprint && rest.tlsFingerprint === undefined
+      ? { tlsFingerprint: runtime.tlsFingerprint }
+      : {}),
     auth: { agentRuntimeIdentityToken: runtime.token },
     client: { id: "gateway-client", mode: "backend", ...rest.client },
     role: "operator",

@@ -27,3 +27,5 @@ export {
   type DeviceTokenStore,
 } from "./token-store.js";
 export { isLoopbackUrl } from "./url-safety.js";
+export { gatewayKey, KnownGatewayStore, type KnownGateway } from "./known-gateways.js";
+export { TlsPinError } from "./tls-pin.js";

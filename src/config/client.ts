@@ -1,4 +1,5 @@
 /** What the CLI dials and with which shared secret, so the owner's CLI works with zero flags. */
+import { normalizeFingerprint } from "../protocol/setup-code.js";
 import { ENV, envValue } from "./env.js";
 import { invalidValue } from "./errors.js";
 import { readGatewayEndpoint } from "./endpoint.js";
@@ -12,6 +13,8 @@ export interface ClientTargetOptions {
   token?: string;
   /** `--password` */
   password?: string;
+  /** `--tls-fingerprint` */
+  tlsFingerprint?: string;
   /** `--state-dir`, to find the local gateway's config. */
   stateDir?: string;
   /** Defaults to `process.env`. */
@@ -26,6 +29,8 @@ export interface ClientTarget {
   urlSource: "flag" | "env" | "config";
   token?: string;
   password?: string;
+  /** The certificate pin: `--tls-fingerprint`, its environment variable, or the local gateway's own. */
+  tlsFingerprint?: string;
 }
 
 /**
@@ -34,6 +39,24 @@ export interface ClientTarget {
  * secret is never sent to a URL someone else chose.
  */
 export function resolveClientTarget(opts: ClientTargetOptions = {}): ClientTarget {
+  const target = resolveUrlAndSecret(opts);
+  const env = opts.env ?? process.env;
+  const flag = opts.tlsFingerprint || undefined;
+  const given = flag ?? envValue(env, ENV.tlsFingerprint);
+  if (given !== undefined) {
+    const fp = normalizeFingerprint(given);
+    if (!fp) {
+      throw invalidValue(
+        flag !== undefined ? "--tls-fingerprint" : ENV.tlsFingerprint,
+        "must be a SHA-256 certificate fingerprint: 64 hex digits, colons allowed",
+      );
+    }
+    return { ...target, tlsFingerprint: fp };
+  }
+  return target;
+}
+
+function resolveUrlAndSecret(opts: ClientTargetOptions): ClientTarget {
   const env = opts.env ?? process.env;
   const token = opts.token || envValue(env, ENV.token);
   const password = opts.password || envValue(env, ENV.password);
@@ -46,21 +69,27 @@ export function resolveClientTarget(opts: ClientTargetOptions = {}): ClientTarge
   if (envUrl !== undefined) return { url: checkWsUrl(envUrl, ENV.url), urlSource: "env", ...explicit };
 
   const { gateway, stateDir } = loadConfig({ stateDir: opts.stateDir, env, homedir: opts.homedir });
-  // A running gateway may listen elsewhere than the file says (started with --port/--host).
-  const url = readGatewayEndpoint(stateDir)?.url ?? localUrl(gateway);
-  if (token || password) return { url, urlSource: "config", ...explicit };
+  // A running gateway may listen elsewhere than the file says (started with --port/--host), and
+  // records the certificate it serves: the state dir is the owner's, so its pin is trusted.
+  const endpoint = readGatewayEndpoint(stateDir);
+  const url = endpoint?.url ?? localUrl(gateway);
+  const pin = endpoint?.tlsFingerprint ? { tlsFingerprint: endpoint.tlsFingerprint } : {};
+  if (token || password) return { url, urlSource: "config", ...explicit, ...pin };
   const { mode, token: fileToken, password: filePassword } = gateway.auth;
-  if (mode === "token" && fileToken !== undefined) return { url, urlSource: "config", token: fileToken };
-  if (mode === "password" && filePassword !== undefined) {
-    return { url, urlSource: "config", password: filePassword };
+  if (mode === "token" && fileToken !== undefined) {
+    return { url, urlSource: "config", token: fileToken, ...pin };
   }
-  return { url, urlSource: "config" };
+  if (mode === "password" && filePassword !== undefined) {
+    return { url, urlSource: "config", password: filePassword, ...pin };
+  }
+  return { url, urlSource: "config", ...pin };
 }
 
 // lan listens on 0.0.0.0, which includes loopback; a custom host must be dialled as itself.
 function localUrl(gateway: GatewaySettings): string {
   const host = gateway.bind === "custom" && gateway.customBindHost ? gateway.customBindHost : "127.0.0.1";
-  return `ws://${host.includes(":") ? `[${host}]` : host}:${gateway.port}`;
+  const scheme = gateway.tls.enabled ? "wss" : "ws";
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${gateway.port}`;
 }
 
 function checkWsUrl(value: string, key: string): string {

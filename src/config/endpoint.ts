@@ -9,6 +9,8 @@ import { writeSecretJson } from "../util/secret-file.js";
 export interface GatewayEndpoint {
   pid: number;
   url: string;
+  /** The certificate's SHA-256 when the gateway serves wss:// (local clients pin it). */
+  tlsFingerprint?: string;
 }
 
 function endpointPath(stateDir: string): string {
@@ -40,9 +42,10 @@ export function readGatewayEndpoint(stateDir: string): GatewayEndpoint | null {
 function readRecord(stateDir: string): GatewayEndpoint | null {
   try {
     const data = JSON.parse(readFileSync(endpointPath(stateDir), "utf8")) as Partial<GatewayEndpoint>;
-    return typeof data.pid === "number" && typeof data.url === "string"
-      ? { pid: data.pid, url: data.url }
-      : null;
+    if (typeof data.pid !== "number" || typeof data.url !== "string") return null;
+    return typeof data.tlsFingerprint === "string"
+      ? { pid: data.pid, url: data.url, tlsFingerprint: data.tlsFingerprint }
+      : { pid: data.pid, url: data.url };
   } catch {
     return null;
   }

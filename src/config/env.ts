@@ -9,6 +9,8 @@ export const ENV = Object.freeze({
   handshakeTimeoutMs: "GATEHOUSE_HANDSHAKE_TIMEOUT_MS",
   /** Client side: the URL the CLI dials. */
   url: "GATEHOUSE_GATEWAY_URL",
+  /** Client side: the SHA-256 of the gateway's TLS certificate to pin (wss://). */
+  tlsFingerprint: "GATEHOUSE_GATEWAY_TLS_FINGERPRINT",
 });
 
 /** Server-side values taken from the environment, validated. */

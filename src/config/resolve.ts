@@ -178,7 +178,24 @@ export function resolveGateway(
         d.maxConnectionsPerIp,
       ),
     },
+    tls: {
+      enabled: pick("gateway.tls.enabled", [["file", file.tls?.enabled]], d.tlsEnabled),
+      autoGenerate: pick("gateway.tls.autoGenerate", [["file", file.tls?.autoGenerate]], d.tlsAutoGenerate),
+    },
   };
+  const certPath = pick("gateway.tls.certPath", [["file", file.tls?.certPath]]);
+  const keyPath = pick("gateway.tls.keyPath", [["file", file.tls?.keyPath]]);
+  if (certPath !== undefined && keyPath !== undefined) {
+    gateway.tls.certPath = certPath;
+    gateway.tls.keyPath = keyPath;
+  }
+  if (gateway.tls.enabled && gateway.tls.certPath === undefined && !gateway.tls.autoGenerate) {
+    throw invalidValue(
+      "gateway.tls.certPath",
+      "required when gateway.tls.enabled is true and gateway.tls.autoGenerate is false (or set autoGenerate to true)",
+      path,
+    );
+  }
   if (customBindHost !== undefined) gateway.customBindHost = customBindHost;
   if (token !== undefined) gateway.auth.token = token;
   if (password !== undefined) gateway.auth.password = password;

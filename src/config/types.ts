@@ -26,6 +26,19 @@ export interface GatewaySettings {
   pairing: { autoApproveLocal: boolean; pendingTtlMs: number };
   /** Connection caps: in total and per client address (pre-auth sockets included). */
   limits: { maxConnections: number; maxConnectionsPerIp: number };
+  tls: TlsSettings;
+}
+
+/**
+ * `gateway.tls`: serve wss:// with `certPath`/`keyPath`, or (when those are absent and
+ * `autoGenerate` is on) a self-signed certificate created in the state dir on first start.
+ */
+export interface TlsSettings {
+  enabled: boolean;
+  autoGenerate: boolean;
+  /** PEM files; relative paths are resolved against the state dir. Both or neither. */
+  certPath?: string;
+  keyPath?: string;
 }
 
 /** Which layer a value came from; the doctor uses it to explain surprises (e.g. a stale env token). */
@@ -45,7 +58,11 @@ export type ConfigKey =
   | "gateway.pairing.autoApproveLocal"
   | "gateway.pairing.pendingTtlMs"
   | "gateway.limits.maxConnections"
-  | "gateway.limits.maxConnectionsPerIp";
+  | "gateway.limits.maxConnectionsPerIp"
+  | "gateway.tls.enabled"
+  | "gateway.tls.autoGenerate"
+  | "gateway.tls.certPath"
+  | "gateway.tls.keyPath";
 
 export interface ResolvedConfig {
   stateDir: string;
@@ -85,6 +102,8 @@ export const GATEWAY_DEFAULTS: Readonly<{
   pendingTtlMs: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
+  tlsEnabled: boolean;
+  tlsAutoGenerate: boolean;
 }> = Object.freeze({
   port: DEFAULT_PORT,
   bind: "loopback",
@@ -95,4 +114,6 @@ export const GATEWAY_DEFAULTS: Readonly<{
   pendingTtlMs: 600_000,
   maxConnections: 4096,
   maxConnectionsPerIp: 256,
+  tlsEnabled: false,
+  tlsAutoGenerate: true,
 });

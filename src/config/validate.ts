@@ -17,6 +17,7 @@ export interface GatewayFileConfig {
   handshakeTimeoutMs?: number;
   pairing?: { autoApproveLocal?: boolean; pendingTtlMs?: number };
   limits?: { maxConnections?: number; maxConnectionsPerIp?: number };
+  tls?: { enabled?: boolean; autoGenerate?: boolean; certPath?: string; keyPath?: string };
 }
 
 // Node's timers fire at once for delays above 2^31-1 ms, which would make every handshake time out.
@@ -46,6 +47,7 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
       "handshakeTimeoutMs",
       "pairing",
       "limits",
+      "tls",
     ],
     path,
   );
@@ -122,6 +124,21 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
       );
     }
   }
+  if (gw.tls !== undefined) {
+    const tls = object(gw.tls, "gateway.tls", path);
+    onlyKeys(tls, "gateway.tls.", ["enabled", "autoGenerate", "certPath", "keyPath"], path);
+    out.tls = {};
+    if (tls.enabled !== undefined) out.tls.enabled = checkBoolean(tls.enabled, "gateway.tls.enabled", path);
+    if (tls.autoGenerate !== undefined) {
+      out.tls.autoGenerate = checkBoolean(tls.autoGenerate, "gateway.tls.autoGenerate", path);
+    }
+    if (tls.certPath !== undefined) out.tls.certPath = checkPath(tls.certPath, "gateway.tls.certPath", path);
+    if (tls.keyPath !== undefined) out.tls.keyPath = checkPath(tls.keyPath, "gateway.tls.keyPath", path);
+    if ((out.tls.certPath === undefined) !== (out.tls.keyPath === undefined)) {
+      const missing = out.tls.certPath === undefined ? "gateway.tls.certPath" : "gateway.tls.keyPath";
+      throw invalidValue(missing, "required together with the other one (a certificate needs its key)", path);
+    }
+  }
   return out;
 }
 
@@ -173,6 +190,20 @@ export function checkSecret(value: unknown, key: string, path?: string): string 
   if (typeof value !== "string" || value === "") {
     const got = typeof value === "string" ? "an empty string" : value === null ? "null" : typeof value;
     throw invalidValue(key, `must be a non-empty string (got ${got})`, path);
+  }
+  return value;
+}
+
+function checkBoolean(value: unknown, key: string, path?: string): boolean {
+  if (typeof value !== "boolean")
+    throw invalidValue(key, `must be true or false (got ${shown(value)})`, path);
+  return value;
+}
+
+/** A file path: a non-empty string without NUL bytes. */
+function checkPath(value: unknown, key: string, path?: string): string {
+  if (typeof value !== "string" || value.trim() === "" || value.includes("\0")) {
+    throw invalidValue(key, `must be a file path (got ${shown(value)})`, path);
   }
   return value;
 }

@@ -95,14 +95,16 @@ export const exposureCheck: Check = {
         fix: `set gateway.auth.mode to "token" in ${configPath} (or gateway.bind to "loopback")`,
       });
     }
+    if (gateway.tls.enabled) return out;
     out.push({
       id: "tls-missing",
       severity: "warn",
-      subject: "gateway.bind",
+      subject: "gateway.tls.enabled",
       message: `the gateway binds ${where} over plain ws://: the shared token and device tokens cross the network unencrypted.`,
       fix:
-        "put a TLS-terminating reverse proxy in front (clients use wss://; list the proxy's exact address in " +
-        "gateway.trustedProxies), or bind loopback and reach it over SSH or Tailscale; built-in TLS arrives later",
+        `set gateway.tls.enabled to true in ${configPath} (a self-signed certificate is generated in the state dir; ` +
+        "clients pin its fingerprint, which gatehouse status shows), or put a TLS-terminating reverse proxy in front " +
+        "and list its exact address in gateway.trustedProxies, or bind loopback and reach it over SSH",
     });
     return out;
   },

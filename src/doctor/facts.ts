@@ -50,6 +50,8 @@ export function gatherFiles(stateDir: string): FileFact[] {
     dir(p.identityDir, "the owner's private key"),
     file(join(p.identityDir, "device.json"), "the owner's private key"),
     file(join(p.identityDir, "device-auth.json"), "this CLI's device tokens"),
+    dir(join(stateDir, "tls"), "the gateway's TLS private key"),
+    file(join(stateDir, "tls", "gateway-key.pem"), "the gateway's TLS private key"),
     dir(p.stateDbDir, "the pairing store"),
     { ...file(db, "the pairing store (approvals, hashed device tokens, audit log)"), siblings },
   ];

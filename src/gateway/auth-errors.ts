@@ -11,6 +11,9 @@ const AUTH_REASON: Partial<Record<GatewayErrorCode, string>> = {
   AUTH_DEVICE_TOKEN_MISMATCH: "device_token_mismatch",
   AUTH_UNAUTHORIZED: "unauthorized",
   AUTH_RUNTIME_TOKEN_INVALID: "runtime_token_invalid",
+  AUTH_BOOTSTRAP_TOKEN_INVALID: "bootstrap_token_invalid",
+  AUTH_RATE_LIMITED: "rate_limited",
+  AUTH_SCOPE_MISMATCH: "scope_mismatch",
 };
 
 /** What the client should do next, so it can stop retrying when retrying cannot help. */
@@ -30,6 +33,9 @@ function nextStep(code: GatewayErrorCode): string {
 function hint(code: GatewayErrorCode, client: { id: string; mode: string }): string | null {
   if (code === "AUTH_TOKEN_NOT_CONFIGURED" || code === "AUTH_PASSWORD_NOT_CONFIGURED") return null;
   if (code === "AUTH_DEVICE_TOKEN_MISMATCH" || code === "AUTH_RUNTIME_TOKEN_INVALID") return null;
+  if (code === "AUTH_BOOTSTRAP_TOKEN_INVALID")
+    return "ask the gateway owner for a new one: gatehouse pair code";
+  if (code === "AUTH_SCOPE_MISMATCH") return null;
   if (code === "AUTH_UNAUTHORIZED") return "auth.mode none only admits direct loopback connections";
   const secret = code.startsWith("AUTH_PASSWORD") ? "password" : "token";
   if (client.id === "cli") {

@@ -10,6 +10,7 @@ import { scopeSatisfied } from "../policy/scopes.js";
 import { CLOSE_CODES, GatewayError } from "../protocol/errors.js";
 import type { RequestFrame } from "../protocol/frames.js";
 import { validateRequestFrame } from "../protocol/validate.js";
+import { StoreError } from "../store/errors.js";
 import { evaluateConnect, type RuntimeTokenVerifier, type Session } from "./handshake.js";
 import type { GatewayLogger } from "./log.js";
 import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
@@ -43,6 +44,7 @@ const GATEWAY_EVENTS = [
   "device.pair.requested",
   "device.pair.resolved",
   "device.pair.changed",
+  "presence",
 ];
 
 /** A live client connection. */
@@ -194,11 +196,7 @@ export class Connection {
         conn: this.connId,
         error: err instanceof Error ? err.message : String(err),
       });
-      this.reject(
-        new GatewayError("INTERNAL_ERROR", { retryable: true }),
-        frame.id,
-        CLOSE_CODES.tryAgainLater,
-      );
+      this.reject(internalError(err, true), frame.id, CLOSE_CODES.tryAgainLater);
       return;
     }
     const client = outcome.ok ? outcome.session.client : outcome.client;
@@ -248,6 +246,19 @@ export class Connection {
         scopes: session.scopes,
         ...(session.deviceToken
           ? { deviceToken: session.deviceToken.token, issuedAtMs: session.deviceToken.issuedAtMs }
+          : {}),
+        // A setup-code pairing hands off the token with the whole profile it carries (§4.6).
+        ...(session.deviceToken && session.authMethod === "setup-code"
+          ? {
+              deviceTokens: [
+                {
+                  deviceToken: session.deviceToken.token,
+                  role: session.role,
+                  scopes: session.deviceToken.scopes,
+                  issuedAtMs: session.deviceToken.issuedAtMs,
+                },
+              ],
+            }
           : {}),
       },
       policy: {
@@ -326,7 +337,7 @@ export class Connection {
         method: frame.method,
         error: err instanceof Error ? err.message : String(err),
       });
-      this.respondError(frame.id, new GatewayError("INTERNAL_ERROR"));
+      this.respondError(frame.id, internalError(err, false));
     }
   }
 
@@ -348,6 +359,22 @@ export class Connection {
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(JSON.stringify(frame));
   }
+}
+
+/**
+ * The answer to a failure the client did not cause. A store that cannot be written (disk full, a
+ * read-only file, a lock held too long) says so, that nothing was changed, and whether to retry;
+ * anything else is the generic internal error.
+ */
+function internalError(err: unknown, retryable: boolean): GatewayError {
+  if (err instanceof StoreError) {
+    return new GatewayError("INTERNAL_ERROR", {
+      message: `state store unavailable (${err.code}); nothing was changed`,
+      retryable: retryable || err.code === "STORE_WRITE_FAILED" || err.code === "STORE_LOCKED",
+      details: { reason: "store-unavailable", storeCode: err.code },
+    });
+  }
+  return new GatewayError("INTERNAL_ERROR", retryable ? { retryable: true } : {});
 }
 
 /** Text frame → valid request frame, or null for binary, non-JSON or non-request input. */

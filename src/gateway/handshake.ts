@@ -9,18 +9,25 @@ import { GatewayError } from "../protocol/errors.js";
 import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
 import { canonicalizeConnectParams, validateConnectParams } from "../protocol/validate.js";
 import { negotiateProtocol } from "../protocol/version.js";
-import { decide, type Decision, type DeviceTokenCheck, type RuntimeTokenCheck } from "../policy/admission.js";
+import {
+  decide,
+  type Decision,
+  type DeviceTokenCheck,
+  type RuntimeTokenCheck,
+  type SetupCodeCheck,
+} from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
 import { unauthorizedError } from "./auth-errors.js";
 import { verifyDeviceProof } from "./device-proof.js";
 import type { PairingService, ProvenDevice } from "./pairing.js";
+import type { CredentialKind } from "./rate-limit.js";
 import { checkSharedAuth, type GatewayAuth } from "./shared-auth.js";
 
 /** An admitted connection's identity and rights. */
 export interface Session {
   role: GatewayRole;
   scopes: string[];
-  /** How it proved itself: owner-key, device-token, token, password or none. */
+  /** How it proved itself: owner-key, setup-code, device-token, token, password or none. */
   authMethod: string;
   client: ConnectParams["client"];
   deviceId: string | null;
@@ -98,6 +105,26 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     return fail(new GatewayError("PROTOCOL_MISMATCH", { details: negotiation.details }), client);
   if (!isGatewayRole(role)) return fail(new GatewayError("INVALID_ROLE"), client);
 
+  // Every presented credential kind is checked against its failure budget first, whatever else the
+  // connect carries: an extra or bogus field never switches the limiter off (C17).
+  const limiter = deps.pairing.rateLimiter;
+  const peerAddress = input.locality.clientIp;
+  const presentedKinds: CredentialKind[] = [];
+  if (params.auth?.token || params.auth?.password) presentedKinds.push("shared-secret");
+  if (params.auth?.deviceToken) presentedKinds.push("device-token");
+  if (params.auth?.agentRuntimeIdentityToken) presentedKinds.push("runtime-token");
+  for (const kind of presentedKinds) {
+    const verdict = limiter.check(peerAddress, kind);
+    if (!verdict.ok) {
+      deps.pairing.auditRefusal("AUTH_RATE_LIMITED", {
+        role,
+        peer: peerAddress,
+        client: `${client.id}/${client.mode}`,
+      });
+      return fail(rateLimited(verdict.retryAfterMs, client), client);
+    }
+  }
+
   const sharedAuth = checkSharedAuth(input.auth, params.auth);
   let device: ProvenDevice | null = null;
   if (params.device) {
@@ -134,6 +161,41 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     ? (deps.runtimeTokens?.verify(runtimePresented) ?? { kind: "invalid" })
     : { kind: "none" };
 
+  // Setup codes travel in auth.bootstrapToken (OpenClaw's slot), rate-limited per client address.
+  const peer = input.locality.clientIp;
+  const presentedCode = params.auth?.bootstrapToken;
+  let setupCode: SetupCodeCheck = { kind: "none" };
+  let setupCodeHash: string | null = null;
+  if (presentedCode !== undefined && presentedCode !== "") {
+    const allowed = limiter.check(peer, "setup-code");
+    if (!allowed.ok) {
+      deps.pairing.auditRefusal("AUTH_RATE_LIMITED", {
+        deviceId: device?.deviceId,
+        role,
+        peer,
+        client: `${client.id}/${client.mode}`,
+      });
+      return fail(rateLimited(allowed.retryAfterMs, client), client);
+    }
+    const { lookup, codeHash } = deps.pairing.lookupSetupCode(presentedCode);
+    if (lookup.kind === "valid") {
+      setupCode = { kind: "valid", roles: lookup.record.roles, scopes: lookup.record.scopes };
+      setupCodeHash = codeHash;
+    } else if (
+      lookup.why === "used" &&
+      device !== null &&
+      lookup.record.usedByDevice === device.deviceId &&
+      (deviceToken.kind === "valid" || sharedAuth.ok)
+    ) {
+      // This device's own spent code, sent again beside a credential that works (a node host
+      // restarted with --pair still on its command line): it adds nothing, so it is ignored.
+      setupCode = { kind: "none" };
+    } else {
+      setupCode = { kind: "invalid" };
+      limiter.fail(peer, "setup-code");
+    }
+  }
+
   const decision = decide({
     locality: input.locality,
     client,
@@ -144,15 +206,36 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     stored: gathered?.stored ?? null,
     deviceToken,
     runtimeToken,
+    setupCode,
     pending: gathered?.pending ?? null,
     config: { autoApproveLocal: deps.autoApproveLocal },
   });
 
-  const peer = input.locality.clientIp;
   const applied = device
-    ? deps.pairing.apply(decision, { device, role, peer, client: `${client.id}/${client.mode}` })
+    ? deps.pairing.apply(decision, {
+        device,
+        role,
+        peer,
+        client: `${client.id}/${client.mode}`,
+        setupCodeHash,
+      })
     : deps.pairing.auditDeviceLess(decision, { role, peer, client: `${client.id}/${client.mode}` });
 
+  // Failures are charged once the whole handshake has decided (fallback paths included).
+  if (decision.kind === "reject") {
+    // Every presented credential that was wrong is charged, not only the one the refusal names.
+    const wrong = new Set<CredentialKind>();
+    const charged = FAILURE_KIND[decision.code];
+    if (charged && presentedKinds.includes(charged)) wrong.add(charged);
+    if (!sharedAuth.ok && sharedAuth.provided && presentedKinds.includes("shared-secret"))
+      wrong.add("shared-secret");
+    if (deviceToken.kind === "mismatch" || deviceToken.kind === "revoked") wrong.add("device-token");
+    for (const kind of wrong) limiter.fail(peerAddress, kind);
+  } else if (decision.credential === "token" || decision.credential === "password") {
+    limiter.succeed(peerAddress, "shared-secret");
+  } else if (decision.credential === "device-token") {
+    limiter.succeed(peerAddress, "device-token");
+  }
   if (decision.kind === "reject") {
     return fail(
       decision.code.startsWith("AUTH_")
@@ -162,6 +245,8 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
       decision,
     );
   }
+  if (!applied.ok && applied.code) return fail(unauthorizedError(applied.code, client), client, decision);
+  if (decision.credential === "setup-code") deps.pairing.rateLimiter.succeed(peer, "setup-code");
   if (decision.kind === "pend" || !applied.ok) {
     const reason = decision.kind === "pend" ? decision.reason : "not-paired";
     return fail(
@@ -187,6 +272,26 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
       ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
     },
   };
+}
+
+/** Which credential a refusal charges to the client's failure budget. */
+const FAILURE_KIND: Partial<Record<string, CredentialKind>> = {
+  AUTH_TOKEN_MISMATCH: "shared-secret",
+  AUTH_PASSWORD_MISMATCH: "shared-secret",
+  AUTH_DEVICE_TOKEN_MISMATCH: "device-token",
+  AUTH_RUNTIME_TOKEN_INVALID: "runtime-token",
+};
+
+/** AUTH_RATE_LIMITED with when to come back (reference §1.9: `wait_then_retry`). */
+function rateLimited(retryAfterMs: number, client: ConnectParams["client"]): GatewayError {
+  const base = unauthorizedError("AUTH_RATE_LIMITED", client);
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  return new GatewayError("AUTH_RATE_LIMITED", {
+    message: `${base.message}; try again in ${seconds}s`,
+    retryable: true,
+    retryAfterMs,
+    details: { ...base.details, retryAfterMs },
+  });
 }
 
 function pairingRequired(

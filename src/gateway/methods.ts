@@ -40,6 +40,8 @@ export interface GatewayInfo {
   urls(): string[];
   bind(): { hosts: string[]; port: number };
   authMode(): string;
+  /** SHA-256 of the gateway's TLS certificate (hex, lower case) when it serves wss://; else null. */
+  tlsFingerprint(): string | null;
   connections(): readonly ConnectionSummary[];
 }
 

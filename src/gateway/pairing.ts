@@ -15,11 +15,14 @@ import {
   type Caller,
   type ManagementCheck,
 } from "../policy/device-management.js";
-import { GatewayError } from "../protocol/errors.js";
+import { GatewayError, type GatewayErrorCode } from "../protocol/errors.js";
+import { normalizeSetupCode } from "../protocol/setup-code.js";
 import { approveDevice, approvePending } from "../store/approve.js";
 import type { Store } from "../store/db.js";
 import type { DeviceRecord } from "../store/devices.js";
 import type { PendingRecord } from "../store/pending.js";
+import { hashSetupCode, type SetupCodeLookup } from "../store/setup-codes.js";
+import { RateLimiter } from "./rate-limit.js";
 
 /** Limits on pending requests so a flood cannot fill the store (C18). */
 export interface PendingLimits {
@@ -54,12 +57,14 @@ export interface ConnectContext {
   role: string;
   peer: string | null;
   client: string;
+  /** Hash of the setup code this connect presented, redeemed when the decision rests on it. */
+  setupCodeHash?: string | null;
 }
 
 /** Result of applying a device decision. */
 export type Applied =
   | { ok: true; scopes: string[]; deviceToken?: { token: string; issuedAtMs: number; scopes: string[] } }
-  | { ok: false; requestId: string | null; full: boolean };
+  | { ok: false; requestId: string | null; full: boolean; code?: GatewayErrorCode };
 
 /** Throttle for last-seen/last-used writes: a reconnect storm must not turn every handshake into a write. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -90,7 +95,19 @@ export class PairingService {
     private readonly limits: PendingLimits,
     private readonly hooks: PairingHooks,
     private readonly now: () => number = Date.now,
+    /** Failed setup codes per client address (C17); shared by every connection of this gateway. */
+    readonly rateLimiter: RateLimiter = new RateLimiter({}, now),
   ) {}
+
+  /**
+   * Looks a presented setup code up (nothing changes; redemption happens in {@link apply}). Text
+   * that cannot be a code reads as unknown, like a code that never existed.
+   */
+  lookupSetupCode(presented: string): { lookup: SetupCodeLookup; codeHash: string | null } {
+    const code = normalizeSetupCode(presented);
+    if (!code) return { lookup: { kind: "invalid", why: "unknown" }, codeHash: null };
+    return { lookup: this.store.setupCodes.lookup(code, this.now()), codeHash: hashSetupCode(code) };
+  }
 
   /** Store facts for the policy: the record, the presented token's state, the live pending request. */
   gather(
@@ -192,6 +209,16 @@ export class PairingService {
           return { ok: false, requestId: res.request.requestId, full: false };
         }
         case "approve-then-admit": {
+          const viaCode = decision.credential === "setup-code";
+          // The code is spent in the same transaction that approves: two devices racing with one
+          // code cannot both be approved.
+          if (
+            viaCode &&
+            (!ctx.setupCodeHash || !this.store.setupCodes.redeem(ctx.setupCodeHash, device.deviceId, now))
+          ) {
+            audit("connect", "reject", { reason: "AUTH_BOOTSTRAP_TOKEN_INVALID" });
+            return { ok: false, requestId: null, full: false, code: "AUTH_BOOTSTRAP_TOKEN_INVALID" };
+          }
           const pendingId = this.store.pending.getByDevice(device.deviceId, now)?.requestId;
           approveDevice(this.store, {
             deviceId: device.deviceId,
@@ -203,16 +230,20 @@ export class PairingService {
             clientMode: device.clientMode,
             platform: device.platform,
             deviceFamily: device.deviceFamily,
-            approvedVia: "silent",
+            approvedVia: viaCode ? "setup-code" : "silent",
             nowMs: now,
           });
-          audit("connect", "approve-silently", { scopes: decision.ask.scopes });
+          audit("connect", viaCode ? "approve-setup-code" : "approve-silently", {
+            scopes: decision.ask.scopes,
+          });
           if (pendingId) {
             events.push([
               "device.pair.resolved",
               { requestId: pendingId, deviceId: device.deviceId, decision: "approved", ts: now },
             ]);
           }
+          // A device paired from afar: approvers' lists change without any request they saw.
+          if (viaCode) events.push(["device.pair.changed", {}]);
           return this.admitted(decision.scopes, decision.token, device, role, ctx.peer, now);
         }
         case "admit":
@@ -472,7 +503,10 @@ export class PairingService {
     const now = this.now();
     this.requireDevice(deviceId);
     const current = this.store.tokens.list(deviceId).find((t) => t.role === role);
-    check(canRevoke(caller, { deviceId }, role, current?.scopes ?? []), "device token revocation denied");
+    check(
+      canRevoke(caller, { deviceId, owner: deviceId === this.ownerDeviceId }, role, current?.scopes ?? []),
+      "device token revocation denied",
+    );
     this.store.transaction(() => {
       if (current) this.store.tokens.revoke(deviceId, role, now);
       else this.store.tokens.issueRevoked(deviceId, role, now);

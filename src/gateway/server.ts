@@ -4,21 +4,27 @@
  */
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { resolveLocality } from "../policy/locality.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import { scopeSatisfied } from "../policy/scopes.js";
 import type { Store } from "../store/db.js";
+import { isBrowserUiClient } from "../protocol/client-info.js";
 import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
 import { GATEHOUSE_VERSION } from "../version.js";
 import { Connection, type ConnectionHost } from "./connection.js";
+import { createHttpHandler, defaultControlUiDir } from "./http.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import { silentLogger, type GatewayLogger } from "./log.js";
 import type { RuntimeTokenVerifier } from "./handshake.js";
 import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
+import { ConnectionCaps, type CapLimits } from "./connection-caps.js";
 import { isOriginAllowed } from "./origin.js";
+import { isOwnHost, ownHostNames } from "./own-names.js";
 import { PairingService, type PendingLimits } from "./pairing.js";
+import { PresenceNotifier } from "./presence.js";
 import type { GatewayAuth } from "./shared-auth.js";
 import { transportFacts } from "./transport.js";
 
@@ -37,6 +43,8 @@ export interface GatewayServerOptions {
   /** `gateway.pairing.autoApproveLocal`; default true. */
   autoApproveLocal?: boolean;
   pendingLimits?: Partial<PendingLimits>;
+  /** Socket caps in total and per client address (defaults 4096 / 256). */
+  limits?: Partial<CapLimits>;
   /** Verifies runtime tokens of work the gateway started (sub-agents, cron runs). */
   runtimeTokens?: RuntimeTokenVerifier;
   trustedProxies?: readonly string[];
@@ -50,6 +58,17 @@ export interface GatewayServerOptions {
    * off). Defaults to `::1` when it is listed beside another host.
    */
   optionalHosts?: readonly string[];
+  /** Folder of the Control UI's static files; default `src/ui/static` of this package; null: no UI. */
+  controlUiDir?: string | null;
+  /** Serve `wss://` (and `https://`) with this certificate instead of plain `ws://`. */
+  tls?: GatewayTls;
+}
+
+/** The gateway's TLS certificate and key (PEM) and the certificate's SHA-256 (hex, lower case). */
+export interface GatewayTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  fingerprint: string;
 }
 
 export interface StopOptions {
@@ -70,6 +89,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private readonly servers: Server[] = [];
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
+  private readonly caps: ConnectionCaps;
   private readonly host: ConnectionHost;
   private readonly logger: GatewayLogger;
   private readonly now: () => number;
@@ -77,11 +97,14 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private boundPort = 0;
   private tick: NodeJS.Timeout | null = null;
   private stopping = false;
+  private readonly presence: PresenceNotifier;
+  private readonly onHttpRequest: (req: IncomingMessage, res: ServerResponse) => void;
   readonly startedAtMs: number;
   readonly pairing: PairingService;
 
   constructor(private readonly options: GatewayServerOptions) {
     super();
+    this.caps = new ConnectionCaps({ maxConnections: 4096, maxConnectionsPerIp: 256, ...options.limits });
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.startedAtMs = this.now();
@@ -97,6 +120,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       urls: () => this.urls(),
       bind: () => ({ hosts: [...this.listenHosts], port: this.boundPort }),
       authMode: () => options.auth().mode,
+      tlsFingerprint: () => options.tls?.fingerprint ?? null,
       connections: () => this.openConnections(),
     };
     this.pairing = new PairingService(
@@ -121,9 +145,32 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       logger: this.logger,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       now: this.now,
-      onOpen: (conn) => this.emit("session-open", conn.handle()),
-      onClose: (conn) => this.emit("session-close", conn.handle()),
+      onOpen: (conn) => {
+        this.presence.changed();
+        this.emit("session-open", conn.handle());
+      },
+      onClose: (conn) => {
+        this.presence.changed();
+        this.emit("session-close", conn.handle());
+      },
     };
+    this.presence = new PresenceNotifier(
+      () => this.openConnections(),
+      (payload) => {
+        for (const c of this.connections) {
+          const s = c.isOpen ? c.session : null;
+          if (s && isBrowserUiClient(s.client.id, s.client.mode) && scopeSatisfied(s.scopes, "operator.read"))
+            c.sendEvent("presence", payload);
+        }
+      },
+      this.now,
+    );
+    this.onHttpRequest = createHttpHandler({
+      version: GATEHOUSE_VERSION,
+      stopping: () => this.stopping,
+      ownNames: () => this.ownNames(),
+      controlUiDir: options.controlUiDir === undefined ? defaultControlUiDir() : options.controlUiDir,
+    });
   }
 
   /** The bound port (after start). */
@@ -131,9 +178,10 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     return this.boundPort;
   }
 
-  /** `ws://host:port` for every address listened on. */
+  /** `ws://host:port` (`wss://` with TLS) for every address listened on. */
   urls(): string[] {
-    return this.listenHosts.map((h) => `ws://${h.includes(":") ? `[${h}]` : h}:${this.boundPort}`);
+    const scheme = this.options.tls ? "wss" : "ws";
+    return this.listenHosts.map((h) => `${scheme}://${h.includes(":") ? `[${h}]` : h}:${this.boundPort}`);
   }
 
   /** The URL work on this host should dial: loopback when the gateway listens there. */
@@ -143,7 +191,17 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       : this.listenHosts.find((h) => h === "::1" || h === "::")
         ? "[::1]"
         : (this.listenHosts[0] ?? "127.0.0.1");
-    return `ws://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${this.boundPort}`;
+    const scheme = this.options.tls ? "wss" : "ws";
+    return `${scheme}://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${this.boundPort}`;
+  }
+
+  /** `name:port` strings browsers may use for this gateway (Host check, DNS-rebinding defence). */
+  ownNames(): Set<string> {
+    return ownHostNames({
+      listenHosts: this.listenHosts,
+      port: this.boundPort,
+      allowedOrigins: this.options.allowedOrigins ?? [],
+    });
   }
 
   /** Admitted connections. */
@@ -161,7 +219,10 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     const optional = new Set(this.options.optionalHosts ?? (this.options.hosts.length > 1 ? ["::1"] : []));
     let port = this.options.port;
     for (const host of this.options.hosts) {
-      const server = createServer((req, res) => this.onHttpRequest(req, res));
+      const tls = this.options.tls;
+      const server = tls
+        ? createTlsServer({ cert: tls.cert, key: tls.key }, (req, res) => this.onHttpRequest(req, res))
+        : createServer((req, res) => this.onHttpRequest(req, res));
       server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
       try {
         await listen(server, host, port);
@@ -212,6 +273,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     if (this.stopping) return;
     this.stopping = true;
     if (this.tick) clearInterval(this.tick);
+    this.presence.stop();
     const reason = options.reason ?? "gateway stopping";
     this.broadcast("shutdown", {
       reason,
@@ -225,7 +287,14 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     }, options.graceMs ?? 2000);
     await serversClosed;
     clearTimeout(grace);
-    this.pairing.flushAudit();
+    try {
+      this.pairing.flushAudit();
+    } catch (err) {
+      // The store may be unwritable (disk full); stopping must still finish and release the lock.
+      this.logger.log("error", "could not write the last audit rows", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
     this.logger.log("info", "gateway stopped", { reason });
   }
 
@@ -240,22 +309,6 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       ),
     );
     this.servers.length = 0;
-  }
-
-  private onHttpRequest(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? "/").split("?")[0];
-    const headers = {
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    };
-    if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-      res.writeHead(this.stopping ? 503 : 200, headers);
-      res.end(JSON.stringify({ ok: !this.stopping, version: GATEHOUSE_VERSION }));
-      return;
-    }
-    res.writeHead(404, headers);
-    res.end(JSON.stringify({ error: "not found" }));
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -282,11 +335,39 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       rejectUpgrade(socket, 403, ERROR_TABLE.CONTROL_UI_ORIGIN_NOT_ALLOWED.message);
       return;
     }
+    // A browser's socket must also be addressed to one of the gateway's own names (DNS rebinding).
+    if (facts.origin !== null && !isOwnHost(facts.host, this.ownNames())) {
+      this.logger.log("info", "upgrade refused", {
+        peer: facts.peerAddress,
+        origin: facts.origin,
+        code: "HOST_NOT_ALLOWED",
+      });
+      rejectUpgrade(socket, 421, "host not allowed: the Host header is not a name of this gateway");
+      return;
+    }
     const locality = resolveLocality(facts, this.options.trustedProxies ?? []);
+    // Counted by the attributed client (behind a trusted proxy), else by the socket peer.
+    const slot = this.caps.acquire(locality.clientIp ?? facts.peerAddress);
+    if (!slot.ok) {
+      this.logger.log("warn", "upgrade refused", {
+        peer: locality.clientIp ?? facts.peerAddress,
+        code: slot.reason === "total" ? "TOO_MANY_CONNECTIONS" : "TOO_MANY_CONNECTIONS_FROM_ADDRESS",
+      });
+      rejectUpgrade(
+        socket,
+        slot.reason === "total" ? 503 : 429,
+        slot.reason === "total" ? "too many connections" : "too many connections from this address",
+      );
+      return;
+    }
+    socket.once("close", slot.release);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new Connection(ws, locality, facts.peerAddress, this.host);
       this.connections.add(conn);
-      ws.on("close", () => this.connections.delete(conn));
+      ws.on("close", () => {
+        this.connections.delete(conn);
+        slot.release();
+      });
       conn.start();
     });
   }
@@ -308,10 +389,17 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  403: "Forbidden",
+  421: "Misdirected Request",
+  429: "Too Many Requests",
+  503: "Service Unavailable",
+};
+
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ error: message });
-  const statusText = status === 403 ? "Forbidden" : status === 503 ? "Service Unavailable" : "Bad Request";
+  const retry = status === 429 || status === 503 ? "Retry-After: 5\r\n" : "";
   socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Bad Request"}\r\nConnection: close\r\n${retry}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

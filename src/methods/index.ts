@@ -2,7 +2,8 @@
 import type { MethodTable } from "../gateway/methods.js";
 import { deviceMethods } from "./device.js";
 import { health } from "./health.js";
+import { setupCodeMethods } from "./setup-code.js";
 import { status } from "./status.js";
 
 /** Methods every gateway serves. */
-export const coreMethods: MethodTable = { health, status, ...deviceMethods };
+export const coreMethods: MethodTable = { health, status, ...deviceMethods, ...setupCodeMethods };

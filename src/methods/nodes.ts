@@ -66,6 +66,13 @@ export function createNodeMethods(registry: NodeRegistry): Readonly<Record<strin
           details: { missingScope: need, requiredScopes: [need], command: p.command },
         });
       }
+      // JSON.stringify cannot serialize very deep nesting (RangeError): say so, do not fail generically.
+      if (p.params !== undefined && !forwardable(p.params)) {
+        throw new GatewayError("INVALID_PARAMS", {
+          message: "invalid params: params cannot be forwarded to the node (nested too deeply)",
+          details: { field: "params" },
+        });
+      }
       const outcome = await registry.invoke(p);
       if (!outcome.ok) {
         throw new GatewayError("INTERNAL_ERROR", {
@@ -93,6 +100,24 @@ export function createNodeMethods(registry: NodeRegistry): Readonly<Record<strin
       if (p.nodeId !== undefined && p.nodeId !== ctx.deviceId) {
         throw new GatewayError("INVALID_PARAMS", { message: "invalid params: nodeId is not this node" });
       }
+      const forwarded =
+        p.payload !== undefined
+          ? p.payload
+          : typeof p.payloadJSON === "string"
+            ? parseLenient(p.payloadJSON)
+            : undefined;
+      if (!forwardable(forwarded)) {
+        // The invoker learns at once that the node failed; the node learns why its answer was refused.
+        registry.answer(ctx.conn, {
+          invokeId,
+          ok: false,
+          error: { code: "INVALID_RESULT", message: "the node's result is nested too deeply to forward" },
+        });
+        throw new GatewayError("INVALID_PARAMS", {
+          message: "invalid params: the result cannot be forwarded (nested too deeply)",
+          details: { field: p.payload !== undefined ? "payload" : "payloadJSON" },
+        });
+      }
       const accepted = registry.answer(ctx.conn, {
         invokeId,
         ok: p.ok,
@@ -104,4 +129,23 @@ export function createNodeMethods(registry: NodeRegistry): Readonly<Record<strin
       return accepted ? { ok: true } : { ok: true, ignored: true };
     },
   };
+}
+
+/** True when `value` can be sent on as JSON (very deep nesting makes JSON.stringify throw). */
+function forwardable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `payloadJSON` as the registry reads it: the parsed value, or the text when it is not JSON. */
+function parseLenient(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

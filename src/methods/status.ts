@@ -15,6 +15,8 @@ export const status: MethodHandler = (ctx) => {
       urls: ctx.gateway.urls(),
       bind: ctx.gateway.bind(),
       authMode: ctx.gateway.authMode(),
+      /** Clients pin this (`--tls-fingerprint`); null when the gateway serves plain ws://. */
+      tlsFingerprint: ctx.gateway.tlsFingerprint(),
     },
     connections: {
       total: conns.length,

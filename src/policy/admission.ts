@@ -25,11 +25,21 @@ export type PendingReason =
   "not-paired" | "role-upgrade" | "scope-upgrade" | "metadata-upgrade" | "key-changed";
 
 /** How this connection proved who it is, strongest first. */
-export type Credential = "owner-key" | "device-token" | "token" | "password" | "none" | "runtime-token";
+export type Credential =
+  "owner-key" | "setup-code" | "device-token" | "token" | "password" | "none" | "runtime-token";
 
 /** A gateway-minted runtime token presented by a child process the gateway started (device-less). */
 export type RuntimeTokenCheck =
   { kind: "none" } | { kind: "valid"; scopes: readonly string[]; jobId: string } | { kind: "invalid" };
+
+/**
+ * A setup code presented as `auth.bootstrapToken`, checked against the store: unknown, used by
+ * another device, or expired is `invalid`; a live one carries the profile it pre-approves.
+ */
+export type SetupCodeCheck =
+  | { kind: "none" }
+  | { kind: "valid"; roles: readonly string[]; scopes: readonly string[] }
+  | { kind: "invalid" };
 
 /** The stored pairing record of the device, as the policy needs it. */
 export interface StoredDeviceFacts {
@@ -83,6 +93,8 @@ export interface AdmissionFacts {
   deviceToken: DeviceTokenCheck;
   /** Absent means none was presented. */
   runtimeToken?: RuntimeTokenCheck;
+  /** Absent means none was presented. */
+  setupCode?: SetupCodeCheck;
   pending: PendingFacts | null;
   config: AdmissionConfig;
 }
@@ -143,7 +155,18 @@ export function decide(facts: AdmissionFacts): Decision {
     return reject("AUTH_SCOPE_MISMATCH", "node-scopes-outside-role");
   }
 
+  // A setup code is a one-time proof for one device: it needs a signed identity to bind to, and a
+  // bad one admits nothing, whatever else was presented (C23).
+  const setupCode = facts.setupCode ?? { kind: "none" };
+  if (setupCode.kind !== "none" && !device) {
+    return reject("AUTH_BOOTSTRAP_TOKEN_INVALID", "setup-code-needs-device-identity");
+  }
+  if (setupCode.kind === "invalid") return reject("AUTH_BOOTSTRAP_TOKEN_INVALID", "setup-code-invalid");
+
   if (!device) return decideDeviceLess(facts, sharedProof, trace, reject);
+  if (setupCode.kind === "valid" && !device.ownerKey) {
+    return decideSetupCode(facts, device, setupCode, trace, reject);
+  }
 
   // 1. Credential: owner key, then the shared secret, then a valid device token. The shared secret
   // ranks above the token so a client sending both keeps its owner-equivalent proof (S07).
@@ -214,6 +237,38 @@ export function decide(facts: AdmissionFacts): Decision {
     };
   }
   return { kind: "pend", reason, ask, credential, trace };
+}
+
+/**
+ * A live setup code approves this device with exactly the code's profile, from anywhere: the code
+ * is the owner's approval, given in advance. A request beyond the profile is refused, not pended,
+ * so a code can never be the first step of a wider grant (C23).
+ */
+function decideSetupCode(
+  facts: AdmissionFacts,
+  device: NonNullable<AdmissionFacts["device"]>,
+  code: Extract<SetupCodeCheck, { kind: "valid" }>,
+  trace: string[],
+  reject: (code: GatewayErrorCode, rule: string) => Decision,
+): Decision {
+  trace.push("credential-setup-code");
+  if (!code.roles.includes(facts.role)) return reject("AUTH_SCOPE_MISMATCH", "role-outside-setup-code");
+  if (!facts.requestedScopes.every((s) => scopeSatisfied(code.scopes, s))) {
+    return reject("AUTH_SCOPE_MISMATCH", "request-exceeds-setup-code");
+  }
+  const stored = facts.stored;
+  const sameKey = stored !== null && stored.publicKey === device.publicKey;
+  return {
+    kind: "approve-then-admit",
+    ask: {
+      roles: union(sameKey ? effectiveRoles(stored) : [], code.roles),
+      scopes: union(sameKey ? stored.scopes : [], code.scopes),
+    },
+    scopes: [...facts.requestedScopes],
+    credential: "setup-code",
+    token: "issue",
+    trace: [...trace, "setup-code-approves-profile"],
+  };
 }
 
 /**

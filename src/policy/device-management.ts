@@ -136,10 +136,12 @@ export function canRotate(
 /** Revoking: pairing-only callers cannot revoke tokens that carry more than they hold (C09). */
 export function canRevoke(
   caller: Caller,
-  device: { deviceId: string },
+  device: { deviceId: string; owner?: boolean },
   role: string,
   tokenScopes: readonly string[],
 ): ManagementCheck {
+  // The owner proves itself with its key and holds no token whose scopes could bound the caller.
+  if (device.owner) return { ok: false, reason: "the gateway owner device's roles cannot be revoked" };
   const own = ownDeviceOnly(caller, device.deviceId);
   if (!own.ok) return own;
   if (caller.deviceId === device.deviceId) return OK;

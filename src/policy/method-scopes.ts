@@ -20,6 +20,9 @@ const TABLE: Readonly<Record<string, MethodRequirement>> = {
   "device.pair.rename": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.token.rotate": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.token.revoke": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  // The handler also requires what the profile grants (operator.admin for operator-full and node).
+  "device.pair.setupCode": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "audit.list": { role: "operator", scope: OPERATOR_SCOPES.admin },
   // Spawning or killing a process is exec on the gateway host: admin, like system.run.
   "sessions.spawn": { role: "operator", scope: OPERATOR_SCOPES.admin },
   "sessions.kill": { role: "operator", scope: OPERATOR_SCOPES.admin },

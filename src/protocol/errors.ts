@@ -141,6 +141,11 @@ export const ERROR_TABLE = {
     message: "unauthorized: device token mismatch (rotate/reissue device token)",
     close: policy,
   },
+  AUTH_BOOTSTRAP_TOKEN_INVALID: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: setup code invalid, expired or already used",
+    close: policy,
+  },
   AUTH_SCOPE_MISMATCH: { wire: "INVALID_REQUEST", message: "unauthorized: scope mismatch", close: policy },
   AUTH_RATE_LIMITED: {
     wire: "INVALID_REQUEST",

@@ -10,6 +10,7 @@ export const CHILD_ENV = Object.freeze({
   token: "GATEHOUSE_RUNTIME_TOKEN",
   scopes: "GATEHOUSE_RUNTIME_SCOPES",
   sessionId: "GATEHOUSE_SESSION_ID",
+  tlsFingerprint: "GATEHOUSE_GATEWAY_TLS_FINGERPRINT",
 });
 
 /**
@@ -58,6 +59,8 @@ export interface ChildEnvInput {
    */
   isCredential?: (text: string) => boolean;
   gatewayUrl: string;
+  /** Set when the gateway serves wss://: the child pins the certificate. */
+  gatewayTlsFingerprint?: string | null;
   runtimeToken: string;
   scopes: readonly string[];
   sessionId: string;
@@ -81,6 +84,7 @@ export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
   env[CHILD_ENV.token] = input.runtimeToken;
   env[CHILD_ENV.scopes] = input.scopes.join(",");
   env[CHILD_ENV.sessionId] = input.sessionId;
+  if (input.gatewayTlsFingerprint) env[CHILD_ENV.tlsFingerprint] = input.gatewayTlsFingerprint;
   return env;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { GatewayServerOptions, StopOptions } from "../gateway/server.js";
 import { createGatewayServer, type GatewayServer } from "../gateway/server.js";
+import { auditMethods } from "../methods/audit.js";
 import { coreMethods } from "../methods/index.js";
 import { createNodeMethods } from "../methods/nodes.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./index.js";
@@ -12,7 +13,7 @@ import { attachNodeRegistry, NodeRegistry } from "./nodes.js";
 
 export type GatewayAppOptions = Omit<GatewayServerOptions, "methods" | "runtimeTokens"> & {
   /** Runtime tuning (session limits, inherited env) for tests and embedding. */
-  runtime?: Partial<Omit<RuntimeOptions, "store" | "gatewayUrl" | "logger">>;
+  runtime?: Partial<Omit<RuntimeOptions, "store" | "gatewayUrl" | "gatewayTlsFingerprint" | "logger">>;
 };
 
 export interface GatewayApp {
@@ -32,6 +33,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     store: options.store,
     // Read at spawn time only, when `server` exists and listens.
     gatewayUrl: () => server.localUrl(),
+    gatewayTlsFingerprint: () => options.tls?.fingerprint ?? null,
     logger: options.logger,
     secretValues: () => {
       const a = options.auth();
@@ -42,7 +44,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   const nodes = new NodeRegistry();
   const server = createGatewayServer({
     ...serverOptions,
-    methods: { ...coreMethods, ...runtime.methods, ...createNodeMethods(nodes) },
+    methods: { ...coreMethods, ...auditMethods, ...runtime.methods, ...createNodeMethods(nodes) },
     runtimeTokens: runtime.runtimeTokens,
   });
   attachNodeRegistry(server, nodes);

@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   store: Store;
   /** The URL children dial back on; read at each spawn (use `() => server.localUrl()`). */
   gatewayUrl: () => string;
+  /** The gateway's TLS certificate fingerprint, for children to pin; null for plain ws://. */
+  gatewayTlsFingerprint?: () => string | null;
   logger?: GatewayLogger;
   now?: () => number;
   /**
@@ -64,6 +66,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     store,
     tokens: runtimeTokens,
     gatewayUrl: options.gatewayUrl,
+    gatewayTlsFingerprint: options.gatewayTlsFingerprint,
     logger,
     now,
     secretValues: options.secretValues,

@@ -24,8 +24,13 @@ export interface NodeHostOptions {
   identity: DeviceIdentity;
   /** Where the device token issued after approval is kept (`<state>/identity/device-auth.json`). */
   tokenStore: DeviceTokenStore;
-  /** Shared secret for the first contact; afterwards the device token suffices. */
-  auth?: { token?: string; password?: string };
+  /**
+   * Shared secret, or a one-time setup code (`bootstrapToken`, from `gatehouse pair code --profile
+   * node`), for the first contact; afterwards the device token suffices.
+   */
+  auth?: { token?: string; password?: string; bootstrapToken?: string };
+  /** wss:// only: the gateway certificate's SHA-256 to pin. */
+  tlsFingerprint?: string;
   /** Defaults to the host name. */
   displayName?: string;
   /** Defaults to {@link NODE_HOST_COMMANDS}. */
@@ -45,6 +50,9 @@ export interface NodeHostOptions {
 export interface PendingInfo {
   requestId: string | undefined;
   message: string;
+  /** What the request asks for, as the gateway recorded it. */
+  requestedRole?: string;
+  requestedScopes?: string[];
   /** When the next attempt is made. */
   retryInMs: number;
 }
@@ -74,8 +82,18 @@ export interface NodeHostEvents {
 
 export const DEFAULT_PENDING_RETRY_MS = 3_000;
 
-/** Errors that retrying cannot fix: the options themselves are wrong. */
-const FATAL = new Set(["INVALID_OPTIONS", "INSECURE_URL", "TOKEN_STORE_FAILED"]);
+/**
+ * Errors that retrying cannot fix: the options are wrong, the certificate is not the pinned one (a
+ * person must look), or the setup code is dead.
+ */
+const FATAL = new Set([
+  "INVALID_OPTIONS",
+  "INSECURE_URL",
+  "TOKEN_STORE_FAILED",
+  "TLS_FINGERPRINT_MISMATCH",
+  "TLS_UNTRUSTED",
+]);
+const FATAL_DETAILS = new Set(["AUTH_BOOTSTRAP_TOKEN_INVALID"]);
 
 /** One node host; `run()` until `stop()`. */
 export class NodeHost extends EventEmitter<NodeHostEvents> {
@@ -109,6 +127,7 @@ export class NodeHost extends EventEmitter<NodeHostEvents> {
       scopes: [],
       commands: this.#commands,
       allowInsecure: options.allowInsecure,
+      ...(options.tlsFingerprint ? { tlsFingerprint: options.tlsFingerprint } : {}),
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     });
@@ -164,10 +183,19 @@ export class NodeHost extends EventEmitter<NodeHostEvents> {
       } catch (err) {
         if (this.#stopping) break;
         const error = asClientError(err);
-        if (FATAL.has(error.code)) throw error;
+        if (FATAL.has(error.code) || FATAL_DETAILS.has(error.detailCode ?? "")) throw error;
         if (error.detailCode === "PAIRING_REQUIRED") {
           delayMs = Math.max(this.#pendingRetryMs, error.requestId ? 0 : (error.retryAfterMs ?? 0));
-          this.emit("pending", { requestId: error.requestId, message: error.message, retryInMs: delayMs });
+          const d = error.details ?? {};
+          this.emit("pending", {
+            requestId: error.requestId,
+            message: error.message,
+            retryInMs: delayMs,
+            ...(typeof d.requestedRole === "string" ? { requestedRole: d.requestedRole } : {}),
+            ...(Array.isArray(d.requestedScopes)
+              ? { requestedScopes: d.requestedScopes.filter((x): x is string => typeof x === "string") }
+              : {}),
+          });
         } else {
           attempt += 1;
           delayMs = Math.max(backoffDelay(attempt, this.#backoff), error.retryAfterMs ?? 0);

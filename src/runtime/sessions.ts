@@ -25,6 +25,8 @@ export interface SessionManagerOptions {
   tokens: RuntimeTokenService;
   /** The URL children dial (the gateway's loopback URL); read at each spawn. */
   gatewayUrl: () => string;
+  /** The gateway's TLS certificate fingerprint children pin (wss://); null for plain ws://. */
+  gatewayTlsFingerprint?: () => string | null;
   logger?: GatewayLogger;
   now?: () => number;
   /** The environment children inherit from, minus secrets; default `process.env`. */
@@ -67,6 +69,7 @@ export class SessionManager implements SessionService {
   readonly #store: Store;
   readonly #tokens: RuntimeTokenService;
   readonly #gatewayUrl: () => string;
+  readonly #gatewayTlsFingerprint: () => string | null;
   readonly #logger: GatewayLogger;
   readonly #now: () => number;
   readonly #inherited: NodeJS.ProcessEnv;
@@ -83,6 +86,7 @@ export class SessionManager implements SessionService {
     this.#store = options.store;
     this.#tokens = options.tokens;
     this.#gatewayUrl = options.gatewayUrl;
+    this.#gatewayTlsFingerprint = options.gatewayTlsFingerprint ?? (() => null);
     this.#logger = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
     this.#inherited = options.inheritedEnv ?? process.env;
@@ -168,6 +172,7 @@ export class SessionManager implements SessionService {
       secretValues: secrets,
       isCredential,
       gatewayUrl: this.#gatewayUrl(),
+      gatewayTlsFingerprint: this.#gatewayTlsFingerprint(),
       runtimeToken: token,
       scopes,
       sessionId: id,

@@ -16,6 +16,7 @@ import { GATEHOUSE_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate, userVersion }
 import { PendingRepo } from "./pending.js";
 import { RuntimeTokenRepo } from "./runtime-tokens.js";
 import { SessionRepo } from "./sessions.js";
+import { SetupCodeRepo } from "./setup-codes.js";
 import { TokenRepo } from "./tokens.js";
 
 /** Options for {@link openStore}. */
@@ -48,6 +49,7 @@ export class Store {
   readonly runtimeTokens: RuntimeTokenRepo;
   readonly sessions: SessionRepo;
   readonly cron: CronRepo;
+  readonly setupCodes: SetupCodeRepo;
   readonly #db: Database.Database;
   readonly #ctx: StoreContext;
 
@@ -65,6 +67,7 @@ export class Store {
     this.runtimeTokens = new RuntimeTokenRepo(this.#ctx);
     this.sessions = new SessionRepo(this.#ctx, options.sessionsKeepEnded);
     this.cron = new CronRepo(this.#ctx);
+    this.setupCodes = new SetupCodeRepo(this.#ctx);
   }
 
   /** Runs `fn` atomically (BEGIN IMMEDIATE; a savepoint when nested) and returns its result. */

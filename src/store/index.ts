@@ -50,4 +50,11 @@ export {
   type SessionRecord,
   type SessionStatus,
 } from "./sessions.js";
+export {
+  hashSetupCode,
+  SetupCodeRepo,
+  type SetupCodeInput,
+  type SetupCodeLookup,
+  type SetupCodeRecord,
+} from "./setup-codes.js";
 export { TokenRepo, type ImportedToken, type TokenRecord, type TokenVerdict } from "./tokens.js";

@@ -148,6 +148,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: "setup codes: single-use pairing codes, stored as hashes",
+    up(db) {
+      db.exec(`
+        CREATE TABLE setup_codes (
+          code_hash TEXT PRIMARY KEY,
+          profile TEXT NOT NULL,
+          roles_json TEXT NOT NULL,
+          scopes_json TEXT NOT NULL,
+          gateway_url TEXT,
+          fingerprint TEXT,
+          created_by TEXT,
+          created_at_ms INTEGER NOT NULL,
+          expires_at_ms INTEGER NOT NULL,
+          used_at_ms INTEGER,
+          used_by_device TEXT
+        );
+        CREATE INDEX setup_codes_expires_at ON setup_codes (expires_at_ms);
+      `);
+    },
+  },
 ];
 
 /** The schema version this build creates and understands. */

@@ -14,6 +14,7 @@ const DEFAULTS: GatewaySettings = {
   handshakeTimeoutMs: 10000,
   pairing: { autoApproveLocal: true, pendingTtlMs: 600000 },
   limits: { maxConnections: 4096, maxConnectionsPerIp: 256 },
+  tls: { enabled: false, autoGenerate: true },
 };
 
 function configError(fn: () => unknown): ConfigError {
@@ -68,6 +69,7 @@ test("file values are used, origins normalized", (t) => {
     handshakeTimeoutMs: 5000,
     pairing: { autoApproveLocal: false, pendingTtlMs: 60000 },
     limits: { maxConnections: 4096, maxConnectionsPerIp: 256 },
+    tls: { enabled: false, autoGenerate: true },
   });
   assert.equal(config.sources["gateway.port"], "file");
   assert.equal(config.sources["gateway.auth.mode"], "file");
@@ -357,4 +359,47 @@ test("gateway.limits caps are read from the file and validated", (t) => {
     configError(() => loadConfig({ stateDir: bad.stateDir, env: {} })).message,
     /^gateway\.limits\.maxConnections: /,
   );
+});
+
+test("gateway.tls: enabled with its own certificate, or generated; half a pair or nothing to serve is refused", (t) => {
+  const own = loadConfig({
+    stateDir: stateWithFile(t, { gateway: { tls: { enabled: true, certPath: "c.pem", keyPath: "k.pem" } } })
+      .stateDir,
+    env: {},
+  });
+  assert.deepEqual(own.gateway.tls, {
+    enabled: true,
+    autoGenerate: true,
+    certPath: "c.pem",
+    keyPath: "k.pem",
+  });
+  assert.equal(own.sources["gateway.tls.enabled"], "file");
+  const generated = loadConfig({
+    stateDir: stateWithFile(t, { gateway: { tls: { enabled: true } } }).stateDir,
+    env: {},
+  });
+  assert.deepEqual(generated.gateway.tls, { enabled: true, autoGenerate: true });
+
+  const half = configError(() =>
+    loadConfig({
+      stateDir: stateWithFile(t, { gateway: { tls: { enabled: true, certPath: "c.pem" } } }).stateDir,
+      env: {},
+    }),
+  );
+  assert.equal(half.key, "gateway.tls.keyPath");
+  const nothing = configError(() =>
+    loadConfig({
+      stateDir: stateWithFile(t, { gateway: { tls: { enabled: true, autoGenerate: false } } }).stateDir,
+      env: {},
+    }),
+  );
+  assert.equal(nothing.key, "gateway.tls.certPath");
+  const notBool = configError(() =>
+    loadConfig({ stateDir: stateWithFile(t, { gateway: { tls: { enabled: "yes" } } }).stateDir, env: {} }),
+  );
+  assert.match(notBool.message, /gateway\.tls\.enabled: must be true or false/);
+  const unknown = configError(() =>
+    loadConfig({ stateDir: stateWithFile(t, { gateway: { tls: { caPath: "x" } } }).stateDir, env: {} }),
+  );
+  assert.match(unknown.message, /gateway\.tls\.caPath: unknown key/);
 });

@@ -11,6 +11,7 @@ import {
   type Decision,
   type DeviceTokenCheck,
   type PendingFacts,
+  type SetupCodeCheck,
   type SharedAuthResult,
   type StoredDeviceFacts,
 } from "../../src/policy/admission.js";
@@ -835,6 +836,143 @@ describe("one pending request for the union of everything asked", () => {
   });
 });
 
+const LIMITED_CODE: SetupCodeCheck = { kind: "valid", roles: ["operator"], scopes: [APPROVALS, READ, WRITE] };
+const FULL_CODE: SetupCodeCheck = {
+  kind: "valid",
+  roles: ["operator"],
+  scopes: [ADMIN, APPROVALS, PAIRING, READ, "operator.talk.secrets", WRITE],
+};
+const NODE_CODE: SetupCodeCheck = { kind: "valid", roles: ["node"], scopes: [] };
+
+describe("setup codes (C23, S43)", () => {
+  test("a remote device with only a valid code is approved with exactly the profile, from anywhere", () => {
+    for (const locality of [REMOTE, REMOTE_ORIGIN, LOCAL]) {
+      for (const autoApproveLocal of [true, false]) {
+        const d = approved(
+          run(
+            facts({
+              locality,
+              client: LANES.ios,
+              sharedAuth: TOKEN_MISSING,
+              setupCode: LIMITED_CODE,
+              requestedScopes: [READ],
+              config: { autoApproveLocal },
+            }),
+          ),
+          { roles: ["operator"], scopes: [APPROVALS, READ, WRITE] },
+        );
+        assert.equal(d.credential, "setup-code");
+        assert.equal(d.token, "issue");
+        assert.deepEqual(d.scopes, [READ], "the session gets what it asked; the device the whole profile");
+        assert.ok(d.trace.includes("setup-code-approves-profile"));
+      }
+    }
+  });
+
+  test("a node code approves the node role only; an operator asking with it is refused, not pended", () => {
+    const node = approved(
+      run(
+        facts({
+          locality: REMOTE,
+          client: LANES.nodeHost,
+          role: "node",
+          requestedScopes: [],
+          sharedAuth: TOKEN_MISSING,
+          setupCode: NODE_CODE,
+        }),
+      ),
+      { roles: ["node"], scopes: [] },
+    );
+    assert.equal(node.credential, "setup-code");
+    rejected(
+      run(facts({ locality: REMOTE, requestedScopes: [], sharedAuth: TOKEN_MISSING, setupCode: NODE_CODE })),
+      "AUTH_SCOPE_MISMATCH",
+    );
+  });
+
+  test("asking beyond the profile is refused (never a pending request for more), even with the shared token", () => {
+    for (const sharedAuth of [TOKEN_OK, TOKEN_MISSING]) {
+      const d = rejected(
+        run(facts({ locality: REMOTE, sharedAuth, setupCode: LIMITED_CODE, requestedScopes: [READ, ADMIN] })),
+        "AUTH_SCOPE_MISMATCH",
+      );
+      assert.equal(d.trace.at(-1), "request-exceeds-setup-code");
+      rejected(
+        run(facts({ locality: REMOTE, sharedAuth, setupCode: LIMITED_CODE, requestedScopes: [PAIRING] })),
+        "AUTH_SCOPE_MISMATCH",
+      );
+    }
+    // A full code covers admin and pairing.
+    approved(
+      run(
+        facts({
+          locality: REMOTE,
+          sharedAuth: TOKEN_MISSING,
+          setupCode: FULL_CODE,
+          requestedScopes: [ADMIN],
+        }),
+      ),
+      { roles: ["operator"], scopes: [ADMIN, APPROVALS, PAIRING, READ, "operator.talk.secrets", WRITE] },
+    );
+  });
+
+  test("a used, expired or wrong code admits nothing, whatever else is presented", () => {
+    for (const sharedAuth of [TOKEN_OK, TOKEN_MISSING]) {
+      for (const deviceToken of [{ kind: "none" }, { kind: "valid", scopes: [READ] }] as DeviceTokenCheck[]) {
+        for (const locality of [LOCAL, REMOTE]) {
+          const d = rejected(
+            run(
+              facts({ locality, sharedAuth, deviceToken, stored: record(), setupCode: { kind: "invalid" } }),
+            ),
+            "AUTH_BOOTSTRAP_TOKEN_INVALID",
+          );
+          assert.equal(d.trace.at(-1), "setup-code-invalid");
+        }
+      }
+    }
+  });
+
+  test("a code needs a signed device identity to bind to", () => {
+    for (const setupCode of [LIMITED_CODE, { kind: "invalid" } as SetupCodeCheck]) {
+      rejected(run(facts({ device: null, setupCode })), "AUTH_BOOTSTRAP_TOKEN_INVALID");
+    }
+  });
+
+  test("an already paired device redeeming a code keeps its baseline and gains the profile", () => {
+    const d = approved(
+      run(
+        facts({
+          locality: REMOTE,
+          sharedAuth: TOKEN_MISSING,
+          stored: record({
+            roles: ["node"],
+            scopes: [NODE_X],
+            tokens: { node: { revoked: false, scopes: [NODE_X] } },
+          }),
+          setupCode: LIMITED_CODE,
+        }),
+      ),
+      { roles: ["node", "operator"], scopes: [NODE_X, APPROVALS, READ, WRITE] },
+    );
+    assert.equal(d.credential, "setup-code");
+  });
+
+  test("the owner key is not a code's business: a valid code beside it is ignored (not spent)", () => {
+    const d = admitted(
+      run(
+        facts({
+          device: OWNER_DEVICE,
+          stored: OWNER_RECORD,
+          setupCode: LIMITED_CODE,
+          requestedScopes: [ADMIN],
+        }),
+      ),
+      [ADMIN],
+    );
+    assert.equal(d.credential, "owner-key");
+  });
+});
+
 describe("decision properties", () => {
   test("the trace starts with the locality trace and names the credential", () => {
     const d = run(facts({ locality: REMOTE, stored: record() }));
@@ -864,6 +1002,7 @@ describe("decision properties", () => {
       rejected(run(facts({ device: null, client: LANES.controlUi })), "CONTROL_UI_DEVICE_IDENTITY_REQUIRED")
         .code,
       rejected(run(facts({ sharedAuth: NONE_OK, locality: REMOTE })), "AUTH_UNAUTHORIZED").code,
+      rejected(run(facts({ setupCode: { kind: "invalid" } })), "AUTH_BOOTSTRAP_TOKEN_INVALID").code,
     ];
     for (const c of codes) assert.ok(c in ERROR_TABLE, c);
   });
@@ -957,6 +1096,12 @@ const SWEEP_TOKEN_KINDS: readonly TokenKind[] = [
   "valid(read only)",
   "revoked",
   "mismatch",
+];
+const SWEEP_SETUP_CODES: Labeled<SetupCodeCheck>[] = [
+  ["none", { kind: "none" }],
+  ["invalid", { kind: "invalid" }],
+  ["valid operator-limited", { kind: "valid", roles: ["operator"], scopes: [APPROVALS, READ, WRITE] }],
+  ["valid node", { kind: "valid", roles: ["node"], scopes: [] }],
 ];
 const SWEEP_PENDING: Labeled<(key: string) => PendingFacts | null>[] = [
   ["none", () => null],
@@ -1055,15 +1200,50 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
     f.sharedAuth.method !== "none" &&
     !f.device?.ownerKey;
   const silentPlace = f.locality.directLocal && (!f.locality.browserOrigin || ownUi);
-  check(!(d.kind === "approve-then-admit" && !silentPlace), "remote or browser-origin approved silently");
+  const code = f.setupCode ?? { kind: "none" };
+  const viaCode = d.kind !== "reject" && d.credential === "setup-code";
   check(
-    !(d.kind === "approve-then-admit" && !f.config.autoApproveLocal),
+    !(d.kind === "approve-then-admit" && !silentPlace && !viaCode),
+    "remote or browser-origin approved silently",
+  );
+  check(
+    !(d.kind === "approve-then-admit" && !f.config.autoApproveLocal && !viaCode),
     "approved with autoApproveLocal=false",
   );
 
   const dev = f.device;
+  // Setup codes (C23): a bad one admits nothing; a good one needs a device, and only it approves.
+  if (code.kind === "invalid") {
+    // Refused as such, unless the request was malformed to begin with (refused before any credential).
+    const malformed = f.role === "node" && f.requestedScopes.some((x) => !x.startsWith("node."));
+    check(
+      d.kind === "reject" && (malformed || d.code === "AUTH_BOOTSTRAP_TOKEN_INVALID"),
+      "an invalid setup code was not refused",
+    );
+  }
+  if (code.kind === "valid" && !dev) check(d.kind === "reject", "a setup code admitted a device-less client");
+  if (viaCode)
+    check(code.kind === "valid" && dev !== null && !dev.ownerKey, "setup-code credential without a code");
+  if (code.kind === "valid" && dev && !dev.ownerKey) {
+    check(
+      d.kind === "approve-then-admit" || d.kind === "reject",
+      "a setup code led to something but approval or refusal",
+    );
+    if (d.kind === "reject")
+      check(d.code === "AUTH_SCOPE_MISMATCH", "a valid code refused for another reason");
+    const within =
+      code.roles.includes(f.role) && f.requestedScopes.every((s) => scopeSatisfied(code.scopes, s));
+    check(within === (d.kind === "approve-then-admit"), "approved beyond the profile, or refused within it");
+    if (d.kind === "approve-then-admit") {
+      check(
+        subset(code.roles, d.ask.roles) && subset(code.scopes, d.ask.scopes),
+        "ask is not the whole profile",
+      );
+    }
+  }
+
   const sharedProof = f.sharedAuth.ok && (f.sharedAuth.method !== "none" || f.locality.directLocal);
-  if (!sharedProof && !dev?.ownerKey && f.deviceToken.kind !== "valid") {
+  if (!sharedProof && !dev?.ownerKey && f.deviceToken.kind !== "valid" && code.kind !== "valid") {
     check(d.kind === "reject", "admitted, approved or pended without any valid proof");
   }
 
@@ -1080,7 +1260,10 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
       check(d.credential !== "device-token" && d.credential !== "owner-key", "device-less device credential");
   }
   if (d.kind === "approve-then-admit") {
-    check(sharedProof || dev?.ownerKey === true, "silent approval without shared secret or owner key");
+    check(
+      sharedProof || dev?.ownerKey === true || viaCode,
+      "silent approval without shared secret or owner key",
+    );
     check(d.credential !== "device-token", "silent approval on a device token");
   }
 
@@ -1111,7 +1294,7 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
   const covered = sameKey && metaEqual && roleEffective && scopesCovered;
   const pendingSame = f.pending !== null && f.pending.publicKey === dev.publicKey ? f.pending : null;
 
-  if (covered)
+  if (covered && !viaCode)
     check(d.kind !== "pend" && d.kind !== "approve-then-admit", "covered request pended or re-approved");
   else check(d.kind !== "admit", "uncovered request admitted");
 
@@ -1133,7 +1316,7 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
     if (d.reason === "role-upgrade") check(!roleEffective, "role-upgrade for an effective role");
     if (d.reason === "scope-upgrade") check(!scopesCovered, "scope-upgrade for covered scopes");
   }
-  if (stored !== null && !sameKey)
+  if (stored !== null && !sameKey && !viaCode)
     check(d.kind !== "admit" && d.kind !== "approve-then-admit", "key change admitted");
 
   if (d.kind === "pend" || d.kind === "approve-then-admit") {
@@ -1144,18 +1327,35 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
       check(subset(stored.scopes, ask.scopes), "ask drops the stored baseline");
       check(subset(effective(stored), ask.roles), "ask drops effective roles");
     }
+    const fromCode = viaCode && code.kind === "valid" ? code : { roles: [], scopes: [] };
     const allowedScopes = [
       ...f.requestedScopes,
       ...(sameKey ? stored.scopes : []),
       ...(pendingSame?.scopes ?? []),
+      ...fromCode.scopes,
     ];
-    const allowedRoles = [f.role, ...(sameKey ? effective(stored) : []), ...(pendingSame?.roles ?? [])];
+    const allowedRoles = [
+      f.role,
+      ...(sameKey ? effective(stored) : []),
+      ...(pendingSame?.roles ?? []),
+      ...fromCode.roles,
+    ];
     check(subset(ask.scopes, allowedScopes), "ask has scopes nobody asked for (old key or foreign pending)");
     check(subset(ask.roles, allowedRoles), "ask has roles nobody asked for (old key or foreign pending)");
     check(JSON.stringify(ask.scopes) === JSON.stringify(sorted(ask.scopes)), "ask scopes not a sorted set");
 
-    // One approval admits it; no second request follows.
-    const after = decide(afterApproval(f, dev, ask));
+    // One approval admits it; no second request follows. After a setup-code approval the device
+    // comes back with the token it was issued, and its spent code is no longer presented.
+    const approvedFacts = afterApproval(f, dev, ask);
+    const after = decide(
+      viaCode
+        ? {
+            ...approvedFacts,
+            setupCode: { kind: "none" },
+            deviceToken: { kind: "valid", scopes: ask.scopes },
+          }
+        : approvedFacts,
+    );
     check(
       after.kind === "admit" && JSON.stringify(after.scopes) === JSON.stringify(f.requestedScopes),
       `after approving the ask, the same request is not admitted: ${JSON.stringify(after)}`,
@@ -1190,52 +1390,55 @@ describe("exhaustive invariants over the fact space", () => {
                 for (const [storedLabel, makeStored] of SWEEP_STORED)
                   for (const tokenKind of SWEEP_TOKEN_KINDS)
                     for (const [pendingLabel, makePending] of SWEEP_PENDING)
-                      for (const autoApproveLocal of [true, false]) {
-                        // Without a device identity there is no record and no pending request to read.
-                        if (!dev && (storedLabel !== "none" || pendingLabel !== "none")) continue;
-                        const baseStored = dev ? makeStored(dev.publicKey) : null;
-                        const tf = tokenFacts(tokenKind, dev, baseStored, role);
-                        if (!tf) {
-                          skipped++;
-                          continue;
-                        }
-                        const f: AdmissionFacts = {
-                          locality,
-                          client,
-                          role,
-                          requestedScopes,
-                          sharedAuth,
-                          device: dev,
-                          stored: tf.stored,
-                          deviceToken: tf.deviceToken,
-                          pending: dev ? makePending(dev.publicKey) : null,
-                          config: { autoApproveLocal },
-                        };
-                        checkInvariants(f, () =>
-                          [
-                            locLabel,
-                            clientLabel,
+                      for (const [codeLabel, setupCode] of SWEEP_SETUP_CODES)
+                        for (const autoApproveLocal of [true, false]) {
+                          // Without a device identity there is no record and no pending request to read.
+                          if (!dev && (storedLabel !== "none" || pendingLabel !== "none")) continue;
+                          const baseStored = dev ? makeStored(dev.publicKey) : null;
+                          const tf = tokenFacts(tokenKind, dev, baseStored, role);
+                          if (!tf) {
+                            skipped++;
+                            continue;
+                          }
+                          const f: AdmissionFacts = {
+                            locality,
+                            client,
                             role,
-                            reqLabel,
-                            `shared ${sharedLabel}`,
-                            `device ${devLabel}`,
-                            `stored ${storedLabel}`,
-                            `device token ${tokenKind}`,
-                            `pending ${pendingLabel}`,
-                            `autoApproveLocal ${autoApproveLocal}`,
-                          ].join(" | "),
-                        );
-                        checked++;
-                      }
+                            requestedScopes,
+                            sharedAuth,
+                            device: dev,
+                            stored: tf.stored,
+                            deviceToken: tf.deviceToken,
+                            pending: dev ? makePending(dev.publicKey) : null,
+                            setupCode,
+                            config: { autoApproveLocal },
+                          };
+                          checkInvariants(f, () =>
+                            [
+                              locLabel,
+                              clientLabel,
+                              role,
+                              reqLabel,
+                              `shared ${sharedLabel}`,
+                              `device ${devLabel}`,
+                              `stored ${storedLabel}`,
+                              `device token ${tokenKind}`,
+                              `pending ${pendingLabel}`,
+                              `setup code ${codeLabel}`,
+                              `autoApproveLocal ${autoApproveLocal}`,
+                            ].join(" | "),
+                          );
+                          checked++;
+                        }
     t.diagnostic(
       `admission invariants checked on ${checked} combinations (${skipped} impossible ones skipped)`,
     );
     console.log(
       `admission: ${checked} fact combinations checked, ${skipped} impossible combinations skipped`,
     );
-    // Device present: 5 localities × 5 clients × 6 requests × 5 shared × 2 devices × 3 pending × 2 config
-    // × (23 possible stored×token pairs for operator + 22 for node) = 405000.
-    // Device absent: 5 × 5 × 2 roles × 6 × 5 × 2 tokens (none, mismatch) × 2 config = 6000.
-    assert.equal(checked, 405000 + 6000);
+    // Device present: 5 localities × 5 clients × 6 requests × 5 shared × 2 devices × 3 pending × 4 setup
+    // codes × 2 config × (23 possible stored×token pairs for operator + 22 for node) = 1620000.
+    // Device absent: 5 × 5 × 2 roles × 6 × 5 × 2 tokens (none, mismatch) × 4 setup codes × 2 config = 24000.
+    assert.equal(checked, 1620000 + 24000);
   });
 });

@@ -433,3 +433,9 @@ describe("properties", () => {
     );
   });
 });
+
+test("the owner device's roles cannot be revoked, whatever the caller holds", () => {
+  const admin = { scopes: ["operator.admin"], deviceId: null, viaDeviceToken: false };
+  const r = canRevoke(admin, { deviceId: "owner", owner: true }, "operator", []);
+  assert.equal(r.ok, false);
+});

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { MIGRATIONS } from "../../src/store/migrations.js";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../../src/store/migrations.js";
 import { openStore, type SessionRecord } from "../../src/store/index.js";
 import { deviceRecord, freshStore, identity, tempDir } from "./helpers.js";
 
@@ -169,7 +169,7 @@ describe("sessions (store)", () => {
     first.close();
     // Rebuild the file as version 1 exactly: only migration 1 applied, with a paired device.
     const raw = new Database(path);
-    raw.exec("DROP TABLE runtime_tokens; DROP TABLE sessions; DROP TABLE cron_jobs;");
+    raw.exec("DROP TABLE runtime_tokens; DROP TABLE sessions; DROP TABLE cron_jobs; DROP TABLE setup_codes;");
     raw.pragma("user_version = 1");
     raw.close();
     const v1 = MIGRATIONS.find((m) => m.version === 1)!;
@@ -184,7 +184,7 @@ describe("sessions (store)", () => {
       db.close();
     }
     const store = openStore(path);
-    assert.equal(store.schemaVersion, 2);
+    assert.equal(store.schemaVersion, LATEST_SCHEMA_VERSION);
     assert.equal(store.devices.get(id.deviceId)?.publicKey, deviceRecord(id).publicKey);
     store.sessions.insert(session("after-upgrade"));
     assert.equal(store.sessions.get("after-upgrade")!.status, "running");

@@ -8,6 +8,13 @@ import { CliError, EXIT } from "../output.js";
 /** How a command group hands its work to the program: `run(work, json)`. */
 export type RunCommand = (work: () => Promise<number>, json: boolean) => void;
 
+export const TLS_FINGERPRINT_FLAG = "--tls-fingerprint <sha256>";
+export const TLS_FINGERPRINT_HELP =
+  "pin the gateway's TLS certificate (wss://) to this SHA-256 fingerprint (default: the pin remembered for the URL)";
+export const TRUST_FINGERPRINT_FLAG = "--trust-fingerprint";
+export const TRUST_FINGERPRINT_HELP =
+  "remember the certificate's fingerprint for this gateway URL (the one given, else the one presented)";
+
 /** Adds the flags shared by every command that talks to a gateway. */
 export function withClientOptions(cmd: Command): Command {
   return cmd
@@ -20,6 +27,8 @@ export function withClientOptions(cmd: Command): Command {
     .option("--timeout <ms>", "connect and request timeout in milliseconds", "10000")
     .option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)")
     .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
+    .option(TLS_FINGERPRINT_FLAG, TLS_FINGERPRINT_HELP)
+    .option(TRUST_FINGERPRINT_FLAG, TRUST_FINGERPRINT_HELP)
     .option(
       "--wait [seconds]",
       "if this device needs approval, wait for it (retrying every 2 s; default 300 s) and then continue",

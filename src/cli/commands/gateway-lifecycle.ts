@@ -26,6 +26,7 @@ import { CLI_PATH, flagValue } from "../lifecycle/process.js";
 import { gatewayUrl, inspectGateway, lifecyclePaths, type GatewayState } from "../lifecycle/state.js";
 import { ENABLE_COMMAND, renderUnit, UNIT_NAME, userUnitDir } from "../lifecycle/systemd.js";
 import { CliError, createReporter, EXIT, type Reporter } from "../output.js";
+import { formatFingerprint } from "../../protocol/setup-code.js";
 import { formatDuration } from "./health.js";
 
 /** How program.ts runs a command: `work` resolves to the exit status. */
@@ -438,6 +439,8 @@ export interface GatewayStatusReport {
   urls: string[];
   bind: { hosts: string[]; port: number } | null;
   authMode: string | null;
+  /** SHA-256 of the certificate a wss:// gateway serves (what remote clients pin). */
+  tlsFingerprint?: string | null;
   version: string | null;
   clients: ClientsSummary | null;
   launchedBy: "start" | "other" | null;
@@ -519,6 +522,7 @@ export function liveFields(live: LiveStatus): Partial<GatewayStatusReport> {
     urls: g.urls,
     bind: g.bind,
     authMode: g.authMode,
+    tlsFingerprint: g.tlsFingerprint ?? null,
     version: g.version,
     clients: live.clients,
   };
@@ -548,6 +552,7 @@ function statusText(r: GatewayStatusReport): string {
     ["url", r.url ?? "unknown"],
     ...(r.bind ? [["bind", `${r.bind.hosts.join(", ")} (port ${r.bind.port})`] as [string, string]] : []),
     ["auth", r.authMode ?? "unknown"],
+    ...(r.tlsFingerprint ? [["tls sha256", formatFingerprint(r.tlsFingerprint)] as [string, string]] : []),
     [
       "clients",
       r.clients ? `${r.clients.total} (${roleCounts(r.clients.byRole)}; not counting this query)` : "unknown",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   assertSafeBind,
   bindHosts,
+  isExposedBind,
   createAuthResolver,
   ensureGatewayToken,
   loadConfig,
@@ -14,6 +15,8 @@ import { loadOrCreateIdentity } from "../../identity/file-store.js";
 import { acquireGatewayLock, ensureOwner, openStore } from "../../store/index.js";
 import type { ConfigOverrides } from "../../config/types.js";
 import { createLogger, type LogFormat } from "../../gateway/log.js";
+import { loadOrCreateTls, TlsSetupError, type TlsMaterial } from "../../gateway/tls.js";
+import { formatFingerprint } from "../../protocol/setup-code.js";
 import { createGatewayApp } from "../../runtime/gateway-app.js";
 import { CliError, EXIT } from "../output.js";
 
@@ -59,6 +62,35 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     lock.release();
     throw err;
   }
+  let tls: TlsMaterial | null = null;
+  if (config.gateway.tls.enabled) {
+    try {
+      tls = await loadOrCreateTls({
+        stateDir: config.stateDir,
+        certPath: config.gateway.tls.certPath,
+        keyPath: config.gateway.tls.keyPath,
+        autoGenerate: config.gateway.tls.autoGenerate,
+        hosts: bindHosts(config.gateway),
+      });
+    } catch (err) {
+      store.close();
+      lock.release();
+      if (err instanceof TlsSetupError) throw new CliError("TLS_SETUP_FAILED", err.message, EXIT.usage);
+      throw err;
+    }
+    logger.log("info", tls.generated ? "generated a self-signed TLS certificate" : "TLS certificate loaded", {
+      cert: tls.certPath,
+      fingerprint: tls.fingerprint,
+      sha256: formatFingerprint(tls.fingerprint),
+      validTo: tls.validTo,
+      hint: "clients pin it: --tls-fingerprint <fingerprint>, or a setup code (gatehouse pair code)",
+    });
+  } else if (isExposedBind(config.gateway)) {
+    logger.log("warn", "listening beyond loopback without TLS", {
+      bind: config.gateway.bind,
+      hint: "the shared token and device tokens cross the network in the clear; set gateway.tls.enabled to true",
+    });
+  }
   const owner = loadOrCreateIdentity(join(paths.identityDir, "device.json"));
   if (ensureOwner(store, owner, Date.now()).created) {
     logger.log("info", "owner device paired", { device: owner.deviceId, roles: ["operator", "node"] });
@@ -77,9 +109,11 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     ownerDeviceId: owner.deviceId,
     autoApproveLocal: config.gateway.pairing.autoApproveLocal,
     pendingLimits: { ttlMs: config.gateway.pairing.pendingTtlMs },
+    limits: config.gateway.limits,
     trustedProxies: config.gateway.trustedProxies,
     allowedOrigins: config.gateway.controlUi.allowedOrigins,
     handshakeTimeoutMs: config.gateway.handshakeTimeoutMs,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key, fingerprint: tls.fingerprint } } : {}),
     logger,
   });
   const cleanup = () => {
@@ -116,10 +150,15 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     }
     throw err;
   }
-  writeGatewayEndpoint(config.stateDir, { pid: process.pid, url: app.server.localUrl() });
+  writeGatewayEndpoint(config.stateDir, {
+    pid: process.pid,
+    url: app.server.localUrl(),
+    ...(tls ? { tlsFingerprint: tls.fingerprint } : {}),
+  });
   logger.log("info", "gateway ready", {
     stateDir: config.stateDir,
     auth: config.gateway.auth.mode,
+    ...(tls ? { tlsFingerprint: tls.fingerprint } : {}),
     tokenFile:
       config.gateway.auth.mode === "token" && config.sources["gateway.auth.token"] === "file"
         ? config.configPath

@@ -8,12 +8,31 @@ import { nodeCommandScope } from "../../policy/node-commands.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { NodeHost } from "../../runtime/node-host.js";
 import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../../runtime/nodes.js";
-import { connectCli, loadCliDevice, resolveTarget, type CommonOptions } from "../connect.js";
+import { GatewayClient } from "../../client/index.js";
+import { formatFingerprint } from "../../protocol/setup-code.js";
+import {
+  confirmTrust,
+  connectCli,
+  loadCliDevice,
+  pinFor,
+  resolveTarget,
+  type CommonOptions,
+} from "../connect.js";
+import { parsePairFlag, pairTarget, rememberLinkPin } from "./pair.js";
 import { ago, shortId } from "../devices/format.js";
 import { approveCommand, CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import { parseParams } from "./call.js";
 import { MIN_PREFIX } from "./devices.js";
-import { positiveInt, table, withClientOptions, type RunCommand } from "./client-flags.js";
+import {
+  positiveInt,
+  table,
+  TLS_FINGERPRINT_FLAG,
+  TLS_FINGERPRINT_HELP,
+  TRUST_FINGERPRINT_FLAG,
+  TRUST_FINGERPRINT_HELP,
+  withClientOptions,
+  type RunCommand,
+} from "./client-flags.js";
 
 export interface NodeRunOptions {
   url?: string;
@@ -22,6 +41,10 @@ export interface NodeRunOptions {
   stateDir?: string;
   allowInsecure?: boolean;
   displayName?: string;
+  /** `--pair <code|link>`: a `node` setup code for the first contact. */
+  pair?: string;
+  tlsFingerprint?: string;
+  trustFingerprint?: boolean;
 }
 
 export interface NodesInvokeOptions extends CommonOptions {
@@ -40,17 +63,57 @@ export async function nodeRun(
   opts: NodeRunOptions,
   print: (line: string) => void = (line) => process.stdout.write(line + "\n"),
 ): Promise<number> {
-  const target = resolveTarget(opts);
+  const link = opts.pair !== undefined ? parsePairFlag(opts.pair) : null;
+  if (link?.profile && link.profile !== "node") {
+    throw new CliError(
+      "INVALID_FLAG",
+      `this is a setup code for an operator (${link.profile}); use it with: gatehouse connect --pair <code|link>`,
+      EXIT.usage,
+    );
+  }
+  const target = link ? pairTarget(opts, link) : resolveTarget(opts);
   const device = loadCliDevice(opts.stateDir);
+  let { pin, source } = pinFor(target, device);
+  if (!pin && target.url.toLowerCase().startsWith("wss:")) {
+    // No pin yet: look at the certificate first, and trust it only if the user says so.
+    const presented = await presentedFingerprint(target.url, opts.allowInsecure === true);
+    if (presented && (opts.trustFingerprint === true || (await confirmTrust(target.url, presented, false)))) {
+      pin = presented;
+      source = "presented";
+    }
+  }
   const host = new NodeHost({
     url: target.url,
-    auth: { token: target.token, password: target.password },
+    auth: {
+      token: target.token,
+      password: target.password,
+      ...(link ? { bootstrapToken: link.code } : {}),
+    },
     identity: device.identity,
     tokenStore: device.tokenStore,
     allowInsecure: opts.allowInsecure === true,
+    ...(pin ? { tlsFingerprint: pin } : {}),
     ...(opts.displayName ? { displayName: opts.displayName } : {}),
   });
   print(`node host ${host.nodeId} for ${target.url} (commands: ${listOrNone(host.commands)})`);
+  if (link)
+    print(`pairing with a setup code (${link.profile ?? "profile not given"}): approved once it is accepted`);
+  let pinSaved = false;
+  const savePin = () => {
+    if (pinSaved || !pin) return;
+    pinSaved = true;
+    if (link && source === "flag" && link.fingerprint === pin && !opts.tlsFingerprint) {
+      rememberLinkPin(device, target.url, link, opts, print);
+    } else if (
+      (source === "presented" || (source === "flag" && opts.trustFingerprint)) &&
+      device.knownGateways.get(target.url) !== pin
+    ) {
+      device.knownGateways.set(target.url, pin);
+      print(
+        `pinned the certificate of ${target.url} (sha256 ${formatFingerprint(pin)}) in ${device.knownGateways.path}`,
+      );
+    }
+  };
   let lastNote = "";
   const note = (line: string) => {
     if (line !== lastNote) print(line);
@@ -58,15 +121,23 @@ export async function nodeRun(
   };
   host.on("connected", (hello) => {
     lastNote = "";
+    savePin();
     print(`connected to ${target.url} as node ${host.nodeId} (auth: ${hello.auth.method ?? "unknown"})`);
   });
-  host.on("pending", (p) =>
+  let announced: string | undefined;
+  host.on("pending", (p) => {
+    if (p.requestId && p.requestId !== announced && p.requestedRole) {
+      announced = p.requestId;
+      print(
+        `request ${p.requestId} asks for role ${p.requestedRole}, scopes ${listOrNone(p.requestedScopes)} (from ${target.url})`,
+      );
+    }
     note(
       p.requestId
         ? `waiting for approval of request ${p.requestId}; on the gateway host run: ${approveCommand(p.requestId)} (retrying every ${Math.round(p.retryInMs / 1000)}s)`
         : `waiting for approval: ${p.message} (retrying every ${Math.round(p.retryInMs / 1000)}s)`,
-    ),
-  );
+    );
+  });
   host.on("disconnected", (c) =>
     print(`disconnected (${c.code}${c.reason ? ` ${c.reason}` : ""}); reconnecting`),
   );
@@ -162,6 +233,26 @@ async function resolveNodeId(given: string, list: () => Promise<NodeListPayload>
   );
 }
 
+/** The certificate a wss:// gateway presents, without sending anything; null when it cannot be read. */
+async function presentedFingerprint(url: string, allowInsecure: boolean): Promise<string | null> {
+  // A probe client pinned to an impossible value: the refusal carries what was presented.
+  const probe = new GatewayClient({
+    url,
+    tlsFingerprint: "0".repeat(64),
+    allowInsecure,
+    connectTimeoutMs: 5000,
+  });
+  try {
+    await probe.connect();
+    return null;
+  } catch (err) {
+    const d = (err as { details?: Record<string, unknown> }).details;
+    return typeof d?.presentedFingerprint === "string" ? d.presentedFingerprint : null;
+  } finally {
+    await probe.close();
+  }
+}
+
 /** Adds `gatehouse node run` and `gatehouse nodes list|invoke`. */
 export function registerNodeCommands(program: Command, run: RunCommand): void {
   const node = program.command("node").description("run this machine as a node host");
@@ -181,6 +272,12 @@ export function registerNodeCommands(program: Command, run: RunCommand): void {
       "state directory with this node's identity (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)",
     )
     .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
+    .option(TLS_FINGERPRINT_FLAG, TLS_FINGERPRINT_HELP)
+    .option(TRUST_FINGERPRINT_FLAG, TRUST_FINGERPRINT_HELP)
+    .option(
+      "--pair <code|link>",
+      "pair with a node setup code (or its gatehouse://pair?… link) from gatehouse pair code --profile node",
+    )
     .option("--display-name <name>", "how the node shows up in nodes list (default: the host name)")
     .action((opts: NodeRunOptions) => run(() => nodeRun(opts), false));
 

@@ -24,6 +24,7 @@ import {
   type RunCommand,
 } from "./gateway-lifecycle.js";
 import { formatDuration } from "./health.js";
+import { formatFingerprint } from "../../protocol/setup-code.js";
 
 export interface StatusOptions extends CommonOptions {
   refusals?: string;
@@ -123,6 +124,7 @@ export async function statusReport(
       urls: fields.urls ?? [],
       bind: fields.bind ?? null,
       authMode: fields.authMode ?? null,
+      tlsFingerprint: fields.tlsFingerprint ?? null,
       version: fields.version ?? null,
       launchedBy: null,
       pidFile: "",
@@ -193,6 +195,8 @@ function gatewayLines(g: StatusReport["gateway"], clients: ClientsSummary): stri
     ...(g.source === "local" ? [`state dir ${g.stateDir}`] : []),
   ];
   if (facts.length > 0) lines.push(`  ${facts.join(" · ")}`);
+  if (g.tlsFingerprint)
+    lines.push(`  TLS certificate sha256 ${formatFingerprint(g.tlsFingerprint)} (clients pin this)`);
   if (g.error) lines.push(`  NOT ANSWERING: error ${g.error.code}: ${g.error.message}`);
   lines.push("");
   lines.push(`Connected clients: ${clients.total} (${roleCounts(clients.byRole)}; not counting this query)`);

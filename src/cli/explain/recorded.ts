@@ -24,6 +24,7 @@ export function decisionOf(row: AuditRecord): ExplainedDecision {
     case "admit":
       return "admit";
     case "approve-silently":
+    case "approve-setup-code":
       return "approve-then-admit";
     case "pend":
     case "pend-refused":

@@ -188,6 +188,11 @@ const AUTH_REMEDIES: Readonly<Record<string, Remedy>> = {
     explanation:
       "Runtime tokens are minted by the gateway for the jobs it starts and only work for them (operator role, no browser, before they expire). Start the work through the gateway, or connect with a paired device instead.",
   },
+  AUTH_BOOTSTRAP_TOKEN_INVALID: {
+    command: "gatehouse pair code",
+    explanation:
+      "The setup code was unknown, expired or already used by another device (codes are single-use). Mint a new one on the gateway host and pair with it once.",
+  },
   AUTH_RATE_LIMITED: {
     command: null,
     explanation: "Too many failed attempts from this address: wait, then retry with the right credential.",

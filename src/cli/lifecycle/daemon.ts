@@ -18,6 +18,7 @@ import {
   writeSync,
 } from "node:fs";
 import { request } from "node:http";
+import { request as tlsRequest } from "node:https";
 import { join } from "node:path";
 import { CLI_PATH, isAlive, leadsProcessGroup, waitForExit } from "./process.js";
 import { localUrlFor } from "./state.js";
@@ -146,6 +147,7 @@ export function preferredUrl(urls: readonly string[]): string | null {
   return localUrlFor(
     parsed.map((p) => p.host),
     parsed[0]!.port,
+    urls.some((u) => u.startsWith("wss:")),
   );
 }
 
@@ -159,13 +161,16 @@ export function healthz(wsUrl: string, timeoutMs = 1000): Promise<boolean> {
       resolve(false);
       return;
     }
-    const req = request(
+    const secure = url.protocol === "wss:";
+    // /healthz carries no secret, so over TLS the certificate need not be checked to ask it.
+    const req = (secure ? tlsRequest : request)(
       {
         host: url.hostname.replace(/^\[|\]$/g, ""),
-        port: Number(url.port) || 80,
+        port: Number(url.port) || (secure ? 443 : 80),
         path: "/healthz",
         method: "GET",
         timeout: timeoutMs,
+        ...(secure ? { rejectUnauthorized: false } : {}),
       },
       (res) => {
         res.resume();

@@ -17,6 +17,8 @@ export interface StatusPayload {
     urls: string[];
     bind: { hosts: string[]; port: number };
     authMode: string;
+    /** Present on gateways that serve wss:// (null or absent: plain ws://). */
+    tlsFingerprint?: string | null;
   };
   connections: {
     total: number;

@@ -106,14 +106,14 @@ export function inspectGateway(stateDir: string): GatewayState {
   };
 }
 
-/** `ws://host:port` a client on this host dials for these listen hosts. */
-export function localUrlFor(hosts: readonly string[], port: number): string {
+/** `ws://host:port` (`wss://` with TLS) a client on this host dials for these listen hosts. */
+export function localUrlFor(hosts: readonly string[], port: number, secure = false): string {
   const host = hosts.some((h) => h === "127.0.0.1" || h === "0.0.0.0")
     ? "127.0.0.1"
     : hosts.some((h) => h === "::1" || h === "::")
       ? "::1"
       : (hosts[0] ?? "127.0.0.1");
-  return `ws://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return `${secure ? "wss" : "ws"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -144,7 +144,7 @@ export function gatewayUrl(state: GatewayState & { running: true }, stateDir: st
   if (endpoint?.pid === state.pid) return endpoint.url;
   try {
     const config = configForRunArgs(stateDir, state.args);
-    return localUrlFor(bindHosts(config.gateway), config.gateway.port);
+    return localUrlFor(bindHosts(config.gateway), config.gateway.port, config.gateway.tls.enabled);
   } catch {
     return null;
   }
