@@ -5,6 +5,7 @@
  * from the store directly (read-only) and no client is connected.
  */
 import type { Command } from "commander";
+import { withClientOptions } from "./client-flags.js";
 import { resolveStateDir } from "../../config/index.js";
 import type { Store } from "../../store/index.js";
 import { resolveTarget, type CommonOptions } from "../connect.js";
@@ -276,25 +277,17 @@ export async function status(opts: StatusOptions, out: Reporter): Promise<number
 
 /** Adds `gatehouse status`. */
 export function registerStatus(program: Command, run: RunCommand): void {
-  program
-    .command("status")
-    .description(
-      "one screen: gateway state, connected clients by role, pending requests with their approve commands, devices, recent refusals",
-    )
-    .option(
-      "--refusals <n>",
-      `how many recent refusals from the audit log to show (default ${DEFAULT_REFUSALS})`,
-    )
-    .option("--url <url>", "gateway URL (default: GATEHOUSE_GATEWAY_URL, else the local gateway)")
-    .option(
-      "--token <token>",
-      "shared gateway token (default: GATEHOUSE_GATEWAY_TOKEN, else the local config)",
-    )
-    .option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)")
-    .option("--timeout <ms>", "connect and request timeout in milliseconds", "10000")
-    .option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)")
-    .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
-    .option("--json", "print the same report as JSON")
+  withClientOptions(
+    program
+      .command("status")
+      .description(
+        "one screen: gateway state, connected clients by role, pending requests with their approve commands, devices, recent refusals",
+      )
+      .option(
+        "--refusals <n>",
+        `how many recent refusals from the audit log to show (default ${DEFAULT_REFUSALS})`,
+      ),
+  )
     .addHelpText(
       "after",
       '\nWorks with the local gateway stopped: then gateway.state is "stopped", devices, pending requests and\n' +
