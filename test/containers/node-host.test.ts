@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { watchLines } from "../helpers/watch-lines.js";
 import { after, before, describe, it } from "node:test";
 import type { ChildProcess } from "node:child_process";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
@@ -26,35 +26,6 @@ const needsNetns = unavailable ? { skip: unavailable } : {};
 const PORT = 18789;
 const sandbox = createCliSandbox();
 after(() => sandbox.cleanup());
-
-/** Lines a long-running process prints (stdout and stderr), with a wait for a pattern. */
-function watchLines(child: ChildProcess) {
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on("line", (l) => {
-      lines.push(l);
-      for (const w of waiters.splice(0)) w();
-    });
-  }
-  return {
-    lines,
-    async waitFor(re: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpExecArray> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        for (const l of lines.slice(from)) {
-          const m = re.exec(l);
-          if (m) return m;
-        }
-        if (Date.now() > deadline) throw new Error(`no line matching ${re} in:\n${lines.join("\n")}`);
-        await new Promise<void>((r) => {
-          waiters.push(r);
-          setTimeout(r, 500);
-        });
-      }
-    },
-  };
-}
 
 describe("S45/C19 — a node host in another namespace", () => {
   let pair: NetnsPair;

@@ -17,7 +17,7 @@ import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { watchLines } from "../helpers/watch-lines.js";
 import { after, before, describe, it } from "node:test";
 import type { PairList } from "../../src/cli/devices/types.js";
 import { openStore } from "../../src/store/index.js";
@@ -50,28 +50,6 @@ interface Minted {
 
 function assertOk(r: CliResult, what: string): void {
   assert.equal(r.code, 0, `${what}: expected exit 0, got ${r.code}:\n${r.stderr}${r.stdout}`);
-}
-
-/** Lines a long-running process prints (stdout and stderr), with a wait for a pattern. */
-function watchLines(child: ChildProcess) {
-  const lines: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on("line", (l) => lines.push(l));
-  }
-  return {
-    lines,
-    async waitFor(re: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpExecArray> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        for (const l of lines.slice(from)) {
-          const m = re.exec(l);
-          if (m) return m;
-        }
-        if (Date.now() > deadline) throw new Error(`no line matching ${re} in:\n${lines.join("\n")}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-  };
 }
 
 describe("remote devices over wss:// between network namespaces", () => {

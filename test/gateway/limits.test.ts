@@ -1,33 +1,10 @@
 /** Frame size limits, the handshake timer, ticks, shutdown and the Origin check at upgrade. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { WebSocket } from "ws";
 import { startTestGateway, TEST_TOKEN } from "../helpers/gateway.js";
-import { call, openPeer, sendConnect } from "../helpers/raw-client.js";
+import { call, openPeer, sendConnect, upgradeStatus } from "../helpers/raw-client.js";
 
 const auth = { token: TEST_TOKEN };
-
-/** Tries an upgrade with extra headers; resolves with the HTTP status or 101. */
-function upgradeStatus(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once("open", () => {
-      ws.close();
-      resolve({ status: 101, body: "" });
-    });
-    ws.once("unexpected-response", (_req, res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.once("error", (err) => {
-      if (!String(err.message).includes("Unexpected server response")) reject(err);
-    });
-  });
-}
 
 describe("payload limits", () => {
   it("closes 1009 on a pre-auth frame over 64 KiB", async () => {

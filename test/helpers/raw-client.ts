@@ -160,3 +160,25 @@ export async function call(peer: RawPeer, method: string, params?: unknown): Pro
     if (f.type === "res" && f.id === id) return f;
   }
 }
+
+/** Tries an upgrade with extra headers; resolves with the HTTP status (101 when it opened) and body. */
+export function upgradeStatus(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("open", () => {
+      ws.close();
+      resolve({ status: 101, body: "" });
+    });
+    ws.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.once("error", (err) => {
+      if (!String(err.message).includes("Unexpected server response")) reject(err);
+    });
+  });
+}

@@ -10,14 +10,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { GatewayClient } from "../../src/client/index.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import type { SystemRunResult } from "../../src/runtime/node-host-commands.js";
+import { CLI_MAIN } from "../helpers/gateway-process.js";
 import { startNodeGateway, TEST_TOKEN, type NodeTestGateway } from "./node-gateway.js";
 
-const CLI = fileURLToPath(new URL("./fixtures/node-cli.js", import.meta.url));
+const CLI = CLI_MAIN;
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 after(async () => {

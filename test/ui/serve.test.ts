@@ -10,12 +10,11 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it, before, after } from "node:test";
-import { WebSocket } from "ws";
 import { generateIdentity } from "../../src/identity/keys.js";
 import { defaultControlUiDir } from "../../src/gateway/http.js";
 import { isOwnHost, ownHostNames, parseHostHeader } from "../../src/gateway/own-names.js";
 import { startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
-import { call, openPeer, sendConnect, type Frame } from "../helpers/raw-client.js";
+import { call, openPeer, sendConnect, upgradeStatus, type Frame } from "../helpers/raw-client.js";
 
 const STATIC_DIR = fileURLToPath(new URL("../../../src/ui/static/", import.meta.url));
 
@@ -40,28 +39,6 @@ function http(
     });
     req.on("error", reject);
     req.end();
-  });
-}
-
-/** Tries an upgrade with extra headers; resolves with the HTTP status (101 when it opened). */
-function upgradeStatus(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once("open", () => {
-      ws.close();
-      resolve({ status: 101, body: "" });
-    });
-    ws.once("unexpected-response", (_req, res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.once("error", (err) => {
-      if (!String(err.message).includes("Unexpected server response")) reject(err);
-    });
   });
 }
 
