@@ -16,6 +16,7 @@ import {
 import { formatFingerprint } from "../protocol/setup-code.js";
 import { resolveClientTarget, resolveStateDir, statePaths, type ClientTarget } from "../config/index.js";
 import { loadOrCreateIdentity, type DeviceIdentity } from "../identity/index.js";
+import { methodRequirement } from "../policy/method-scopes.js";
 import { approveCommand, CliError, EXIT } from "./output.js";
 
 /** Flags every command that talks to a gateway accepts. */
@@ -322,5 +323,24 @@ export async function connectWaiting(client: GatewayClient, waitMs: number): Pro
         id === undefined && err.retryAfterMs ? Math.max(WAIT_RETRY_MS, err.retryAfterMs) : WAIT_RETRY_MS;
       await sleep(Math.min(delay, remaining));
     }
+  }
+}
+
+/**
+ * Connects asking for exactly the scope `method` needs (least privilege) plus `extra`, runs `fn`
+ * with the client, and always closes it.
+ */
+export async function withMethodClient<T>(
+  opts: CommonOptions,
+  method: string,
+  fn: (client: GatewayClient) => Promise<T>,
+  extra: readonly string[] = [],
+): Promise<T> {
+  const need = methodRequirement(method).scope;
+  const { client } = await connectCli(opts, [...new Set([...(need ? [need] : []), ...extra])]);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
   }
 }

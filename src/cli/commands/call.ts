@@ -1,6 +1,5 @@
 /** `gatehouse call <method>`: one RPC, its result printed as JSON. */
-import { methodRequirement } from "../../policy/method-scopes.js";
-import { connectCli, type CommonOptions } from "../connect.js";
+import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, EXIT, type Reporter } from "../output.js";
 
 export interface CallOptions extends CommonOptions {
@@ -24,13 +23,9 @@ export function parseParams(text: string | undefined): unknown {
 /** Asks only for the scope the method needs (least privilege), calls it, prints the payload. */
 export async function call(method: string, opts: CallOptions, out: Reporter): Promise<number> {
   const params = parseParams(opts.params);
-  const need = methodRequirement(method).scope;
-  const { client } = await connectCli(opts, need ? [need] : []);
-  try {
+  return withMethodClient(opts, method, async (client) => {
     const payload = await client.request(method, params);
     out.result(payload, () => JSON.stringify(payload, null, 2));
     return EXIT.ok;
-  } finally {
-    await client.close();
-  }
+  });
 }

@@ -3,11 +3,9 @@
  * carrying the job's scopes, which can never exceed what you held when you created the job.
  */
 import { Option, type Command } from "commander";
-import type { GatewayClient } from "../../client/index.js";
 import type { CronJobView } from "../../methods/cron.js";
 import type { SessionView } from "../../methods/sessions.js";
-import { methodRequirement } from "../../policy/method-scopes.js";
-import { connectCli, type CommonOptions } from "../connect.js";
+import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import {
   collect,
@@ -27,21 +25,6 @@ export interface CronAddOptions extends CommonOptions {
   timezone?: string;
   timeoutMs?: string;
   cwd?: string;
-}
-
-async function withClient<T>(
-  opts: CommonOptions,
-  method: string,
-  fn: (client: GatewayClient) => Promise<T>,
-  extra: readonly string[] = [],
-): Promise<T> {
-  const need = methodRequirement(method).scope;
-  const { client } = await connectCli(opts, [...new Set([...(need ? [need] : []), ...extra])]);
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
 }
 
 function jobLine(j: CronJobView): string {
@@ -67,7 +50,7 @@ export async function cronAdd(command: string[], opts: CronAddOptions, out: Repo
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: positiveInt("--timeout-ms", opts.timeoutMs) } : {}),
   };
-  return withClient(
+  return withMethodClient(
     opts,
     "cron.add",
     async (client) => {
@@ -81,7 +64,7 @@ export async function cronAdd(command: string[], opts: CronAddOptions, out: Repo
 
 /** `cron list`. */
 export async function cronList(opts: CommonOptions, out: Reporter): Promise<number> {
-  return withClient(opts, "cron.list", async (client) => {
+  return withMethodClient(opts, "cron.list", async (client) => {
     const { jobs } = await client.request<{ jobs: CronJobView[] }>("cron.list", {});
     out.result({ jobs }, () => {
       if (jobs.length === 0) return "no cron jobs";
@@ -104,7 +87,7 @@ export async function cronList(opts: CommonOptions, out: Reporter): Promise<numb
 
 /** `cron remove <id>`. */
 export async function cronRemove(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
-  return withClient(opts, "cron.remove", async (client) => {
+  return withMethodClient(opts, "cron.remove", async (client) => {
     const res = await client.request<{ id: string; removed: boolean }>("cron.remove", { id });
     out.result(res, () => `cron job ${id} removed`);
     return EXIT.ok;
@@ -113,7 +96,7 @@ export async function cronRemove(id: string, opts: CommonOptions, out: Reporter)
 
 /** `cron run <id>`: runs it now; prints the session it started. */
 export async function cronRun(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
-  return withClient(opts, "cron.run", async (client) => {
+  return withMethodClient(opts, "cron.run", async (client) => {
     const res = await client.request<{ jobId: string; sessionId: string; session: SessionView }>("cron.run", {
       id,
     });

@@ -3,10 +3,8 @@
  * process gets the gateway's URL and a runtime token bound to it, never the shared secret.
  */
 import type { Command } from "commander";
-import type { GatewayClient } from "../../client/index.js";
-import { methodRequirement } from "../../policy/method-scopes.js";
 import type { SessionView } from "../../methods/sessions.js";
-import { connectCli, type CommonOptions } from "../connect.js";
+import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import {
   collect,
@@ -35,21 +33,6 @@ export interface ListOptions extends CommonOptions {
 const ATTACH_POLL_MS = 200;
 
 /** Connects asking for exactly what `method` needs, plus `extra` scopes; runs `fn`; closes. */
-async function withClient<T>(
-  opts: CommonOptions,
-  method: string,
-  fn: (client: GatewayClient) => Promise<T>,
-  extra: readonly string[] = [],
-): Promise<T> {
-  const need = methodRequirement(method).scope;
-  const scopes = [...new Set([...(need ? [need] : []), ...extra])];
-  const { client } = await connectCli(opts, scopes);
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
 
 /** `NAME=VALUE` pairs from `--env`. */
 function parseEnv(pairs: readonly string[] | undefined): Record<string, string> | undefined {
@@ -95,7 +78,7 @@ export async function sessionsSpawn(command: string[], opts: SpawnOptions, out: 
     ...(opts.timeoutMs !== undefined ? { timeoutMs: positiveInt("--timeout-ms", opts.timeoutMs) } : {}),
     ...(parseEnv(opts.env) ? { env: parseEnv(opts.env) } : {}),
   };
-  return withClient(
+  return withMethodClient(
     opts,
     "sessions.spawn",
     async (client) => {
@@ -132,7 +115,7 @@ export async function sessionsList(opts: ListOptions, out: Reporter): Promise<nu
     ...(opts.status !== undefined ? { status: opts.status } : {}),
     ...(opts.limit !== undefined ? { limit: positiveInt("--limit", opts.limit) } : {}),
   };
-  return withClient(opts, "sessions.list", async (client) => {
+  return withMethodClient(opts, "sessions.list", async (client) => {
     const { sessions } = await client.request<{ sessions: SessionView[] }>("sessions.list", params);
     out.result({ sessions }, () => {
       if (sessions.length === 0) return "no sessions";
@@ -154,7 +137,7 @@ export async function sessionsList(opts: ListOptions, out: Reporter): Promise<nu
 
 /** `sessions logs <id>`: stdout tail to stdout, stderr tail to stderr. */
 export async function sessionsLogs(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
-  return withClient(opts, "sessions.get", async (client) => {
+  return withMethodClient(opts, "sessions.get", async (client) => {
     const s = await client.request<SessionView>("sessions.get", { id });
     if (out.json) {
       out.result(
@@ -178,7 +161,7 @@ export async function sessionsLogs(id: string, opts: CommonOptions, out: Reporte
 
 /** `sessions kill <id>`. */
 export async function sessionsKill(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
-  return withClient(opts, "sessions.kill", async (client) => {
+  return withMethodClient(opts, "sessions.kill", async (client) => {
     const s = await client.request<SessionView>("sessions.kill", { id });
     out.result(s, () => sessionLine(s));
     return EXIT.ok;
