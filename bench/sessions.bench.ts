@@ -10,11 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { GatewayClient } from "../src/client/index.js";
-import { createGatewayServer } from "../src/gateway/server.js";
 import { loadOrCreateIdentity } from "../src/identity/file-store.js";
-import { coreMethods } from "../src/methods/index.js";
 import type { SessionView } from "../src/methods/sessions.js";
-import { createRuntime } from "../src/runtime/index.js";
+import { createGatewayApp } from "../src/runtime/gateway-app.js";
 import { ensureOwner, openStore } from "../src/store/index.js";
 import { ms, quantile } from "./stats.js";
 
@@ -49,23 +47,16 @@ async function main() {
   const store = openStore(join(dir, "state", "gatehouse.sqlite"));
   const owner = loadOrCreateIdentity(join(dir, "identity", "device.json"));
   ensureOwner(store, owner, Date.now());
-  const runtime = createRuntime({
-    store,
-    gatewayUrl: () => server.localUrl(),
-    sessions: { maxRunning: 256 },
-  });
-  // `server` is read by gatewayUrl only at spawn time, after it exists.
-  const server = createGatewayServer({
+  const app = createGatewayApp({
     hosts: ["127.0.0.1"],
     port: 0,
-    methods: { ...coreMethods, ...runtime.methods },
-    runtimeTokens: runtime.runtimeTokens,
     store,
     ownerDeviceId: owner.deviceId,
     auth: () => ({ mode: "token", token: "bench-token-" + "x".repeat(32) }),
+    runtime: { sessions: { maxRunning: 256 } },
   });
-  await server.start();
-  runtime.start();
+  await app.start();
+  const { server, runtime } = app;
   const client = new GatewayClient({ url: server.localUrl(), identity: owner, scopes: ["operator.admin"] });
   await client.connect();
 
@@ -132,8 +123,7 @@ async function main() {
     );
   } finally {
     await client.close();
-    await runtime.stop();
-    await server.stop({ graceMs: 200 });
+    await app.stop({ graceMs: 200 });
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,13 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GatewayClient } from "../../src/client/index.js";
-import { createGatewayServer, type GatewayServer } from "../../src/gateway/server.js";
+import type { GatewayServer } from "../../src/gateway/server.js";
 import type { GatewayAuth } from "../../src/gateway/shared-auth.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import type { DeviceIdentity } from "../../src/identity/keys.js";
-import { coreMethods } from "../../src/methods/index.js";
 import type { SessionView } from "../../src/methods/sessions.js";
-import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime/index.js";
+import { createGatewayApp } from "../../src/runtime/gateway-app.js";
+import type { Runtime, RuntimeOptions } from "../../src/runtime/index.js";
 import { ensureOwner } from "../../src/store/approve.js";
 import { openStore, type Store } from "../../src/store/db.js";
 
@@ -50,30 +50,21 @@ export async function startRuntimeGateway(options: RuntimeGatewayOptions = {}): 
   const store = openStore(join(stateDir, "state", "gatehouse.sqlite"));
   const owner = loadOrCreateIdentity(join(stateDir, "identity", "device.json"));
   ensureOwner(store, owner, Date.now());
-  const runtime = createRuntime({
-    store,
-    gatewayUrl: () => server.localUrl(),
-    secretValues: () => [auth.token, auth.password],
-    ...options.runtime,
-  });
-  // `server` is read by gatewayUrl only at spawn time, after it exists.
-  const server = createGatewayServer({
+  const app = createGatewayApp({
     hosts: ["127.0.0.1"],
     port: 0,
-    methods: { ...coreMethods, ...runtime.methods },
-    runtimeTokens: runtime.runtimeTokens,
     store,
     ownerDeviceId: owner.deviceId,
     auth: () => auth,
+    ...(options.runtime ? { runtime: options.runtime } : {}),
   });
-  await server.start();
-  runtime.start();
+  await app.start();
+  const { server, runtime } = app;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await runtime.stop();
-    await server.stop({ graceMs: 200 });
+    await app.stop({ graceMs: 200 });
     store.close();
   };
   return {
