@@ -1,22 +1,16 @@
 /**
- * An in-process gateway with the node registry and node methods wired in (as the real gateway
- * wires them), on 127.0.0.1, a free port and a fresh state dir; `restart()` replaces the server by
+ * An in-process gateway assembled exactly as `gateway run` assembles it (createGatewayApp), on 127.0.0.1, a free port and a fresh state dir; `restart()` replaces the server by
  * a new one on the same port and store, as a gateway restart does.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createGatewayServer,
-  type GatewayServer,
-  type GatewayServerOptions,
-} from "../../src/gateway/server.js";
+import type { GatewayServer } from "../../src/gateway/server.js";
 import type { GatewayAuth } from "../../src/gateway/shared-auth.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import type { DeviceIdentity } from "../../src/identity/keys.js";
-import { coreMethods } from "../../src/methods/index.js";
-import { createNodeMethods } from "../../src/methods/nodes.js";
-import { attachNodeRegistry, NodeRegistry } from "../../src/runtime/nodes.js";
+import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from "../../src/runtime/gateway-app.js";
+import type { NodeRegistry } from "../../src/runtime/nodes.js";
 import { ensureOwner } from "../../src/store/approve.js";
 import { openStore, type Store } from "../../src/store/db.js";
 import { TEST_TOKEN } from "../helpers/gateway.js";
@@ -24,6 +18,7 @@ import { TEST_TOKEN } from "../helpers/gateway.js";
 export { TEST_TOKEN };
 
 export interface NodeTestGateway {
+  app: GatewayApp;
   server: GatewayServer;
   nodes: NodeRegistry;
   url: string;
@@ -36,10 +31,7 @@ export interface NodeTestGateway {
   stop(): Promise<void>;
 }
 
-export type NodeTestGatewayOptions = Omit<
-  Partial<GatewayServerOptions>,
-  "auth" | "store" | "ownerDeviceId" | "methods"
->;
+export type NodeTestGatewayOptions = Omit<Partial<GatewayAppOptions>, "auth" | "store" | "ownerDeviceId">;
 
 export async function startNodeGateway(overrides: NodeTestGatewayOptions = {}): Promise<NodeTestGateway> {
   const auth: GatewayAuth = { mode: "token", token: TEST_TOKEN };
@@ -49,19 +41,16 @@ export async function startNodeGateway(overrides: NodeTestGatewayOptions = {}): 
   ensureOwner(store, owner, Date.now());
 
   const launch = async (port: number) => {
-    const nodes = new NodeRegistry();
-    const server = createGatewayServer({
+    const app = createGatewayApp({
       hosts: ["127.0.0.1"],
       port,
-      methods: { ...coreMethods, ...createNodeMethods(nodes) },
       store,
       ownerDeviceId: owner.deviceId,
       ...overrides,
       auth: () => auth,
     });
-    attachNodeRegistry(server, nodes);
-    await server.start();
-    return { server, nodes };
+    await app.start();
+    return { app, server: app.server, nodes: app.nodes };
   };
 
   const gw: NodeTestGateway = {
@@ -73,11 +62,11 @@ export async function startNodeGateway(overrides: NodeTestGatewayOptions = {}): 
     stateDir,
     restart: async () => {
       const port = gw.server.port;
-      await gw.server.stop({ reason: "restart", restartExpectedMs: 100, graceMs: 200 });
+      await gw.app.stop({ reason: "restart", restartExpectedMs: 100, graceMs: 200 });
       Object.assign(gw, await launch(port));
     },
     stop: async () => {
-      await gw.server.stop({ graceMs: 200 });
+      await gw.app.stop({ graceMs: 200 });
       store.close();
       rmSync(stateDir, { recursive: true, force: true });
     },
