@@ -16,6 +16,7 @@ import type { GatewayLogger } from "./log.js";
 import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import { raisePayloadLimit } from "./payload-limit.js";
+import type { DeviceManager } from "../devices/manager.js";
 import type { PairingService } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
 
@@ -23,6 +24,7 @@ import type { GatewayAuth } from "./shared-auth.js";
 export interface ConnectionHost {
   auth(): GatewayAuth;
   pairing: PairingService;
+  devices: DeviceManager;
   autoApproveLocal: boolean;
   runtimeTokens?: RuntimeTokenVerifier;
   methods: MethodTable;
@@ -323,6 +325,7 @@ export class Connection {
           runtimeJobId: session.runtimeJobId,
           gateway: this.host.info,
           pairing: this.host.pairing,
+          devices: this.host.devices,
         },
         frame.params,
       );

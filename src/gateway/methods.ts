@@ -1,5 +1,6 @@
 /** The method registry: handlers by name, called only after the role and scope checks pass. */
 import type { GatewayRole } from "../protocol/client-info.js";
+import type { DeviceManager } from "../devices/manager.js";
 import type { PairingService } from "./pairing.js";
 
 /** A live admitted connection, as handlers and services may use it. */
@@ -30,6 +31,8 @@ export interface MethodContext {
   runtimeJobId: string | null;
   gateway: GatewayInfo;
   pairing: PairingService;
+  /** Device management (`device.pair.*`, `device.token.*`, setup codes). */
+  devices: DeviceManager;
 }
 
 /** Read-only view of the running gateway for handlers. */

@@ -1,26 +1,14 @@
 /**
- * Applies admission decisions and device-management actions to the store, one transaction each,
- * and tells the rest of the gateway what changed (events, sessions to close). The rules themselves
- * live in the pure policy; this file only gathers facts and carries out what was decided.
+ * Applies admission decisions to the store, one transaction each, and tells the rest of the gateway
+ * what changed (events). The rules themselves live in the pure policy; this file only gathers facts
+ * and carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
  */
 import type { Decision, DeviceTokenCheck, PendingFacts, StoredDeviceFacts } from "../policy/admission.js";
-import {
-  canApprove,
-  canReject,
-  canRemove,
-  canRename,
-  canRevoke,
-  canRotate,
-  canSee,
-  type Caller,
-  type ManagementCheck,
-} from "../policy/device-management.js";
-import { GatewayError, type GatewayErrorCode } from "../protocol/errors.js";
+import { pendingPayload } from "../devices/payloads.js";
+import type { GatewayErrorCode } from "../protocol/errors.js";
 import { normalizeSetupCode } from "../protocol/setup-code.js";
-import { approveDevice, approvePending } from "../store/approve.js";
+import { approveDevice } from "../store/approve.js";
 import type { Store } from "../store/db.js";
-import type { DeviceRecord } from "../store/devices.js";
-import type { PendingRecord } from "../store/pending.js";
 import { hashSetupCode, type SetupCodeLookup } from "../store/setup-codes.js";
 import { RateLimiter } from "./rate-limit.js";
 
@@ -31,14 +19,10 @@ export interface PendingLimits {
   perIp: number;
 }
 
-/** What the gateway must do beyond the store when pairing state changes. */
+/** What the gateway must do beyond the store when a connect changes pairing state. */
 export interface PairingHooks {
   /** Sends an event to every session holding `scope`. */
   broadcast(event: string, payload: unknown, scope: string): void;
-  /** Closes live sessions of a device (all roles when role is null) except `exceptConnId`. */
-  closeSessions(deviceId: string, role: string | null, reason: string, exceptConnId?: string): number;
-  /** Is any session of this device open right now? */
-  isConnected(deviceId: string): boolean;
 }
 
 /** The device a connect proved, with the metadata it claims. */
@@ -74,16 +58,7 @@ const AUDIT_BATCH_MAX = 500;
 
 type AuditEntry = Parameters<Store["audit"]["append"]>[0];
 
-const REDACTED_TOKEN_FIELDS = [
-  "role",
-  "scopes",
-  "createdAtMs",
-  "rotatedAtMs",
-  "revokedAtMs",
-  "lastUsedAtMs",
-] as const;
-
-/** Pairing state operations for one gateway. */
+/** Applies connect decisions for one gateway. */
 export class PairingService {
   private readonly lastMarked = new Map<string, number>();
   private auditQueue: Array<{ entry: AuditEntry; ts: number }> = [];
@@ -364,233 +339,4 @@ export class PairingService {
     }
     return { ok: true, scopes };
   }
-
-  // ---- device management (RPC and offline CLI) ----
-
-  /** `device.pair.list`: pending and paired, tokens summarized (never their values). */
-  list(caller: Caller) {
-    const now = this.now();
-    const pending = this.store.pending.list(now).filter((p) => canSee(caller, p.deviceId));
-    const paired = this.store.devices.list().filter((d) => canSee(caller, d.deviceId));
-    return {
-      pending: pending.map(pendingPayload),
-      paired: paired.map((d) => this.pairedPayload(d)),
-    };
-  }
-
-  /** `device.pair.approve`: exactly the pending snapshot, bounded by the approver's scopes. */
-  approve(caller: Caller, requestId: string, actor: string) {
-    const now = this.now();
-    const request = this.requirePending(requestId);
-    check(canApprove(caller, request), "device pairing approval denied");
-    const device = this.store.transaction(() => {
-      const d = approvePending(this.store, requestId, "approved", now);
-      if (!d) throw unknownRequest();
-      this.store.audit.append(
-        {
-          kind: "approve",
-          decision: "approved",
-          deviceId: d.deviceId,
-          requestId,
-          actor,
-          scopes: request.scopes,
-          role: request.roles.join(","),
-        },
-        now,
-      );
-      return d;
-    });
-    this.hooks.broadcast(
-      "device.pair.resolved",
-      { requestId, deviceId: device.deviceId, decision: "approved", ts: now },
-      "operator.pairing",
-    );
-    return { requestId, device: this.pairedPayload(device) };
-  }
-
-  /** `device.pair.reject`: drops the pending request; the device stays as it was. */
-  reject(caller: Caller, requestId: string, actor: string) {
-    const now = this.now();
-    const request = this.requirePending(requestId);
-    check(canReject(caller, request), "device pairing rejection denied");
-    this.store.transaction(() => {
-      this.store.pending.remove(requestId);
-      this.store.audit.append(
-        { kind: "reject", decision: "rejected", deviceId: request.deviceId, requestId, actor },
-        now,
-      );
-    });
-    this.hooks.broadcast(
-      "device.pair.resolved",
-      { requestId, deviceId: request.deviceId, decision: "rejected", ts: now },
-      "operator.pairing",
-    );
-    return { requestId, deviceId: request.deviceId };
-  }
-
-  /** `device.pair.remove`: the record, its tokens and pending request go; live sessions close 4001. */
-  remove(caller: Caller, deviceId: string, actor: string) {
-    const now = this.now();
-    const device = this.requireDevice(deviceId);
-    check(
-      canRemove(caller, { ...device, owner: deviceId === this.ownerDeviceId }),
-      "device pairing removal denied",
-    );
-    this.store.transaction(() => {
-      this.store.devices.remove(deviceId);
-      this.store.audit.append({ kind: "remove", decision: "removed", deviceId, actor }, now);
-    });
-    this.hooks.closeSessions(deviceId, null, "device removed");
-    this.hooks.broadcast("device.pair.changed", {}, "operator.pairing");
-    return { deviceId };
-  }
-
-  /** `device.pair.rename`: an owner-set label (1..64 characters). */
-  rename(caller: Caller, deviceId: string, label: string, actor: string) {
-    const now = this.now();
-    const device = this.requireDevice(deviceId);
-    check(canRename(caller, device), "device rename denied");
-    this.store.transaction(() => {
-      this.store.devices.rename(deviceId, label);
-      this.store.audit.append({ kind: "rename", decision: "renamed", deviceId, actor }, now);
-    });
-    this.hooks.broadcast("device.pair.changed", {}, "operator.pairing");
-    return { deviceId, label };
-  }
-
-  /**
-   * `device.token.rotate`: a new token for (device, role); the old one stops working and that
-   * role's other sessions close. The token is returned only to the device itself.
-   */
-  rotate(
-    caller: Caller,
-    deviceId: string,
-    role: string,
-    scopes: string[] | undefined,
-    actor: string,
-    callerConnId?: string,
-  ) {
-    const now = this.now();
-    const device = this.requireDevice(deviceId);
-    const current = this.store.tokens.list(deviceId).find((t) => t.role === role);
-    const newScopes =
-      scopes ??
-      current?.scopes ??
-      device.scopes.filter((s) => s.startsWith(role === "operator" ? "operator." : `${role}.`));
-    check(canRotate(caller, device, role, newScopes), "device token rotation denied");
-    const token = this.store.transaction(() => {
-      const t = this.store.tokens.issue(deviceId, role, newScopes, now);
-      this.store.audit.append(
-        { kind: "rotate", decision: "rotated", deviceId, role, scopes: newScopes, actor },
-        now,
-      );
-      return t;
-    });
-    this.hooks.closeSessions(deviceId, role, "device token rotated", callerConnId);
-    const sameDevice = caller.deviceId === deviceId;
-    return {
-      deviceId,
-      role,
-      scopes: newScopes,
-      rotatedAtMs: now,
-      tokenDelivery: sameDevice ? "in-band" : "withheld-cross-device",
-      ...(sameDevice ? { token } : {}),
-    };
-  }
-
-  /** `device.token.revoke`: the token never admits again; that role's live sessions close 4001. */
-  revoke(caller: Caller, deviceId: string, role: string, actor: string) {
-    const now = this.now();
-    this.requireDevice(deviceId);
-    const current = this.store.tokens.list(deviceId).find((t) => t.role === role);
-    check(
-      canRevoke(caller, { deviceId, owner: deviceId === this.ownerDeviceId }, role, current?.scopes ?? []),
-      "device token revocation denied",
-    );
-    this.store.transaction(() => {
-      if (current) this.store.tokens.revoke(deviceId, role, now);
-      else this.store.tokens.issueRevoked(deviceId, role, now);
-      this.store.audit.append({ kind: "revoke", decision: "revoked", deviceId, role, actor }, now);
-    });
-    this.hooks.closeSessions(deviceId, role, "device token revoked");
-    return { deviceId, role, revokedAtMs: now };
-  }
-
-  private requirePending(requestId: string): PendingRecord {
-    const p = this.store.pending.get(requestId, this.now());
-    if (!p) throw unknownRequest();
-    return p;
-  }
-
-  private requireDevice(deviceId: string): DeviceRecord {
-    const d = this.store.devices.get(deviceId);
-    if (!d) throw new GatewayError("INVALID_PARAMS", { message: "unknown deviceId", details: { deviceId } });
-    return d;
-  }
-
-  private pairedPayload(d: DeviceRecord) {
-    const tokens = this.store.tokens
-      .list(d.deviceId)
-      .sort((a, b) => a.role.localeCompare(b.role))
-      .map((t) => Object.fromEntries(REDACTED_TOKEN_FIELDS.map((k) => [k, t[k]])));
-    return {
-      deviceId: d.deviceId,
-      publicKey: d.publicKey,
-      displayName: d.displayName,
-      label: d.label,
-      clientId: d.clientId,
-      clientMode: d.clientMode,
-      platform: d.platform,
-      deviceFamily: d.deviceFamily,
-      roles: d.roles,
-      scopes: d.scopes,
-      approvedVia: d.approvedVia,
-      owner: d.deviceId === this.ownerDeviceId,
-      createdAtMs: d.createdAtMs,
-      approvedAtMs: d.approvedAtMs,
-      lastSeenAtMs: d.lastSeenAtMs,
-      lastSeenIp: d.lastSeenIp,
-      tokens,
-      connected: this.hooks.isConnected(d.deviceId),
-    };
-  }
-}
-
-/** The `device.pair.requested` payload: the pending request as OpenClaw shapes it. */
-export function pendingPayload(p: PendingRecord) {
-  return {
-    requestId: p.requestId,
-    deviceId: p.deviceId,
-    publicKey: p.publicKey,
-    reason: p.reason,
-    roles: p.roles,
-    role: p.roles.length === 1 ? p.roles[0] : undefined,
-    scopes: p.scopes,
-    displayName: p.displayName ?? undefined,
-    clientId: p.clientId ?? undefined,
-    clientMode: p.clientMode ?? undefined,
-    platform: p.platform ?? undefined,
-    deviceFamily: p.deviceFamily ?? undefined,
-    remoteIp: p.remoteIp ?? undefined,
-    isRepair: p.isRepair,
-    ts: p.createdAtMs,
-    refreshedAtMs: p.refreshedAtMs,
-    expiresAtMs: p.expiresAtMs,
-  };
-}
-
-function unknownRequest(): GatewayError {
-  return new GatewayError("INVALID_PARAMS", {
-    message: "unknown requestId (it may have expired, been superseded by a newer request, or been resolved)",
-  });
-}
-
-function check(result: ManagementCheck, message: string): void {
-  if (result.ok) return;
-  throw new GatewayError(result.missingScope ? "MISSING_SCOPE" : "FORBIDDEN_ACTION", {
-    message: `${message}: ${result.reason}`,
-    details: result.missingScope
-      ? { missingScope: result.missingScope, requiredScopes: [result.missingScope] }
-      : {},
-  });
 }

@@ -8,6 +8,7 @@ import { createServer as createTlsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { resolveLocality } from "../policy/locality.js";
+import { DeviceManager } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import { scopeSatisfied } from "../policy/scopes.js";
 import type { Store } from "../store/db.js";
@@ -101,6 +102,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private readonly onHttpRequest: (req: IncomingMessage, res: ServerResponse) => void;
   readonly startedAtMs: number;
   readonly pairing: PairingService;
+  readonly devices: DeviceManager;
 
   constructor(private readonly options: GatewayServerOptions) {
     super();
@@ -127,8 +129,14 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       options.store,
       options.ownerDeviceId,
       { ttlMs: 600_000, total: 256, perIp: 16, ...options.pendingLimits },
+      { broadcast: (event, payload, scope) => this.broadcast(event, payload, scope) },
+      this.now,
+    );
+    this.devices = new DeviceManager(
+      options.store,
+      options.ownerDeviceId,
       {
-        broadcast: (event, payload, scope) => this.broadcast(event, payload, scope),
+        broadcast: (event, payload) => this.broadcast(event, payload, "operator.pairing"),
         closeSessions: (deviceId, role, reason, except) => this.closeSessions(deviceId, role, reason, except),
         isConnected: (deviceId) =>
           [...this.connections].some((c) => c.isOpen && c.session?.deviceId === deviceId),
@@ -138,6 +146,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     this.host = {
       auth: options.auth,
       pairing: this.pairing,
+      devices: this.devices,
       autoApproveLocal: options.autoApproveLocal ?? true,
       runtimeTokens: options.runtimeTokens,
       methods: options.methods,

@@ -5,7 +5,13 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
 import { GatewayError } from "../protocol/errors.js";
-import type { CronJobRecord } from "../store/cron.js";
+import {
+  MISSED_POLICIES,
+  type CronJobInfo,
+  type CronListResult,
+  type CronRemoveResult,
+  type CronRunResult,
+} from "../protocol/cron.js";
 import { paramsParser, runtimeCaller, SCOPE_PATTERN, type RuntimeCaller } from "./params.js";
 import { MAX_SESSION_TIMEOUT_MS, type SessionView } from "./sessions.js";
 
@@ -19,7 +25,7 @@ const fields = {
   args: Type.Array(Type.String({ maxLength: 32_768 }), { maxItems: 1024 }),
   cwd: Type.String({ minLength: 1, maxLength: 4096 }),
   scopes: Type.Array(Type.String({ pattern: SCOPE_PATTERN, maxLength: 64 }), { maxItems: 32 }),
-  missedPolicy: Type.Union([Type.Literal("skip"), Type.Literal("run-once")]),
+  missedPolicy: Type.Union(MISSED_POLICIES.map((p) => Type.Literal(p))),
   timeoutMs: Type.Integer({ minimum: 1, maximum: MAX_SESSION_TIMEOUT_MS }),
   enabled: Type.Boolean(),
 };
@@ -63,10 +69,8 @@ export type CronUpdateRequest = Static<typeof CronUpdateParams>;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
 const EmptyParams = Type.Object({}, closed);
 
-/** A job as callers see it: the record plus when it runs next (null when disabled or never again). */
-export interface CronJobView extends CronJobRecord {
-  nextRunAtMs: number | null;
-}
+/** A job as callers see it: the record plus when it runs next (the wire schema). */
+export type CronJobView = CronJobInfo;
 
 /** What the `cron.*` handlers need from the runtime. */
 export interface CronService {
@@ -96,16 +100,16 @@ export function createCronMethods(service: CronService): Readonly<Record<string,
   return {
     "cron.add": (ctx, params) => service.add(parseAdd(params), runtimeCaller(ctx)),
     "cron.update": (ctx, params) => service.update(parseUpdate(params), runtimeCaller(ctx)),
-    "cron.remove": (ctx, params) => {
+    "cron.remove": (ctx, params): CronRemoveResult => {
       const { id } = parseId(params);
       if (!service.remove(id, runtimeCaller(ctx))) throw unknownCronJob(id);
       return { id, removed: true };
     },
-    "cron.list": (_ctx, params) => {
+    "cron.list": (_ctx, params): CronListResult => {
       parseEmpty(params);
       return { jobs: service.list() };
     },
-    "cron.run": async (ctx, params) => {
+    "cron.run": async (ctx, params): Promise<CronRunResult> => {
       const { id } = parseId(params);
       const session = await service.run(id, runtimeCaller(ctx));
       return { jobId: id, sessionId: session.id, session };

@@ -5,7 +5,13 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
 import { GatewayError } from "../protocol/errors.js";
-import type { SessionRecord, SessionStatus } from "../store/sessions.js";
+import {
+  SessionStatusSchema,
+  type SessionInfo,
+  type SessionListResult,
+  type SessionStatus,
+  type SessionSummary,
+} from "../protocol/sessions.js";
 import { paramsParser, runtimeCaller, SCOPE_PATTERN, type RuntimeCaller } from "./params.js";
 
 const closed = { additionalProperties: false } as const;
@@ -34,17 +40,9 @@ export const SpawnParams = Type.Object(
 );
 export type SpawnRequest = Static<typeof SpawnParams>;
 
-const STATUS = Type.Union([
-  Type.Literal("running"),
-  Type.Literal("exited"),
-  Type.Literal("killed"),
-  Type.Literal("timed-out"),
-  Type.Literal("failed-to-start"),
-  Type.Literal("lost"),
-]);
 const ListParams = Type.Object(
   {
-    status: Type.Optional(STATUS),
+    status: Type.Optional(SessionStatusSchema),
     cronJobId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   },
@@ -52,10 +50,8 @@ const ListParams = Type.Object(
 );
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
 
-/** A session as callers see it: the record, plus `error` when it failed to start. */
-export interface SessionView extends SessionRecord {
-  error?: string;
-}
+/** A session as callers see it: the record, plus `error` when it failed to start (the wire schema). */
+export type SessionView = SessionInfo;
 
 /** What the `sessions.*` handlers need from the runtime. */
 export interface SessionService {
@@ -83,7 +79,7 @@ function notFound(id: string): GatewayError {
 export function createSessionMethods(service: SessionService): Readonly<Record<string, MethodHandler>> {
   return {
     "sessions.spawn": (ctx, params) => service.spawn(parseSpawn(params), runtimeCaller(ctx)),
-    "sessions.list": (_ctx, params) => {
+    "sessions.list": (_ctx, params): SessionListResult => {
       const sessions = service.list(parseList(params)).map(withoutOutput);
       return { sessions };
     },
@@ -102,7 +98,7 @@ export function createSessionMethods(service: SessionService): Readonly<Record<s
 }
 
 /** Lists stay small: output is for `sessions.get`. */
-function withoutOutput(s: SessionView): Omit<SessionView, "stdoutTail" | "stderrTail"> {
+function withoutOutput(s: SessionView): SessionSummary {
   const { stdoutTail: _o, stderrTail: _e, ...rest } = s;
   return rest;
 }

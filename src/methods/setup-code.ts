@@ -4,21 +4,14 @@
  * the profile hands out; `operator-full` and `node` need `operator.admin`. The cleartext code goes
  * back to this caller only; the store keeps its hash.
  */
-import { randomBytes } from "node:crypto";
 import { networkInterfaces } from "node:os";
 import { Type } from "@sinclair/typebox";
-import type { MethodContext, MethodHandler } from "../gateway/methods.js";
+import type { MethodHandler } from "../gateway/methods.js";
 import { isLoopbackIp } from "../policy/ip.js";
-import { missingToMint, profileGrant } from "../policy/setup-codes.js";
+import type { SetupCodeResult } from "../protocol/devices.js";
 import { GatewayError } from "../protocol/errors.js";
-import {
-  buildSetupLink,
-  formatSetupCode,
-  SETUP_CODE_LENGTH,
-  SETUP_CODE_PROFILES,
-  setupCodeFromBytes,
-  type SetupCodeProfile,
-} from "../protocol/setup-code.js";
+import { SETUP_CODE_PROFILES } from "../protocol/setup-code.js";
+import { actorOf, callerOf } from "./device.js";
 import { paramsParser } from "./params.js";
 
 export const DEFAULT_SETUP_CODE_TTL_MS = 10 * 60_000;
@@ -68,66 +61,21 @@ export function advertisedUrl(urls: readonly string[]): string | null {
   return null;
 }
 
-function actor(ctx: MethodContext): string {
-  return ctx.deviceId ? `device:${ctx.deviceId}` : `${ctx.client.id}/${ctx.client.mode}`;
-}
-
-export const setupCode: MethodHandler = (ctx, params) => {
+export const setupCode: MethodHandler = (ctx, params): SetupCodeResult => {
   const p = parseParams(params);
-  const profile: SetupCodeProfile = p.profile ?? "operator-limited";
-  const missing = missingToMint(ctx.scopes, profile);
-  if (missing.length > 0) {
-    throw new GatewayError("MISSING_SCOPE", {
-      message: `missing scope: ${missing[0]} (a ${profile} setup code never grants more than its minter holds)`,
-      details: { missingScope: missing[0], requiredScopes: missing },
-    });
-  }
   const urls = ctx.gateway.urls();
   const url = p.url ?? advertisedUrl(urls) ?? urls[0] ?? null;
   if (!url) throw new GatewayError("INTERNAL_ERROR", { message: "the gateway is not listening" });
-  const fingerprint = ctx.gateway.tlsFingerprint();
-  const grant = profileGrant(profile);
-  const now = ctx.gateway.now();
-  const expiresAtMs = now + (p.ttlMs ?? DEFAULT_SETUP_CODE_TTL_MS);
-  const code = setupCodeFromBytes(randomBytes(SETUP_CODE_LENGTH));
-  const store = ctx.pairing.store;
-  const by = actor(ctx);
-  store.transaction(() => {
-    store.setupCodes.prune(now);
-    store.setupCodes.create({
-      code,
-      profile,
-      roles: grant.roles,
-      scopes: grant.scopes,
-      gatewayUrl: url,
-      fingerprint,
-      createdBy: by,
-      createdAtMs: now,
-      expiresAtMs,
-    });
-    store.audit.append(
-      {
-        kind: "setup-code",
-        decision: "minted",
-        actor: by,
-        role: grant.roles.join(","),
-        scopes: grant.scopes,
-        reason: profile,
-      },
-      now,
-    );
-  });
-  return {
-    code: formatSetupCode(code),
-    link: buildSetupLink({ code, url, fingerprint, profile }),
-    profile,
-    roles: grant.roles,
-    scopes: grant.scopes,
-    url,
-    fingerprint,
-    createdAtMs: now,
-    expiresAtMs,
-  };
+  return ctx.devices.mintSetupCode(
+    callerOf(ctx),
+    {
+      profile: p.profile ?? "operator-limited",
+      ttlMs: p.ttlMs ?? DEFAULT_SETUP_CODE_TTL_MS,
+      url,
+      fingerprint: ctx.gateway.tlsFingerprint(),
+    },
+    actorOf(ctx),
+  );
 };
 
 export const setupCodeMethods: Readonly<Record<string, MethodHandler>> = {

@@ -4,14 +4,12 @@
  * may be secrets, and the store keeps secrets only as hashes.
  */
 import type { Statement } from "better-sqlite3";
+import { MISSED_POLICIES, type MissedPolicy } from "../protocol/cron.js";
 import { decodeSet, encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { decodeCommand } from "./sessions.js";
 
-/** What happens to runs missed while the gateway was down. */
-export type MissedPolicy = "skip" | "run-once";
-
-export const MISSED_POLICIES: readonly MissedPolicy[] = ["skip", "run-once"];
+export { MISSED_POLICIES, type MissedPolicy };
 
 /** A stored cron job. */
 export interface CronJobRecord {

@@ -5,20 +5,11 @@
  * stored: it may hold secrets the caller handed to it.
  */
 import type { Statement } from "better-sqlite3";
+import { SESSION_STATUSES, type SessionStatus } from "../protocol/sessions.js";
 import { decodeSet, encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 
-/** Where a session is in its life. `lost`: it was running under a gateway that is gone. */
-export type SessionStatus = "running" | "exited" | "killed" | "timed-out" | "failed-to-start" | "lost";
-
-export const SESSION_STATUSES: readonly SessionStatus[] = [
-  "running",
-  "exited",
-  "killed",
-  "timed-out",
-  "failed-to-start",
-  "lost",
-];
+export { SESSION_STATUSES, type SessionStatus };
 
 /** A stored session. */
 export interface SessionRecord {

@@ -41,6 +41,8 @@ export interface RuntimeGatewayOptions {
   stateDir?: string;
   auth?: GatewayAuth;
   runtime?: Partial<Omit<RuntimeOptions, "store" | "gatewayUrl">>;
+  /** `gateway.pairing.autoApproveLocal` (default true). */
+  autoApproveLocal?: boolean;
 }
 
 /** Starts a gateway with the runtime; its owner is paired. */
@@ -57,6 +59,7 @@ export async function startRuntimeGateway(options: RuntimeGatewayOptions = {}): 
     ownerDeviceId: owner.deviceId,
     auth: () => auth,
     ...(options.runtime ? { runtime: options.runtime } : {}),
+    ...(options.autoApproveLocal !== undefined ? { autoApproveLocal: options.autoApproveLocal } : {}),
   });
   await app.start();
   const { server, runtime } = app;

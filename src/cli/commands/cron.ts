@@ -3,8 +3,12 @@
  * carrying the job's scopes, which can never exceed what you held when you created the job.
  */
 import { Option, type Command } from "commander";
-import type { CronJobView } from "../../methods/cron.js";
-import type { SessionView } from "../../methods/sessions.js";
+import type {
+  CronJobInfo as CronJobView,
+  CronListResult,
+  CronRemoveResult,
+  CronRunResult,
+} from "../../protocol/cron.js";
 import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import {
@@ -65,7 +69,7 @@ export async function cronAdd(command: string[], opts: CronAddOptions, out: Repo
 /** `cron list`. */
 export async function cronList(opts: CommonOptions, out: Reporter): Promise<number> {
   return withMethodClient(opts, "cron.list", async (client) => {
-    const { jobs } = await client.request<{ jobs: CronJobView[] }>("cron.list", {});
+    const { jobs } = await client.request<CronListResult>("cron.list", {});
     out.result({ jobs }, () => {
       if (jobs.length === 0) return "no cron jobs";
       return table([
@@ -88,7 +92,7 @@ export async function cronList(opts: CommonOptions, out: Reporter): Promise<numb
 /** `cron remove <id>`. */
 export async function cronRemove(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
   return withMethodClient(opts, "cron.remove", async (client) => {
-    const res = await client.request<{ id: string; removed: boolean }>("cron.remove", { id });
+    const res = await client.request<CronRemoveResult>("cron.remove", { id });
     out.result(res, () => `cron job ${id} removed`);
     return EXIT.ok;
   });
@@ -97,9 +101,7 @@ export async function cronRemove(id: string, opts: CommonOptions, out: Reporter)
 /** `cron run <id>`: runs it now; prints the session it started. */
 export async function cronRun(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
   return withMethodClient(opts, "cron.run", async (client) => {
-    const res = await client.request<{ jobId: string; sessionId: string; session: SessionView }>("cron.run", {
-      id,
-    });
+    const res = await client.request<CronRunResult>("cron.run", { id });
     out.result(res, () =>
       [
         `cron job ${id} started session ${res.sessionId} (${res.session.status})`,

@@ -3,7 +3,7 @@
  * process gets the gateway's URL and a runtime token bound to it, never the shared secret.
  */
 import type { Command } from "commander";
-import type { SessionView } from "../../methods/sessions.js";
+import type { SessionInfo as SessionView, SessionListResult } from "../../protocol/sessions.js";
 import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import {
@@ -116,7 +116,7 @@ export async function sessionsList(opts: ListOptions, out: Reporter): Promise<nu
     ...(opts.limit !== undefined ? { limit: positiveInt("--limit", opts.limit) } : {}),
   };
   return withMethodClient(opts, "sessions.list", async (client) => {
-    const { sessions } = await client.request<{ sessions: SessionView[] }>("sessions.list", params);
+    const { sessions } = await client.request<SessionListResult>("sessions.list", params);
     out.result({ sessions }, () => {
       if (sessions.length === 0) return "no sessions";
       return table([

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, resolveStateDir, statePaths, type ClientTarget } from "../../config/index.js";
-import { PairingService } from "../../gateway/pairing.js";
+import { DeviceManager } from "../../devices/manager.js";
 import type { Caller } from "../../policy/device-management.js";
 import { missingScopes } from "../../policy/scopes.js";
 import { ALL_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../../protocol/scopes.js";
@@ -29,10 +29,9 @@ import type {
   RenameResult,
   RevokeResult,
   RotateResult,
+  DeviceRole,
 } from "./types.js";
 
-/** Pending-request caps used when the CLI builds the pairing service itself (as the gateway does). */
-const OFFLINE_LIMITS = { total: 256, perIp: 16 } as const;
 /** Audit actor of changes made on the store directly. */
 export const OFFLINE_ACTOR = "cli-offline";
 
@@ -54,8 +53,8 @@ export interface DevicesBackend {
   reject(requestId: string): Promise<RejectResult>;
   remove(deviceId: string): Promise<RemoveResult>;
   rename(deviceId: string, label: string): Promise<RenameResult>;
-  rotate(deviceId: string, role: string, scopes: string[] | undefined): Promise<RotateResult>;
-  revoke(deviceId: string, role: string): Promise<RevokeResult>;
+  rotate(deviceId: string, role: DeviceRole, scopes: string[] | undefined): Promise<RotateResult>;
+  revoke(deviceId: string, role: DeviceRole): Promise<RevokeResult>;
   close(): Promise<void>;
 }
 
@@ -167,7 +166,7 @@ class OnlineBackend implements DevicesBackend {
     return this.#conn.client.request<RenameResult>("device.pair.rename", { deviceId, label });
   }
 
-  rotate(deviceId: string, role: string, scopes: string[] | undefined): Promise<RotateResult> {
+  rotate(deviceId: string, role: DeviceRole, scopes: string[] | undefined): Promise<RotateResult> {
     return this.#conn.client.request<RotateResult>("device.token.rotate", {
       deviceId,
       role,
@@ -175,7 +174,7 @@ class OnlineBackend implements DevicesBackend {
     });
   }
 
-  revoke(deviceId: string, role: string): Promise<RevokeResult> {
+  revoke(deviceId: string, role: DeviceRole): Promise<RevokeResult> {
     return this.#conn.client.request<RevokeResult>("device.token.revoke", { deviceId, role });
   }
 
@@ -208,20 +207,8 @@ function openOffline(opts: CommonOptions): DevicesBackend {
     throw err;
   }
   process.stderr.write(`gateway not running: working on the store directly (${dbPath})\n`);
-  const service = new PairingService(
-    store,
-    owner.deviceId,
-    { ttlMs: config.gateway.pairing.pendingTtlMs, ...OFFLINE_LIMITS },
-    {
-      broadcast() {},
-      closeSessions() {
-        return 0;
-      },
-      isConnected() {
-        return false;
-      },
-    },
-  );
+  // No gateway runs: nobody to notify and no session to close (the default ports).
+  const service = new DeviceManager(store, owner.deviceId);
   // Whoever can open the state dir is the owner: every operator scope, no device of its own.
   const caller: Caller = { scopes: ALL_OPERATOR_SCOPES, deviceId: null, viaDeviceToken: false };
   const run = <T>(fn: () => T): Promise<T> => {
@@ -236,15 +223,14 @@ function openOffline(opts: CommonOptions): DevicesBackend {
     mode: "offline",
     where: dbPath,
     self: null,
-    list: () => run(() => service.list(caller) as unknown as PairList),
+    list: () => run(() => service.list(caller)),
     require: () => Promise.resolve(),
-    approve: (requestId) =>
-      run(() => service.approve(caller, requestId, OFFLINE_ACTOR) as unknown as ApproveResult),
+    approve: (requestId) => run(() => service.approve(caller, requestId, OFFLINE_ACTOR)),
     reject: (requestId) => run(() => service.reject(caller, requestId, OFFLINE_ACTOR)),
     remove: (deviceId) => run(() => service.remove(caller, deviceId, OFFLINE_ACTOR)),
     rename: (deviceId, label) => run(() => service.rename(caller, deviceId, label, OFFLINE_ACTOR)),
     rotate: (deviceId, role, scopes) =>
-      run(() => service.rotate(caller, deviceId, role, scopes, OFFLINE_ACTOR) as RotateResult),
+      run(() => service.rotate(caller, deviceId, role, scopes, OFFLINE_ACTOR)),
     revoke: (deviceId, role) => run(() => service.revoke(caller, deviceId, role, OFFLINE_ACTOR)),
     close() {
       if (!closed) {

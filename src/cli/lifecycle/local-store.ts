@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { statePaths } from "../../config/index.js";
-import { PairingService } from "../../gateway/pairing.js";
+import { DeviceManager } from "../../devices/manager.js";
 import { loadIdentity } from "../../identity/index.js";
 import type { Caller } from "../../policy/device-management.js";
 import { ALL_OPERATOR_SCOPES } from "../../protocol/scopes.js";
@@ -48,16 +48,7 @@ export function ownerDeviceId(stateDir: string): string | null {
 
 /** `device.pair.list` as the gateway would answer the owner, computed from the store (no one connected). */
 export function pairListFromStore(store: Store, stateDir: string): PairList {
-  const service = new PairingService(
-    store,
-    ownerDeviceId(stateDir) ?? "",
-    { ttlMs: 0, total: 0, perIp: 0 },
-    {
-      broadcast() {},
-      closeSessions: () => 0,
-      isConnected: () => false,
-    },
-  );
+  const devices = new DeviceManager(store, ownerDeviceId(stateDir) ?? "");
   const owner: Caller = { scopes: ALL_OPERATOR_SCOPES, deviceId: null, viaDeviceToken: false };
-  return service.list(owner) as unknown as PairList;
+  return devices.list(owner);
 }

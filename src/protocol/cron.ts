@@ -1,0 +1,53 @@
+/**
+ * Result payloads of `cron.*`: scheduled work. One declaration, used by the scheduler that produces
+ * them, the handlers and the CLI that reads them.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { SessionSchema } from "./sessions.js";
+
+/** What happens to runs missed while the gateway was down. */
+export const MISSED_POLICIES = ["skip", "run-once"] as const;
+export type MissedPolicy = (typeof MISSED_POLICIES)[number];
+
+const nullableString = Type.Union([Type.String(), Type.Null()]);
+const nullableInt = Type.Union([Type.Integer(), Type.Null()]);
+
+/** A job as callers see it: its record plus when it runs next (null when disabled or never again). */
+export const CronJobSchema = Type.Object({
+  id: Type.String(),
+  name: nullableString,
+  /** Cron expression (5 or 6 fields, croner syntax). */
+  schedule: Type.String(),
+  /** IANA zone the schedule is read in; null: the gateway's local time. */
+  timezone: nullableString,
+  command: Type.Array(Type.String()),
+  cwd: nullableString,
+  /** Scopes each run's runtime token carries. */
+  scopes: Type.Array(Type.String()),
+  createdBy: Type.String(),
+  /** The creator's scopes at creation: the ceiling for `scopes`, enforced again at every run. */
+  creatorScopes: Type.Array(Type.String()),
+  enabled: Type.Boolean(),
+  missedPolicy: Type.Union(MISSED_POLICIES.map((p) => Type.Literal(p))),
+  /** Per-run time limit; null: none. */
+  timeoutMs: nullableInt,
+  lastRunAtMs: nullableInt,
+  lastSessionId: nullableString,
+  createdAtMs: Type.Integer(),
+  updatedAtMs: Type.Integer(),
+  nextRunAtMs: nullableInt,
+});
+export type CronJobInfo = Static<typeof CronJobSchema>;
+
+export const CronListResultSchema = Type.Object({ jobs: Type.Array(CronJobSchema) });
+export type CronListResult = Static<typeof CronListResultSchema>;
+
+export const CronRemoveResultSchema = Type.Object({ id: Type.String(), removed: Type.Boolean() });
+export type CronRemoveResult = Static<typeof CronRemoveResultSchema>;
+
+export const CronRunResultSchema = Type.Object({
+  jobId: Type.String(),
+  sessionId: Type.String(),
+  session: SessionSchema,
+});
+export type CronRunResult = Static<typeof CronRunResultSchema>;

@@ -1,0 +1,146 @@
+/**
+ * Result payloads of `device.pair.*`, `device.token.*` and `device.pair.setupCode`, and the payloads
+ * of the `device.pair.*` events (reference §6.1): one declaration, used by the gateway's handlers,
+ * the offline break-glass CLI and the CLI that reads them over the wire.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { GATEWAY_ROLES } from "./client-info.js";
+import { SETUP_CODE_PROFILES } from "./setup-code.js";
+
+/** `operator` or `node`. */
+export const RoleSchema = Type.Union(GATEWAY_ROLES.map((r) => Type.Literal(r)));
+
+const nullableString = Type.Union([Type.String(), Type.Null()]);
+const nullableTime = Type.Union([Type.Integer(), Type.Null()]);
+
+/** Events the device-management surface sends to `operator.pairing` holders. */
+export const DEVICE_EVENTS = [
+  "device.pair.requested",
+  "device.pair.resolved",
+  "device.pair.changed",
+] as const;
+export type DeviceEventName = (typeof DEVICE_EVENTS)[number];
+
+/** A pending pairing request (`device.pair.list` → `pending[]`, and the `device.pair.requested` event). */
+export const PendingRequestSchema = Type.Object({
+  requestId: Type.String(),
+  deviceId: Type.String(),
+  publicKey: Type.String(),
+  reason: Type.String(),
+  roles: Type.Array(RoleSchema),
+  /** Set when exactly one role is asked for (OpenClaw's shape). */
+  role: Type.Optional(RoleSchema),
+  scopes: Type.Array(Type.String()),
+  displayName: Type.Optional(nullableString),
+  clientId: Type.Optional(nullableString),
+  clientMode: Type.Optional(nullableString),
+  platform: Type.Optional(nullableString),
+  deviceFamily: Type.Optional(nullableString),
+  remoteIp: Type.Optional(nullableString),
+  isRepair: Type.Boolean(),
+  /** When this exact ask was first made. */
+  ts: Type.Integer(),
+  refreshedAtMs: Type.Optional(Type.Integer()),
+  expiresAtMs: Type.Optional(Type.Integer()),
+});
+export type PendingRequest = Static<typeof PendingRequestSchema>;
+
+/** A device token summary: never the token itself. */
+export const TokenSummarySchema = Type.Object({
+  role: RoleSchema,
+  scopes: Type.Array(Type.String()),
+  createdAtMs: Type.Integer(),
+  rotatedAtMs: Type.Optional(nullableTime),
+  revokedAtMs: Type.Optional(nullableTime),
+  lastUsedAtMs: Type.Optional(nullableTime),
+});
+export type TokenSummary = Static<typeof TokenSummarySchema>;
+
+/** A paired device (`device.pair.list` → `paired[]`, `device.pair.approve` → `device`). */
+export const PairedDeviceSchema = Type.Object({
+  deviceId: Type.String(),
+  publicKey: Type.String(),
+  displayName: Type.Optional(nullableString),
+  label: Type.Optional(nullableString),
+  clientId: Type.Optional(nullableString),
+  clientMode: Type.Optional(nullableString),
+  platform: Type.Optional(nullableString),
+  deviceFamily: Type.Optional(nullableString),
+  roles: Type.Array(RoleSchema),
+  scopes: Type.Array(Type.String()),
+  approvedVia: Type.String(),
+  owner: Type.Boolean(),
+  createdAtMs: Type.Integer(),
+  approvedAtMs: Type.Integer(),
+  lastSeenAtMs: Type.Optional(nullableTime),
+  lastSeenIp: Type.Optional(nullableString),
+  tokens: Type.Array(TokenSummarySchema),
+  connected: Type.Boolean(),
+});
+export type PairedDevice = Static<typeof PairedDeviceSchema>;
+
+export const PairListSchema = Type.Object({
+  pending: Type.Array(PendingRequestSchema),
+  paired: Type.Array(PairedDeviceSchema),
+});
+export type PairList = Static<typeof PairListSchema>;
+
+export const ApproveResultSchema = Type.Object({ requestId: Type.String(), device: PairedDeviceSchema });
+export type ApproveResult = Static<typeof ApproveResultSchema>;
+
+export const RejectResultSchema = Type.Object({ requestId: Type.String(), deviceId: Type.String() });
+export type RejectResult = Static<typeof RejectResultSchema>;
+
+export const RemoveResultSchema = Type.Object({ deviceId: Type.String() });
+export type RemoveResult = Static<typeof RemoveResultSchema>;
+
+export const RenameResultSchema = Type.Object({ deviceId: Type.String(), label: Type.String() });
+export type RenameResult = Static<typeof RenameResultSchema>;
+
+export const RotateResultSchema = Type.Object({
+  deviceId: Type.String(),
+  role: RoleSchema,
+  scopes: Type.Array(Type.String()),
+  rotatedAtMs: Type.Integer(),
+  tokenDelivery: Type.Union([Type.Literal("in-band"), Type.Literal("withheld-cross-device")]),
+  /** Only when the caller is the device itself; the CLI stores it and never prints it. */
+  token: Type.Optional(Type.String()),
+});
+export type RotateResult = Static<typeof RotateResultSchema>;
+
+export const RevokeResultSchema = Type.Object({
+  deviceId: Type.String(),
+  role: RoleSchema,
+  revokedAtMs: Type.Integer(),
+});
+export type RevokeResult = Static<typeof RevokeResultSchema>;
+
+/** `device.pair.setupCode`: the cleartext code goes to this caller only. */
+export const SetupCodeResultSchema = Type.Object({
+  code: Type.String(),
+  link: Type.String(),
+  profile: Type.Union(SETUP_CODE_PROFILES.map((p) => Type.Literal(p))),
+  roles: Type.Array(RoleSchema),
+  scopes: Type.Array(Type.String()),
+  url: Type.String(),
+  fingerprint: nullableString,
+  createdAtMs: Type.Integer(),
+  expiresAtMs: Type.Integer(),
+});
+export type SetupCodeResult = Static<typeof SetupCodeResultSchema>;
+
+/** `device.pair.resolved`: a pending request was approved or rejected (or superseded). */
+export const PairResolvedEventSchema = Type.Object({
+  requestId: Type.String(),
+  deviceId: Type.String(),
+  decision: Type.Union([Type.Literal("approved"), Type.Literal("rejected")]),
+  ts: Type.Integer(),
+});
+export type PairResolvedEvent = Static<typeof PairResolvedEventSchema>;
+
+/** The payload each device event carries. */
+export interface DeviceEventPayloads {
+  "device.pair.requested": PendingRequest;
+  "device.pair.resolved": PairResolvedEvent;
+  "device.pair.changed": Record<string, never>;
+}

@@ -1,0 +1,57 @@
+/**
+ * Result payloads of `sessions.*`: processes the gateway runs on a caller's behalf. One declaration,
+ * used by the runtime that produces them, the handlers and the CLI that reads them.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+
+/** Where a session is in its life. `lost`: it was running under a gateway that is gone. */
+export const SESSION_STATUSES = [
+  "running",
+  "exited",
+  "killed",
+  "timed-out",
+  "failed-to-start",
+  "lost",
+] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export const SessionStatusSchema = Type.Union(SESSION_STATUSES.map((s) => Type.Literal(s)));
+
+const nullableString = Type.Union([Type.String(), Type.Null()]);
+const nullableInt = Type.Union([Type.Integer(), Type.Null()]);
+
+const sessionFields = {
+  id: Type.String(),
+  label: nullableString,
+  /** The program and its arguments, as passed to the OS (no shell). */
+  command: Type.Array(Type.String()),
+  cwd: nullableString,
+  scopes: Type.Array(Type.String()),
+  parentSessionId: nullableString,
+  cronJobId: nullableString,
+  /** Who asked: `device:<id>`, `cli/cli`, `cron:<jobId>`, `session:<id>`, ... */
+  createdBy: Type.String(),
+  status: SessionStatusSchema,
+  exitCode: nullableInt,
+  signal: nullableString,
+  pid: nullableInt,
+  startedAtMs: Type.Integer(),
+  endedAtMs: nullableInt,
+  /** Set when it failed to start. */
+  error: Type.Optional(Type.String()),
+};
+
+/** A session with the tail of its output (`sessions.spawn`, `.get`, `.kill`; `cron.run` → `session`). */
+export const SessionSchema = Type.Object({
+  ...sessionFields,
+  stdoutTail: nullableString,
+  stderrTail: nullableString,
+});
+export type SessionInfo = Static<typeof SessionSchema>;
+
+/** A session as lists show it: no output (that is for `sessions.get`). */
+export const SessionSummarySchema = Type.Object(sessionFields);
+export type SessionSummary = Static<typeof SessionSummarySchema>;
+
+export const SessionListResultSchema = Type.Object({ sessions: Type.Array(SessionSummarySchema) });
+export type SessionListResult = Static<typeof SessionListResultSchema>;
