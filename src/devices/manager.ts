@@ -7,17 +7,15 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  canApprove,
-  canReject,
-  canRemove,
-  canRename,
-  canRevoke,
-  canRotate,
-  canSee,
-  type Caller,
-  type ManagementCheck,
+  decideManagement,
+  denialReason,
+  type CallerAuthority,
+  type ManagementAction,
+  type ManagementDecision,
+  type TargetDevice,
 } from "../policy/device-management.js";
-import { missingToMint, profileGrant } from "../policy/setup-codes.js";
+import { managementRuleSentence } from "../policy/management-rules.js";
+import { profileGrant } from "../policy/setup-codes.js";
 import type { GatewayRole } from "../protocol/client-info.js";
 import type {
   ApproveResult,
@@ -33,6 +31,7 @@ import type {
   SetupCodeResult,
 } from "../protocol/devices.js";
 import { GatewayError } from "../protocol/errors.js";
+import { ALL_OPERATOR_SCOPES } from "../protocol/scopes.js";
 import {
   buildSetupLink,
   formatSetupCode,
@@ -43,24 +42,46 @@ import {
 import { approvePending } from "../store/approve.js";
 import type { Store } from "../store/db.js";
 import type { DeviceRecord } from "../store/devices.js";
+import { sameKey } from "../store/keys.js";
 import type { PendingRecord } from "../store/pending.js";
 import { knownRoles, pairedPayload, pendingPayload } from "./payloads.js";
+
+/** Which live sessions of a device a change ends. */
+export interface CloseSelector {
+  deviceId: string;
+  /** Only sessions of this role; null: every role. */
+  role: GatewayRole | null;
+  /** Only sessions that authenticated with the device's token (a rotation ends nothing else). */
+  tokenSessionsOnly?: boolean;
+  /** The caller's own connection stays open. */
+  exceptConnId?: string;
+}
 
 /** What device management needs from a running gateway; the offline CLI passes {@link OFFLINE_PORTS}. */
 export interface DevicePorts {
   /** Sends a device event to every session holding `operator.pairing`. */
   broadcast<E extends DeviceEventName>(event: E, payload: DeviceEventPayloads[E]): void;
-  /** Closes live sessions of a device (all roles when role is null) except `exceptConnId`; returns how many. */
-  closeSessions(deviceId: string, role: GatewayRole | null, reason: string, exceptConnId?: string): number;
+  /** Closes the selected live sessions with 4001; returns how many. */
+  closeSessions(select: CloseSelector, reason: string): number;
   /** Is any session of this device open right now? */
   isConnected(deviceId: string): boolean;
+  /**
+   * A device's authority ended: the runtime ends the sessions resting on it and unschedules the
+   * cron jobs that the store has just disabled (`disabledJobs`).
+   */
+  authorityRevoked(deviceId: string, reason: string, disabledJobs: readonly string[]): void;
 }
 
-/** No gateway is running: nobody to tell, nothing to close. */
+/**
+ * No gateway is running: nobody to tell, nothing to close. What rests on a device in the store
+ * (runtime tokens, cron jobs, setup codes) is still ended; sessions left running by the stopped
+ * gateway are marked lost at its next start.
+ */
 export const OFFLINE_PORTS: DevicePorts = {
   broadcast() {},
   closeSessions: () => 0,
   isConnected: () => false,
+  authorityRevoked() {},
 };
 
 /** A setup code to mint: its profile, lifetime, and where devices should dial. */
@@ -70,6 +91,35 @@ export interface MintRequest {
   url: string;
   fingerprint: string | null;
 }
+
+/** Who asks: the policy's view of the caller, and how the audit log names it. */
+export interface ManagementCaller {
+  authority: CallerAuthority;
+  /** `device:<id>`, `<client id>/<mode>`, or `cli-offline`. */
+  actor: string;
+  /** The caller's own connection (kept open when it rotates its own token). */
+  connId?: string;
+}
+
+/**
+ * Whoever opened the state dir (the offline break-glass CLI) is the owner: every operator scope, no
+ * device of its own; audit rows name it `cli-offline`.
+ */
+export const STATE_DIR_OWNER: ManagementCaller = {
+  authority: { scopes: ALL_OPERATOR_SCOPES, deviceId: null, proof: "state-dir", onHost: true },
+  actor: "cli-offline",
+};
+
+const DENIED: Readonly<Record<ManagementAction["kind"], string>> = {
+  see: "device pairing list denied",
+  approve: "device pairing approval denied",
+  reject: "device pairing rejection denied",
+  remove: "device pairing removal denied",
+  rename: "device rename denied",
+  rotate: "device token rotation denied",
+  revoke: "device token revocation denied",
+  "mint-setup-code": "setup code denied",
+};
 
 /** Device-management operations over one store. */
 export class DeviceManager {
@@ -81,18 +131,29 @@ export class DeviceManager {
   ) {}
 
   /** `device.pair.list`: pending and paired, tokens summarized (never their values). */
-  list(caller: Caller): PairList {
+  list(caller: ManagementCaller): PairList {
     const now = this.now();
-    const pending = this.store.pending.list(now).filter((p) => canSee(caller, p.deviceId));
-    const paired = this.store.devices.list().filter((d) => canSee(caller, d.deviceId));
+    const may = (deviceId: string) =>
+      decideManagement(caller.authority, { ...this.stub(deviceId) }, { kind: "see" }).allow;
+    const pending = this.store.pending.list(now).filter((p) => may(p.deviceId));
+    const paired = this.store.devices.list().filter((d) => may(d.deviceId));
     return { pending: pending.map(pendingPayload), paired: paired.map((d) => this.payload(d)) };
   }
 
   /** `device.pair.approve`: exactly the pending snapshot, bounded by the approver's scopes. */
-  approve(caller: Caller, requestId: string, actor: string): ApproveResult {
+  approve(caller: ManagementCaller, requestId: string): ApproveResult {
     const now = this.now();
     const request = this.requirePending(requestId);
-    check(canApprove(caller, request), "device pairing approval denied");
+    const record = this.store.devices.get(request.deviceId);
+    const decision = this.decide(caller, record ? this.target(record) : null, {
+      kind: "approve",
+      request: {
+        deviceId: request.deviceId,
+        roles: request.roles,
+        scopes: request.scopes,
+        sameKeyAsRecord: record !== null && sameKey(record.publicKey, request.publicKey),
+      },
+    });
     const device = this.store.transaction(() => {
       const d = approvePending(this.store, requestId, "approved", now);
       if (!d) throw unknownRequest();
@@ -102,9 +163,10 @@ export class DeviceManager {
           decision: "approved",
           deviceId: d.deviceId,
           requestId,
-          actor,
+          actor: caller.actor,
           scopes: request.scopes,
           role: request.roles.join(","),
+          trace: decision.trace,
         },
         now,
       );
@@ -120,14 +182,30 @@ export class DeviceManager {
   }
 
   /** `device.pair.reject`: drops the pending request; the device stays as it was. */
-  reject(caller: Caller, requestId: string, actor: string): RejectResult {
+  reject(caller: ManagementCaller, requestId: string): RejectResult {
     const now = this.now();
     const request = this.requirePending(requestId);
-    check(canReject(caller, request), "device pairing rejection denied");
+    const record = this.store.devices.get(request.deviceId);
+    const decision = this.decide(caller, record ? this.target(record) : null, {
+      kind: "reject",
+      request: {
+        deviceId: request.deviceId,
+        roles: request.roles,
+        scopes: request.scopes,
+        sameKeyAsRecord: false,
+      },
+    });
     this.store.transaction(() => {
       this.store.pending.remove(requestId);
       this.store.audit.append(
-        { kind: "reject", decision: "rejected", deviceId: request.deviceId, requestId, actor },
+        {
+          kind: "reject",
+          decision: "rejected",
+          deviceId: request.deviceId,
+          requestId,
+          actor: caller.actor,
+          trace: decision.trace,
+        },
         now,
       );
     });
@@ -141,65 +219,81 @@ export class DeviceManager {
   }
 
   /** `device.pair.remove`: the record, its tokens and pending request go; live sessions close 4001. */
-  remove(caller: Caller, deviceId: string, actor: string): RemoveResult {
+  remove(caller: ManagementCaller, deviceId: string): RemoveResult {
     const now = this.now();
     const device = this.requireDevice(deviceId);
-    check(
-      canRemove(caller, { ...device, owner: deviceId === this.ownerDeviceId }),
-      "device pairing removal denied",
-    );
-    this.store.transaction(() => {
+    const decision = this.decide(caller, this.target(device), { kind: "remove" });
+    const reason = `device ${deviceId} was removed`;
+    const disabledJobs = this.store.transaction(() => {
       this.store.devices.remove(deviceId);
-      this.store.audit.append({ kind: "remove", decision: "removed", deviceId, actor }, now);
+      const jobs = this.endDerived(deviceId, reason, now);
+      this.store.audit.append(
+        { kind: "remove", decision: "removed", deviceId, actor: caller.actor, trace: decision.trace },
+        now,
+      );
+      return jobs;
     });
-    this.ports.closeSessions(deviceId, null, "device removed");
+    this.ports.closeSessions({ deviceId, role: null }, "device removed");
+    this.ports.authorityRevoked(deviceId, reason, disabledJobs);
     this.ports.broadcast("device.pair.changed", {});
     return { deviceId };
   }
 
   /** `device.pair.rename`: an owner-set label (1..64 characters). */
-  rename(caller: Caller, deviceId: string, label: string, actor: string): RenameResult {
+  rename(caller: ManagementCaller, deviceId: string, label: string): RenameResult {
     const now = this.now();
     const device = this.requireDevice(deviceId);
-    check(canRename(caller, device), "device rename denied");
+    const decision = this.decide(caller, this.target(device), { kind: "rename" });
     this.store.transaction(() => {
       this.store.devices.rename(deviceId, label);
-      this.store.audit.append({ kind: "rename", decision: "renamed", deviceId, actor }, now);
+      this.store.audit.append(
+        { kind: "rename", decision: "renamed", deviceId, actor: caller.actor, trace: decision.trace },
+        now,
+      );
     });
     this.ports.broadcast("device.pair.changed", {});
     return { deviceId, label };
   }
 
   /**
-   * `device.token.rotate`: a new token for (device, role); the old one stops working and that
-   * role's other sessions close. The token is returned only to the device itself.
+   * `device.token.rotate`: a new token for (device, role); the old one stops working and the
+   * sessions that authenticated with it close. The token is returned only to the device itself.
    */
   rotate(
-    caller: Caller,
+    caller: ManagementCaller,
     deviceId: string,
     role: GatewayRole,
     scopes: string[] | undefined,
-    actor: string,
-    callerConnId?: string,
   ): RotateResult {
     const now = this.now();
     const device = this.requireDevice(deviceId);
-    const current = this.store.tokens.list(deviceId).find((t) => t.role === role);
-    const newScopes =
-      scopes ??
-      current?.scopes ??
-      device.scopes.filter((s) => s.startsWith(role === "operator" ? "operator." : `${role}.`));
-    check(canRotate(caller, device, role, newScopes), "device token rotation denied");
+    const decision = this.decide(caller, this.target(device), {
+      kind: "rotate",
+      role,
+      ...(scopes !== undefined ? { scopes } : {}),
+    });
+    const newScopes = decision.tokenScopes ?? [];
     const token = this.store.transaction(() => {
       const t = this.store.tokens.issue(deviceId, role, newScopes, now);
       this.store.audit.append(
-        { kind: "rotate", decision: "rotated", deviceId, role, scopes: newScopes, actor },
+        {
+          kind: "rotate",
+          decision: "rotated",
+          deviceId,
+          role,
+          scopes: newScopes,
+          actor: caller.actor,
+          trace: decision.trace,
+        },
         now,
       );
       return t;
     });
-    this.ports.closeSessions(deviceId, role, "device token rotated", callerConnId);
-    const sameDevice = caller.deviceId === deviceId;
+    this.ports.closeSessions(
+      { deviceId, role, tokenSessionsOnly: true, ...(caller.connId ? { exceptConnId: caller.connId } : {}) },
+      "device token rotated",
+    );
+    const sameDevice = caller.authority.deviceId === deviceId;
     return {
       deviceId,
       role,
@@ -211,20 +305,26 @@ export class DeviceManager {
   }
 
   /** `device.token.revoke`: the token never admits again; that role's live sessions close 4001. */
-  revoke(caller: Caller, deviceId: string, role: GatewayRole, actor: string): RevokeResult {
+  revoke(caller: ManagementCaller, deviceId: string, role: GatewayRole): RevokeResult {
     const now = this.now();
-    this.requireDevice(deviceId);
+    const device = this.requireDevice(deviceId);
+    const decision = this.decide(caller, this.target(device), { kind: "revoke", role });
     const current = this.store.tokens.list(deviceId).find((t) => t.role === role);
-    check(
-      canRevoke(caller, { deviceId, owner: deviceId === this.ownerDeviceId }, role, current?.scopes ?? []),
-      "device token revocation denied",
-    );
-    this.store.transaction(() => {
+    // Work the device started rests on its operator role: that role's end is the device's end for it.
+    const cascades = role === "operator";
+    const reason = `the operator role of device ${deviceId} was revoked`;
+    const disabledJobs = this.store.transaction(() => {
       if (current) this.store.tokens.revoke(deviceId, role, now);
       else this.store.tokens.issueRevoked(deviceId, role, now);
-      this.store.audit.append({ kind: "revoke", decision: "revoked", deviceId, role, actor }, now);
+      const jobs = cascades ? this.endDerived(deviceId, reason, now) : [];
+      this.store.audit.append(
+        { kind: "revoke", decision: "revoked", deviceId, role, actor: caller.actor, trace: decision.trace },
+        now,
+      );
+      return jobs;
     });
-    this.ports.closeSessions(deviceId, role, "device token revoked");
+    this.ports.closeSessions({ deviceId, role }, "device token revoked");
+    if (cascades) this.ports.authorityRevoked(deviceId, reason, disabledJobs);
     return { deviceId, role, revokedAtMs: now };
   }
 
@@ -232,15 +332,9 @@ export class DeviceManager {
    * `device.pair.setupCode`: a single-use code that pre-approves one device with `profile`. The
    * cleartext goes back to this caller only; the store keeps its hash.
    */
-  mintSetupCode(caller: Caller, request: MintRequest, actor: string): SetupCodeResult {
+  mintSetupCode(caller: ManagementCaller, request: MintRequest): SetupCodeResult {
     const { profile, url, fingerprint } = request;
-    const missing = missingToMint(caller.scopes, profile);
-    if (missing.length > 0) {
-      throw new GatewayError("MISSING_SCOPE", {
-        message: `missing scope: ${missing[0]} (a ${profile} setup code never grants more than its minter holds)`,
-        details: { missingScope: missing[0], requiredScopes: missing },
-      });
-    }
+    const decision = this.decide(caller, null, { kind: "mint-setup-code", profile });
     const grant = profileGrant(profile);
     const now = this.now();
     const expiresAtMs = now + request.ttlMs;
@@ -255,7 +349,7 @@ export class DeviceManager {
         scopes: grant.scopes,
         gatewayUrl: url,
         fingerprint,
-        createdBy: actor,
+        createdBy: caller.actor,
         createdAtMs: now,
         expiresAtMs,
       });
@@ -263,10 +357,11 @@ export class DeviceManager {
         {
           kind: "setup-code",
           decision: "minted",
-          actor,
+          actor: caller.actor,
           role: grant.roles.join(","),
           scopes: grant.scopes,
           reason: profile,
+          trace: decision.trace,
         },
         now,
       );
@@ -282,6 +377,44 @@ export class DeviceManager {
       createdAtMs: now,
       expiresAtMs,
     };
+  }
+
+  /**
+   * Ends in the store what rests on a device's authority: its sessions' runtime tokens, the setup
+   * codes it minted, and its cron jobs (disabled with `reason`). Returns the disabled jobs' ids.
+   * Call inside the transaction that revokes or removes the device.
+   */
+  private endDerived(deviceId: string, reason: string, now: number): string[] {
+    this.store.runtimeTokens.revokeByAuthority(deviceId, now);
+    this.store.setupCodes.revokeCreatedBy(`device:${deviceId}`, now);
+    return this.store.cron.disableByCreator(deviceId, reason, now);
+  }
+
+  /** Asks the policy; a refusal becomes the typed error the caller sees. */
+  private decide(
+    caller: ManagementCaller,
+    target: TargetDevice | null,
+    action: ManagementAction,
+  ): Extract<ManagementDecision, { allow: true }> {
+    const decision = decideManagement(caller.authority, target, action);
+    if (decision.allow) return decision;
+    throw refusal(DENIED[action.kind], decision);
+  }
+
+  /** The policy's view of a stored device. */
+  private target(d: DeviceRecord): TargetDevice {
+    return {
+      deviceId: d.deviceId,
+      owner: d.deviceId === this.ownerDeviceId,
+      roles: d.roles,
+      scopes: d.scopes,
+      tokens: this.store.tokens.states(d.deviceId),
+    };
+  }
+
+  /** Enough of a device for `see`, which depends only on whose it is. */
+  private stub(deviceId: string): TargetDevice {
+    return { deviceId, owner: deviceId === this.ownerDeviceId, roles: [], scopes: [], tokens: {} };
   }
 
   private requirePending(requestId: string): PendingRecord {
@@ -310,12 +443,14 @@ function unknownRequest(): GatewayError {
   });
 }
 
-function check(result: ManagementCheck, message: string): void {
-  if (result.ok) return;
-  throw new GatewayError(result.missingScope ? "MISSING_SCOPE" : "FORBIDDEN_ACTION", {
-    message: `${message}: ${result.reason}`,
-    details: result.missingScope
-      ? { missingScope: result.missingScope, requiredScopes: [result.missingScope] }
-      : {},
+/** MISSING_SCOPE (with what is missing) or FORBIDDEN_ACTION, naming the rule that refused. */
+function refusal(what: string, decision: Extract<ManagementDecision, { allow: false }>): GatewayError {
+  const missing = decision.missingScopes;
+  return new GatewayError(decision.code, {
+    message: `${what}: ${denialReason(decision, managementRuleSentence)}`,
+    details: {
+      rule: decision.rule,
+      ...(missing.length > 0 ? { missingScope: missing[0], requiredScopes: [...missing] } : {}),
+    },
   });
 }

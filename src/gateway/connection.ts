@@ -322,6 +322,7 @@ export class Connection {
           client: session.client,
           deviceId: session.deviceId,
           authMethod: session.authMethod,
+          onHost: this.locality.directLocal && !this.locality.browserOrigin,
           runtimeJobId: session.runtimeJobId,
           gateway: this.host.info,
           pairing: this.host.pairing,

@@ -27,6 +27,11 @@ export interface MethodContext {
   deviceId: string | null;
   /** How the caller proved itself (owner-key, device-token, token, password, none, runtime-token). */
   authMethod: string;
+  /**
+   * Direct-local without a browser Origin: loopback peer, loopback Host, no forwarding headers. With
+   * the owner key or the shared secret, that is the owner on the gateway host.
+   */
+  onHost: boolean;
   /** The job (session id) a runtime-token caller runs as; null otherwise. */
   runtimeJobId: string | null;
   gateway: GatewayInfo;

@@ -8,7 +8,7 @@ import { createServer as createTlsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { resolveLocality } from "../policy/locality.js";
-import { DeviceManager } from "../devices/manager.js";
+import { DeviceManager, type CloseSelector } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import { scopeSatisfied } from "../policy/scopes.js";
 import type { Store } from "../store/db.js";
@@ -19,7 +19,7 @@ import { Connection, type ConnectionHost } from "./connection.js";
 import { createHttpHandler, defaultControlUiDir } from "./http.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import { silentLogger, type GatewayLogger } from "./log.js";
-import type { RuntimeTokenVerifier } from "./handshake.js";
+import type { RuntimeTokenVerifier, Session } from "./handshake.js";
 import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import { ConnectionCaps, type CapLimits } from "./connection-caps.js";
 import { isOriginAllowed } from "./origin.js";
@@ -48,6 +48,11 @@ export interface GatewayServerOptions {
   limits?: Partial<CapLimits>;
   /** Verifies runtime tokens of work the gateway started (sub-agents, cron runs). */
   runtimeTokens?: RuntimeTokenVerifier;
+  /**
+   * A device's authority ended (operator role revoked, or removed): the runtime ends the sessions
+   * resting on it and unschedules its cron jobs, which the store has already disabled.
+   */
+  onAuthorityRevoked?: (deviceId: string, reason: string, disabledJobs: readonly string[]) => void;
   trustedProxies?: readonly string[];
   allowedOrigins?: readonly string[];
   handshakeTimeoutMs?: number;
@@ -137,9 +142,11 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       options.ownerDeviceId,
       {
         broadcast: (event, payload) => this.broadcast(event, payload, "operator.pairing"),
-        closeSessions: (deviceId, role, reason, except) => this.closeSessions(deviceId, role, reason, except),
+        closeSessions: (select, reason) => this.closeSessions(select, reason),
         isConnected: (deviceId) =>
           [...this.connections].some((c) => c.isOpen && c.session?.deviceId === deviceId),
+        authorityRevoked: (deviceId, reason, disabledJobs) =>
+          options.onAuthorityRevoked?.(deviceId, reason, disabledJobs),
       },
       this.now,
     );
@@ -265,12 +272,25 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   }
 
   /** Closes a device's live sessions with 4001 (its pairing or token changed); returns how many. */
-  closeSessions(deviceId: string, role: string | null, reason: string, exceptConnId?: string): number {
+  closeSessions(select: CloseSelector, reason: string): number {
+    return this.closeWhere((s, c) => {
+      if (s.deviceId !== select.deviceId || (select.role !== null && s.role !== select.role)) return false;
+      if (select.tokenSessionsOnly && s.authMethod !== "device-token" && s.authMethod !== "setup-code")
+        return false;
+      return c.connId !== select.exceptConnId;
+    }, reason);
+  }
+
+  /** Closes every connection that authenticated with a job's runtime token (the job ended); returns how many. */
+  closeJobSessions(jobId: string, reason: string): number {
+    return this.closeWhere((s) => s.runtimeJobId === jobId, reason);
+  }
+
+  private closeWhere(match: (s: Session, c: Connection) => boolean, reason: string): number {
     let n = 0;
     for (const c of this.connections) {
       const s = c.session;
-      if (!c.isOpen || !s || s.deviceId !== deviceId || (role !== null && s.role !== role)) continue;
-      if (c.connId === exceptConnId) continue;
+      if (!c.isOpen || !s || !match(s, c)) continue;
       c.close(CLOSE_CODES.credentialsChanged, reason);
       n++;
     }

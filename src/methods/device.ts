@@ -1,7 +1,8 @@
 /** `device.pair.*` and `device.token.*` (reference §6.1): thin handlers over device management. */
 import { Type } from "@sinclair/typebox";
 import type { MethodContext, MethodHandler } from "../gateway/methods.js";
-import type { Caller } from "../policy/device-management.js";
+import type { ManagementCaller } from "../devices/manager.js";
+import { proofOf } from "../policy/device-management.js";
 import { RoleSchema } from "../protocol/devices.js";
 import { paramsParser as parse } from "./params.js";
 
@@ -36,14 +37,18 @@ const parseRole = parse(RoleParams);
 const parseRotate = parse(RotateParams);
 const parseEmpty = parse(EmptyParams);
 
-/** The caller of a device-management method, as the policy sees it. */
-export function callerOf(ctx: MethodContext): Caller {
-  return { scopes: ctx.scopes, deviceId: ctx.deviceId, viaDeviceToken: ctx.authMethod === "device-token" };
-}
-
-/** The audit actor of a method call: `device:<id>` or `<client id>/<mode>`. */
-export function actorOf(ctx: MethodContext): string {
-  return ctx.deviceId ? `device:${ctx.deviceId}` : `${ctx.client.id}/${ctx.client.mode}`;
+/** The caller of a device-management method: its authority as the policy sees it, and its audit name. */
+export function callerOf(ctx: MethodContext): ManagementCaller {
+  return {
+    authority: {
+      scopes: ctx.scopes,
+      deviceId: ctx.deviceId,
+      proof: proofOf(ctx.authMethod),
+      onHost: ctx.onHost,
+    },
+    actor: ctx.deviceId ? `device:${ctx.deviceId}` : `${ctx.client.id}/${ctx.client.mode}`,
+    connId: ctx.connId,
+  };
 }
 
 export const deviceMethods: Readonly<Record<string, MethodHandler>> = {
@@ -52,21 +57,19 @@ export const deviceMethods: Readonly<Record<string, MethodHandler>> = {
     return ctx.devices.list(callerOf(ctx));
   },
   "device.pair.approve": (ctx, params) =>
-    ctx.devices.approve(callerOf(ctx), parseRequestId(params).requestId, actorOf(ctx)),
-  "device.pair.reject": (ctx, params) =>
-    ctx.devices.reject(callerOf(ctx), parseRequestId(params).requestId, actorOf(ctx)),
-  "device.pair.remove": (ctx, params) =>
-    ctx.devices.remove(callerOf(ctx), parseDeviceId(params).deviceId, actorOf(ctx)),
+    ctx.devices.approve(callerOf(ctx), parseRequestId(params).requestId),
+  "device.pair.reject": (ctx, params) => ctx.devices.reject(callerOf(ctx), parseRequestId(params).requestId),
+  "device.pair.remove": (ctx, params) => ctx.devices.remove(callerOf(ctx), parseDeviceId(params).deviceId),
   "device.pair.rename": (ctx, params) => {
     const p = parseRename(params);
-    return ctx.devices.rename(callerOf(ctx), p.deviceId, p.label.trim(), actorOf(ctx));
+    return ctx.devices.rename(callerOf(ctx), p.deviceId, p.label.trim());
   },
   "device.token.rotate": (ctx, params) => {
     const p = parseRotate(params);
-    return ctx.devices.rotate(callerOf(ctx), p.deviceId, p.role, p.scopes, actorOf(ctx), ctx.connId);
+    return ctx.devices.rotate(callerOf(ctx), p.deviceId, p.role, p.scopes);
   },
   "device.token.revoke": (ctx, params) => {
     const p = parseRole(params);
-    return ctx.devices.revoke(callerOf(ctx), p.deviceId, p.role, actorOf(ctx));
+    return ctx.devices.revoke(callerOf(ctx), p.deviceId, p.role);
   },
 };

@@ -23,6 +23,11 @@ export interface RuntimeCaller {
   actor: string;
   /** The gateway job (session id) whose runtime token admitted the caller; null otherwise or unknown. */
   runtimeJobId: string | null;
+  /**
+   * The caller's own device (null for device-less callers): what it creates rests on this device's
+   * authority, or, for a runtime-token caller, on whatever its job rests on.
+   */
+  deviceId: string | null;
 }
 
 /** The job a runtime-token caller runs as (its parent, for anything it starts). */
@@ -40,7 +45,7 @@ export function runtimeCaller(ctx: MethodContext): RuntimeCaller {
       : ctx.authMethod === "runtime-token"
         ? "runtime-token"
         : `${ctx.client.id}/${ctx.client.mode}`;
-  return { scopes: [...ctx.scopes], actor, runtimeJobId: job };
+  return { scopes: [...ctx.scopes], actor, runtimeJobId: job, deviceId: ctx.deviceId };
 }
 
 /** Scope names as the runtime accepts them (`operator.read`, `operator.talk.secrets`, ...). */

@@ -11,7 +11,7 @@ import { isLoopbackIp } from "../policy/ip.js";
 import type { SetupCodeResult } from "../protocol/devices.js";
 import { GatewayError } from "../protocol/errors.js";
 import { SETUP_CODE_PROFILES } from "../protocol/setup-code.js";
-import { actorOf, callerOf } from "./device.js";
+import { callerOf } from "./device.js";
 import { paramsParser } from "./params.js";
 
 export const DEFAULT_SETUP_CODE_TTL_MS = 10 * 60_000;
@@ -66,16 +66,12 @@ export const setupCode: MethodHandler = (ctx, params): SetupCodeResult => {
   const urls = ctx.gateway.urls();
   const url = p.url ?? advertisedUrl(urls) ?? urls[0] ?? null;
   if (!url) throw new GatewayError("INTERNAL_ERROR", { message: "the gateway is not listening" });
-  return ctx.devices.mintSetupCode(
-    callerOf(ctx),
-    {
-      profile: p.profile ?? "operator-limited",
-      ttlMs: p.ttlMs ?? DEFAULT_SETUP_CODE_TTL_MS,
-      url,
-      fingerprint: ctx.gateway.tlsFingerprint(),
-    },
-    actorOf(ctx),
-  );
+  return ctx.devices.mintSetupCode(callerOf(ctx), {
+    profile: p.profile ?? "operator-limited",
+    ttlMs: p.ttlMs ?? DEFAULT_SETUP_CODE_TTL_MS,
+    url,
+    fingerprint: ctx.gateway.tlsFingerprint(),
+  });
 };
 
 export const setupCodeMethods: Readonly<Record<string, MethodHandler>> = {

@@ -1,151 +1,277 @@
 /**
- * Who may approve, reject, remove, rename, rotate and revoke what (reference §6.1, C09, C10, S46).
- * Nobody grants beyond their own scopes; managing the node role needs admin; a device never
- * approves its own request over the network.
+ * Who may approve, reject, remove, rename, rotate, revoke, see and mint setup codes for what
+ * (reference §6.1, C09, C10, S46, issue "Authority is one lifecycle"): one pure function of the
+ * caller's authority, the target record and the action, with the trace of rules that decided it.
+ *
+ * Two kinds of rights meet here. Granting (approve, the scopes of a rotated token, minting a setup
+ * code) is bounded by what the caller's session holds: nobody grants a scope they did not ask for
+ * and prove. Taking away (remove, revoke, and rotation, which kills the old token) needs covering
+ * what the target holds — its whole baseline and the token's scopes — so that a narrow caller
+ * cannot undo a wide device; the owner on the gateway host (owner key, or the shared secret without
+ * a device, direct-local) covers every device for that purpose.
+ * Only the owner key touches the owner device, and a revoked role comes back only through an
+ * approval by someone who covers that role's baseline.
  */
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import type { SetupCodeProfile } from "../protocol/setup-code.js";
+import type { ManagementRuleId } from "./management-rules.js";
 import { missingScopes, scopeSatisfied } from "./scopes.js";
+import { mintRequirement } from "./setup-codes.js";
 
-export interface Caller {
+/** How the caller proved itself, as management needs to know it. */
+export type CallerProof =
+  | "owner-key"
+  | "device-token"
+  | "shared-secret"
+  | "runtime-token"
+  | "none"
+  /** The offline break-glass CLI: it opened the state dir, which is ownership. */
+  | "state-dir";
+
+/** The caller's authority: its session's scopes, its own device, its proof and where it is. */
+export interface CallerAuthority {
   scopes: readonly string[];
   /** The caller's own device, when it connected with one. */
   deviceId: string | null;
-  /** Authenticated by a device token (not owner key or shared secret): limited to its own device. */
-  viaDeviceToken: boolean;
+  proof: CallerProof;
+  /** Direct-local: loopback peer, loopback Host, no forwarding headers, no browser Origin. */
+  onHost: boolean;
 }
 
-export type ManagementDenial = { ok: false; reason: string; missingScope?: string };
-export type ManagementCheck = { ok: true } | ManagementDenial;
+/** A paired device as management needs it. */
+export interface TargetDevice {
+  deviceId: string;
+  /** It is the gateway host's owner identity. */
+  owner: boolean;
+  roles: readonly string[];
+  /** The approved scope baseline. */
+  scopes: readonly string[];
+  /** Token state per role (a role with no row has never had a token minted). */
+  tokens: Readonly<Record<string, { revoked: boolean; scopes: readonly string[] }>>;
+}
 
-const OK: ManagementCheck = { ok: true };
-const isAdmin = (c: Caller) => scopeSatisfied(c.scopes, OPERATOR_SCOPES.admin);
+/** A pending request as management needs it. */
+export interface RequestFacts {
+  deviceId: string;
+  roles: readonly string[];
+  scopes: readonly string[];
+  /** The request's key is the one stored for its device: approving it unions into that record. */
+  sameKeyAsRecord: boolean;
+}
 
-function needAdminForNode(caller: Caller, roles: readonly string[]): ManagementCheck {
-  if (roles.some((r) => r !== "operator") && !isAdmin(caller)) {
-    return {
-      ok: false,
-      reason: "managing the node role requires operator.admin",
-      missingScope: OPERATOR_SCOPES.admin,
+/** What the caller wants to do. Approve and reject carry the request; the target is its device's record. */
+export type ManagementAction =
+  | { kind: "see" }
+  | { kind: "approve"; request: RequestFacts }
+  | { kind: "reject"; request: RequestFacts }
+  | { kind: "remove" }
+  | { kind: "rename" }
+  | { kind: "rotate"; role: string; scopes?: readonly string[] }
+  | { kind: "revoke"; role: string }
+  | { kind: "mint-setup-code"; profile: SetupCodeProfile };
+
+export type ManagementActionKind = ManagementAction["kind"];
+
+export type ManagementDecision =
+  | {
+      allow: true;
+      trace: ManagementRuleId[];
+      /** `rotate`: the scopes the new token carries. */
+      tokenScopes?: string[];
+    }
+  | {
+      allow: false;
+      code: "MISSING_SCOPE" | "FORBIDDEN_ACTION";
+      /** The rule that refused (the last of the trace). */
+      rule: ManagementRuleId;
+      /** Scopes the caller would need, when that is the reason. */
+      missingScopes: string[];
+      trace: ManagementRuleId[];
     };
+
+/** The proof a connection's `auth.method` stands for. */
+export function proofOf(authMethod: string): CallerProof {
+  switch (authMethod) {
+    case "owner-key":
+      return "owner-key";
+    case "device-token":
+    case "setup-code":
+      // A setup-code session is a freshly paired device speaking with its new token's rights.
+      return "device-token";
+    case "token":
+    case "password":
+      return "shared-secret";
+    case "runtime-token":
+      return "runtime-token";
+    default:
+      return "none";
   }
-  return OK;
-}
-
-/** Operator (and unknown) scopes must be held by the caller; node.* scopes are gated by admin instead. */
-function withinCaller(caller: Caller, scopes: readonly string[]): ManagementCheck {
-  const missing = missingScopes(
-    caller.scopes,
-    scopes.filter((s) => !s.startsWith("node.")),
-  );
-  if (missing.length > 0) {
-    return { ok: false, reason: `caller lacks ${missing.join(", ")}`, missingScope: missing[0] };
-  }
-  return OK;
-}
-
-function ownDeviceOnly(caller: Caller, targetDeviceId: string): ManagementCheck {
-  if (caller.viaDeviceToken && !isAdmin(caller) && caller.deviceId !== targetDeviceId) {
-    return {
-      ok: false,
-      reason: "a device-token session without operator.admin may only manage its own device",
-    };
-  }
-  return OK;
-}
-
-/** May the caller see this device in `device.pair.list`? */
-export function canSee(caller: Caller, deviceId: string): boolean {
-  return ownDeviceOnly(caller, deviceId).ok;
-}
-
-/** Approving grants exactly the request's roles and scopes; the approver must already hold them. */
-export function canApprove(
-  caller: Caller,
-  request: { deviceId: string; roles: readonly string[]; scopes: readonly string[] },
-): ManagementCheck {
-  const own = ownDeviceOnly(caller, request.deviceId);
-  if (!own.ok) return own;
-  if (caller.deviceId !== null && caller.deviceId === request.deviceId) {
-    return {
-      ok: false,
-      reason:
-        "a device cannot approve its own request; approve it from the gateway host or another authorized device",
-    };
-  }
-  const node = needAdminForNode(caller, request.roles);
-  if (!node.ok) return node;
-  return withinCaller(caller, request.scopes);
-}
-
-/** Rejecting needs only the pairing scope, but node requests need admin like approving them. */
-export function canReject(
-  caller: Caller,
-  request: { deviceId: string; roles: readonly string[] },
-): ManagementCheck {
-  const own = ownDeviceOnly(caller, request.deviceId);
-  if (!own.ok) return own;
-  return needAdminForNode(caller, request.roles);
-}
-
-/** Removing a device: the caller must cover what the device was approved for. */
-export function canRemove(
-  caller: Caller,
-  device: { deviceId: string; roles: readonly string[]; scopes: readonly string[]; owner: boolean },
-): ManagementCheck {
-  if (device.owner) return { ok: false, reason: "the gateway owner device cannot be removed" };
-  const own = ownDeviceOnly(caller, device.deviceId);
-  if (!own.ok) return own;
-  if (caller.deviceId === device.deviceId) return OK;
-  const node = needAdminForNode(caller, device.roles);
-  if (!node.ok) return node;
-  return withinCaller(caller, device.scopes);
-}
-
-/** Renaming changes no rights, but node devices still need admin. */
-export function canRename(
-  caller: Caller,
-  device: { deviceId: string; roles: readonly string[] },
-): ManagementCheck {
-  const own = ownDeviceOnly(caller, device.deviceId);
-  if (!own.ok) return own;
-  return needAdminForNode(caller, device.roles);
 }
 
 /**
- * Rotation never widens: the role must be approved, the new scopes within the approved baseline and,
- * for operator tokens, within the caller's own scopes (C09).
+ * The owner on the gateway host: the owner key or the device-less shared secret, direct-local, or
+ * the state dir itself. A paired device that also presents the shared secret acts as that device:
+ * its own record bounds it (C09), wherever it is.
  */
-export function canRotate(
-  caller: Caller,
-  device: { deviceId: string; roles: readonly string[]; scopes: readonly string[] },
-  role: string,
-  newScopes: readonly string[],
-): ManagementCheck {
-  if (!device.roles.includes(role))
-    return { ok: false, reason: `role ${role} is not approved for this device` };
-  const own = ownDeviceOnly(caller, device.deviceId);
-  if (!own.ok) return own;
-  const node = needAdminForNode(caller, [role]);
-  if (!node.ok) return node;
-  const outside = missingScopes(device.scopes, newScopes);
-  if (outside.length > 0)
-    return { ok: false, reason: `scopes outside the approved baseline: ${outside.join(", ")}` };
-  return role === "operator" ? withinCaller(caller, newScopes) : OK;
+export function isOwnerOnHost(caller: CallerAuthority): boolean {
+  if (caller.proof === "state-dir") return true;
+  if (!caller.onHost) return false;
+  return caller.proof === "owner-key" || (caller.proof === "shared-secret" && caller.deviceId === null);
 }
 
-/** Revoking: pairing-only callers cannot revoke tokens that carry more than they hold (C09). */
-export function canRevoke(
-  caller: Caller,
-  device: { deviceId: string; owner?: boolean },
-  role: string,
-  tokenScopes: readonly string[],
-): ManagementCheck {
-  // The owner proves itself with its key and holds no token whose scopes could bound the caller.
-  if (device.owner) return { ok: false, reason: "the gateway owner device's roles cannot be revoked" };
-  const own = ownDeviceOnly(caller, device.deviceId);
-  if (!own.ok) return own;
-  if (caller.deviceId === device.deviceId) return OK;
-  const node = needAdminForNode(caller, [role]);
-  if (!node.ok) return node;
-  return role === "operator" ? withinCaller(caller, tokenScopes) : OK;
+const ADMIN = OPERATOR_SCOPES.admin;
+const isAdmin = (scopes: readonly string[]) => scopeSatisfied(scopes, ADMIN);
+/** node.* scopes are governed by the node-role rule (admin), not by the operator lattice. */
+const operatorPart = (scopes: readonly string[]) => scopes.filter((s) => !s.startsWith("node."));
+const roleBaseline = (device: TargetDevice, role: string) =>
+  device.scopes.filter((s) => s.startsWith(role === "operator" ? "operator." : `${role}.`));
+
+/** Decides one management action. Pure: same facts, same decision. */
+export function decideManagement(
+  caller: CallerAuthority,
+  target: TargetDevice | null,
+  action: ManagementAction,
+): ManagementDecision {
+  const trace: ManagementRuleId[] = [];
+  const deny = (
+    rule: ManagementRuleId,
+    missing: readonly string[] = [],
+    code: "MISSING_SCOPE" | "FORBIDDEN_ACTION" = missing.length > 0 ? "MISSING_SCOPE" : "FORBIDDEN_ACTION",
+  ): ManagementDecision => ({
+    allow: false,
+    code,
+    rule,
+    missingScopes: [...missing],
+    trace: [...trace, rule],
+  });
+  const allow = (rule: ManagementRuleId, tokenScopes?: string[]): ManagementDecision => ({
+    allow: true,
+    trace: [...trace, rule],
+    ...(tokenScopes ? { tokenScopes } : {}),
+  });
+  /** Grants are bounded by the session: node roles need admin, every other scope held. */
+  const grant = (roles: readonly string[], scopes: readonly string[]): ManagementDecision | null => {
+    if (roles.some((r) => r !== "operator") && !isAdmin(caller.scopes))
+      return deny("manage-node-role-needs-admin", [ADMIN]);
+    const missing = missingScopes(caller.scopes, operatorPart(scopes));
+    return missing.length > 0 ? deny("manage-grant-exceeds-caller", missing) : null;
+  };
+  /** Taking rights away needs covering the device's whole baseline (and the token's scopes). */
+  const cover = (device: TargetDevice, tokenScopes: readonly string[]): ManagementDecision | null => {
+    if (isOwnerOnHost(caller)) {
+      trace.push("manage-caller-owner-on-host");
+      return null;
+    }
+    if (device.roles.some((r) => r !== "operator") && !isAdmin(caller.scopes))
+      return deny("manage-node-role-needs-admin", [ADMIN]);
+    const missing = missingScopes(caller.scopes, operatorPart([...device.scopes, ...tokenScopes]));
+    if (missing.length > 0) return deny("manage-target-wider-than-caller", missing);
+    trace.push("manage-covers-target");
+    return null;
+  };
+
+  if (action.kind === "mint-setup-code") {
+    const missing = missingScopes(caller.scopes, mintRequirement(action.profile));
+    return missing.length > 0
+      ? deny("manage-mint-exceeds-caller", missing)
+      : allow("manage-mint-within-caller");
+  }
+
+  const targetId =
+    action.kind === "approve" || action.kind === "reject" ? action.request.deviceId : target?.deviceId;
+  if (targetId === undefined) return deny("manage-target-unknown");
+  const own = caller.deviceId !== null && caller.deviceId === targetId;
+  if (caller.proof === "device-token" && !isAdmin(caller.scopes) && !own) {
+    return deny("manage-token-session-own-device-only");
+  }
+
+  switch (action.kind) {
+    case "see":
+      return allow("manage-see");
+
+    case "approve": {
+      const { request } = action;
+      if (own) return deny("manage-self-approval-refused");
+      const refused = grant(request.roles, request.scopes);
+      if (refused) return refused;
+      const revived =
+        target && request.sameKeyAsRecord ? request.roles.filter((r) => target.tokens[r]?.revoked) : [];
+      for (const role of revived) {
+        const baseline = roleBaseline(target!, role);
+        if (role !== "operator" && !isAdmin(caller.scopes))
+          return deny("manage-revival-needs-baseline-cover", [ADMIN]);
+        const missing = missingScopes(caller.scopes, operatorPart(baseline));
+        if (missing.length > 0) return deny("manage-revival-needs-baseline-cover", missing);
+      }
+      if (revived.length > 0) trace.push("manage-revival-by-approval");
+      return allow("manage-grant-within-caller");
+    }
+
+    case "reject": {
+      if (action.request.roles.some((r) => r !== "operator") && !isAdmin(caller.scopes))
+        return deny("manage-node-role-needs-admin", [ADMIN]);
+      return allow("manage-reject-allowed");
+    }
+
+    case "remove": {
+      if (!target) return deny("manage-target-unknown");
+      if (target.owner) return deny("manage-owner-device-not-removable");
+      if (own) return allow("manage-own-device");
+      return cover(target, []) ?? allow("manage-covers-target");
+    }
+
+    case "rename": {
+      if (!target) return deny("manage-target-unknown");
+      if (target.owner && !ownerKey(caller)) return deny("manage-owner-device-owner-key-only");
+      if (own) return allow("manage-own-device");
+      if (!isOwnerOnHost(caller) && target.roles.some((r) => r !== "operator") && !isAdmin(caller.scopes))
+        return deny("manage-node-role-needs-admin", [ADMIN]);
+      return allow("manage-rename-allowed");
+    }
+
+    case "revoke": {
+      if (!target) return deny("manage-target-unknown");
+      if (target.owner) return deny("manage-owner-roles-not-revocable");
+      if (own) return allow("manage-own-device");
+      const refused = cover(target, target.tokens[action.role]?.scopes ?? []);
+      if (refused) return refused;
+      if (action.role !== "operator" && !isOwnerOnHost(caller) && !isAdmin(caller.scopes))
+        return deny("manage-node-role-needs-admin", [ADMIN]);
+      return allow("manage-covers-target");
+    }
+
+    case "rotate": {
+      if (!target) return deny("manage-target-unknown");
+      const { role } = action;
+      if (target.owner && !ownerKey(caller)) return deny("manage-owner-device-owner-key-only");
+      if (!target.roles.includes(role)) return deny("manage-role-not-approved");
+      const slot = target.tokens[role];
+      if (slot?.revoked) return deny("manage-revoked-slot-needs-approval");
+      const newScopes = [...(action.scopes ?? slot?.scopes ?? roleBaseline(target, role))];
+      if (missingScopes(target.scopes, newScopes).length > 0) return deny("manage-rotation-outside-baseline");
+      if (own) trace.push("manage-own-device");
+      else {
+        // Rotating kills the old token: as much a taking-away as a revoke, whatever the new scopes.
+        const refused = cover(target, slot?.scopes ?? []);
+        if (refused) return refused;
+      }
+      const refused = grant([role], role === "operator" ? newScopes : []);
+      return refused ?? allow("manage-grant-within-caller", newScopes);
+    }
+  }
+}
+
+/** The owner key itself (or the state dir it lives in). */
+function ownerKey(caller: CallerAuthority): boolean {
+  return caller.proof === "owner-key" || caller.proof === "state-dir";
+}
+
+/** A denial's reason as one line: the rule's sentence and what the caller lacks. */
+export function denialReason(
+  decision: Extract<ManagementDecision, { allow: false }>,
+  sentence: (id: ManagementRuleId) => string,
+): string {
+  const lacks =
+    decision.missingScopes.length > 0 ? ` (caller lacks ${decision.missingScopes.join(", ")})` : "";
+  return `${sentence(decision.rule)}${lacks}`;
 }

@@ -1,11 +1,11 @@
 /**
- * What each setup-code profile pre-approves, and who may mint it. A code never grants more than its
- * minter holds: `operator-limited` needs the scopes it hands out, `operator-full` and `node` need
- * `operator.admin` (the node role is exec on another machine, like approving a node, C19).
+ * What each setup-code profile pre-approves, and what minting it requires. A code never grants more
+ * than its minter holds: `operator-limited` needs the scopes it hands out, `operator-full` and `node`
+ * need `operator.admin` (the node role is exec on another machine, like approving a node, C19). The
+ * decision itself is `decideManagement`'s `mint-setup-code` action.
  */
 import { ALL_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../protocol/scopes.js";
 import type { SetupCodeProfile } from "../protocol/setup-code.js";
-import { missingScopes } from "./scopes.js";
 
 export interface ProfileGrant {
   roles: string[];
@@ -30,9 +30,4 @@ export function profileGrant(profile: SetupCodeProfile): ProfileGrant {
 /** The scopes a caller must hold (besides `operator.pairing` for the method) to mint `profile`. */
 export function mintRequirement(profile: SetupCodeProfile): string[] {
   return profile === "operator-limited" ? profileGrant(profile).scopes : [OPERATOR_SCOPES.admin];
-}
-
-/** The scopes the caller lacks to mint `profile`; empty when it may. */
-export function missingToMint(callerScopes: readonly string[], profile: SetupCodeProfile): string[] {
-  return missingScopes(callerScopes, mintRequirement(profile));
 }

@@ -25,9 +25,13 @@ export const CronJobSchema = Type.Object({
   /** Scopes each run's runtime token carries. */
   scopes: Type.Array(Type.String()),
   createdBy: Type.String(),
+  /** The device whose authority it rests on (re-checked at every run); null: a root (shared secret). */
+  creatorDeviceId: nullableString,
   /** The creator's scopes at creation: the ceiling for `scopes`, enforced again at every run. */
   creatorScopes: Type.Array(Type.String()),
   enabled: Type.Boolean(),
+  /** Why the gateway disabled it (its creator's authority ended); null otherwise. */
+  disabledReason: nullableString,
   missedPolicy: Type.Union(MISSED_POLICIES.map((p) => Type.Literal(p))),
   /** Per-run time limit; null: none. */
   timeoutMs: nullableInt,

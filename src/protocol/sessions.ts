@@ -31,12 +31,16 @@ const sessionFields = {
   cronJobId: nullableString,
   /** Who asked: `device:<id>`, `cli/cli`, `cron:<jobId>`, `session:<id>`, ... */
   createdBy: Type.String(),
+  /** The device whose authority it rests on; revoking or removing that device ends it. Null: a root. */
+  authorityDeviceId: nullableString,
   status: SessionStatusSchema,
   exitCode: nullableInt,
   signal: nullableString,
   pid: nullableInt,
   startedAtMs: Type.Integer(),
   endedAtMs: nullableInt,
+  /** Why the gateway ended it (killed by a caller, its parent ended, its authority was revoked, ...). */
+  endReason: nullableString,
   /** Set when it failed to start. */
   error: Type.Optional(Type.String()),
 };

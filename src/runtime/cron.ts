@@ -1,7 +1,10 @@
 /**
  * The cron scheduler: persisted jobs, scheduled with croner, each run a session whose runtime token
  * carries the job's scopes. A job's scopes never exceed what its creator held when creating it
- * (stored as the job's ceiling and enforced again at every run, C25).
+ * (stored as the job's ceiling and enforced again at every run, C25), and a job rests on its
+ * creator's device: every run re-checks that device's current authority (the policy's
+ * `decideCreatorAuthority`), and a job whose creator was revoked or removed is disabled with the
+ * reason instead of run. Whoever covers its scopes may re-enable it; it then rests on them.
  *
  * Missed runs — times that fell while the gateway was down — follow the job's `missedPolicy`:
  * - `skip` (default): they are not replayed; the next run is the next scheduled time.
@@ -16,6 +19,8 @@ import type { CronAddRequest, CronJobView, CronService, CronUpdateRequest } from
 import { unknownCronJob } from "../methods/cron.js";
 import type { RuntimeCaller } from "../methods/params.js";
 import type { SessionView } from "../methods/sessions.js";
+import { decideCreatorAuthority, type CreatorFacts } from "../policy/authority.js";
+import { managementRuleSentence } from "../policy/management-rules.js";
 import { missingScopes } from "../policy/scopes.js";
 import { GatewayError } from "../protocol/errors.js";
 import { normalizeSet } from "../store/codec.js";
@@ -105,8 +110,10 @@ export class CronScheduler implements CronService {
       cwd: request.cwd ?? null,
       scopes,
       createdBy: caller.actor,
+      creatorDeviceId: this.#sessions.authorityOf(caller),
       creatorScopes: normalizeSet(caller.scopes),
       enabled: request.enabled ?? true,
+      disabledReason: null,
       missedPolicy: request.missedPolicy ?? "skip",
       timeoutMs: request.timeoutMs ?? null,
       lastRunAtMs: null,
@@ -123,12 +130,19 @@ export class CronScheduler implements CronService {
   /**
    * Changes a job. Its scopes may only move within its stored ceiling (never widened), and the
    * caller must hold every scope the job ends up with: nobody edits a job into work they could not
-   * have created.
+   * have created. Re-enabling a job the gateway disabled because its creator's authority ended makes
+   * the caller its creator: from then on it rests on the caller's authority and ceiling.
    */
   update(request: CronUpdateRequest, caller: RuntimeCaller): CronJobView {
     const job = this.#store.cron.get(request.id);
     if (!job) throw unknownCronJob(request.id);
     const next: CronJobRecord = { ...job };
+    if (request.enabled === true && job.disabledReason !== null) {
+      next.createdBy = caller.actor;
+      next.creatorDeviceId = this.#sessions.authorityOf(caller);
+      next.creatorScopes = normalizeSet(caller.scopes);
+      next.disabledReason = null;
+    }
     if (request.schedule !== undefined) next.schedule = request.schedule;
     if (request.timezone !== undefined) next.timezone = request.timezone;
     if (request.name !== undefined) next.name = request.name;
@@ -143,8 +157,8 @@ export class CronScheduler implements CronService {
     if (next.schedule !== job.schedule || next.timezone !== job.timezone) {
       checkSchedule(next.schedule, next.timezone);
     }
-    const beyondCeiling = missingScopes(job.creatorScopes, next.scopes);
-    if (beyondCeiling.length > 0) throw scopeCeiling(beyondCeiling, job.creatorScopes, "cron job");
+    const beyondCeiling = missingScopes(next.creatorScopes, next.scopes);
+    if (beyondCeiling.length > 0) throw scopeCeiling(beyondCeiling, next.creatorScopes, "cron job");
     const beyondCaller = missingScopes(caller.scopes, next.scopes);
     if (beyondCaller.length > 0) throw scopeCeiling(beyondCaller, caller.scopes, "cron job");
     next.updatedAtMs = this.#now();
@@ -212,14 +226,41 @@ export class CronScheduler implements CronService {
     }
   }
 
+  /** Disables and unschedules every enabled job resting on a device whose authority ended (the store did it). */
+  authorityRevoked(jobIds: readonly string[]): void {
+    for (const id of jobIds) this.#unschedule(id);
+    if (jobIds.length > 0)
+      this.#logger.log("info", "cron jobs disabled with their creator", { jobs: jobIds });
+  }
+
   /**
    * One run: a session whose creator is the job itself, holding exactly the job's creator's scopes
-   * at creation. The session manager refuses any job scope beyond that ceiling, so a job edited in
+   * at creation, resting on the creator's device. The creator's current authority is checked
+   * first: a job whose creator was revoked, removed or narrowed is disabled with the reason and
+   * does not run. The session manager refuses any job scope beyond the ceiling, so a job edited in
    * the store by hand still cannot run wider than its creator was.
    */
   async #runJob(job: CronJobRecord): Promise<SessionView> {
     const [command, ...args] = job.command;
     if (!command) throw new GatewayError("INVALID_PARAMS", { message: `cron job ${job.id} has no command` });
+    const authority = decideCreatorAuthority(this.#creator(job.creatorDeviceId), job.scopes);
+    if (!authority.ok) {
+      // A reason given when the device's end disabled the job says more (which device, how): keep it.
+      const reason =
+        job.disabledReason ?? `${managementRuleSentence(authority.rule)} (device ${job.creatorDeviceId})`;
+      const now = this.#now();
+      this.#store.cron.update({ ...job, enabled: false, disabledReason: reason, updatedAtMs: now });
+      this.#unschedule(job.id);
+      this.#logger.log("warn", "cron job disabled: its creator's authority ended", {
+        job: job.id,
+        creator: job.creatorDeviceId ?? undefined,
+        rule: authority.rule,
+      });
+      throw new GatewayError("FORBIDDEN_ACTION", {
+        message: `cron job ${job.id} was disabled: ${reason}; someone who holds its scopes may re-enable it (cron.update enabled: true)`,
+        details: { reason: "creator-authority-ended", rule: authority.rule, jobId: job.id },
+      });
+    }
     const session = await this.#sessions.spawn(
       {
         command,
@@ -229,11 +270,30 @@ export class CronScheduler implements CronService {
         ...(job.timeoutMs !== null ? { timeoutMs: job.timeoutMs } : {}),
         label: job.name ?? `cron ${job.id}`,
       },
-      { scopes: job.creatorScopes, actor: `cron:${job.id}`, runtimeJobId: null },
+      {
+        scopes: job.creatorScopes,
+        actor: `cron:${job.id}`,
+        runtimeJobId: null,
+        deviceId: job.creatorDeviceId,
+      },
       { cronJobId: job.id },
     );
     this.#store.cron.recordRun(job.id, session.startedAtMs, session.id);
     return session;
+  }
+
+  /** The job's creator device as it stands now. */
+  #creator(deviceId: string | null): CreatorFacts {
+    if (deviceId === null) return { kind: "root" };
+    const record = this.#store.devices.get(deviceId);
+    if (!record) return { kind: "removed", deviceId };
+    return {
+      kind: "device",
+      deviceId,
+      roles: record.roles,
+      operatorRevoked: this.#store.tokens.states(deviceId).operator?.revoked ?? false,
+      scopes: record.scopes,
+    };
   }
 
   #schedule(job: CronJobRecord): void {

@@ -11,7 +11,10 @@ import { createNodeMethods } from "../methods/nodes.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./index.js";
 import { attachNodeRegistry, NodeRegistry } from "./nodes.js";
 
-export type GatewayAppOptions = Omit<GatewayServerOptions, "methods" | "runtimeTokens"> & {
+export type GatewayAppOptions = Omit<
+  GatewayServerOptions,
+  "methods" | "runtimeTokens" | "onAuthorityRevoked"
+> & {
   /** Runtime tuning (session limits, inherited env) for tests and embedding. */
   runtime?: Partial<Omit<RuntimeOptions, "store" | "gatewayUrl" | "gatewayTlsFingerprint" | "logger">>;
 };
@@ -39,6 +42,8 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
       const a = options.auth();
       return [a.token, a.password];
     },
+    // Read when a job ends, when `server` exists.
+    closeJobConnections: (jobId, reason) => server.closeJobSessions(jobId, reason),
     ...runtimeOptions,
   });
   const nodes = new NodeRegistry();
@@ -46,6 +51,9 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     ...serverOptions,
     methods: { ...coreMethods, ...auditMethods, ...runtime.methods, ...createNodeMethods(nodes) },
     runtimeTokens: runtime.runtimeTokens,
+    // Revoking or removing a device ends the work resting on it (design principle 7).
+    onAuthorityRevoked: (deviceId, reason, disabledJobs) =>
+      runtime.revokeAuthority(deviceId, reason, disabledJobs),
   });
   attachNodeRegistry(server, nodes);
   return {

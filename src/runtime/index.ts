@@ -40,6 +40,8 @@ export interface RuntimeOptions {
   secretValues?: () => readonly (string | undefined | null)[];
   /** Session limits and environment (tests, embedding). */
   sessions?: Pick<SessionManagerOptions, "inheritedEnv" | "outputTailBytes" | "killGraceMs" | "maxRunning">;
+  /** The gateway's port: closes every connection made with a job's runtime token (use `server.closeJobSessions`). */
+  closeJobConnections?: (jobId: string, reason: string) => number;
 }
 
 export interface Runtime {
@@ -56,6 +58,12 @@ export interface Runtime {
   start(): void;
   /** Call before the gateway stops: stops cron, kills running sessions (marked `killed`). */
   stop(): Promise<void>;
+  /**
+   * A device's authority ended (operator role revoked, or removed): ends the sessions resting on it
+   * and unschedules the cron jobs the store already disabled (`disabledJobs`). Pass to the gateway
+   * as `onAuthorityRevoked`.
+   */
+  revokeAuthority(deviceId: string, reason: string, disabledJobs: readonly string[]): void;
 }
 
 /** Builds the runtime over an open store. */
@@ -70,6 +78,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     logger,
     now,
     secretValues: options.secretValues,
+    ...(options.closeJobConnections ? { closeJobConnections: options.closeJobConnections } : {}),
     ...options.sessions,
   });
   const cron = new CronScheduler({ store, sessions, logger, now });
@@ -90,6 +99,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async stop() {
       cron.stop();
       await sessions.stop();
+    },
+    revokeAuthority(deviceId, reason, disabledJobs) {
+      cron.authorityRevoked(disabledJobs);
+      sessions.revokeAuthority(deviceId, reason);
     },
   };
 }

@@ -29,14 +29,20 @@ export class RuntimeTokenService implements RuntimeTokenVerifier {
   }
 
   /**
-   * Mints a token for `jobId` carrying `scopes`, valid for `ttlMs`. Returns the cleartext, once:
-   * it goes to the job's process and nowhere else (never a log, never the store).
+   * Mints a token for `jobId` carrying `scopes`, valid for `ttlMs`, resting on the authority of
+   * `authorityDeviceId` (null: a root). Returns the cleartext, once: it goes to the job's process
+   * and nowhere else (never a log, never the store).
    */
-  mint(jobId: string, scopes: readonly string[], ttlMs: number = DEFAULT_RUNTIME_TOKEN_TTL_MS): string {
+  mint(
+    jobId: string,
+    scopes: readonly string[],
+    ttlMs: number = DEFAULT_RUNTIME_TOKEN_TTL_MS,
+    authorityDeviceId: string | null = null,
+  ): string {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError("runtime token ttlMs must be positive");
     const now = this.#now();
     if (++this.#mints % PRUNE_EVERY_MINTS === 0) this.prune();
-    return this.#store.runtimeTokens.issue(jobId, scopes, now, now + ttlMs);
+    return this.#store.runtimeTokens.issue(jobId, scopes, now, now + ttlMs, authorityDeviceId);
   }
 
   /** The handshake's check: valid only when known, not revoked and not expired. */

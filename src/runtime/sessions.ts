@@ -1,8 +1,12 @@
 /**
  * Sessions: processes the gateway starts on someone's behalf (sub-agents, cron runs). Each gets a
  * runtime token bound to its session id and a scope set no wider than its creator's, in an
- * environment without the gateway's secrets; the token is revoked the moment the process exits.
- * Records live in the store; output is kept as a bounded tail per stream.
+ * environment without the gateway's secrets. Each rests on its creator's authority (a device, or
+ * the session or cron job that started it). When a session ends — exit, kill, timeout — its token
+ * dies, every connection that authenticated with it is closed at once (a helper it left behind
+ * outside its process group included), and the sessions it spawned are killed with it. Revoking or
+ * removing the device it rests on kills it the same way. Records live in the store; output is kept
+ * as a bounded tail per stream.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -39,6 +43,11 @@ export interface SessionManagerOptions {
   killGraceMs?: number;
   /** Running sessions at most (a bound on runaway sub-agents spawning sub-agents); default 64. */
   maxRunning?: number;
+  /**
+   * Closes every live connection that authenticated with a job's runtime token (the gateway's port);
+   * called the moment the job ends, so nothing it handed its token to keeps working.
+   */
+  closeJobConnections?: (jobId: string, reason: string) => number;
 }
 
 /** Extra facts for sessions the gateway starts itself (cron runs). */
@@ -51,8 +60,11 @@ interface Live {
   child: ChildProcess;
   stdout: OutputTail;
   stderr: OutputTail;
-  /** Set when the gateway ends it: the status it ends with. */
+  /** Set when the gateway ends it: the status it ends with, and why. */
   ending: "killed" | "timed-out" | null;
+  endReason: string | null;
+  /** Its token is revoked and its connections are closed (once). */
+  cutOff: boolean;
   timers: NodeJS.Timeout[];
   ended: Promise<SessionView>;
 }
@@ -77,6 +89,7 @@ export class SessionManager implements SessionService {
   readonly #tailBytes: number;
   readonly #graceMs: number;
   readonly #maxRunning: number;
+  readonly #closeJobConnections: (jobId: string, reason: string) => number;
   readonly #live = new Map<string, Live>();
   /** Spawns between the limit check and the process existing (counted against the limit). */
   #starting = 0;
@@ -94,6 +107,7 @@ export class SessionManager implements SessionService {
     this.#tailBytes = options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES;
     this.#graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.#maxRunning = options.maxRunning ?? DEFAULT_MAX_RUNNING;
+    this.#closeJobConnections = options.closeJobConnections ?? (() => 0);
   }
 
   /** How many sessions this gateway is running now. */
@@ -127,6 +141,7 @@ export class SessionManager implements SessionService {
     const scopes = normalizeSet(request.scopes ?? caller.scopes);
     const missing = missingScopes(caller.scopes, scopes);
     if (missing.length > 0) throw scopeCeiling(missing, caller.scopes, "session");
+    const authorityDeviceId = this.authorityOf(caller);
     const secrets = searchableSecrets(this.#secretValues());
     const isCredential = (text: string) => this.#store.runtimeTokens.isIssuedCredential(text);
     const envProblem = request.env ? checkCallerEnv(request.env, secrets, isCredential) : null;
@@ -150,6 +165,7 @@ export class SessionManager implements SessionService {
       parentSessionId: caller.runtimeJobId,
       cronJobId: context.cronJobId ?? null,
       createdBy: caller.actor,
+      authorityDeviceId,
       status: "running",
       exitCode: null,
       signal: null,
@@ -158,13 +174,14 @@ export class SessionManager implements SessionService {
       endedAtMs: null,
       stdoutTail: null,
       stderrTail: null,
+      endReason: null,
     };
     const ttlMs =
       request.timeoutMs !== undefined
         ? request.timeoutMs + this.#graceMs + TOKEN_TTL_MARGIN_MS
         : DEFAULT_RUNTIME_TOKEN_TTL_MS;
     // Token and record exist before the process does: a child may call back at once.
-    const token = this.#tokens.mint(id, scopes, ttlMs);
+    const token = this.#tokens.mint(id, scopes, ttlMs, authorityDeviceId);
     this.#store.sessions.insert(record);
     const env = buildChildEnv({
       inherited: this.#inherited,
@@ -218,6 +235,22 @@ export class SessionManager implements SessionService {
     return live ? live.ended : this.get(id);
   }
 
+  /**
+   * The device a caller's new work rests on: a runtime-token caller's job's, else the caller's own
+   * device (null for device-less roots). A job that is no longer running starts nothing.
+   */
+  authorityOf(caller: RuntimeCaller): string | null {
+    if (caller.runtimeJobId === null) return caller.deviceId;
+    const parent = this.#live.get(caller.runtimeJobId)?.record;
+    if (!parent) {
+      throw new GatewayError("FORBIDDEN_ACTION", {
+        message: `session ${caller.runtimeJobId} has ended; work it started cannot start more`,
+        details: { reason: "job-ended", sessionId: caller.runtimeJobId },
+      });
+    }
+    return parent.authorityDeviceId;
+  }
+
   /** Ends a running session: SIGTERM to its process group, SIGKILL after the grace period. */
   async kill(id: string, caller: RuntimeCaller): Promise<SessionView> {
     const live = this.#live.get(id);
@@ -227,8 +260,25 @@ export class SessionManager implements SessionService {
       return record;
     }
     this.#logger.log("info", "session kill requested", { session: id, by: caller.actor });
-    this.#terminate(live, "killed");
+    this.#end(live, "killed", `killed by ${caller.actor}`);
     return live.ended;
+  }
+
+  /**
+   * A device's authority ended (its operator role was revoked or it was removed): every session
+   * resting on it is ended now — token dead, connections closed, process killed — with its
+   * children. Returns the ids of the sessions ended.
+   */
+  revokeAuthority(deviceId: string, reason: string): string[] {
+    const ended: string[] = [];
+    for (const live of [...this.#live.values()]) {
+      if (live.record.authorityDeviceId !== deviceId || live.cutOff) continue;
+      this.#end(live, "killed", reason);
+      ended.push(live.record.id);
+    }
+    if (ended.length > 0)
+      this.#logger.log("info", "sessions ended with their authority", { sessions: ended });
+    return ended;
   }
 
   /** Ids of sessions left `running` by a previous gateway, now marked `lost` (their tokens revoked). */
@@ -244,7 +294,7 @@ export class SessionManager implements SessionService {
   async stop(): Promise<void> {
     this.#stopping = true;
     const running = [...this.#live.values()];
-    for (const live of running) this.#terminate(live, "killed");
+    for (const live of running) this.#end(live, "killed", "the gateway stopped");
     await Promise.all(running.map((l) => l.ended));
   }
 
@@ -258,6 +308,7 @@ export class SessionManager implements SessionService {
       endedAtMs: this.#now(),
       stdoutTail: "",
       stderrTail: `gatehouse: failed to start ${record.command[0]}: ${message}\n`,
+      endReason: null,
     };
     this.#store.sessions.finish(record.id, end);
     this.#logger.log("warn", "session failed to start", { session: record.id, error: message });
@@ -277,18 +328,29 @@ export class SessionManager implements SessionService {
 
     let resolveEnded!: (v: SessionView) => void;
     const ended = new Promise<SessionView>((resolve) => (resolveEnded = resolve));
-    const live: Live = { record, child, stdout, stderr, ending: null, timers: [], ended };
+    const live: Live = {
+      record,
+      child,
+      stdout,
+      stderr,
+      ending: null,
+      endReason: null,
+      cutOff: false,
+      timers: [],
+      ended,
+    };
     this.#live.set(record.id, live);
     if (timeoutMs !== undefined) {
-      const t = setTimeout(() => this.#terminate(live, "timed-out"), timeoutMs);
+      const t = setTimeout(() => this.#end(live, "timed-out", `timed out after ${timeoutMs} ms`), timeoutMs);
       t.unref();
       live.timers.push(t);
     }
 
     const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
     child.once("exit", (code, signal) => {
-      // The job is over: its token stops working now, before the output is even collected.
-      this.#tokens.revokeJob(record.id);
+      // The job is over: its token and every connection made with it stop now, before the output is
+      // even collected, and so do the sessions it spawned.
+      this.#cutOff(live, "its session ended");
       void Promise.race([closed, delay(DRAIN_AFTER_EXIT_MS).then(() => "timeout" as const)]).then((r) => {
         if (r === "timeout") {
           // Something it started still holds the pipes: end the whole group and stop reading.
@@ -319,6 +381,7 @@ export class SessionManager implements SessionService {
       endedAtMs: this.#now(),
       stdoutTail: live.stdout.text(),
       stderrTail: live.stderr.text(),
+      endReason: live.endReason,
     };
     this.#store.sessions.finish(live.record.id, end);
     this.#logger.log("info", "session ended", {
@@ -330,8 +393,32 @@ export class SessionManager implements SessionService {
     return { ...live.record, ...end };
   }
 
-  #terminate(live: Live, ending: "killed" | "timed-out"): void {
-    if (live.ending === null) live.ending = ending;
+  /** The gateway ends a session: cut off at once, then the process group is signalled. */
+  #end(live: Live, ending: "killed" | "timed-out", reason: string): void {
+    if (live.ending === null) {
+      live.ending = ending;
+      live.endReason = reason;
+    }
+    this.#cutOff(live, reason);
+    this.#terminate(live);
+  }
+
+  /**
+   * Revokes the session's token and closes every connection that authenticated with it, then ends
+   * the sessions it spawned, whatever still holds the token (a detached helper included).
+   */
+  #cutOff(live: Live, reason: string): void {
+    if (live.cutOff) return;
+    live.cutOff = true;
+    const id = live.record.id;
+    this.#tokens.revokeJob(id);
+    this.#closeJobConnections(id, reason);
+    for (const child of [...this.#live.values()]) {
+      if (child.record.parentSessionId === id) this.#end(child, "killed", `its parent session ${id} ended`);
+    }
+  }
+
+  #terminate(live: Live): void {
     if (live.child.exitCode !== null || live.child.signalCode !== null) return;
     signalGroup(live.child, "SIGTERM");
     const t = setTimeout(() => signalGroup(live.child, "SIGKILL"), this.#graceMs);

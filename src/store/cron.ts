@@ -25,9 +25,16 @@ export interface CronJobRecord {
   /** Scopes each run's runtime token carries. */
   scopes: string[];
   createdBy: string;
+  /**
+   * The device whose authority the job rests on (its creator's, or its creating session's); null for
+   * a root (the shared secret). Every run re-checks it; revoking or removing the device disables the job.
+   */
+  creatorDeviceId: string | null;
   /** The creator's scopes at creation: the ceiling for `scopes`, enforced again at every run. */
   creatorScopes: string[];
   enabled: boolean;
+  /** Why the gateway disabled it (its creator's authority ended); null when enabled or disabled by hand. */
+  disabledReason: string | null;
   missedPolicy: MissedPolicy;
   /** Per-run time limit; null: none. */
   timeoutMs: number | null;
@@ -46,8 +53,10 @@ interface Row {
   cwd: string | null;
   scopes_json: string;
   created_by: string;
+  creator_device_id: string | null;
   creator_scopes_json: string;
   enabled: number;
+  disabled_reason: string | null;
   missed_policy: string;
   timeout_ms: number | null;
   last_run_at_ms: number | null;
@@ -56,8 +65,9 @@ interface Row {
   updated_at_ms: number;
 }
 
-const COLUMNS = `id, name, schedule, timezone, command_json, cwd, scopes_json, created_by, creator_scopes_json,
-  enabled, missed_policy, timeout_ms, last_run_at_ms, last_session_id, created_at_ms, updated_at_ms`;
+const COLUMNS = `id, name, schedule, timezone, command_json, cwd, scopes_json, created_by, creator_device_id,
+  creator_scopes_json, enabled, disabled_reason, missed_policy, timeout_ms, last_run_at_ms, last_session_id,
+  created_at_ms, updated_at_ms`;
 
 /** Cron-job table access. */
 export class CronRepo {
@@ -69,18 +79,21 @@ export class CronRepo {
   readonly #remove: Statement<[string]>;
   readonly #recordRun: Statement<[number, string, string]>;
   readonly #count: Statement<[], { n: number }>;
+  readonly #disableByCreator: Statement<[string, number, string]>;
+  readonly #enabledByCreator: Statement<[string], { id: string }>;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
     const db = ctx.db;
     const values = `@id, @name, @schedule, @timezone, @command_json, @cwd, @scopes_json, @created_by,
-      @creator_scopes_json, @enabled, @missed_policy, @timeout_ms, @last_run_at_ms, @last_session_id,
-      @created_at_ms, @updated_at_ms`;
+      @creator_device_id, @creator_scopes_json, @enabled, @disabled_reason, @missed_policy, @timeout_ms,
+      @last_run_at_ms, @last_session_id, @created_at_ms, @updated_at_ms`;
     this.#insert = db.prepare(`INSERT INTO cron_jobs (${COLUMNS}) VALUES (${values})`);
     this.#replace = db.prepare(
       `UPDATE cron_jobs SET name = @name, schedule = @schedule, timezone = @timezone,
          command_json = @command_json, cwd = @cwd, scopes_json = @scopes_json, created_by = @created_by,
-         creator_scopes_json = @creator_scopes_json, enabled = @enabled, missed_policy = @missed_policy,
+         creator_device_id = @creator_device_id, creator_scopes_json = @creator_scopes_json, enabled = @enabled,
+         disabled_reason = @disabled_reason, missed_policy = @missed_policy,
          timeout_ms = @timeout_ms, last_run_at_ms = @last_run_at_ms, last_session_id = @last_session_id,
          created_at_ms = @created_at_ms, updated_at_ms = @updated_at_ms
        WHERE id = @id`,
@@ -90,6 +103,13 @@ export class CronRepo {
     this.#remove = db.prepare("DELETE FROM cron_jobs WHERE id = ?");
     this.#recordRun = db.prepare("UPDATE cron_jobs SET last_run_at_ms = ?, last_session_id = ? WHERE id = ?");
     this.#count = db.prepare("SELECT COUNT(*) AS n FROM cron_jobs");
+    this.#enabledByCreator = db.prepare(
+      "SELECT id FROM cron_jobs WHERE creator_device_id = ? AND enabled = 1 ORDER BY created_at_ms, id",
+    );
+    this.#disableByCreator = db.prepare(
+      `UPDATE cron_jobs SET enabled = 0, disabled_reason = ?, updated_at_ms = ?
+       WHERE creator_device_id = ? AND enabled = 1`,
+    );
   }
 
   insert(job: CronJobRecord): void {
@@ -120,6 +140,18 @@ export class CronRepo {
     return this.#ctx.write(() => this.#remove.run(id).changes > 0);
   }
 
+  /**
+   * Disables every enabled job resting on a device's authority, saying why; returns their ids. The
+   * jobs stay (someone who covers their scopes may re-enable them, and then they rest on that caller).
+   */
+  disableByCreator(deviceId: string, reason: string, nowMs: number): string[] {
+    return this.#ctx.write(() => {
+      const ids = this.#enabledByCreator.all(deviceId).map((r) => r.id);
+      if (ids.length > 0) this.#disableByCreator.run(reason, nowMs, deviceId);
+      return ids;
+    });
+  }
+
   /** Notes a run: when it started and which session it is. */
   recordRun(id: string, atMs: number, sessionId: string): void {
     this.#ctx.write(() => this.#recordRun.run(atMs, sessionId, id));
@@ -136,8 +168,10 @@ function toRow(j: CronJobRecord): Row {
     cwd: j.cwd,
     scopes_json: encodeSet(j.scopes),
     created_by: j.createdBy,
+    creator_device_id: j.creatorDeviceId,
     creator_scopes_json: encodeSet(j.creatorScopes),
     enabled: j.enabled ? 1 : 0,
+    disabled_reason: j.disabledReason,
     missed_policy: j.missedPolicy,
     timeout_ms: j.timeoutMs,
     last_run_at_ms: j.lastRunAtMs,
@@ -157,8 +191,10 @@ function fromRow(row: Row): CronJobRecord {
     cwd: row.cwd,
     scopes: decodeSet(row.scopes_json),
     createdBy: row.created_by,
+    creatorDeviceId: row.creator_device_id,
     creatorScopes: decodeSet(row.creator_scopes_json),
     enabled: row.enabled !== 0,
+    disabledReason: row.disabled_reason,
     // An unknown policy reads as the conservative one: missed runs are not replayed.
     missedPolicy: row.missed_policy === "run-once" ? "run-once" : "skip",
     timeoutMs: row.timeout_ms,

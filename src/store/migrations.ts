@@ -170,6 +170,28 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: "authority chain: whose device each session, runtime token and cron job rests on",
+    up(db) {
+      db.exec(`
+        ALTER TABLE sessions ADD COLUMN authority_device_id TEXT;
+        ALTER TABLE sessions ADD COLUMN end_reason TEXT;
+        CREATE INDEX sessions_authority_device_id ON sessions (authority_device_id);
+        CREATE INDEX sessions_parent_session_id ON sessions (parent_session_id);
+        ALTER TABLE runtime_tokens ADD COLUMN authority_device_id TEXT;
+        CREATE INDEX runtime_tokens_authority_device_id ON runtime_tokens (authority_device_id);
+        ALTER TABLE cron_jobs ADD COLUMN creator_device_id TEXT;
+        ALTER TABLE cron_jobs ADD COLUMN disabled_reason TEXT;
+        CREATE INDEX cron_jobs_creator_device_id ON cron_jobs (creator_device_id);
+      `);
+      // What older rows say about their creator: a device actor names the device it rested on.
+      db.exec(`
+        UPDATE sessions SET authority_device_id = substr(created_by, 8) WHERE created_by LIKE 'device:%';
+        UPDATE cron_jobs SET creator_device_id = substr(created_by, 8) WHERE created_by LIKE 'device:%';
+      `);
+    },
+  },
 ];
 
 /** The schema version this build creates and understands. */

@@ -18,6 +18,8 @@ export type RuntimeTokenVerdict =
 /** A runtime token as listed: everything but the secret. */
 export interface RuntimeTokenRecord {
   jobId: string;
+  /** The device whose authority the token's job rests on; null for a root (shared secret). */
+  authorityDeviceId: string | null;
   scopes: string[];
   createdAtMs: number;
   expiresAtMs: number;
@@ -26,6 +28,7 @@ export interface RuntimeTokenRecord {
 
 interface Row {
   job_id: string;
+  authority_device_id: string | null;
   scopes_json: string;
   created_at_ms: number;
   expires_at_ms: number;
@@ -41,6 +44,7 @@ export class RuntimeTokenRepo {
   readonly #byHash: Statement<[string], Row>;
   readonly #revokeJob: Statement<[number, string]>;
   readonly #revokeAll: Statement<[number]>;
+  readonly #revokeAuthority: Statement<[number, string]>;
   readonly #byJob: Statement<[string], Row>;
   readonly #prune: Statement<[number, number]>;
   readonly #isCredential: Statement<[string, string], { one: number }>;
@@ -49,19 +53,24 @@ export class RuntimeTokenRepo {
     this.#ctx = ctx;
     const db = ctx.db;
     this.#insert = db.prepare(
-      `INSERT INTO runtime_tokens (token_hash, job_id, scopes_json, created_at_ms, expires_at_ms, revoked_at_ms)
-       VALUES (@token_hash, @job_id, @scopes_json, @created_at_ms, @expires_at_ms, @revoked_at_ms)`,
+      `INSERT INTO runtime_tokens (token_hash, job_id, authority_device_id, scopes_json, created_at_ms,
+         expires_at_ms, revoked_at_ms)
+       VALUES (@token_hash, @job_id, @authority_device_id, @scopes_json, @created_at_ms, @expires_at_ms,
+         @revoked_at_ms)`,
     );
     this.#byHash = db.prepare(
-      `SELECT job_id, scopes_json, created_at_ms, expires_at_ms, revoked_at_ms
+      `SELECT job_id, authority_device_id, scopes_json, created_at_ms, expires_at_ms, revoked_at_ms
        FROM runtime_tokens WHERE token_hash = ?`,
     );
     this.#revokeJob = db.prepare(
       "UPDATE runtime_tokens SET revoked_at_ms = ? WHERE job_id = ? AND revoked_at_ms IS NULL",
     );
     this.#revokeAll = db.prepare("UPDATE runtime_tokens SET revoked_at_ms = ? WHERE revoked_at_ms IS NULL");
+    this.#revokeAuthority = db.prepare(
+      "UPDATE runtime_tokens SET revoked_at_ms = ? WHERE authority_device_id = ? AND revoked_at_ms IS NULL",
+    );
     this.#byJob = db.prepare(
-      `SELECT job_id, scopes_json, created_at_ms, expires_at_ms, revoked_at_ms
+      `SELECT job_id, authority_device_id, scopes_json, created_at_ms, expires_at_ms, revoked_at_ms
        FROM runtime_tokens WHERE job_id = ? ORDER BY created_at_ms`,
     );
     this.#prune = db.prepare(
@@ -83,13 +92,23 @@ export class RuntimeTokenRepo {
     return this.#ctx.read(() => this.#isCredential.get(hash, hash)) !== undefined;
   }
 
-  /** Mints a token for `jobId` carrying `scopes`, valid until `expiresAtMs`; returns the cleartext. */
-  issue(jobId: string, scopes: readonly string[], nowMs: number, expiresAtMs: number): string {
+  /**
+   * Mints a token for `jobId` carrying `scopes`, valid until `expiresAtMs`, resting on the authority
+   * of `authorityDeviceId` (null: a root); returns the cleartext.
+   */
+  issue(
+    jobId: string,
+    scopes: readonly string[],
+    nowMs: number,
+    expiresAtMs: number,
+    authorityDeviceId: string | null = null,
+  ): string {
     const token = randomBytes(TOKEN_BYTES).toString("base64url");
     this.#ctx.write(() =>
       this.#insert.run({
         token_hash: hashToken(token),
         job_id: jobId,
+        authority_device_id: authorityDeviceId,
         scopes_json: encodeSet(scopes),
         created_at_ms: nowMs,
         expires_at_ms: expiresAtMs,
@@ -122,6 +141,11 @@ export class RuntimeTokenRepo {
     return this.#ctx.write(() => this.#revokeJob.run(nowMs, jobId).changes);
   }
 
+  /** Revokes every live token resting on a device's authority (it was revoked or removed); returns how many. */
+  revokeByAuthority(deviceId: string, nowMs: number): number {
+    return this.#ctx.write(() => this.#revokeAuthority.run(nowMs, deviceId).changes);
+  }
+
   /** Revokes every live token (a new gateway run: the jobs they were bound to are gone). */
   revokeAll(nowMs: number): number {
     return this.#ctx.write(() => this.#revokeAll.run(nowMs).changes);
@@ -133,6 +157,7 @@ export class RuntimeTokenRepo {
       .read(() => this.#byJob.all(jobId))
       .map((row) => ({
         jobId: row.job_id,
+        authorityDeviceId: row.authority_device_id,
         scopes: decodeSet(row.scopes_json),
         createdAtMs: row.created_at_ms,
         expiresAtMs: row.expires_at_ms,

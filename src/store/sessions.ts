@@ -23,6 +23,11 @@ export interface SessionRecord {
   cronJobId: string | null;
   /** Who asked: `device:<id>`, `cli/cli`, `cron:<jobId>`, `session:<id>`, ... */
   createdBy: string;
+  /**
+   * The device whose authority this session rests on (its creator's, or its parent session's, or its
+   * cron job's creator's); null for roots: the shared secret or a previous release's record.
+   */
+  authorityDeviceId: string | null;
   status: SessionStatus;
   exitCode: number | null;
   signal: string | null;
@@ -31,6 +36,8 @@ export interface SessionRecord {
   endedAtMs: number | null;
   stdoutTail: string | null;
   stderrTail: string | null;
+  /** Why the gateway ended it, when it did (killed by whom or what, timed out); null otherwise. */
+  endReason: string | null;
 }
 
 /** How a session ended. */
@@ -41,6 +48,7 @@ export interface SessionEnd {
   endedAtMs: number;
   stdoutTail: string | null;
   stderrTail: string | null;
+  endReason: string | null;
 }
 
 export interface SessionQuery {
@@ -59,6 +67,7 @@ interface Row {
   parent_session_id: string | null;
   cron_job_id: string | null;
   created_by: string;
+  authority_device_id: string | null;
   status: string;
   exit_code: number | null;
   signal: string | null;
@@ -67,14 +76,16 @@ interface Row {
   ended_at_ms: number | null;
   stdout_tail: string | null;
   stderr_tail: string | null;
+  end_reason: string | null;
 }
 
 /** How many ended sessions are kept by default. */
 export const DEFAULT_SESSIONS_KEEP_ENDED = 1000;
 const MAX_LIST = 1000;
 
-const COLUMNS = `id, label, command_json, cwd, scopes_json, parent_session_id, cron_job_id, created_by, status,
-  exit_code, signal, pid, started_at_ms, ended_at_ms, stdout_tail, stderr_tail`;
+const COLUMNS = `id, label, command_json, cwd, scopes_json, parent_session_id, cron_job_id, created_by,
+  authority_device_id, status, exit_code, signal, pid, started_at_ms, ended_at_ms, stdout_tail, stderr_tail,
+  end_reason`;
 
 /** Session table access. */
 export class SessionRepo {
@@ -96,14 +107,16 @@ export class SessionRepo {
     this.#insert = db.prepare(
       `INSERT INTO sessions (${COLUMNS})
        VALUES (@id, @label, @command_json, @cwd, @scopes_json, @parent_session_id, @cron_job_id, @created_by,
-         @status, @exit_code, @signal, @pid, @started_at_ms, @ended_at_ms, @stdout_tail, @stderr_tail)`,
+         @authority_device_id, @status, @exit_code, @signal, @pid, @started_at_ms, @ended_at_ms, @stdout_tail,
+         @stderr_tail, @end_reason)`,
     );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE id = ?`);
     this.#setPid = db.prepare("UPDATE sessions SET pid = ? WHERE id = ?");
     // Only a running session can end; a second end (exit after kill, say) changes nothing.
     this.#finish = db.prepare(
       `UPDATE sessions SET status = @status, exit_code = @exit_code, signal = @signal,
-         ended_at_ms = @ended_at_ms, stdout_tail = @stdout_tail, stderr_tail = @stderr_tail
+         ended_at_ms = @ended_at_ms, stdout_tail = @stdout_tail, stderr_tail = @stderr_tail,
+         end_reason = @end_reason
        WHERE id = @id AND status = 'running'`,
     );
     this.#list = db.prepare(
@@ -113,7 +126,7 @@ export class SessionRepo {
     );
     this.#running = db.prepare("SELECT id FROM sessions WHERE status = 'running' ORDER BY started_at_ms");
     this.#markLost = db.prepare(
-      "UPDATE sessions SET status = 'lost', ended_at_ms = ? WHERE status = 'running'",
+      "UPDATE sessions SET status = 'lost', ended_at_ms = ?, end_reason = 'its gateway stopped without ending it' WHERE status = 'running'",
     );
     this.#prune = db.prepare(
       `DELETE FROM sessions WHERE status <> 'running' AND id NOT IN (
@@ -146,6 +159,7 @@ export class SessionRepo {
           ended_at_ms: end.endedAtMs,
           stdout_tail: end.stdoutTail,
           stderr_tail: end.stderrTail,
+          end_reason: end.endReason,
         }).changes > 0;
       if (changed) this.#prune.run(this.#keepEnded);
       return changed;
@@ -194,6 +208,7 @@ function toRow(r: SessionRecord): Row {
     parent_session_id: r.parentSessionId,
     cron_job_id: r.cronJobId,
     created_by: r.createdBy,
+    authority_device_id: r.authorityDeviceId,
     status: r.status,
     exit_code: r.exitCode,
     signal: r.signal,
@@ -202,6 +217,7 @@ function toRow(r: SessionRecord): Row {
     ended_at_ms: r.endedAtMs,
     stdout_tail: r.stdoutTail,
     stderr_tail: r.stderrTail,
+    end_reason: r.endReason,
   };
 }
 
@@ -215,6 +231,7 @@ function fromRow(row: Row): SessionRecord {
     parentSessionId: row.parent_session_id,
     cronJobId: row.cron_job_id,
     createdBy: row.created_by,
+    authorityDeviceId: row.authority_device_id,
     status: (SESSION_STATUSES as readonly string[]).includes(row.status)
       ? (row.status as SessionStatus)
       : "lost",
@@ -225,6 +242,7 @@ function fromRow(row: Row): SessionRecord {
     endedAtMs: row.ended_at_ms,
     stdoutTail: row.stdout_tail,
     stderrTail: row.stderr_tail,
+    endReason: row.end_reason,
   };
 }
 

@@ -91,6 +91,7 @@ export class SetupCodeRepo {
   readonly #live: Statement<[number], Row>;
   readonly #revoke: Statement<[number, number, string]>;
   readonly #prune: Statement<[number, number]>;
+  readonly #revokeCreatedBy: Statement<[number, number, string]>;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
@@ -112,6 +113,10 @@ export class SetupCodeRepo {
        WHERE used_at_ms IS NULL AND expires_at_ms > ? AND code_hash = ?`,
     );
     this.#prune = db.prepare("DELETE FROM setup_codes WHERE expires_at_ms <= ? OR used_at_ms <= ?");
+    this.#revokeCreatedBy = db.prepare(
+      `UPDATE setup_codes SET expires_at_ms = MIN(expires_at_ms, ?)
+       WHERE used_at_ms IS NULL AND expires_at_ms > ? AND created_by = ?`,
+    );
   }
 
   /** Stores a new code (as its hash); returns the stored record. */
@@ -160,6 +165,11 @@ export class SetupCodeRepo {
   /** Ends a live code now (by hash); true when there was one. */
   revoke(codeHash: string, nowMs: number): boolean {
     return this.#ctx.write(() => this.#revoke.run(nowMs, nowMs, codeHash).changes === 1);
+  }
+
+  /** Ends every live code minted by `createdBy` (an actor such as `device:<id>`); returns how many. */
+  revokeCreatedBy(createdBy: string, nowMs: number): number {
+    return this.#ctx.write(() => this.#revokeCreatedBy.run(nowMs, nowMs, createdBy).changes);
   }
 
   /** Deletes codes that expired, or were used, at or before `beforeMs`; returns how many. */

@@ -418,7 +418,12 @@ function seedDevices(): void {
   }
 }
 
-const TEST_CALLER = { scopes: ["operator.admin"], actor: "hardening-test", runtimeJobId: null };
+const TEST_CALLER = {
+  scopes: ["operator.admin"],
+  actor: "hardening-test",
+  runtimeJobId: null,
+  deviceId: null,
+};
 
 /**
  * Ends what the fuzzing started (cron jobs, running sessions), then seeds rows the next method's

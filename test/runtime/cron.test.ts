@@ -197,7 +197,12 @@ describe("S04 — runs missed while the gateway was down follow the stated polic
 });
 
 describe("C25 — scheduled work cannot launder privileges", () => {
-  const creator = (scopes: string[]): RuntimeCaller => ({ scopes, actor: "test", runtimeJobId: null });
+  const creator = (scopes: string[]): RuntimeCaller => ({
+    scopes,
+    actor: "test",
+    runtimeJobId: null,
+    deviceId: null,
+  });
 
   it("C25: a non-admin caller cannot create a cron job at all (cron.add needs operator.admin)", async () => {
     const writer = await connectClient(gw, ["operator.write"], "token");

@@ -2,6 +2,7 @@
  * An in-process gateway with the runtime wired in (what `gateway run` will do), on 127.0.0.1, a free
  * port and a state dir that survives a restart. Children are `node dist/test/runtime/fixtures/child.js`.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,32 @@ export const RUNTIME_TEST_TOKEN = "runtime-test-token-0123456789abcdefghijklmnop
 
 /** The compiled child fixture. */
 export const CHILD = fileURLToPath(new URL("./fixtures/child.js", import.meta.url));
+
+/** The compiled `gatehouse` program with only the sessions and cron commands. */
+const RUNTIME_CLI = fileURLToPath(new URL("./fixtures/runtime-cli.js", import.meta.url));
+
+/** What a CLI run printed and how it exited. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `gatehouse sessions|cron …` as a process, pointed at the gateway as its owner (its state dir). */
+export function runtimeCli(gw: RuntimeGateway, args: string[]): Promise<CliRun> {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("GATEHOUSE_")) delete env[k];
+  const dashes = args.indexOf("--");
+  const flags = ["--url", gw.url, "--state-dir", gw.stateDir];
+  const full =
+    dashes === -1 ? [...args, ...flags] : [...args.slice(0, dashes), ...flags, ...args.slice(dashes)];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [RUNTIME_CLI, ...full], { env, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 export interface RuntimeGateway {
   server: GatewayServer;

@@ -3,14 +3,10 @@
  * commands) against an in-process gateway, connecting with the owner identity of its state dir.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { CronJobView } from "../../src/methods/cron.js";
 import type { SessionView } from "../../src/methods/sessions.js";
-import { CHILD, startRuntimeGateway, waitEnded, type RuntimeGateway } from "./helpers.js";
-
-const CLI = fileURLToPath(new URL("./fixtures/runtime-cli.js", import.meta.url));
+import { CHILD, runtimeCli, startRuntimeGateway, waitEnded, type RuntimeGateway } from "./helpers.js";
 
 let gw: RuntimeGateway;
 before(async () => {
@@ -18,27 +14,7 @@ before(async () => {
 });
 after(() => gw.dispose());
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with `args` plus the flags that point it at the test gateway as its owner. */
-function cli(args: string[]): Promise<Ran> {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GATEHOUSE_")) delete env[k];
-  const dashes = args.indexOf("--");
-  const flags = ["--url", gw.url, "--state-dir", gw.stateDir];
-  const full =
-    dashes === -1 ? [...args, ...flags] : [...args.slice(0, dashes), ...flags, ...args.slice(dashes)];
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...full], { env, timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runtimeCli(gw, args);
 
 describe("gatehouse sessions", () => {
   it("S02: sessions spawn --attach runs a sub-agent that calls back, prints its output, exits 0", async () => {

@@ -105,6 +105,7 @@ describe("S03 — sub-agents spawn their own children and read each other's sess
       parentSessionId: null,
       cronJobId: null,
       createdBy: "cli/cli",
+      authorityDeviceId: null,
       status: "running",
       exitCode: null,
       signal: null,
@@ -113,6 +114,7 @@ describe("S03 — sub-agents spawn their own children and read each other's sess
       endedAtMs: null,
       stdoutTail: null,
       stderrTail: null,
+      endReason: null,
     });
     await gw.stop();
     gw = await startRuntimeGateway({ stateDir });
@@ -122,10 +124,28 @@ describe("S03 — sub-agents spawn their own children and read each other's sess
 });
 
 describe("C25 — a child's children are never wider than the child", () => {
+  /** A running parent session the callers below run as (a child can only start work while it runs). */
+  let parent: SessionView;
+  const root: RuntimeCaller = {
+    scopes: ["operator.admin"],
+    actor: "test",
+    runtimeJobId: null,
+    deviceId: null,
+  };
+  before(async () => {
+    parent = await gw.runtime.sessions.spawn(
+      { command: process.execPath, args: ["-e", "setTimeout(() => {}, 60000)"] },
+      root,
+    );
+  });
+  after(async () => {
+    await gw.runtime.sessions.kill(parent.id, root);
+  });
   const caller = (scopes: string[]): RuntimeCaller => ({
     scopes,
     actor: "test",
-    runtimeJobId: "sess_parent",
+    runtimeJobId: parent.id,
+    deviceId: null,
   });
 
   it("C25: a write-scoped caller cannot start an admin session; the refusal names the missing scope", async () => {
@@ -149,7 +169,7 @@ describe("C25 — a child's children are never wider than the child", () => {
       caller(["operator.write"]),
     );
     assert.deepEqual(s.scopes, ["operator.read"]);
-    assert.equal(s.parentSessionId, "sess_parent");
+    assert.equal(s.parentSessionId, parent.id);
     await waitEnded(gw, s.id);
   });
 

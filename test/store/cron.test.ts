@@ -1,29 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { openStore, type CronJobRecord } from "../../src/store/index.js";
-import { freshStore } from "./helpers.js";
+import { openStore } from "../../src/store/index.js";
+import { cronJob, freshStore } from "./helpers.js";
 
-function job(id: string, over: Partial<CronJobRecord> = {}): CronJobRecord {
-  return {
-    id,
-    name: "nightly",
-    schedule: "0 3 * * *",
-    timezone: "Europe/Berlin",
-    command: ["node", "job.js"],
-    cwd: null,
-    scopes: ["operator.read"],
-    createdBy: "device:abc",
-    creatorScopes: ["operator.admin"],
-    enabled: true,
-    missedPolicy: "skip",
-    timeoutMs: null,
-    lastRunAtMs: null,
-    lastSessionId: null,
-    createdAtMs: 1_000,
-    updatedAtMs: 1_000,
-    ...over,
-  };
-}
+const job = cronJob;
 
 describe("cron jobs (store)", () => {
   test("C25: a job keeps its creator's scopes beside its own, across a reopen", () => {

@@ -1,9 +1,12 @@
 /** Shared fixtures for store tests: temp state dirs and real device identities. */
 import { after } from "node:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { generateIdentity } from "../../src/identity/keys.js";
+import { GATEHOUSE_APPLICATION_ID, MIGRATIONS } from "../../src/store/migrations.js";
+import type { CronJobRecord } from "../../src/store/cron.js";
 import { openStore, type OpenStoreOptions, type Store } from "../../src/store/index.js";
 import type { DeviceRecord } from "../../src/store/devices.js";
 import type { PendingInput } from "../../src/store/pending.js";
@@ -88,4 +91,46 @@ export function thrown(fn: () => unknown): unknown {
     return err;
   }
   throw new Error("expected an error, none was thrown");
+}
+
+/** A complete cron job resting on device `abc`, with overrides. */
+export function cronJob(id: string, overrides: Partial<CronJobRecord> = {}): CronJobRecord {
+  return {
+    id,
+    name: "nightly",
+    schedule: "0 3 * * *",
+    timezone: "Europe/Berlin",
+    command: ["node", "job.js"],
+    cwd: null,
+    scopes: ["operator.read"],
+    createdBy: "device:abc",
+    creatorDeviceId: "abc",
+    creatorScopes: ["operator.admin"],
+    enabled: true,
+    disabledReason: null,
+    missedPolicy: "skip",
+    timeoutMs: null,
+    lastRunAtMs: null,
+    lastSessionId: null,
+    createdAtMs: 1_000,
+    updatedAtMs: 1_000,
+    ...overrides,
+  };
+}
+
+/**
+ * A store file exactly as an older release left it: migrations up to `version` applied, nothing
+ * later; `fill` writes rows in that schema. Returns the path (open it with `openStore` to migrate).
+ */
+export function storeAtVersion(version: number, fill: (db: Database.Database) => void = () => {}): string {
+  const dir = tempDir();
+  mkdirSync(join(dir, "state"), { recursive: true });
+  const path = join(dir, "state", "gatehouse.sqlite");
+  const db = new Database(path);
+  for (const m of MIGRATIONS.filter((m) => m.version <= version)) m.up(db);
+  db.pragma(`application_id = ${GATEHOUSE_APPLICATION_ID}`);
+  db.pragma(`user_version = ${version}`);
+  fill(db);
+  db.close();
+  return path;
 }

@@ -16,6 +16,7 @@ function session(id: string, over: Partial<SessionRecord> = {}): SessionRecord {
     parentSessionId: null,
     cronJobId: null,
     createdBy: "cli/cli",
+    authorityDeviceId: null,
     status: "running",
     exitCode: null,
     signal: null,
@@ -24,6 +25,7 @@ function session(id: string, over: Partial<SessionRecord> = {}): SessionRecord {
     endedAtMs: null,
     stdoutTail: null,
     stderrTail: null,
+    endReason: null,
     ...over,
   };
 }
@@ -51,6 +53,7 @@ describe("sessions (store)", () => {
         endedAtMs: 2_000,
         stdoutTail: "out ✓\n",
         stderrTail: "",
+        endReason: null,
       }),
       true,
     );
@@ -62,6 +65,7 @@ describe("sessions (store)", () => {
         endedAtMs: 3_000,
         stdoutTail: null,
         stderrTail: null,
+        endReason: null,
       }),
       false,
       "an ended session does not end twice",
@@ -100,6 +104,7 @@ describe("sessions (store)", () => {
       endedAtMs: 4,
       stdoutTail: "",
       stderrTail: "",
+      endReason: null,
     });
     assert.deepEqual(
       store.sessions.list().map((s) => s.id),
@@ -132,6 +137,7 @@ describe("sessions (store)", () => {
       endedAtMs: 5,
       stdoutTail: "",
       stderrTail: "",
+      endReason: null,
     });
     assert.deepEqual(store.sessions.markLost(9_000).sort(), ["run1", "run2"]);
     assert.equal(store.sessions.get("run1")!.status, "lost");
@@ -153,6 +159,7 @@ describe("sessions (store)", () => {
         endedAtMs: i,
         stdoutTail: "",
         stderrTail: "",
+        endReason: null,
       });
     }
     assert.deepEqual(

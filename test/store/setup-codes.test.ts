@@ -15,7 +15,7 @@ import {
   setupCodeFromBytes,
 } from "../../src/protocol/setup-code.js";
 import { hashSetupCode, LATEST_SCHEMA_VERSION, openStore } from "../../src/store/index.js";
-import { freshStore } from "./helpers.js";
+import { freshStore, storeAtVersion } from "./helpers.js";
 
 const CODE = "ABCD2345XY";
 const FP = "a".repeat(64);
@@ -118,18 +118,14 @@ describe("setup codes (store)", () => {
   });
 
   test("migration 3 upgrades a version-2 store in place: devices and sessions stay", () => {
-    const { store, path } = freshStore();
-    store.close();
-    const raw = new Database(path);
-    raw.exec("DROP TABLE setup_codes");
-    raw.pragma("user_version = 2");
-    raw
-      .prepare(
-        `INSERT INTO devices (device_id, public_key, roles_json, scopes_json, approved_via, created_at_ms,
-         approved_at_ms) VALUES ('dev-x', 'pk', '["operator"]', '["operator.read"]', 'approved', 1, 1)`,
-      )
-      .run();
-    raw.close();
+    const path = storeAtVersion(2, (db) =>
+      db
+        .prepare(
+          `INSERT INTO devices (device_id, public_key, roles_json, scopes_json, approved_via, created_at_ms,
+           approved_at_ms) VALUES ('dev-x', 'pk', '["operator"]', '["operator.read"]', 'approved', 1, 1)`,
+        )
+        .run(),
+    );
     const again = openStore(path);
     assert.equal(again.schemaVersion, LATEST_SCHEMA_VERSION);
     assert.equal(again.devices.get("dev-x")?.publicKey, "pk");

@@ -31,8 +31,14 @@ export interface CronAddOptions extends CommonOptions {
   cwd?: string;
 }
 
+/** `enabled`, `disabled`, or `disabled: <why the gateway disabled it>`. */
+function jobState(j: CronJobView): string {
+  if (j.enabled) return "enabled";
+  return j.disabledReason ? `disabled: ${j.disabledReason}` : "disabled";
+}
+
 function jobLine(j: CronJobView): string {
-  return `cron job ${j.id} "${j.schedule}"${j.timezone ? ` (${j.timezone})` : ""} ${j.enabled ? "enabled" : "disabled"}, scopes ${listOrNone(j.scopes)}, missed runs: ${j.missedPolicy}, next ${formatTime(j.nextRunAtMs)}`;
+  return `cron job ${j.id} "${j.schedule}"${j.timezone ? ` (${j.timezone})` : ""} ${jobState(j)}, scopes ${listOrNone(j.scopes)}, missed runs: ${j.missedPolicy}, next ${formatTime(j.nextRunAtMs)}`;
 }
 
 /** `cron add --schedule <expr> -- <command…>`. */
@@ -77,7 +83,7 @@ export async function cronList(opts: CommonOptions, out: Reporter): Promise<numb
         ...jobs.map((j) => [
           j.id,
           j.schedule + (j.timezone ? ` ${j.timezone}` : ""),
-          j.enabled ? formatTime(j.nextRunAtMs) : "disabled",
+          j.enabled ? formatTime(j.nextRunAtMs) : jobState(j),
           formatTime(j.lastRunAtMs),
           listOrNone(j.scopes),
           j.missedPolicy,

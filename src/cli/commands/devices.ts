@@ -250,10 +250,13 @@ export async function devicesRotate(opts: RoleOptions, out: Reporter): Promise<n
     const device = resolveDevice(list, given, visibilityNote(backend, list));
     const current = device.tokens.find((t) => t.role === role)?.scopes;
     const newScopes = scopes ?? current ?? device.scopes.filter((s) => s.startsWith(`${role}.`));
+    const isSelf = backend.self?.identity.deviceId === device.deviceId;
+    // Rotating kills the old token: on another device that needs covering it and the device's baseline.
     const needed = scopeUnion(
       [PAIRING],
-      adminIfNode([role]),
+      adminIfNode(isSelf ? [role] : [role, ...device.roles]),
       role === "operator" ? operatorScopes(newScopes) : [],
+      isSelf ? [] : operatorScopes([...device.scopes, ...(current ?? [])]),
     );
     await backend.require(needed, list, `rotating the ${role} token of device ${shortId(device.deviceId)}`);
     const result = await backend.rotate(device.deviceId, role, scopes);
@@ -292,7 +295,11 @@ export async function devicesRevoke(opts: RoleOptions, out: Reporter): Promise<n
     const tokenScopes = device.tokens.find((t) => t.role === role)?.scopes ?? [];
     const needed = isSelf
       ? [PAIRING]
-      : scopeUnion([PAIRING], adminIfNode([role]), role === "operator" ? operatorScopes(tokenScopes) : []);
+      : scopeUnion(
+          [PAIRING],
+          adminIfNode([role, ...device.roles]),
+          operatorScopes([...device.scopes, ...tokenScopes]),
+        );
     await backend.require(needed, list, `revoking the ${role} token of device ${shortId(device.deviceId)}`);
     const result = await backend.revoke(device.deviceId, role);
     if (isSelf) forgetOwnTokens(backend, [role]);

@@ -61,7 +61,8 @@ function sessionLine(s: SessionView): string {
         : s.exitCode !== null
           ? `exit ${s.exitCode}`
           : s.status;
-  return `session ${s.id} ${s.status} (${exit}) with scopes ${listOrNone(s.scopes)}`;
+  const why = s.endReason ? `: ${s.endReason}` : "";
+  return `session ${s.id} ${s.status} (${exit}) with scopes ${listOrNone(s.scopes)}${why}`;
 }
 
 /** `sessions spawn -- <command…>`. */

@@ -6,10 +6,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, resolveStateDir, statePaths, type ClientTarget } from "../../config/index.js";
-import { DeviceManager } from "../../devices/manager.js";
-import type { Caller } from "../../policy/device-management.js";
+import { DeviceManager, STATE_DIR_OWNER } from "../../devices/manager.js";
 import { missingScopes } from "../../policy/scopes.js";
-import { ALL_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { acquireGatewayLock, openStore, readGatewayLock } from "../../store/index.js";
 import {
   connectCli,
@@ -31,9 +30,6 @@ import type {
   RotateResult,
   DeviceRole,
 } from "./types.js";
-
-/** Audit actor of changes made on the store directly. */
-export const OFFLINE_ACTOR = "cli-offline";
 
 /** The device-management operations, wherever they run. */
 export interface DevicesBackend {
@@ -209,8 +205,7 @@ function openOffline(opts: CommonOptions): DevicesBackend {
   process.stderr.write(`gateway not running: working on the store directly (${dbPath})\n`);
   // No gateway runs: nobody to notify and no session to close (the default ports).
   const service = new DeviceManager(store, owner.deviceId);
-  // Whoever can open the state dir is the owner: every operator scope, no device of its own.
-  const caller: Caller = { scopes: ALL_OPERATOR_SCOPES, deviceId: null, viaDeviceToken: false };
+  const caller = STATE_DIR_OWNER;
   const run = <T>(fn: () => T): Promise<T> => {
     try {
       return Promise.resolve(fn());
@@ -225,13 +220,12 @@ function openOffline(opts: CommonOptions): DevicesBackend {
     self: null,
     list: () => run(() => service.list(caller)),
     require: () => Promise.resolve(),
-    approve: (requestId) => run(() => service.approve(caller, requestId, OFFLINE_ACTOR)),
-    reject: (requestId) => run(() => service.reject(caller, requestId, OFFLINE_ACTOR)),
-    remove: (deviceId) => run(() => service.remove(caller, deviceId, OFFLINE_ACTOR)),
-    rename: (deviceId, label) => run(() => service.rename(caller, deviceId, label, OFFLINE_ACTOR)),
-    rotate: (deviceId, role, scopes) =>
-      run(() => service.rotate(caller, deviceId, role, scopes, OFFLINE_ACTOR)),
-    revoke: (deviceId, role) => run(() => service.revoke(caller, deviceId, role, OFFLINE_ACTOR)),
+    approve: (requestId) => run(() => service.approve(caller, requestId)),
+    reject: (requestId) => run(() => service.reject(caller, requestId)),
+    remove: (deviceId) => run(() => service.remove(caller, deviceId)),
+    rename: (deviceId, label) => run(() => service.rename(caller, deviceId, label)),
+    rotate: (deviceId, role, scopes) => run(() => service.rotate(caller, deviceId, role, scopes)),
+    revoke: (deviceId, role) => run(() => service.revoke(caller, deviceId, role)),
     close() {
       if (!closed) {
         closed = true;

@@ -5,10 +5,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { statePaths } from "../../config/index.js";
-import { DeviceManager } from "../../devices/manager.js";
+import { DeviceManager, STATE_DIR_OWNER } from "../../devices/manager.js";
 import { loadIdentity } from "../../identity/index.js";
-import type { Caller } from "../../policy/device-management.js";
-import { ALL_OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { openStore, type Store } from "../../store/index.js";
 import type { PairList } from "../devices/types.js";
 import { CliError, EXIT } from "../output.js";
@@ -49,6 +47,5 @@ export function ownerDeviceId(stateDir: string): string | null {
 /** `device.pair.list` as the gateway would answer the owner, computed from the store (no one connected). */
 export function pairListFromStore(store: Store, stateDir: string): PairList {
   const devices = new DeviceManager(store, ownerDeviceId(stateDir) ?? "");
-  const owner: Caller = { scopes: ALL_OPERATOR_SCOPES, deviceId: null, viaDeviceToken: false };
-  return devices.list(owner);
+  return devices.list(STATE_DIR_OWNER);
 }
