@@ -10,7 +10,7 @@ import {
   verifyPayload,
 } from "../identity/keys.js";
 import type { ConnectParams, DeviceProof } from "../protocol/connect.js";
-import type { GatewayErrorCode } from "../protocol/errors.js";
+import type { DeviceProofFailure } from "../policy/admission.js";
 import {
   buildSignaturePayloadV2,
   buildSignaturePayloadV3,
@@ -22,7 +22,7 @@ export const DEVICE_SIGNATURE_SKEW_MS = 2 * 60 * 1000;
 
 export type DeviceProofResult =
   | { ok: true; deviceId: string; publicKey: string; payloadVersion: "v3" | "v2" }
-  | { ok: false; code: GatewayErrorCode };
+  | { ok: false; code: DeviceProofFailure };
 
 /** Checks `params.device` against this connection's challenge nonce at time `nowMs`. */
 export function verifyDeviceProof(

@@ -1,7 +1,8 @@
 /**
- * Turns a connect request into a session or a refusal: params validation, protocol negotiation,
- * role, shared secret, device proof, store facts, then the policy's decision, applied by the
- * pairing service in one transaction. No socket I/O here.
+ * Turns a connect request into a session or a refusal: gather the facts (params, protocol, device
+ * proof, every presented credential checked, the stored record), decide (the pure policy), apply
+ * and record (the pairing service, which settles what applying found), then answer. No rule about
+ * who may connect lives here, and no socket I/O.
  */
 import type { ConnectParams } from "../protocol/connect.js";
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
@@ -9,19 +10,14 @@ import { GatewayError } from "../protocol/errors.js";
 import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
 import { canonicalizeConnectParams, validateConnectParams } from "../protocol/validate.js";
 import { negotiateProtocol } from "../protocol/version.js";
-import {
-  decide,
-  type Decision,
-  type DeviceTokenCheck,
-  type RuntimeTokenCheck,
-  type SetupCodeCheck,
-} from "../policy/admission.js";
+import { decide, type DeviceProofFailure, type RuntimeTokenCheck } from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
+import type { Settled, SettledPend } from "../policy/settle.js";
 import { unauthorizedError } from "./auth-errors.js";
+import { gatherFacts, storeFactSources, type PresentedConnect, type ProvenDevice } from "./connect-facts.js";
 import { verifyDeviceProof } from "./device-proof.js";
-import type { PairingService, ProvenDevice } from "./pairing.js";
-import type { CredentialKind } from "./rate-limit.js";
-import { checkSharedAuth, type GatewayAuth } from "./shared-auth.js";
+import type { PairingService } from "./pairing.js";
+import type { GatewayAuth } from "./shared-auth.js";
 
 /** An admitted connection's identity and rights. */
 export interface Session {
@@ -41,8 +37,8 @@ export interface Session {
 }
 
 export type ConnectOutcome =
-  | { ok: true; session: Session; decision: Decision }
-  | { ok: false; error: GatewayError; decision: Decision | null; client: ConnectParams["client"] | null };
+  | { ok: true; session: Session; decision: Settled }
+  | { ok: false; error: GatewayError; decision: Settled | null; client: ConnectParams["client"] | null };
 
 export interface ConnectInput {
   params: unknown;
@@ -63,7 +59,7 @@ export interface HandshakeDeps {
   runtimeTokens?: RuntimeTokenVerifier;
 }
 
-const PAIRING_REQUIREMENT: Record<string, string> = {
+const PAIRING_REQUIREMENT: Record<SettledPend["reason"], string> = {
   "not-paired": "device is not approved yet",
   "role-upgrade": "device is asking for a higher role than currently approved",
   "scope-upgrade": "device is asking for more scopes than currently approved",
@@ -76,12 +72,10 @@ const REQUEST_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Evaluates one connect request against this connection's challenge. */
 export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): ConnectOutcome {
-  const fail = (
-    error: GatewayError,
-    client: ConnectParams["client"] | null = null,
-    decision: Decision | null = null,
-  ) => ({ ok: false, error, decision, client }) as const;
+  const fail = (error: GatewayError, client: ConnectParams["client"] | null = null) =>
+    ({ ok: false, error, decision: null, client }) as const;
 
+  // The frame itself: well-formed params, a protocol both sides speak, a known role.
   const checked = validateConnectParams(canonicalizeConnectParams(input.params));
   if (!checked.ok) {
     return fail(
@@ -93,8 +87,6 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
   const params = checked.value;
   const client = params.client;
   const role = params.role ?? "operator";
-  const scopes = params.scopes ?? [];
-
   const negotiation = negotiateProtocol({
     minProtocol: params.minProtocol,
     maxProtocol: params.maxProtocol,
@@ -105,182 +97,100 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     return fail(new GatewayError("PROTOCOL_MISMATCH", { details: negotiation.details }), client);
   if (!isGatewayRole(role)) return fail(new GatewayError("INVALID_ROLE"), client);
 
-  // Every presented credential kind is checked against its failure budget first, whatever else the
-  // connect carries: an extra or bogus field never switches the limiter off (C17).
-  const limiter = deps.pairing.rateLimiter;
-  const peerAddress = input.locality.clientIp;
-  const presentedKinds: CredentialKind[] = [];
-  if (params.auth?.token || params.auth?.password) presentedKinds.push("shared-secret");
-  if (params.auth?.deviceToken) presentedKinds.push("device-token");
-  if (params.auth?.agentRuntimeIdentityToken) presentedKinds.push("runtime-token");
-  for (const kind of presentedKinds) {
-    const verdict = limiter.check(peerAddress, kind);
-    if (!verdict.ok) {
-      deps.pairing.auditRefusal("AUTH_RATE_LIMITED", {
-        role,
-        peer: peerAddress,
-        client: `${client.id}/${client.mode}`,
-      });
-      return fail(rateLimited(verdict.retryAfterMs, client), client);
-    }
-  }
-
-  const sharedAuth = checkSharedAuth(input.auth, params.auth);
-  let device: ProvenDevice | null = null;
-  if (params.device) {
-    const proof = verifyDeviceProof(params.device, params, role, input.nonce, input.nowMs);
-    if (!proof.ok) {
-      deps.pairing.auditRefusal(proof.code, {
-        role,
-        peer: input.locality.clientIp,
-        client: `${client.id}/${client.mode}`,
-      });
-      return fail(new GatewayError(proof.code), client);
-    }
-    device = {
-      deviceId: proof.deviceId,
-      publicKey: proof.publicKey,
-      platform: normalizeDeviceMetadata(client.platform),
-      deviceFamily: normalizeDeviceMetadata(client.deviceFamily),
-      displayName: client.displayName ?? null,
-      clientId: client.id,
-      clientMode: client.mode,
-    };
-  }
-
-  // A device token may also arrive in auth.token (older clients); then a miss keeps the shared-secret reason.
-  const explicitToken = params.auth?.deviceToken || null;
-  const fallbackToken = !explicitToken && !sharedAuth.ok ? params.auth?.token || null : null;
-  const gathered = device ? deps.pairing.gather(device.deviceId, role, explicitToken ?? fallbackToken) : null;
-  let deviceToken: DeviceTokenCheck = gathered?.deviceToken ?? { kind: explicitToken ? "mismatch" : "none" };
-  if (fallbackToken && deviceToken.kind !== "valid") deviceToken = { kind: "none" };
-
-  // Runtime tokens travel in auth.agentRuntimeIdentityToken, OpenClaw's slot for gateway-minted job tokens.
-  const runtimePresented = params.auth?.agentRuntimeIdentityToken;
-  const runtimeToken: RuntimeTokenCheck = runtimePresented
-    ? (deps.runtimeTokens?.verify(runtimePresented) ?? { kind: "invalid" })
-    : { kind: "none" };
-
-  // Setup codes travel in auth.bootstrapToken (OpenClaw's slot), rate-limited per client address.
-  const peer = input.locality.clientIp;
-  const presentedCode = params.auth?.bootstrapToken;
-  let setupCode: SetupCodeCheck = { kind: "none" };
-  let setupCodeHash: string | null = null;
-  if (presentedCode !== undefined && presentedCode !== "") {
-    const allowed = limiter.check(peer, "setup-code");
-    if (!allowed.ok) {
-      deps.pairing.auditRefusal("AUTH_RATE_LIMITED", {
-        deviceId: device?.deviceId,
-        role,
-        peer,
-        client: `${client.id}/${client.mode}`,
-      });
-      return fail(rateLimited(allowed.retryAfterMs, client), client);
-    }
-    const { lookup, codeHash } = deps.pairing.lookupSetupCode(presentedCode);
-    if (lookup.kind === "valid") {
-      setupCode = { kind: "valid", roles: lookup.record.roles, scopes: lookup.record.scopes };
-      setupCodeHash = codeHash;
-    } else if (
-      lookup.why === "used" &&
-      device !== null &&
-      lookup.record.usedByDevice === device.deviceId &&
-      (deviceToken.kind === "valid" || sharedAuth.ok)
-    ) {
-      // This device's own spent code, sent again beside a credential that works (a node host
-      // restarted with --pair still on its command line): it adds nothing, so it is ignored.
-      setupCode = { kind: "none" };
-    } else {
-      setupCode = { kind: "invalid" };
-      limiter.fail(peer, "setup-code");
-    }
-  }
-
-  const decision = decide({
+  // Gather.
+  const presented: PresentedConnect = {
     locality: input.locality,
     client,
     role,
-    requestedScopes: scopes,
-    sharedAuth,
-    device: device && { ...device, ownerKey: device.deviceId === deps.pairing.ownerDeviceId },
-    stored: gathered?.stored ?? null,
-    deviceToken,
-    runtimeToken,
-    setupCode,
-    pending: gathered?.pending ?? null,
-    config: { autoApproveLocal: deps.autoApproveLocal },
+    scopes: params.scopes ?? [],
+    auth: params.auth,
+    device: params.device ? proveDevice(params, role, input) : null,
+  };
+  const { pairing } = deps;
+  const gathered = gatherFacts(
+    presented,
+    storeFactSources({
+      store: pairing.store,
+      limiter: pairing.rateLimiter,
+      auth: input.auth,
+      ownerDeviceId: pairing.ownerDeviceId,
+      autoApproveLocal: deps.autoApproveLocal,
+      runtimeTokens: deps.runtimeTokens,
+      now: input.nowMs,
+    }),
+  );
+  // Decide.
+  const decision = decide(gathered.facts);
+  // Apply and record.
+  const device = presented.device !== null && !("failure" in presented.device) ? presented.device : null;
+  const applied = pairing.applyConnect(decision, {
+    device,
+    role,
+    peer: input.locality.clientIp,
+    client: `${client.id}/${client.mode}`,
+    setupCodeHash: gathered.setupCodeHash,
+    lastSeenAtMs: gathered.lastSeenAtMs,
   });
 
-  const applied = device
-    ? deps.pairing.apply(decision, {
-        device,
-        role,
-        peer,
-        client: `${client.id}/${client.mode}`,
-        setupCodeHash,
-      })
-    : deps.pairing.auditDeviceLess(decision, { role, peer, client: `${client.id}/${client.mode}` });
+  // Answer.
+  const settled = applied.settled;
+  const refuse = (error: GatewayError) => ({ ok: false, error, decision: settled, client }) as const;
+  switch (settled.kind) {
+    case "reject":
+      return refuse(refusal(settled, client));
+    case "pend":
+      return refuse(pairingRequired(settled, device, role, params.scopes ?? [], gathered.facts.stored));
+    case "admit":
+    case "approve-then-admit":
+      return {
+        ok: true,
+        decision: settled,
+        session: {
+          role,
+          scopes: settled.scopes,
+          authMethod: settled.credential,
+          client,
+          deviceId: device?.deviceId ?? null,
+          protocol: negotiation.protocol,
+          legacyNode: negotiation.legacyNode,
+          commands: params.commands ?? [],
+          runtimeJobId: settled.kind === "admit" ? settled.runtimeJobId : null,
+          ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
+        },
+      };
+  }
+}
 
-  // Failures are charged once the whole handshake has decided (fallback paths included).
-  if (decision.kind === "reject") {
-    // Every presented credential that was wrong is charged, not only the one the refusal names.
-    const wrong = new Set<CredentialKind>();
-    const charged = FAILURE_KIND[decision.code];
-    if (charged && presentedKinds.includes(charged)) wrong.add(charged);
-    if (!sharedAuth.ok && sharedAuth.provided && presentedKinds.includes("shared-secret"))
-      wrong.add("shared-secret");
-    if (deviceToken.kind === "mismatch" || deviceToken.kind === "revoked") wrong.add("device-token");
-    for (const kind of wrong) limiter.fail(peerAddress, kind);
-  } else if (decision.credential === "token" || decision.credential === "password") {
-    limiter.succeed(peerAddress, "shared-secret");
-  } else if (decision.credential === "device-token") {
-    limiter.succeed(peerAddress, "device-token");
-  }
-  if (decision.kind === "reject") {
-    return fail(
-      decision.code.startsWith("AUTH_")
-        ? unauthorizedError(decision.code, client)
-        : new GatewayError(decision.code),
-      client,
-      decision,
-    );
-  }
-  if (!applied.ok && applied.code) return fail(unauthorizedError(applied.code, client), client, decision);
-  if (decision.credential === "setup-code") deps.pairing.rateLimiter.succeed(peer, "setup-code");
-  if (decision.kind === "pend" || !applied.ok) {
-    const reason = decision.kind === "pend" ? decision.reason : "not-paired";
-    return fail(
-      pairingRequired(reason, applied.ok ? null : applied, device, role, scopes, gathered?.stored ?? null),
-      client,
-      decision,
-    );
-  }
+/** The device block verified against this connection's challenge: the device, or why not. */
+function proveDevice(
+  params: ConnectParams,
+  role: string,
+  input: ConnectInput,
+): ProvenDevice | { failure: DeviceProofFailure } {
+  const proof = verifyDeviceProof(params.device!, params, role, input.nonce, input.nowMs);
+  if (!proof.ok) return { failure: proof.code };
+  const client = params.client;
   return {
-    ok: true,
-    decision,
-    session: {
-      role,
-      scopes: applied.scopes,
-      authMethod: decision.credential,
-      client,
-      deviceId: device?.deviceId ?? null,
-      protocol: negotiation.protocol,
-      legacyNode: negotiation.legacyNode,
-      commands: params.commands ?? [],
-      runtimeJobId:
-        decision.credential === "runtime-token" && runtimeToken.kind === "valid" ? runtimeToken.jobId : null,
-      ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
-    },
+    deviceId: proof.deviceId,
+    publicKey: proof.publicKey,
+    platform: normalizeDeviceMetadata(client.platform),
+    deviceFamily: normalizeDeviceMetadata(client.deviceFamily),
+    displayName: client.displayName ?? null,
+    clientId: client.id,
+    clientMode: client.mode,
   };
 }
 
-/** Which credential a refusal charges to the client's failure budget. */
-const FAILURE_KIND: Partial<Record<string, CredentialKind>> = {
-  AUTH_TOKEN_MISMATCH: "shared-secret",
-  AUTH_PASSWORD_MISMATCH: "shared-secret",
-  AUTH_DEVICE_TOKEN_MISMATCH: "device-token",
-  AUTH_RUNTIME_TOKEN_INVALID: "runtime-token",
-};
+/** The error a refusal is sent as. */
+function refusal(
+  settled: Extract<Settled, { kind: "reject" }>,
+  client: ConnectParams["client"],
+): GatewayError {
+  if (settled.code === "AUTH_RATE_LIMITED") return rateLimited(settled.retryAfterMs ?? 0, client);
+  return settled.code.startsWith("AUTH_")
+    ? unauthorizedError(settled.code, client)
+    : new GatewayError(settled.code);
+}
 
 /** AUTH_RATE_LIMITED with when to come back (reference §1.9: `wait_then_retry`). */
 function rateLimited(retryAfterMs: number, client: ConnectParams["client"]): GatewayError {
@@ -295,17 +205,17 @@ function rateLimited(retryAfterMs: number, client: ConnectParams["client"]): Gat
 }
 
 function pairingRequired(
-  reason: string,
-  applied: { requestId: string | null; full: boolean } | null,
+  settled: SettledPend,
   device: ProvenDevice | null,
   role: string,
   scopes: readonly string[],
   stored: { publicKey: string; roles: readonly string[]; scopes: readonly string[] } | null,
 ): GatewayError {
-  const requirement = PAIRING_REQUIREMENT[reason] ?? PAIRING_REQUIREMENT["not-paired"]!;
-  const requestId = applied?.requestId ?? null;
+  const reason = settled.reason;
+  const requirement = PAIRING_REQUIREMENT[reason];
+  const requestId = settled.requestId;
   const sameKey = stored !== null && device !== null && stored.publicKey === device.publicKey;
-  if (applied?.full) {
+  if (settled.full) {
     return new GatewayError("PAIRING_REQUIRED", {
       message: `pairing required: ${requirement}; too many pending requests right now, try again later`,
       retryable: true,

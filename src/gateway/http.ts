@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isOwnHost } from "./own-names.js";
+import { isOwnHost } from "../policy/upgrade.js";
 
 export interface HttpHandlerOptions {
   version: string;

@@ -2,10 +2,11 @@
  * The names this gateway answers to, for the Host check on Control UI requests and on browser
  * WebSocket upgrades (DNS-rebinding defence, reference C05): the loopback names with the listening
  * port, every bind address with the port (all interface addresses and the host name for a wildcard
- * bind), and the hosts of `gateway.controlUi.allowedOrigins`. A Host header never adds trust; this
- * only refuses requests that were meant for some other name.
+ * bind), and the hosts of `gateway.controlUi.allowedOrigins`. A Host header never adds trust; the
+ * policy (src/policy/upgrade.ts) only refuses requests that were meant for some other name.
  */
 import { hostname, networkInterfaces } from "node:os";
+import { parseHostHeader } from "../policy/upgrade.js";
 
 export interface OwnNameSources {
   /** Addresses listened on (`127.0.0.1`, `::1`, `0.0.0.0`, a custom address). */
@@ -14,31 +15,6 @@ export interface OwnNameSources {
   port: number;
   /** `gateway.controlUi.allowedOrigins` (`*` adds no name). */
   allowedOrigins: readonly string[];
-}
-
-/** A parsed Host header: normalized host name (IPv6 in brackets) and port (null when absent). */
-export interface HostParts {
-  name: string;
-  port: number | null;
-}
-
-const HOST_RE = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?$/i;
-
-/** Parses a Host header strictly (no userinfo, path or spaces); null when it is not a plain host[:port]. */
-export function parseHostHeader(host: string | null | undefined): HostParts | null {
-  if (typeof host !== "string") return null;
-  const m = HOST_RE.exec(host.trim());
-  if (!m) return null;
-  let name: string;
-  try {
-    // The WHATWG parser normalizes case, IPv6 spelling and numeric IPv4 forms the way browsers do.
-    name = new URL(`http://${m[1]}`).hostname;
-  } catch {
-    return null;
-  }
-  const port = m[2] === undefined ? null : Number(m[2]);
-  if (port !== null && (port < 1 || port > 65535)) return null;
-  return { name, port };
 }
 
 function bracket(address: string): string {
@@ -73,15 +49,4 @@ export function ownHostNames(sources: OwnNameSources): Set<string> {
     }
   }
   return names;
-}
-
-/**
- * True when `host` names this gateway. A Host without a port (browsers omit default ports) matches
- * a name on port 80 or 443.
- */
-export function isOwnHost(host: string | null | undefined, names: ReadonlySet<string>): boolean {
-  const parsed = parseHostHeader(host);
-  if (!parsed) return false;
-  if (parsed.port !== null) return names.has(`${parsed.name}:${parsed.port}`);
-  return names.has(`${parsed.name}:80`) || names.has(`${parsed.name}:443`);
 }

@@ -1,15 +1,14 @@
 /**
- * Applies admission decisions to the store, one transaction each, and tells the rest of the gateway
- * what changed (events). The rules themselves live in the pure policy; this file only gathers facts
- * and carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
+ * Applies connect decisions to the store, one transaction each, records them, and tells the rest
+ * of the gateway what changed (events). The rules themselves live in the pure policy; this file
+ * only carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
  */
-import type { Decision, DeviceTokenCheck, PendingFacts, StoredDeviceFacts } from "../policy/admission.js";
 import { pendingPayload } from "../devices/payloads.js";
-import type { GatewayErrorCode } from "../protocol/errors.js";
-import { normalizeSetupCode } from "../protocol/setup-code.js";
+import type { Decision } from "../policy/admission.js";
+import { settle, type ApplyResult, type Settled } from "../policy/settle.js";
 import { approveDevice } from "../store/approve.js";
 import type { Store } from "../store/db.js";
-import { hashSetupCode, type SetupCodeLookup } from "../store/setup-codes.js";
+import type { ProvenDevice } from "./connect-facts.js";
 import { RateLimiter } from "./rate-limit.js";
 
 /** Limits on pending requests so a flood cannot fill the store (C18). */
@@ -25,38 +24,81 @@ export interface PairingHooks {
   broadcast(event: string, payload: unknown, scope: string): void;
 }
 
-/** The device a connect proved, with the metadata it claims. */
-export interface ProvenDevice {
-  deviceId: string;
-  publicKey: string;
-  platform: string;
-  deviceFamily: string;
-  displayName: string | null;
-  clientId: string;
-  clientMode: string;
-}
-
+/** Who is connecting, as the audit row and the pairing record keep it. */
 export interface ConnectContext {
-  device: ProvenDevice;
+  /** Null for a device-less connect (or one whose proof failed). */
+  device: ProvenDevice | null;
   role: string;
+  /** The client address (after trusted-proxy resolution). */
   peer: string | null;
+  /** `id/mode`. */
   client: string;
-  /** Hash of the setup code this connect presented, redeemed when the decision rests on it. */
-  setupCodeHash?: string | null;
+  /** Hash of the setup code this connect presented, spent when the decision rests on it. */
+  setupCodeHash: string | null;
+  /** The device's last-seen stamp as gathered, so an admit needs no second read to throttle it. */
+  lastSeenAtMs: number | null;
 }
 
-/** Result of applying a device decision. */
-export type Applied =
-  | { ok: true; scopes: string[]; deviceToken?: { token: string; issuedAtMs: number; scopes: string[] } }
-  | { ok: false; requestId: string | null; full: boolean; code?: GatewayErrorCode };
+/** A token minted for the session, handed out once in `hello-ok`. */
+export interface IssuedToken {
+  token: string;
+  issuedAtMs: number;
+  scopes: string[];
+}
+
+/** What applying a connect decision came to. */
+export interface AppliedConnect {
+  settled: Settled;
+  deviceToken?: IssuedToken;
+}
 
 /** Throttle for last-seen/last-used writes: a reconnect storm must not turn every handshake into a write. */
 const TOUCH_INTERVAL_MS = 60_000;
-/** Admit rows change no state, so they are written in batches off the handshake's path. */
+/** Rows that change no state are written in batches off the handshake's path. */
 const AUDIT_FLUSH_MS = 50;
 const AUDIT_BATCH_MAX = 500;
 
 type AuditEntry = Parameters<Store["audit"]["append"]>[0];
+
+/** The audit row of a settled connect (no secret in it: the trace names rules, never values). */
+function connectRow(settled: Settled, ctx: ConnectContext): AuditEntry {
+  const base = {
+    kind: "connect",
+    deviceId: ctx.device?.deviceId,
+    peer: ctx.peer ?? undefined,
+    client: ctx.client,
+    role: ctx.role,
+    trace: settled.trace,
+  };
+  switch (settled.kind) {
+    case "admit":
+      // Work the gateway started acts for its job; the job id is a value, not a rule.
+      return {
+        ...base,
+        decision: "admit",
+        scopes: settled.scopes,
+        actor: settled.runtimeJobId ? `job:${settled.runtimeJobId}` : undefined,
+      };
+    case "approve-then-admit":
+      return {
+        ...base,
+        decision: settled.credential === "setup-code" ? "approve-setup-code" : "approve-silently",
+        scopes: settled.ask.scopes,
+      };
+    case "pend":
+      return settled.full
+        ? { ...base, decision: "pend-refused", reason: `pending-limit-${settled.full}` }
+        : {
+            ...base,
+            decision: "pend",
+            reason: settled.reason,
+            requestId: settled.requestId ?? undefined,
+            scopes: settled.ask.scopes,
+          };
+    case "reject":
+      return { ...base, decision: "reject", reason: settled.code };
+  }
+}
 
 /** Applies connect decisions for one gateway. */
 export class PairingService {
@@ -70,80 +112,44 @@ export class PairingService {
     private readonly limits: PendingLimits,
     private readonly hooks: PairingHooks,
     private readonly now: () => number = Date.now,
-    /** Failed setup codes per client address (C17); shared by every connection of this gateway. */
+    /** Failed credentials per client address (C17); shared by every connection of this gateway. */
     readonly rateLimiter: RateLimiter = new RateLimiter({}, now),
   ) {}
 
   /**
-   * Looks a presented setup code up (nothing changes; redemption happens in {@link apply}). Text
-   * that cannot be a code reads as unknown, like a code that never existed.
+   * Carries out a connect decision, settles it with what that found, records it and charges or
+   * forgives the credentials it names. State changes (approve, pend) and their audit row share one
+   * transaction; an admit or a refusal writes at most throttled stamps, its row is batched.
    */
-  lookupSetupCode(presented: string): { lookup: SetupCodeLookup; codeHash: string | null } {
-    const code = normalizeSetupCode(presented);
-    if (!code) return { lookup: { kind: "invalid", why: "unknown" }, codeHash: null };
-    return { lookup: this.store.setupCodes.lookup(code, this.now()), codeHash: hashSetupCode(code) };
+  applyConnect(decision: Decision, ctx: ConnectContext): AppliedConnect {
+    const applied = ctx.device
+      ? this.applyDevice(decision, ctx.device, ctx)
+      : this.applyDeviceLess(decision, ctx);
+    for (const kind of applied.settled.charge) this.rateLimiter.fail(ctx.peer, kind);
+    for (const kind of applied.settled.clear) this.rateLimiter.succeed(ctx.peer, kind);
+    return applied;
   }
 
-  /** Store facts for the policy: the record, the presented token's state, the live pending request. */
-  gather(
-    deviceId: string,
-    role: string,
-    presentedToken: string | null,
-  ): { stored: StoredDeviceFacts | null; deviceToken: DeviceTokenCheck; pending: PendingFacts | null } {
-    const now = this.now();
-    const record = this.store.devices.get(deviceId);
-    const stored: StoredDeviceFacts | null = record
-      ? {
-          publicKey: record.publicKey,
-          roles: record.roles,
-          scopes: record.scopes,
-          platform: record.platform,
-          deviceFamily: record.deviceFamily,
-          tokens: this.store.tokens.states(deviceId),
-        }
-      : null;
-    const deviceToken: DeviceTokenCheck =
-      presentedToken && record
-        ? this.store.tokens.verify(deviceId, role, presentedToken)
-        : presentedToken
-          ? { kind: "mismatch" }
-          : { kind: "none" };
-    const p = this.store.pending.getByDevice(deviceId, now);
-    const pending = p
-      ? { requestId: p.requestId, publicKey: p.publicKey, roles: p.roles, scopes: p.scopes }
-      : null;
-    return { stored, deviceToken, pending };
+  /** A device-less connect changes no state: its row is batched. */
+  private applyDeviceLess(decision: Decision, ctx: ConnectContext): AppliedConnect {
+    const settled = settle(decision, { kind: "done" });
+    this.queueAudit(connectRow(settled, ctx), this.now());
+    return { settled };
   }
 
-  /** Carries out a decision for a device connect; audit row included, one transaction. */
-  apply(decision: Decision, ctx: ConnectContext): Applied {
+  private applyDevice(decision: Decision, device: ProvenDevice, ctx: ConnectContext): AppliedConnect {
     const now = this.now();
-    const { device, role } = ctx;
-    let events: Array<[string, unknown]> = [];
-    const audit = (
-      kind: string,
-      decisionName: string,
-      extra: { reason?: string; requestId?: string; scopes?: string[] },
-    ) =>
-      this.store.audit.append(
-        {
-          kind,
-          decision: decisionName,
-          deviceId: device.deviceId,
-          peer: ctx.peer ?? undefined,
-          client: ctx.client,
-          role,
-          trace: decision.trace,
-          ...extra,
-        },
-        now,
-      );
-    const result = this.store.transaction((): Applied => {
-      switch (decision.kind) {
-        case "reject":
-          audit("connect", "reject", { reason: decision.code });
-          return { ok: false, requestId: null, full: false };
-        case "pend": {
+    switch (decision.kind) {
+      case "reject":
+      case "admit": {
+        const settled = settle(decision, { kind: "done" });
+        this.queueAudit(connectRow(settled, ctx), now);
+        if (settled.kind !== "admit") return { settled };
+        return { settled, ...this.grant(settled.token, device, ctx, now) };
+      }
+      case "pend": {
+        let events: Array<[string, unknown]> = [];
+        const settled = this.store.transaction(() => {
           const res = this.store.pending.upsertForDevice(
             {
               deviceId: device.deviceId,
@@ -163,36 +169,41 @@ export class PairingService {
             this.limits.ttlMs,
             { total: this.limits.total, perIp: this.limits.perIp },
           );
-          if (res.kind === "full") {
-            audit("connect", "pend-refused", { reason: `pending-limit-${res.limit}` });
-            return { ok: false, requestId: null, full: true };
+          const result: ApplyResult =
+            res.kind === "full"
+              ? { kind: "pending-full", limit: res.limit }
+              : { kind: "pending", requestId: res.request.requestId };
+          const s = settle(decision, result);
+          this.store.audit.append(connectRow(s, ctx), now);
+          if (res.kind !== "full") {
+            events = [
+              ...res.superseded.map((id): [string, unknown] => [
+                "device.pair.resolved",
+                { requestId: id, deviceId: device.deviceId, decision: "rejected", ts: now },
+              ]),
+              ...(res.kind === "created"
+                ? [["device.pair.requested", pendingPayload(res.request)] as [string, unknown]]
+                : []),
+            ];
           }
-          audit("connect", "pend", {
-            reason: decision.reason,
-            requestId: res.request.requestId,
-            scopes: decision.ask.scopes,
-          });
-          events = [
-            ...res.superseded.map((id): [string, unknown] => [
-              "device.pair.resolved",
-              { requestId: id, deviceId: device.deviceId, decision: "rejected", ts: now },
-            ]),
-            ...(res.kind === "created"
-              ? [["device.pair.requested", pendingPayload(res.request)] as [string, unknown]]
-              : []),
-          ];
-          return { ok: false, requestId: res.request.requestId, full: false };
-        }
-        case "approve-then-admit": {
-          const viaCode = decision.credential === "setup-code";
+          return s;
+        });
+        this.broadcastAll(events);
+        return { settled };
+      }
+      case "approve-then-admit": {
+        const events: Array<[string, unknown]> = [];
+        const viaCode = decision.credential === "setup-code";
+        const applied = this.store.transaction((): AppliedConnect => {
           // The code is spent in the same transaction that approves: two devices racing with one
-          // code cannot both be approved.
+          // code cannot both be approved. Losing the race is settled by the policy.
           if (
             viaCode &&
             (!ctx.setupCodeHash || !this.store.setupCodes.redeem(ctx.setupCodeHash, device.deviceId, now))
           ) {
-            audit("connect", "reject", { reason: "AUTH_BOOTSTRAP_TOKEN_INVALID" });
-            return { ok: false, requestId: null, full: false, code: "AUTH_BOOTSTRAP_TOKEN_INVALID" };
+            const lost = settle(decision, { kind: "setup-code-spent" });
+            this.store.audit.append(connectRow(lost, ctx), now);
+            return { settled: lost };
           }
           const pendingId = this.store.pending.getByDevice(device.deviceId, now)?.requestId;
           approveDevice(this.store, {
@@ -208,9 +219,8 @@ export class PairingService {
             approvedVia: viaCode ? "setup-code" : "silent",
             nowMs: now,
           });
-          audit("connect", viaCode ? "approve-setup-code" : "approve-silently", {
-            scopes: decision.ask.scopes,
-          });
+          const settled = settle(decision, { kind: "done" });
+          this.store.audit.append(connectRow(settled, ctx), now);
           if (pendingId) {
             events.push([
               "device.pair.resolved",
@@ -219,47 +229,41 @@ export class PairingService {
           }
           // A device paired from afar: approvers' lists change without any request they saw.
           if (viaCode) events.push(["device.pair.changed", {}]);
-          return this.admitted(decision.scopes, decision.token, device, role, ctx.peer, now);
-        }
-        case "admit":
-          this.queueAudit(
-            {
-              kind: "connect",
-              decision: "admit",
-              deviceId: device.deviceId,
-              peer: ctx.peer ?? undefined,
-              client: ctx.client,
-              role,
-              scopes: decision.scopes,
-              trace: decision.trace,
-            },
-            now,
-          );
-          return this.admitted(decision.scopes, decision.token, device, role, ctx.peer, now);
+          return { settled, ...this.grant(decision.token, device, { ...ctx, lastSeenAtMs: null }, now) };
+        });
+        this.broadcastAll(events);
+        return applied;
       }
-    });
-    for (const [event, payload] of events) this.hooks.broadcast(event, payload, "operator.pairing");
-    return result;
+    }
   }
 
-  /** Audit row for a device-less connect; its scopes come straight from the decision. */
-  auditDeviceLess(decision: Decision, ctx: { role: string; peer: string | null; client: string }): Applied {
-    this.queueAudit(
-      {
-        kind: "connect",
-        decision: decision.kind,
-        reason: decision.kind === "reject" ? decision.code : undefined,
-        peer: ctx.peer ?? undefined,
-        client: ctx.client,
-        role: ctx.role,
-        scopes: decision.kind === "admit" ? decision.scopes : undefined,
-        trace: decision.trace,
-      },
-      this.now(),
-    );
-    return decision.kind === "admit"
-      ? { ok: true, scopes: decision.scopes }
-      : { ok: false, requestId: null, full: false };
+  private broadcastAll(events: ReadonlyArray<[string, unknown]>): void {
+    for (const [event, payload] of events) this.hooks.broadcast(event, payload, "operator.pairing");
+  }
+
+  /** Stamps last-seen (throttled) and carries out the decision's token grant. */
+  private grant(
+    token: Extract<Decision, { kind: "admit" }>["token"],
+    device: ProvenDevice,
+    ctx: ConnectContext,
+    now: number,
+  ): { deviceToken?: IssuedToken } {
+    if (ctx.lastSeenAtMs === null || now - ctx.lastSeenAtMs >= TOUCH_INTERVAL_MS) {
+      this.store.devices.touch(device.deviceId, ctx.peer, now);
+    }
+    if (token.action === "keep") {
+      const key = `${device.deviceId}\u0000${ctx.role}`;
+      if (now - (this.lastMarked.get(key) ?? 0) >= TOUCH_INTERVAL_MS) {
+        this.store.tokens.markUsed(device.deviceId, ctx.role, now);
+        this.lastMarked.set(key, now);
+      }
+      return {};
+    }
+    if (token.action === "issue") {
+      const issued = this.store.tokens.issue(device.deviceId, ctx.role, token.scopes, now);
+      return { deviceToken: { token: issued, issuedAtMs: now, scopes: [...token.scopes] } };
+    }
+    return {};
   }
 
   /** Writes queued audit rows now (before reading the audit log, and at shutdown). */
@@ -287,56 +291,5 @@ export class PairingService {
       }, AUDIT_FLUSH_MS);
       this.auditTimer.unref();
     }
-  }
-
-  /** Audit row for a refusal decided before the policy ran (a failed device proof). */
-  auditRefusal(
-    code: string,
-    ctx: { deviceId?: string; role?: string; peer: string | null; client?: string },
-  ): void {
-    this.store.audit.append(
-      {
-        kind: "connect",
-        decision: "reject",
-        reason: code,
-        deviceId: ctx.deviceId,
-        peer: ctx.peer ?? undefined,
-        client: ctx.client,
-        role: ctx.role,
-      },
-      this.now(),
-    );
-  }
-
-  private admitted(
-    scopes: string[],
-    token: "keep" | "issue" | "none",
-    device: ProvenDevice,
-    role: string,
-    peer: string | null,
-    now: number,
-  ): Applied {
-    const record = this.store.devices.get(device.deviceId);
-    if (record && (record.lastSeenAtMs === null || now - record.lastSeenAtMs >= TOUCH_INTERVAL_MS)) {
-      this.store.devices.touch(device.deviceId, peer, now);
-    }
-    if (token === "keep") {
-      const key = `${device.deviceId}\u0000${role}`;
-      if (now - (this.lastMarked.get(key) ?? 0) >= TOUCH_INTERVAL_MS) {
-        this.store.tokens.markUsed(device.deviceId, role, now);
-        this.lastMarked.set(key, now);
-      }
-      return { ok: true, scopes };
-    }
-    if (token === "issue" && record) {
-      // The token carries the whole approved baseline for the role; sessions still get only what they asked.
-      const tokenScopes =
-        role === "operator"
-          ? record.scopes.filter((s) => s.startsWith("operator."))
-          : record.scopes.filter((s) => s.startsWith(`${role}.`));
-      const issued = this.store.tokens.issue(device.deviceId, role, tokenScopes, now);
-      return { ok: true, scopes, deviceToken: { token: issued, issuedAtMs: now, scopes: tokenScopes } };
-    }
-    return { ok: true, scopes };
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The gateway server: one HTTP listener per bind address on one port, WebSocket upgrades with the
- * Origin check done before HTTP 101, a registry of live connections, ticks and graceful shutdown.
+ * policy's Origin/Host verdict applied before HTTP 101, a registry of live connections, ticks and graceful shutdown.
  */
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -11,6 +11,7 @@ import { resolveLocality } from "../policy/locality.js";
 import { DeviceManager, type CloseSelector } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import { scopeSatisfied } from "../policy/scopes.js";
+import { upgradeVerdict, type UpgradeRefusal } from "../policy/upgrade.js";
 import type { Store } from "../store/db.js";
 import { isBrowserUiClient } from "../protocol/client-info.js";
 import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
@@ -22,8 +23,7 @@ import { silentLogger, type GatewayLogger } from "./log.js";
 import type { RuntimeTokenVerifier, Session } from "./handshake.js";
 import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import { ConnectionCaps, type CapLimits } from "./connection-caps.js";
-import { isOriginAllowed } from "./origin.js";
-import { isOwnHost, ownHostNames } from "./own-names.js";
+import { ownHostNames } from "./own-names.js";
 import { PairingService, type PendingLimits } from "./pairing.js";
 import { PresenceNotifier } from "./presence.js";
 import type { GatewayAuth } from "./shared-auth.js";
@@ -347,31 +347,21 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       return;
     }
     const facts = transportFacts(req);
-    if (
-      facts.origin !== null &&
-      !isOriginAllowed(
-        facts.origin,
-        facts.host,
-        this.options.allowedOrigins ?? [],
-        isLoopbackIp(facts.peerAddress),
-      )
-    ) {
+    const verdict = upgradeVerdict({
+      origin: facts.origin,
+      host: facts.host,
+      peerLoopback: isLoopbackIp(facts.peerAddress),
+      allowedOrigins: this.options.allowedOrigins ?? [],
+      ownNames: facts.origin === null ? EMPTY_NAMES : this.ownNames(),
+    });
+    if (!verdict.ok) {
       this.logger.log("info", "upgrade refused", {
         peer: facts.peerAddress,
         origin: facts.origin,
-        code: "CONTROL_UI_ORIGIN_NOT_ALLOWED",
+        code: verdict.code,
+        rule: verdict.trace.at(-1),
       });
-      rejectUpgrade(socket, 403, ERROR_TABLE.CONTROL_UI_ORIGIN_NOT_ALLOWED.message);
-      return;
-    }
-    // A browser's socket must also be addressed to one of the gateway's own names (DNS rebinding).
-    if (facts.origin !== null && !isOwnHost(facts.host, this.ownNames())) {
-      this.logger.log("info", "upgrade refused", {
-        peer: facts.peerAddress,
-        origin: facts.origin,
-        code: "HOST_NOT_ALLOWED",
-      });
-      rejectUpgrade(socket, 421, "host not allowed: the Host header is not a name of this gateway");
+      rejectUpgrade(socket, verdict.status, UPGRADE_REFUSAL_MESSAGE[verdict.code]);
       return;
     }
     const locality = resolveLocality(facts, this.options.trustedProxies ?? []);
@@ -417,6 +407,14 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     });
   });
 }
+
+/** Only a browser's upgrade needs the gateway's names (they are computed per request). */
+const EMPTY_NAMES: ReadonlySet<string> = new Set();
+
+const UPGRADE_REFUSAL_MESSAGE: Readonly<Record<UpgradeRefusal, string>> = {
+  CONTROL_UI_ORIGIN_NOT_ALLOWED: ERROR_TABLE.CONTROL_UI_ORIGIN_NOT_ALLOWED.message,
+  HOST_NOT_ALLOWED: "host not allowed: the Host header is not a name of this gateway",
+};
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   403: "Forbidden",

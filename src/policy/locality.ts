@@ -3,6 +3,7 @@
  * and in the upgrade request. Host, Origin and forwarding headers can only ever reduce trust.
  */
 import { canonicalIp, ipInAnyRange, isLoopbackIp } from "./ip.js";
+import type { RuleId } from "./rules.js";
 
 /** What the gateway saw at the upgrade; header values as received (null when absent). */
 export interface TransportFacts {
@@ -28,7 +29,7 @@ export interface Locality {
    */
   ownOrigin: boolean;
   /** Why, rule by rule (no secrets here; it goes to the audit log). */
-  trace: string[];
+  trace: RuleId[];
 }
 
 /** Normalizes `scheme://host[:port]` with default ports dropped; null when not an http(s) origin. */
@@ -70,7 +71,7 @@ export function isLoopbackHostHeader(host: string | null): boolean {
 
 /** Resolves the client address and whether the connection is direct-local. */
 export function resolveLocality(facts: TransportFacts, trustedProxies: readonly string[]): Locality {
-  const trace: string[] = [];
+  const trace: RuleId[] = [];
   const browserOrigin = typeof facts.origin === "string" && facts.origin.trim() !== "";
   const peer = canonicalIp(facts.peerAddress) ?? facts.peerAddress;
   const peerTrusted = ipInAnyRange(peer, trustedProxies);

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import type { GatewayServer } from "../../src/gateway/server.js";
 import type { GatewayAuth } from "../../src/gateway/shared-auth.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
-import type { DeviceIdentity } from "../../src/identity/keys.js";
+import { generateIdentity, type DeviceIdentity } from "../../src/identity/keys.js";
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from "../../src/runtime/gateway-app.js";
-import { ensureOwner } from "../../src/store/approve.js";
+import { approveDevice, ensureOwner } from "../../src/store/approve.js";
 import { openStore, type Store } from "../../src/store/db.js";
 
 export const TEST_TOKEN = "test-token-0123456789abcdefghijklmnopqrstuv";
@@ -60,4 +60,29 @@ export async function startTestGateway(overrides: TestGatewayOptions = {}): Prom
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A new device approved for operator with `scopes` (platform linux pinned) and its device token,
+ * which carries `tokenScopes` (default: the same scopes); `revoked` revokes it at once.
+ */
+export function pairDevice(
+  gw: Pick<TestGateway, "store">,
+  scopes: string[],
+  o: { revoked?: boolean; tokenScopes?: string[] } = {},
+): { identity: DeviceIdentity; token: string } {
+  const identity = generateIdentity();
+  const now = Date.now();
+  approveDevice(gw.store, {
+    deviceId: identity.deviceId,
+    publicKey: identity.publicKey,
+    roles: ["operator"],
+    scopes,
+    platform: "linux",
+    approvedVia: "approved",
+    nowMs: now,
+  });
+  const token = gw.store.tokens.issue(identity.deviceId, "operator", o.tokenScopes ?? scopes, now);
+  if (o.revoked) gw.store.tokens.revoke(identity.deviceId, "operator", now);
+  return { identity, token };
 }

@@ -45,7 +45,12 @@ describe("runtime tokens", () => {
     assert.ok(d.kind === "admit");
     assert.deepEqual(d.scopes, ["operator.read", "operator.write"]);
     assert.equal(d.credential, "runtime-token");
-    assert.equal(d.token, "none");
+    assert.deepEqual(d.token, { action: "none" });
+    assert.equal(
+      d.runtimeJobId,
+      valid.kind === "valid" ? valid.jobId : null,
+      "the job is a field, not a rule id",
+    );
   });
 
   it("C25: a request beyond the token's scopes is refused, not escalated", () => {

@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import { describe, it, before, after } from "node:test";
 import { generateIdentity } from "../../src/identity/keys.js";
 import { defaultControlUiDir } from "../../src/gateway/http.js";
-import { isOwnHost, ownHostNames, parseHostHeader } from "../../src/gateway/own-names.js";
+import { ownHostNames } from "../../src/gateway/own-names.js";
+import { isOwnHost, parseHostHeader } from "../../src/policy/upgrade.js";
 import { startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { call, openPeer, sendConnect, upgradeStatus, type Frame } from "../helpers/raw-client.js";
 

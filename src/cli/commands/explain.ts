@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { loadConfig, statePaths, type ResolvedConfig } from "../../config/index.js";
+import { readDeviceState } from "../../gateway/connect-facts.js";
 import { loadIdentity } from "../../identity/index.js";
 import { encodeSet } from "../../store/codec.js";
 import type { Store } from "../../store/index.js";
@@ -28,7 +29,7 @@ import {
   type RecordedDecision,
 } from "../explain/recorded.js";
 import { remedyFor, type ExplainedDecision, type Remedy, type RequestState } from "../explain/remedy.js";
-import { explainTrace } from "../explain/rules.js";
+import { explainTrace } from "../../policy/rules.js";
 import { openLocalStore, ownerDeviceId } from "../lifecycle/local-store.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import { collect, type RunCommand } from "./client-flags.js";
@@ -248,7 +249,10 @@ function chooseDevice(
     }
     deviceId = resolveDeviceId(store, given, now);
   }
-  const record = store?.devices.get(deviceId) ?? null;
+  // The same reader the gateway gathers its facts with; the pending record adds the metadata a
+  // device that was never approved claimed.
+  const state = store ? readDeviceState(store, deviceId, now) : null;
+  const record = state?.stored ?? null;
   const pending = store?.pending.getByDevice(deviceId, now) ?? null;
   publicKey = record?.publicKey ?? pending?.publicKey ?? publicKey;
   if (publicKey === null) {
@@ -266,24 +270,8 @@ function chooseDevice(
     platform: record?.platform ?? pending?.platform ?? null,
     deviceFamily: record?.deviceFamily ?? pending?.deviceFamily ?? null,
     ownerKey: deviceId === owner,
-    stored: record
-      ? {
-          publicKey: record.publicKey,
-          roles: record.roles,
-          scopes: record.scopes,
-          platform: record.platform,
-          deviceFamily: record.deviceFamily,
-          tokens: store!.tokens.states(deviceId),
-        }
-      : null,
-    pending: pending
-      ? {
-          requestId: pending.requestId,
-          publicKey: pending.publicKey,
-          roles: pending.roles,
-          scopes: pending.scopes,
-        }
-      : null,
+    stored: record,
+    pending: state?.pending ?? null,
   };
 }
 

@@ -1,22 +1,24 @@
 /**
  * A connection described by flags, turned into the exact facts the gateway would hand the policy:
- * locality from `resolveLocality` with the configured trusted proxies, the shared-secret outcome
- * from the gateway's own `checkSharedAuth`, the stored record and token state of `--device`. The
- * decision then comes from the pure `decide()`; nothing here decides anything itself.
+ * the upgrade's verdict and locality from the policy with the configured names and trusted
+ * proxies, then the gateway's own `gatherFacts()` over the stored record and token state of
+ * `--device`. The decision comes from the pure `decide()`; nothing here decides anything itself.
  */
 import type { GatewaySettings } from "../../config/index.js";
-import { isOriginAllowed } from "../../gateway/origin.js";
-import { checkSharedAuth } from "../../gateway/shared-auth.js";
+import { bindHosts } from "../../config/bind.js";
+import { gatherFacts, type ProvenDevice } from "../../gateway/connect-facts.js";
+import { ownHostNames } from "../../gateway/own-names.js";
 import {
   decide,
   type AdmissionFacts,
   type Decision,
-  type DeviceTokenCheck,
   type PendingFacts,
   type StoredDeviceFacts,
 } from "../../policy/admission.js";
 import { canonicalIp, isLoopbackIp } from "../../policy/ip.js";
 import { resolveLocality, type Locality, type TransportFacts } from "../../policy/locality.js";
+import type { RuleId } from "../../policy/rules.js";
+import { upgradeVerdict, type UpgradeRefusal } from "../../policy/upgrade.js";
 import {
   GATEWAY_CLIENT_IDS,
   GATEWAY_CLIENT_MODES,
@@ -164,72 +166,89 @@ export type DeviceChoice =
 /** Placeholder identity of a device the store has never seen. */
 const NEW_DEVICE = { deviceId: "new-device", publicKey: "new-device-key" } as const;
 
-/** The presented device token's state, as the gateway's store check would report it. */
-function deviceTokenState(conn: DescribedConnection, device: DeviceChoice): DeviceTokenCheck {
-  if (!conn.presents.deviceToken) return { kind: "none" };
-  if (device.kind !== "known" || !device.stored) return { kind: "mismatch" };
-  const slot = device.stored.tokens[conn.role];
-  if (!slot) return { kind: "mismatch" };
-  return slot.revoked ? { kind: "revoked" } : { kind: "valid", scopes: slot.scopes };
-}
+/** Stands for "the device token the store holds for this device and role" in a described connect. */
+const STORED_DEVICE_TOKEN = "\u0000stored-device-token";
 
 /** The outcome for a described connection. */
 export interface HypotheticalOutcome {
   locality: Locality;
-  /** Null when the upgrade itself is refused (Origin), before the policy runs. */
+  /** Null when the upgrade itself is refused (Origin, Host), before the policy runs. */
   facts: AdmissionFacts | null;
-  decision: Decision;
+  decision: Decision | { kind: "reject"; code: UpgradeRefusal; trace: RuleId[]; charge: []; clear: [] };
 }
 
-/** Builds the facts and asks the policy. */
+/**
+ * The facts the gateway would gather for the described connection, from the local store: the same
+ * `gatherFacts()` the handshake runs, with sources that read the store instead of checking secrets
+ * (the flags say which credentials are right), and no lockouts (the limiter lives in the gateway).
+ */
 export function decideHypothetical(
   conn: DescribedConnection,
   gateway: GatewaySettings,
   device: DeviceChoice,
 ): HypotheticalOutcome {
   const locality = resolveLocality(conn.transport, gateway.trustedProxies);
-  const origin = conn.transport.origin;
-  const { host, peerAddress } = conn.transport;
-  if (
-    origin !== null &&
-    !isOriginAllowed(origin, host, gateway.controlUi.allowedOrigins, isLoopbackIp(peerAddress))
-  ) {
+  const { origin, host, peerAddress } = conn.transport;
+  const upgrade = upgradeVerdict({
+    origin,
+    host,
+    peerLoopback: isLoopbackIp(peerAddress),
+    allowedOrigins: gateway.controlUi.allowedOrigins,
+    ownNames: ownHostNames({
+      listenHosts: bindHosts(gateway),
+      port: gateway.port,
+      allowedOrigins: gateway.controlUi.allowedOrigins,
+    }),
+  });
+  if (!upgrade.ok) {
     return {
       locality,
       facts: null,
-      decision: { kind: "reject", code: "CONTROL_UI_ORIGIN_NOT_ALLOWED", trace: ["origin-not-allowed"] },
+      decision: { kind: "reject", code: upgrade.code, trace: upgrade.trace, charge: [], clear: [] },
     };
   }
-  // The gateway's own check, given the configured secret when the flag says the right one is presented.
   const { auth } = gateway;
-  const sharedAuth = checkSharedAuth(auth, {
-    token: conn.presents.token ? (auth.token ?? "presented") : undefined,
-    password: conn.presents.password ? (auth.password ?? "presented") : undefined,
-  });
-  const proven =
+  const known = device.kind === "known" ? device : null;
+  const proven: ProvenDevice | null =
     device.kind === "none"
       ? null
-      : device.kind === "new"
-        ? { ...NEW_DEVICE, platform: "", deviceFamily: "", ownerKey: false }
-        : {
-            deviceId: device.deviceId,
-            publicKey: device.publicKey,
-            platform: device.platform ?? "",
-            deviceFamily: device.deviceFamily ?? "",
-            ownerKey: device.ownerKey,
-          };
-  const facts: AdmissionFacts = {
-    locality,
-    client: conn.client,
-    role: conn.role,
-    requestedScopes: conn.scopes,
-    sharedAuth,
-    device: proven,
-    stored: device.kind === "known" ? device.stored : null,
-    deviceToken: deviceTokenState(conn, device),
-    runtimeToken: { kind: "none" },
-    pending: device.kind === "known" ? device.pending : null,
-    config: { autoApproveLocal: gateway.pairing.autoApproveLocal },
-  };
+      : {
+          deviceId: known?.deviceId ?? NEW_DEVICE.deviceId,
+          publicKey: known?.publicKey ?? NEW_DEVICE.publicKey,
+          platform: known?.platform ?? "",
+          deviceFamily: known?.deviceFamily ?? "",
+          displayName: null,
+          clientId: conn.client.id,
+          clientMode: conn.client.mode,
+        };
+  const { facts } = gatherFacts(
+    {
+      locality,
+      client: conn.client,
+      role: conn.role,
+      scopes: conn.scopes,
+      auth: {
+        // The configured secret when the flag says the right one is presented.
+        token: conn.presents.token ? (auth.token ?? "presented") : undefined,
+        password: conn.presents.password ? (auth.password ?? "presented") : undefined,
+        deviceToken: conn.presents.deviceToken ? STORED_DEVICE_TOKEN : undefined,
+      },
+      device: proven,
+    },
+    {
+      auth,
+      ownerDeviceId: known?.ownerKey ? known.deviceId : "",
+      autoApproveLocal: gateway.pairing.autoApproveLocal,
+      lockouts: () => ({}),
+      device: () => ({ stored: known?.stored ?? null, pending: known?.pending ?? null, lastSeenAtMs: null }),
+      verifyDeviceToken(_deviceId, role, presented) {
+        const slot = known?.stored?.tokens[role];
+        if (presented !== STORED_DEVICE_TOKEN || !slot) return { kind: "mismatch" };
+        return slot.revoked ? { kind: "revoked" } : { kind: "valid", scopes: slot.scopes };
+      },
+      lookupSetupCode: () => ({ kind: "unknown-or-expired" }),
+      verifyRuntimeToken: () => ({ kind: "invalid" }),
+    },
+  );
   return { locality, facts, decision: decide(facts) };
 }

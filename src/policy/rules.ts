@@ -1,0 +1,181 @@
+/**
+ * The closed vocabulary of rule ids a decision trace can hold (locality, the upgrade's Origin/Host
+ * verdict, admission, settlement), each with its one human sentence. The audit log stores the ids;
+ * `gatehouse explain`, `gatehouse audit --verbose` and the Control UI's audit page show these
+ * sentences. Values (a job id, a requestId) never go into an id: they are fields of the decision.
+ */
+
+/** Every rule id with its sentence; the keys are the {@link RuleId} union. */
+export const RULE_SENTENCES = {
+  // Locality (resolveLocality)
+  "proxy-headers-from-untrusted-peer":
+    "The request carried forwarding headers (X-Forwarded-For, Forwarded, X-Real-IP) but the socket peer is not in gateway.trustedProxies, so the headers were ignored and the connection counts as remote (C03).",
+  "client-ip-from-trusted-proxy":
+    "The socket peer is a trusted proxy, so the client address was read from X-Forwarded-For (right to left, the first hop that is not a trusted proxy).",
+  "client-ip-unattributable":
+    "The socket peer is a trusted proxy but no client address could be attributed from its headers, so the connection counts as remote (fail closed, C07).",
+  "client-loopback": "The client address is a loopback address.",
+  "client-not-loopback": "The client address is not a loopback address, so the connection is remote.",
+  "host-loopback": "The Host header names localhost or a loopback address.",
+  "host-not-loopback":
+    "The Host header is not localhost or a loopback address; on a loopback socket that means a proxy or DNS rebinding, so the connection is not direct-local (S21, C05).",
+  "proxy-not-on-this-host":
+    "The trusted proxy is not on this host, so a forwarded loopback address does not make the client local (C04).",
+  "origin-is-gateway-own":
+    "The browser Origin is the gateway's own loopback origin: the Control UI it serves at this very host and port.",
+
+  // The WebSocket upgrade, before HTTP 101 (upgradeVerdict)
+  "origin-not-allowed":
+    "The browser Origin is not in gateway.controlUi.allowedOrigins and is not the gateway's own loopback origin, so the upgrade is refused before any credential is looked at (C02).",
+  "host-not-gateway-name":
+    "A browser opened the socket with a Host header that is not one of the gateway's own names (loopback names, bind addresses, hosts of allowedOrigins): a DNS-rebinding page, refused before the upgrade (HTTP 421, C05).",
+
+  // The request itself and the device proof
+  "node-scopes-outside-role": "The node role only takes node.* scopes, and the request asked for others.",
+  "device-proof-invalid":
+    "The device block did not verify (device id not derived from the key, a bad or stale signature, or a nonce other than this connection's challenge), so nothing else was looked at (C15, C16).",
+
+  // Failed-credential limiter (C17): a locked credential counts as absent
+  "shared-secret-locked-out":
+    "Too many wrong shared secrets came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+  "device-token-locked-out":
+    "Too many wrong device tokens came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+  "setup-code-locked-out":
+    "Too many wrong setup codes came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+  "runtime-token-locked-out":
+    "Too many wrong runtime tokens came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+  "locked-out-without-other-proof":
+    "Nothing but locked-out credentials was presented, so the connect is refused until the lockout ends; a stronger proof (the owner key, a valid device token) would still have been admitted.",
+
+  // Reading the presented credentials
+  "shared-secret-wrong":
+    "The shared token or password presented is wrong. It is charged to this address's failure budget, whatever else admits the connect (C17).",
+  "device-token-wrong":
+    "The device token presented is unknown, was rotated or was revoked. It is charged to this address's failure budget (C17).",
+  "device-token-in-token-slot":
+    "The token field held this device's own device token (older clients send it there), so it counts as a device token, not as a wrong shared secret.",
+  "shared-secret-unused-beside-device-token":
+    "The device token presented covers this request from a remote address, so it admits the connect on its own; the shared secret beside it decides nothing, and the reply does not tell whether it was right.",
+
+  // Setup codes (C23, S43)
+  "setup-code-needs-device-identity":
+    "A setup code pairs one device, so it needs a signed device identity to bind to; without one it admits nothing.",
+  "setup-code-invalid":
+    "The setup code is unknown, expired or already used by another device; a bad code admits nothing, whatever else was presented (C23).",
+  "own-spent-setup-code-ignored":
+    "The setup code was already redeemed by this very device and came beside a credential that works (a restart with --pair still configured), so it adds nothing and is ignored.",
+  "credential-setup-code": "The device presented a live setup code, the owner's approval given in advance.",
+  "role-outside-setup-code": "The setup code's profile does not include the role asked for.",
+  "request-exceeds-setup-code":
+    "The scopes asked for exceed the setup code's profile; a code is never the first step of a wider grant, so this is refused, not pended (C23).",
+  "setup-code-cannot-revive-revoked-role":
+    "This device's token for the role was revoked, and a setup code never revives a revoked role: the code approves nothing here (it stays unspent), and the rest of the connect decides.",
+  "setup-code-waits-for-approval":
+    "The setup code is proof enough to open a request, but not to approve one: the device waits for an approval by someone who covers the role's approved scopes.",
+  "setup-code-approves-profile":
+    "The setup code approves this device with exactly its profile; the device token it issues carries no more than the profile.",
+
+  // Which credential proves the connect
+  "credential-owner-key":
+    "The device proved the gateway host's owner key (the identity in the state dir), which holds every operator scope and both roles.",
+  "credential-token": "The client proved the shared gateway token.",
+  "credential-password": "The client proved the shared gateway password.",
+  "credential-none": "The gateway runs with gateway.auth.mode none and the connection is direct-local.",
+  "credential-device-token": "The device presented a valid device token for the role it asked for.",
+  "credential-runtime-token": "The client presented a runtime token the gateway minted for a job it started.",
+  "device-token-rejected":
+    "The device token presented is unknown, was rotated or was revoked, and no other credential was proven.",
+  "shared-auth-failed": "The shared token or password was missing or wrong.",
+  "auth-none-requires-direct-local":
+    "gateway.auth.mode none only admits direct-local connections, and this one is not direct-local.",
+
+  // Is the request covered by the device's approval?
+  "covered-by-approval":
+    "Everything asked for (role and scopes) is covered by what this device's key was approved for, so no pairing is needed.",
+  "request-exceeds-device-token":
+    "The scopes asked for exceed what the presented device token carries (S09: refused with a reason instead of a pairing loop).",
+  "uncovered-not-paired": "This device key has never been approved.",
+  "uncovered-key-changed":
+    "A known deviceId presented a different public key than the one approved: it is a new identity.",
+  "uncovered-metadata-upgrade":
+    "The device's platform or device family differs from what was pinned when it was approved.",
+  "uncovered-role-upgrade": "The device asks for a role it is not approved for, or whose token was revoked.",
+  "uncovered-scope-upgrade": "The device asks for scopes beyond its approved baseline.",
+
+  // Silent approval, or a pending request
+  "key-change-needs-approval": "A changed key is never approved silently, not even on loopback (C15).",
+  "remote-needs-approval":
+    "The connection is not direct-local, and a remote connection is never approved silently, whatever client it claims to be (C01).",
+  "browser-origin-needs-approval":
+    "The connection carries a browser Origin, and a browser page is never approved silently (C02).",
+  "auto-approve-local-disabled":
+    "gateway.pairing.autoApproveLocal is false, so even proven local connections wait for an approval.",
+  "device-token-is-not-owner-proof":
+    "A device token only proves what was already approved, so it cannot approve an upgrade silently.",
+  "silent-local-approval-owner-key":
+    "Direct-local, no browser Origin, and proven by the owner key: approved silently, so it is admitted at once.",
+  "silent-local-approval-token":
+    "Direct-local, no browser Origin (or the gateway's own Control UI), and proven by the shared token: approved silently, so it is admitted at once.",
+  "silent-local-approval-password":
+    "Direct-local, no browser Origin (or the gateway's own Control UI), and proven by the shared password: approved silently, so it is admitted at once.",
+  "silent-local-approval-none":
+    "Direct-local, no browser Origin, and auth mode none on a direct-local connection: approved silently, so it is admitted at once.",
+
+  // Connections without a device identity
+  "device-token-without-device":
+    "A device token was presented without a device identity to check it against.",
+  "device-less-needs-operator-role": "A connection without a device identity may only use the operator role.",
+  "browser-ui-needs-device": "The Control UI and webchat must connect with a device identity.",
+  "device-less-local-cli-keeps-scopes":
+    "A direct-local CLI (cli/cli) that proved the shared secret keeps the scopes it asked for without a device identity.",
+  "device-less-local-backend-keeps-scopes":
+    "A direct-local backend (gateway-client/backend) that proved the shared secret keeps the scopes it asked for without a device identity (S02).",
+  "device-less-no-scopes":
+    "Without a device identity, and not a direct-local CLI or backend, the scopes a client declares are not bound to anything: it is admitted with none (C13).",
+
+  // Runtime tokens (work the gateway started)
+  "runtime-token-invalid": "The runtime token is unknown, expired or revoked.",
+  "runtime-token-from-browser": "A runtime token is never accepted from a browser page.",
+  "runtime-token-is-operator-only": "A runtime token is only good for the operator role.",
+  "request-exceeds-runtime-token": "The scopes asked for exceed what the runtime token carries.",
+  "runtime-token-within-scopes":
+    "The scopes asked for are within the runtime token's scopes; the job it belongs to is recorded with the session.",
+
+  // Settlement: what applying the decision found (settle)
+  "setup-code-redeemed-concurrently":
+    "Another device redeemed the same setup code first (codes are single-use, spent in the approving transaction), so this approval was refused.",
+  "pending-limit-reached":
+    "Too many pending requests were already waiting (in total or from this address), so no new one was opened (C18).",
+} as const satisfies Record<string, string>;
+
+/** A rule a decision trace can name: closed, one sentence each. */
+export type RuleId = keyof typeof RULE_SENTENCES;
+
+const RULE_IDS: ReadonlySet<string> = new Set(Object.keys(RULE_SENTENCES));
+
+/** True when `id` is a rule id of this version of the policy. */
+export function isRuleId(id: string): id is RuleId {
+  return RULE_IDS.has(id);
+}
+
+/**
+ * The sentence for a rule id. A recorded trace may hold ids of an older or newer version of the
+ * gateway; those are shown as they are.
+ */
+export function ruleSentence(id: string): string {
+  return isRuleId(id) ? RULE_SENTENCES[id] : id;
+}
+
+/** A trace with the sentence of each rule. */
+export function explainTrace(trace: readonly string[]): Array<{ rule: string; explanation: string }> {
+  return trace.map((rule) => ({ rule, explanation: ruleSentence(rule) }));
+}
+
+/** The sentences of the rule ids appearing in some traces (for a client that shows them). */
+export function sentencesFor(traces: Iterable<readonly string[] | null>): Partial<Record<RuleId, string>> {
+  const out: Partial<Record<RuleId, string>> = {};
+  for (const trace of traces) {
+    for (const id of trace ?? []) if (isRuleId(id)) out[id] = RULE_SENTENCES[id];
+  }
+  return out;
+}
