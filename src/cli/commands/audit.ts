@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { resolveStateDir } from "../../config/index.js";
+import { ruleSentence, sentencesFor } from "../../policy/rules.js";
 import type { AuditRecord, Store } from "../../store/index.js";
 import { shortId } from "../devices/format.js";
 import { requireLocalStore } from "../lifecycle/local-store.js";
@@ -44,7 +45,8 @@ export function isRefusal(r: AuditRecord): boolean {
 
 /**
  * One row: time, kind, decision, then the fields present (reason, device, client, peer, role,
- * scopes, request, actor); with `verbose`, the rule trace on the next line.
+ * scopes, request, actor); with `verbose`, the rule trace on the next line and each rule's
+ * sentence below it.
  */
 export function formatAuditRow(r: AuditRecord, verbose = false, indent = ""): string {
   const fields: Array<[string, string | null]> = [
@@ -61,8 +63,9 @@ export function formatAuditRow(r: AuditRecord, verbose = false, indent = ""): st
   const head = `${indent}${new Date(r.tsMs).toISOString()}  ${r.kind.padEnd(7)} ${r.decision.padEnd(16)}`;
   const line = [head, ...shown.map(([k, v]) => `${k}=${v}`)].join(" ").trimEnd();
   if (!verbose) return line;
-  const trace = r.trace && r.trace.length > 0 ? r.trace.join(" > ") : "(none recorded)";
-  return `${line}\n${indent}    trace: ${trace}`;
+  if (!r.trace || r.trace.length === 0) return `${line}\n${indent}    trace: (none recorded)`;
+  const sentences = r.trace.map((id, i) => `${indent}      ${i + 1}. ${id}: ${ruleSentence(id)}`);
+  return [`${line}`, `${indent}    trace: ${r.trace.join(" > ")}`, ...sentences].join("\n");
 }
 
 /** Which device rows to keep: a full id (indexed query) or a prefix of at least 8 characters. */
@@ -154,7 +157,8 @@ export async function audit(opts: AuditOptions, out: Reporter): Promise<number> 
   const verbose = !!opts.verbose;
   if (!opts.follow) {
     store.close();
-    out.result({ store: store.path, rows: initial.rows.map(auditJson) }, () =>
+    const rules = sentencesFor(initial.rows.map((r) => r.trace));
+    out.result({ store: store.path, rows: initial.rows.map(auditJson), rules }, () =>
       initial.rows.length > 0
         ? initial.rows.map((r) => formatAuditRow(r, verbose)).join("\n")
         : `no audit rows${filter.kind === "all" ? "" : " for that device"} in ${store.path}`,
@@ -232,9 +236,12 @@ export function registerAudit(program: Command, run: RunCommand): void {
       "--limit <n>",
       `how many of the newest rows to show (default ${DEFAULT_AUDIT_LIMIT}; 0 with --follow: only new ones)`,
     )
-    .option("--verbose", "also show each decision's rule trace and full device ids")
+    .option("--verbose", "also show each decision's rule trace, what each rule means, and full device ids")
     .option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)")
-    .option("--json", "print {store, rows: [...]} as JSON; with --follow, one JSON row per line")
+    .option(
+      "--json",
+      "print {store, rows: [...], rules: {id: sentence}} as JSON; with --follow, one JSON row per line",
+    )
     .addHelpText(
       "after",
       "\nReads <state>/state/gatehouse.sqlite directly and read-only, on the gateway host, whether the gateway\n" +

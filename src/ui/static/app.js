@@ -26,7 +26,7 @@ const app = {
   identity: null,
   state: { kind: "starting" },
   hello: null,
-  data: { status: null, devices: null, sessions: null, cron: null, audit: null },
+  data: { status: null, devices: null, sessions: null, cron: null, audit: null, auditRules: {} },
   errors: {},
   freshAudit: new Set(),
   urlWarning: null,
@@ -65,9 +65,15 @@ const loaders = {
   cron: () => app.conn.request("cron.list", {}),
   audit: async () => {
     const current = app.data.audit;
-    if (!current || current.length === 0) return (await app.conn.request("audit.list", { limit: 100 })).rows;
+    const list = async (params) => {
+      const res = await app.conn.request("audit.list", params);
+      // The gateway sends each rule's sentence with the rows that name it (one table, in its policy).
+      Object.assign(app.data.auditRules, res.rules ?? {});
+      return res.rows;
+    };
+    if (!current || current.length === 0) return list({ limit: 100 });
     const afterId = current[0].id;
-    const { rows } = await app.conn.request("audit.list", { afterId, limit: 200 });
+    const rows = await list({ afterId, limit: 200 });
     if (rows.length === 0) return current;
     for (const r of rows) app.freshAudit.add(r.id);
     setTimeout(() => {

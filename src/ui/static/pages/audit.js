@@ -1,5 +1,6 @@
 // The audit tail: every admission decision and management action, newest first, with the rules
-// that produced it. New rows arrive with gateway events (no polling).
+// that produced it and what each rule means (sentences from the gateway's policy, sent with the
+// rows by audit.list). New rows arrive with gateway events (no polling).
 
 import { chips, h, shortId, table, timeAgo } from "../dom.js";
 
@@ -79,7 +80,16 @@ export const auditPage = {
                         h(
                           "ol",
                           { class: "trace" },
-                          r.trace.map((t) => h("li", {}, h("code", {}, t))),
+                          r.trace.map((t) =>
+                            h(
+                              "li",
+                              {},
+                              h("code", {}, t),
+                              ctx.data.auditRules[t]
+                                ? h("span", { class: "muted block" }, ctx.data.auditRules[t])
+                                : null,
+                            ),
+                          ),
                         ),
                       )
                     : h("span", { class: "muted" }, "—"),
