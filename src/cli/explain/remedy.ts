@@ -77,6 +77,10 @@ function pendRemedy(input: RemedyInput): Remedy {
     why.push(
       "A browser page is never paired silently, even on loopback (C02): any web page can open a socket to a local port. Approve it only if it is your own Control UI.",
     );
+  } else if (has(trace, "setup-code-cannot-revive-revoked-role")) {
+    why.push(
+      "The device's token for this role was revoked, and a setup code never brings a revoked role back. Approve the request only if the device should have the role again with everything it held; the approver must hold all of those scopes.",
+    );
   } else if (has(trace, "key-change-needs-approval")) {
     why.push(
       "A known deviceId with a new key is never rebound silently (C15). Approve it only if you know the device was reinstalled; the old key's tokens are dropped.",
@@ -211,6 +215,11 @@ const AUTH_REMEDIES: Readonly<Record<string, Remedy>> = {
     command: null,
     explanation:
       'If that origin is your own Control UI, add it exactly to gateway.controlUi.allowedOrigins; never use "*" (any web page could then try the shared secret, C02).',
+  },
+  HOST_NOT_ALLOWED: {
+    command: null,
+    explanation:
+      "The page addressed the gateway by a name that is not one of its own (DNS rebinding looks like this, C05). Open the Control UI at http://127.0.0.1:<port>/ or localhost, or list the page's origin in gateway.controlUi.allowedOrigins (its host then becomes a name of the gateway).",
   },
   DEVICE_AUTH_SIGNATURE_EXPIRED: {
     command: null,
