@@ -7,17 +7,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { normalizeSetupCode } from "../../src/protocol/setup-code.js";
 import { pairDevice, startTestGateway, TEST_TOKEN } from "../helpers/gateway.js";
-import { call, openPeer, sendConnect, type ConnectOptions, type Frame } from "../helpers/raw-client.js";
+import { call, connectOnce, openPeer, sendConnect, type Frame } from "../helpers/raw-client.js";
 
 /** Seen by the gateway as a client at this address: a trusted same-host proxy forwards it. */
 const REMOTE = { "X-Forwarded-For": "203.0.113.7" };
 
-async function attempt(url: string, o: ConnectOptions, headers: Record<string, string> = {}): Promise<Frame> {
-  const peer = await openPeer(url, headers);
-  const res = await sendConnect(peer, o);
-  peer.ws.close();
-  return res;
-}
+const attempt = connectOnce;
 
 type HelloAuth = {
   method?: string;

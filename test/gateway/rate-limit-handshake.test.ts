@@ -3,14 +3,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { generateIdentity } from "../../src/identity/keys.js";
 import { startTestGateway, TEST_TOKEN } from "../helpers/gateway.js";
-import { openPeer, sendConnect, type ConnectOptions } from "../helpers/raw-client.js";
+import { connectOnce } from "../helpers/raw-client.js";
 
-async function attempt(url: string, o: ConnectOptions, headers: Record<string, string> = {}) {
-  const peer = await openPeer(url, headers);
-  const res = await sendConnect(peer, o);
-  peer.ws.close();
-  return res;
-}
+const attempt = connectOnce;
 
 describe("C17 — failed credentials are rate limited", () => {
   it("C17: 10 wrong tokens lock the address out; then even the right token is refused with retryAfterMs", async () => {

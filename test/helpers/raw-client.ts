@@ -151,6 +151,18 @@ export async function sendConnect(peer: RawPeer, o: ConnectOptions = {}): Promis
   return res;
 }
 
+/** Opens a socket (with extra upgrade headers), sends one connect, closes; the response frame. */
+export async function connectOnce(
+  url: string,
+  o: ConnectOptions = {},
+  headers: Record<string, string> = {},
+): Promise<Frame> {
+  const peer = await openPeer(url, headers);
+  const res = await sendConnect(peer, o);
+  peer.ws.close();
+  return res;
+}
+
 /** Sends a request after hello and returns its response. */
 export async function call(peer: RawPeer, method: string, params?: unknown): Promise<Frame> {
   const id = `r${++reqCounter}`;
