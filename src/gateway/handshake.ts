@@ -10,7 +10,12 @@ import { GatewayError } from "../protocol/errors.js";
 import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
 import { canonicalizeConnectParams, validateConnectParams } from "../protocol/validate.js";
 import { negotiateProtocol } from "../protocol/version.js";
-import { decide, type DeviceProofFailure, type RuntimeTokenCheck } from "../policy/admission.js";
+import {
+  decide,
+  type Credential,
+  type DeviceProofFailure,
+  type RuntimeTokenCheck,
+} from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
 import type { Settled, SettledPend } from "../policy/settle.js";
 import { unauthorizedError } from "./auth-errors.js";
@@ -23,8 +28,8 @@ import type { GatewayAuth } from "./shared-auth.js";
 export interface Session {
   role: GatewayRole;
   scopes: string[];
-  /** How it proved itself: owner-key, setup-code, device-token, token, password or none. */
-  authMethod: string;
+  /** How it proved itself (hello-ok's `auth.method`). */
+  authMethod: Credential;
   client: ConnectParams["client"];
   deviceId: string | null;
   protocol: number;

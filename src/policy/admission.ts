@@ -148,12 +148,21 @@ function askFor(facts: AdmissionFacts, device: ProvenDeviceFacts): Ask {
 }
 
 /**
- * Which proof carries the connect of a device. The owner key first. The shared secret ranks above
- * a device token so that a client sending both keeps its owner-equivalent proof for silent local
- * upgrades (S07) — except where the secret adds nothing: from a remote address, a valid device
- * token that covers the request admits it by itself. There the reply must not depend on whether
- * the secret beside it was right, or `hello-ok`'s `auth.method` would confirm a guess; a wrong
- * one is still charged (see credentials.ts), a right one is neither used nor forgiven.
+ * Which proof carries the connect of a device.
+ *
+ * The owner key first. Then the shared secret above a device token, so that a client sending both
+ * keeps its owner-equivalent proof (S07): on direct-local the secret is what may approve an
+ * upgrade silently, which a device token never may.
+ *
+ * Except from a remote address when a valid device token covers the request. There the secret
+ * adds nothing the token does not: remote upgrades always wait for an approval (C01), so the only
+ * difference it could make is which credential `hello-ok` names (`auth.method`) and which
+ * management rights the session gets. Both are visible to the client, so a client holding a
+ * device token could test guesses of the shared secret and be told the right one. So the token
+ * admits by itself and the reply is the same whatever the secret beside it was; a wrong secret is
+ * still charged (credentials.ts), a right one is neither used nor forgiven. Where the secret does
+ * decide — a request beyond what the token carries, or an upgrade — it is the credential, and a
+ * wrong one is refused and charged like any other guess, so nothing is learned for free.
  */
 function chooseCredential(
   facts: AdmissionFacts,
