@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { WebSocket, RawData } from "ws";
 import type { Locality } from "../policy/locality.js";
-import { methodRequirement } from "../policy/method-scopes.js";
+import { methodRequirement, type CustomMethodRequirements } from "../policy/method-scopes.js";
 import { scopeSatisfied } from "../policy/scopes.js";
 import { CLOSE_CODES, GatewayError } from "../protocol/errors.js";
 import type { RequestFrame } from "../protocol/frames.js";
@@ -28,6 +28,8 @@ export interface ConnectionHost {
   autoApproveLocal: boolean;
   runtimeTokens?: RuntimeTokenVerifier;
   methods: MethodTable;
+  /** Role and scope of the embedder's own methods; the policy decides them like built-in ones. */
+  customMethods?: CustomMethodRequirements;
   info: GatewayInfo;
   logger: GatewayLogger;
   handshakeTimeoutMs: number;
@@ -291,7 +293,7 @@ export class Connection {
       );
       return;
     }
-    const need = methodRequirement(frame.method);
+    const need = methodRequirement(frame.method, this.host.customMethods);
     if (need.role !== session.role) {
       this.respondError(
         frame.id,

@@ -12,6 +12,7 @@ import { DeviceManager, type CloseSelector } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import { scopeSatisfied } from "../policy/scopes.js";
 import { upgradeVerdict, type UpgradeRefusal } from "../policy/upgrade.js";
+import type { CustomMethodRequirements } from "../policy/method-scopes.js";
 import type { Store } from "../store/db.js";
 import { isBrowserUiClient } from "../protocol/client-info.js";
 import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
@@ -37,6 +38,8 @@ export interface GatewayServerOptions {
   /** Re-read for every connection, so a rotated secret takes effect at once. */
   auth: () => GatewayAuth;
   methods: MethodTable;
+  /** Role and scope of the methods in `methods` that are not built in (an embedder's own). */
+  customMethods?: CustomMethodRequirements;
   /** The pairing store (opened, migrated, locked by the caller). */
   store: Store;
   /** The gateway host's owner identity, paired as owner in the store. */
@@ -88,6 +91,8 @@ export interface StopOptions {
 export interface GatewayServerEvents {
   "session-open": [ConnectionHandle];
   "session-close": [ConnectionHandle];
+  /** Every event the gateway broadcasts to its clients (before the per-client scope filter). */
+  broadcast: [event: string, payload: unknown];
 }
 
 /** A running (or startable) gateway. */
@@ -157,6 +162,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       autoApproveLocal: options.autoApproveLocal ?? true,
       runtimeTokens: options.runtimeTokens,
       methods: options.methods,
+      customMethods: options.customMethods,
       info,
       logger: this.logger,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -265,6 +271,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
 
   /** Sends an event to every admitted connection, or only to those holding `scope`. */
   broadcast(event: string, payload: unknown, scope?: string): void {
+    this.emit("broadcast", event, payload);
     for (const c of this.connections) {
       if (scope && !(c.session && scopeSatisfied(c.session.scopes, scope))) continue;
       c.sendEvent(event, payload);

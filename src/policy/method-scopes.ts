@@ -1,14 +1,19 @@
 /**
  * Which role and scope each method needs. Unlisted methods need `operator.admin` (default deny);
  * locality never enters here: a local caller has no more method rights than a remote one (C22).
+ * Methods an embedder registers (createGateway's `methods`) bring their own requirement, admitted
+ * here by {@link checkCustomMethod}; the built-in table always wins over them.
  */
-import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import { ALL_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../protocol/scopes.js";
 
 export interface MethodRequirement {
   role: "operator" | "node";
   /** null: any connected client of that role may call it. */
   scope: string | null;
 }
+
+/** Requirements of the methods an embedder registered, by method name. */
+export type CustomMethodRequirements = ReadonlyMap<string, MethodRequirement>;
 
 const TABLE: Readonly<Record<string, MethodRequirement>> = {
   health: { role: "operator", scope: OPERATOR_SCOPES.read },
@@ -41,7 +46,48 @@ const TABLE: Readonly<Record<string, MethodRequirement>> = {
   "node.event": { role: "node", scope: null },
 };
 
-/** The requirement for a method; unknown methods default to admin. */
-export function methodRequirement(method: string): MethodRequirement {
-  return TABLE[method] ?? { role: "operator", scope: OPERATOR_SCOPES.admin };
+const DEFAULT_REQUIREMENT: MethodRequirement = { role: "operator", scope: OPERATOR_SCOPES.admin };
+
+/** The requirement for a method: built-in table, then registered custom methods, else admin. */
+export function methodRequirement(method: string, custom?: CustomMethodRequirements): MethodRequirement {
+  if (Object.hasOwn(TABLE, method)) return TABLE[method] ?? DEFAULT_REQUIREMENT;
+  return custom?.get(method) ?? DEFAULT_REQUIREMENT;
+}
+
+/** Why a custom method cannot be registered. */
+export type CustomMethodRefusal =
+  "invalid-name" | "shadows-builtin" | "reserved-namespace" | "invalid-role" | "invalid-scope" | "node-scope";
+
+/** What each refusal means, for the error the embedder sees. */
+export const CUSTOM_METHOD_REFUSALS: Readonly<Record<CustomMethodRefusal, string>> = {
+  "invalid-name": "method names are dot-separated words of letters, digits, _ and - (at most 128 characters)",
+  "shadows-builtin": "a built-in method has this name; custom methods cannot replace built-in ones",
+  "reserved-namespace":
+    "its first segment is a namespace of built-in methods; pick your own prefix (e.g. myapp.)",
+  "invalid-role": 'role must be "operator" or "node"',
+  "invalid-scope": `scope must be null or one of ${ALL_OPERATOR_SCOPES.join(", ")}`,
+  "node-scope": "node sessions hold no operator scopes, so a node method's scope must be null",
+};
+
+const METHOD_NAME = /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
+
+/**
+ * May `name` be registered with `need`? `builtins` are the method names the gateway serves itself;
+ * they, the names in the table above and `connect` are never replaceable, and their first segments
+ * (`device`, `sessions`, ...) are reserved, so a later built-in cannot collide with a custom method.
+ */
+export function checkCustomMethod(
+  name: string,
+  need: MethodRequirement,
+  builtins: Iterable<string>,
+): CustomMethodRefusal | null {
+  if (name.length > 128 || !METHOD_NAME.test(name)) return "invalid-name";
+  const taken = new Set<string>(["connect", ...Object.keys(TABLE), ...builtins]);
+  if (taken.has(name)) return "shadows-builtin";
+  const namespaces = new Set([...taken].map((m) => m.split(".")[0]));
+  if (namespaces.has(name.split(".")[0])) return "reserved-namespace";
+  if (need.role !== "operator" && need.role !== "node") return "invalid-role";
+  if (need.scope !== null && !ALL_OPERATOR_SCOPES.includes(need.scope)) return "invalid-scope";
+  if (need.role === "node" && need.scope !== null) return "node-scope";
+  return null;
 }

@@ -8,15 +8,18 @@ import { createGatewayServer, type GatewayServer } from "../gateway/server.js";
 import { auditMethods } from "../methods/audit.js";
 import { coreMethods } from "../methods/index.js";
 import { createNodeMethods } from "../methods/nodes.js";
+import { registerCustomMethods, type CustomMethodEntries } from "./custom-methods.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./index.js";
 import { attachNodeRegistry, NodeRegistry } from "./nodes.js";
 
 export type GatewayAppOptions = Omit<
   GatewayServerOptions,
-  "methods" | "runtimeTokens" | "onAuthorityRevoked"
+  "methods" | "runtimeTokens" | "onAuthorityRevoked" | "customMethods"
 > & {
   /** Runtime tuning (session limits, inherited env) for tests and embedding. */
   runtime?: Partial<Omit<RuntimeOptions, "store" | "gatewayUrl" | "gatewayTlsFingerprint" | "logger">>;
+  /** An embedder's own methods; refused (METHOD_REFUSED) if one would shadow a built-in. */
+  customMethods?: CustomMethodEntries;
 };
 
 export interface GatewayApp {
@@ -31,7 +34,7 @@ export interface GatewayApp {
 
 /** Assembles a gateway over an open store. */
 export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
-  const { runtime: runtimeOptions, ...serverOptions } = options;
+  const { runtime: runtimeOptions, customMethods, ...serverOptions } = options;
   const runtime = createRuntime({
     store: options.store,
     // Read at spawn time only, when `server` exists and listens.
@@ -47,9 +50,12 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     ...runtimeOptions,
   });
   const nodes = new NodeRegistry();
+  const builtins = { ...coreMethods, ...auditMethods, ...runtime.methods, ...createNodeMethods(nodes) };
+  const custom = registerCustomMethods(customMethods ?? {}, Object.keys(builtins));
   const server = createGatewayServer({
     ...serverOptions,
-    methods: { ...coreMethods, ...auditMethods, ...runtime.methods, ...createNodeMethods(nodes) },
+    methods: { ...custom.handlers, ...builtins },
+    customMethods: custom.requirements,
     runtimeTokens: runtime.runtimeTokens,
     // Revoking or removing a device ends the work resting on it (design principle 7).
     onAuthorityRevoked: (deviceId, reason, disabledJobs) =>

@@ -1,0 +1,39 @@
+/**
+ * Why a gateway could not start, as its embedder (createGateway) and the CLI (`gateway run`) see
+ * it: the codes of the lower layers it passes on unchanged, plus the assembly's own.
+ */
+import type { ConfigErrorCode } from "../config/errors.js";
+import type { IdentityErrorCode } from "../identity/errors.js";
+import type { StoreErrorCode } from "../store/errors.js";
+
+/** The assembly's own reasons. */
+export type AssemblyErrorCode =
+  /** A custom method was refused at registration (its name or requirement). */
+  | "METHOD_REFUSED"
+  /** The TLS certificate or key could not be loaded or generated. */
+  | "TLS_SETUP_FAILED"
+  /** Another process listens on the configured port. */
+  | "PORT_IN_USE"
+  /** An address to listen on does not exist here or may not be used. */
+  | "BIND_FAILED";
+
+/** Every reason a gateway start can fail with. */
+export type GatewayStartErrorCode = AssemblyErrorCode | ConfigErrorCode | StoreErrorCode | IdentityErrorCode;
+
+/** A gateway could not start; `code` says why, `message` says what to do. */
+export class GatewayStartError extends Error {
+  readonly code: GatewayStartErrorCode;
+  /** The config key, file, method or address involved, when there is one. */
+  readonly subject?: string;
+
+  constructor(
+    code: GatewayStartErrorCode,
+    message: string,
+    options: { subject?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "GatewayStartError";
+    this.code = code;
+    if (options.subject !== undefined) this.subject = options.subject;
+  }
+}
