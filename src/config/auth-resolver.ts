@@ -6,9 +6,10 @@ import { statSync } from "node:fs";
 import { readEnvOverrides } from "./env.js";
 import { ConfigError } from "./errors.js";
 import { readConfigFile } from "./file.js";
+import { overlayFileConfig } from "./overlay.js";
 import { checkOverrides, resolveGateway } from "./resolve.js";
 import type { AuthSettings, ConfigOverrides, ResolvedConfig } from "./types.js";
-import { validateConfigFile } from "./validate.js";
+import { validateConfigFile, type GatewayFileConfig } from "./validate.js";
 
 export interface AuthResolverOptions {
   /** The config loaded at start (after {@link ensureGatewayToken}); its auth is the first good value. */
@@ -16,6 +17,8 @@ export interface AuthResolverOptions {
   /** The same env and flags the gateway started with; they stay on top of the file. */
   env?: NodeJS.ProcessEnv;
   overrides?: ConfigOverrides;
+  /** The embedder's config the gateway started with; it stays on top of the file too. */
+  overlay?: GatewayFileConfig;
   /** Told once per bad version of the file; the previous settings stay in force meanwhile. */
   onError?: (error: ConfigError) => void;
 }
@@ -35,7 +38,7 @@ export function createAuthResolver(opts: AuthResolverOptions): () => AuthSetting
     if (signature === seen) return current;
     seen = signature;
     try {
-      const file = validateConfigFile(readConfigFile(path), path);
+      const file = overlayFileConfig(validateConfigFile(readConfigFile(path), path), opts.overlay);
       const { auth } = resolveGateway(file, env, flags, path).gateway;
       if (auth.mode === "token" && auth.token === undefined) {
         throw new ConfigError(

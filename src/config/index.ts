@@ -5,6 +5,7 @@ export { CONFIG_FILE_NAME, resolveStateDir, statePaths, type StatePaths } from "
 export { ENV } from "./env.js";
 export { validateConfigFile, type GatewayFileConfig } from "./validate.js";
 export { loadConfig, type LoadConfigOptions } from "./load.js";
+export { overlayFileConfig, validateConfigOverlay } from "./overlay.js";
 export { assertSafeBind, bindHosts, isExposedBind } from "./bind.js";
 export { ensureGatewayToken, generateGatewayToken, type EnsuredToken } from "./token.js";
 export { createAuthResolver, type AuthResolverOptions } from "./auth-resolver.js";

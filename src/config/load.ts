@@ -1,10 +1,11 @@
 /** Loads the effective configuration: state dir, config file, environment and flags. */
 import { readEnvOverrides } from "./env.js";
 import { readConfigFile } from "./file.js";
+import { overlayFileConfig } from "./overlay.js";
 import { checkOverrides, resolveGateway } from "./resolve.js";
 import { resolveStateDir, statePaths } from "./state-dir.js";
 import type { ConfigOverrides, ResolvedConfig } from "./types.js";
-import { validateConfigFile } from "./validate.js";
+import { validateConfigFile, type GatewayFileConfig } from "./validate.js";
 
 export interface LoadConfigOptions {
   /** `--state-dir`; wins over `GATEHOUSE_STATE_DIR`. */
@@ -15,6 +16,8 @@ export interface LoadConfigOptions {
   overrides?: ConfigOverrides;
   /** For tests: the home directory holding the default `~/.gatehouse`. */
   homedir?: string;
+  /** An embedder's config, laid over the file (see `validateConfigOverlay`). */
+  overlay?: GatewayFileConfig;
 }
 
 /** Reads and validates everything; throws {@link ConfigError} (exit code 2) and writes nothing. */
@@ -26,7 +29,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): ResolvedConfig {
   const flags = checkOverrides(opts.overrides);
   const envOverrides = readEnvOverrides(env);
   const data = readConfigFile(configPath);
-  const file = validateConfigFile(data, configPath);
+  const file = overlayFileConfig(validateConfigFile(data, configPath), opts.overlay);
   const { gateway, sources } = resolveGateway(file, envOverrides, flags, configPath);
   return { stateDir, configPath, fileExists: data !== undefined, gateway, sources };
 }
