@@ -9,7 +9,7 @@ function readVersion(): string {
         name?: string;
         version?: string;
       };
-      if (pkg.name === "gatehouse" && typeof pkg.version === "string") return pkg.version;
+      if (pkg.name === "gatehouse-gateway" && typeof pkg.version === "string") return pkg.version;
     } catch {
       // try the next candidate
     }

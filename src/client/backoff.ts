@@ -1,5 +1,16 @@
-/** Reconnect delays: exponential so a down gateway is not hammered, jittered so clients spread out. */
-
+/**
+ * Reconnect delays after an established session drops: exponential from `initialDelayMs` (500)
+ * by `factor` (2) up to `maxDelayMs` (30 000), with jitter so clients spread out.
+ *
+ * @example
+ * ```ts
+ * import { GatewayClient, type ReconnectOptions } from "gatehouse-gateway/client";
+ *
+ * const reconnect: ReconnectOptions = { initialDelayMs: 250, factor: 2, maxDelayMs: 5_000 };
+ * const client = new GatewayClient({ url: "ws://127.0.0.1:18789", reconnect });
+ * console.log(client.state); // idle
+ * ```
+ */
 export interface ReconnectOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;

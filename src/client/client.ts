@@ -27,7 +27,19 @@ import { shouldPauseReconnect } from "./pause.js";
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from "./token-store.js";
 import { checkGatewayUrl } from "./url-safety.js";
 
-/** Credentials presented at connect. */
+/**
+ * Credentials a {@link GatewayClient} presents at connect: the shared secret (token or password)
+ * for first contact or device-less clients, a device token, a setup code, or a runtime token.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayClientAuth } from "gatehouse-gateway/client";
+ *
+ * const firstContact: GatewayClientAuth = { token: "a-long-random-secret" };
+ * const withSetupCode: GatewayClientAuth = { bootstrapToken: "ABCD-EFGH-JK" };
+ * console.log(Object.keys(firstContact), Object.keys(withSetupCode)); // [ 'token' ] [ 'bootstrapToken' ]
+ * ```
+ */
 export interface GatewayClientAuth {
   /** Shared secret (`gateway.auth.token`). */
   token?: string;
@@ -41,6 +53,35 @@ export interface GatewayClientAuth {
   agentRuntimeIdentityToken?: string;
 }
 
+/**
+ * Options of a {@link GatewayClient}: where to connect, with which credentials and identity, as
+ * which role and scopes, and how to retry.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import {
+ *   FileDeviceTokenStore,
+ *   GatewayClient,
+ *   loadOrCreateDeviceIdentity,
+ *   type GatewayClientOptions,
+ * } from "gatehouse-gateway/client";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "device-"));
+ * const options: GatewayClientOptions = {
+ *   url: "ws://127.0.0.1:18789",
+ *   auth: { token: "a-long-random-secret" },
+ *   identity: loadOrCreateDeviceIdentity(dir),
+ *   deviceTokenStore: new FileDeviceTokenStore(join(dir, "device-auth.json")),
+ *   scopes: ["operator.read"],
+ *   reconnect: { initialDelayMs: 500, maxDelayMs: 10_000 },
+ * };
+ * const client = new GatewayClient(options); // validates the options; connects only on connect()
+ * console.log(client.state); // idle
+ * ```
+ */
 export interface GatewayClientOptions {
   /** `ws://` (loopback only unless `allowInsecure`) or `wss://`. */
   url: string;
@@ -76,11 +117,35 @@ export interface GatewayClientOptions {
   tlsFingerprint?: string;
 }
 
+/**
+ * Per-request options of {@link GatewayClient.request}.
+ *
+ * @example
+ * ```ts
+ * import type { RequestOptions } from "gatehouse-gateway/client";
+ *
+ * const quick: RequestOptions = { timeoutMs: 2_000 };
+ * console.log(quick.timeoutMs); // 2000
+ * ```
+ */
 export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** A server event delivered after hello. */
+/**
+ * A server event delivered after hello (the client's `event` event): its name, payload and
+ * sequence number.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayEvent } from "gatehouse-gateway/client";
+ *
+ * function onEvent(e: GatewayEvent): void {
+ *   if (e.event === "device.pair.requested") console.log("approve", (e.payload as { requestId: string }).requestId);
+ * }
+ * onEvent({ event: "device.pair.requested", payload: { requestId: "r1" }, seq: 0 }); // approve r1
+ * ```
+ */
 export interface GatewayEvent {
   event: string;
   payload: unknown;
@@ -88,13 +153,54 @@ export interface GatewayEvent {
   stateVersion?: EventFrame["stateVersion"];
 }
 
+/**
+ * What the client's `reconnecting` event reports: which attempt comes next, after how long.
+ *
+ * @example
+ * ```ts
+ * import type { ReconnectingInfo } from "gatehouse-gateway/client";
+ *
+ * const log = (r: ReconnectingInfo) => console.log(`attempt ${r.attempt} in ${r.delayMs} ms`);
+ * log({ attempt: 1, delayMs: 500 }); // attempt 1 in 500 ms
+ * ```
+ */
 export interface ReconnectingInfo {
   attempt: number;
   delayMs: number;
 }
 
+/**
+ * Where a {@link GatewayClient} is in its lifecycle: `idle` before connect, `open` with a session,
+ * `reconnecting` between sockets, `paused` when only a person can fix the refusal, `closed` for good.
+ *
+ * @example
+ * ```ts
+ * import { GatewayClient, type GatewayClientState } from "gatehouse-gateway/client";
+ *
+ * const client = new GatewayClient({ url: "ws://127.0.0.1:18789" });
+ * const state: GatewayClientState = client.state;
+ * console.log(state); // idle
+ * await client.close();
+ * console.log(client.state); // closed
+ * ```
+ */
 export type GatewayClientState = "idle" | "connecting" | "open" | "reconnecting" | "paused" | "closed";
 
+/**
+ * The events a {@link GatewayClient} emits, with their arguments: `event` (server events), `hello`,
+ * `close`, `reconnecting`, `paused` and `error`.
+ *
+ * @example
+ * ```ts
+ * import { GatewayClient, type GatewayClientEvents } from "gatehouse-gateway/client";
+ *
+ * const client = new GatewayClient({ url: "ws://127.0.0.1:18789" });
+ * const onClose = (...[info]: GatewayClientEvents["close"]) => console.log("closed", info.code);
+ * client.on("close", onClose);
+ * client.on("paused", (err) => console.log("needs a person:", err.message));
+ * console.log(client.listenerCount("close")); // 1
+ * ```
+ */
 export interface GatewayClientEvents {
   event: [GatewayEvent];
   hello: [HelloOk];
@@ -116,7 +222,37 @@ interface AttemptRecord {
   cachedToken?: string;
 }
 
-/** Connects, signs, keeps device tokens, sends requests and reconnects to an OpenClaw-protocol gateway. */
+/**
+ * Connects, signs, keeps device tokens, sends requests and reconnects to an OpenClaw-protocol
+ * gateway. One instance is one logical connection: it keeps the device token the gateway issues,
+ * recovers once from a stale one, and stops retrying when only a person can fix the refusal (a
+ * wrong secret, a pending pairing — the error carries the `requestId` to approve).
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { createGateway } from "gatehouse-gateway";
+ * import { GatewayClient, loadOrCreateDeviceIdentity } from "gatehouse-gateway/client";
+ *
+ * const gateway = await createGateway({
+ *   stateDir: mkdtempSync(join(tmpdir(), "gatehouse-")),
+ *   config: { gateway: { port: 0, auth: { token: "a-long-random-secret" } } },
+ * });
+ * const client = new GatewayClient({
+ *   url: gateway.url,
+ *   auth: { token: "a-long-random-secret" },
+ *   identity: loadOrCreateDeviceIdentity(mkdtempSync(join(tmpdir(), "device-"))),
+ *   scopes: ["operator.read"],
+ * });
+ * const hello = await client.connect(); // a new device on loopback is paired silently
+ * console.log(hello.auth.scopes); // [ 'operator.read' ]
+ * console.log((await client.request<{ ok: boolean }>("health")).ok); // true
+ * await client.close();
+ * await gateway.close();
+ * ```
+ */
 export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   readonly #url: URL;
   // Private (#) so util.inspect / console.log of a client never prints credentials or keys.

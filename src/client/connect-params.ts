@@ -16,7 +16,19 @@ import { GATEHOUSE_VERSION } from "../version.js";
 
 export type ClientInfo = ConnectParams["client"];
 
-/** What the caller may say about itself; everything has a default. */
+/**
+ * What a client says about itself at connect; everything has a default (`cli`/`cli`, this
+ * package's version, `process.platform`). `id` and `mode` must be protocol client ids and modes.
+ *
+ * @example
+ * ```ts
+ * import { GatewayClient, type ClientInfoInput } from "gatehouse-gateway/client";
+ *
+ * const backend: ClientInfoInput = { id: "gateway-client", mode: "backend", displayName: "billing worker" };
+ * const client = new GatewayClient({ url: "ws://127.0.0.1:18789", client: backend });
+ * console.log(client.state); // idle
+ * ```
+ */
 export interface ClientInfoInput {
   id?: string;
   version?: string;

@@ -15,6 +15,18 @@ import {
 import { asClientError, errorFromShape, GatewayClientError } from "./errors.js";
 import { TlsPinError, verifiedTlsConnection } from "./tls-pin.js";
 
+/**
+ * How a connection ended: the WebSocket close code (1000 normal, 1008 policy, 1012 restart, 4001
+ * credentials changed) and reason, as the client's `close` event reports it.
+ *
+ * @example
+ * ```ts
+ * import type { CloseInfo } from "gatehouse-gateway/client";
+ *
+ * const describe = (c: CloseInfo) => (c.code === 4001 ? "credentials changed: pair again" : c.reason);
+ * console.log(describe({ code: 4001, reason: "device token revoked" })); // credentials changed: pair again
+ * ```
+ */
 export interface CloseInfo {
   code: number;
   reason: string;

@@ -4,7 +4,19 @@
  */
 import { isRecord, type ErrorShape } from "../protocol/index.js";
 
-/** Closed set of ways a client call can fail. */
+/**
+ * Closed set of ways a client call can fail. `HANDSHAKE_REJECTED` and `REQUEST_FAILED` carry the
+ * gateway's wire code and detail code (`detailCode`: `PAIRING_REQUIRED`, `MISSING_SCOPE`, ...).
+ *
+ * @example
+ * ```ts
+ * import { GatewayClientError, type ClientErrorCode } from "gatehouse-gateway/client";
+ *
+ * const retryable: ClientErrorCode[] = ["CONNECT_FAILED", "CHALLENGE_TIMEOUT", "CONNECTION_CLOSED"];
+ * const err = new GatewayClientError("CONNECT_FAILED", "connection refused");
+ * console.log(retryable.includes(err.code)); // true
+ * ```
+ */
 export type ClientErrorCode =
   | "INVALID_OPTIONS"
   | "INSECURE_URL"
@@ -33,7 +45,34 @@ export interface GatewayClientErrorInit {
   cause?: unknown;
 }
 
-/** A failed client operation; messages and fields never carry credentials. */
+/**
+ * The client's one error class. Server refusals keep the gateway's `wireCode` and `detailCode`, and
+ * a pending pairing its `requestId`, so callers branch without parsing messages. Messages and fields
+ * never carry credentials.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { createGateway } from "gatehouse-gateway";
+ * import { GatewayClient, GatewayClientError } from "gatehouse-gateway/client";
+ *
+ * const gateway = await createGateway({
+ *   stateDir: mkdtempSync(join(tmpdir(), "gatehouse-")),
+ *   config: { gateway: { port: 0, auth: { token: "a-long-random-secret" } } },
+ * });
+ * const client = new GatewayClient({ url: gateway.url, auth: { token: "wrong" } });
+ * try {
+ *   await client.connect();
+ * } catch (err) {
+ *   if (!(err instanceof GatewayClientError)) throw err;
+ *   console.log(err.code, err.detailCode); // HANDSHAKE_REJECTED AUTH_TOKEN_MISMATCH
+ * }
+ * await client.close();
+ * await gateway.close();
+ * ```
+ */
 export class GatewayClientError extends Error {
   readonly code: ClientErrorCode;
   readonly wireCode: string | undefined;

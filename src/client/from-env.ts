@@ -7,7 +7,17 @@
 import { GatewayClient, type GatewayClientOptions } from "./client.js";
 import { GatewayClientError } from "./errors.js";
 
-/** The variables the gateway sets for every process it starts. */
+/**
+ * The environment variables a gateway sets for every process it starts (sessions, cron runs): its
+ * URL, a runtime token bound to the job, the token's scopes, the session id and the TLS pin.
+ *
+ * @example
+ * ```ts
+ * import { RUNTIME_ENV } from "gatehouse-gateway/client";
+ *
+ * console.log(RUNTIME_ENV.url, RUNTIME_ENV.token); // GATEHOUSE_GATEWAY_URL GATEHOUSE_RUNTIME_TOKEN
+ * ```
+ */
 export const RUNTIME_ENV = Object.freeze({
   url: "GATEHOUSE_GATEWAY_URL",
   token: "GATEHOUSE_RUNTIME_TOKEN",
@@ -16,6 +26,18 @@ export const RUNTIME_ENV = Object.freeze({
   tlsFingerprint: "GATEHOUSE_GATEWAY_TLS_FINGERPRINT",
 });
 
+/**
+ * Options of {@link connectFromEnv}: those of a {@link GatewayClient} except what the environment
+ * decides (URL, credentials, role), plus where to read the variables and which scopes to ask for.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectFromEnvOptions } from "gatehouse-gateway/client";
+ *
+ * const options: ConnectFromEnvOptions = { scopes: ["operator.read"], requestTimeoutMs: 5_000 };
+ * console.log(options.scopes); // [ 'operator.read' ]
+ * ```
+ */
 export interface ConnectFromEnvOptions extends Omit<
   GatewayClientOptions,
   "url" | "auth" | "identity" | "deviceTokenStore" | "role" | "scopes"
@@ -26,7 +48,21 @@ export interface ConnectFromEnvOptions extends Omit<
   scopes?: readonly string[];
 }
 
-/** What a child learns from its environment, before connecting. */
+/**
+ * What a process the gateway started learns from its environment ({@link readRuntimeEnv}).
+ *
+ * @example
+ * ```ts
+ * import { readRuntimeEnv, type RuntimeEnv } from "gatehouse-gateway/client";
+ *
+ * const runtime: RuntimeEnv = readRuntimeEnv({
+ *   GATEHOUSE_GATEWAY_URL: "ws://127.0.0.1:18789",
+ *   GATEHOUSE_RUNTIME_TOKEN: "minted-by-the-gateway",
+ *   GATEHOUSE_RUNTIME_SCOPES: "operator.read",
+ * });
+ * console.log(runtime.url, runtime.scopes, runtime.sessionId); // ws://127.0.0.1:18789 [ 'operator.read' ] null
+ * ```
+ */
 export interface RuntimeEnv {
   url: string;
   token: string;
@@ -36,7 +72,21 @@ export interface RuntimeEnv {
   tlsFingerprint: string | null;
 }
 
-/** Reads the runtime variables; INVALID_OPTIONS naming the missing ones. */
+/**
+ * Reads the runtime variables ({@link RUNTIME_ENV}); throws a {@link GatewayClientError}
+ * `INVALID_OPTIONS` naming the missing ones.
+ *
+ * @example
+ * ```ts
+ * import { GatewayClientError, readRuntimeEnv } from "gatehouse-gateway/client";
+ *
+ * try {
+ *   readRuntimeEnv({});
+ * } catch (err) {
+ *   console.log(err instanceof GatewayClientError && err.code); // INVALID_OPTIONS
+ * }
+ * ```
+ */
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
   const url = env[RUNTIME_ENV.url] ?? "";
   const token = env[RUNTIME_ENV.token] ?? "";
@@ -64,14 +114,24 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
 
 /**
  * Connects with the runtime token in the environment and resolves with the connected client; the
- * caller closes it. Rejects with a GatewayClientError: INVALID_OPTIONS when the variables are
- * missing, HANDSHAKE_REJECTED (`AUTH_RUNTIME_TOKEN_INVALID`) once the job has ended or the token
- * expired, `AUTH_SCOPE_MISMATCH` when asking beyond the token.
+ * caller closes it. Rejects with a {@link GatewayClientError}: `INVALID_OPTIONS` when the variables
+ * are missing (the process was not started by a gateway), `HANDSHAKE_REJECTED`
+ * (`AUTH_RUNTIME_TOKEN_INVALID`) once the job has ended or the token expired, and
+ * `AUTH_SCOPE_MISMATCH` when asking beyond the token.
  *
  * @example
- * const client = await connectFromEnv();
- * const sessions = await client.request("sessions.list", {});
- * await client.close();
+ * ```ts
+ * import { connectFromEnv, GatewayClientError } from "gatehouse-gateway/client";
+ *
+ * try {
+ *   const client = await connectFromEnv(); // in a process the gateway started (sessions spawn, cron)
+ *   console.log(await client.request("sessions.list", {}));
+ *   await client.close();
+ * } catch (err) {
+ *   if (!(err instanceof GatewayClientError) || err.code !== "INVALID_OPTIONS") throw err;
+ *   console.log("not started by a gateway"); // not started by a gateway
+ * }
+ * ```
  */
 export async function connectFromEnv(options: ConnectFromEnvOptions = {}): Promise<GatewayClient> {
   const { env, scopes, ...rest } = options;

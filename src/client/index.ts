@@ -1,4 +1,9 @@
-/** `gatehouse/client`: a GatewayClient for OpenClaw gateway protocol 4. */
+/**
+ * `gatehouse-gateway/client`: a {@link GatewayClient} for OpenClaw gateway protocol 4, device
+ * identities and device-token stores, and {@link connectFromEnv} for work a gateway spawns.
+ *
+ * @module
+ */
 export {
   GatewayClient,
   type GatewayClientAuth,
@@ -29,3 +34,6 @@ export {
 export { isLoopbackUrl } from "./url-safety.js";
 export { gatewayKey, KnownGatewayStore, type KnownGateway } from "./known-gateways.js";
 export { TlsPinError } from "./tls-pin.js";
+export { deviceIdFromPublicKey, loadDeviceIdentity, loadOrCreateDeviceIdentity } from "./identity.js";
+export type { DeviceIdentity } from "../identity/keys.js";
+export { IdentityError, type IdentityErrorCode } from "../identity/errors.js";

@@ -9,6 +9,17 @@ import { normalizeFingerprint } from "../protocol/setup-code.js";
 import { writeSecretJson } from "../util/secret-file.js";
 import { GatewayClientError } from "./errors.js";
 
+/**
+ * One pinned gateway certificate: its SHA-256 (hex, lower case) and when it was pinned.
+ *
+ * @example
+ * ```ts
+ * import type { KnownGateway } from "gatehouse-gateway/client";
+ *
+ * const pin: KnownGateway = { fingerprint: "ab".repeat(32), addedAtMs: Date.now() };
+ * console.log(pin.fingerprint.length); // 64
+ * ```
+ */
 export interface KnownGateway {
   fingerprint: string;
   addedAtMs: number;
@@ -19,7 +30,17 @@ interface KnownFile {
   gateways: Record<string, KnownGateway>;
 }
 
-/** The key a URL is pinned under: `wss://host:port` (lower-case host, default port dropped). */
+/**
+ * The key a URL is pinned under: `wss://host:port` (lower-case host, default port dropped); null
+ * for anything but a `wss://` URL.
+ *
+ * @example
+ * ```ts
+ * import { gatewayKey } from "gatehouse-gateway/client";
+ *
+ * console.log(gatewayKey("wss://GW.example:8443/path"), gatewayKey("ws://127.0.0.1:18789")); // wss://gw.example:8443 null
+ * ```
+ */
 export function gatewayKey(url: string): string | null {
   try {
     const u = new URL(url);
@@ -30,7 +51,26 @@ export function gatewayKey(url: string): string | null {
   }
 }
 
-/** JSON file store of pins (mode 0600); a corrupt file is reported and left alone. */
+/**
+ * Pinned TLS certificates per gateway URL, in a JSON file (mode 0600), as the CLI keeps them in
+ * `identity/known-gateways.json`. Pin only on a person's say-so; a corrupt file is reported and left
+ * alone.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { GatewayClient, KnownGatewayStore } from "gatehouse-gateway/client";
+ *
+ * const pins = new KnownGatewayStore(join(mkdtempSync(join(tmpdir(), "pins-")), "known-gateways.json"));
+ * pins.set("wss://gw.example:8443", "AB:".repeat(31) + "AB");
+ * const tlsFingerprint = pins.get("wss://gw.example:8443");
+ * console.log(tlsFingerprint === "ab".repeat(32)); // true
+ * const client = new GatewayClient({ url: "wss://gw.example:8443", tlsFingerprint });
+ * console.log(client.state); // idle
+ * ```
+ */
 export class KnownGatewayStore {
   constructor(readonly path: string) {}
 

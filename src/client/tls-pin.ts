@@ -8,7 +8,23 @@
 import { isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 
-/** Why the peer certificate was refused, with what it presented (a public value, safe to show). */
+/**
+ * Why a gateway's certificate was refused before anything was sent: it does not match the pin
+ * (`mismatch`) or, without a pin, the system CAs do not trust it (`untrusted`). It carries the
+ * fingerprint presented (a public value, safe to show). It reaches callers as the `cause` of a
+ * {@link GatewayClientError} `TLS_FINGERPRINT_MISMATCH` or `TLS_UNTRUSTED`.
+ *
+ * @example
+ * ```ts
+ * import { GatewayClientError, TlsPinError } from "gatehouse-gateway/client";
+ *
+ * function presented(err: unknown): string | null {
+ *   const cause = err instanceof GatewayClientError ? err.cause : err;
+ *   return cause instanceof TlsPinError ? cause.presented : null;
+ * }
+ * console.log(presented(new Error("not a pin failure"))); // null
+ * ```
+ */
 export class TlsPinError extends Error {
   constructor(
     readonly kind: "mismatch" | "untrusted",

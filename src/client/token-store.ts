@@ -7,7 +7,19 @@ import { isRecord } from "../protocol/index.js";
 import { writeSecretJson } from "../util/secret-file.js";
 import { GatewayClientError } from "./errors.js";
 
-/** One stored device token with the scopes the gateway approved for it. */
+/**
+ * One stored device token with the role and scopes the gateway approved for it.
+ *
+ * @example
+ * ```ts
+ * import { MemoryDeviceTokenStore, type DeviceTokenEntry } from "gatehouse-gateway/client";
+ *
+ * const entry: DeviceTokenEntry = { token: "issued-in-hello-ok", role: "operator", scopes: ["operator.read"], issuedAtMs: Date.now() };
+ * const store = new MemoryDeviceTokenStore();
+ * store.set("device-id", "operator", entry);
+ * console.log(store.get("device-id", "operator")?.scopes); // [ 'operator.read' ]
+ * ```
+ */
 export interface DeviceTokenEntry {
   token: string;
   role: string;
@@ -18,7 +30,24 @@ export interface DeviceTokenEntry {
 
 type MaybePromise<T> = T | Promise<T>;
 
-/** Persistence for device tokens; methods may be sync or async. */
+/**
+ * Where device tokens issued in `hello-ok` live between runs, keyed by (deviceId, role). Methods may
+ * be sync or async, so an app can keep tokens in a keychain.
+ *
+ * @example
+ * ```ts
+ * import { GatewayClient, type DeviceTokenEntry, type DeviceTokenStore } from "gatehouse-gateway/client";
+ *
+ * const kept = new Map<string, DeviceTokenEntry>();
+ * const keychain: DeviceTokenStore = {
+ *   get: async (deviceId, role) => kept.get(`${deviceId}/${role}`),
+ *   set: async (deviceId, role, entry) => void kept.set(`${deviceId}/${role}`, entry),
+ *   delete: async (deviceId, role) => void kept.delete(`${deviceId}/${role}`),
+ * };
+ * const client = new GatewayClient({ url: "ws://127.0.0.1:18789", deviceTokenStore: keychain });
+ * console.log(client.state); // idle
+ * ```
+ */
 export interface DeviceTokenStore {
   get(deviceId: string, role: string): MaybePromise<DeviceTokenEntry | undefined>;
   set(deviceId: string, role: string, entry: DeviceTokenEntry): MaybePromise<void>;
@@ -29,7 +58,20 @@ function copyEntry(entry: DeviceTokenEntry): DeviceTokenEntry {
   return { ...entry, scopes: [...entry.scopes] };
 }
 
-/** Process-lifetime store: the default, so nothing is written to disk unless the caller opts in. */
+/**
+ * Device tokens for the life of the process: the default, so nothing is written to disk unless
+ * the caller opts in (see {@link FileDeviceTokenStore}).
+ *
+ * @example
+ * ```ts
+ * import { MemoryDeviceTokenStore } from "gatehouse-gateway/client";
+ *
+ * const store = new MemoryDeviceTokenStore();
+ * store.set("device-id", "operator", { token: "t", role: "operator", scopes: [], issuedAtMs: 0 });
+ * store.delete("device-id", "operator");
+ * console.log(store.get("device-id", "operator")); // undefined
+ * ```
+ */
 export class MemoryDeviceTokenStore implements DeviceTokenStore {
   private readonly entries = new Map<string, DeviceTokenEntry>();
 
@@ -60,9 +102,22 @@ interface TokenFile {
 }
 
 /**
- * JSON file store (`{version:1, devices:{[deviceId]:{[role]:entry}}}`), mode 0600 in a 0700
- * directory. Writes go to a temp file renamed into place so a crash never leaves half a file; a
- * corrupt file is reported and left alone, since wiping it would silently unpair the device.
+ * Device tokens in a JSON file (`{version:1, devices:{[deviceId]:{[role]:entry}}}`, OpenClaw's
+ * `device-auth.json`), mode 0600 in a 0700 directory. Writes go to a temp file renamed into place so
+ * a crash never leaves half a file; a corrupt file is reported and left alone, since wiping it would
+ * silently unpair the device.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { FileDeviceTokenStore } from "gatehouse-gateway/client";
+ *
+ * const path = join(mkdtempSync(join(tmpdir(), "device-")), "device-auth.json");
+ * new FileDeviceTokenStore(path).set("device-id", "operator", { token: "t", role: "operator", scopes: ["operator.read"], issuedAtMs: 0 });
+ * console.log(new FileDeviceTokenStore(path).get("device-id", "operator")?.scopes); // [ 'operator.read' ]
+ * ```
  */
 export class FileDeviceTokenStore implements DeviceTokenStore {
   constructor(readonly path: string) {}

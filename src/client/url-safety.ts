@@ -12,7 +12,15 @@ export function describeHost(url: URL): string {
 
 /**
  * True when the URL's host is a loopback IP literal (127.0.0.0/8, ::1, IPv4-mapped 127.x) or
- * `localhost`. Parses the address; a name such as `127.evil.com` is not loopback.
+ * `localhost`. Parses the address; a name such as `127.evil.com` is not loopback. Plain `ws://` is
+ * allowed only to such URLs unless `allowInsecure` is set.
+ *
+ * @example
+ * ```ts
+ * import { isLoopbackUrl } from "gatehouse-gateway/client";
+ *
+ * console.log(isLoopbackUrl("ws://127.0.0.1:18789"), isLoopbackUrl("ws://127.evil.com:18789")); // true false
+ * ```
  */
 export function isLoopbackUrl(url: string | URL): boolean {
   let parsed: URL;

@@ -13,7 +13,22 @@ import {
 const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 const BASE64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
-/** An Ed25519 device identity with its derived id. The private key never leaves this object. */
+/**
+ * An Ed25519 device identity with its derived id (lower-case hex SHA-256 of the raw public key).
+ * The private key is a non-exportable-by-default `KeyObject` that never leaves this object; a
+ * {@link GatewayClient} signs its connect with it.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { loadOrCreateDeviceIdentity, type DeviceIdentity } from "gatehouse-gateway/client";
+ *
+ * const identity: DeviceIdentity = loadOrCreateDeviceIdentity(mkdtempSync(join(tmpdir(), "device-")));
+ * console.log(identity.deviceId.length, identity.privateKey.asymmetricKeyType); // 64 ed25519
+ * ```
+ */
 export interface DeviceIdentity {
   deviceId: string;
   /** Raw public key, base64url without padding (the wire form). */

@@ -33,7 +33,29 @@ export const GATEWAY_CLIENT_MODES = [
 ] as const;
 export type GatewayClientMode = (typeof GATEWAY_CLIENT_MODES)[number];
 
+/**
+ * The roles a connection can have: `operator` (people and programs that manage or use the
+ * gateway) and `node` (hosts that run commands for it).
+ *
+ * @example
+ * ```ts
+ * import { GATEWAY_ROLES } from "gatehouse-gateway/protocol";
+ *
+ * console.log(GATEWAY_ROLES); // [ 'operator', 'node' ]
+ * ```
+ */
 export const GATEWAY_ROLES = ["operator", "node"] as const;
+/**
+ * One of {@link GATEWAY_ROLES}.
+ *
+ * @example
+ * ```ts
+ * import { GATEWAY_ROLES, type GatewayRole } from "gatehouse-gateway/protocol";
+ *
+ * const isRole = (s: string): s is GatewayRole => (GATEWAY_ROLES as readonly string[]).includes(s);
+ * console.log(isRole("node"), isRole("admin")); // true false
+ * ```
+ */
 export type GatewayRole = (typeof GATEWAY_ROLES)[number];
 
 const idSet: ReadonlySet<string> = new Set(GATEWAY_CLIENT_IDS);

@@ -61,6 +61,25 @@ export const ConnectParamsSchema = Type.Object(
   },
   { ...closed, $id: "ConnectParams" },
 );
+/**
+ * The params of the first request on a connection, `connect`: protocol range, client info, role,
+ * scopes, device proof and credentials.
+ *
+ * @example
+ * ```ts
+ * import { validateConnectParams, type ConnectParams } from "gatehouse-gateway/protocol";
+ *
+ * const params: ConnectParams = {
+ *   minProtocol: 4,
+ *   maxProtocol: 4,
+ *   client: { id: "cli", version: "1.0.0", platform: "linux", mode: "cli" },
+ *   role: "operator",
+ *   scopes: ["operator.read"],
+ *   auth: { token: "a-long-random-secret" },
+ * };
+ * console.log(validateConnectParams(params).ok); // true
+ * ```
+ */
 export type ConnectParams = Static<typeof ConnectParamsSchema>;
 
 export const ConnectChallengeSchema = Type.Object(
@@ -106,4 +125,28 @@ export const HelloOkSchema = Type.Object(
   },
   { $id: "HelloOk" },
 );
+/**
+ * The payload of a successful connect: negotiated protocol, the methods and events offered, and
+ * the session's role, scopes and any device token issued.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { createGateway } from "gatehouse-gateway";
+ * import { GatewayClient } from "gatehouse-gateway/client";
+ * import type { HelloOk } from "gatehouse-gateway/protocol";
+ *
+ * const gateway = await createGateway({
+ *   stateDir: mkdtempSync(join(tmpdir(), "gatehouse-")),
+ *   config: { gateway: { port: 0, auth: { token: "a-long-random-secret" } } },
+ * });
+ * const client = new GatewayClient({ url: gateway.url, auth: { token: "a-long-random-secret" } });
+ * const hello: HelloOk = await client.connect();
+ * console.log(hello.protocol, hello.features.methods.includes("health")); // 4 true
+ * await client.close();
+ * await gateway.close();
+ * ```
+ */
 export type HelloOk = Static<typeof HelloOkSchema>;

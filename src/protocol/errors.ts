@@ -3,7 +3,17 @@
  * (reference §1.9), the default message and the close code that follows it (reference §1.10).
  */
 
-/** Top-level `error.code` values of the wire protocol. */
+/**
+ * Top-level `error.code` values of the wire protocol (reference §1.9); the precise reason is in
+ * `error.details.code`.
+ *
+ * @example
+ * ```ts
+ * import { WIRE_ERROR_CODES } from "gatehouse-gateway/protocol";
+ *
+ * console.log(WIRE_ERROR_CODES.includes("NOT_PAIRED")); // true
+ * ```
+ */
 export const WIRE_ERROR_CODES = [
   "NOT_LINKED",
   "NOT_PAIRED",
@@ -14,9 +24,31 @@ export const WIRE_ERROR_CODES = [
   "APPROVAL_NOT_FOUND",
   "UNAVAILABLE",
 ] as const;
+/**
+ * One of {@link WIRE_ERROR_CODES}.
+ *
+ * @example
+ * ```ts
+ * import type { WireErrorCode } from "gatehouse-gateway/protocol";
+ *
+ * const needsApproval = (code: WireErrorCode) => code === "NOT_PAIRED";
+ * console.log(needsApproval("FORBIDDEN")); // false
+ * ```
+ */
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
-/** WebSocket close codes the gateway uses. */
+/**
+ * WebSocket close codes the gateway uses: 1008 after a refused connect, 1012 when it restarts, 4001
+ * when the connection's credentials changed (secret rotated, device removed, token revoked).
+ *
+ * @example
+ * ```ts
+ * import { CLOSE_CODES } from "gatehouse-gateway/protocol";
+ *
+ * const shouldRepair = (code: number) => code === CLOSE_CODES.credentialsChanged;
+ * console.log(CLOSE_CODES.policy, shouldRepair(4001)); // 1008 true
+ * ```
+ */
 export const CLOSE_CODES = {
   normal: 1000,
   protocolMismatch: 1002,
@@ -179,7 +211,17 @@ export const ERROR_TABLE = {
 /** Closed union of every error code the gateway emits. */
 export type GatewayErrorCode = keyof typeof ERROR_TABLE;
 
-/** `{code, message, details?, retryable?, retryAfterMs?}` exactly as on the wire. */
+/**
+ * `{code, message, details?, retryable?, retryAfterMs?}` exactly as an error travels on the wire.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorShape } from "gatehouse-gateway/protocol";
+ *
+ * const refused: ErrorShape = { code: "FORBIDDEN", message: "missing scope: operator.write", details: { code: "MISSING_SCOPE" } };
+ * console.log(refused.code); // FORBIDDEN
+ * ```
+ */
 export interface ErrorShape {
   code: WireErrorCode;
   message: string;

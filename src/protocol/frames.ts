@@ -21,6 +21,17 @@ export const RequestFrameSchema = Type.Object(
   },
   { additionalProperties: false, $id: "RequestFrame" },
 );
+/**
+ * A request frame: `{type:"req", id, method, params?}` (reference §1.2).
+ *
+ * @example
+ * ```ts
+ * import { validateRequestFrame, type RequestFrame } from "gatehouse-gateway/protocol";
+ *
+ * const frame: RequestFrame = { type: "req", id: "1", method: "health" };
+ * console.log(validateRequestFrame(frame).ok); // true
+ * ```
+ */
 export type RequestFrame = Static<typeof RequestFrameSchema>;
 
 export const ResponseFrameSchema = Type.Object(
@@ -33,6 +44,17 @@ export const ResponseFrameSchema = Type.Object(
   },
   { additionalProperties: false, $id: "ResponseFrame" },
 );
+/**
+ * A response frame: `{type:"res", id, ok, payload?, error?}`.
+ *
+ * @example
+ * ```ts
+ * import type { ResponseFrame } from "gatehouse-gateway/protocol";
+ *
+ * const res: ResponseFrame = { type: "res", id: "1", ok: true, payload: { ok: true } };
+ * console.log(res.ok); // true
+ * ```
+ */
 export type ResponseFrame = Static<typeof ResponseFrameSchema>;
 
 export const EventFrameSchema = Type.Object(
@@ -50,6 +72,17 @@ export const EventFrameSchema = Type.Object(
   },
   { additionalProperties: false, $id: "EventFrame" },
 );
+/**
+ * An event frame: `{type:"event", event, payload?, seq?, stateVersion?}`.
+ *
+ * @example
+ * ```ts
+ * import type { EventFrame } from "gatehouse-gateway/protocol";
+ *
+ * const tick: EventFrame = { type: "event", event: "tick", payload: { ts: Date.now() }, seq: 0 };
+ * console.log(tick.event); // tick
+ * ```
+ */
 export type EventFrame = Static<typeof EventFrameSchema>;
 
 export const CancelFrameSchema = Type.Object(

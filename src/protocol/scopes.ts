@@ -1,5 +1,14 @@
-/** Operator scope names as the wire spells them (reference §3.2). */
-
+/**
+ * Operator scope names as the wire spells them (reference §3.2). `operator.admin` covers every
+ * `operator.*` scope and `operator.write` covers `operator.read`.
+ *
+ * @example
+ * ```ts
+ * import { OPERATOR_SCOPES } from "gatehouse-gateway/protocol";
+ *
+ * console.log(OPERATOR_SCOPES.read, OPERATOR_SCOPES.pairing); // operator.read operator.pairing
+ * ```
+ */
 export const OPERATOR_SCOPES = {
   read: "operator.read",
   write: "operator.write",
@@ -8,6 +17,19 @@ export const OPERATOR_SCOPES = {
   pairing: "operator.pairing",
   talkSecrets: "operator.talk.secrets",
 } as const;
+
+/**
+ * One operator scope name (`operator.read`, `operator.write`, ...), e.g. a custom method's scope.
+ *
+ * @example
+ * ```ts
+ * import { OPERATOR_SCOPES, type OperatorScope } from "gatehouse-gateway/protocol";
+ *
+ * const needed: OperatorScope = OPERATOR_SCOPES.write;
+ * console.log(needed); // operator.write
+ * ```
+ */
+export type OperatorScope = (typeof OPERATOR_SCOPES)[keyof typeof OPERATOR_SCOPES];
 
 /** Every operator scope the owner holds. */
 export const ALL_OPERATOR_SCOPES: readonly string[] = [

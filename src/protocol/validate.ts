@@ -4,6 +4,18 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ConnectParamsSchema, HelloOkSchema } from "./connect.js";
 import { EventFrameSchema, RequestFrameSchema, ResponseFrameSchema } from "./frames.js";
 
+/**
+ * The result of a frame validator: the value when it is valid, else up to five problems as
+ * `at /path: message`.
+ *
+ * @example
+ * ```ts
+ * import { validateRequestFrame, type RequestFrame, type Validation } from "gatehouse-gateway/protocol";
+ *
+ * const result: Validation<RequestFrame> = validateRequestFrame({ type: "req", id: "" });
+ * if (!result.ok) console.log(result.errors.length > 0); // true
+ * ```
+ */
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
 /** Compiles `schema` once and returns a checker reporting at most `maxErrors` problems. */
@@ -20,10 +32,65 @@ export function compileValidator<S extends TSchema>(schema: S, maxErrors = 5) {
   };
 }
 
+/**
+ * Checks that a value is a request frame as the schema says (unknown fields refused where the schema
+ * closes them); see {@link Validation}.
+ *
+ * @example
+ * ```ts
+ * import { validateRequestFrame } from "gatehouse-gateway/protocol";
+ *
+ * console.log(validateRequestFrame({ type: "req", id: "1", method: "health" }).ok, validateRequestFrame({ type: "req", id: "1" }).ok); // true false
+ * ```
+ */
 export const validateRequestFrame = compileValidator(RequestFrameSchema);
+/**
+ * Checks that a value is a response frame as the schema says (unknown fields refused where the schema
+ * closes them); see {@link Validation}.
+ *
+ * @example
+ * ```ts
+ * import { validateResponseFrame } from "gatehouse-gateway/protocol";
+ *
+ * console.log(validateResponseFrame({ type: "res", id: "1", ok: true, payload: {} }).ok, validateResponseFrame({ type: "res", ok: true }).ok); // true false
+ * ```
+ */
 export const validateResponseFrame = compileValidator(ResponseFrameSchema);
+/**
+ * Checks that a value is an event frame as the schema says (unknown fields refused where the schema
+ * closes them); see {@link Validation}.
+ *
+ * @example
+ * ```ts
+ * import { validateEventFrame } from "gatehouse-gateway/protocol";
+ *
+ * console.log(validateEventFrame({ type: "event", event: "tick", payload: { ts: 0 } }).ok, validateEventFrame({ type: "event" }).ok); // true false
+ * ```
+ */
 export const validateEventFrame = compileValidator(EventFrameSchema);
+/**
+ * Checks that a value is `connect` params as the schema says (unknown fields refused where the schema
+ * closes them); see {@link Validation}.
+ *
+ * @example
+ * ```ts
+ * import { validateConnectParams } from "gatehouse-gateway/protocol";
+ *
+ * console.log(validateConnectParams({ minProtocol: 4, maxProtocol: 4, client: { id: "cli", version: "1.0.0", platform: "linux", mode: "cli" } }).ok, validateConnectParams({ minProtocol: 4 }).ok); // true false
+ * ```
+ */
 export const validateConnectParams = compileValidator(ConnectParamsSchema);
+/**
+ * Checks that a value is a hello-ok payload as the schema says (unknown fields refused where the schema
+ * closes them); see {@link Validation}.
+ *
+ * @example
+ * ```ts
+ * import { validateHelloOk } from "gatehouse-gateway/protocol";
+ *
+ * console.log(validateHelloOk({ type: "hello-ok", protocol: 4, server: { version: "1", connId: "c" }, features: { methods: [], events: [] }, snapshot: {}, auth: { role: "operator", scopes: [] }, policy: { maxPayload: 1, maxBufferedBytes: 1, tickIntervalMs: 1 } }).ok, validateHelloOk({ type: "hello-ok" }).ok); // true false
+ * ```
+ */
 export const validateHelloOk = compileValidator(HelloOkSchema);
 
 /**

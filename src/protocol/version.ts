@@ -1,5 +1,14 @@
-/** Protocol version constants of OpenClaw gateway protocol 4 and the negotiation rule. */
-
+/**
+ * The protocol version Gatehouse speaks (OpenClaw gateway protocol 4), offered as both
+ * `minProtocol` and `maxProtocol` by its clients.
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOL_VERSION } from "gatehouse-gateway/protocol";
+ *
+ * console.log(PROTOCOL_VERSION); // 4
+ * ```
+ */
 export const PROTOCOL_VERSION = 4;
 export const MIN_CLIENT_PROTOCOL_VERSION = 4;
 /** Node hosts may still speak protocol 3 ("legacy node protocol"). */

@@ -17,10 +17,53 @@ export type AssemblyErrorCode =
   /** An address to listen on does not exist here or may not be used. */
   | "BIND_FAILED";
 
-/** Every reason a gateway start can fail with. */
+/**
+ * Every reason a gateway start can fail with: the assembly's own (`METHOD_REFUSED`,
+ * `TLS_SETUP_FAILED`, `PORT_IN_USE`, `BIND_FAILED`) and those of config (`CONFIG_INVALID`, ...),
+ * store (`STORE_LOCKED`, `STORE_CORRUPT`, ...) and identity (`IDENTITY_MALFORMED`, ...).
+ *
+ * @example
+ * ```ts
+ * import type { GatewayStartErrorCode } from "gatehouse-gateway";
+ *
+ * function advice(code: GatewayStartErrorCode): string {
+ *   switch (code) {
+ *     case "PORT_IN_USE":
+ *       return "another gateway may be running; pick another port";
+ *     case "STORE_LOCKED":
+ *       return "another gateway uses this state dir";
+ *     default:
+ *       return "see the error message";
+ *   }
+ * }
+ * console.log(advice("PORT_IN_USE")); // another gateway may be running; pick another port
+ * ```
+ */
 export type GatewayStartErrorCode = AssemblyErrorCode | ConfigErrorCode | StoreErrorCode | IdentityErrorCode;
 
-/** A gateway could not start; `code` says why, `message` says what to do. */
+/**
+ * A gateway could not start; `code` says why, `message` says what to do, `subject` names the config
+ * key, file, method or address involved. Nothing is left held (lock, port, store) when it is thrown.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { createGateway, GatewayStartError } from "gatehouse-gateway";
+ *
+ * try {
+ *   await createGateway({
+ *     stateDir: mkdtempSync(join(tmpdir(), "gatehouse-")),
+ *     config: { gateway: { port: 0 } },
+ *     methods: { health: { role: "operator", scope: null, handler: () => "mine" } },
+ *   });
+ * } catch (err) {
+ *   if (!(err instanceof GatewayStartError)) throw err;
+ *   console.log(err.code, err.subject); // METHOD_REFUSED health
+ * }
+ * ```
+ */
 export class GatewayStartError extends Error {
   readonly code: GatewayStartErrorCode;
   /** The config key, file, method or address involved, when there is one. */
