@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { installCommandShim } from "./command-shim.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [command = "test", ...rest] = process.argv.slice(2);
@@ -98,6 +99,12 @@ function ensureChromium() {
   }
 }
 
+/** Puts `gatehouse` on PATH (see command-shim.mjs); says where, or how to do it by hand. */
+function ensureCommandOnPath() {
+  const { lines } = installCommandShim({ root });
+  for (const line of lines) console.error(`gatehouse dev: ${line}`);
+}
+
 function findTests(dir) {
   const out = [];
   if (!existsSync(dir)) return out;
@@ -111,6 +118,7 @@ function findTests(dir) {
 
 ensureDependencies();
 build();
+if (command !== "bench") ensureCommandOnPath();
 
 switch (command) {
   case "start":
