@@ -6,6 +6,7 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -322,6 +323,23 @@ describe("createGateway: state dir, config and close", () => {
     } finally {
       await gateway.close();
     }
+  });
+
+  it("refuses a port in use with PORT_IN_USE naming it, and leaves the state dir free", async () => {
+    const stateDir = tempDir();
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const err = await startFailure(createGateway({ stateDir, config: { gateway: { port } } }));
+      assert.equal(err.code, "PORT_IN_USE");
+      assert.equal(err.message, `port ${port} is already in use`);
+      assert.equal(existsSync(join(stateDir, "state", "gateway-endpoint.json")), false);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    const gateway = await createGateway({ stateDir, config: { gateway: { port: 0 } } });
+    await gateway.close();
   });
 
   it("close is idempotent and frees the lock, the port and the endpoint; a second gateway keeps the pairings", async () => {
