@@ -125,7 +125,7 @@ async function stopAndCheck(dir: string, pid: number): Promise<void> {
 
 /** A process that is not a gateway, to put in a pid file. */
 function bystander(): { pid: number; kill(): void } {
-  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1 << 30)"], { stdio: "ignore" });
   return { pid: child.pid!, kill: () => child.kill("SIGKILL") };
 }
 
