@@ -10,5 +10,6 @@ export { assertSafeBind, bindHosts, isExposedBind } from "./bind.js";
 export { ensureGatewayToken, generateGatewayToken, type EnsuredToken } from "./token.js";
 export { createAuthResolver, type AuthResolverOptions } from "./auth-resolver.js";
 export { REDACTED, redactConfig } from "./redact.js";
+export { secretPaths } from "./secret-paths.js";
 export { resolveClientTarget, type ClientTarget, type ClientTargetOptions } from "./client.js";
 export * from "./endpoint.js";

@@ -182,6 +182,10 @@ export function resolveGateway(
       enabled: pick("gateway.tls.enabled", [["file", file.tls?.enabled]], d.tlsEnabled),
       autoGenerate: pick("gateway.tls.autoGenerate", [["file", file.tls?.autoGenerate]], d.tlsAutoGenerate),
     },
+    sandbox: {
+      mode: pick("gateway.sandbox.mode", [["file", file.sandbox?.mode]], d.sandboxMode),
+      readOnlyPaths: [...pick("gateway.sandbox.readOnlyPaths", [["file", file.sandbox?.readOnlyPaths]], [])],
+    },
   };
   const certPath = pick("gateway.tls.certPath", [["file", file.tls?.certPath]]);
   const keyPath = pick("gateway.tls.keyPath", [["file", file.tls?.keyPath]]);
@@ -196,6 +200,8 @@ export function resolveGateway(
       path,
     );
   }
+  const sandboxUser = pick("gateway.sandbox.user", [["file", file.sandbox?.user]]);
+  if (sandboxUser !== undefined) gateway.sandbox.user = sandboxUser;
   if (customBindHost !== undefined) gateway.customBindHost = customBindHost;
   if (token !== undefined) gateway.auth.token = token;
   if (password !== undefined) gateway.auth.password = password;

@@ -2,9 +2,12 @@
 
 export type BindMode = "loopback" | "lan" | "custom";
 export type AuthMode = "token" | "password" | "none";
+/** Where the gateway's children run: a bubblewrap sandbox, or (explicit opt-out) unsandboxed. */
+export type SandboxMode = "bwrap" | "none";
 
 export const BIND_MODES: readonly BindMode[] = ["loopback", "lan", "custom"];
 export const AUTH_MODES: readonly AuthMode[] = ["token", "password", "none"];
+export const SANDBOX_MODES: readonly SandboxMode[] = ["bwrap", "none"];
 
 export interface AuthSettings {
   mode: AuthMode;
@@ -27,6 +30,18 @@ export interface GatewaySettings {
   /** Connection caps: in total and per client address (pre-auth sockets included). */
   limits: { maxConnections: number; maxConnectionsPerIp: number };
   tls: TlsSettings;
+  sandbox: SandboxSettings;
+}
+
+/**
+ * `gateway.sandbox`: how sub-agents and cron runs are confined. `user` is who they run as when
+ * the gateway runs as root (default: the system user `gatehouse-sandbox`, created on first use);
+ * `readOnlyPaths` are more host paths every child sees read-only.
+ */
+export interface SandboxSettings {
+  mode: SandboxMode;
+  user?: string;
+  readOnlyPaths: string[];
 }
 
 /**
@@ -62,7 +77,10 @@ export type ConfigKey =
   | "gateway.tls.enabled"
   | "gateway.tls.autoGenerate"
   | "gateway.tls.certPath"
-  | "gateway.tls.keyPath";
+  | "gateway.tls.keyPath"
+  | "gateway.sandbox.mode"
+  | "gateway.sandbox.user"
+  | "gateway.sandbox.readOnlyPaths";
 
 export interface ResolvedConfig {
   stateDir: string;
@@ -104,6 +122,7 @@ export const GATEWAY_DEFAULTS: Readonly<{
   maxConnectionsPerIp: number;
   tlsEnabled: boolean;
   tlsAutoGenerate: boolean;
+  sandboxMode: SandboxMode;
 }> = Object.freeze({
   port: DEFAULT_PORT,
   bind: "loopback",
@@ -116,4 +135,5 @@ export const GATEWAY_DEFAULTS: Readonly<{
   maxConnectionsPerIp: 256,
   tlsEnabled: false,
   tlsAutoGenerate: true,
+  sandboxMode: "bwrap",
 });

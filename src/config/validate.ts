@@ -4,7 +4,15 @@
  */
 import { isIP } from "node:net";
 import { ConfigError, invalidValue } from "./errors.js";
-import { AUTH_MODES, BIND_MODES, type AuthMode, type BindMode } from "./types.js";
+import { isAbsolute } from "node:path";
+import {
+  AUTH_MODES,
+  BIND_MODES,
+  SANDBOX_MODES,
+  type AuthMode,
+  type BindMode,
+  type SandboxMode,
+} from "./types.js";
 
 /** What the file sets, validated; absent keys stay absent so lower layers can fill them. */
 export interface GatewayFileConfig {
@@ -18,6 +26,7 @@ export interface GatewayFileConfig {
   pairing?: { autoApproveLocal?: boolean; pendingTtlMs?: number };
   limits?: { maxConnections?: number; maxConnectionsPerIp?: number };
   tls?: { enabled?: boolean; autoGenerate?: boolean; certPath?: string; keyPath?: string };
+  sandbox?: { mode?: SandboxMode; user?: string; readOnlyPaths?: string[] };
 }
 
 // Node's timers fire at once for delays above 2^31-1 ms, which would make every handshake time out.
@@ -48,6 +57,7 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
       "pairing",
       "limits",
       "tls",
+      "sandbox",
     ],
     path,
   );
@@ -139,7 +149,43 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
       throw invalidValue(missing, "required together with the other one (a certificate needs its key)", path);
     }
   }
+  if (gw.sandbox !== undefined) {
+    const sandbox = object(gw.sandbox, "gateway.sandbox", path);
+    onlyKeys(sandbox, "gateway.sandbox.", ["mode", "user", "readOnlyPaths"], path);
+    out.sandbox = {};
+    if (sandbox.mode !== undefined) {
+      out.sandbox.mode = oneOf(sandbox.mode, SANDBOX_MODES, "gateway.sandbox.mode", path);
+    }
+    if (sandbox.user !== undefined)
+      out.sandbox.user = checkSandboxUser(sandbox.user, "gateway.sandbox.user", path);
+    if (sandbox.readOnlyPaths !== undefined) {
+      out.sandbox.readOnlyPaths = stringList(
+        sandbox.readOnlyPaths,
+        "gateway.sandbox.readOnlyPaths",
+        path,
+      ).map((entry, i) => checkAbsolutePath(entry, `gateway.sandbox.readOnlyPaths[${i}]`, path));
+    }
+  }
   return out;
+}
+
+/** A user children run as: a user name or a numeric uid, never root. */
+export function checkSandboxUser(value: unknown, key: string, path?: string): string {
+  if (typeof value !== "string" || !/^(?:[a-z_][a-z0-9_.-]{0,31}\$?|\d{1,10})$/i.test(value)) {
+    throw invalidValue(key, `must be a user name or a numeric uid (got ${shown(value)})`, path);
+  }
+  if (value === "root" || /^0+$/.test(value)) {
+    throw invalidValue(key, "must not be root: children run as an unprivileged user", path);
+  }
+  return value;
+}
+
+/** An absolute path without NUL bytes. */
+function checkAbsolutePath(value: string, key: string, path?: string): string {
+  if (!isAbsolute(value) || value.includes("\0")) {
+    throw invalidValue(key, `must be an absolute path (got ${shown(value)})`, path);
+  }
+  return value;
 }
 
 /** A TCP port; `allowZero` lets command-line callers ask for any free port. */

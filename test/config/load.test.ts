@@ -15,6 +15,7 @@ const DEFAULTS: GatewaySettings = {
   pairing: { autoApproveLocal: true, pendingTtlMs: 600000 },
   limits: { maxConnections: 4096, maxConnectionsPerIp: 256 },
   tls: { enabled: false, autoGenerate: true },
+  sandbox: { mode: "bwrap", readOnlyPaths: [] },
 };
 
 function configError(fn: () => unknown): ConfigError {
@@ -70,6 +71,7 @@ test("file values are used, origins normalized", (t) => {
     pairing: { autoApproveLocal: false, pendingTtlMs: 60000 },
     limits: { maxConnections: 4096, maxConnectionsPerIp: 256 },
     tls: { enabled: false, autoGenerate: true },
+    sandbox: { mode: "bwrap", readOnlyPaths: [] },
   });
   assert.equal(config.sources["gateway.port"], "file");
   assert.equal(config.sources["gateway.auth.mode"], "file");
