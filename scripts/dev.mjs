@@ -105,6 +105,35 @@ function ensureCommandOnPath() {
   for (const line of lines) console.error(`gatehouse dev: ${line}`);
 }
 
+/**
+ * Every child the gateway starts runs under bubblewrap (`bwrap`), and the gateway refuses to start
+ * children without it, so the runtime tests need it. As root with apt-get, install it when missing;
+ * otherwise say how — those tests then fail with the same install hint (they never skip).
+ */
+function ensureBubblewrap() {
+  if (onPath("bwrap")) return;
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
+    console.error(
+      "gatehouse dev: bwrap (bubblewrap) not found; the sub-agent and cron tests will fail until it is installed " +
+        "(Debian/Ubuntu: sudo apt-get install bubblewrap)",
+    );
+    return;
+  }
+  step(
+    "installing bubblewrap, the children's sandbox (apt-get update -qq && apt-get install -y -qq bubblewrap)",
+  );
+  const res = spawnSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq bubblewrap"], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+  if (res.error || res.status !== 0) {
+    console.error(
+      `gatehouse dev: installing bubblewrap failed (${res.error?.message ?? `exit ${res.status}`}); ` +
+        "the sub-agent and cron tests will fail until it is installed",
+    );
+  }
+}
+
 function findTests(dir) {
   const out = [];
   if (!existsSync(dir)) return out;
@@ -122,6 +151,7 @@ if (command !== "bench") ensureCommandOnPath();
 
 switch (command) {
   case "start":
+    ensureBubblewrap();
     step("starting the gateway (Ctrl-C stops it)");
     run(process.execPath, [join(root, "dist", "src", "cli", "main.js"), "gateway", "run", ...rest]);
     break;
@@ -133,6 +163,7 @@ switch (command) {
     run(process.execPath, [join(root, "node_modules", "eslint", "bin", "eslint.js"), "."]);
     ensureNetnsTool();
     ensureChromium();
+    ensureBubblewrap();
     const filter = rest.length > 0 ? rest : null;
     const files = findTests(join(root, "dist", "test")).filter(
       (f) => !filter || filter.some((needle) => f.includes(needle)),
@@ -149,6 +180,7 @@ switch (command) {
     break;
   }
   case "bench": {
+    ensureBubblewrap();
     const files = readdirSync(join(root, "dist", "bench"))
       .filter((f) => f.endsWith(".bench.js"))
       .sort();

@@ -1,8 +1,25 @@
 /** `status`: the gateway's state, its connected clients by role, and who is asking. */
 import type { MethodHandler } from "../gateway/methods.js";
 
+/** Where the gateway's children run, as `status` reports it (the runtime's sandbox). */
+export interface SandboxReport {
+  mode: "bwrap" | "none";
+  /** `off` (mode none: a warning), `unchecked`, `ready`, or `unavailable` (spawning is refused). */
+  state: "off" | "unchecked" | "ready" | "unavailable";
+  /** Who children run as; null: the gateway's own user. */
+  user: string | null;
+  problem: string | null;
+}
+
 /** A snapshot for `gatehouse status` and dashboards; never includes secrets. */
-export const status: MethodHandler = (ctx) => {
+export const status: MethodHandler = createStatusMethod();
+
+/** `status`, reporting the sandbox through `sandbox` (a port: the runtime sits above the methods). */
+export function createStatusMethod(sandbox?: () => SandboxReport): MethodHandler {
+  return (ctx) => statusOf(ctx, sandbox ? sandbox() : null);
+}
+
+function statusOf(ctx: Parameters<MethodHandler>[0], sandbox: SandboxReport | null) {
   const now = ctx.gateway.now();
   const conns = ctx.gateway.connections();
   const byRole: Record<string, number> = { operator: 0, node: 0 };
@@ -17,6 +34,8 @@ export const status: MethodHandler = (ctx) => {
       authMode: ctx.gateway.authMode(),
       /** Clients pin this (`--tls-fingerprint`); null when the gateway serves plain ws://. */
       tlsFingerprint: ctx.gateway.tlsFingerprint(),
+      /** Null on a gateway without a runtime (nothing it could spawn). */
+      sandbox,
     },
     connections: {
       total: conns.length,
@@ -38,4 +57,4 @@ export const status: MethodHandler = (ctx) => {
       deviceId: ctx.deviceId,
     },
   };
-};
+}

@@ -200,6 +200,13 @@ export const ERROR_TABLE = {
   FORBIDDEN_ACTION: { wire: "FORBIDDEN", message: "not allowed", close: null },
   DUPLICATE_CONNECT: { wire: "INVALID_REQUEST", message: "already connected", close: null },
   INTERNAL_ERROR: { wire: "UNAVAILABLE", message: "internal error", close: null },
+  // Work the gateway runs: no child starts unsandboxed unless the owner opted out.
+  SANDBOX_UNAVAILABLE: {
+    wire: "UNAVAILABLE",
+    message:
+      'cannot sandbox the child: install bubblewrap (apt-get install bubblewrap) or opt out with gateway.sandbox.mode "none"',
+    close: null,
+  },
   // Lifecycle.
   SHUTTING_DOWN: {
     wire: "UNAVAILABLE",

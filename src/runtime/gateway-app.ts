@@ -9,6 +9,7 @@ import { auditMethods } from "../methods/audit.js";
 import { coreMethods } from "../methods/index.js";
 import { createNodeMethods } from "../methods/nodes.js";
 import { registerCustomMethods, type CustomMethodEntries } from "./custom-methods.js";
+import { createStatusMethod } from "../methods/status.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./index.js";
 import { attachNodeRegistry, NodeRegistry } from "./nodes.js";
 
@@ -50,7 +51,16 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     ...runtimeOptions,
   });
   const nodes = new NodeRegistry();
-  const builtins = { ...coreMethods, ...auditMethods, ...runtime.methods, ...createNodeMethods(nodes) };
+  const builtins = {
+    ...coreMethods,
+    ...auditMethods,
+    ...runtime.methods,
+    ...createNodeMethods(nodes),
+    status: createStatusMethod(() => {
+      const { mode, state, user, problem } = runtime.sandbox.status();
+      return { mode, state, user, problem };
+    }),
+  };
   const custom = registerCustomMethods(customMethods ?? {}, Object.keys(builtins));
   const server = createGatewayServer({
     ...serverOptions,

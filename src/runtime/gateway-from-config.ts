@@ -13,6 +13,7 @@ import {
   isExposedBind,
   loadConfig,
   removeGatewayEndpoint,
+  secretPaths,
   statePaths,
   writeGatewayEndpoint,
   type ConfigOverrides,
@@ -123,7 +124,15 @@ export async function startConfiguredGateway(opts: ConfiguredGatewayOptions): Pr
       ...(tls ? { tls: { cert: tls.cert, key: tls.key, fingerprint: tls.fingerprint } } : {}),
       logger,
       customMethods: opts.customMethods,
-      runtime: opts.runtime,
+      runtime: {
+        ...opts.runtime,
+        // Children never see where this gateway's secrets live (gateway.sandbox.*, SECURITY.md).
+        sandbox: {
+          ...config.gateway.sandbox,
+          secretPaths: [...secretPaths(config), ...(tls ? [tls.certPath, tls.keyPath] : [])],
+          ...opts.runtime?.sandbox,
+        },
+      },
     });
     try {
       await app.start();

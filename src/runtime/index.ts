@@ -14,6 +14,7 @@
  * await runtime.stop();
  * await server.stop();
  */
+import { dirname } from "node:path";
 import type { GatewayLogger } from "../gateway/log.js";
 import type { MethodTable } from "../gateway/methods.js";
 import { createCronMethods } from "../methods/cron.js";
@@ -21,6 +22,7 @@ import { createSessionMethods } from "../methods/sessions.js";
 import type { Store } from "../store/db.js";
 import { CronScheduler } from "./cron.js";
 import { RuntimeTokenService } from "./runtime-tokens.js";
+import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox-launcher.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
 
 export interface RuntimeOptions {
@@ -42,6 +44,11 @@ export interface RuntimeOptions {
   sessions?: Pick<SessionManagerOptions, "inheritedEnv" | "outputTailBytes" | "killGraceMs" | "maxRunning">;
   /** The gateway's port: closes every connection made with a job's runtime token (use `server.closeJobSessions`). */
   closeJobConnections?: (jobId: string, reason: string) => number;
+  /**
+   * Where children run (`gateway.sandbox.*`); default a bubblewrap sandbox. List every path that
+   * holds a secret in `secretPaths` (the state dir at least); the store's directory is added here.
+   */
+  sandbox?: SandboxOptions;
 }
 
 export interface Runtime {
@@ -49,6 +56,8 @@ export interface Runtime {
   runtimeTokens: RuntimeTokenService;
   sessions: SessionManager;
   cron: CronScheduler;
+  /** Where children run; its `status()` is what `status` and the logs report. */
+  sandbox: Sandbox;
   /** `sessions.*` and `cron.*`; merge into the gateway's method table. */
   methods: MethodTable;
   /**
@@ -70,6 +79,10 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions): Runtime {
   const { store, logger, now } = options;
   const runtimeTokens = new RuntimeTokenService(store, { now, logger });
+  const sandbox = createSandbox({
+    ...options.sandbox,
+    secretPaths: [dirname(store.path), ...(options.sandbox?.secretPaths ?? [])],
+  });
   const sessions = new SessionManager({
     store,
     tokens: runtimeTokens,
@@ -80,6 +93,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     secretValues: options.secretValues,
     ...(options.closeJobConnections ? { closeJobConnections: options.closeJobConnections } : {}),
     ...options.sessions,
+    sandbox,
   });
   const cron = new CronScheduler({ store, sessions, logger, now });
   let started = false;
@@ -87,6 +101,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     runtimeTokens,
     sessions,
     cron,
+    sandbox,
     methods: { ...createSessionMethods(sessions), ...createCronMethods(cron) },
     start() {
       if (started) return;
@@ -95,6 +110,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       runtimeTokens.prune();
       sessions.markLost();
       cron.start();
+      reportSandbox(sandbox, logger);
     },
     async stop() {
       cron.stop();
@@ -107,7 +123,29 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 }
 
+/** Probes the sandbox now (not at the first spawn) and says in the log whether children can start. */
+function reportSandbox(sandbox: Sandbox, logger: GatewayLogger | undefined): void {
+  if (sandbox.mode === "none") {
+    logger?.log("warn", "children run unsandboxed (gateway.sandbox.mode none)", {
+      hint: "sub-agents and cron runs can read the owner key and the shared secret; remove the opt-out once bubblewrap is installed",
+    });
+    return;
+  }
+  sandbox.ready().then(
+    () => {
+      const s = sandbox.status();
+      logger?.log("info", "sandbox ready", { bwrap: s.bwrap, user: s.user ?? "(the gateway's user)" });
+    },
+    (err: unknown) => {
+      logger?.log("error", "children cannot be sandboxed: spawning is refused", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    },
+  );
+}
+
 export { CronScheduler, checkSchedule, missedSince, type CronRunReason } from "./cron.js";
 export { CHILD_ENV, buildChildEnv, isWithheldName } from "./child-env.js";
 export { DEFAULT_RUNTIME_TOKEN_TTL_MS, RuntimeTokenService } from "./runtime-tokens.js";
 export { SessionManager, type SessionManagerOptions, type SpawnContext } from "./sessions.js";
+export { createSandbox, type Sandbox, type SandboxOptions, type SandboxStatus } from "./sandbox-launcher.js";

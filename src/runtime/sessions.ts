@@ -23,6 +23,7 @@ import type { SessionEnd, SessionQuery, SessionRecord } from "../store/sessions.
 import { buildChildEnv, checkCallerEnv, searchableSecrets } from "./child-env.js";
 import { DEFAULT_OUTPUT_TAIL_BYTES, OutputTail } from "./output-tail.js";
 import { DEFAULT_RUNTIME_TOKEN_TTL_MS, type RuntimeTokenService } from "./runtime-tokens.js";
+import { createSandbox, type JobLaunch, type Sandbox } from "./sandbox-launcher.js";
 
 export interface SessionManagerOptions {
   store: Store;
@@ -48,6 +49,8 @@ export interface SessionManagerOptions {
    * called the moment the job ends, so nothing it handed its token to keeps working.
    */
   closeJobConnections?: (jobId: string, reason: string) => number;
+  /** Where children run; default: a bubblewrap sandbox (see `sandbox-launcher.ts`). */
+  sandbox?: Sandbox;
 }
 
 /** Extra facts for sessions the gateway starts itself (cron runs). */
@@ -58,6 +61,7 @@ export interface SpawnContext {
 interface Live {
   record: SessionRecord;
   child: ChildProcess;
+  launch: JobLaunch;
   stdout: OutputTail;
   stderr: OutputTail;
   /** Set when the gateway ends it: the status it ends with, and why. */
@@ -90,6 +94,7 @@ export class SessionManager implements SessionService {
   readonly #graceMs: number;
   readonly #maxRunning: number;
   readonly #closeJobConnections: (jobId: string, reason: string) => number;
+  readonly #sandbox: Sandbox;
   readonly #live = new Map<string, Live>();
   /** Spawns between the limit check and the process existing (counted against the limit). */
   #starting = 0;
@@ -108,6 +113,7 @@ export class SessionManager implements SessionService {
     this.#graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.#maxRunning = options.maxRunning ?? DEFAULT_MAX_RUNNING;
     this.#closeJobConnections = options.closeJobConnections ?? (() => 0);
+    this.#sandbox = options.sandbox ?? createSandbox();
   }
 
   /** How many sessions this gateway is running now. */
@@ -131,6 +137,9 @@ export class SessionManager implements SessionService {
     context: SpawnContext = {},
   ): Promise<SessionView> {
     if (this.#stopping) throw new GatewayError("SHUTTING_DOWN", { retryable: true });
+    // Fail closed: without a working sandbox nothing starts (SANDBOX_UNAVAILABLE says how to fix it).
+    await this.#sandbox.ready();
+    if (this.#stopping) throw new GatewayError("SHUTTING_DOWN", { retryable: true });
     if (this.#live.size + this.#starting >= this.#maxRunning) {
       throw new GatewayError("FORBIDDEN_ACTION", {
         message: `too many running sessions (${this.#maxRunning}); wait for some to end or kill them`,
@@ -152,7 +161,7 @@ export class SessionManager implements SessionService {
       });
     }
     const cwd = request.cwd ?? null;
-    if (cwd !== null) checkCwd(cwd);
+    if (cwd !== null) checkCwd(cwd, this.#sandbox);
 
     const id = newId("sess");
     const now = this.#now();
@@ -196,9 +205,16 @@ export class SessionManager implements SessionService {
     });
 
     let child: ChildProcess;
+    let launch: JobLaunch;
     try {
-      child = spawn(request.command, request.args ?? [], {
-        cwd: cwd ?? undefined,
+      launch = this.#sandbox.launch({
+        command: request.command,
+        args: request.args ?? [],
+        cwd,
+        path: env.PATH,
+      });
+      child = spawn(launch.file, launch.args, {
+        ...launch.options,
         env,
         stdio: ["ignore", "pipe", "pipe"],
         // Its own process group, so a kill reaches whatever it started too.
@@ -215,7 +231,7 @@ export class SessionManager implements SessionService {
       child.once("error", (err) => resolve(err));
     }).finally(() => this.#starting--);
     if (started) return this.#failedToStart(record, started);
-    return this.#track(record, child, request.timeoutMs);
+    return this.#track(record, child, launch, request.timeoutMs);
   }
 
   /** Sessions, newest first; a running one shows its live state. */
@@ -281,6 +297,27 @@ export class SessionManager implements SessionService {
     return ended;
   }
 
+  /**
+   * Who created session `id`, who created them, and so on, nearest first: a session's creator is
+   * its `createdBy`; `session:<id>` continues with that session's, `cron:<id>` with the job's.
+   */
+  creatorChain(id: string): string[] {
+    const chain: string[] = [];
+    let actor = this.#store.sessions.get(id)?.createdBy;
+    // Bounded: a chain is as deep as sessions spawning sessions, and never loops in practice.
+    while (actor !== undefined && !chain.includes(actor) && chain.length < 64) {
+      chain.push(actor);
+      const [kind, ref = ""] = actor.split(/:(.*)/s);
+      actor =
+        kind === "session"
+          ? this.#store.sessions.get(ref)?.createdBy
+          : kind === "cron"
+            ? this.#store.cron.get(ref)?.createdBy
+            : undefined;
+    }
+    return chain;
+  }
+
   /** Ids of sessions left `running` by a previous gateway, now marked `lost` (their tokens revoked). */
   markLost(): string[] {
     const ids = this.#store.sessions.markLost(this.#now());
@@ -315,7 +352,12 @@ export class SessionManager implements SessionService {
     return { ...record, ...end, error: message };
   }
 
-  #track(record: SessionRecord, child: ChildProcess, timeoutMs: number | undefined): SessionView {
+  #track(
+    record: SessionRecord,
+    child: ChildProcess,
+    launch: JobLaunch,
+    timeoutMs: number | undefined,
+  ): SessionView {
     const stdout = new OutputTail(this.#tailBytes);
     const stderr = new OutputTail(this.#tailBytes);
     child.stdout!.on("data", (c: Buffer) => stdout.push(c));
@@ -331,6 +373,7 @@ export class SessionManager implements SessionService {
     const live: Live = {
       record,
       child,
+      launch,
       stdout,
       stderr,
       ending: null,
@@ -354,11 +397,12 @@ export class SessionManager implements SessionService {
       void Promise.race([closed, delay(DRAIN_AFTER_EXIT_MS).then(() => "timeout" as const)]).then((r) => {
         if (r === "timeout") {
           // Something it started still holds the pipes: end the whole group and stop reading.
-          signalGroup(child, "SIGKILL");
+          signalLive(live, "SIGKILL");
           child.stdout?.destroy();
           child.stderr?.destroy();
         }
-        resolveEnded(this.#finish(live, code, signal));
+        const end = launch.exit(code, signal);
+        resolveEnded(this.#finish(live, end.code, end.signal));
       });
     });
     this.#logger.log("info", "session started", {
@@ -420,8 +464,8 @@ export class SessionManager implements SessionService {
 
   #terminate(live: Live): void {
     if (live.child.exitCode !== null || live.child.signalCode !== null) return;
-    signalGroup(live.child, "SIGTERM");
-    const t = setTimeout(() => signalGroup(live.child, "SIGKILL"), this.#graceMs);
+    signalLive(live, "SIGTERM");
+    const t = setTimeout(() => signalLive(live, "SIGKILL"), this.#graceMs);
     t.unref();
     live.timers.push(t);
   }
@@ -450,7 +494,7 @@ export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(8).toString("hex")}`;
 }
 
-function checkCwd(cwd: string): void {
+function checkCwd(cwd: string, sandbox: Sandbox): void {
   const bad = (why: string) =>
     new GatewayError("INVALID_PARAMS", { message: `cwd: ${why}`, details: { field: "cwd" } });
   if (!isAbsolute(cwd)) throw bad("must be an absolute path");
@@ -461,18 +505,13 @@ function checkCwd(cwd: string): void {
     throw bad(`${cwd} does not exist`);
   }
   if (!isDir) throw bad(`${cwd} is not a directory`);
+  const hidden = sandbox.cwdProblem(cwd);
+  if (hidden) throw bad(hidden);
 }
 
-/** Signals the child's process group (it leads one), or the child alone where groups do not exist. */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  try {
-    if (process.platform === "win32") child.kill(signal);
-    else process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
+/** Signals the job and whatever it started, the way its launch says (process group or sandbox). */
+function signalLive(live: Live, signal: NodeJS.Signals): void {
+  if (live.child.pid !== undefined) live.launch.signal(live.child.pid, signal);
 }
 
 function delay(ms: number): Promise<void> {

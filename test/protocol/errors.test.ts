@@ -53,6 +53,7 @@ const METHOD_LEVEL: GatewayErrorCode[] = [
   "DUPLICATE_CONNECT",
   "FORBIDDEN_ACTION",
   "INTERNAL_ERROR",
+  "SANDBOX_UNAVAILABLE",
 ];
 
 /** The device-proof table of reference §1.9. */

@@ -85,7 +85,8 @@ export async function startRuntimeGateway(options: RuntimeGatewayOptions = {}): 
     store,
     ownerDeviceId: owner.deviceId,
     auth: () => auth,
-    ...(options.runtime ? { runtime: options.runtime } : {}),
+    // Children never see the state dir (the owner key, the store), as under `gateway run`.
+    runtime: { ...options.runtime, sandbox: { secretPaths: [stateDir], ...options.runtime?.sandbox } },
     ...(options.autoApproveLocal !== undefined ? { autoApproveLocal: options.autoApproveLocal } : {}),
   });
   await app.start();

@@ -4,7 +4,7 @@
  * or the token expired.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -162,7 +162,9 @@ describe("C25 — a spawned child's environment holds no shared secret and no de
 describe("C25 — a runtime token is useless after its job ends or expires", () => {
   it("C25: once the child exited its token is refused (AUTH_RUNTIME_TOKEN_INVALID)", async () => {
     const file = join(dir, "token");
-    const s = await spawnChild(admin, "token-file", [file], { scopes: ["operator.read"] });
+    // The child is sandboxed: it sees (and, as the sandbox user, may write) only its working directory.
+    chmodSync(dir, 0o777);
+    const s = await spawnChild(admin, "token-file", [file], { scopes: ["operator.read"], cwd: dir });
     const ended = await waitEnded(gw, s.id);
     assert.equal(ended.exitCode, 0, ended.stderrTail ?? "");
     const token = readFileSync(file, "utf8");
