@@ -4,11 +4,13 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig, statePaths, validateConfigFile } from "../config/index.js";
+import { ConfigError, loadConfig, secretPaths, statePaths, validateConfigFile } from "../config/index.js";
 import { readConfigFile } from "../config/file.js";
 import { loadIdentity } from "../identity/index.js";
+import { GatewayError } from "../protocol/errors.js";
+import { createSandbox } from "../runtime/sandbox-launcher.js";
 import { openStore, StoreError } from "../store/index.js";
-import type { ConfigFacts, FileFact, StoreFacts } from "./types.js";
+import type { ConfigFacts, FileFact, SandboxFacts, StoreFacts } from "./types.js";
 
 /** The store file inside a state dir. */
 export function storePath(stateDir: string): string {
@@ -100,6 +102,38 @@ export function gatherStore(stateDir: string, nowMs: number): StoreFacts {
     return { state: "unusable", path, code: "STORE_UNREADABLE", message: `cannot read ${path}: ${message}` };
   } finally {
     store?.close();
+  }
+}
+
+/**
+ * Probes the sandbox the gateway would start children in, with this config's settings and secret
+ * paths. As root with no `gateway.sandbox.user`, this creates the system user `gatehouse-sandbox`
+ * on first use, as the gateway would.
+ */
+export async function gatherSandbox(config: ConfigFacts, searchPath?: string): Promise<SandboxFacts> {
+  if (!config.ok) return { state: "skipped", reason: "the config file is invalid" };
+  const { gateway, configPath } = config.config;
+  if (gateway.sandbox.mode === "none") return { state: "off", configPath };
+  const hidden = secretPaths(config.config);
+  const sandbox = createSandbox({
+    ...gateway.sandbox,
+    secretPaths: hidden,
+    ...(searchPath !== undefined ? { searchPath } : {}),
+  });
+  try {
+    await sandbox.ready();
+    const s = sandbox.status();
+    return { state: "ready", bwrap: s.bwrap ?? "bwrap", user: s.user, hidden: hidden.filter(existsSync) };
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
+    const d = err.details as { reason?: string; fix?: string };
+    return {
+      state: "unavailable",
+      reason: d.reason ?? "setup-failed",
+      message: err.message,
+      fix: d.fix ?? "",
+      configPath,
+    };
   }
 }
 

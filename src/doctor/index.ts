@@ -4,11 +4,12 @@ import { devicesCheck, pendingCheck } from "./devices.js";
 import { permissionsCheck } from "./files.js";
 import { gatewayCheck, revokedSessionsCheck } from "./gateway.js";
 import { originsCheck, trustedProxiesCheck } from "./network.js";
+import { sandboxCheck } from "./sandbox.js";
 import { storeCheck } from "./store.js";
 import type { Check, CheckStatus, DoctorFacts, Finding, Severity } from "./types.js";
 
 export { applyRepairs, DOCTOR_ACTOR } from "./repair.js";
-export { gatherConfig, gatherFiles, gatherStore, storePath } from "./facts.js";
+export { gatherConfig, gatherFiles, gatherSandbox, gatherStore, storePath } from "./facts.js";
 export type * from "./types.js";
 
 /** Every check, in the order they are reported. */
@@ -24,6 +25,7 @@ export const CHECKS: readonly Check[] = [
   pendingCheck,
   gatewayCheck,
   revokedSessionsCheck,
+  sandboxCheck,
 ];
 
 const ORDER: Record<Severity, number> = { error: 0, warn: 1, info: 2 };

@@ -97,6 +97,18 @@ export type GatewayFacts =
       tokens: LiveToken[];
     };
 
+/**
+ * The sandbox children would run in, as a probe started exactly like a child found it (a probe
+ * that must not see the state dir, the config file or the TLS key).
+ */
+export type SandboxFacts =
+  | { state: "skipped"; reason: string }
+  /** `gateway.sandbox.mode: "none"`. */
+  | { state: "off"; configPath: string }
+  | { state: "ready"; bwrap: string; user: string | null; hidden: string[] }
+  /** `reason`: bwrap-missing, bwrap-failed, probe-leak, user, config, setup-failed. */
+  | { state: "unavailable"; reason: string; message: string; fix: string; configPath: string };
+
 /** Everything the checks look at. */
 export interface DoctorFacts {
   stateDir: string;
@@ -105,6 +117,7 @@ export interface DoctorFacts {
   config: ConfigFacts;
   store: StoreFacts;
   gateway: GatewayFacts;
+  sandbox: SandboxFacts;
 }
 
 /** A check: a stable id and a pure function; `skipped` says why it could not run. */

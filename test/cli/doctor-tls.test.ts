@@ -21,6 +21,7 @@ function findings(gateway: Record<string, unknown>): Finding[] {
     config: gatherConfig(stateDir, {}),
     store: { state: "missing", path: "" },
     gateway: { state: "not-running" },
+    sandbox: { state: "skipped", reason: "not under test" },
   } as DoctorFacts;
   const out = exposureCheck.run(facts);
   assert.ok(Array.isArray(out), JSON.stringify(out));

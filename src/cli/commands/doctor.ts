@@ -11,6 +11,7 @@ import {
   applyRepairs,
   gatherConfig,
   gatherFiles,
+  gatherSandbox,
   gatherStore,
   runChecks,
   summarize,
@@ -19,6 +20,7 @@ import {
   type DoctorFacts,
   type Finding,
   type GatewayFacts,
+  type SandboxFacts,
   type Severity,
 } from "../../doctor/index.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
@@ -131,7 +133,7 @@ async function gatherGateway(
   }
 }
 
-function localFacts(stateDir: string, gateway: GatewayFacts): DoctorFacts {
+function localFacts(stateDir: string, gateway: GatewayFacts, sandbox: SandboxFacts): DoctorFacts {
   const nowMs = Date.now();
   // Modes first: opening the store (even read-only) may create its -wal/-shm files.
   const files = gatherFiles(stateDir);
@@ -142,21 +144,23 @@ function localFacts(stateDir: string, gateway: GatewayFacts): DoctorFacts {
     config: gatherConfig(stateDir),
     store: gatherStore(stateDir, nowMs),
     gateway,
+    sandbox,
   };
 }
 
 /** Runs the checks (and, with `--fix`, the safe repairs followed by the checks again). */
 export async function doctor(opts: DoctorOptions, out: Reporter): Promise<number> {
   const stateDir = resolveStateDir({ flag: opts.stateDir });
-  const configOk = gatherConfig(stateDir).ok;
-  const gateway = await gatherGateway(stateDir, configOk, opts.timeout);
-  let facts = localFacts(stateDir, gateway);
+  const config = gatherConfig(stateDir);
+  const gateway = await gatherGateway(stateDir, config.ok, opts.timeout);
+  const sandbox = await gatherSandbox(config);
+  let facts = localFacts(stateDir, gateway, sandbox);
   let result = runChecks(facts);
   let fixed: AppliedRepair[] = [];
   if (opts.fix) {
     fixed = applyRepairs(result.findings, stateDir, facts.nowMs);
     if (fixed.length > 0) {
-      facts = localFacts(stateDir, gateway);
+      facts = localFacts(stateDir, gateway, sandbox);
       result = runChecks(facts);
     }
   }

@@ -26,6 +26,7 @@ import { CLI_PATH, flagValue } from "../lifecycle/process.js";
 import { gatewayUrl, inspectGateway, lifecyclePaths, type GatewayState } from "../lifecycle/state.js";
 import { ENABLE_COMMAND, renderUnit, UNIT_NAME, userUnitDir } from "../lifecycle/systemd.js";
 import { CliError, createReporter, EXIT, type Reporter } from "../output.js";
+import type { SandboxReport } from "../../methods/status.js";
 import { formatFingerprint } from "../../protocol/setup-code.js";
 import { formatDuration } from "./health.js";
 
@@ -441,6 +442,8 @@ export interface GatewayStatusReport {
   authMode: string | null;
   /** SHA-256 of the certificate a wss:// gateway serves (what remote clients pin). */
   tlsFingerprint?: string | null;
+  /** Where the gateway's children run, as the running gateway reports it. */
+  sandbox?: SandboxReport | null;
   version: string | null;
   clients: ClientsSummary | null;
   launchedBy: "start" | "other" | null;
@@ -523,6 +526,7 @@ export function liveFields(live: LiveStatus): Partial<GatewayStatusReport> {
     bind: g.bind,
     authMode: g.authMode,
     tlsFingerprint: g.tlsFingerprint ?? null,
+    sandbox: g.sandbox ?? null,
     version: g.version,
     clients: live.clients,
   };

@@ -6,7 +6,8 @@
  */
 import type { Command } from "commander";
 import { withClientOptions } from "./client-flags.js";
-import { resolveStateDir } from "../../config/index.js";
+import { loadConfig, resolveStateDir } from "../../config/index.js";
+import type { SandboxReport } from "../../methods/status.js";
 import type { Store } from "../../store/index.js";
 import { resolveTarget, type CommonOptions } from "../connect.js";
 import { ago, deviceName, formatPending, shortId } from "../devices/format.js";
@@ -169,9 +170,12 @@ export async function statusReport(
   if (probed.running && probed.error) {
     notes.push("the gateway did not answer; devices and pending requests were read from the store");
   }
+  const sandbox = gw.sandbox ?? configuredSandbox(stateDir);
+  // A running gateway's block shows the line; a stopped one's config still deserves the warning.
+  if (sandbox?.state === "off" && !(gw.running && gw.sandbox)) notes.push(sandboxLine(sandbox));
   return {
     report: {
-      gateway: { ...gw, source: "local" },
+      gateway: { ...gw, sandbox, source: "local" },
       clients: clients ?? NO_CLIENTS,
       ...pairingParts(pairList),
       refusals,
@@ -198,6 +202,7 @@ function gatewayLines(g: StatusReport["gateway"], clients: ClientsSummary): stri
   if (facts.length > 0) lines.push(`  ${facts.join(" · ")}`);
   if (g.tlsFingerprint)
     lines.push(`  TLS certificate sha256 ${formatFingerprint(g.tlsFingerprint)} (clients pin this)`);
+  if (g.sandbox) lines.push(`  ${sandboxLine(g.sandbox)}`);
   if (g.error) lines.push(`  NOT ANSWERING: error ${g.error.code}: ${g.error.message}`);
   lines.push("");
   lines.push(`Connected clients: ${clients.total} (${roleCounts(clients.byRole)}; not counting this query)`);
@@ -207,6 +212,30 @@ function gatewayLines(g: StatusReport["gateway"], clients: ClientsSummary): stri
     );
   }
   return lines;
+}
+
+/** Where children run: one line, a warning when they are not sandboxed or cannot start. */
+export function sandboxLine(s: SandboxReport): string {
+  switch (s.state) {
+    case "off":
+      return 'WARNING: children run unsandboxed (gateway.sandbox.mode "none"): sub-agents and cron runs can read the owner key and the shared secret';
+    case "unavailable":
+      return `SANDBOX UNAVAILABLE: sub-agents and cron runs are refused — ${s.problem ?? "unknown problem"}`;
+    case "ready":
+      return `sandbox: bubblewrap, children run as ${s.user ?? "the gateway's user"}`;
+    case "unchecked":
+      return "sandbox: bubblewrap (checked at the first spawn; gatehouse doctor checks it now)";
+  }
+}
+
+/** The sandbox as the config sets it, for a gateway that is not answering (null: config invalid). */
+function configuredSandbox(stateDir: string): SandboxReport | null {
+  try {
+    const { mode } = loadConfig({ stateDir }).gateway.sandbox;
+    return { mode, state: mode === "none" ? "off" : "unchecked", user: null, problem: null };
+  } catch {
+    return null;
+  }
 }
 
 function devicesTable(rows: readonly DeviceRow[], nowMs: number): string[] {

@@ -7,6 +7,7 @@ import { missingScopes } from "../../policy/scopes.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { connectCli, loadCliDevice, type CommonOptions } from "../connect.js";
 import type { PairList } from "../devices/types.js";
+import type { SandboxReport } from "../../methods/status.js";
 
 /** The `status` RPC result (src/methods/status.ts). */
 export interface StatusPayload {
@@ -19,6 +20,8 @@ export interface StatusPayload {
     authMode: string;
     /** Present on gateways that serve wss:// (null or absent: plain ws://). */
     tlsFingerprint?: string | null;
+    /** Where children run (absent on gateways without a runtime or before issue 12). */
+    sandbox?: SandboxReport | null;
   };
   connections: {
     total: number;
