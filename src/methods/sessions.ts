@@ -4,11 +4,14 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
+import { sessionVisibility } from "../policy/session-visibility.js";
 import { GatewayError } from "../protocol/errors.js";
 import {
   SessionStatusSchema,
   type SessionInfo,
   type SessionListResult,
+  type SessionReadResult,
+  type SessionRedacted,
   type SessionStatus,
   type SessionSummary,
 } from "../protocol/sessions.js";
@@ -62,6 +65,8 @@ export interface SessionService {
   get(id: string): SessionView | null;
   /** Stops a running session (SIGTERM, then SIGKILL); resolves with the ended record. */
   kill(id: string, caller: RuntimeCaller): Promise<SessionView>;
+  /** Who created the session, who created them, and so on: nearest first. */
+  creatorChain(id: string): string[];
 }
 
 const parseSpawn = paramsParser(SpawnParams);
@@ -79,15 +84,18 @@ function notFound(id: string): GatewayError {
 export function createSessionMethods(service: SessionService): Readonly<Record<string, MethodHandler>> {
   return {
     "sessions.spawn": (ctx, params) => service.spawn(parseSpawn(params), runtimeCaller(ctx)),
-    "sessions.list": (_ctx, params): SessionListResult => {
-      const sessions = service.list(parseList(params)).map(withoutOutput);
+    "sessions.list": (ctx, params): SessionListResult => {
+      const reader = runtimeCaller(ctx);
+      const sessions = service
+        .list(parseList(params))
+        .map((s) => visibleTo(reader, s, service, withoutOutput));
       return { sessions };
     },
-    "sessions.get": (_ctx, params) => {
+    "sessions.get": (ctx, params): SessionReadResult => {
       const { id } = parseId(params);
       const session = service.get(id);
       if (!session) throw notFound(id);
-      return session;
+      return visibleTo(runtimeCaller(ctx), session, service, (s) => s);
     },
     "sessions.kill": async (ctx, params) => {
       const { id } = parseId(params);
@@ -95,6 +103,40 @@ export function createSessionMethods(service: SessionService): Readonly<Record<s
       return service.kill(id, runtimeCaller(ctx));
     },
   };
+}
+
+/** The session as `reader` may see it: `whole(s)` for its creator chain and admins, else its state. */
+function visibleTo<T>(
+  reader: RuntimeCaller,
+  s: SessionView,
+  service: SessionService,
+  whole: (s: SessionView) => T,
+): T | SessionRedacted {
+  if (sessionVisibility(reader, s.id, service.creatorChain(s.id)).full) return whole(s);
+  return {
+    ...pick(s, REDACTED_FIELDS),
+    redacted: true,
+  };
+}
+
+/** What a reader outside the creator chain sees of a session. */
+const REDACTED_FIELDS = [
+  "id",
+  "scopes",
+  "parentSessionId",
+  "cronJobId",
+  "createdBy",
+  "status",
+  "exitCode",
+  "signal",
+  "startedAtMs",
+  "endedAtMs",
+] as const;
+
+function pick<T, K extends keyof T>(obj: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) out[k] = obj[k];
+  return out;
 }
 
 /** Lists stay small: output is for `sessions.get`. */

@@ -57,5 +57,33 @@ export type SessionInfo = Static<typeof SessionSchema>;
 export const SessionSummarySchema = Type.Object(sessionFields);
 export type SessionSummary = Static<typeof SessionSummarySchema>;
 
-export const SessionListResultSchema = Type.Object({ sessions: Type.Array(SessionSummarySchema) });
+/**
+ * A session as a reader outside its chain of creators sees it (without `operator.admin`): that it
+ * exists, who started it, its state and exit code — not its command line, working directory, label
+ * or output (issue 12).
+ */
+export const SessionRedactedSchema = Type.Object({
+  ...Type.Pick(SessionSummarySchema, [
+    "id",
+    "scopes",
+    "parentSessionId",
+    "cronJobId",
+    "createdBy",
+    "status",
+    "exitCode",
+    "signal",
+    "startedAtMs",
+    "endedAtMs",
+  ]).properties,
+  redacted: Type.Literal(true),
+});
+export type SessionRedacted = Static<typeof SessionRedactedSchema>;
+
+/** `sessions.get`: the whole session for its creator chain and admins, else its state only. */
+export const SessionReadResultSchema = Type.Union([SessionSchema, SessionRedactedSchema]);
+export type SessionReadResult = Static<typeof SessionReadResultSchema>;
+
+export const SessionListResultSchema = Type.Object({
+  sessions: Type.Array(Type.Union([SessionSummarySchema, SessionRedactedSchema])),
+});
 export type SessionListResult = Static<typeof SessionListResultSchema>;

@@ -3,7 +3,11 @@
  * process gets the gateway's URL and a runtime token bound to it, never the shared secret.
  */
 import type { Command } from "commander";
-import type { SessionInfo as SessionView, SessionListResult } from "../../protocol/sessions.js";
+import type {
+  SessionInfo as SessionView,
+  SessionListResult,
+  SessionReadResult,
+} from "../../protocol/sessions.js";
 import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import {
@@ -128,7 +132,10 @@ export async function sessionsList(opts: ListOptions, out: Reporter): Promise<nu
           s.signal ?? (s.exitCode === null ? "-" : String(s.exitCode)),
           formatTime(s.startedAtMs),
           s.createdBy,
-          (s.label ? `[${s.label}] ` : "") + formatCommand(s.command),
+          // Another creator's session: only its state is visible (issue 12).
+          "redacted" in s
+            ? "(hidden: started by someone else)"
+            : (s.label ? `[${s.label}] ` : "") + formatCommand(s.command),
         ]),
       ]);
     });
@@ -139,7 +146,14 @@ export async function sessionsList(opts: ListOptions, out: Reporter): Promise<nu
 /** `sessions logs <id>`: stdout tail to stdout, stderr tail to stderr. */
 export async function sessionsLogs(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
   return withMethodClient(opts, "sessions.get", async (client) => {
-    const s = await client.request<SessionView>("sessions.get", { id });
+    const s = await client.request<SessionReadResult>("sessions.get", { id });
+    if ("redacted" in s) {
+      throw new CliError(
+        "OUTPUT_HIDDEN",
+        `session ${id} (${s.status}) was started by ${s.createdBy}: its output is visible only to its creator, whoever created them, and operator.admin`,
+        EXIT.failed,
+      );
+    }
     if (out.json) {
       out.result(
         {
