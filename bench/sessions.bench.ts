@@ -1,8 +1,9 @@
 /**
  * Sessions spawned and connected back per second: each session is a `node` child the gateway
  * starts with a runtime token, which connects back with `connectFromEnv()`, calls `health` and
- * exits. Measured against an in-process gateway with the runtime wired in, next to the cost of
- * starting the same `node` process bare (the floor set by the OS and Node's start-up).
+ * exits. Measured against an in-process gateway with the runtime wired in — once with children in
+ * the bubblewrap sandbox (the default) and once with `gateway.sandbox.mode: "none"` — next to the
+ * cost of starting the same `node` process bare (the floor set by the OS and Node's start-up).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,6 +14,7 @@ import { GatewayClient } from "../src/client/index.js";
 import { loadOrCreateIdentity } from "../src/identity/file-store.js";
 import type { SessionView } from "../src/methods/sessions.js";
 import { createGatewayApp } from "../src/runtime/gateway-app.js";
+import type { SandboxMode } from "../src/runtime/sandbox.js";
 import { ensureOwner, openStore } from "../src/store/index.js";
 import { ms, quantile } from "./stats.js";
 
@@ -42,7 +44,15 @@ function bareNode(): Promise<number> {
   });
 }
 
-async function main() {
+/** What one gateway measured. */
+interface Figures {
+  p50: number;
+  p99: number;
+  emptyP50: number;
+  perSecond: number;
+}
+
+async function measure(mode: SandboxMode): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-sessions-bench-"));
   const store = openStore(join(dir, "state", "gatehouse.sqlite"));
   const owner = loadOrCreateIdentity(join(dir, "identity", "device.json"));
@@ -53,7 +63,7 @@ async function main() {
     store,
     ownerDeviceId: owner.deviceId,
     auth: () => ({ mode: "token", token: "bench-token-" + "x".repeat(32) }),
-    runtime: { sessions: { maxRunning: 256 } },
+    runtime: { sessions: { maxRunning: 256 }, sandbox: { mode, secretPaths: [dir] } },
   });
   await app.start();
   const { server, runtime } = app;
@@ -91,7 +101,7 @@ async function main() {
   };
 
   try {
-    for (let i = 0; i < 3; i++) await session(); // warm-up
+    for (let i = 0; i < 3; i++) await session(); // warm-up (and, sandboxed, the probe)
     const bare: number[] = [];
     const empty: number[] = [];
     const full: number[] = [];
@@ -100,14 +110,17 @@ async function main() {
       empty.push(await session(EMPTY_ARGS));
       full.push(await session());
     }
-    console.log(`session spawn → connect back → health → exit, sequential (${SEQUENTIAL} sessions)`);
+    const label = mode === "bwrap" ? "sandboxed (bwrap)" : 'unsandboxed (gateway.sandbox.mode "none")';
+    console.log(
+      `${label}: session spawn → connect back → health → exit, sequential (${SEQUENTIAL} sessions)`,
+    );
     console.log(`  p50 ${ms(quantile(full, 0.5))}   p99 ${ms(quantile(full, 0.99))}`);
     console.log(`  bare node start+exit p50 ${ms(quantile(bare, 0.5))}   p99 ${ms(quantile(bare, 0.99))}`);
     console.log(
       `  session whose child does nothing p50 ${ms(quantile(empty, 0.5))}   p99 ${ms(quantile(empty, 0.99))}`,
     );
     console.log(
-      `  gateway's own cost per session (p50, empty session − bare node): ${ms(quantile(empty, 0.5) - quantile(bare, 0.5))} (RPC, mint, env, spawn, record, revoke)`,
+      `  gateway's own cost per session (p50, empty session − bare node): ${ms(quantile(empty, 0.5) - quantile(bare, 0.5))} (RPC, mint, env, ${mode === "bwrap" ? "sandbox, " : ""}spawn, record, revoke)`,
     );
     console.log(
       `  the child's call-back (p50, full − empty session): ${ms(quantile(full, 0.5) - quantile(empty, 0.5))} (loading the client library, connect, health)`,
@@ -116,11 +129,17 @@ async function main() {
     const sessions = await throughput(() => session());
     const nodes = await throughput(bareNode);
     console.log(
-      `sessions spawned and connected back per second (${CONCURRENCY} concurrent, ${THROUGHPUT_SECONDS} s): ${sessions.perSecond.toFixed(1)} (${sessions.n} sessions)`,
+      `  sessions spawned and connected back per second (${CONCURRENCY} concurrent, ${THROUGHPUT_SECONDS} s): ${sessions.perSecond.toFixed(1)} (${sessions.n} sessions)`,
     );
     console.log(
       `  bare node processes per second, same concurrency: ${nodes.perSecond.toFixed(1)}   ratio sessions/bare: ${(sessions.perSecond / nodes.perSecond).toFixed(2)}`,
     );
+    return {
+      p50: quantile(full, 0.5),
+      p99: quantile(full, 0.99),
+      emptyP50: quantile(empty, 0.5),
+      perSecond: sessions.perSecond,
+    };
   } finally {
     await client.close();
     await app.stop({ graceMs: 200 });
@@ -129,4 +148,12 @@ async function main() {
   }
 }
 
-await main();
+const sandboxed = await measure("bwrap");
+const unsandboxed = await measure("none");
+console.log("sandbox cost (bwrap vs none)");
+console.log(
+  `  sessions spawned and called back per second: ${sandboxed.perSecond.toFixed(1)} sandboxed, ${unsandboxed.perSecond.toFixed(1)} unsandboxed (ratio ${(sandboxed.perSecond / unsandboxed.perSecond).toFixed(2)})`,
+);
+console.log(
+  `  per session p50: ${ms(sandboxed.p50)} vs ${ms(unsandboxed.p50)} (+${ms(sandboxed.p50 - unsandboxed.p50)}); empty session p50 +${ms(sandboxed.emptyP50 - unsandboxed.emptyP50)}`,
+);

@@ -49,54 +49,51 @@ function onPath(cmd) {
 }
 
 /**
- * The container tests (test/containers) need `ip` from iproute2 to make network namespaces. As
- * root with apt-get, install it when missing; if that fails, go on: those tests skip with a reason.
+ * Installs a Debian package a group of tests needs when `present()` says it is missing: as root
+ * with apt-get; otherwise (or when that fails) says what happens to those tests and goes on.
  */
-function ensureNetnsTool() {
-  if (onPath("ip")) return;
+function ensurePackage({ pkg, present, missing, purpose, without }) {
+  if (present()) return;
   if (process.getuid?.() !== 0 || !onPath("apt-get")) {
-    console.error("gatehouse dev: `ip` (iproute2) not found; the network-namespace tests will be skipped");
+    console.error(`gatehouse dev: ${missing} not found; ${without}`);
     return;
   }
-  step(
-    "installing iproute2 for the network-namespace tests (apt-get update -qq && apt-get install -y -qq iproute2)",
-  );
-  const res = spawnSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq iproute2"], {
+  const command = `apt-get update -qq && apt-get install -y -qq ${pkg}`;
+  step(`installing ${pkg} ${purpose} (${command})`);
+  const res = spawnSync("sh", ["-c", command], {
     stdio: "inherit",
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
   if (res.error || res.status !== 0) {
     console.error(
-      `gatehouse dev: installing iproute2 failed (${res.error?.message ?? `exit ${res.status}`}); ` +
-        "the network-namespace tests will be skipped",
+      `gatehouse dev: installing ${pkg} failed (${res.error?.message ?? `exit ${res.status}`}); ${without}`,
     );
   }
 }
 
+/** The container tests (test/containers) need `ip` from iproute2 to make network namespaces. */
+function ensureNetnsTool() {
+  ensurePackage({
+    pkg: "iproute2",
+    present: () => onPath("ip"),
+    missing: "`ip` (iproute2)",
+    purpose: "for the network-namespace tests",
+    without: "the network-namespace tests will be skipped",
+  });
+}
+
 /**
  * The Control UI's browser tests (test/ui) drive Debian's Chromium at /usr/bin/chromium with
- * playwright-core — never a downloaded browser. As root with apt-get, install it when missing; if
- * that fails, go on: those tests skip with the reason.
+ * playwright-core — never a downloaded browser.
  */
 function ensureChromium() {
-  if (existsSync("/usr/bin/chromium")) return;
-  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
-    console.error("gatehouse dev: /usr/bin/chromium not found; the Control UI browser tests will be skipped");
-    return;
-  }
-  step(
-    "installing Chromium for the Control UI browser tests (apt-get update -qq && apt-get install -y -qq chromium)",
-  );
-  const res = spawnSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq chromium"], {
-    stdio: "inherit",
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  ensurePackage({
+    pkg: "chromium",
+    present: () => existsSync("/usr/bin/chromium"),
+    missing: "/usr/bin/chromium",
+    purpose: "for the Control UI browser tests",
+    without: "the Control UI browser tests will be skipped",
   });
-  if (res.error || res.status !== 0) {
-    console.error(
-      `gatehouse dev: installing chromium failed (${res.error?.message ?? `exit ${res.status}`}); ` +
-        "the Control UI browser tests will be skipped",
-    );
-  }
 }
 
 /** Puts `gatehouse` on PATH (see command-shim.mjs); says where, or how to do it by hand. */
@@ -107,31 +104,17 @@ function ensureCommandOnPath() {
 
 /**
  * Every child the gateway starts runs under bubblewrap (`bwrap`), and the gateway refuses to start
- * children without it, so the runtime tests need it. As root with apt-get, install it when missing;
- * otherwise say how — those tests then fail with the same install hint (they never skip).
+ * children without it: the sub-agent and cron tests need it, and fail (never skip) without it.
  */
 function ensureBubblewrap() {
-  if (onPath("bwrap")) return;
-  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
-    console.error(
-      "gatehouse dev: bwrap (bubblewrap) not found; the sub-agent and cron tests will fail until it is installed " +
-        "(Debian/Ubuntu: sudo apt-get install bubblewrap)",
-    );
-    return;
-  }
-  step(
-    "installing bubblewrap, the children's sandbox (apt-get update -qq && apt-get install -y -qq bubblewrap)",
-  );
-  const res = spawnSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq bubblewrap"], {
-    stdio: "inherit",
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  ensurePackage({
+    pkg: "bubblewrap",
+    present: () => onPath("bwrap"),
+    missing: "bwrap (bubblewrap)",
+    purpose: "(the sandbox of the gateway's children)",
+    without:
+      "the sub-agent and cron tests will fail until it is installed (Debian/Ubuntu: apt-get install bubblewrap)",
   });
-  if (res.error || res.status !== 0) {
-    console.error(
-      `gatehouse dev: installing bubblewrap failed (${res.error?.message ?? `exit ${res.status}`}); ` +
-        "the sub-agent and cron tests will fail until it is installed",
-    );
-  }
 }
 
 function findTests(dir) {

@@ -8,7 +8,13 @@ import { after, before, describe, it } from "node:test";
 import type { GatewayClient } from "../../src/client/index.js";
 import type { CronJobView } from "../../src/methods/cron.js";
 import type { SessionView } from "../../src/methods/sessions.js";
-import type { SessionRedacted } from "../../src/protocol/sessions.js";
+import {
+  SessionListResultSchema,
+  SessionReadResultSchema,
+  SessionRedactedSchema,
+  type SessionRedacted,
+} from "../../src/protocol/sessions.js";
+import { compileValidator } from "../../src/protocol/validate.js";
 import {
   CHILD,
   connectClient,
@@ -22,6 +28,9 @@ import {
 const HIDDEN = ["command", "cwd", "label", "pid", "stdoutTail", "stderrTail"];
 
 function assertSummary(s: SessionView | SessionRedacted, id: string): void {
+  const wire = compileValidator(SessionRedactedSchema, 10)(s);
+  assert.ok(wire.ok, `the published schema describes it: ${wire.ok ? "" : wire.errors.join("; ")}`);
+  assert.ok(compileValidator(SessionReadResultSchema, 10)(s).ok);
   assert.equal(s.id, id);
   assert.equal((s as SessionRedacted).redacted, true);
   for (const field of HIDDEN) assert.equal(field in s, false, `${field} is hidden`);
@@ -85,7 +94,9 @@ describe("issue 12 — what a session's output reveals, and to whom", () => {
       await otherReader.request<SessionRedacted>("sessions.get", { id: grandchildId }),
       grandchildId,
     );
-    const { sessions } = await otherReader.request<{ sessions: SessionRedacted[] }>("sessions.list", {});
+    const list = await otherReader.request<{ sessions: SessionRedacted[] }>("sessions.list", {});
+    assert.ok(compileValidator(SessionListResultSchema, 10)(list).ok);
+    const { sessions } = list;
     const listed = sessions.find((s) => s.id === parent.id)!;
     assert.equal(listed.redacted, true);
     assert.equal("command" in listed, false);
