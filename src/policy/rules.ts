@@ -187,6 +187,13 @@ export const RULE_SENTENCES = {
   "authority-creator-role-revoked": "the operator role of the device the work rests on was revoked",
   "authority-creator-narrowed": "the device the work rests on is no longer approved for the work's scopes",
   "authority-creator-covers": "the device the work rests on still holds the work's scopes",
+  // Who reads a session's command line and output (session-visibility.ts).
+  "session-admin": "operator.admin sees every session whole",
+  "session-self": "a session reads its own record whole",
+  "session-creator-chain":
+    "the reader started the session, or started whoever did (a parent session, a cron job's creator)",
+  "session-summary-only":
+    "anyone else sees that the session exists, who started it, its state and exit code — not its command line or output",
 } as const satisfies Record<string, string>;
 
 /** A rule a decision trace can name: closed, one sentence each. */

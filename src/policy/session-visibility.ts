@@ -4,17 +4,13 @@
  * the session's chain of creators; this decides, with the rule that decided it.
  */
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import type { RuleId } from "./rules.js";
 
-/** Why a reader sees a session whole, or only as a summary. */
-export type SessionVisibilityRule =
-  /** `operator.admin` sees every session. */
-  | "session-admin"
-  /** A session reads its own record. */
-  | "session-self"
-  /** The reader created it, or created (directly or not) whoever did. */
-  | "session-creator-chain"
-  /** Anyone else with `operator.read`: that it exists, its state and exit code. */
-  | "session-summary-only";
+/** Why a reader sees a session whole, or only as a summary (sentences in the one rule table). */
+export type SessionVisibilityRule = Extract<
+  RuleId,
+  "session-admin" | "session-self" | "session-creator-chain" | "session-summary-only"
+>;
 
 /** The reader, as the runtime names callers (`device:<id>`, `session:<id>`, `cli/cli`, ...). */
 export interface SessionReader {
