@@ -6,7 +6,7 @@
  * every cron run re-checks its creator's current authority.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -42,6 +42,8 @@ before(async () => {
   gw = await startRuntimeGateway();
   owner = await connectClient(gw, ["operator.admin", "operator.pairing"]);
   dir = mkdtempSync(join(tmpdir(), "gatehouse-cascade-"));
+  // Children are sandboxed: they see (and, as the sandbox user, may write) only their cwd.
+  chmodSync(dir, 0o777);
 });
 after(async () => {
   for (const c of clients) await c.close();
@@ -99,6 +101,7 @@ async function tokenJob(extra: Record<string, unknown> = {}) {
     command: process.execPath,
     args: [CHILD, "token-wait", tokenFile, go],
     scopes: ["operator.read"],
+    cwd: dir,
     ...extra,
   });
   const token = await tokenIn(tokenFile);
@@ -280,6 +283,7 @@ describe("revoking or removing a device ends what rests on it", () => {
       command: process.execPath,
       args: [CHILD, "token-wait", file("token"), file("never")],
       scopes: ["operator.read"],
+      cwd: dir,
     });
     assert.equal(held.authorityDeviceId, identity.deviceId);
     const tokenFile = held.command[3]!;
