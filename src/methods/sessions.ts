@@ -7,6 +7,7 @@ import type { MethodHandler } from "../gateway/methods.js";
 import { sessionVisibility } from "../policy/session-visibility.js";
 import { GatewayError } from "../protocol/errors.js";
 import {
+  SESSION_REDACTED_FIELDS,
   SessionStatusSchema,
   type SessionInfo,
   type SessionListResult,
@@ -114,24 +115,10 @@ function visibleTo<T>(
 ): T | SessionRedacted {
   if (sessionVisibility(reader, s.id, service.creatorChain(s.id)).full) return whole(s);
   return {
-    ...pick(s, REDACTED_FIELDS),
+    ...pick(s, SESSION_REDACTED_FIELDS),
     redacted: true,
   };
 }
-
-/** What a reader outside the creator chain sees of a session. */
-const REDACTED_FIELDS = [
-  "id",
-  "scopes",
-  "parentSessionId",
-  "cronJobId",
-  "createdBy",
-  "status",
-  "exitCode",
-  "signal",
-  "startedAtMs",
-  "endedAtMs",
-] as const;
 
 function pick<T, K extends keyof T>(obj: T, keys: readonly K[]): Pick<T, K> {
   const out = {} as Pick<T, K>;

@@ -58,23 +58,26 @@ export const SessionSummarySchema = Type.Object(sessionFields);
 export type SessionSummary = Static<typeof SessionSummarySchema>;
 
 /**
- * A session as a reader outside its chain of creators sees it (without `operator.admin`): that it
- * exists, who started it, its state and exit code — not its command line, working directory, label
- * or output (issue 12).
+ * What a reader outside a session's chain of creators sees of it (without `operator.admin`): that
+ * it exists, who started it, its state and exit code — not its command line, working directory,
+ * label or output (issue 12).
  */
+export const SESSION_REDACTED_FIELDS = [
+  "id",
+  "scopes",
+  "parentSessionId",
+  "cronJobId",
+  "createdBy",
+  "status",
+  "exitCode",
+  "signal",
+  "startedAtMs",
+  "endedAtMs",
+] as const;
+
+/** A session as a reader outside its chain of creators sees it: {@link SESSION_REDACTED_FIELDS}. */
 export const SessionRedactedSchema = Type.Object({
-  ...Type.Pick(SessionSummarySchema, [
-    "id",
-    "scopes",
-    "parentSessionId",
-    "cronJobId",
-    "createdBy",
-    "status",
-    "exitCode",
-    "signal",
-    "startedAtMs",
-    "endedAtMs",
-  ]).properties,
+  ...Type.Pick(SessionSummarySchema, [...SESSION_REDACTED_FIELDS]).properties,
   redacted: Type.Literal(true),
 });
 export type SessionRedacted = Static<typeof SessionRedactedSchema>;
