@@ -120,8 +120,13 @@ describe("sessions — lifecycle", () => {
   });
 
   it("timeoutMs ends a session that overstays (timed-out), with SIGKILL when it ignores SIGTERM", async () => {
-    // Long enough for the child to install its SIGTERM handler (it prints RESULT once it has).
-    const s = await spawnChild(admin, "stubborn", [], { timeoutMs: 1500 });
+    // A shell ignores SIGTERM from its first instruction and says so at once; a node child needs its
+    // start-up (over a second on a loaded machine, plus the sandbox's) before its handler is in place.
+    const s = await admin.request<SessionView>("sessions.spawn", {
+      command: "/bin/sh",
+      args: ["-c", "trap '' TERM; echo RESULT; while :; do sleep 1; done"],
+      timeoutMs: 1500,
+    });
     await waitForOutput(s.id, "RESULT");
     const ended = await waitEnded(gw, s.id);
     assert.equal(ended.status, "timed-out");
