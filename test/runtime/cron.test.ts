@@ -4,14 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { GatewayClientError, type GatewayClient } from "../../src/client/index.js";
+import type { GatewayClient } from "../../src/client/index.js";
 import type { CronJobView } from "../../src/methods/cron.js";
 import type { RuntimeCaller } from "../../src/methods/params.js";
 import type { SessionView } from "../../src/methods/sessions.js";
 import { missedSince } from "../../src/runtime/cron.js";
 import {
+  assertSandboxed,
   CHILD,
+  type ChildNamespaces,
   connectClient,
+  refusal,
   eventually,
   resultOf,
   sleep,
@@ -46,24 +49,15 @@ function addJob(client: GatewayClient, extra: Record<string, unknown> = {}): Pro
   });
 }
 
-async function refused(p: Promise<unknown>): Promise<GatewayClientError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof GatewayClientError, String(err));
-    return err;
-  }
-  assert.fail("expected a refusal");
-}
-
 interface Callback {
   auth: { method: string; scopes: string[] };
   health: boolean;
   envScopes: string;
+  namespaces: ChildNamespaces;
 }
 
 describe("S04 — cron runs call back into the gateway and succeed", () => {
-  it("S04: a scheduled run is a session with a runtime token holding exactly the job's scopes", async () => {
+  it("S04: a scheduled run is a sandboxed session with a runtime token holding exactly the job's scopes", async () => {
     const job = await addJob(admin, {
       schedule: EVERY_SECOND,
       scopes: ["operator.read"],
@@ -90,6 +84,7 @@ describe("S04 — cron runs call back into the gateway and succeed", () => {
     assert.deepEqual(seen.auth.scopes, ["operator.read"], "the run held exactly the job's stored scopes");
     assert.equal(seen.envScopes, "operator.read");
     assert.equal(seen.health, true);
+    assertSandboxed(seen);
     const stored = gw.store.cron.get(job.id)!;
     assert.notEqual(stored.lastRunAtMs, null);
     assert.notEqual(stored.lastSessionId, null);
@@ -106,6 +101,7 @@ describe("S04 — cron runs call back into the gateway and succeed", () => {
     const ended = await waitEnded(gw, res.sessionId);
     assert.equal(ended.exitCode, 0, ended.stderrTail ?? "");
     assert.deepEqual(resultOf<Callback>(ended).auth.scopes, ["operator.read"]);
+    assertSandboxed(resultOf<Callback>(ended));
     const listed = (await admin.request<{ jobs: CronJobView[] }>("cron.list", {})).jobs.find(
       (j) => j.id === job.id,
     )!;
@@ -128,6 +124,7 @@ describe("S04 — cron runs call back into the gateway and succeed", () => {
     const ended = await waitEnded(gw, res.sessionId);
     assert.equal(ended.exitCode, 0, ended.stderrTail ?? "");
     assert.equal(resultOf<Callback>(ended).health, true);
+    assertSandboxed(resultOf<Callback>(ended));
 
     const scheduled = await addJob(admin, { schedule: EVERY_SECOND, scopes: ["operator.read"] });
     const run = await eventually(
@@ -138,6 +135,7 @@ describe("S04 — cron runs call back into the gateway and succeed", () => {
     await admin.request("cron.remove", { id: scheduled.id });
     assert.equal(run.exitCode, 0, run.stderrTail ?? "");
     assert.equal(resultOf<Callback>(run).auth.method, "runtime-token");
+    assertSandboxed(resultOf<Callback>(run));
   });
 });
 
@@ -207,9 +205,9 @@ describe("C25 — scheduled work cannot launder privileges", () => {
   it("C25: a non-admin caller cannot create a cron job at all (cron.add needs operator.admin)", async () => {
     const writer = await connectClient(gw, ["operator.write"], "token");
     try {
-      const err = await refused(addJob(writer, { scopes: ["operator.admin"] }));
+      const err = await refusal(addJob(writer, { scopes: ["operator.admin"] }));
       assert.equal(err.detailCode, "MISSING_SCOPE");
-      const list = await refused(writer.request("cron.run", { id: "cron_x" }));
+      const list = await refusal(writer.request("cron.run", { id: "cron_x" }));
       assert.equal(list.detailCode, "MISSING_SCOPE");
     } finally {
       await writer.close();
@@ -246,7 +244,7 @@ describe("C25 — scheduled work cannot launder privileges", () => {
     // Someone widens the job's scopes behind the gateway's back.
     gw.store.cron.update({ ...gw.store.cron.get(job.id)!, scopes: ["operator.admin"] });
     const before = gw.store.sessions.list({ cronJobId: job.id }).length;
-    const err = await refused(admin.request("cron.run", { id: job.id }));
+    const err = await refusal(admin.request("cron.run", { id: job.id }));
     assert.equal(err.detailCode, "FORBIDDEN_ACTION");
     assert.deepEqual((err.details as { missingScopes: string[] }).missingScopes, ["operator.admin"]);
     assert.equal(gw.store.sessions.list({ cronJobId: job.id }).length, before, "no session was started");
@@ -259,7 +257,7 @@ describe("C25 — scheduled work cannot launder privileges", () => {
       creator(["operator.write"]),
     );
     // Even an admin cannot widen it: the ceiling is the creator's, not the editor's.
-    const widen = await refused(admin.request("cron.update", { id: job.id, scopes: ["operator.admin"] }));
+    const widen = await refusal(admin.request("cron.update", { id: job.id, scopes: ["operator.admin"] }));
     assert.equal(widen.detailCode, "FORBIDDEN_ACTION");
     const narrowed = await admin.request<CronJobView>("cron.update", {
       id: job.id,
@@ -286,7 +284,7 @@ describe("cron — params", () => {
       [{ missedPolicy: "replay-all" }, /missedPolicy/],
       [{ scopes: ["NOT VALID"] }, /scopes/],
     ] as const) {
-      const err = await refused(addJob(admin, params));
+      const err = await refusal(addJob(admin, params));
       assert.equal(err.detailCode, "INVALID_PARAMS", JSON.stringify(params));
       assert.match(err.message, re);
     }
@@ -294,7 +292,7 @@ describe("cron — params", () => {
 
   it("unknown ids are INVALID_PARAMS; remove deletes the job", async () => {
     for (const method of ["cron.run", "cron.remove", "cron.update"]) {
-      const err = await refused(admin.request(method, { id: "cron_nope" }));
+      const err = await refusal(admin.request(method, { id: "cron_nope" }));
       assert.equal(err.detailCode, "INVALID_PARAMS", method);
     }
     const job = await addJob(admin);

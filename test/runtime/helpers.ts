@@ -2,12 +2,13 @@
  * An in-process gateway with the runtime wired in (what `gateway run` will do), on 127.0.0.1, a free
  * port and a state dir that survives a restart. Children are `node dist/test/runtime/fixtures/child.js`.
  */
+import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GatewayClient } from "../../src/client/index.js";
+import { GatewayClient, GatewayClientError } from "../../src/client/index.js";
 import type { GatewayServer } from "../../src/gateway/server.js";
 import type { GatewayAuth } from "../../src/gateway/shared-auth.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
@@ -169,6 +170,38 @@ export function resultOf<T = Record<string, unknown>>(session: SessionView): T {
     );
   }
   return JSON.parse(line.slice("RESULT ".length)) as T;
+}
+
+/** The namespaces the child fixture reports it ran in (`namespaces` in its RESULT). */
+export interface ChildNamespaces {
+  pid: string | null;
+  mnt: string | null;
+  uid: number | undefined;
+}
+
+/**
+ * Asserts the child ran sandboxed (issue 12): in PID and mount namespaces of its own, not the
+ * gateway's — this test process, whose in-process gateway started it — and, when the gateway runs
+ * as root, as an unprivileged user.
+ */
+export function assertSandboxed(seen: { namespaces?: ChildNamespaces }): void {
+  const ns = seen.namespaces;
+  assert.ok(ns, "the child reported its namespaces");
+  assert.ok(ns.pid !== null && ns.mnt !== null, `the child could read its namespaces: ${JSON.stringify(ns)}`);
+  assert.notEqual(ns.pid, readlinkSync("/proc/self/ns/pid"), "the child has a PID namespace of its own");
+  assert.notEqual(ns.mnt, readlinkSync("/proc/self/ns/mnt"), "the child has a mount namespace of its own");
+  if (process.getuid?.() === 0) assert.notEqual(ns.uid, 0, "a root gateway's child is not root");
+}
+
+/** The gateway's refusal of a request that must be refused (fails the test if it succeeds). */
+export async function refusal(p: Promise<unknown>): Promise<GatewayClientError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof GatewayClientError, String(err));
+    return err;
+  }
+  assert.fail("expected the request to be refused");
 }
 
 /** Polls `check` until it returns a value (not undefined). */

@@ -6,7 +6,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { CronJobView } from "../../src/methods/cron.js";
 import type { SessionView } from "../../src/methods/sessions.js";
-import { CHILD, runtimeCli, startRuntimeGateway, waitEnded, type RuntimeGateway } from "./helpers.js";
+import {
+  assertSandboxed,
+  CHILD,
+  resultOf,
+  runtimeCli,
+  startRuntimeGateway,
+  waitEnded,
+  type ChildNamespaces,
+  type RuntimeGateway,
+} from "./helpers.js";
 
 let gw: RuntimeGateway;
 before(async () => {
@@ -17,7 +26,7 @@ after(() => gw.dispose());
 const cli = (args: string[]) => runtimeCli(gw, args);
 
 describe("gatehouse sessions", () => {
-  it("S02: sessions spawn --attach runs a sub-agent that calls back, prints its output, exits 0", async () => {
+  it("S02: sessions spawn --attach runs a sandboxed sub-agent that calls back, prints its output, exits 0", async () => {
     const r = await cli([
       "sessions",
       "spawn",
@@ -31,6 +40,8 @@ describe("gatehouse sessions", () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^RESULT .*"method":"runtime-token"/m);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "))!;
+    assertSandboxed(JSON.parse(line.slice("RESULT ".length)) as { namespaces: ChildNamespaces });
     assert.match(r.stdout, /session sess_[0-9a-f]{16} exited \(exit 0\) with scopes operator\.read/);
   });
 
@@ -90,7 +101,7 @@ describe("gatehouse sessions", () => {
 });
 
 describe("gatehouse cron", () => {
-  it("S04: cron add, list, run (the run calls back), remove", async () => {
+  it("S04: cron add, list, run (the run, sandboxed, calls back), remove", async () => {
     const added = await cli([
       "cron",
       "add",
@@ -123,6 +134,7 @@ describe("gatehouse cron", () => {
     const ended = await waitEnded(gw, sessionId);
     assert.equal(ended.exitCode, 0, ended.stderrTail ?? "");
     assert.match(ended.stdoutTail ?? "", /"method":"runtime-token"/);
+    assertSandboxed(resultOf<{ namespaces: ChildNamespaces }>(ended));
 
     const removed = await cli(["cron", "remove", job.id]);
     assert.equal(removed.code, 0, removed.stderr);

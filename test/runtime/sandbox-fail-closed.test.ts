@@ -9,11 +9,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { GatewayClientError, type GatewayClient } from "../../src/client/index.js";
+import type { GatewayClient } from "../../src/client/index.js";
 import type { CronJobView } from "../../src/methods/cron.js";
 import type { SessionView } from "../../src/methods/sessions.js";
 import { runCli, type GatewayProcess } from "../helpers/gateway-process.js";
-import { CHILD, resultOf } from "./helpers.js";
+import { assertSandboxed, CHILD, refusal, resultOf, type ChildNamespaces } from "./helpers.js";
 import {
   ended,
   escapeArgs,
@@ -26,16 +26,6 @@ import {
 
 const INSTALL_HINT = /apt-get install bubblewrap/;
 const OPT_OUT_HINT = /gateway\.sandbox\.mode "none"/;
-
-async function refusal(p: Promise<unknown>): Promise<GatewayClientError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof GatewayClientError, String(err));
-    return err;
-  }
-  assert.fail("expected a refusal");
-}
 
 /** A directory with `node` in it and nothing else: a PATH without bwrap. */
 function pathWithoutBwrap(base: string): string {
@@ -108,7 +98,7 @@ describe("issue 12 — no sandbox, no children (unless the owner opts out)", () 
     );
   });
 
-  it('with gateway.sandbox.mode "none" the same gateway spawns again — unsandboxed, so the owner key is in reach', async () => {
+  it('with gateway.sandbox.mode "none" the same gateway spawns sub-agents and cron runs again — unsandboxed, so the owner key is in reach', async () => {
     await client?.close();
     await gw?.stop();
     setSandbox(layout, { mode: "none" });
@@ -126,9 +116,22 @@ describe("issue 12 — no sandbox, no children (unless the owner opts out)", () 
     });
     const s = await ended(client, spawned.id);
     assert.equal(s.exitCode, 0, s.stderrTail ?? "");
-    const seen = resultOf<{ auth: { method: string; scopes: string[] } }>(s);
+    const seen = resultOf<{ auth: { method: string; scopes: string[] }; namespaces: ChildNamespaces }>(s);
     assert.equal(seen.auth.method, "runtime-token");
     assert.deepEqual(seen.auth.scopes, ["operator.read"]);
+    // The control for the S02/S03/S04 tests' assertSandboxed: here the child shares the host's namespaces.
+    assert.throws(() => assertSandboxed(seen), /PID namespace of its own/);
+
+    const job = await client.request<CronJobView>("cron.add", {
+      schedule: "0 0 1 1 *",
+      command: process.execPath,
+      args: [CHILD, "callback"],
+      scopes: ["operator.read"],
+    });
+    const run = await client.request<{ sessionId: string }>("cron.run", { id: job.id });
+    const cronRun = await ended(client, run.sessionId);
+    assert.equal(cronRun.exitCode, 0, cronRun.stderrTail ?? "");
+    assert.deepEqual(resultOf<{ auth: { scopes: string[] } }>(cronRun).auth.scopes, ["operator.read"]);
 
     // The control for sandbox-escape.test.ts: unsandboxed, the hostile child finds what it looks for.
     const hostile = await client.request<SessionView>("sessions.spawn", {

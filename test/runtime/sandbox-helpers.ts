@@ -3,8 +3,9 @@
  * and inside the directory a sub-agent works in — the state dir (owner key, SQLite store), the
  * config file with the shared secret (a symlink to a dotfiles directory), the TLS key configured
  * outside the state dir, and a copy of the owner key in the gateway user's default `~/.gatehouse`.
- * The gateway is the real CLI (`gatehouse gateway run --state-dir …`), so its command line and
- * environment are there to be found.
+ * The gateway is the real CLI (`gatehouse gateway run --state-dir …`, with `GATEHOUSE_STATE_DIR`
+ * and `GATEHOUSE_GATEWAY_TOKEN` in its environment too), so its command line and environment hold
+ * the way to the owner key and the shared secret itself, there to be found.
  */
 import {
   chmodSync,
@@ -110,6 +111,8 @@ export async function startLayoutGateway(
 ): Promise<GatewayProcess> {
   const gw = await spawnGateway(["--port", "0", "--state-dir", layout.stateDir], {
     HOME: layout.home,
+    GATEHOUSE_STATE_DIR: layout.stateDir,
+    GATEHOUSE_GATEWAY_TOKEN: SHARED_SECRET,
     ...env,
   });
   // The owner key in the default state dir of the gateway's user, too (a second, forgotten copy).

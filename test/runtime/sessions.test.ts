@@ -5,11 +5,14 @@
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { after, before, describe, it } from "node:test";
-import { GatewayClientError, type GatewayClient } from "../../src/client/index.js";
+import type { GatewayClient, GatewayClientError } from "../../src/client/index.js";
 import type { SessionView } from "../../src/methods/sessions.js";
 import {
+  assertSandboxed,
   CHILD,
+  type ChildNamespaces,
   connectClient,
+  refusal,
   resultOf,
   spawnChild,
   startRuntimeGateway,
@@ -28,18 +31,8 @@ after(async () => {
   await gw.dispose();
 });
 
-async function refusal(p: Promise<unknown>): Promise<GatewayClientError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof GatewayClientError, String(err));
-    return err;
-  }
-  assert.fail("expected the request to be refused");
-}
-
 describe("S02 — a sub-agent spawned on loopback calls back and succeeds", () => {
-  it("S02: the child connects with its runtime token (no pairing, no device) and gets exactly its scopes", async () => {
+  it("S02: the child, sandboxed, connects with its runtime token (no pairing, no device) and gets exactly its scopes", async () => {
     const devicesBefore = gw.store.devices.list().length;
     const spawned = await spawnChild(admin, "callback", [], { scopes: ["operator.read"], label: "s02" });
     assert.equal(spawned.status, "running");
@@ -54,7 +47,9 @@ describe("S02 — a sub-agent spawned on loopback calls back and succeeds", () =
       health: boolean;
       me: { id: string; status: string; scopes: string[] };
       envScopes: string;
+      namespaces: ChildNamespaces;
     }>(ended);
+    assertSandboxed(seen);
     assert.equal(seen.auth.method, "runtime-token");
     assert.deepEqual(seen.auth.scopes, ["operator.read"]);
     assert.equal(seen.auth.deviceToken, undefined, "no device token is issued to a child");

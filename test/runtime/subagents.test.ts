@@ -7,6 +7,8 @@ import { after, before, describe, it } from "node:test";
 import type { SessionView } from "../../src/methods/sessions.js";
 import type { RuntimeCaller } from "../../src/methods/params.js";
 import {
+  assertSandboxed,
+  type ChildNamespaces,
   connectClient,
   resultOf,
   spawnChild,
@@ -19,6 +21,7 @@ interface SpawnChildResult {
   child: SessionView;
   wider: { ok?: boolean; code?: string; detailCode?: string; details?: { missingScopes?: string[] } };
   myScopes: string[];
+  namespaces: ChildNamespaces;
 }
 
 let gw: RuntimeGateway;
@@ -44,12 +47,18 @@ async function delegationRound(label: string): Promise<{ parent: SessionView; gr
     assert.equal(ended.exitCode, 0, ended.stderrTail ?? "");
     const seen = resultOf<SpawnChildResult>(ended);
     assert.deepEqual(seen.myScopes, ["operator.admin"]);
+    assertSandboxed(seen);
     // The grandchild ran, called back, and held exactly what its parent gave it.
     assert.equal(seen.child.status, "exited");
     assert.equal(seen.child.exitCode, 0);
     assert.deepEqual(seen.child.scopes, ["operator.read"]);
     const grandchild = gw.runtime.sessions.get(seen.child.id)!;
-    const callback = resultOf<{ auth: { method: string; scopes: string[] }; health: boolean }>(grandchild);
+    const callback = resultOf<{
+      auth: { method: string; scopes: string[] };
+      health: boolean;
+      namespaces: ChildNamespaces;
+    }>(grandchild);
+    assertSandboxed(callback);
     assert.equal(callback.auth.method, "runtime-token");
     assert.deepEqual(callback.auth.scopes, ["operator.read"]);
     assert.equal(callback.health, true);
@@ -59,9 +68,12 @@ async function delegationRound(label: string): Promise<{ parent: SessionView; gr
 
     // Another sub-agent reads the first one's session (cross-agent visibility, S03).
     const reader = await spawnChild(client, "get-other", [parent.id], { scopes: ["operator.read"] });
-    const read = resultOf<{ other: { id: string; status: string }; listed: string[] }>(
-      await waitEnded(gw, reader.id),
-    );
+    const read = resultOf<{
+      other: { id: string; status: string };
+      listed: string[];
+      namespaces: ChildNamespaces;
+    }>(await waitEnded(gw, reader.id));
+    assertSandboxed(read);
     assert.deepEqual(read.other, { id: parent.id, status: "exited" });
     assert.ok(read.listed.includes(grandchild.id));
     return { parent: ended, grandchild };
@@ -73,7 +85,7 @@ async function delegationRound(label: string): Promise<{ parent: SessionView; gr
 describe("S03 — sub-agents spawn their own children and read each other's sessions", () => {
   let first: { parent: SessionView; grandchild: SessionView };
 
-  it("S03: a sub-agent spawns a narrower child that calls back; a wider one is refused", async () => {
+  it("S03: a sandboxed sub-agent spawns a narrower child that calls back; a wider one is refused", async () => {
     first = await delegationRound("round-1");
     assert.equal(
       first.grandchild.createdBy.startsWith("device:"),
