@@ -5,10 +5,10 @@
  */
 import { isBrowserUiClient } from "../protocol/client-info.js";
 import type { AdmissionFacts, Decision, RuntimeTokenCheck } from "./admission-facts.js";
-import type { Verdicts } from "./admission.js";
 import type { Proofs } from "./credentials.js";
 import type { RuleId } from "./rules.js";
 import { scopeSatisfied } from "./scopes.js";
+import type { Verdicts } from "./verdicts.js";
 
 /** Clients that run on the gateway host as its own helpers and keep their declared scopes there. */
 function localLane(client: { id: string; mode: string }): RuleId | null {
