@@ -152,7 +152,15 @@ switch (command) {
       (f) => !filter || filter.some((needle) => f.includes(needle)),
     );
     step(`tests (${files.length} files)`);
-    run(process.execPath, ["--test", "--test-concurrency=4", "--test-reporter=spec", ...files], {
+    // A per-test ceiling, so a test that hangs fails with its name instead of holding the run.
+    const testTimeoutMs = command === "test:stress" ? 3_600_000 : 600_000;
+    const testArgs = [
+      "--test",
+      "--test-concurrency=4",
+      `--test-timeout=${testTimeoutMs}`,
+      "--test-reporter=spec",
+    ];
+    run(process.execPath, [...testArgs, ...files], {
       // test:stress runs the same suite with the long variants of the hardening tests.
       env: {
         ...process.env,

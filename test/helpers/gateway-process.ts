@@ -43,8 +43,9 @@ export async function freePort(): Promise<number> {
 export async function spawnGateway(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  options: { keepLog?: boolean } = {},
+  options: { keepLog?: boolean; startTimeoutMs?: number } = {},
 ): Promise<GatewayProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawn(process.execPath, [CLI_MAIN, "gateway", "run", "--log-format", "json", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
@@ -54,7 +55,12 @@ export async function spawnGateway(
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within 15 s: ${stderr}`)), 15_000);
+    // A gateway that comes up after the deadline must not outlive the test: its pipes would keep
+    // the test file running forever (seen under heavy load).
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`gateway did not start within ${startTimeoutMs / 1000} s: ${stderr}`));
+    }, startTimeoutMs);
     const lines = createInterface({ input: child.stdout! });
     lines.on("line", (line) => {
       log.push(line);
