@@ -1,0 +1,336 @@
+/**
+ * The reference model the model-based tests hold the gateway to: a small, independent statement of
+ * issue 11's rules, README's and SECURITY.md's "authority chain", written from those documents
+ * rather than from src/policy. Pure: state in, expectation out; the commands apply the effects.
+ */
+
+export const ADMIN = "operator.admin";
+export const READ = "operator.read";
+export const WRITE = "operator.write";
+export const PAIRING = "operator.pairing";
+export const APPROVALS = "operator.approvals";
+
+/** The operator scopes the generated sequences ask for and grant. */
+export const SCOPES: readonly string[] = [ADMIN, READ, WRITE, PAIRING, APPROVALS];
+
+/** Sorted set. */
+export const set = (...xs: ReadonlyArray<readonly string[]>): string[] => [...new Set(xs.flat())].sort();
+
+/** The lattice: admin covers every operator scope, write covers read. */
+export function covers(granted: readonly string[], scope: string): boolean {
+  if (granted.includes(scope)) return true;
+  if (granted.includes(ADMIN) && scope.startsWith("operator.")) return true;
+  return scope === READ && granted.includes(WRITE);
+}
+
+export const coversAll = (granted: readonly string[], wanted: readonly string[]): boolean =>
+  wanted.every((s) => covers(granted, s));
+
+/** The operator token slot of a device, as the store holds it. */
+export interface Slot {
+  revoked: boolean;
+  scopes: string[];
+}
+
+/** One device of the generated sequences (the owner device is not one of them). */
+export interface DeviceModel {
+  paired: boolean;
+  /** Approved baseline. */
+  scopes: string[];
+  /** Null: no token row (never minted, or deleted by an approval or a removal). */
+  slot: Slot | null;
+  pending: { requestId: string; scopes: string[] } | null;
+  /** The request id the device was last given (approving it after it was resolved must fail). */
+  lastRequestId: string | null;
+  /** The test holds the current token (a cross-device rotation withholds it from the rotator). */
+  tokenKnown: boolean;
+  /** The test holds tokens that were revoked, rotated away or replaced: none may ever admit again. */
+  hasStaleToken: boolean;
+}
+
+/** How a connection proved itself, as the management rules care. */
+export type Proof = "owner-key" | "shared-secret" | "device-token" | "runtime-token";
+
+/** A live connection the test holds, as the model sees it. */
+export interface ConnModel {
+  id: number;
+  /**
+   * "owner": the owner key; "cli": the device-less shared secret on the host; a device index; or
+   * the runtime token of a session.
+   */
+  who: "owner" | "cli" | number | { session: string };
+  proof: Proof;
+  scopes: string[];
+  alive: boolean;
+}
+
+export type Profile = "operator-limited" | "operator-full" | "node";
+
+/** A setup code the sequence minted. */
+export interface CodeModel {
+  code: string;
+  profile: Profile;
+  /** Whose authority it rests on: a model device, or a root (owner key, host CLI). */
+  minter: number | "root";
+  state: "live" | "spent" | "revoked";
+  spentBy: number | null;
+}
+
+/** The authority work rests on: a model device, or a root no revocation reaches (owner key, host CLI). */
+export type Authority = number | "root";
+
+/** A session (sub-agent) the sequence spawned; it holds its runtime token until it ends. */
+export interface SessionModel {
+  id: string;
+  scopes: string[];
+  authority: Authority;
+  parent: string | null;
+  alive: boolean;
+  /** The file whose creation makes the child exit 0. */
+  go: string;
+}
+
+/** A cron job the sequence added. */
+export interface JobModel {
+  id: string;
+  scopes: string[];
+  authority: Authority;
+  enabled: boolean;
+}
+
+export interface Model {
+  devices: DeviceModel[];
+  conns: ConnModel[];
+  nextConnId: number;
+  codes: CodeModel[];
+  sessions: SessionModel[];
+  jobs: JobModel[];
+}
+
+/** The authority a caller's new work rests on: its device, its session's, or a root. */
+export function authorityOf(m: Model, c: Caller): Authority {
+  const who = c.conn.who;
+  if (typeof who === "object") return m.sessions.find((s) => s.id === who.session)?.authority ?? "root";
+  return c.device ?? "root";
+}
+
+/** Does the authority still stand, for work carrying `scopes`? */
+export function authorityHolds(m: Model, a: Authority, scopes: readonly string[]): boolean {
+  if (a === "root") return true;
+  const d = m.devices[a]!;
+  return d.paired && !d.slot?.revoked && coversAll(d.scopes, scopes);
+}
+
+/** May `c` spawn a session (or add a cron job) carrying `scopes`? Exec on the host is admin. */
+export function mayStartWork(c: Caller, scopes: readonly string[]): Verdict {
+  if (!covers(c.scopes, ADMIN)) return no("sessions and cron jobs need operator.admin");
+  if (!coversAll(c.scopes, scopes)) return no("work carries at most its creator's scopes");
+  return yes;
+}
+
+/** Describes a connection for failure messages. */
+export function whoName(who: ConnModel["who"]): string {
+  return typeof who === "object" ? `session ${who.session}` : typeof who === "number" ? `d${who}` : who;
+}
+
+/** What a profile pre-approves. */
+export function profileScopes(p: Profile): { roles: string[]; scopes: string[] } {
+  switch (p) {
+    case "operator-limited":
+      return { roles: ["operator"], scopes: set([APPROVALS, READ, WRITE]) };
+    case "operator-full":
+      return { roles: ["operator"], scopes: set([...SCOPES, "operator.talk.secrets"]) };
+    case "node":
+      return { roles: ["node"], scopes: [] };
+  }
+}
+
+/** May `c` mint a code of `profile`? A code grants at most what its minter holds. */
+export function mayMint(c: Caller, profile: Profile): Verdict {
+  if (!covers(c.scopes, PAIRING)) return no("the method needs operator.pairing");
+  const need = profile === "operator-limited" ? profileScopes(profile).scopes : [ADMIN];
+  return coversAll(c.scopes, need) ? yes : no(`minting ${profile} needs [${need.join(",")}]`);
+}
+
+/** What a device presenting `code` (and nothing else) asking `scopes` as an operator must get. */
+export type RedeemExpectation =
+  | { kind: "refuse"; why: string }
+  | { kind: "admit"; baseline: string[]; tokenScopes: string[] }
+  | { kind: "pend"; scopes: string[]; sameRequest: string | null };
+
+export function expectRedeem(d: DeviceModel, code: CodeModel, scopes: readonly string[]): RedeemExpectation {
+  if (code.state !== "live") return { kind: "refuse", why: `the code is ${code.state}` };
+  const grant = profileScopes(code.profile);
+  if (!grant.roles.includes("operator")) return { kind: "refuse", why: "the code's role is not operator" };
+  if (!coversAll(grant.scopes, scopes))
+    return { kind: "refuse", why: "the request exceeds the code's profile" };
+  if (d.paired && d.slot?.revoked) {
+    // Only an approval revives a revoked slot; the code may still open the request for one.
+    const asked = set(d.scopes, d.pending?.scopes ?? [], scopes);
+    const same = d.pending && sameSet(d.pending.scopes, asked) ? d.pending.requestId : null;
+    return { kind: "pend", scopes: asked, sameRequest: same };
+  }
+  return { kind: "admit", baseline: set(d.paired ? d.scopes : [], grant.scopes), tokenScopes: grant.scopes };
+}
+
+export function newDevice(): DeviceModel {
+  return {
+    paired: false,
+    scopes: [],
+    slot: null,
+    pending: null,
+    lastRequestId: null,
+    tokenKnown: false,
+    hasStaleToken: false,
+  };
+}
+
+/** A management caller: who, how proved, what its session holds; everyone here is on the host. */
+export interface Caller {
+  conn: ConnModel;
+  device: number | null;
+  proof: Proof;
+  scopes: readonly string[];
+}
+
+export function callerOf(conn: ConnModel): Caller {
+  return {
+    conn,
+    device: typeof conn.who === "number" ? conn.who : null,
+    proof: conn.proof,
+    scopes: conn.scopes,
+  };
+}
+
+/** The owner on the gateway host: the owner key, or the shared secret without a device (all local here). */
+const ownerOnHost = (c: Caller) =>
+  c.proof === "owner-key" || (c.proof === "shared-secret" && c.device === null);
+
+/** The target of a management action: a model device, or the owner device. */
+export type Target = number | "owner";
+
+export type Verdict = { allow: true } | { allow: false; why: string };
+const no = (why: string): Verdict => ({ allow: false, why });
+const yes: Verdict = { allow: true };
+
+/**
+ * The rights shared by every device.* management method: the method needs operator.pairing, and a
+ * session proved by a device token without operator.admin acts on its own device only.
+ */
+function entry(c: Caller, target: Target): Verdict | null {
+  if (!covers(c.scopes, PAIRING)) return no("the method needs operator.pairing");
+  if (c.proof === "device-token" && !covers(c.scopes, ADMIN) && target !== c.device)
+    return no("a token session without admin manages its own device only");
+  return null;
+}
+
+/** Taking away from `t` (remove, revoke, another device's rotation): the caller covers what it holds. */
+function coversTarget(c: Caller, d: DeviceModel): Verdict {
+  if (ownerOnHost(c)) return yes;
+  return coversAll(c.scopes, set(d.scopes, d.slot?.scopes ?? []))
+    ? yes
+    : no("the caller does not cover the device's baseline and token");
+}
+
+/** May `c` approve device `t`'s pending request? */
+export function mayApprove(m: Model, c: Caller, t: number): Verdict {
+  const d = m.devices[t]!;
+  const denied = entry(c, t);
+  if (denied) return denied;
+  if (c.device === t) return no("no device approves its own request");
+  if (!d.pending) return no("no such request");
+  if (!coversAll(c.scopes, d.pending.scopes)) return no("an approval grants at most the approver's scopes");
+  if (d.paired && d.slot?.revoked && !coversAll(c.scopes, d.scopes))
+    return no("reviving a revoked role needs covering its baseline");
+  return yes;
+}
+
+export function mayReject(m: Model, c: Caller, t: number): Verdict {
+  const denied = entry(c, t);
+  if (denied) return denied;
+  if (!m.devices[t]!.pending) return no("no such request");
+  return yes;
+}
+
+export function mayRemove(m: Model, c: Caller, t: Target): Verdict {
+  const denied = entry(c, t);
+  if (denied) return denied;
+  if (t === "owner") return no("the owner device is never removed");
+  const d = m.devices[t]!;
+  if (!d.paired) return no("unknown device");
+  if (c.device === t) return yes;
+  return coversTarget(c, d);
+}
+
+export function mayRevoke(m: Model, c: Caller, t: Target): Verdict {
+  const denied = entry(c, t);
+  if (denied) return denied;
+  if (t === "owner") return no("the owner's roles are never revoked");
+  const d = m.devices[t]!;
+  if (!d.paired) return no("unknown device");
+  if (c.device === t) return yes;
+  return coversTarget(c, d);
+}
+
+/** May `c` rotate `t`'s operator token to `scopes` (absent: keep the token's scopes)? With the new scopes. */
+export function mayRotate(
+  m: Model,
+  c: Caller,
+  t: Target,
+  scopes: readonly string[] | undefined,
+): Verdict & { scopes?: string[] } {
+  const denied = entry(c, t);
+  if (denied) return denied;
+  if (t === "owner") return c.proof === "owner-key" ? yes : no("only the owner key touches the owner device");
+  const d = m.devices[t]!;
+  if (!d.paired) return no("unknown device");
+  if (d.slot?.revoked) return no("a revoked slot comes back only through an approval");
+  const next = set(scopes ?? d.slot?.scopes ?? d.scopes);
+  if (!coversAll(d.scopes, next)) return no("a token carries at most the device's baseline");
+  if (c.device !== t) {
+    const taking = coversTarget(c, d);
+    if (!taking.allow) return taking;
+  }
+  if (!coversAll(c.scopes, next)) return no("a rotation grants at most the caller's scopes");
+  return { allow: true, scopes: next };
+}
+
+/** What a device's connect with the shared secret (and its key) asking `scopes` must get. */
+export type SharedConnectExpectation =
+  { kind: "admit"; tokenScopes: string[] } | { kind: "pend"; scopes: string[]; sameRequest: string | null };
+
+export function expectSharedConnect(d: DeviceModel, scopes: readonly string[]): SharedConnectExpectation {
+  if (d.paired && !d.slot?.revoked && coversAll(d.scopes, scopes)) {
+    return { kind: "admit", tokenScopes: [...d.scopes] };
+  }
+  const asked = set(d.paired ? d.scopes : [], d.pending?.scopes ?? [], scopes);
+  const same = d.pending && sameSet(d.pending.scopes, asked) ? d.pending.requestId : null;
+  return { kind: "pend", scopes: asked, sameRequest: same };
+}
+
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = set(a);
+  const y = set(b);
+  return x.length === y.length && x.every((s, i) => s === y[i]);
+}
+
+/** A session ends (exit, kill, its authority's end): so do the sessions it spawned and every connection of theirs. */
+export function endSession(m: Model, id: string): void {
+  const s = m.sessions.find((x) => x.id === id);
+  if (!s || !s.alive) return;
+  s.alive = false;
+  for (const c of m.conns) if (typeof c.who === "object" && c.who.session === id) c.alive = false;
+  for (const child of m.sessions.filter((x) => x.parent === id)) endSession(m, child.id);
+}
+
+/**
+ * Device `t`'s authority ended (its operator role revoked, or it was removed): its connections
+ * close, and what rests on it ends — its sessions (and theirs), the setup codes it minted that are
+ * still live, its cron jobs (disabled).
+ */
+export function endAuthority(m: Model, t: number): void {
+  for (const c of m.conns) if (c.who === t) c.alive = false;
+  for (const code of m.codes) if (code.minter === t && code.state === "live") code.state = "revoked";
+  for (const s of m.sessions) if (s.authority === t) endSession(m, s.id);
+  for (const j of m.jobs) if (j.authority === t) j.enabled = false;
+}

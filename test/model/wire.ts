@@ -1,0 +1,207 @@
+/**
+ * The model tests' view of the gateway: a real `gatehouse gateway run` process on a state dir of
+ * its own (so it can be restarted and `kill -9`ed), and bare WebSocket peers that connect from
+ * loopback addresses of their own — each connect from a fresh 127.x address, so the
+ * failed-credential limiter (per address) never turns a probe of a dead token into a lockout that
+ * the model would have to predict.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { WebSocket } from "ws";
+import { loadIdentity } from "../../src/identity/file-store.js";
+import type { DeviceIdentity } from "../../src/identity/keys.js";
+import { spawnGateway, type GatewayProcess } from "../helpers/gateway-process.js";
+import { connectParams, type ConnectOptions, type Frame } from "../helpers/raw-client.js";
+
+export const MODEL_TOKEN = "model-test-token-0123456789abcdefghijklmnopq";
+
+let addressCounter = 0;
+/** A loopback source address not used before by this process (127.64.0.1 …). */
+function freshLoopback(): string {
+  const n = addressCounter++;
+  return `127.${64 + ((n >> 16) & 0x3f)}.${(n >> 8) & 0xff}.${n & 0xff || 1}`;
+}
+
+let reqCounter = 0;
+
+/** One open (or closed) connection after its handshake. */
+export class Conn {
+  readonly #queue: Frame[] = [];
+  readonly #waiters: Array<(f: Frame | null) => void> = [];
+  closeCode: number | null = null;
+  readonly closed: Promise<number>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      const w = this.#waiters.shift();
+      if (w) w(frame);
+      else this.#queue.push(frame);
+    });
+    this.closed = new Promise((resolve) =>
+      ws.on("close", (code) => {
+        this.closeCode = code;
+        for (const w of this.#waiters.splice(0)) w(null);
+        resolve(code);
+      }),
+    );
+  }
+
+  get isOpen(): boolean {
+    return this.closeCode === null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** The next frame, or null once the socket closed (or after `ms`). */
+  next(ms = 5000): Promise<Frame | null> {
+    const f = this.#queue.shift();
+    if (f) return Promise.resolve(f);
+    if (this.closeCode !== null) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        const i = this.#waiters.indexOf(done);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        resolve(null);
+      }, ms);
+      const done = (frame: Frame | null) => {
+        clearTimeout(t);
+        resolve(frame);
+      };
+      this.#waiters.push(done);
+    });
+  }
+
+  /** Sends a request; its response, or null when the connection closed first. */
+  async request(method: string, params?: unknown, ms = 10_000): Promise<Frame | null> {
+    if (!this.isOpen) return null;
+    const id = `m${++reqCounter}`;
+    this.ws.send(JSON.stringify({ type: "req", id, method, ...(params !== undefined ? { params } : {}) }));
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const f = await this.next(Math.max(1, deadline - Date.now()));
+      if (f === null) {
+        if (this.closeCode !== null) return null;
+        throw new Error(`no response to ${method} within ${ms} ms`);
+      }
+      if (f.type === "res" && f.id === id) return f;
+    }
+  }
+
+  /** Resolves true once closed, false if still open after `ms`. */
+  async closedWithin(ms: number): Promise<boolean> {
+    if (this.closeCode !== null) return true;
+    return Promise.race([
+      this.closed.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+    ]);
+  }
+
+  close(): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
+  }
+}
+
+/** Opens a socket from a fresh loopback address and sends one connect; the reply and the connection. */
+export async function connect(url: string, o: ConnectOptions): Promise<{ res: Frame; conn: Conn }> {
+  const ws = new WebSocket(url, { localAddress: freshLoopback() });
+  const conn = new Conn(ws);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  const challenge = await conn.next();
+  if (challenge?.event !== "connect.challenge" || !challenge.payload?.nonce)
+    throw new Error(`no challenge: ${JSON.stringify(challenge)}`);
+  const id = `c${++reqCounter}`;
+  ws.send(
+    JSON.stringify({ type: "req", id, method: "connect", params: connectParams(challenge.payload.nonce, o) }),
+  );
+  for (;;) {
+    const res = await conn.next();
+    if (res === null) throw new Error(`connection closed before the connect reply (${conn.closeCode})`);
+    if (res.type === "res" && res.id === id) {
+      if (!res.ok) conn.close();
+      return { res, conn };
+    }
+  }
+}
+
+/** What `hello-ok` says about the session it opened. */
+export function helloAuth(res: Frame): { method: string; scopes: string[]; deviceToken?: string } {
+  return (res.payload as { auth: { method: string; scopes: string[]; deviceToken?: string } }).auth;
+}
+
+/**
+ * A gateway run by the real CLI on a state dir that outlives its process: `restart()` stops it with
+ * SIGTERM and starts it again, `crash()` kills it with SIGKILL and starts it again.
+ */
+export class GatewayUnderTest {
+  #proc: GatewayProcess | null = null;
+  owner!: DeviceIdentity;
+  /** A directory every sandboxed child may write (they see only their cwd). */
+  readonly workDir: string;
+
+  constructor(readonly stateDir: string) {
+    this.workDir = mkdtempSync(join(tmpdir(), "gatehouse-model-work-"));
+    chmodSync(this.workDir, 0o777);
+  }
+
+  static async start(): Promise<GatewayUnderTest> {
+    const stateDir = mkdtempSync(join(tmpdir(), "gatehouse-model-"));
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(
+      join(stateDir, "gatehouse.json"),
+      JSON.stringify({
+        gateway: {
+          auth: { mode: "token", token: MODEL_TOKEN },
+          // Every new device waits for an approval, also on loopback: the model decides them.
+          pairing: { autoApproveLocal: false },
+        },
+      }),
+    );
+    const gw = new GatewayUnderTest(stateDir);
+    await gw.#launch();
+    gw.owner = loadIdentity(join(stateDir, "identity", "device.json"));
+    return gw;
+  }
+
+  get url(): string {
+    if (!this.#proc) throw new Error("the gateway is not running");
+    return this.#proc.url;
+  }
+
+  async #launch(): Promise<void> {
+    const env: NodeJS.ProcessEnv = {};
+    for (const k of Object.keys(process.env)) if (k.startsWith("GATEHOUSE_")) env[k] = undefined;
+    // A loaded machine (the whole suite runs beside this) can take long to start a process.
+    this.#proc = await spawnGateway(
+      ["--port", "0", "--state-dir", this.stateDir],
+      { ...env, GATEHOUSE_NO_COMMAND_SHIM: "1" },
+      { startTimeoutMs: 60_000 },
+    );
+  }
+
+  /** SIGTERM, wait for the exit, start again on the same state dir. */
+  async restart(): Promise<void> {
+    await this.#proc?.stop();
+    await this.#launch();
+  }
+
+  /** SIGKILL (no shutdown at all), then start again on the same state dir. */
+  async crash(): Promise<void> {
+    const proc = this.#proc;
+    if (proc && proc.child.exitCode === null) {
+      const exited = new Promise((r) => proc.child.once("exit", r));
+      proc.child.kill("SIGKILL");
+      await exited;
+    }
+    await this.#launch();
+  }
+
+  async dispose(): Promise<void> {
+    await this.#proc?.stop();
+    this.#proc = null;
+    rmSync(this.stateDir, { recursive: true, force: true });
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
