@@ -4,7 +4,7 @@ import type { MethodContext, MethodHandler } from "../gateway/methods.js";
 import type { ManagementCaller } from "../devices/manager.js";
 import { proofOf } from "../policy/device-management.js";
 import { RoleSchema } from "../protocol/devices.js";
-import { paramsParser as parse } from "./params.js";
+import { paramsParser as parse, runtimeCaller } from "./params.js";
 
 const closed = { additionalProperties: false } as const;
 const RequestIdParams = Type.Object({ requestId: Type.String({ minLength: 1 }) }, closed);
@@ -46,7 +46,8 @@ export function callerOf(ctx: MethodContext): ManagementCaller {
       proof: proofOf(ctx.authMethod),
       onHost: ctx.onHost,
     },
-    actor: ctx.deviceId ? `device:${ctx.deviceId}` : `${ctx.client.id}/${ctx.client.mode}`,
+    // A session's runtime token acts as that session: what it mints rests on it (and ends with it).
+    actor: runtimeCaller(ctx).actor,
     connId: ctx.connId,
   };
 }

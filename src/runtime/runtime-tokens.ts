@@ -56,9 +56,16 @@ export class RuntimeTokenService implements RuntimeTokenVerifier {
     return { kind: "invalid" };
   }
 
-  /** Ends every token of a job (its process exited, was killed, or was lost). */
+  /**
+   * Ends every token of a job (its process exited, was killed, or was lost), and the setup codes it
+   * minted and nobody redeemed: they rest on the job's authority, which ends here.
+   */
   revokeJob(jobId: string): void {
-    this.#store.runtimeTokens.revokeJob(jobId, this.#now());
+    const now = this.#now();
+    this.#store.transaction(() => {
+      this.#store.runtimeTokens.revokeJob(jobId, now);
+      this.#store.setupCodes.revokeCreatedBy(`session:${jobId}`, now);
+    });
   }
 
   /**

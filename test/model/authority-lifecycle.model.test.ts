@@ -19,7 +19,7 @@ import { GatewayUnderTest } from "./wire.js";
 
 const STRESS = process.env.GATEHOUSE_STRESS === "1";
 const RUNS = Number(process.env.GATEHOUSE_MODEL_RUNS ?? (STRESS ? 160 : 8));
-const MAX_COMMANDS = STRESS ? 60 : 30;
+const MAX_COMMANDS = Number(process.env.GATEHOUSE_MODEL_STEPS ?? (STRESS ? 60 : 30));
 
 const coverage = new Coverage();
 after(() => console.log(coverage.report()));

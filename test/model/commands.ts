@@ -377,7 +377,8 @@ class MintCmd implements Cmd {
       m.codes.push({
         code,
         profile: this.profile,
-        minter: authorityOf(m, caller),
+        minter:
+          typeof caller.conn.who === "object" ? { session: caller.conn.who.session } : authorityOf(m, caller),
         state: "live",
         spentBy: null,
       });

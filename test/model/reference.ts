@@ -70,8 +70,11 @@ export type Profile = "operator-limited" | "operator-full" | "node";
 export interface CodeModel {
   code: string;
   profile: Profile;
-  /** Whose authority it rests on: a model device, or a root (owner key, host CLI). */
-  minter: number | "root";
+  /**
+   * Whose authority it rests on: a model device, a root (owner key, host CLI), or the session that
+   * minted it (which rests on its own authority, and ends).
+   */
+  minter: number | "root" | { session: string };
   state: "live" | "spent" | "revoked";
   spentBy: number | null;
 }
@@ -320,6 +323,9 @@ export function endSession(m: Model, id: string): void {
   if (!s || !s.alive) return;
   s.alive = false;
   for (const c of m.conns) if (typeof c.who === "object" && c.who.session === id) c.alive = false;
+  for (const code of m.codes)
+    if (typeof code.minter === "object" && code.minter.session === id && code.state === "live")
+      code.state = "revoked";
   for (const child of m.sessions.filter((x) => x.parent === id)) endSession(m, child.id);
 }
 

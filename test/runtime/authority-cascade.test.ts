@@ -17,6 +17,7 @@ import {
   type CloseInfo,
 } from "../../src/client/index.js";
 import { generateIdentity, type DeviceIdentity } from "../../src/identity/keys.js";
+import { connectOnce } from "../helpers/raw-client.js";
 import type { RuntimeCaller } from "../../src/methods/params.js";
 import type { CronJobInfo, CronListResult } from "../../src/protocol/cron.js";
 import type { SessionInfo } from "../../src/protocol/sessions.js";
@@ -310,6 +311,42 @@ describe("revoking or removing a device ends what rests on it", () => {
     assert.equal(listed.enabled, false);
     assert.match(listed.disabledReason ?? "", /was revoked/);
     await owner.request("cron.remove", { id: job.id });
+  });
+
+  it("model finding: a setup code minted by a session resting on a device dies with the device, like the codes the device minted itself", async () => {
+    const { identity, client } = await localDevice(["operator.admin", "operator.pairing"]);
+    const tokenFile = file("token");
+    const held = await client.request<SessionInfo>("sessions.spawn", {
+      command: process.execPath,
+      args: [CHILD, "token-wait", tokenFile, file("never")],
+      scopes: ["operator.admin", "operator.pairing"],
+      cwd: dir,
+    });
+    assert.equal(held.authorityDeviceId, identity.deviceId);
+    const helper = new GatewayClient({
+      url: gw.url,
+      auth: { agentRuntimeIdentityToken: await tokenIn(tokenFile) },
+      client: { id: "gateway-client", mode: "backend" },
+      scopes: ["operator.admin", "operator.pairing"],
+      reconnect: false,
+    });
+    clients.push(helper);
+    await helper.connect();
+    const { code } = await helper.request<{ code: string }>("device.pair.setupCode", {
+      profile: "operator-full",
+    });
+
+    await owner.request("device.token.revoke", { deviceId: identity.deviceId, role: "operator" });
+    await waitEnded(gw, held.id, 20_000);
+    const stranger = generateIdentity();
+    const res = await connectOnce(gw.url, {
+      identity: stranger,
+      auth: { bootstrapToken: code },
+      scopes: ["operator.admin"],
+    });
+    assert.equal(res.ok, false, "a code minted on a revoked device's authority still approved a device");
+    assert.equal(res.error?.details?.code, "AUTH_BOOTSTRAP_TOKEN_INVALID");
+    assert.equal(gw.store.devices.get(stranger.deviceId), null);
   });
 
   it("roots are not revoked this way: work started by the device-less shared secret or the owner key rests on no revocable device", async () => {
