@@ -349,6 +349,46 @@ class OnboardCmd implements Cmd {
   }
 }
 
+/**
+ * The shape of issue 11's attacks: the owner revokes a paired device, and at once something tries
+ * to bring it back — a rotation or a revocation by some session, a reconnect with the shared secret,
+ * a setup code, an approval of what it then asks for.
+ */
+class RevokeThenCmd implements Cmd {
+  constructor(
+    readonly targetPick: number,
+    readonly then: "rotate" | "connect" | "redeem" | "approve",
+    readonly pick: number,
+    readonly scopes: string[],
+  ) {}
+  check(m: Model): boolean {
+    return m.devices.some((d) => d.paired);
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    const paired = m.devices.map((_, i) => i).filter((i) => m.devices[i]!.paired);
+    const t = paired[this.targetPick % paired.length]!;
+    if (!m.devices[t]!.slot?.revoked) await new ManageCmd("revoke", -1, 0, undefined, t).run(m, r);
+    switch (this.then) {
+      case "rotate":
+        return new ManageCmd("rotate", this.pick, 0, this.scopes.length > 0 ? this.scopes : undefined, t).run(
+          m,
+          r,
+        );
+      case "connect":
+        return new ConnectCmd(t, "shared", this.scopes, true).run(m, r);
+      case "redeem":
+        if (m.codes.length === 0) await new MintCmd(-1, "operator-limited").run(m, r);
+        return new RedeemCmd(t, this.pick, this.scopes, true).run(m, r);
+      case "approve":
+        await new ConnectCmd(t, "shared", this.scopes, true).run(m, r);
+        return new ManageCmd("approve", this.pick, 0, undefined, t).run(m, r);
+    }
+  }
+  toString(): string {
+    return `revoke-then(target#${this.targetPick}, ${this.then}, #${this.pick}, [${this.scopes.join(",")}])`;
+  }
+}
+
 /** A session the test holds mints a setup code. */
 class MintCmd implements Cmd {
   constructor(
@@ -360,7 +400,9 @@ class MintCmd implements Cmd {
   }
   async run(m: Model, r: Real): Promise<void> {
     const alive = m.conns.filter((c) => c.alive);
-    const caller = callerOf(alive[this.callerPick % alive.length]!);
+    const caller = callerOf(
+      this.callerPick < 0 ? alive.find((c) => c.who === "owner")! : alive[this.callerPick % alive.length]!,
+    );
     r.step = `${this.toString()} by conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
     const verdict = mayMint(caller, this.profile);
     const res = await r.conn(caller.conn).request("device.pair.setupCode", { profile: this.profile });
@@ -488,7 +530,16 @@ export function commandArbitraries(): Array<fc.Arbitrary<Cmd>> {
     .tuple(device, pick, scopeSets, fc.boolean())
     .map(([d, c, s, keep]) => new RedeemCmd(d, c, s, keep) as Cmd);
   const onboard = fc.tuple(device, scopeSets).map(([d, s]) => new OnboardCmd(d, s) as Cmd);
+  const revokeThen = fc
+    .tuple(
+      pick,
+      fc.constantFrom("rotate" as const, "connect" as const, "redeem" as const, "approve" as const),
+      pick,
+      scopeSets,
+    )
+    .map(([t, then, p, s]) => new RevokeThenCmd(t, then, p, s) as Cmd);
   return [
+    revokeThen,
     onboard,
     onboard,
     connectCmd,
