@@ -24,35 +24,44 @@ const MAX_COMMANDS = Number(process.env.GATEHOUSE_MODEL_STEPS ?? (STRESS ? 60 : 
 const coverage = new Coverage();
 after(() => console.log(coverage.report()));
 
-describe("authority lifecycle: the gateway agrees with the reference model after every step", () => {
-  it(`device management by callers of every authority (${RUNS} sequences of up to ${MAX_COMMANDS} steps)`, async () => {
-    const seed = process.env.GATEHOUSE_MODEL_SEED;
-    const path = process.env.GATEHOUSE_MODEL_PATH;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.commands([...commandArbitraries(), ...workArbitraries()], {
-          maxCommands: MAX_COMMANDS,
-          size: "max",
-        }),
-        async (cmds) => {
-          const gw = await GatewayUnderTest.start();
-          const real = new Real(gw, coverage);
-          try {
-            const model = newModel();
-            await openRoots(model, real);
-            coverage.sequences++;
-            await fc.asyncModelRun(() => ({ model, real }), cmds);
-          } finally {
-            await real.dispose();
-          }
-        },
-      ),
-      {
-        numRuns: RUNS,
-        ...(seed ? { seed: Number(seed) } : {}),
-        ...(path ? { path } : {}),
-        verbose: 1,
+/**
+ * One run of `runs` sequences. The stress variant is several such runs (each its own test under
+ * the per-test ceiling), each with a seed of its own unless one is given.
+ */
+async function modelRun(runs: number, seed: number | undefined): Promise<void> {
+  const path = process.env.GATEHOUSE_MODEL_PATH;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.commands([...commandArbitraries(), ...workArbitraries()], {
+        maxCommands: MAX_COMMANDS,
+        size: "max",
+      }),
+      async (cmds) => {
+        const gw = await GatewayUnderTest.start();
+        const real = new Real(gw, coverage);
+        try {
+          const model = newModel();
+          await openRoots(model, real);
+          coverage.sequences++;
+          await fc.asyncModelRun(() => ({ model, real }), cmds);
+        } finally {
+          await real.dispose();
+        }
       },
-    );
-  });
+    ),
+    { numRuns: runs, ...(seed !== undefined ? { seed } : {}), ...(path ? { path } : {}), verbose: 1 },
+  );
+}
+
+const CHUNK = 20;
+const given = process.env.GATEHOUSE_MODEL_SEED;
+
+describe("authority lifecycle: the gateway agrees with the reference model after every step", () => {
+  const chunks = given !== undefined || RUNS <= CHUNK ? 1 : Math.ceil(RUNS / CHUNK);
+  for (let i = 0; i < chunks; i++) {
+    const runs = chunks === 1 ? RUNS : Math.min(CHUNK, RUNS - i * CHUNK);
+    it(`device management, setup codes, sessions, cron and restarts by callers of every authority (${runs} sequences of up to ${MAX_COMMANDS} steps${chunks > 1 ? `, part ${i + 1} of ${chunks}` : ""})`, async () => {
+      await modelRun(runs, given !== undefined ? Number(given) : undefined);
+    });
+  }
 });
