@@ -17,6 +17,7 @@ import {
 import { health } from "./commands/health.js";
 import { registerGatewayLifecycle } from "./commands/gateway-lifecycle.js";
 import { registerStatus } from "./commands/status.js";
+import { registerDashboard } from "./commands/dashboard.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerExplain } from "./commands/explain.js";
@@ -130,6 +131,7 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
 
   registerGatewayLifecycle(program, run);
   registerStatus(program, run);
+  registerDashboard(program, run);
   registerAudit(program, run);
   registerExplain(program, run);
   registerDoctor(program, run);

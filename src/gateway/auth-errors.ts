@@ -44,7 +44,9 @@ function hint(code: GatewayErrorCode, client: { id: string; mode: string }): str
       : "pass --password or set GATEHOUSE_GATEWAY_PASSWORD to the gateway's gateway.auth.password";
   }
   if (client.id === "openclaw-control-ui" || client.mode === "webchat") {
-    return `open the dashboard URL and paste the ${secret} in Control UI settings`;
+    return secret === "token"
+      ? "paste the gateway token on this page, or open the URL that gatehouse dashboard --print prints on the gateway host"
+      : "paste the gateway password on this page";
   }
   return `provide gateway auth ${secret}`;
 }

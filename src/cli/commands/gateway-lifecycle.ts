@@ -20,6 +20,7 @@ import {
   stopProcess,
 } from "../lifecycle/daemon.js";
 import type { PairList } from "../devices/types.js";
+import { configuredAuth, dashboardLine } from "../lifecycle/dashboard.js";
 import { localTarget, queryLive, type ClientsSummary, type LiveStatus } from "../lifecycle/live.js";
 import { removePidFile, writePidFile, type PidRecord } from "../lifecycle/pid-file.js";
 import { CLI_PATH, flagValue } from "../lifecycle/process.js";
@@ -347,12 +348,19 @@ async function stopGateway(stateDir: string, timeoutMs: number, out: Reporter): 
   };
 }
 
-function startedText(r: StartResult, hintDir: string): string {
+function startedText(r: StartResult, hintDir: string, env: NodeJS.ProcessEnv): string {
+  const auth = r.url ? configuredAuth(r.stateDir, env, flagValue(r.args, "--auth")) : null;
+  // The URL with its token goes to a person at a terminal only; a pipe or a log gets it without.
+  const ui = r.url && auth ? [dashboardLine(r.url, auth, process.stdout.isTTY === true)] : [];
   if (r.alreadyRunning) {
-    return `gateway already running (pid ${r.pid})${r.url ? ` on ${r.url}` : ""}; not starting another`;
+    return [
+      `gateway already running (pid ${r.pid})${r.url ? ` on ${r.url}` : ""}; not starting another`,
+      ...ui,
+    ].join("\n");
   }
   return [
     `gateway started (pid ${r.pid}) on ${r.url}`,
+    ...ui.map((line) => `  ${line}`),
     `  log:  ${r.logFile}`,
     `  stop: gatehouse gateway stop${hintDir}`,
   ].join("\n");
@@ -369,8 +377,11 @@ function stoppedText(r: StopResult, timeoutMs: number): string {
 export async function gatewayStart(opts: LifecycleOptions, out: Reporter): Promise<number> {
   const stateDir = resolveStateDir({ flag: opts.stateDir });
   const timeoutMs = parseMs(opts.timeout, DEFAULT_START_TIMEOUT_MS);
-  const result = await startGateway(stateDir, runSpec(opts), timeoutMs, out);
-  out.result(result, () => startedText(result, stateDirHint(opts, stateDir)));
+  const spec = runSpec(opts);
+  const result = await startGateway(stateDir, spec, timeoutMs, out);
+  out.result(result, () =>
+    startedText(result, stateDirHint(opts, stateDir), { ...process.env, ...spec.secretEnv }),
+  );
   return EXIT.ok;
 }
 
@@ -408,7 +419,7 @@ export async function gatewayRestart(opts: LifecycleOptions, out: Reporter): Pro
   out.result(data, () =>
     [
       stopped.wasRunning ? stoppedText(stopped, timeoutMs) : "gateway was not running",
-      startedText(started, stateDirHint(opts, stateDir)),
+      startedText(started, stateDirHint(opts, stateDir), { ...process.env, ...spec.secretEnv }),
     ].join("\n"),
   );
   return EXIT.ok;
@@ -550,12 +561,22 @@ export function roleCounts(byRole: Record<string, number>): string {
     .join(", ");
 }
 
+/** The `control ui` row: the page's URL, with the token only for a person at a terminal. */
+function controlUiRow(r: GatewayStatusReport): Array<[string, string]> {
+  const auth = r.url ? configuredAuth(r.stateDir) : null;
+  if (!r.url || !auth) return [];
+  return [
+    ["control ui", dashboardLine(r.url, auth, process.stdout.isTTY === true).replace(/^Control UI: /, "")],
+  ];
+}
+
 function statusText(r: GatewayStatusReport): string {
   if (!r.running) return `gateway not running (state dir ${r.stateDir})`;
   const rows: Array<[string, string]> = [
     ["url", r.url ?? "unknown"],
     ...(r.bind ? [["bind", `${r.bind.hosts.join(", ")} (port ${r.bind.port})`] as [string, string]] : []),
     ["auth", r.authMode ?? "unknown"],
+    ...controlUiRow(r),
     ...(r.tlsFingerprint ? [["tls sha256", formatFingerprint(r.tlsFingerprint)] as [string, string]] : []),
     [
       "clients",

@@ -1,8 +1,9 @@
 /** `gatehouse gateway run`: the gateway in the foreground, one log line per connection decision. */
 import type { ConfigOverrides } from "../../config/types.js";
-import { createLogger, type LogFormat } from "../../gateway/log.js";
+import { createLogger, type GatewayLogger, type LogFormat } from "../../gateway/log.js";
 import { startConfiguredGateway, type ConfiguredGateway } from "../../runtime/gateway-from-config.js";
 import { GatewayStartError } from "../../runtime/start-errors.js";
+import { dashboardBaseUrl, dashboardLine, dashboardUrlHasSecret } from "../lifecycle/dashboard.js";
 import { CliError, EXIT } from "../output.js";
 
 export interface GatewayRunOptions {
@@ -37,17 +38,15 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   let gateway: ConfiguredGateway;
+  const logger = createLogger(logFormat);
   try {
-    gateway = await startConfiguredGateway({
-      stateDir: opts.stateDir,
-      overrides,
-      logger: createLogger(logFormat),
-    });
+    gateway = await startConfiguredGateway({ stateDir: opts.stateDir, overrides, logger });
   } catch (err) {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
     throw err instanceof GatewayStartError ? cliStartError(err) : err;
   }
+  announceDashboard(gateway, logFormat, logger);
   return new Promise((resolve) => {
     onSignal = (signal: string) => {
       process.off("SIGINT", onInt);
@@ -55,6 +54,23 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
       void gateway.close({ reason: `gateway stopping (${signal})` }).then(() => resolve(EXIT.ok));
     };
     if (signalled) onSignal(signalled);
+  });
+}
+
+/**
+ * Where the Control UI is: the URL with its token for a person at a terminal; a log (a file, a
+ * pipe, JSON lines) gets it without the token, since logs are read by more eyes than the config.
+ */
+function announceDashboard(gateway: ConfiguredGateway, format: LogFormat, logger: GatewayLogger): void {
+  const wsUrl = gateway.app.server.localUrl();
+  const auth = gateway.config.gateway.auth;
+  if (format === "text" && process.stdout.isTTY) {
+    process.stdout.write(`${dashboardLine(wsUrl, auth, true)}\n`);
+    return;
+  }
+  logger.log("info", "control ui", {
+    url: dashboardBaseUrl(wsUrl),
+    hint: dashboardUrlHasSecret(auth) ? "gatehouse dashboard prints it with the token" : undefined,
   });
 }
 

@@ -15,6 +15,7 @@ import type { PairedDevice, PairList, PendingRequest } from "../devices/types.js
 import { queryLive, type ClientsSummary } from "../lifecycle/live.js";
 import { openLocalStore, pairListFromStore } from "../lifecycle/local-store.js";
 import { inspectGateway } from "../lifecycle/state.js";
+import { configuredAuth, dashboardLine } from "../lifecycle/dashboard.js";
 import { approveCommand, CliError, createReporter, EXIT, type Reporter } from "../output.js";
 import { auditJson, formatAuditRow, isRefusal, type AuditJsonRow } from "./audit.js";
 import {
@@ -186,7 +187,11 @@ export async function statusReport(
   };
 }
 
-function gatewayLines(g: StatusReport["gateway"], clients: ClientsSummary): string[] {
+function gatewayLines(
+  g: StatusReport["gateway"],
+  clients: ClientsSummary,
+  controlUi: string | undefined,
+): string[] {
   if (!g.running) {
     return [`Gateway: stopped (state dir ${g.stateDir}) — start it with: gatehouse gateway start`];
   }
@@ -200,6 +205,7 @@ function gatewayLines(g: StatusReport["gateway"], clients: ClientsSummary): stri
     ...(g.source === "local" ? [`state dir ${g.stateDir}`] : []),
   ];
   if (facts.length > 0) lines.push(`  ${facts.join(" · ")}`);
+  if (controlUi) lines.push(`  ${controlUi}`);
   if (g.tlsFingerprint)
     lines.push(`  TLS certificate sha256 ${formatFingerprint(g.tlsFingerprint)} (clients pin this)`);
   if (g.sandbox) lines.push(`  ${sandboxLine(g.sandbox)}`);
@@ -262,9 +268,17 @@ function devicesTable(rows: readonly DeviceRow[], nowMs: number): string[] {
   return lines;
 }
 
-/** The one-screen text; `paired` (the full device records, when known) shows what each request adds. */
-export function formatStatus(r: StatusReport, nowMs: number, paired: readonly PairedDevice[] = []): string {
-  const out = gatewayLines(r.gateway, r.clients);
+/**
+ * The one-screen text; `paired` (the full device records, when known) shows what each request
+ * adds; `controlUi` is the line saying where the Control UI is (never part of the JSON report).
+ */
+export function formatStatus(
+  r: StatusReport,
+  nowMs: number,
+  paired: readonly PairedDevice[] = [],
+  controlUi?: string,
+): string {
+  const out = gatewayLines(r.gateway, r.clients, controlUi);
   out.push("");
   if (r.pending === null) {
     out.push("Pending requests: not visible to this device (needs operator.pairing)");
@@ -297,10 +311,18 @@ export function formatStatus(r: StatusReport, nowMs: number, paired: readonly Pa
   return out.join("\n");
 }
 
+/** Where this host's gateway's Control UI is; the token only for a person at a terminal. */
+function controlUiLine(r: StatusReport): string | undefined {
+  const g = r.gateway;
+  if (!g.running || g.source !== "local" || !g.url) return undefined;
+  const auth = configuredAuth(g.stateDir);
+  return auth ? dashboardLine(g.url, auth, process.stdout.isTTY === true) : undefined;
+}
+
 /** `gatehouse status`: exit 0, or 1 when the local gateway runs but does not answer. */
 export async function status(opts: StatusOptions, out: Reporter): Promise<number> {
   const { report, failed, paired } = await statusReport(opts);
-  out.result(report, () => formatStatus(report, Date.now(), paired));
+  out.result(report, () => formatStatus(report, Date.now(), paired, controlUiLine(report)));
   return failed ? EXIT.failed : EXIT.ok;
 }
 

@@ -19,6 +19,11 @@ export function openLocalStore(stateDir: string): Store | null {
   return openStore(file, { readonly: true });
 }
 
+/** Whether this state dir holds a gateway's pairing store (i.e. a gateway has run from it). */
+export function hasGatewayStore(stateDir: string): boolean {
+  return existsSync(lifecyclePaths(stateDir).storeFile);
+}
+
 /** Like {@link openLocalStore}, but a missing store is an error that says what to do. */
 export function requireLocalStore(stateDir: string): Store {
   const store = openLocalStore(stateDir);

@@ -243,12 +243,21 @@ function tokenForm(hint) {
       h("button", { type: "submit", class: "btn btn-primary" }, "Connect"),
     ),
     h("p", { class: "muted small" }, hint),
+    h(
+      "p",
+      { class: "small", id: "dashboard-hint" },
+      "Or, on the gateway host, run ",
+      h("code", {}, "gatehouse dashboard"),
+      " — it opens this page with the token (",
+      h("code", {}, "gatehouse dashboard --print"),
+      " prints the URL).",
+    ),
   );
 }
 
 const TOKEN_HINT =
   "It is gateway.auth.token in gatehouse.json in the gateway's state dir (~/.gatehouse). It is kept for this tab only; " +
-  "once this browser is approved it signs in with its own device token. You can also open the UI as …/#token=<token>.";
+  "once this browser is approved it signs in with its own device token.";
 
 function statePanel() {
   const s = app.state;

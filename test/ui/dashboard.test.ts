@@ -1,0 +1,81 @@
+/**
+ * Issue 14 item 1 in Chromium: the URL `gatehouse dashboard --print` prints for a gateway started
+ * with `gatehouse gateway start` opens to a connected Control UI; the same page opened without a
+ * token says how to get in (paste the token, or the command that prints the URL) and pasting the
+ * token connects it. Needs /usr/bin/chromium (skips with the reason otherwise).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Browser } from "playwright-core";
+import { createCliSandbox } from "../helpers/cli-sandbox.js";
+import { freePort, runCli } from "../helpers/gateway-process.js";
+import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
+
+const chromiumReason = chromiumUnavailableReason();
+let launchError: string | null = null;
+const browser: Browser | null = chromiumReason
+  ? null
+  : await launchChromium().catch((err: Error) => {
+      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
+      return null;
+    });
+const skip = chromiumReason ?? launchError;
+if (skip) process.stderr.write(`ui: dashboard browser tests skipped: ${skip}\n`);
+const needsBrowser = skip ? { skip } : {};
+
+const sandbox = createCliSandbox();
+const env = { ...sandbox.env, DISPLAY: "", WAYLAND_DISPLAY: "" };
+const TOKEN = "dashboard-ui-" + "z".repeat(36);
+let dir = "";
+let port = 0;
+
+before(async () => {
+  if (!browser) return;
+  port = await freePort();
+  dir = sandbox.stateDir({ gateway: { port, auth: { token: TOKEN } } });
+  const r = await runCli(["gateway", "start", "--state-dir", dir], env);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  await browser?.close();
+  if (dir) await runCli(["gateway", "stop", "--state-dir", dir], env);
+  sandbox.cleanup();
+});
+
+describe("Control UI from the printed URL", () => {
+  it("the URL gatehouse dashboard --print prints opens to a connected page", needsBrowser, async () => {
+    const printed = await runCli(["dashboard", "--print", "--state-dir", dir], env);
+    assert.equal(printed.code, 0, printed.stderr);
+    const url = printed.stdout.trim();
+    assert.equal(url, `http://127.0.0.1:${port}/#token=${TOKEN}`);
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+      assert.ok(!page.url().includes(TOKEN), "the token left the address bar");
+      await screenshot(page, "dashboard-url-connected");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("without a token the page says how to get in, and a pasted token connects", needsBrowser, async () => {
+    const context = await browser!.newContext({ viewport: { width: 390, height: 860 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.locator('#conn[data-state="refused"]').waitFor({ timeout: 15_000 });
+      const main = await page.locator("main, body").first().innerText();
+      assert.match(main, /Gateway token needed/);
+      assert.match(main, /Or, on the gateway host, run gatehouse dashboard/);
+      assert.match(main, /gatehouse dashboard --print prints the URL/);
+      await screenshot(page, "dashboard-tokenless-narrow");
+      await page.locator("#token-input").fill(TOKEN);
+      await page.getByRole("button", { name: "Connect" }).click();
+      await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+    } finally {
+      await context.close();
+    }
+  });
+});
