@@ -3,6 +3,7 @@
  * with the identity in the state dir (on the gateway host that is the owner key, so no pairing)
  * and keeps the device tokens the gateway issues beside it, so elsewhere it pairs once.
  */
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import {
@@ -212,9 +213,27 @@ export function cliClientOptions(
     auth,
     identity: device.identity,
     deviceTokenStore: device.tokenStore,
-    allowInsecure: opts.allowInsecure === true,
+    allowInsecure: opts.allowInsecure === true || dialsThisMachine(target),
     ...(pin ? { tlsFingerprint: pin } : {}),
   };
+}
+
+/**
+ * True when the CLI dials this state dir's own gateway at an address of this very machine (a
+ * custom bind on a LAN address): that traffic never leaves the host, so plain ws:// is as private
+ * as loopback and needs no --allow-insecure.
+ */
+export function dialsThisMachine(target: ClientTarget): boolean {
+  if (target.urlSource !== "config") return false;
+  let host: string;
+  try {
+    host = new URL(target.url).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return false;
+  }
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((info) => info.address.split("%")[0] === host),
+  );
 }
 
 export interface CliConnection {

@@ -91,7 +91,9 @@ function hintFor(err: GatewayClientError): string | undefined {
         : "this device must be approved on the gateway host (gatehouse devices list there)";
   }
   if (err.code === "CONNECT_FAILED") return "is the gateway running? start it with: gatehouse gateway run";
-  if (err.code === "INSECURE_URL") return "use wss://, or pass --allow-insecure if you accept the risk";
+  if (err.code === "INSECURE_URL") {
+    return "use wss://, or pass --allow-insecure if you accept the risk (TLS on the gateway: gatehouse config set gateway.tls.enabled true)";
+  }
   if (err.code === "TLS_FINGERPRINT_MISMATCH") {
     return (
       "compare with the fingerprint `gatehouse status` shows on the gateway host; only if its certificate " +
@@ -173,7 +175,10 @@ function describe(err: unknown): Described {
     const message =
       pairing && err.requestId && !err.message.includes(err.requestId)
         ? `${err.message} (requestId ${err.requestId})`
-        : err.message;
+        : err.code === "INSECURE_URL"
+          ? // The library's advice names its option; the hint names the flag.
+            err.message.replace(/; use wss:\/\/.*$/, "")
+          : err.message;
     return {
       report: {
         code: err.detailCode ?? err.wireCode ?? err.code,

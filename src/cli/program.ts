@@ -18,6 +18,7 @@ import { health } from "./commands/health.js";
 import { registerGatewayLifecycle } from "./commands/gateway-lifecycle.js";
 import { registerStatus } from "./commands/status.js";
 import { registerDashboard } from "./commands/dashboard.js";
+import { registerConfigCommands } from "./commands/config.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerExplain } from "./commands/explain.js";
@@ -132,6 +133,7 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
   registerGatewayLifecycle(program, run);
   registerStatus(program, run);
   registerDashboard(program, run);
+  registerConfigCommands(program, run);
   registerAudit(program, run);
   registerExplain(program, run);
   registerDoctor(program, run);

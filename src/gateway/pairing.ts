@@ -57,6 +57,10 @@ const TOUCH_INTERVAL_MS = 60_000;
 /** Rows that change no state are written in batches off the handshake's path. */
 const AUDIT_FLUSH_MS = 50;
 const AUDIT_BATCH_MAX = 500;
+/** Upgrade refusals are audited once per address, reason and origin within this window. */
+const UPGRADE_REFUSAL_EVERY_MS = 60_000;
+/** Bound on the addresses remembered for that (forgotten all at once when reached). */
+const UPGRADE_REFUSAL_KEYS = 10_000;
 
 type AuditEntry = Parameters<Store["audit"]["append"]>[0];
 
@@ -105,6 +109,7 @@ export class PairingService {
   private readonly lastMarked = new Map<string, number>();
   private auditQueue: Array<{ entry: AuditEntry; ts: number }> = [];
   private auditTimer: NodeJS.Timeout | null = null;
+  private readonly upgradeRefusalSeen = new Map<string, number>();
 
   constructor(
     readonly store: Store,
@@ -264,6 +269,36 @@ export class PairingService {
       return { deviceToken: { token: issued, issuedAtMs: now, scopes: [...token.scopes] } };
     }
     return {};
+  }
+
+  /**
+   * Records a socket refused before the upgrade (a browser Origin or Host the policy refused, a
+   * connection cap) so the owner sees it in `gatehouse audit` and `status`, not only in the log.
+   * One row per address, reason and origin per minute: a flood cannot push real rows out.
+   */
+  recordUpgradeRefusal(r: {
+    peer: string;
+    origin: string | null;
+    code: string;
+    trace: readonly string[];
+  }): void {
+    const now = this.now();
+    const key = `${r.peer}|${r.code}|${r.origin ?? ""}`;
+    const last = this.upgradeRefusalSeen.get(key);
+    if (last !== undefined && now - last < UPGRADE_REFUSAL_EVERY_MS) return;
+    if (this.upgradeRefusalSeen.size >= UPGRADE_REFUSAL_KEYS) this.upgradeRefusalSeen.clear();
+    this.upgradeRefusalSeen.set(key, now);
+    this.queueAudit(
+      {
+        kind: "upgrade",
+        decision: "reject",
+        reason: r.code,
+        peer: r.peer,
+        client: r.origin ? `browser page ${r.origin}` : undefined,
+        trace: r.trace,
+      },
+      now,
+    );
   }
 
   /** Writes queued audit rows now (before reading the audit log, and at shutdown). */

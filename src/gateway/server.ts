@@ -368,6 +368,12 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
         code: verdict.code,
         rule: verdict.trace.at(-1),
       });
+      this.pairing.recordUpgradeRefusal({
+        peer: facts.peerAddress,
+        origin: facts.origin,
+        code: verdict.code,
+        trace: verdict.trace,
+      });
       rejectUpgrade(socket, verdict.status, UPGRADE_REFUSAL_MESSAGE[verdict.code]);
       return;
     }
@@ -375,9 +381,13 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     // Counted by the attributed client (behind a trusted proxy), else by the socket peer.
     const slot = this.caps.acquire(locality.clientIp ?? facts.peerAddress);
     if (!slot.ok) {
-      this.logger.log("warn", "upgrade refused", {
+      const code = slot.reason === "total" ? "TOO_MANY_CONNECTIONS" : "TOO_MANY_CONNECTIONS_FROM_ADDRESS";
+      this.logger.log("warn", "upgrade refused", { peer: locality.clientIp ?? facts.peerAddress, code });
+      this.pairing.recordUpgradeRefusal({
         peer: locality.clientIp ?? facts.peerAddress,
-        code: slot.reason === "total" ? "TOO_MANY_CONNECTIONS" : "TOO_MANY_CONNECTIONS_FROM_ADDRESS",
+        origin: facts.origin,
+        code,
+        trace: [],
       });
       rejectUpgrade(
         socket,

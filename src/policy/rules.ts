@@ -25,8 +25,10 @@ export const RULE_SENTENCES = {
     "The browser Origin is the gateway's own loopback origin: the Control UI it serves at this very host and port.",
 
   // The WebSocket upgrade, before HTTP 101 (upgradeVerdict)
+  "origin-is-gateway-address":
+    "The browser Origin is one of the addresses the gateway listens on (an IP address with its port, e.g. its LAN address) and the socket is addressed there too: the Control UI the gateway serves on that address, allowed without listing it in allowedOrigins.",
   "origin-not-allowed":
-    "The browser Origin is not in gateway.controlUi.allowedOrigins and is not the gateway's own loopback origin, so the upgrade is refused before any credential is looked at (C02).",
+    "The browser Origin is not in gateway.controlUi.allowedOrigins, not the gateway's own loopback origin and not one of the addresses it listens on, so the upgrade is refused before any credential is looked at (C02).",
   "host-not-gateway-name":
     "A browser opened the socket with a Host header that is not one of the gateway's own names (loopback names, bind addresses, hosts of allowedOrigins): a DNS-rebinding page, refused before the upgrade (HTTP 421, C05).",
 

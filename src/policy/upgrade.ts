@@ -4,6 +4,7 @@
  * gateway's own names (DNS rebinding, C05). A client without an Origin is not a browser page and
  * passes; the connect decision judges it. Host and Origin can only refuse here, never add trust.
  */
+import { isLoopbackIp, parseIp } from "./ip.js";
 import { isOwnOrigin, normalizeOrigin } from "./locality.js";
 import type { RuleId } from "./rules.js";
 
@@ -78,9 +79,36 @@ export function isOriginAllowed(
   return peerLoopback && isOwnOrigin(origin, host);
 }
 
+/**
+ * True when the Origin is one of the gateway's own addresses — an IP literal it listens on, with
+ * its port — and the socket is addressed to that same host and port: the page the gateway itself
+ * serves there (e.g. its LAN address; loopback has its own rule). Only IP literals count: a name (the host name, a name from
+ * allowedOrigins) can be re-pointed by whoever answers for it (DNS rebinding), an address cannot.
+ */
+export function isGatewayAddressOrigin(
+  origin: string,
+  host: string | null,
+  ownNames: ReadonlySet<string>,
+): boolean {
+  const normalized = normalizeOrigin(origin);
+  const target = parseHostHeader(host);
+  if (!normalized || !target) return false;
+  const u = new URL(normalized);
+  const port = u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
+  const name = u.hostname;
+  const bare = name.startsWith("[") ? name.slice(1, -1) : name;
+  // Loopback origins have their own rule, which also asks for a loopback peer.
+  if (parseIp(bare) === null || isLoopbackIp(bare)) return false;
+  if (target.name !== name || (target.port ?? (u.protocol === "https:" ? 443 : 80)) !== port) return false;
+  return ownNames.has(`${name}:${port}`);
+}
+
 /** Whether this upgrade may proceed; pure. */
 export function upgradeVerdict(f: UpgradeFacts): UpgradeVerdict {
   if (f.origin === null) return { ok: true, trace: [] };
+  if (isGatewayAddressOrigin(f.origin, f.host, f.ownNames)) {
+    return { ok: true, trace: ["origin-is-gateway-address"] };
+  }
   if (!isOriginAllowed(f.origin, f.host, f.allowedOrigins, f.peerLoopback)) {
     return { ok: false, status: 403, code: "CONTROL_UI_ORIGIN_NOT_ALLOWED", trace: ["origin-not-allowed"] };
   }

@@ -94,7 +94,7 @@ export async function startConfiguredGateway(opts: ConfiguredGatewayOptions): Pr
     if (!tls && isExposedBind(config.gateway)) {
       logger.log("warn", "listening beyond loopback without TLS", {
         bind: config.gateway.bind,
-        hint: "the shared token and device tokens cross the network in the clear; set gateway.tls.enabled to true",
+        hint: "the shared token and device tokens cross the network in the clear; turn TLS on: gatehouse config set gateway.tls.enabled true",
       });
     }
     const owner = loadOrCreateIdentity(join(paths.identityDir, "device.json"));

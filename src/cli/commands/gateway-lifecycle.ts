@@ -21,6 +21,7 @@ import {
 } from "../lifecycle/daemon.js";
 import type { PairList } from "../devices/types.js";
 import { configuredAuth, dashboardLine } from "../lifecycle/dashboard.js";
+import { plaintextExposureWarning } from "../lifecycle/exposure.js";
 import { localTarget, queryLive, type ClientsSummary, type LiveStatus } from "../lifecycle/live.js";
 import { removePidFile, writePidFile, type PidRecord } from "../lifecycle/pid-file.js";
 import { CLI_PATH, flagValue } from "../lifecycle/process.js";
@@ -366,6 +367,19 @@ function startedText(r: StartResult, hintDir: string, env: NodeJS.ProcessEnv): s
   ].join("\n");
 }
 
+/** What a person must see at start (on stderr; in `warnings` with --json): plain ws:// beyond loopback. */
+function startWarnings(r: StartResult): string[] {
+  const hosts = r.urls.flatMap((u) => {
+    try {
+      return [new URL(u).hostname];
+    } catch {
+      return [];
+    }
+  });
+  const warning = plaintextExposureWarning(hosts, (r.url ?? r.urls[0] ?? "").startsWith("wss:"));
+  return warning ? [warning] : [];
+}
+
 function stoppedText(r: StopResult, timeoutMs: number): string {
   if (!r.wasRunning) return "gateway not running";
   return r.forced
@@ -379,9 +393,11 @@ export async function gatewayStart(opts: LifecycleOptions, out: Reporter): Promi
   const timeoutMs = parseMs(opts.timeout, DEFAULT_START_TIMEOUT_MS);
   const spec = runSpec(opts);
   const result = await startGateway(stateDir, spec, timeoutMs, out);
-  out.result(result, () =>
+  const warnings = startWarnings(result);
+  out.result({ ...result, warnings }, () =>
     startedText(result, stateDirHint(opts, stateDir), { ...process.env, ...spec.secretEnv }),
   );
+  for (const w of warnings) out.info(w);
   return EXIT.ok;
 }
 
@@ -415,7 +431,9 @@ export async function gatewayRestart(opts: LifecycleOptions, out: Reporter): Pro
   checkRunConfig(stateDir, spec);
   const stopped = await stopGateway(stateDir, timeoutMs, out);
   const started = await startGateway(stateDir, spec, Math.max(timeoutMs, DEFAULT_START_TIMEOUT_MS), out);
-  const data = { stopped, started };
+  const warnings = startWarnings(started);
+  const data = { stopped, started, warnings };
+  for (const w of warnings) out.info(w);
   out.result(data, () =>
     [
       stopped.wasRunning ? stoppedText(stopped, timeoutMs) : "gateway was not running",

@@ -16,6 +16,7 @@ import { queryLive, type ClientsSummary } from "../lifecycle/live.js";
 import { openLocalStore, pairListFromStore } from "../lifecycle/local-store.js";
 import { inspectGateway } from "../lifecycle/state.js";
 import { configuredAuth, dashboardLine } from "../lifecycle/dashboard.js";
+import { plaintextExposureWarning } from "../lifecycle/exposure.js";
 import { approveCommand, CliError, createReporter, EXIT, type Reporter } from "../output.js";
 import { auditJson, formatAuditRow, isRefusal, type AuditJsonRow } from "./audit.js";
 import {
@@ -206,6 +207,8 @@ function gatewayLines(
   ];
   if (facts.length > 0) lines.push(`  ${facts.join(" · ")}`);
   if (controlUi) lines.push(`  ${controlUi}`);
+  const exposure = g.bind ? plaintextExposureWarning(g.bind.hosts, (g.url ?? "").startsWith("wss:")) : null;
+  if (exposure) lines.push(`  ${exposure}`);
   if (g.tlsFingerprint)
     lines.push(`  TLS certificate sha256 ${formatFingerprint(g.tlsFingerprint)} (clients pin this)`);
   if (g.sandbox) lines.push(`  ${sandboxLine(g.sandbox)}`);
