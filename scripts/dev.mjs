@@ -117,6 +117,19 @@ function ensureBubblewrap() {
   });
 }
 
+/**
+ * The interop tests (test/interop/openclaw-peer) drive the real OpenClaw: Node 24 and openclaw from
+ * the npm registry, installed once into ~/.cache/gatehouse-test (scripts/openclaw-peer.mjs prints
+ * its progress, or why the registry could not be reached; the tests then fail saying the same).
+ */
+function ensureOpenClawPeer() {
+  const script = join(root, "scripts", "openclaw-peer.mjs");
+  if (spawnSync(process.execPath, [script, "--check"]).status === 0) return;
+  step("installing the OpenClaw peer for the interop tests (node scripts/openclaw-peer.mjs)");
+  const res = spawnSync(process.execPath, [script], { stdio: ["ignore", "ignore", "inherit"] });
+  if (res.status !== 0) console.error("gatehouse dev: the OpenClaw interop tests will fail without the peer");
+}
+
 function findTests(dir) {
   const out = [];
   if (!existsSync(dir)) return out;
@@ -151,6 +164,7 @@ switch (command) {
     const files = findTests(join(root, "dist", "test")).filter(
       (f) => !filter || filter.some((needle) => f.includes(needle)),
     );
+    if (files.some((f) => f.includes(join("interop", "openclaw-peer")))) ensureOpenClawPeer();
     step(`tests (${files.length} files)`);
     // A per-test ceiling, so a test that hangs fails with its name instead of holding the run.
     const testTimeoutMs = command === "test:stress" ? 3_600_000 : 600_000;

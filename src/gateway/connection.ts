@@ -284,6 +284,12 @@ export class Connection {
       ? this.host.methods[frame.method]
       : undefined;
     if (!handler) {
+      // Which methods clients expect that this gateway lacks (OpenClaw's clients call many).
+      this.host.logger.log("info", "unknown method", {
+        conn: this.connId,
+        client: `${session.client.id}/${session.client.mode}`,
+        method: frame.method.slice(0, 128),
+      });
       this.respondError(
         frame.id,
         new GatewayError("UNKNOWN_METHOD", {

@@ -2,6 +2,7 @@
  * `cron.*`: scheduled work. A job runs as a session with a runtime token carrying the job's scopes,
  * which never exceed what its creator held when creating it (C25). Thin handlers over the scheduler.
  */
+import { createHash } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
 import { GatewayError } from "../protocol/errors.js";
@@ -67,7 +68,18 @@ export const CronUpdateParams = Type.Object(
 export type CronUpdateRequest = Static<typeof CronUpdateParams>;
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
-const EmptyParams = Type.Object({}, closed);
+/**
+ * OpenClaw's `cron list` paging: `includeDisabled: false` leaves disabled jobs out (absent: all
+ * jobs, as before), `offset`/`limit` page through them in their usual order.
+ */
+export const CronListParams = Type.Object(
+  {
+    includeDisabled: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  closed,
+);
 
 /** A job as callers see it: the record plus when it runs next (the wire schema). */
 export type CronJobView = CronJobInfo;
@@ -85,7 +97,7 @@ export interface CronService {
 const parseAdd = paramsParser(CronAddParams);
 const parseUpdate = paramsParser(CronUpdateParams);
 const parseId = paramsParser(IdParams);
-const parseEmpty = paramsParser(EmptyParams);
+const parseList = paramsParser(CronListParams);
 
 /** INVALID_PARAMS for an id that names no job. */
 export function unknownCronJob(id: string): GatewayError {
@@ -93,6 +105,16 @@ export function unknownCronJob(id: string): GatewayError {
     message: `unknown cron job ${JSON.stringify(id)} (see cron.list)`,
     details: { field: "id" },
   });
+}
+
+/**
+ * Names one state of the job list, so a client paging through it can tell when it changed between
+ * pages (OpenClaw's `cron list` restarts then).
+ */
+function snapshotRevision(jobs: readonly CronJobView[]): string {
+  const h = createHash("sha256");
+  for (const j of jobs) h.update(`${j.id}:${j.updatedAtMs}:${j.enabled ? 1 : 0}\n`);
+  return `sha256:${h.digest("base64url")}`;
 }
 
 /** `cron.add`, `cron.update`, `cron.remove`, `cron.list`, `cron.run` over a cron service. */
@@ -106,8 +128,19 @@ export function createCronMethods(service: CronService): Readonly<Record<string,
       return { id, removed: true };
     },
     "cron.list": (_ctx, params): CronListResult => {
-      parseEmpty(params);
-      return { jobs: service.list() };
+      const { includeDisabled, limit, offset = 0 } = parseList(params);
+      const all = service.list().filter((j) => includeDisabled !== false || j.enabled);
+      const jobs = all.slice(offset, limit === undefined ? undefined : offset + limit);
+      const next = offset + jobs.length;
+      return {
+        jobs,
+        snapshotRevision: snapshotRevision(all),
+        total: all.length,
+        offset,
+        limit: limit ?? Math.max(1, jobs.length),
+        hasMore: next < all.length,
+        nextOffset: next < all.length ? next : null,
+      };
     },
     "cron.run": async (ctx, params): Promise<CronRunResult> => {
       const { id } = parseId(params);

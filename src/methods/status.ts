@@ -1,5 +1,9 @@
-/** `status`: the gateway's state, its connected clients by role, and who is asking. */
+/**
+ * `status`: the gateway's state, its connected clients by role, and who is asking — a superset of
+ * OpenClaw's status payload (its agents, channels and tasks are empty here).
+ */
 import type { MethodHandler } from "../gateway/methods.js";
+import { emptyStatusSummary } from "../protocol/openclaw-compat.js";
 
 /** Where the gateway's children run, as `status` reports it (the runtime's sandbox). */
 export interface SandboxReport {
@@ -25,6 +29,8 @@ function statusOf(ctx: Parameters<MethodHandler>[0], sandbox: SandboxReport | nu
   const byRole: Record<string, number> = { operator: 0, node: 0 };
   for (const c of conns) byRole[c.role] = (byRole[c.role] ?? 0) + 1;
   return {
+    // OpenClaw's status summary first, so its CLI (`openclaw status`) reads this gateway too.
+    ...emptyStatusSummary(ctx.gateway.version),
     gateway: {
       version: ctx.gateway.version,
       startedAtMs: ctx.gateway.startedAtMs,

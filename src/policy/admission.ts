@@ -188,6 +188,17 @@ function decideDevice(
   if (chosen.rule) v.trace.push(chosen.rule);
   if (credential !== fallback) v.trace.push(CREDENTIAL_RULE[credential]);
 
+  if (isLocalBackendWithSecret(facts, credential)) {
+    return {
+      kind: "admit",
+      scopes: [...facts.requestedScopes],
+      credential,
+      token: { action: "none" },
+      runtimeJobId: null,
+      ...v.common(["local-backend-device-not-paired"], credential),
+    };
+  }
+
   if (reason === null) {
     const token = proofs.deviceToken;
     const tokenCovers =
@@ -230,6 +241,23 @@ function decideDevice(
     };
   }
   return { kind: "pend", reason, ask, credential, ...v.common([silent.rule], credential) };
+}
+
+/**
+ * The gateway host's own backend (gateway-client/backend, e.g. `openclaw-node` beside the gateway)
+ * proving the shared secret direct-local: it is admitted as it would be without its device, which
+ * is left unpaired and gets no token. Issuing one would make the client send that narrower token
+ * as its credential next time, and its next wider ask would be refused (issue 13).
+ */
+function isLocalBackendWithSecret(facts: AdmissionFacts, credential: Credential): boolean {
+  return (
+    (credential === "token" || credential === "password") &&
+    facts.role === "operator" &&
+    facts.client.id === "gateway-client" &&
+    facts.client.mode === "backend" &&
+    facts.locality.directLocal &&
+    !facts.locality.browserOrigin
+  );
 }
 
 /**

@@ -44,6 +44,15 @@ const TABLE: Readonly<Record<string, MethodRequirement>> = {
   "node.invoke": { role: "operator", scope: OPERATOR_SCOPES.write },
   "node.invoke.result": { role: "node", scope: null },
   "node.event": { role: "node", scope: null },
+  // What an OpenClaw node host reports about itself after connecting (methods/node-reports.ts).
+  "node.skills.update": { role: "node", scope: null },
+  "node.pluginTools.update": { role: "node", scope: null },
+  "node.runnerInventory.update": { role: "node", scope: null },
+  // OpenClaw's read-only views; their answers carry no secret (methods/openclaw-compat.ts).
+  "system-presence": { role: "operator", scope: OPERATOR_SCOPES.read },
+  "config.get": { role: "operator", scope: OPERATOR_SCOPES.read },
+  "agents.list": { role: "operator", scope: OPERATOR_SCOPES.read },
+  "channels.status": { role: "operator", scope: OPERATOR_SCOPES.read },
 };
 
 const DEFAULT_REQUIREMENT: MethodRequirement = { role: "operator", scope: OPERATOR_SCOPES.admin };

@@ -132,6 +132,8 @@ export const RULE_SENTENCES = {
     "A direct-local CLI (cli/cli) that proved the shared secret keeps the scopes it asked for without a device identity.",
   "device-less-local-backend-keeps-scopes":
     "A direct-local backend (gateway-client/backend) that proved the shared secret keeps the scopes it asked for without a device identity (S02).",
+  "local-backend-device-not-paired":
+    "A direct-local backend (gateway-client/backend) that proved the shared secret keeps the scopes it asked for with or without a device identity; its device is neither paired nor given a device token (as on OpenClaw), so it never holds a narrow token that a later, wider connect of the same client would be refused with.",
   "device-less-no-scopes":
     "Without a device identity, and not a direct-local CLI or backend, the scopes a client declares are not bound to anything: it is admitted with none (C13).",
 

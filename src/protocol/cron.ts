@@ -43,7 +43,18 @@ export const CronJobSchema = Type.Object({
 });
 export type CronJobInfo = Static<typeof CronJobSchema>;
 
-export const CronListResultSchema = Type.Object({ jobs: Type.Array(CronJobSchema) });
+/** A page of jobs, with OpenClaw's paging fields (`total` counts every job the filter kept). */
+export const CronListResultSchema = Type.Object({
+  jobs: Type.Array(CronJobSchema),
+  /** Changes whenever the filtered list does: a pager that sees it change starts over. */
+  snapshotRevision: Type.String({ minLength: 1 }),
+  total: Type.Integer({ minimum: 0 }),
+  offset: Type.Integer({ minimum: 0 }),
+  /** The page size asked for (at least 1; the whole list when none was asked for). */
+  limit: Type.Integer({ minimum: 1 }),
+  hasMore: Type.Boolean(),
+  nextOffset: nullableInt,
+});
 export type CronListResult = Static<typeof CronListResultSchema>;
 
 export const CronRemoveResultSchema = Type.Object({ id: Type.String(), removed: Type.Boolean() });

@@ -42,7 +42,12 @@ export interface NodeCommandOptions {
 }
 
 const closed = { additionalProperties: false } as const;
-const WhichParams = Type.Object({ bin: Type.String({ minLength: 1, maxLength: 255 }) }, closed);
+const BinName = Type.String({ minLength: 1, maxLength: 255 });
+/** Gatehouse's `{bin}` (answered `{path}`), or OpenClaw's `{bins: [...]}` (answered `{bins: {name: path}}`). */
+const WhichParams = Type.Union([
+  Type.Object({ bin: BinName }, closed),
+  Type.Object({ bins: Type.Array(BinName, { minItems: 1, maxItems: 64 }) }, closed),
+]);
 const RunParams = Type.Object(
   {
     command: Type.Array(Type.String(), { minItems: 1 }),
@@ -81,8 +86,15 @@ export async function runNodeCommand(
   const env = options.env ?? process.env;
   switch (command) {
     case "system.which": {
-      const { bin } = checked(command, validateWhich(params ?? {}));
-      return { path: await which(bin, env) };
+      const p = checked(command, validateWhich(params ?? {}));
+      if ("bin" in p) return { path: await which(p.bin, env) };
+      // OpenClaw's shape: only the programs found are listed.
+      const found: Record<string, string> = {};
+      for (const bin of p.bins) {
+        const path = await which(bin, env);
+        if (path !== null) found[bin] = path;
+      }
+      return { bins: found };
     }
     case "system.run":
       return systemRun(checked(command, validateRun(params ?? {})), { ...options, env });

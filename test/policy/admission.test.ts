@@ -217,7 +217,7 @@ describe("owner key", () => {
 describe("first contact", () => {
   test("local shared-secret not-paired → approve-then-admit, ask = requested role and scopes", () => {
     for (const sharedAuth of [TOKEN_OK, PASSWORD_OK]) {
-      for (const client of Object.values(LANES)) {
+      for (const client of Object.values(LANES).filter((c) => c !== LANES.backend)) {
         const d = approved(run(facts({ sharedAuth, client, requestedScopes: [WRITE, ADMIN] })), {
           roles: ["operator"],
           scopes: [ADMIN, WRITE],
@@ -230,6 +230,26 @@ describe("first contact", () => {
         roles: ["node"],
         scopes: [],
       });
+    }
+  });
+
+  test("local backend (gateway-client/backend) with the shared secret and a device → admitted unpaired, no token", () => {
+    for (const sharedAuth of [TOKEN_OK, PASSWORD_OK]) {
+      for (const stored of [null, record({ scopes: [READ] })]) {
+        const d = run(facts({ sharedAuth, client: LANES.backend, stored, requestedScopes: [WRITE, ADMIN] }));
+        assert.equal(d.kind, "admit");
+        assert.ok(d.kind === "admit");
+        assert.deepEqual(d.scopes, [WRITE, ADMIN]);
+        assert.deepEqual(d.token, { action: "none" });
+        assert.equal(d.trace.at(-1), "local-backend-device-not-paired");
+      }
+    }
+    // Remote, or from a browser page, it pairs like anyone else.
+    for (const locality of [REMOTE, LOCAL_ORIGIN]) {
+      const d = run(
+        facts({ sharedAuth: TOKEN_OK, client: LANES.backend, locality, requestedScopes: [READ] }),
+      );
+      assert.notEqual(d.kind, "admit");
     }
   });
 
@@ -1170,6 +1190,35 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
     }
     return;
   }
+
+  // The host's own backend proving the shared secret is admitted as without its device: neither
+  // paired nor given a token, whatever its record says (issue 13; OpenClaw skips its pairing too).
+  const backendLane =
+    !dev.ownerKey &&
+    f.client.id === "gateway-client" &&
+    f.client.mode === "backend" &&
+    f.role === "operator" &&
+    f.locality.directLocal &&
+    !f.locality.browserOrigin &&
+    f.sharedAuth.ok &&
+    (f.sharedAuth.method === "token" || f.sharedAuth.method === "password");
+  if (d.trace.includes("local-backend-device-not-paired")) {
+    check(
+      backendLane && !viaCode,
+      "local-backend lane outside a direct-local backend with the shared secret",
+    );
+    check(
+      d.kind === "admit" &&
+        d.token.action === "none" &&
+        JSON.stringify(d.scopes) === JSON.stringify(f.requestedScopes),
+      "local-backend lane did not admit exactly the request without a token",
+    );
+    return;
+  }
+  check(
+    !(backendLane && !viaCode && d.kind !== "reject"),
+    "a direct-local backend with the shared secret paired",
+  );
 
   const stored = f.stored;
   const sameKey = stored !== null && stored.publicKey === dev.publicKey;

@@ -41,6 +41,10 @@ describe("system.which", () => {
       path: join(bin, "tool"),
     });
     assert.deepEqual(await runNodeCommand("system.which", { bin: "no-such-tool" }, { env }), { path: null });
+    // OpenClaw's shape (`openclaw nodes invoke … system.which {"bins":[...]}`): only what was found.
+    assert.deepEqual(await runNodeCommand("system.which", { bins: ["tool", "no-such-tool"] }, { env }), {
+      bins: { tool: join(bin, "tool") },
+    });
   });
 
   it("takes a program name, never a path", async () => {
@@ -49,6 +53,11 @@ describe("system.which", () => {
       assert.equal(err.code, "INVALID_PARAMS", bin);
     }
     assert.equal((await refused(runNodeCommand("system.which", {}))).code, "INVALID_PARAMS");
+    assert.equal(
+      (await refused(runNodeCommand("system.which", { bins: ["/bin/sh"] }))).code,
+      "INVALID_PARAMS",
+    );
+    assert.equal((await refused(runNodeCommand("system.which", { bins: [] }))).code, "INVALID_PARAMS");
   });
 });
 

@@ -1,0 +1,319 @@
+/**
+ * The interop suite (issue 13 item 4): the real OpenClaw 2026.9.6 (CLI, `openclaw node run`) and
+ * `openclaw-node` against Gatehouse, and Gatehouse's CLI and `gatehouse/client` against the real
+ * OpenClaw gateway. Each command runs against both kinds of gateway and must end the same way
+ * (exit status and meaning) on the foreign one as on its own. One line per check is printed:
+ * direction, command, ok/FAIL. Node 24 and openclaw come from the npm registry, cached
+ * (scripts/openclaw-peer.mjs); every process and lock file started here is cleaned up.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { OpenClawClient } from "openclaw-node";
+import { WebSocket } from "ws";
+import { GatewayClient } from "../../src/client/index.js";
+import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
+import { createGatewayApp, type GatewayApp } from "../../src/runtime/gateway-app.js";
+import { ensureOwner } from "../../src/store/approve.js";
+import { openStore, type Store } from "../../src/store/db.js";
+import { GATEHOUSE_VERSION } from "../../src/version.js";
+import {
+  cleanupOpenClawLocks,
+  OpenClawHome,
+  openClawLocks,
+  openClawPeer,
+  runToEnd,
+  startOpenClawGateway,
+  type CommandResult,
+  type OpenClawGateway,
+  type OpenClawPeer,
+} from "../helpers/openclaw-peer.js";
+
+// On Node 20 openclaw-node's ESM build finds no WebSocket by itself.
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
+const TOKEN = "interop-token-0123456789abcdefghijklmnopqrstuv";
+
+/** One side of the suite: a gateway either kind of client can be pointed at. */
+interface Side {
+  kind: "gatehouse" | "openclaw";
+  url: string;
+  port: number;
+  /** An OpenClaw CLI home whose config points at this gateway. */
+  ocHome: OpenClawHome;
+}
+
+let peer: OpenClawPeer;
+let locksBefore: ReturnType<typeof openClawLocks>;
+let oc: OpenClawGateway;
+let gh: { app: GatewayApp; store: Store; stateDir: string; url: string; port: number; log: string[] };
+const sides: Partial<Record<Side["kind"], Side>> = {};
+let scratch: string;
+
+before(async () => {
+  peer = await openClawPeer();
+  locksBefore = openClawLocks();
+  scratch = mkdtempSync(join(tmpdir(), "gatehouse-interop-"));
+  const stateDir = join(scratch, "gatehouse-state");
+  const store = openStore(join(stateDir, "state", "gatehouse.sqlite"));
+  const owner = loadOrCreateIdentity(join(stateDir, "identity", "device.json"));
+  ensureOwner(store, owner, Date.now());
+  const log: string[] = [];
+  const app = createGatewayApp({
+    hosts: ["127.0.0.1"],
+    port: 0,
+    store,
+    ownerDeviceId: owner.deviceId,
+    auth: () => ({ mode: "token", token: TOKEN }),
+    logger: { log: (level, event, fields) => log.push(JSON.stringify({ level, event, ...fields })) },
+    runtime: { sandbox: { secretPaths: [stateDir] } },
+  });
+  await app.start();
+  const port = app.server.port;
+  gh = { app, store, stateDir, url: `ws://127.0.0.1:${port}`, port, log };
+  oc = await startOpenClawGateway(peer, TOKEN);
+  for (const [kind, url, p] of [
+    ["gatehouse", gh.url, port],
+    ["openclaw", oc.url, oc.port],
+  ] as const) {
+    const ocHome = new OpenClawHome(peer);
+    ocHome.writeConfig(p, TOKEN);
+    sides[kind] = { kind, url, port: p, ocHome };
+  }
+});
+
+after(async () => {
+  for (const side of Object.values(sides)) side?.ocHome.remove();
+  await oc?.stop();
+  await gh?.app.stop({ graceMs: 200 });
+  gh?.store.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  if (locksBefore) cleanupOpenClawLocks(locksBefore);
+});
+
+function side(kind: Side["kind"]): Side {
+  const s = sides[kind];
+  assert.ok(s, `the ${kind} gateway did not start`);
+  return s;
+}
+
+const ARROW = { gatehouse: "openclaw → gatehouse", openclaw: "gatehouse → openclaw" } as const;
+
+/** Prints the check's line (direction, command, ok/FAIL) and rethrows its failure. */
+async function check(direction: string, command: string, fn: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  const line = (verdict: string) =>
+    console.log(
+      `interop  ${direction.padEnd(24)} ${command.padEnd(58)} ${verdict} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  try {
+    await fn();
+    line("ok");
+  } catch (err) {
+    line("FAIL");
+    throw err;
+  }
+}
+
+/** `openclaw ARGS` from a home pointed at `s` (health takes the URL from the environment). */
+function openclaw(s: Side, args: readonly string[]): Promise<CommandResult> {
+  return s.ocHome.run(args, {
+    env: { OPENCLAW_GATEWAY_URL: s.url, OPENCLAW_GATEWAY_TOKEN: TOKEN },
+    timeoutMs: 150_000,
+  });
+}
+
+function json<T>(r: CommandResult, what: string): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    assert.fail(`${what}: stdout is not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+function explain(r: CommandResult): string {
+  return `exit ${r.code}${r.timedOut ? " (timed out)" : ""}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`;
+}
+
+/**
+ * Runs an OpenClaw CLI command against both gateways: the exit status on Gatehouse must be the one
+ * on OpenClaw, and `meaning` must hold for both outputs.
+ */
+async function sameOnBoth(
+  args: readonly string[],
+  meaning: (r: CommandResult, s: Side) => void,
+): Promise<void> {
+  const [onOc, onGh] = await Promise.all([
+    openclaw(side("openclaw"), args),
+    openclaw(side("gatehouse"), args),
+  ]);
+  meaning(onOc, side("openclaw"));
+  meaning(onGh, side("gatehouse"));
+  assert.equal(onGh.code, onOc.code, `exit status differs: openclaw ${onOc.code}, gatehouse ${onGh.code}`);
+}
+
+describe(
+  "openclaw CLI 2026.9.6 → Gatehouse (same exit status and meaning as against OpenClaw)",
+  { concurrency: 3 },
+  () => {
+    it("openclaw health --json", () =>
+      check(ARROW.gatehouse, "openclaw health --json", () =>
+        sameOnBoth(["health", "--json"], (r) => {
+          assert.equal(r.code, 0, explain(r));
+          assert.equal(json<{ ok: boolean }>(r, "health").ok, true);
+        }),
+      ));
+
+    it("openclaw status --json", () =>
+      check(ARROW.gatehouse, "openclaw status --json", () =>
+        sameOnBoth(["status", "--json"], (r, s) => {
+          assert.equal(r.code, 0, explain(r));
+          const status = json<{ runtimeVersion: string; sessions: { byAgent: unknown[] } }>(r, "status");
+          assert.ok(Array.isArray(status.sessions.byAgent));
+          if (s.kind === "gatehouse") assert.equal(status.runtimeVersion, GATEHOUSE_VERSION);
+        }),
+      ));
+
+    it("openclaw status", () =>
+      check(ARROW.gatehouse, "openclaw status", () =>
+        sameOnBoth(["status"], (r, s) => {
+          assert.equal(r.code, 0, explain(r));
+          assert.match(r.stdout, new RegExp(`ws://127\\.0\\.0\\.1:${s.port}.*reachable`));
+        }),
+      ));
+
+    it("openclaw gateway probe --json", () =>
+      check(ARROW.gatehouse, "openclaw gateway probe --json --url --token", async () => {
+        for (const s of [side("openclaw"), side("gatehouse")]) {
+          const r = await openclaw(s, ["gateway", "probe", "--json", "--url", s.url, "--token", TOKEN]);
+          assert.equal(r.code, 0, explain(r));
+          const probe = json<{ ok: boolean; targets: Array<{ url: string; connect: { ok: boolean } }> }>(
+            r,
+            "probe",
+          );
+          assert.equal(probe.ok, true);
+          assert.equal(probe.targets.find((t) => t.url === s.url)?.connect.ok, true, explain(r));
+        }
+      }));
+
+    it("openclaw cron list --json", () =>
+      check(ARROW.gatehouse, "openclaw cron list --json", () =>
+        sameOnBoth(["cron", "list", "--json"], (r) => {
+          assert.equal(r.code, 0, explain(r));
+          assert.ok(Array.isArray(json<{ jobs: unknown[] }>(r, "cron list").jobs));
+        }),
+      ));
+
+    it("openclaw devices list --json", () =>
+      check(ARROW.gatehouse, "openclaw devices list --json --url --token", async () => {
+        for (const s of [side("openclaw"), side("gatehouse")]) {
+          const r = await openclaw(s, ["devices", "list", "--json", "--url", s.url, "--token", TOKEN]);
+          assert.equal(r.code, 0, explain(r));
+          const list = json<{ pending: unknown[]; paired: unknown[] }>(r, "devices list");
+          assert.ok(Array.isArray(list.pending) && Array.isArray(list.paired));
+        }
+      }));
+  },
+);
+
+describe("openclaw-node 0.14 → Gatehouse and OpenClaw", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "gatehouse-openclaw-node-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The helpers a backend built on openclaw-node calls, each resolving on both gateways. */
+  const HELPERS = [
+    "health",
+    "status",
+    "sessions.list",
+    "agents.list",
+    "config.get",
+    "channels.status",
+  ] as const;
+
+  it("its helpers answer on both, and a wider second connect is not refused", () =>
+    check("openclaw-node → both", `openclaw-node connect + ${HELPERS.join(", ")}`, async () => {
+      for (const s of [side("openclaw"), side("gatehouse")]) {
+        const identity = join(dir, `${s.kind}.json`);
+        const make = (scopes: string[]) =>
+          new OpenClawClient({
+            url: s.url,
+            token: TOKEN,
+            deviceIdentityPath: identity,
+            autoReconnect: false,
+            scopes,
+          });
+        const first = make(["operator.read", "operator.write"]);
+        await first.connect();
+        try {
+          for (const method of HELPERS) {
+            const res = (await first.request(method, {})) as unknown as { ok: boolean; error?: unknown };
+            assert.equal(res.ok, true, `${s.kind} ${method}: ${JSON.stringify(res.error)}`);
+          }
+        } finally {
+          await first.disconnect();
+        }
+        // The same backend again, asking for more: admitted at once, as on OpenClaw.
+        const second = make(["operator.read", "operator.write", "operator.pairing"]);
+        second.on("error", () => {});
+        await second.connect();
+        try {
+          const res = (await second.request("device.pair.list", {})) as unknown as {
+            ok: boolean;
+            error?: unknown;
+          };
+          assert.equal(res.ok, true, `${s.kind} device.pair.list: ${JSON.stringify(res.error)}`);
+        } finally {
+          await second.disconnect();
+        }
+      }
+    }));
+});
+
+describe("openclaw node run → Gatehouse", () => {
+  it("connects, its post-connect reports are answered, and its system.which takes bins", () =>
+    check(ARROW.gatehouse, "openclaw node run + node.invoke system.which {bins}", async () => {
+      const s = side("gatehouse");
+      const node = s.ocHome.spawn(["node", "run", "--host", "127.0.0.1", "--port", String(s.port)], {
+        OPENCLAW_GATEWAY_TOKEN: TOKEN,
+      });
+      const done = runToEnd(node, 240_000);
+      const owner = new GatewayClient({
+        url: s.url,
+        auth: { token: TOKEN },
+        client: { id: "cli", mode: "cli" },
+        scopes: ["operator.admin"],
+      });
+      await owner.connect();
+      try {
+        let nodeId: string | undefined;
+        for (let i = 0; i < 180 && !nodeId; i++) {
+          const { nodes } = await owner.request<{ nodes: Array<{ nodeId: string; commands: string[] }> }>(
+            "node.list",
+            {},
+          );
+          nodeId = nodes.find((n) => n.commands.includes("system.which"))?.nodeId;
+          if (!nodeId) await new Promise((r) => setTimeout(r, 1000));
+        }
+        assert.ok(nodeId, "the OpenClaw node host never connected");
+        const which = await owner.request<{ payload: { bins: Record<string, string> } }>("node.invoke", {
+          nodeId,
+          command: "system.which",
+          params: { bins: ["sh", "no-such-program-xyz"] },
+          idempotencyKey: "interop-which",
+          timeoutMs: 60_000,
+        });
+        assert.deepEqual(Object.keys(which.payload.bins), ["sh"]);
+        const unknown = gh.log.filter((l) => l.includes('"unknown method"') && l.includes("node-host/node"));
+        assert.deepEqual(unknown, [], "the node host called methods Gatehouse does not answer");
+      } finally {
+        await owner.close();
+        if (node.pid !== undefined) process.kill(-node.pid, "SIGTERM");
+        await done;
+      }
+    }));
+});
