@@ -1,14 +1,16 @@
 /**
- * Issue 11 item 5: random sequences of device management — pair, approve, reject, rotate, revoke,
- * remove, by callers of every kind of authority — against the real gateway (its own process, real
- * sockets, real SQLite), compared after every step with the reference model (reference.ts):
+ * Issue 11 item 5: random sequences of pairing, approval, rejection, rotation, revocation and
+ * removal, setup codes minted and redeemed, sessions spawned (nested ones through their own
+ * runtime tokens) and ended, cron jobs added, run and re-enabled, gateway restarts and kill -9 — by
+ * callers of every kind of authority — against the real gateway (its own process, real sockets,
+ * real SQLite), compared after every step with the reference model (reference.ts):
  * nothing admits or acts after the grant it rests on was revoked or its owner removed, no
  * connection holds more than its authority, a revoked slot comes back only through an approval,
  * and only the owner key touches the owner device.
  *
  * `npm test` runs the fast variant; `npm run test:stress` (GATEHOUSE_STRESS=1) runs 20× more.
- * A failure prints fast-check's seed and path; replay it with
- * GATEHOUSE_MODEL_SEED=<seed> GATEHOUSE_MODEL_PATH=<path> node --test dist/test/model/.
+ * A failure prints the shrunk sequence, what disagreed, and the line that replays it (fast-check's
+ * seed and path: GATEHOUSE_MODEL_SEED, GATEHOUSE_MODEL_PATH, with the same runs and steps).
  */
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
@@ -30,7 +32,7 @@ after(() => console.log(coverage.report()));
  */
 async function modelRun(runs: number, seed: number | undefined): Promise<void> {
   const path = process.env.GATEHOUSE_MODEL_PATH;
-  await fc.assert(
+  const details = await fc.check(
     fc.asyncProperty(
       fc.commands([...commandArbitraries(), ...workArbitraries()], {
         maxCommands: MAX_COMMANDS,
@@ -51,6 +53,14 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
     ),
     { numRuns: runs, ...(seed !== undefined ? { seed } : {}), ...(path ? { path } : {}), verbose: 1 },
   );
+  if (details.failed) {
+    const replay =
+      `GATEHOUSE_MODEL_SEED=${details.seed} GATEHOUSE_MODEL_PATH=${details.counterexamplePath ?? ""} ` +
+      `GATEHOUSE_MODEL_RUNS=${runs} GATEHOUSE_MODEL_STEPS=${MAX_COMMANDS} node --test dist/test/model/`;
+    throw new Error(`${fc.defaultReportMessage(details)}\n\nreplay: ${replay}`, {
+      cause: details.errorInstance,
+    });
+  }
 }
 
 const CHUNK = 20;
