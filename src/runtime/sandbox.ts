@@ -75,7 +75,9 @@ function depth(path: string): number {
 export function bwrapArgs(spec: SandboxSpec, command: string, args: readonly string[]): string[] {
   const conflict = specConflict(spec);
   if (conflict) throw new Error(`sandbox: ${conflict}`);
-  const out = ["--unshare-all", "--share-net", "--new-session"];
+  // --die-with-parent: a gateway killed outright (SIGKILL, OOM) takes its jobs with it; they would
+  // otherwise run on as orphans after their sessions were marked lost and their tokens revoked.
+  const out = ["--unshare-all", "--share-net", "--new-session", "--die-with-parent"];
 
   type Mount = { path: string; op: string[]; order: number };
   const mounts: Mount[] = [

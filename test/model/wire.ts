@@ -5,7 +5,7 @@
  * failed-credential limiter (per address) never turns a probe of a dead token into a lockout that
  * the model would have to predict.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "ws";
@@ -204,4 +204,18 @@ export class GatewayUnderTest {
     rmSync(this.stateDir, { recursive: true, force: true });
     rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+/** Pids of processes whose command line contains `needle`. */
+export function processesWith(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(join("/proc", entry, "cmdline"), "utf8").includes(needle)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }

@@ -22,7 +22,7 @@ import {
   type Model,
 } from "./reference.js";
 import { compare, fail, hold, openRoots, type Real } from "./world.js";
-import { connect, helloAuth } from "./wire.js";
+import { connect, helloAuth, processesWith } from "./wire.js";
 
 type Cmd = fc.AsyncCommand<Model, Real>;
 
@@ -246,8 +246,15 @@ class RestartCmd implements Cmd {
       r.conns.delete(c.id);
     }
     m.conns = [];
-    for (const s of m.sessions) if (s.alive) endSession(m, s.id);
+    const running = m.sessions.filter((s) => s.alive);
+    for (const s of running) endSession(m, s.id);
     m.conns = [];
+    // Nor does their work run on: a lost session's process ends with the gateway that started it.
+    for (const s of running) {
+      await waitFor(`session ${s.id}'s process ending with its gateway`, r, () =>
+        processesWith(s.go).length === 0 ? true : undefined,
+      );
+    }
     await openRoots(m, r);
     await compare(m, r);
   }

@@ -42,6 +42,7 @@ describe("sandbox spec → bwrap arguments", () => {
   it("new namespaces except the network, its own session, /proc, /dev and a private /tmp; the command last", () => {
     const args = bwrapArgs(base, "node", ["child.js", "--flag"]);
     assert.deepEqual(args.slice(0, 3), ["--unshare-all", "--share-net", "--new-session"]);
+    assert.ok(args.includes("--die-with-parent"), "a job outlives a gateway killed outright");
     assert.ok(indexOfSeq(args, "--proc", "/proc") > 0);
     assert.ok(indexOfSeq(args, "--dev", "/dev") > 0);
     assert.ok(indexOfSeq(args, "--tmpfs", "/tmp") > 0);
