@@ -38,6 +38,8 @@ export default tseslint.config(
         Node: "readonly",
         btoa: "readonly",
         setInterval: "readonly",
+        HTMLInputElement: "readonly",
+        queueMicrotask: "readonly",
       },
     },
   },

@@ -341,7 +341,10 @@ describe("Control UI in Chromium: owner, a CLI in another namespace approved liv
       const paired = page.locator(`[data-device-id="${cliDeviceId}"]`);
       await paired.waitFor();
       await page.locator("article.pending").waitFor({ state: "detached" });
-      assert.match(await paired.innerText(), /\(approved\)/);
+      await page.locator(`[data-key="details:${cliDeviceId}"]`).click();
+      const details = page.locator(`tr[data-details-for="${cliDeviceId}"]`);
+      assert.match(await details.innerText(), /\(approved\)/);
+      await page.locator(`[data-key="details:${cliDeviceId}"]`).click();
       assert.equal(gw.store.devices.get(cliDeviceId)?.approvedVia, "approved");
     },
   );
@@ -393,7 +396,11 @@ describe("Control UI in Chromium: owner, a CLI in another namespace approved liv
       await page.evaluate(() => document.querySelector("#notices")?.replaceChildren());
       await screenshot(page, "devices-connected");
 
-      await paired.getByRole("button", { name: "Revoke operator…" }).click();
+      await paired.locator(".menu-btn").click();
+      await page
+        .locator(`[id="menu-${cliDeviceId}"]`)
+        .getByRole("menuitem", { name: "Revoke operator token…" })
+        .click();
       const dialog = page.locator("dialog[open]");
       assert.match(await dialog.innerText(), /live operator sessions close now/);
       await dialog.getByRole("button", { name: "Revoke operator token" }).click();

@@ -415,6 +415,7 @@ function pageContext() {
     hello: app.hello,
     freshAudit: app.freshAudit,
     refresh,
+    rerender: render,
     act,
     confirm: confirmAction,
     notify,
@@ -427,7 +428,13 @@ function render() {
   renderConnPill();
   renderNav();
   const main = document.getElementById("main");
-  const focusKey = document.activeElement?.closest?.("#main [data-key], #nav [data-key]")?.dataset.key;
+  const focused = document.activeElement?.closest?.("#main [data-key], #nav [data-key]");
+  const focusKey = focused?.dataset.key;
+  // A text field being typed in keeps its caret across the redraw its own input caused.
+  const caret =
+    focused instanceof HTMLInputElement && focused.selectionStart !== null
+      ? [focused.selectionStart, focused.selectionEnd]
+      : null;
   const page = currentPage();
   document.title = `${page.title} · Gatehouse`;
   const content = app.state.kind === "connected" ? page.render(pageContext()) : statePanel();
@@ -440,8 +447,10 @@ function render() {
   if (focusKey) {
     // Keep keyboard focus across re-renders; when its element is gone (an approved request), land on the page.
     const again = document.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
-    if (again) again.focus();
-    else if (!document.getElementById("dialog").open) main.focus({ preventScroll: true });
+    if (again) {
+      again.focus();
+      if (caret && again instanceof HTMLInputElement) again.setSelectionRange(caret[0], caret[1]);
+    } else if (!document.getElementById("dialog").open) main.focus({ preventScroll: true });
   }
 }
 

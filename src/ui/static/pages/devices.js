@@ -1,7 +1,9 @@
-// Devices: pending requests (requested versus approved) and paired devices, with approve, reject,
-// remove, rename, rotate and revoke — each confirmed with exactly what it grants or takes away.
+// Devices: pending requests (requested versus approved) as cards, and paired devices as a dense
+// table (device-table.js), with approve, reject, remove, rename, rotate and revoke — each confirmed
+// with exactly what it grants or takes away.
 
 import { chips, deviceName, h, shortId, timeAgo } from "../dom.js";
+import { deviceTable } from "./device-table.js";
 
 const REASONS = {
   "not-paired": "new device",
@@ -252,102 +254,6 @@ function pendingCard(ctx, p, current) {
   );
 }
 
-function pairedCard(ctx, d) {
-  const self = d.deviceId === ctx.identity.deviceId;
-  const liveTokens = (d.tokens ?? []).filter((t) => !t.revokedAtMs);
-  const revocable = [...new Set([...d.roles, ...liveTokens.map((t) => t.role)])].filter(
-    (r) => !(d.tokens ?? []).some((t) => t.role === r && t.revokedAtMs),
-  );
-  return h(
-    "article",
-    { class: "card device", "data-device-id": d.deviceId, "aria-label": `Device ${deviceName(d)}` },
-    h(
-      "header",
-      { class: "card-head" },
-      h("h3", {}, deviceName(d)),
-      d.owner ? h("span", { class: "badge badge-owner" }, "owner") : null,
-      self ? h("span", { class: "badge badge-self" }, "this browser") : null,
-      h(
-        "span",
-        { class: ["presence", d.connected ? "on" : "off"], "data-connected": d.connected ? "true" : "false" },
-        h("span", { class: "dot", "aria-hidden": "true" }),
-        d.connected ? "connected" : "offline",
-      ),
-    ),
-    facts(
-      ["Device", h("code", { class: "id-full" }, d.deviceId)],
-      ["Roles", chips(d.roles)],
-      ["Scopes", chips(d.scopes, { empty: "no scopes" })],
-      ["Tokens", tokenList(d)],
-      ["Client", clientOf(d)],
-      [
-        "Last seen",
-        h(
-          "span",
-          {},
-          timeAgo(d.lastSeenAtMs),
-          d.lastSeenIp ? h("span", { class: "muted" }, ` from ${d.lastSeenIp}`) : null,
-        ),
-      ],
-      [
-        "Approved",
-        h("span", {}, timeAgo(d.approvedAtMs), h("span", { class: "muted" }, ` (${d.approvedVia})`)),
-      ],
-    ),
-    h(
-      "div",
-      { class: "actions" },
-      h(
-        "button",
-        { type: "button", class: "btn", "data-key": `rename:${d.deviceId}`, onclick: () => rename(ctx, d) },
-        "Rename…",
-      ),
-      liveTokens.map((t) =>
-        h(
-          "button",
-          {
-            type: "button",
-            class: "btn",
-            "data-key": `rotate:${d.deviceId}:${t.role}`,
-            onclick: () => rotate(ctx, d, t),
-          },
-          `Rotate ${t.role} token…`,
-        ),
-      ),
-      d.owner
-        ? null
-        : revocable.map((role) =>
-            h(
-              "button",
-              {
-                type: "button",
-                class: "btn btn-danger-outline",
-                "data-key": `revoke:${d.deviceId}:${role}`,
-                onclick: () => revoke(ctx, d, role),
-              },
-              `Revoke ${role}…`,
-            ),
-          ),
-      d.owner
-        ? h(
-            "span",
-            { class: "muted small" },
-            "The owner key lives in the gateway's state dir; it cannot be removed here.",
-          )
-        : h(
-            "button",
-            {
-              type: "button",
-              class: "btn btn-danger-outline",
-              "data-key": `remove:${d.deviceId}`,
-              onclick: () => remove(ctx, d),
-            },
-            "Remove…",
-          ),
-    ),
-  );
-}
-
 export const devicesPage = {
   id: "devices",
   title: "Devices",
@@ -372,7 +278,7 @@ export const devicesPage = {
         devices.pending.length === 0
           ? h(
               "p",
-              { class: "empty" },
+              { class: "empty compact" },
               "No device is waiting for approval. New requests appear here as they arrive.",
             )
           : h(
@@ -390,11 +296,11 @@ export const devicesPage = {
           "Paired devices ",
           h("span", { class: "count" }, String(devices.paired.length)),
         ),
-        h(
-          "div",
-          { class: "cards" },
-          devices.paired.map((d) => pairedCard(ctx, d)),
-        ),
+        deviceTable(ctx, devices.paired, {
+          actions: { rename, rotate, revoke, remove },
+          tokenList,
+          clientOf,
+        }),
       ),
     );
   },

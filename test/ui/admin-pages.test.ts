@@ -1,0 +1,315 @@
+/**
+ * Issue 14 item 6 — the Control UI at real sizes, in Debian's Chromium (playwright-core), against a
+ * store seeded with 50 devices and 2,000 audit rows (seed.ts): what a person sees at 1280 and at
+ * 390 px wide. Screenshots go to test-output/screenshots/admin-*.png.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
+import { openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
+import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
+import { seedStore, type SeededStore } from "./seed.js";
+
+// Browser globals used inside page functions (compiled without the DOM lib).
+declare const document: {
+  documentElement: { scrollWidth: number; scrollHeight: number; clientWidth: number };
+  querySelector(
+    selector: string,
+  ): { replaceChildren(): void; getBoundingClientRect(): { height: number } } | null;
+  querySelectorAll(
+    selector: string,
+  ): ArrayLike<{ getBoundingClientRect(): { height: number; right: number } }>;
+};
+declare const location: { hash: string };
+
+const chromiumReason = chromiumUnavailableReason();
+let launchError: string | null = null;
+const browser: Browser | null = chromiumReason
+  ? null
+  : await launchChromium().catch((err: Error) => {
+      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
+      return null;
+    });
+const skip = chromiumReason ?? launchError;
+if (skip) process.stderr.write(`ui: admin page tests skipped: ${skip}\n`);
+const needsBrowser = skip ? { skip } : {};
+
+after(async () => {
+  await browser?.close();
+});
+
+const WIDE = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+
+async function goto(page: Page, route: string): Promise<void> {
+  await page.evaluate((r) => {
+    location.hash = r;
+  }, route);
+  await page.locator(`#main[data-page="${route.replace("#/", "")}"]`).waitFor();
+}
+
+async function clearNotices(page: Page): Promise<void> {
+  await page.evaluate(() => document.querySelector("#notices")?.replaceChildren());
+}
+
+/** Full-page screenshot at `size`; returns the page's scroll size there. */
+async function shotAt(
+  page: Page,
+  name: string,
+  size: { width: number; height: number },
+): Promise<{ scrollWidth: number; scrollHeight: number }> {
+  await page.setViewportSize(size);
+  await clearNotices(page);
+  const dims = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    scrollHeight: document.documentElement.scrollHeight,
+  }));
+  await screenshot(page, name);
+  return dims;
+}
+
+describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
+  let gw: TestGateway;
+  let seeded: SeededStore;
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+  const live: RawPeer[] = [];
+  const liveIds: string[] = [];
+
+  before(async () => {
+    if (!browser) return;
+    gw = await startTestGateway();
+    seeded = seedStore(gw.store);
+    // Two devices with open sessions besides the browser: "connected first" has something to sort.
+    for (const name of ["zz-live-cli-1", "zz-live-cli-2"]) {
+      const { identity, token } = pairDevice(gw, ["operator.read"]);
+      gw.store.devices.rename(identity.deviceId, name);
+      const peer = await openPeer(gw.url);
+      const hello = await sendConnect(peer, {
+        identity,
+        auth: { deviceToken: token },
+        scopes: ["operator.read"],
+        platform: "linux",
+      });
+      assert.equal(hello.ok, true, JSON.stringify(hello.error));
+      live.push(peer);
+      liveIds.push(identity.deviceId);
+    }
+    context = await browser.newContext({ viewport: WIDE });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    page = await context.newPage();
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => {
+      if (m.type() === "error" && !/Failed to load resource|WebSocket connection to/.test(m.text()))
+        errors.push(m.text());
+    });
+    await page.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
+    await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+  });
+  after(async () => {
+    for (const p of live) p.ws.close();
+    await context?.close();
+    await gw?.stop();
+  });
+
+  it(
+    "devices: one dense row per device, connected first, short ids, fits in a bounded height at 1280",
+    needsBrowser,
+    async () => {
+      await goto(page, "#/devices");
+      const rows = page.locator("#device-table tbody tr.device-row");
+      await rows.first().waitFor();
+      const total = seeded.deviceIds.length + 2 + 2; // seeded, two live CLIs, the owner, this browser
+      assert.equal(await rows.count(), total);
+      assert.match(
+        await page.locator("#device-count").innerText(),
+        new RegExp(`^${total} devices · 3 connected`),
+      );
+
+      // Connected first: this browser and the two live CLIs lead, whatever their names.
+      const firstThree = await rows.evaluateAll((trs) =>
+        trs.slice(0, 3).map((tr) => (tr as unknown as { dataset: { deviceId: string } }).dataset.deviceId),
+      );
+      const selfId = await page.evaluate(async () => {
+        const mod = "/identity.js";
+        return (await import(mod)).loadOrCreateIdentity().then((i: { deviceId: string }) => i.deviceId);
+      });
+      assert.deepEqual([...firstThree].sort(), [selfId, ...liveIds].sort());
+      assert.equal(await rows.nth(3).locator('.presence[data-connected="false"]').count(), 1);
+
+      // Short ids on the row; the full id only in the title (and the details / copy).
+      const firstId = seeded.deviceIds[0]!;
+      const row = page.locator(`tr[data-device-id="${firstId}"]`);
+      assert.equal(await row.locator(".id-btn").innerText(), firstId.slice(0, 8));
+      assert.doesNotMatch(await row.innerText(), new RegExp(firstId));
+
+      // No destructive button on any row: they are in the (closed) row menus.
+      assert.equal(
+        await page.locator("#device-table tbody tr button:visible", { hasText: /Revoke|Remove/ }).count(),
+        0,
+      );
+      assert.equal(
+        await page.locator("#device-table .btn-danger, #device-table .btn-danger-outline").count(),
+        0,
+      );
+
+      const dims = await shotAt(page, "admin-devices-1280", WIDE);
+      const rowHeight = await page.evaluate(
+        () => document.querySelector("#device-table tbody tr.device-row")!.getBoundingClientRect().height,
+      );
+      assert.ok(rowHeight <= 44, `a device row is one line (${rowHeight} px)`);
+      assert.ok(
+        dims.scrollHeight <= 2_800,
+        `${total} devices fit in 2,800 px at 1280 wide (${dims.scrollHeight} px)`,
+      );
+      assert.ok(dims.scrollWidth <= WIDE.width, `no horizontal scroll at 1280 (${dims.scrollWidth} px)`);
+    },
+  );
+
+  it(
+    "devices: the search narrows the rows, sorting by name orders them, clearing brings them back",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      await goto(page, "#/devices");
+      const rows = page.locator("#device-table tbody tr.device-row");
+      const total = await rows.count();
+      await page.locator("#device-search").fill("build-box");
+      await page.waitForFunction(
+        () => document.querySelectorAll("#device-table tbody tr.device-row").length < 20,
+      );
+      const names = await rows.locator(".link-btn").allInnerTexts();
+      assert.ok(
+        names.length > 0 && names.length < total,
+        `the search narrowed ${total} rows to ${names.length}`,
+      );
+      for (const n of names)
+        assert.match(n, /build-box|Rack/, "only node hosts named build-box (or their labels)");
+      assert.match(
+        await page.locator("#device-count").innerText(),
+        new RegExp(`^${names.length} of ${total} devices`),
+      );
+      assert.equal(
+        await page
+          .locator("#device-search")
+          .evaluate((el) => el === (el.ownerDocument as unknown as { activeElement: unknown }).activeElement),
+        true,
+        "typing keeps the focus in the search field",
+      );
+
+      // A short id prefix finds its device.
+      const target = seeded.deviceIds[7]!;
+      await page.locator("#device-search").fill(target.slice(0, 8));
+      await page.locator(`tr[data-device-id="${target}"]`).waitFor();
+      assert.equal(await rows.count(), 1);
+
+      await page.locator("#device-search").fill("");
+      await page.waitForFunction(
+        (n) => document.querySelectorAll("#device-table tbody tr.device-row").length === n,
+        total,
+      );
+
+      await page.locator('[data-key="sort:name"]').click();
+      const sorted = await rows.locator(".link-btn").allInnerTexts();
+      const expected = [...sorted].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
+      assert.deepEqual(sorted, expected, "sorted by name, A to Z");
+      assert.equal(await page.locator("th.c-name").getAttribute("aria-sort"), "ascending");
+      await page.locator('[data-key="sort:name"]').click();
+      assert.equal(await page.locator("th.c-name").getAttribute("aria-sort"), "descending");
+      await page.locator('[data-key="sort:status"]').click();
+    },
+  );
+
+  it(
+    "devices: the row menu holds rename, rotate, revoke and remove; the name opens the full id",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      await goto(page, "#/devices");
+      const id = seeded.deviceIds[4]!;
+      const row = page.locator(`tr[data-device-id="${id}"]`);
+      await row.locator(".menu-btn").click();
+      const menu = page.locator(`[id="menu-${id}"]`);
+      await menu.waitFor({ state: "visible" });
+      const items = await menu.getByRole("menuitem").allInnerTexts();
+      assert.deepEqual(items, [
+        "Show details",
+        "Copy device ID",
+        "Rename…",
+        "Rotate operator token…",
+        "Revoke operator token…",
+        "Remove device…",
+      ]);
+      await clearNotices(page);
+      await screenshot(page, "admin-devices-menu-1280");
+      await page.keyboard.press("Escape");
+      await menu.waitFor({ state: "hidden" });
+
+      // The owner's menu offers nothing destructive.
+      const ownerRow = page.locator(`tr[data-device-id="${gw.owner.deviceId}"]`);
+      await ownerRow.locator(".menu-btn").click();
+      const ownerMenu = page.locator(`[id="menu-${gw.owner.deviceId}"]`);
+      await ownerMenu.waitFor({ state: "visible" });
+      assert.equal(await ownerMenu.getByRole("menuitem", { name: /Revoke|Remove/ }).count(), 0);
+      assert.match(await ownerMenu.innerText(), /cannot be revoked or removed here/);
+      await page.keyboard.press("Escape");
+
+      // Remove from the menu: confirmed, then gone from the store and the table.
+      await row.locator(".menu-btn").click();
+      await menu.getByRole("menuitem", { name: "Remove device…" }).click();
+      const dialog = page.locator("dialog[open]");
+      await dialog.waitFor();
+      assert.match(await dialog.innerText(), new RegExp(id));
+      await dialog.getByRole("button", { name: "Remove device" }).click();
+      await row.waitFor({ state: "detached" });
+      assert.equal(gw.store.devices.get(id), null);
+
+      // The name opens the details: full id, tokens; Copy puts the full id on the clipboard.
+      const other = seeded.deviceIds[5]!;
+      await page.locator(`[data-key="details:${other}"]`).click();
+      const details = page.locator(`tr[data-details-for="${other}"]`);
+      await details.waitFor();
+      assert.equal(await details.locator(".id-full").innerText(), other);
+      await page.locator(`tr[data-device-id="${other}"] .id-btn`).click();
+      assert.equal(
+        await page.evaluate(() =>
+          (
+            globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+          ).navigator.clipboard.readText(),
+        ),
+        other,
+      );
+      await clearNotices(page);
+      await screenshot(page, "admin-devices-details-1280");
+      await page.locator(`[data-key="details:${other}"]`).click();
+      await details.waitFor({ state: "detached" });
+    },
+  );
+
+  it(
+    "devices at 390 px: no horizontal scroll, two lines per device, the menu still there",
+    needsBrowser,
+    async () => {
+      await goto(page, "#/devices");
+      const dims = await shotAt(page, "admin-devices-390", PHONE);
+      assert.ok(dims.scrollWidth <= PHONE.width, `no horizontal scroll at 390 px (${dims.scrollWidth} px)`);
+      const rowHeight = await page.evaluate(
+        () => document.querySelector("#device-table tbody tr.device-row")!.getBoundingClientRect().height,
+      );
+      assert.ok(rowHeight <= 64, `a device is at most two lines at 390 px (${rowHeight} px)`);
+      const first = page.locator("#device-table tbody tr.device-row").first();
+      assert.ok(await first.locator(".menu-btn").isVisible(), "the row menu is reachable on a phone");
+      const rightEdges = await page.evaluate(() =>
+        Array.from(
+          document.querySelectorAll("#device-table .menu-btn"),
+          (b) => b.getBoundingClientRect().right,
+        ),
+      );
+      assert.ok(Math.max(...rightEdges) <= PHONE.width, "every menu button is on screen");
+      await page.setViewportSize(WIDE);
+      assert.deepEqual(errors, [], "no errors in the page");
+    },
+  );
+});
