@@ -8,7 +8,13 @@ const AuditListParams = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     afterId: Type.Optional(Type.Integer({ minimum: 0 })),
+    beforeId: Type.Optional(Type.Integer({ minimum: 1 })),
     deviceId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    decisions: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 32 }),
+    ),
+    refusalsOnly: Type.Optional(Type.Boolean()),
+    hideRoutine: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -17,14 +23,28 @@ const parseList = paramsParser(AuditListParams);
 
 /**
  * Newest rows first (default 100), or with `afterId` the rows after it, oldest first, for
- * following the log. Queued connect rows are written first, so the tail is current. `rules` holds
- * the sentence of every rule id in the rows' traces (the policy's one table), for display.
+ * following the log; `beforeId` pages back. Filters: one device, some decisions, refusals only,
+ * and `hideRoutine` (leave out the `admit` row every covered connect leaves — `hiddenRoutine`
+ * then says how many matching rows that hid). Queued connect rows are written first, so the tail
+ * is current. `rules` holds the sentence of every rule id in the rows' traces (the policy's one
+ * table), for display; `decisions` lists the decisions in the log, for filter menus.
  */
 export const auditList: MethodHandler = (ctx, params) => {
   const query = parseList(params);
   ctx.pairing.flushAudit();
-  const rows = ctx.pairing.store.audit.list(query);
-  return { rows, rules: sentencesFor(rows.map((r) => r.trace)) };
+  const audit = ctx.pairing.store.audit;
+  const rows = audit.list(query);
+  // What the routine filter hid, under the other filters: all matching rows minus the shown ones.
+  const filters = { deviceId: query.deviceId, decisions: query.decisions, refusalsOnly: query.refusalsOnly };
+  const hiddenRoutine = query.hideRoutine
+    ? audit.count(filters) - audit.count({ ...filters, hideRoutine: true })
+    : undefined;
+  return {
+    rows,
+    rules: sentencesFor(rows.map((r) => r.trace)),
+    decisions: audit.decisions(),
+    ...(hiddenRoutine !== undefined ? { hiddenRoutine } : {}),
+  };
 };
 
 export const auditMethods: Readonly<Record<string, MethodHandler>> = { "audit.list": auditList };

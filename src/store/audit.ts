@@ -47,7 +47,31 @@ export interface AuditQuery {
   limit?: number;
   /** Rows after this id, oldest first (for following the log); without it, newest first. */
   afterId?: number;
+  /** Rows before this id, newest first (for paging back). */
+  beforeId?: number;
+  /** Only rows with one of these decisions. */
+  decisions?: readonly string[];
+  /** Only rows where a client was kept out (see {@link isRefusalDecision}). */
+  refusalsOnly?: boolean;
+  /** Leave out the routine rows (see {@link isRoutine}). */
+  hideRoutine?: boolean;
 }
+
+/** A decision that kept a client out: refused, or made to wait for approval. */
+export function isRefusalDecision(decision: string): boolean {
+  return decision === "reject" || decision.startsWith("pend");
+}
+
+/**
+ * The row every connect that its approval already covers leaves — one per CLI command. Views
+ * hide these by default (and say how many they hid).
+ */
+export function isRoutine(row: Pick<AuditRecord, "kind" | "decision">): boolean {
+  return row.kind === "connect" && row.decision === "admit";
+}
+
+const REFUSAL_SQL = "(decision = 'reject' OR decision LIKE 'pend%')";
+const ROUTINE_SQL = "(kind = 'connect' AND decision = 'admit')";
 
 /** Default bound on the audit table. */
 export const DEFAULT_AUDIT_MAX_ROWS = 10_000;
@@ -84,6 +108,8 @@ export class AuditLog {
   readonly #newestForDevice: Statement<[string, number], AuditRow>;
   readonly #after: Statement<[number, number], AuditRow>;
   readonly #afterForDevice: Statement<[string, number, number], AuditRow>;
+  /** Statements for the filter combinations actually used, prepared once each. */
+  readonly #statements = new Map<string, Statement>();
 
   constructor(ctx: StoreContext, maxRows: number = DEFAULT_AUDIT_MAX_ROWS) {
     if (!Number.isInteger(maxRows) || maxRows < 1)
@@ -141,6 +167,7 @@ export class AuditLog {
         ? Math.trunc(query.limit)
         : DEFAULT_LIST_LIMIT;
     const limit = Math.max(1, Math.min(requested, this.#maxRows));
+    if (filtered(query)) return this.#filtered(query, limit);
     const rows = this.#ctx.read(() => {
       if (query.afterId !== undefined) {
         return query.deviceId !== undefined
@@ -153,6 +180,70 @@ export class AuditLog {
     });
     return rows.map(fromRow);
   }
+
+  /** How many rows match the query's filters (its limit and paging ignored). */
+  count(query: Omit<AuditQuery, "limit" | "afterId" | "beforeId"> = {}): number {
+    const { where, args } = whereOf(query);
+    const sql = `SELECT COUNT(*) AS n FROM audit_log${where}`;
+    return this.#ctx.read(() => (this.#prepared(sql).get(...args) as { n: number }).n);
+  }
+
+  /** The distinct decisions in the log, for filter menus. */
+  decisions(): string[] {
+    const sql = "SELECT DISTINCT decision FROM audit_log ORDER BY decision";
+    return this.#ctx.read(() =>
+      (this.#prepared(sql).all() as Array<{ decision: string }>).map((r) => r.decision),
+    );
+  }
+
+  #filtered(query: AuditQuery, limit: number): AuditRecord[] {
+    const { where, args } = whereOf(query);
+    const order = query.afterId !== undefined ? "ASC" : "DESC";
+    const sql = `SELECT ${COLUMNS} FROM audit_log${where} ORDER BY id ${order} LIMIT ?`;
+    const rows = this.#ctx.read(() => this.#prepared(sql).all(...args, limit) as AuditRow[]);
+    return rows.map(fromRow);
+  }
+
+  #prepared(sql: string): Statement {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#ctx.db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+}
+
+function filtered(q: AuditQuery): boolean {
+  return q.beforeId !== undefined || q.decisions !== undefined || !!q.refusalsOnly || !!q.hideRoutine;
+}
+
+/** The WHERE clause (with its arguments) for a query's filters; decisions are bound, never spliced. */
+function whereOf(q: AuditQuery): { where: string; args: Array<string | number> } {
+  const clauses: string[] = [];
+  const args: Array<string | number> = [];
+  if (q.deviceId !== undefined) {
+    clauses.push("device_id = ?");
+    args.push(q.deviceId);
+  }
+  if (q.afterId !== undefined) {
+    clauses.push("id > ?");
+    args.push(q.afterId);
+  }
+  if (q.beforeId !== undefined) {
+    clauses.push("id < ?");
+    args.push(q.beforeId);
+  }
+  if (q.decisions !== undefined) {
+    if (q.decisions.length === 0) clauses.push("0");
+    else {
+      clauses.push(`decision IN (${q.decisions.map(() => "?").join(", ")})`);
+      args.push(...q.decisions);
+    }
+  }
+  if (q.refusalsOnly) clauses.push(REFUSAL_SQL);
+  if (q.hideRoutine) clauses.push(`NOT ${ROUTINE_SQL}`);
+  return { where: clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "", args };
 }
 
 function fromRow(row: AuditRow): AuditRecord {

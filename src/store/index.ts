@@ -3,6 +3,8 @@ export { approveDevice, approvePending, ensureOwner, OWNER_ROLES, type ApprovalI
 export {
   AuditLog,
   DEFAULT_AUDIT_MAX_ROWS,
+  isRefusalDecision,
+  isRoutine,
   type AuditEntry,
   type AuditQuery,
   type AuditRecord,

@@ -4,6 +4,47 @@ import { openStore } from "../../src/store/index.js";
 import { freshStore } from "./helpers.js";
 
 describe("audit log", () => {
+  test("filters: decisions, refusals only, routine admits hidden and counted, paging back with beforeId", () => {
+    const { store } = freshStore();
+    const ids: Record<string, number> = {};
+    const rows: Array<[string, string, string, string | undefined]> = [
+      ["a1", "connect", "admit", "dev-a"],
+      ["a2", "connect", "admit", "dev-a"],
+      ["p1", "connect", "pend", "dev-b"],
+      ["r1", "connect", "reject", "dev-b"],
+      ["f1", "connect", "pend-refused", "dev-c"],
+      ["s1", "connect", "approve-silently", "dev-c"],
+      ["m1", "approve", "approved", "dev-b"],
+      ["a3", "connect", "admit", "dev-b"],
+      ["x1", "remove", "admit", undefined], // not a connect: never routine, whatever its decision says
+    ];
+    rows.forEach(([name, kind, decision, deviceId], i) => {
+      ids[name] = store.audit.append({ kind, decision, deviceId }, 1_000 + i);
+    });
+    const names = (list: Array<{ id: number }>) =>
+      list.map((r) => Object.keys(ids).find((k) => ids[k] === r.id));
+
+    assert.deepEqual(names(store.audit.list({ hideRoutine: true })), ["x1", "m1", "s1", "f1", "r1", "p1"]);
+    assert.deepEqual(names(store.audit.list({ refusalsOnly: true })), ["f1", "r1", "p1"]);
+    assert.deepEqual(names(store.audit.list({ refusalsOnly: true, deviceId: "dev-b" })), ["r1", "p1"]);
+    assert.deepEqual(names(store.audit.list({ decisions: ["approved", "reject"] })), ["m1", "r1"]);
+    assert.deepEqual(names(store.audit.list({ beforeId: ids.r1, limit: 2 })), ["p1", "a2"]);
+    assert.deepEqual(names(store.audit.list({ afterId: ids.m1, hideRoutine: true })), ["x1"]);
+    assert.equal(store.audit.count(), 9);
+    assert.equal(store.audit.count({ hideRoutine: true }), 6, "three routine admits hidden");
+    assert.equal(store.audit.count({ deviceId: "dev-a", hideRoutine: true }), 0);
+    assert.deepEqual(store.audit.decisions(), [
+      "admit",
+      "approve-silently",
+      "approved",
+      "pend",
+      "pend-refused",
+      "reject",
+    ]);
+    // A decision is data, never SQL.
+    assert.deepEqual(store.audit.list({ decisions: ["admit' OR '1'='1"] }), []);
+  });
+
   test("rows come back newest first, filtered by device, or ascending after an id (follow)", () => {
     const { store } = freshStore();
     const a = store.audit.append(

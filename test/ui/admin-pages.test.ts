@@ -237,6 +237,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
       assert.deepEqual(items, [
         "Show details",
         "Copy device ID",
+        "Audit log",
         "Rename…",
         "Rotate operator token…",
         "Revoke operator token…",
@@ -312,4 +313,98 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
       assert.deepEqual(errors, [], "no errors in the page");
     },
   );
+
+  it(
+    "audit: routine admits hidden by default and counted; refusals only; one decision; one device",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      await goto(page, "#/audit");
+      const rows = page.locator("#audit-table tbody tr");
+      await rows.first().waitFor();
+      const routine = gw.store.audit.count() - gw.store.audit.count({ hideRoutine: true });
+      assert.ok(routine > 1500, `most of the seeded log is routine (${routine})`);
+      const summary = page.locator("#audit-summary");
+      assert.match(
+        await summary.innerText(),
+        new RegExp(`${routine.toLocaleString("en")} routine admits hidden`),
+      );
+      const decisions = await rows.locator(".badge").allInnerTexts();
+      assert.ok(decisions.length > 10);
+      assert.ok(!decisions.includes("admit"), "no routine admit row by default");
+      assert.ok(decisions.includes("reject") && decisions.includes("pend") && decisions.includes("approved"));
+      const dims = await shotAt(page, "admin-audit-1280", WIDE);
+      assert.ok(dims.scrollWidth <= WIDE.width);
+
+      // Refusals only: every row kept a client out, and is marked so.
+      await page.locator("#audit-refusals").check();
+      await page.waitForFunction(
+        () => document.querySelectorAll("#audit-table tbody tr:not(.refusal)").length === 0,
+      );
+      for (const d of await rows.locator(".badge").allInnerTexts()) assert.match(d, /^(reject|pend)/);
+      await page.locator("#audit-refusals").uncheck();
+
+      // One decision.
+      await page.locator("#audit-decision").selectOption("approved");
+      await page.locator('#audit-table .badge:text-is("reject")').first().waitFor({ state: "detached" });
+      assert.deepEqual([...new Set(await rows.locator(".badge").allInnerTexts())], ["approved"]);
+      await page.locator("#audit-decision").selectOption("");
+
+      // One device, from its row menu on the devices page.
+      const target = seeded.deviceIds[7]!;
+      await goto(page, "#/devices");
+      await page.locator(`tr[data-device-id="${target}"] .menu-btn`).click();
+      await page.locator(`[id="menu-${target}"]`).getByRole("menuitem", { name: "Audit log" }).click();
+      await page.locator('#main[data-page="audit"]').waitFor();
+      assert.equal(await page.locator("#audit-device").inputValue(), target);
+      await page.waitForFunction(
+        (id) =>
+          Array.from(
+            document.querySelectorAll("#audit-table .a-dev .adev") as unknown as ArrayLike<{ title: string }>,
+          ).every((el) => el.title === id),
+        target,
+      );
+      assert.ok((await rows.count()) > 0);
+      await page.locator("#audit-device").selectOption("");
+    },
+  );
+
+  it("audit: shown, routine admits fold into one row per run (×N), and unfold", needsBrowser, async () => {
+    await page.setViewportSize(WIDE);
+    await goto(page, "#/audit");
+    await page.locator("#audit-routine").check();
+    const grouped = page.locator("#audit-table tbody tr.grouped");
+    await grouped.first().waitFor();
+    const first = grouped.first();
+    const n = Number((await first.locator(".times").innerText()).replace("×", ""));
+    assert.ok(n >= 2, `a run of admits is one row (×${n})`);
+    const rowsBefore = await page.locator("#audit-table tbody tr").count();
+    assert.ok(rowsBefore < 100, `100 entries take ${rowsBefore} rows`);
+    await shotAt(page, "admin-audit-routine-1280", WIDE);
+    await first.locator(".times").click();
+    await page.waitForFunction(
+      (want) => document.querySelectorAll("#audit-table tbody tr").length === want,
+      rowsBefore + n - 1,
+    );
+    await page.locator('#audit-table .times[aria-expanded="true"]').click();
+    await page.locator("#audit-routine").uncheck();
+    await page.locator('#audit-table .badge:text-is("admit")').first().waitFor({ state: "detached" });
+  });
+
+  it("audit at 390 px: no horizontal scroll, two lines per entry", needsBrowser, async () => {
+    await page.setViewportSize(WIDE);
+    await goto(page, "#/audit");
+    await page.locator("#audit-table tbody tr").first().waitFor();
+    const audit = await shotAt(page, "admin-audit-390", PHONE);
+    assert.ok(
+      audit.scrollWidth <= PHONE.width,
+      `no horizontal scroll on the audit page (${audit.scrollWidth} px)`,
+    );
+    const entry = await page.evaluate(
+      () => document.querySelector("#audit-table tbody tr")!.getBoundingClientRect().height,
+    );
+    assert.ok(entry <= 64, `an audit entry is at most two lines at 390 px (${entry} px)`);
+    await page.setViewportSize(WIDE);
+    assert.deepEqual(errors, [], "no errors in the page");
+  });
 });

@@ -120,11 +120,13 @@ export function seedStore(
   }
   // Mostly the admit row every CLI command leaves; now and then a pend, a refusal, an approval.
   for (let i = 0; i < auditRows; i++) {
-    const deviceId = deviceIds[(i * 31) % deviceIds.length]!;
+    // Runs of a dozen commands from one device, as a person or a script at a CLI makes them.
+    const d = (Math.floor(i / 12) * 7) % deviceIds.length;
+    const deviceId = deviceIds[d]!;
     const base = {
       kind: "connect",
       deviceId,
-      peer: `192.168.1.${10 + (i % 50)}`,
+      peer: `192.168.1.${10 + d}`,
       client: "cli/cli",
       role: "operator",
       scopes: ["operator.read"],

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { resolveStateDir } from "../../config/index.js";
 import { ruleSentence, sentencesFor } from "../../policy/rules.js";
-import type { AuditRecord, Store } from "../../store/index.js";
+import { isRefusalDecision, type AuditRecord, type Store } from "../../store/index.js";
 import { shortId } from "../devices/format.js";
 import { requireLocalStore } from "../lifecycle/local-store.js";
 import { CliError, createReporter, EXIT, type Reporter } from "../output.js";
@@ -40,7 +40,7 @@ export function auditJson(r: AuditRecord): AuditJsonRow {
 
 /** Decisions that kept a client out (refused, or waiting for approval). */
 export function isRefusal(r: AuditRecord): boolean {
-  return r.decision === "reject" || r.decision.startsWith("pend");
+  return isRefusalDecision(r.decision);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   loadOrCreateIdentity,
   storeDeviceToken,
 } from "./identity.js";
-import { auditPage } from "./pages/audit.js";
+import { auditPage, loadAudit } from "./pages/audit.js";
 import { cronPage } from "./pages/cron.js";
 import { devicesPage } from "./pages/devices.js";
 import { overviewPage } from "./pages/overview.js";
@@ -19,7 +19,6 @@ import { confirmAction, notify } from "./ui.js";
 
 const TOKEN_KEY = "gatehouse.gatewayToken";
 const PAGES = [overviewPage, devicesPage, sessionsPage, cronPage, auditPage];
-const AUDIT_KEEP = 300;
 
 const app = {
   conn: null,
@@ -63,24 +62,8 @@ const loaders = {
   devices: () => app.conn.request("device.pair.list", {}),
   sessions: () => app.conn.request("sessions.list", { limit: 100 }),
   cron: () => app.conn.request("cron.list", {}),
-  audit: async () => {
-    const current = app.data.audit;
-    const list = async (params) => {
-      const res = await app.conn.request("audit.list", params);
-      // The gateway sends each rule's sentence with the rows that name it (one table, in its policy).
-      Object.assign(app.data.auditRules, res.rules ?? {});
-      return res.rows;
-    };
-    if (!current || current.length === 0) return list({ limit: 100 });
-    const afterId = current[0].id;
-    const rows = await list({ afterId, limit: 200 });
-    if (rows.length === 0) return current;
-    for (const r of rows) app.freshAudit.add(r.id);
-    setTimeout(() => {
-      for (const r of rows) app.freshAudit.delete(r.id);
-    }, 4000);
-    return [...rows.reverse(), ...current].slice(0, AUDIT_KEEP);
-  },
+  audit: () =>
+    loadAudit((m, p) => app.conn.request(m, p), app.data.audit, app.data.auditRules, app.freshAudit),
 };
 
 let queued = new Set();
@@ -416,6 +399,7 @@ function pageContext() {
     freshAudit: app.freshAudit,
     refresh,
     rerender: render,
+    request: (method, params) => app.conn.request(method, params),
     act,
     confirm: confirmAction,
     notify,

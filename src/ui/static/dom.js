@@ -135,3 +135,13 @@ export function table(columns, rows, { empty = "Nothing here.", rowAttrs } = {})
 export function deviceName(d) {
   return d.label || d.displayName || d.clientId || (d.deviceId ? d.deviceId.slice(0, 12) : "unknown device");
 }
+
+/** Scopes in a few words: `admin` covers every operator scope, others lose their `operator.` prefix. */
+export function scopeSummary(scopes, roles = []) {
+  // Scopes are an operator's: a node-only device has none, and that is not a lack.
+  if ((!scopes || scopes.length === 0) && roles.length > 0 && !roles.includes("operator")) return "—";
+  if (!scopes || scopes.length === 0) return "none";
+  if (scopes.includes("operator.admin")) return "admin";
+  const words = scopes.map((s) => s.replace(/^operator\./, ""));
+  return words.length <= 3 ? words.join(", ") : `${words.slice(0, 2).join(", ")} +${words.length - 2}`;
+}

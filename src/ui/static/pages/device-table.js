@@ -2,7 +2,8 @@
 // connected), searchable and sortable, connected devices first. Destructive actions live in each
 // row's menu, never as a row of red buttons; the full id and the tokens are one click away.
 
-import { deviceName, h, timeAgo } from "../dom.js";
+import { deviceName, h, scopeSummary, timeAgo } from "../dom.js";
+import { auditForDevice } from "./audit.js";
 
 /** The table's view state survives re-renders (gateway events redraw the whole page). */
 const view = {
@@ -23,16 +24,6 @@ const SORTS = {
 };
 
 const SHORT_ID = 8;
-
-/** Scopes in a few words: `admin` covers every operator scope, others lose their `operator.` prefix. */
-export function scopeSummary(scopes, roles = []) {
-  // Scopes are an operator's: a node-only device has none, and that is not a lack.
-  if ((!scopes || scopes.length === 0) && roles.length > 0 && !roles.includes("operator")) return "—";
-  if (!scopes || scopes.length === 0) return "none";
-  if (scopes.includes("operator.admin")) return "admin";
-  const words = scopes.map((s) => s.replace(/^operator\./, ""));
-  return words.length <= 3 ? words.join(", ") : `${words.slice(0, 2).join(", ")} +${words.length - 2}`;
-}
 
 /** How wide a grant is, for sorting by scopes: admin above everything. */
 function scopeWeight(d) {
@@ -207,6 +198,7 @@ function rowMenu(ctx, d, actions) {
       ctx.rerender();
     }),
     item("Copy device ID", () => copy(ctx, d.deviceId, "device ID")),
+    item("Audit log", () => auditForDevice(d.deviceId), { key: `audit:${d.deviceId}` }),
     item("Rename…", () => actions.rename(ctx, d), { key: `rename:${d.deviceId}` }),
     liveTokens.map((t) =>
       item(`Rotate ${t.role} token…`, () => actions.rotate(ctx, d, t), {
