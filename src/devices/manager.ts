@@ -26,6 +26,8 @@ import type {
   RejectResult,
   RemoveResult,
   RenameResult,
+  RetireEntry,
+  RetireResult,
   RevokeResult,
   RotateResult,
   SetupCodeResult,
@@ -119,7 +121,10 @@ const DENIED: Readonly<Record<ManagementAction["kind"], string>> = {
   rotate: "device token rotation denied",
   revoke: "device token revocation denied",
   "mint-setup-code": "setup code denied",
+  "retire-stale-browser": "retiring a browser device denied",
 };
+
+const DAY_MS = 86_400_000;
 
 /** Device-management operations over one store. */
 export class DeviceManager {
@@ -237,6 +242,71 @@ export class DeviceManager {
     this.ports.authorityRevoked(deviceId, reason, disabledJobs);
     this.ports.broadcast("device.pair.changed", {});
     return { deviceId };
+  }
+
+  /**
+   * `device.pair.retireStale`: removes, in one transaction, every browser device the policy finds
+   * idle for `idleDays` with no live session (never the caller's own, never the owner); with
+   * `dryRun`, only says which. Each kept browser device comes back with the rule that kept it.
+   */
+  retireStaleBrowsers(caller: ManagementCaller, idleDays: number, dryRun: boolean): RetireResult {
+    const now = this.now();
+    const retired: Array<RetireEntry & { trace: string[] }> = [];
+    const kept: RetireEntry[] = [];
+    for (const d of this.store.devices.list()) {
+      const facts = {
+        clientId: d.clientId,
+        clientMode: d.clientMode,
+        connected: this.ports.isConnected(d.deviceId),
+        lastActiveAtMs: d.lastSeenAtMs ?? d.approvedAtMs,
+        nowMs: now,
+        idleLimitMs: idleDays * DAY_MS,
+      };
+      const decision = decideManagement(caller.authority, this.target(d), {
+        kind: "retire-stale-browser",
+        device: facts,
+      });
+      const entry = {
+        deviceId: d.deviceId,
+        name: d.label || d.displayName || d.clientId || d.deviceId.slice(0, 12),
+        lastActiveAtMs: facts.lastActiveAtMs,
+      };
+      if (decision.allow) retired.push({ ...entry, trace: decision.trace });
+      else if (decision.rule !== "manage-retire-not-browser")
+        kept.push({ ...entry, rule: decision.rule, reason: denialReason(decision, managementRuleSentence) });
+    }
+    if (!dryRun && retired.length > 0) {
+      const ended = this.store.transaction(() =>
+        retired.map((r) => {
+          const reason = `browser device ${r.deviceId} was retired (idle ${idleDays} days)`;
+          this.store.devices.remove(r.deviceId);
+          const jobs = this.endDerived(r.deviceId, reason, now);
+          this.store.audit.append(
+            {
+              kind: "retire",
+              decision: "removed",
+              reason: "stale-browser",
+              deviceId: r.deviceId,
+              actor: caller.actor,
+              trace: r.trace,
+            },
+            now,
+          );
+          return { deviceId: r.deviceId, reason, jobs };
+        }),
+      );
+      for (const e of ended) {
+        this.ports.closeSessions({ deviceId: e.deviceId, role: null }, "device retired");
+        this.ports.authorityRevoked(e.deviceId, e.reason, e.jobs);
+      }
+      this.ports.broadcast("device.pair.changed", {});
+    }
+    return {
+      idleDays,
+      dryRun,
+      retired: retired.map(({ trace: _trace, ...entry }) => entry),
+      kept,
+    };
   }
 
   /** `device.pair.rename`: an owner-set label (1..64 characters). */

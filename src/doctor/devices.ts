@@ -33,7 +33,9 @@ export function checkDeviceRecords(
     }
     const admin = d.scopes.includes(OPERATOR_SCOPES.admin);
     const lacking = [OPERATOR_SCOPES.read, OPERATOR_SCOPES.write].filter((s) => !d.scopes.includes(s));
-    if (admin && lacking.length > 0) {
+    // Only OpenClaw's old stores hold the pre-2026.2.19 set. A device Gatehouse paired holds what it
+    // asked for — the Control UI asks for admin, pairing and read — and that is not legacy.
+    if (admin && lacking.length > 0 && d.approvedVia === "imported") {
       out.push({
         id: "device-legacy-scopes",
         severity: "info",

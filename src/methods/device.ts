@@ -29,6 +29,15 @@ const RotateParams = Type.Object(
   closed,
 );
 const EmptyParams = Type.Object({}, closed);
+const RetireParams = Type.Object(
+  {
+    idleDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+/** Browser devices idle this long are stale unless the caller says otherwise. */
+export const DEFAULT_RETIRE_IDLE_DAYS = 30;
 
 const parseRequestId = parse(RequestIdParams);
 const parseDeviceId = parse(DeviceIdParams);
@@ -36,6 +45,7 @@ const parseRename = parse(RenameParams);
 const parseRole = parse(RoleParams);
 const parseRotate = parse(RotateParams);
 const parseEmpty = parse(EmptyParams);
+const parseRetire = parse(RetireParams);
 
 /** The caller of a device-management method: its authority as the policy sees it, and its audit name. */
 export function callerOf(ctx: MethodContext): ManagementCaller {
@@ -61,6 +71,14 @@ export const deviceMethods: Readonly<Record<string, MethodHandler>> = {
     ctx.devices.approve(callerOf(ctx), parseRequestId(params).requestId),
   "device.pair.reject": (ctx, params) => ctx.devices.reject(callerOf(ctx), parseRequestId(params).requestId),
   "device.pair.remove": (ctx, params) => ctx.devices.remove(callerOf(ctx), parseDeviceId(params).deviceId),
+  "device.pair.retireStale": (ctx, params) => {
+    const p = parseRetire(params);
+    return ctx.devices.retireStaleBrowsers(
+      callerOf(ctx),
+      p.idleDays ?? DEFAULT_RETIRE_IDLE_DAYS,
+      p.dryRun ?? false,
+    );
+  },
   "device.pair.rename": (ctx, params) => {
     const p = parseRename(params);
     return ctx.devices.rename(callerOf(ctx), p.deviceId, p.label.trim());

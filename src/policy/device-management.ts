@@ -12,6 +12,7 @@
  * Only the owner key touches the owner device, and a revoked role comes back only through an
  * approval by someone who covers that role's baseline.
  */
+import { isBrowserUiClient } from "../protocol/client-info.js";
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
 import type { SetupCodeProfile } from "../protocol/setup-code.js";
 import type { ManagementRuleId } from "./management-rules.js";
@@ -68,7 +69,22 @@ export type ManagementAction =
   | { kind: "rename" }
   | { kind: "rotate"; role: string; scopes?: readonly string[] }
   | { kind: "revoke"; role: string }
-  | { kind: "mint-setup-code"; profile: SetupCodeProfile };
+  | { kind: "mint-setup-code"; profile: SetupCodeProfile }
+  | { kind: "retire-stale-browser"; device: RetireFacts };
+
+/**
+ * What retiring a browser device needs to know about it: which client it is, whether a session
+ * of it is open, when it was last active, and the idle limit the caller chose.
+ */
+export interface RetireFacts {
+  clientId: string | null;
+  clientMode: string | null;
+  connected: boolean;
+  /** Last seen, or the approval when it was never seen. */
+  lastActiveAtMs: number;
+  nowMs: number;
+  idleLimitMs: number;
+}
 
 export type ManagementActionKind = ManagementAction["kind"];
 
@@ -218,6 +234,17 @@ export function decideManagement(
       if (target.owner) return deny("manage-owner-device-not-removable");
       if (own) return allow("manage-own-device");
       return cover(target, []) ?? allow("manage-covers-target");
+    }
+
+    case "retire-stale-browser": {
+      if (!target) return deny("manage-target-unknown");
+      if (target.owner) return deny("manage-owner-device-not-removable");
+      const d = action.device;
+      if (!isBrowserUiClient(d.clientId ?? "", d.clientMode ?? "")) return deny("manage-retire-not-browser");
+      if (own) return deny("manage-retire-own-device");
+      if (d.connected) return deny("manage-retire-connected");
+      if (d.nowMs - d.lastActiveAtMs < d.idleLimitMs) return deny("manage-retire-recently-active");
+      return cover(target, []) ?? allow("manage-retire-stale-browser");
     }
 
     case "rename": {

@@ -23,6 +23,7 @@ const TABLE: Readonly<Record<string, MethodRequirement>> = {
   "device.pair.reject": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.pair.remove": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.pair.rename": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "device.pair.retireStale": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.token.rotate": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "device.token.revoke": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   // The handler also requires what the profile grants (operator.admin for operator-full and node).

@@ -182,6 +182,13 @@ export const RULE_SENTENCES = {
   "manage-see": "the caller may see this device",
   "manage-reject-allowed": "rejecting a request only drops it; the pairing scope suffices",
   "manage-rename-allowed": "renaming changes no rights",
+  "manage-retire-not-browser": "only browser devices (the Control UI, webchat) are retired in bulk",
+  "manage-retire-own-device": "the browser the caller is using is never retired with the stale ones",
+  "manage-retire-connected": "a browser device with a live session is in use, not stale",
+  "manage-retire-recently-active":
+    "a browser device seen (or approved) within the idle limit is in use, not stale",
+  "manage-retire-stale-browser":
+    "a browser device idle past the limit, with no live session, is retired like a removal",
   "manage-mint-within-caller": "a setup code never grants more than its minter holds",
   "manage-mint-exceeds-caller":
     "a setup code of this profile needs the scopes it hands out (operator.admin for operator-full and node)",

@@ -115,6 +115,29 @@ export const RevokeResultSchema = Type.Object({
 });
 export type RevokeResult = Static<typeof RevokeResultSchema>;
 
+/** One browser device in a `device.pair.retireStale` answer. */
+export const RetireEntrySchema = Type.Object({
+  deviceId: Type.String(),
+  name: Type.String(),
+  lastActiveAtMs: Type.Integer(),
+  /** Kept devices: the rule that kept it, and its sentence. */
+  rule: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+});
+export type RetireEntry = Static<typeof RetireEntrySchema>;
+
+/**
+ * `device.pair.retireStale` (a Gatehouse extension): the browser devices idle past the limit,
+ * retired (removed) — or, with `dryRun`, the ones that would be — and the ones kept, with why.
+ */
+export const RetireResultSchema = Type.Object({
+  idleDays: Type.Integer(),
+  dryRun: Type.Boolean(),
+  retired: Type.Array(RetireEntrySchema),
+  kept: Type.Array(RetireEntrySchema),
+});
+export type RetireResult = Static<typeof RetireResultSchema>;
+
 /** `device.pair.setupCode`: the cleartext code goes to this caller only. */
 export const SetupCodeResultSchema = Type.Object({
   code: Type.String(),

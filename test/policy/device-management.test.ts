@@ -517,6 +517,74 @@ describe("remove and rename", () => {
   });
 });
 
+const NOW = 1_800_000_000_000;
+const DAY = 86_400_000;
+/** Retiring a browser device idle 40 days against a 30-day limit, unless told otherwise. */
+function retire(
+  facts: Partial<Extract<ManagementAction, { kind: "retire-stale-browser" }>["device"]> = {},
+): ManagementAction {
+  return {
+    kind: "retire-stale-browser",
+    device: {
+      clientId: "openclaw-control-ui",
+      clientMode: "webchat",
+      connected: false,
+      lastActiveAtMs: NOW - 40 * DAY,
+      nowMs: NOW,
+      idleLimitMs: 30 * DAY,
+      ...facts,
+    },
+  };
+}
+
+describe("retiring stale browser devices in bulk (issue 14 item 6)", () => {
+  const UI_DEVICE = device("dev-ui", ["operator"], [ADMIN, PAIRING, READ]);
+  test("a browser device idle past the limit with no live session is retired like a removal", () => {
+    const d = decideManagement(HOST_CLI_PAIRING, UI_DEVICE, retire());
+    allowed(d, "the owner on the host");
+    assert.deepEqual(d.trace, ["manage-caller-owner-on-host", "manage-retire-stale-browser"]);
+    allowed(decideManagement(ADMIN_CALLER, UI_DEVICE, retire()), "an admin session covers it");
+    allowed(
+      decideManagement(ADMIN_CALLER, UI_DEVICE, retire({ clientId: "webchat-ui", clientMode: "webchat" })),
+      "webchat is a browser too",
+    );
+  });
+
+  test("kept: in use, recently active, not a browser, the caller's own, the owner, or wider than the caller", () => {
+    denied(
+      decideManagement(ADMIN_CALLER, UI_DEVICE, retire({ connected: true })),
+      "connected",
+      "manage-retire-connected",
+    );
+    denied(
+      decideManagement(ADMIN_CALLER, UI_DEVICE, retire({ lastActiveAtMs: NOW - 29 * DAY })),
+      "seen 29 days ago",
+      "manage-retire-recently-active",
+    );
+    denied(
+      decideManagement(ADMIN_CALLER, WRITE_DEVICE, retire({ clientId: "cli", clientMode: "cli" })),
+      "a CLI",
+      "manage-retire-not-browser",
+    );
+    denied(
+      decideManagement(caller([ADMIN, PAIRING], "dev-ui", "device-token"), UI_DEVICE, retire()),
+      "the browser in use",
+      "manage-retire-own-device",
+    );
+    denied(
+      decideManagement(HOST_CLI_PAIRING, OWNER_DEVICE, retire()),
+      "owner",
+      "manage-owner-device-not-removable",
+    );
+    denied(
+      decideManagement(caller([PAIRING], null, "shared-secret", false), UI_DEVICE, retire()),
+      "a remote pairing-only session cannot retire an admin browser",
+      "manage-target-wider-than-caller",
+      ADMIN,
+    );
+  });
+});
+
 describe("setup codes", () => {
   test("minting needs the profile's scopes: limited needs what it grants, full and node need admin", () => {
     denied(
@@ -596,6 +664,12 @@ const DEVICE_ACTIONS: ManagementAction[] = [
   revoke("operator"),
   revoke("node"),
   ...["operator", "node"].flatMap((role) => [undefined, [], [READ], [ADMIN]].map((s) => rotate(role, s))),
+  ...[
+    retire(),
+    retire({ connected: true }),
+    retire({ lastActiveAtMs: NOW - DAY }),
+    retire({ clientId: "cli", clientMode: "cli" }),
+  ],
 ];
 
 describe("exhaustive over callers × targets × actions", () => {
@@ -646,9 +720,25 @@ describe("exhaustive over callers × targets × actions", () => {
               fail("grant beyond caller", c, tg, a, d);
             if (a.role !== "operator" && !admin) fail("node token without admin", c, tg, a, d);
           }
-          const takesAway = a.kind === "remove" || a.kind === "revoke" || a.kind === "rotate";
+          if (a.kind === "retire-stale-browser") {
+            if (own) fail("retired the caller's own browser", c, tg, a, d);
+            if (a.device.connected) fail("retired a connected device", c, tg, a, d);
+            if (a.device.nowMs - a.device.lastActiveAtMs < a.device.idleLimitMs)
+              fail("retired a recently active device", c, tg, a, d);
+            if (a.device.clientId !== "openclaw-control-ui")
+              fail("retired a device that is no browser", c, tg, a, d);
+          }
+          const takesAway =
+            a.kind === "remove" ||
+            a.kind === "retire-stale-browser" ||
+            a.kind === "revoke" ||
+            a.kind === "rotate";
+          if (tg.owner && a.kind === "retire-stale-browser") fail("owner device retired", c, tg, a, d);
           if (takesAway && !own && !root) {
-            const slotScopes = a.kind === "remove" ? [] : (tg.tokens[a.role]?.scopes ?? []);
+            const slotScopes =
+              a.kind === "remove" || a.kind === "retire-stale-browser"
+                ? []
+                : (tg.tokens[a.role]?.scopes ?? []);
             if (!coversAll(c.scopes, [...tg.scopes, ...slotScopes]))
               fail("took from a wider device", c, tg, a, d);
             if (tg.roles.some((r) => r !== "operator") && !admin)

@@ -10,6 +10,7 @@ import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../h
 import { openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
 import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
 import { seedStore, type SeededStore } from "./seed.js";
+import { checkDeviceRecords } from "../../src/doctor/devices.js";
 
 // Browser globals used inside page functions (compiled without the DOM lib).
 declare const document: {
@@ -244,7 +245,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
         "Remove device…",
       ]);
       await clearNotices(page);
-      await screenshot(page, "admin-devices-menu-1280");
+      await screenshot(page, "admin-devices-menu-1280", { fullPage: false });
       await page.keyboard.press("Escape");
       await menu.waitFor({ state: "hidden" });
 
@@ -407,4 +408,89 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
     await page.setViewportSize(WIDE);
     assert.deepEqual(errors, [], "no errors in the page");
   });
+
+  it(
+    "browser devices: each profile has its own name; doctor calls none of them legacy; stale ones retire in bulk",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      const selfId = await page.evaluate(async () => {
+        const mod = "/identity.js";
+        return (await import(mod)).loadOrCreateIdentity().then((i: { deviceId: string }) => i.deviceId);
+      });
+      // A second browser profile (its own context: its own IndexedDB, so its own key).
+      const other = await browser!.newContext({ viewport: WIDE });
+      const otherPage = await other.newPage();
+      await otherPage.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
+      await otherPage.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+      const otherId = await otherPage.evaluate(async () => {
+        const mod = "/identity.js";
+        return (await import(mod)).loadOrCreateIdentity().then((i: { deviceId: string }) => i.deviceId);
+      });
+      const mine = gw.store.devices.get(selfId)!.displayName;
+      const theirs = gw.store.devices.get(otherId)!.displayName;
+      assert.match(mine ?? "", new RegExp(`^Control UI · Chrome on Linux · ${selfId.slice(0, 6)}$`));
+      assert.match(theirs ?? "", new RegExp(`^Control UI · Chrome on Linux · ${otherId.slice(0, 6)}$`));
+      assert.notEqual(mine, theirs, "two profiles, two names");
+      await other.close();
+
+      // doctor: the UI asks for admin, pairing and read; that is its set, not a legacy one.
+      const findings = checkDeviceRecords(gw.store.devices.list(), gw.owner.deviceId);
+      const uiIds = new Set(
+        gw.store.devices
+          .list()
+          .filter((d) => d.clientId === "openclaw-control-ui")
+          .map((d) => d.deviceId),
+      );
+      assert.ok(uiIds.size >= 10);
+      assert.deepEqual(
+        findings.filter((f) => uiIds.has(f.subject ?? "")).map((f) => f.id),
+        [],
+        "no doctor finding about the Control UI's own devices",
+      );
+
+      // Retire: the gateway's dry run lists the stale ones; confirming removes exactly those.
+      const DAY = 86_400_000;
+      const stale = gw.store.devices
+        .list()
+        .filter(
+          (d) =>
+            d.clientId === "openclaw-control-ui" &&
+            d.deviceId !== selfId &&
+            Date.now() - (d.lastSeenAtMs ?? d.approvedAtMs) >= 30 * DAY,
+        )
+        .map((d) => d.deviceId)
+        .sort();
+      assert.ok(stale.length >= 2, `the seed holds stale browser devices (${stale.length})`);
+      await goto(page, "#/devices");
+      await page.locator('[data-key="retire-stale"]').click();
+      const dialog = page.locator("dialog[open]");
+      await dialog.locator(".retire-list").waitFor();
+      const listed = (
+        await dialog
+          .locator("[data-retire-id]")
+          .evaluateAll((els) =>
+            els.map((el) => (el as unknown as { dataset: { retireId: string } }).dataset.retireId),
+          )
+      ).sort();
+      assert.deepEqual(listed, stale, "the dialog lists exactly the stale browser devices");
+      assert.match(
+        await dialog.innerText(),
+        /browser you are using, connected devices and the owner are never retired/,
+      );
+      await clearNotices(page);
+      await screenshot(page, "admin-devices-retire-1280", { fullPage: false });
+      await dialog.getByRole("button", { name: "Retire" }).click();
+      await page.locator(".notice-ok", { hasText: `Retired ${stale.length} browser devices` }).waitFor();
+      for (const id of stale) assert.equal(gw.store.devices.get(id), null, `${id} retired`);
+      assert.ok(gw.store.devices.get(selfId), "this browser stays");
+      assert.ok(gw.store.devices.get(otherId), "the other, fresh profile stays");
+      assert.equal(gw.store.devices.get(seeded.deviceIds[0]!)?.clientId, "cli", "CLIs are not touched");
+      const rows = gw.store.audit
+        .list({ decisions: ["removed"], limit: 100 })
+        .filter((r) => r.kind === "retire");
+      assert.deepEqual(rows.map((r) => r.deviceId).sort(), stale, "one audit row per retired device");
+      await page.locator(`tr[data-device-id="${stale[0]}"]`).waitFor({ state: "detached" });
+    },
+  );
 });

@@ -47,10 +47,13 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   });
 }
 
-/** Saves a full-page screenshot as `test-output/screenshots/<name>.png`; returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a screenshot as `test-output/screenshots/<name>.png` — the full page, or only the viewport
+ * (`fullPage: false`, for a modal dialog, whose backdrop covers the viewport only); returns its path.
+ */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }

@@ -32,8 +32,12 @@ const TOKEN_CODES = new Set([
   "AUTH_PASSWORD_NOT_CONFIGURED",
 ]);
 
-/** A short name for this browser, shown in device lists ("Control UI · Chrome on Linux"). */
-export function browserDisplayName(ua = navigator.userAgent) {
+/**
+ * A short name for this browser profile, shown in device lists: "Control UI · Chrome on Linux ·
+ * 3fa2c1". Every profile has its own key, so the key's first characters tell two profiles of the
+ * same browser apart (and match the short id the device lists show).
+ */
+export function browserDisplayName(ua = navigator.userAgent, deviceId = "") {
   const browser = /Edg\//.test(ua)
     ? "Edge"
     : /Firefox\//.test(ua)
@@ -54,7 +58,8 @@ export function browserDisplayName(ua = navigator.userAgent) {
           : /Linux/.test(ua)
             ? "Linux"
             : "";
-  return `Control UI · ${browser}${os ? ` on ${os}` : ""}`;
+  const id = deviceId ? ` · ${deviceId.slice(0, 6)}` : "";
+  return `Control UI · ${browser}${os ? ` on ${os}` : ""}${id}`;
 }
 
 /** An error answered by the gateway: `code` (wire), `details.code` (Gatehouse's own) and the message. */
@@ -194,7 +199,7 @@ export class GatewayConnection {
     const params = {
       minProtocol: PROTOCOL_VERSION,
       maxProtocol: PROTOCOL_VERSION,
-      client: { ...UI_CLIENT, displayName: browserDisplayName() },
+      client: { ...UI_CLIENT, displayName: browserDisplayName(navigator.userAgent, this.identity.deviceId) },
       role: UI_ROLE,
       scopes: UI_SCOPES,
       device: {

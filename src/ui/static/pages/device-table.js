@@ -4,6 +4,7 @@
 
 import { deviceName, h, scopeSummary, timeAgo } from "../dom.js";
 import { auditForDevice } from "./audit.js";
+import { retireStaleBrowsers } from "./retire.js";
 
 /** The table's view state survives re-renders (gateway events redraw the whole page). */
 const view = {
@@ -391,6 +392,16 @@ function toolbar(ctx, shown, total, connected) {
       { class: "muted small result-count", id: "device-count", "aria-live": "polite" },
       shown === total ? `${total} devices` : `${shown} of ${total} devices`,
       ` · ${connected} connected`,
+    ),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "btn btn-small",
+        "data-key": "retire-stale",
+        onclick: () => retireStaleBrowsers(ctx),
+      },
+      "Retire stale browsers…",
     ),
   );
 }
