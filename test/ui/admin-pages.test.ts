@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
-import { openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
+import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
 import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
 import { seedStore, type SeededStore } from "./seed.js";
 import { checkDeviceRecords } from "../../src/doctor/devices.js";
@@ -491,6 +491,77 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
         .filter((r) => r.kind === "retire");
       assert.deepEqual(rows.map((r) => r.deviceId).sort(), stale, "one audit row per retired device");
       await page.locator(`tr[data-device-id="${stale[0]}"]`).waitFor({ state: "detached" });
+    },
+  );
+
+  it(
+    "sessions: a session's output shows under its row, live while it runs (item 9)",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      const admin = await openPeer(gw.url);
+      const hello = await sendConnect(admin, {
+        auth: { token: TEST_TOKEN },
+        clientId: "gateway-client",
+        mode: "backend",
+        scopes: ["operator.admin"],
+      });
+      assert.equal(hello.ok, true, JSON.stringify(hello.error));
+      const spawn = async (script: string, label: string) => {
+        const res = await call(admin, "sessions.spawn", { command: "/bin/sh", args: ["-c", script], label });
+        assert.equal(res.ok, true, JSON.stringify(res.error));
+        return (res.payload as { id: string }).id;
+      };
+      const done = await spawn("echo built 42 files; echo 'warning: 1 skipped' >&2; exit 3", "build");
+      const running = await spawn(
+        "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo tick $i; sleep 0.5; done",
+        "ticker",
+      );
+      try {
+        await goto(page, "#/sessions");
+        await page.locator(`tr[data-session-id="${done}"]`).waitFor();
+        await page.waitForFunction(
+          (id) => !!document.querySelector(`tr[data-session-id="${id}"] .badge-exited`),
+          done,
+          { timeout: 15_000 },
+        );
+        await page.locator(`[data-key="output:${done}"]`).click();
+        const box = page.locator(`[id="output-${done}"]`);
+        await box.locator("pre.stdout").waitFor();
+        assert.equal((await box.locator("pre.stdout").innerText()).trim(), "built 42 files");
+        assert.equal((await box.locator("pre.stderr").innerText()).trim(), "warning: 1 skipped");
+        assert.match(await box.innerText(), /exited with exit code 3/);
+
+        await page.locator(`[data-key="output:${running}"]`).click();
+        const live = page.locator(`[id="output-${running}"]`);
+        await live.locator("pre.stdout", { hasText: "tick 1" }).waitFor();
+        assert.match(await live.innerText(), /running — updating/);
+        const first = await live.locator("pre.stdout").innerText();
+        // No click, no reload: the open panel follows the running session.
+        await page.waitForFunction(
+          ([id, before]) => {
+            const pre = document.querySelector(`[id="output-${id}"] pre.stdout`) as unknown as {
+              textContent: string;
+            } | null;
+            return !!pre && pre.textContent.length > before.length;
+          },
+          [running, first] as const,
+          { timeout: 10_000 },
+        );
+        await clearNotices(page);
+        await shotAt(page, "admin-sessions-output-1280", WIDE);
+        const narrow = await shotAt(page, "admin-sessions-output-390", PHONE);
+        assert.ok(
+          narrow.scrollWidth <= PHONE.width,
+          `no horizontal scroll at 390 px (${narrow.scrollWidth} px)`,
+        );
+        await page.setViewportSize(WIDE);
+        await page.locator(`[data-key="output:${running}"]`).click();
+        await live.waitFor({ state: "detached" });
+      } finally {
+        await call(admin, "sessions.kill", { id: running });
+        admin.ws.close();
+      }
     },
   );
 });
