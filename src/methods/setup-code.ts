@@ -6,6 +6,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { Type } from "@sinclair/typebox";
+import QRCode from "qrcode";
 import type { MethodHandler } from "../gateway/methods.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import type { SetupCodeResult } from "../protocol/devices.js";
@@ -24,6 +25,8 @@ const SetupCodeParams = Type.Object(
     ttlMs: Type.Optional(Type.Integer({ minimum: MIN_SETUP_CODE_TTL_MS, maximum: MAX_SETUP_CODE_TTL_MS })),
     /** The URL other machines should dial; default: the gateway's own non-loopback address. */
     url: Type.Optional(Type.String({ pattern: "^wss?://", maxLength: 2048 })),
+    /** Also return the link as a QR matrix (the Control UI draws it; the CLI prints its own). */
+    qr: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -66,13 +69,22 @@ export const setupCode: MethodHandler = (ctx, params): SetupCodeResult => {
   const urls = ctx.gateway.urls();
   const url = p.url ?? advertisedUrl(urls) ?? urls[0] ?? null;
   if (!url) throw new GatewayError("INTERNAL_ERROR", { message: "the gateway is not listening" });
-  return ctx.devices.mintSetupCode(callerOf(ctx), {
+  const minted = ctx.devices.mintSetupCode(callerOf(ctx), {
     profile: p.profile ?? "operator-limited",
     ttlMs: p.ttlMs ?? DEFAULT_SETUP_CODE_TTL_MS,
     url,
     fingerprint: ctx.gateway.tlsFingerprint(),
   });
+  return p.qr ? { ...minted, qr: qrMatrix(minted.link) } : minted;
 };
+
+/** `text` as a QR code (error correction M): its side in modules and the modules row by row, "1" dark. */
+export function qrMatrix(text: string): { size: number; modules: string } {
+  const { size, data } = QRCode.create(text, { errorCorrectionLevel: "M" }).modules;
+  let modules = "";
+  for (const bit of data) modules += bit ? "1" : "0";
+  return { size, modules };
+}
 
 export const setupCodeMethods: Readonly<Record<string, MethodHandler>> = {
   "device.pair.setupCode": setupCode,

@@ -149,6 +149,8 @@ export const SetupCodeResultSchema = Type.Object({
   fingerprint: nullableString,
   createdAtMs: Type.Integer(),
   expiresAtMs: Type.Integer(),
+  /** With `qr: true`: the link as a QR matrix, `size`² modules row by row, "1" dark. */
+  qr: Type.Optional(Type.Object({ size: Type.Integer(), modules: Type.String() })),
 });
 export type SetupCodeResult = Static<typeof SetupCodeResultSchema>;
 

@@ -11,6 +11,8 @@ import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client
 import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
 import { seedStore, type SeededStore } from "./seed.js";
 import { checkDeviceRecords } from "../../src/doctor/devices.js";
+import { generateIdentity } from "../../src/identity/keys.js";
+import QRCode from "qrcode";
 
 // Browser globals used inside page functions (compiled without the DOM lib).
 declare const document: {
@@ -562,6 +564,75 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
         await call(admin, "sessions.kill", { id: running });
         admin.ws.close();
       }
+    },
+  );
+
+  it(
+    "setup codes: the Control UI mints one, shows it with its QR code and the command, and it pairs (item 4)",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      await goto(page, "#/devices");
+      await page.locator('[data-key="pair-device"]').click();
+      const dialog = page.locator("dialog[open]");
+      await dialog.locator("#pair-profile").selectOption("operator-limited");
+      await dialog.locator("#pair-create").click();
+      const code = (await dialog.locator("#setup-code").innerText()).trim();
+      assert.match(code, /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{2}$/);
+      const command = await dialog.locator("#setup-command").innerText();
+      const link = /--pair '([^']+)'/.exec(command)?.[1] ?? "";
+      assert.match(command, /^gatehouse connect --pair 'gatehouse:\/\/pair\?/);
+      assert.ok(link.includes(`code=${code}`), "the command carries this code");
+      assert.equal(await dialog.locator("#setup-url").innerText(), `ws://127.0.0.1:${gw.server.port}`);
+      assert.match(
+        await dialog.locator("[data-warning]").innerText(),
+        /only this machine can reach/,
+        "a loopback-only gateway says the code will not work elsewhere",
+      );
+
+      // The QR code drawn is the link's: every module's pixel is dark exactly where the encoder's is.
+      const qr = QRCode.create(link, { errorCorrectionLevel: "M" }).modules;
+      const drawn = await dialog.locator("canvas.qr").evaluate((el) => {
+        const c = el as unknown as {
+          width: number;
+          getContext(k: "2d"): {
+            getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+          };
+          dataset: { size: string };
+        };
+        const size = Number(c.dataset.size);
+        const scale = c.width / (size + 8);
+        const px = c.getContext("2d").getImageData(0, 0, c.width, c.width).data;
+        let bits = "";
+        for (let row = 0; row < size; row++)
+          for (let col = 0; col < size; col++) {
+            const x = Math.floor((col + 4) * scale + scale / 2);
+            const y = Math.floor((row + 4) * scale + scale / 2);
+            bits += px[(y * c.width + x) * 4]! < 128 ? "1" : "0";
+          }
+        return { size, bits };
+      });
+      assert.equal(drawn.size, qr.size);
+      assert.equal(drawn.bits, Array.from(qr.data, (b) => (b ? "1" : "0")).join(""));
+      await clearNotices(page);
+      await screenshot(page, "admin-pair-code-1280", { fullPage: false });
+      await page.setViewportSize(PHONE);
+      await screenshot(page, "admin-pair-code-390", { fullPage: false });
+      await page.setViewportSize(WIDE);
+      await dialog.getByRole("button", { name: "Close" }).click();
+
+      // It pairs a new device with exactly its profile, once.
+      const identity = generateIdentity();
+      const peer = await openPeer(gw.url);
+      const hello = await sendConnect(peer, {
+        identity,
+        auth: { bootstrapToken: code },
+        scopes: ["operator.read"],
+        platform: "linux",
+      });
+      peer.ws.close();
+      assert.equal(hello.ok, true, JSON.stringify(hello.error));
+      assert.equal(gw.store.devices.get(identity.deviceId)?.approvedVia, "setup-code");
     },
   );
 });

@@ -4,6 +4,7 @@
 
 import { chips, deviceName, h, shortId, timeAgo } from "../dom.js";
 import { deviceTable } from "./device-table.js";
+import { pairDevice } from "./pair.js";
 
 const REASONS = {
   "not-paired": "new device",
@@ -265,7 +266,21 @@ export const devicesPage = {
     return h(
       "div",
       { class: "page" },
-      h("h1", {}, "Devices"),
+      h(
+        "div",
+        { class: "page-head" },
+        h("h1", {}, "Devices"),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn btn-primary",
+            "data-key": "pair-device",
+            onclick: () => pairDevice(ctx),
+          },
+          "Pair a new device…",
+        ),
+      ),
       h(
         "section",
         { "aria-labelledby": "pending-title", id: "pending" },
