@@ -17,9 +17,10 @@ import {
 import { managementRuleSentence } from "../policy/management-rules.js";
 import { profileGrant } from "../policy/setup-codes.js";
 import type { GatewayRole } from "../protocol/client-info.js";
+import { decideSurfaceApproval } from "../policy/node-surface.js";
+import type { NodePairEventPayloads } from "../protocol/node-pairing.js";
 import type {
   ApproveResult,
-  DeviceEventName,
   DeviceEventPayloads,
   PairedDevice,
   PairList,
@@ -46,7 +47,11 @@ import type { Store } from "../store/db.js";
 import type { DeviceRecord } from "../store/devices.js";
 import { sameKey } from "../store/keys.js";
 import type { PendingRecord } from "../store/pending.js";
+import { NodeSurfaceManager } from "./node-surfaces.js";
 import { knownRoles, pairedPayload, pendingPayload } from "./payloads.js";
+
+/** Every event device management sends: device pairing and node command surfaces. */
+export type PairingEventPayloads = DeviceEventPayloads & NodePairEventPayloads;
 
 /** Which live sessions of a device a change ends. */
 export interface CloseSelector {
@@ -62,7 +67,7 @@ export interface CloseSelector {
 /** What device management needs from a running gateway; the offline CLI passes {@link OFFLINE_PORTS}. */
 export interface DevicePorts {
   /** Sends a device event to every session holding `operator.pairing`. */
-  broadcast<E extends DeviceEventName>(event: E, payload: DeviceEventPayloads[E]): void;
+  broadcast<E extends keyof PairingEventPayloads>(event: E, payload: PairingEventPayloads[E]): void;
   /** Closes the selected live sessions with 4001; returns how many. */
   closeSessions(select: CloseSelector, reason: string): number;
   /** Is any session of this device open right now? */
@@ -128,18 +133,27 @@ const DAY_MS = 86_400_000;
 
 /** Device-management operations over one store. */
 export class DeviceManager {
+  /** `node.pair.*`: the node command surfaces of these devices. */
+  readonly nodes: NodeSurfaceManager;
+
   constructor(
     readonly store: Store,
     readonly ownerDeviceId: string,
     private readonly ports: DevicePorts = OFFLINE_PORTS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.nodes = new NodeSurfaceManager(this, store, ports, now);
+  }
+
+  /** May `caller` see (and so name) this device at all? A device-token session sees only its own. */
+  maySee(caller: ManagementCaller, deviceId: string): boolean {
+    return decideManagement(caller.authority, this.stub(deviceId), { kind: "see" }).allow;
+  }
 
   /** `device.pair.list`: pending and paired, tokens summarized (never their values). */
   list(caller: ManagementCaller): PairList {
     const now = this.now();
-    const may = (deviceId: string) =>
-      decideManagement(caller.authority, { ...this.stub(deviceId) }, { kind: "see" }).allow;
+    const may = (deviceId: string) => this.maySee(caller, deviceId);
     const pending = this.store.pending.list(now).filter((p) => may(p.deviceId));
     const paired = this.store.devices.list().filter((d) => may(d.deviceId));
     return { pending: pending.map(pendingPayload), paired: paired.map((d) => this.payload(d)) };
@@ -159,8 +173,31 @@ export class DeviceManager {
         sameKeyAsRecord: record !== null && sameKey(record.publicKey, request.publicKey),
       },
     });
+    // A node request's declared commands are pinned with it: the approver must cover that surface too.
+    const surface =
+      request.roles.includes("node") && request.commands !== null
+        ? decideSurfaceApproval(
+            {
+              scopes: caller.authority.scopes,
+              deviceId: caller.authority.deviceId,
+              proof: caller.authority.proof,
+            },
+            request.deviceId,
+            request.commands,
+          )
+        : null;
+    if (surface && !surface.allow) {
+      throw new GatewayError(surface.code, {
+        message: `${DENIED.approve}: the node's declared commands need ${surface.requiredScopes.join(" + ")}`,
+        details: {
+          rule: surface.rule,
+          requiredScopes: surface.requiredScopes,
+          ...(surface.missingScopes.length > 0 ? { missingScope: surface.missingScopes[0] } : {}),
+        },
+      });
+    }
     const device = this.store.transaction(() => {
-      const d = approvePending(this.store, requestId, "approved", now);
+      const d = approvePending(this.store, requestId, "approved", now, caller.actor);
       if (!d) throw unknownRequest();
       this.store.audit.append(
         {
@@ -171,7 +208,7 @@ export class DeviceManager {
           actor: caller.actor,
           scopes: request.scopes,
           role: request.roles.join(","),
-          trace: decision.trace,
+          trace: [...decision.trace, ...(surface?.trace ?? [])],
         },
         now,
       );
@@ -386,6 +423,8 @@ export class DeviceManager {
     const disabledJobs = this.store.transaction(() => {
       if (current) this.store.tokens.revoke(deviceId, role, now);
       else this.store.tokens.issueRevoked(deviceId, role, now);
+      // The node role's end is its command surface's end: a new approval pins a new one.
+      if (role === "node") this.store.nodeSurfaces.clear(deviceId);
       const jobs = cascades ? this.endDerived(deviceId, reason, now) : [];
       this.store.audit.append(
         { kind: "revoke", decision: "revoked", deviceId, role, actor: caller.actor, trace: decision.trace },

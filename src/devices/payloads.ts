@@ -1,4 +1,5 @@
 /** Store records shaped as the wire's `device.pair.*` payloads (never a token or its hash). */
+import { isExecCapableCommand, nodeRequestApproveScopes } from "../policy/node-surface.js";
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 import type { PairedDevice, PendingRequest, TokenSummary } from "../protocol/devices.js";
 import type { DeviceRecord } from "../store/devices.js";
@@ -28,6 +29,13 @@ export function pendingPayload(p: PendingRecord): PendingRequest {
     deviceFamily: p.deviceFamily ?? undefined,
     remoteIp: p.remoteIp ?? undefined,
     isRepair: p.isRepair,
+    ...(p.commands !== null && p.roles.includes("node")
+      ? {
+          commands: [...p.commands],
+          requiredApproveScopes: nodeRequestApproveScopes(p.scopes),
+          execCommands: p.commands.filter(isExecCapableCommand),
+        }
+      : {}),
     ts: p.createdAtMs,
     refreshedAtMs: p.refreshedAtMs,
     expiresAtMs: p.expiresAtMs,

@@ -48,6 +48,8 @@ const GATEWAY_EVENTS = [
   "device.pair.requested",
   "device.pair.resolved",
   "device.pair.changed",
+  "node.pair.requested",
+  "node.pair.resolved",
   "presence",
 ];
 

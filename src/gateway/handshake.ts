@@ -135,6 +135,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     client: `${client.id}/${client.mode}`,
     setupCodeHash: gathered.setupCodeHash,
     lastSeenAtMs: gathered.lastSeenAtMs,
+    commands: role === "node" ? (params.commands ?? []) : null,
   });
 
   // Answer.
@@ -147,6 +148,21 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
       return refuse(pairingRequired(settled, device, role, params.scopes ?? [], gathered.facts.stored));
     case "admit":
     case "approve-then-admit":
+      // An admitted node's command surface is its own decision: pinned, kept, or pending wider.
+      if (role === "node" && device) {
+        pairing.applyNodeSurface({
+          device,
+          declared: params.commands ?? [],
+          admittedBy:
+            settled.credential === "owner-key"
+              ? "owner-key"
+              : settled.kind === "approve-then-admit" && settled.credential === "setup-code"
+                ? "setup-code"
+                : "other",
+          peer: input.locality.clientIp,
+          version: client.version,
+        });
+      }
       return {
         ok: true,
         decision: settled,

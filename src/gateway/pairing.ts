@@ -3,8 +3,14 @@
  * of the gateway what changed (events). The rules themselves live in the pure policy; this file
  * only carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
  */
+import { surfacePendingPayload } from "../devices/node-payloads.js";
 import { pendingPayload } from "../devices/payloads.js";
 import type { Decision } from "../policy/admission.js";
+import {
+  decideSurfaceAtConnect,
+  type SurfaceConnectDecision,
+  type SurfaceConnectFacts,
+} from "../policy/node-surface.js";
 import { settle, type ApplyResult, type Settled } from "../policy/settle.js";
 import { approveDevice } from "../store/approve.js";
 import type { Store } from "../store/db.js";
@@ -37,6 +43,18 @@ export interface ConnectContext {
   setupCodeHash: string | null;
   /** The device's last-seen stamp as gathered, so an admit needs no second read to throttle it. */
   lastSeenAtMs: number | null;
+  /** The commands a node declared (role node); null for any other role. */
+  commands: readonly string[] | null;
+}
+
+/** An admitted node's connect, as its command-surface decision needs it. */
+export interface NodeSurfaceConnect {
+  device: ProvenDevice;
+  declared: readonly string[];
+  admittedBy: SurfaceConnectFacts["admittedBy"];
+  peer: string | null;
+  /** The node's client version, shown with its request. */
+  version: string;
 }
 
 /** A token minted for the session, handed out once in `hello-ok`. */
@@ -169,6 +187,7 @@ export class PairingService {
               deviceFamily: device.deviceFamily,
               remoteIp: ctx.peer,
               isRepair: this.store.devices.get(device.deviceId) !== null,
+              commands: ctx.commands === null ? null : [...ctx.commands],
             },
             now,
             this.limits.ttlMs,
@@ -240,6 +259,101 @@ export class PairingService {
         return applied;
       }
     }
+  }
+
+  /**
+   * Carries out an admitted node's command-surface decision: pins the surface (owner key, a node
+   * setup code's first connect), drops a request the node no longer needs, or records the wider
+   * surface it declares as one pending request (same surface, same requestId). What the session
+   * may expose meanwhile is read from the pinned surface at each invocation.
+   */
+  applyNodeSurface(input: NodeSurfaceConnect): SurfaceConnectDecision {
+    const now = this.now();
+    const { deviceId } = input.device;
+    const surfaces = this.store.nodeSurfaces;
+    const pinned = surfaces.get(deviceId);
+    const waiting = surfaces.requestFor(deviceId);
+    const decision = decideSurfaceAtConnect({
+      declared: input.declared,
+      approved: pinned?.commands ?? null,
+      admittedBy: input.admittedBy,
+    });
+    const events: Array<[string, unknown]> = [];
+    const row = {
+      kind: "node-surface",
+      deviceId,
+      peer: input.peer ?? undefined,
+      role: "node",
+      trace: decision.trace,
+    };
+    switch (decision.kind) {
+      case "pin": {
+        const same = pinned !== null && pinned.commands.join("\n") === decision.commands.join("\n");
+        if (same && !waiting) break;
+        this.store.transaction(() => {
+          const via = input.admittedBy === "setup-code" ? "setup-code" : "owner-key";
+          surfaces.pin(deviceId, decision.commands, via, null, now);
+          this.store.audit.append({ ...row, decision: "pinned", reason: decision.commands.join(",") }, now);
+        });
+        if (waiting) {
+          events.push([
+            "node.pair.resolved",
+            { requestId: waiting.requestId, nodeId: deviceId, decision: "approved", ts: now },
+          ]);
+        }
+        break;
+      }
+      case "covered":
+        // The node declares no more than approved again: the wider request is moot.
+        if (waiting && surfaces.removeRequest(waiting.requestId)) {
+          events.push([
+            "node.pair.resolved",
+            { requestId: waiting.requestId, nodeId: deviceId, decision: "rejected", ts: now },
+          ]);
+        }
+        break;
+      case "pend": {
+        const res = this.store.transaction(() => {
+          const r = surfaces.upsertRequest(
+            {
+              deviceId,
+              commands: decision.requested,
+              displayName: input.device.displayName,
+              clientId: input.device.clientId,
+              clientMode: input.device.clientMode,
+              platform: input.device.platform,
+              deviceFamily: input.device.deviceFamily,
+              version: input.version,
+              remoteIp: input.peer,
+            },
+            now,
+          );
+          if (r.kind === "created") {
+            this.store.audit.append(
+              {
+                ...row,
+                decision: "pend",
+                requestId: r.request.requestId,
+                reason: decision.requested.join(","),
+              },
+              now,
+            );
+          }
+          return r;
+        });
+        if (res.superseded) {
+          events.push([
+            "node.pair.resolved",
+            { requestId: res.superseded, nodeId: deviceId, decision: "rejected", ts: now },
+          ]);
+        }
+        if (res.kind === "created")
+          events.push(["node.pair.requested", surfacePendingPayload(res.request, pinned)]);
+        break;
+      }
+    }
+    this.broadcastAll(events);
+    return decision;
   }
 
   private broadcastAll(events: ReadonlyArray<[string, unknown]>): void {

@@ -2,6 +2,7 @@
 import type { MethodTable } from "../gateway/methods.js";
 import { deviceMethods } from "./device.js";
 import { health } from "./health.js";
+import { nodePairingMethods } from "./node-pairing.js";
 import { nodeReportMethods } from "./node-reports.js";
 import { openClawCompatMethods } from "./openclaw-compat.js";
 import { setupCodeMethods } from "./setup-code.js";
@@ -12,6 +13,7 @@ export const coreMethods: MethodTable = {
   health,
   status,
   ...deviceMethods,
+  ...nodePairingMethods,
   ...setupCodeMethods,
   ...openClawCompatMethods,
   ...nodeReportMethods,

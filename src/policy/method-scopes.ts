@@ -40,6 +40,11 @@ const TABLE: Readonly<Record<string, MethodRequirement>> = {
   "cron.remove": { role: "operator", scope: OPERATOR_SCOPES.admin },
   "cron.run": { role: "operator", scope: OPERATOR_SCOPES.admin },
   "cron.list": { role: "operator", scope: OPERATOR_SCOPES.read },
+  // Approving a surface additionally needs write, or admin for exec-capable commands (node-surface.ts).
+  "node.pair.list": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "node.pair.approve": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "node.pair.reject": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  "node.pair.remove": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "node.list": { role: "operator", scope: OPERATOR_SCOPES.read },
   // node.invoke of system.run additionally needs admin; the handler checks the command.
   "node.invoke": { role: "operator", scope: OPERATOR_SCOPES.write },

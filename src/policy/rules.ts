@@ -198,6 +198,33 @@ export const RULE_SENTENCES = {
   "authority-creator-role-revoked": "the operator role of the device the work rests on was revoked",
   "authority-creator-narrowed": "the device the work rests on is no longer approved for the work's scopes",
   "authority-creator-covers": "the device the work rests on still holds the work's scopes",
+  // A node's command surface, approved and pinned apart from its device pairing (node-surface.ts, C19).
+  "surface-owner-key":
+    "The node proved the gateway host's owner key, which holds operator.admin, so the commands it declares are pinned as its surface without a request.",
+  "surface-setup-code-first":
+    "The node was paired on this connect by a node setup code, which only operator.admin can mint, so the commands it declares now are pinned as its first surface.",
+  "surface-covered":
+    "Every command the node declares is within its approved surface, so it exposes exactly what it declares.",
+  "surface-not-approved":
+    "The node has no approved command surface yet, so it exposes no command until an operator approves the surface it declares (C19).",
+  "surface-widened":
+    "The node declares commands beyond its approved surface: the wider surface pends for approval, and meanwhile only the approved commands it still declares are exposed (C19).",
+  "surface-approve-exec-needs-admin":
+    "The surface holds exec-capable commands (system.run*, system.which, browser.proxy*, fs.*, system.execApprovals.*), so approving it needs operator.pairing and operator.admin.",
+  "surface-approve-needs-write":
+    "The surface holds node commands, none exec-capable, so approving it needs operator.pairing and operator.write.",
+  "surface-approve-commandless":
+    "The surface declares no commands, so approving it needs operator.pairing only.",
+  "surface-approve-within-caller": "The approver holds every scope approving this surface needs.",
+  "surface-reject-allowed":
+    "Rejecting a surface request only drops it (the node keeps the surface approved before), so the pairing scope suffices.",
+  "surface-self-approval-refused":
+    "a node's device cannot approve its own command surface; approve it from the gateway host or another authorized device",
+  "surface-command-not-declared": "The node did not declare this command when it connected.",
+  "surface-command-not-approved":
+    "The node declares this command, but its approved surface does not include it: it is refused until an operator approves the wider surface.",
+  "surface-command-approved": "The node declares this command and its approved surface includes it.",
+
   // Who reads a session's command line and output (session-visibility.ts).
   "session-admin": "operator.admin sees every session whole",
   "session-self": "a session reads its own record whole",

@@ -38,6 +38,12 @@ export const PendingRequestSchema = Type.Object({
   deviceFamily: Type.Optional(nullableString),
   remoteIp: Type.Optional(nullableString),
   isRepair: Type.Boolean(),
+  /** A node's request: the commands it declared, pinned as its command surface by this approval. */
+  commands: Type.Optional(Type.Array(Type.String())),
+  /** A node's request: the operator scopes the approver's session needs. */
+  requiredApproveScopes: Type.Optional(Type.Array(Type.String())),
+  /** A node's request: the declared commands that are exec-capable (system.run*, system.which, ...). */
+  execCommands: Type.Optional(Type.Array(Type.String())),
   /** When this exact ask was first made. */
   ts: Type.Integer(),
   refreshedAtMs: Type.Optional(Type.Integer()),

@@ -198,6 +198,12 @@ export const ERROR_TABLE = {
   MISSING_SCOPE: { wire: "FORBIDDEN", message: "missing scope", close: null },
   ROLE_NOT_ALLOWED: { wire: "FORBIDDEN", message: "method not allowed for this role", close: null },
   FORBIDDEN_ACTION: { wire: "FORBIDDEN", message: "not allowed", close: null },
+  // OpenClaw answers an unapproved node command with INVALID_REQUEST "node command not allowed: …".
+  NODE_COMMAND_NOT_APPROVED: {
+    wire: "INVALID_REQUEST",
+    message: "node command not allowed: the node's declared command surface is pending approval",
+    close: null,
+  },
   DUPLICATE_CONNECT: { wire: "INVALID_REQUEST", message: "already connected", close: null },
   INTERNAL_ERROR: { wire: "UNAVAILABLE", message: "internal error", close: null },
   // Work the gateway runs: no child starts unsandboxed unless the owner opted out.

@@ -50,7 +50,10 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     closeJobConnections: (jobId, reason) => server.closeJobSessions(jobId, reason),
     ...runtimeOptions,
   });
-  const nodes = new NodeRegistry();
+  const nodes = new NodeRegistry((nodeId) => ({
+    approved: options.store.nodeSurfaces.get(nodeId)?.commands ?? null,
+    requestId: options.store.nodeSurfaces.requestFor(nodeId)?.requestId ?? null,
+  }));
   const builtins = {
     ...coreMethods,
     ...auditMethods,

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectionHandle } from "../gateway/methods.js";
 import type { GatewayServer } from "../gateway/server.js";
+import { decideSurfaceInvoke, effectiveCommands, surfaceApproveScopes } from "../policy/node-surface.js";
 import { GatewayError } from "../protocol/errors.js";
 
 /** The event a node receives for each invocation. */
@@ -20,10 +21,25 @@ export interface NodeSummary {
   connId: string;
   displayName: string | null;
   platform: string;
-  /** The commands it offered at connect; only these can be invoked. */
+  /** The commands it exposes: offered at connect and within its approved surface; only these can be invoked. */
   commands: string[];
+  /** Everything it offered at connect, approved or not. */
+  declaredCommands: string[];
+  /** The id of its pending request to widen the surface, if one waits. */
+  surfaceRequestId: string | null;
   connectedAtMs: number;
 }
+
+/** A node's approved surface and pending widening, as the store holds them. */
+export interface NodeSurfaceState {
+  /** The pinned commands; null when no surface was ever approved. */
+  approved: readonly string[] | null;
+  /** A pending request for a wider surface, if any. */
+  requestId: string | null;
+}
+
+/** Reads a node's surface state (the gateway passes one over its store). */
+export type NodeSurfaceLookup = (nodeId: string) => NodeSurfaceState;
 
 export interface NodeInvokeRequest {
   nodeId: string;
@@ -55,25 +71,41 @@ interface InFlight {
   timer: NodeJS.Timeout;
 }
 
-/** Follows node sessions and correlates invocations with their answers. */
+interface Live {
+  nodeId: string;
+  connId: string;
+  displayName: string | null;
+  platform: string;
+  declared: string[];
+  connectedAtMs: number;
+}
+
+/**
+ * Follows node sessions and correlates invocations with their answers. What a node exposes is what
+ * it declared within its approved surface, read at each list and invocation: an approval takes
+ * effect at once, and a restart keeps what was pinned.
+ */
 export class NodeRegistry {
   /** Live node sessions by connId (a node that reconnects may briefly have two). */
-  readonly #sessions = new Map<string, { handle: ConnectionHandle; summary: NodeSummary }>();
+  readonly #sessions = new Map<string, { handle: ConnectionHandle; live: Live }>();
   readonly #inFlight = new Map<string, InFlight>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly surfaces: NodeSurfaceLookup,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Records an admitted session; anything but a node with a device is not a node. */
   open(conn: ConnectionHandle): void {
     if (conn.role !== "node" || !conn.deviceId) return;
     this.#sessions.set(conn.connId, {
       handle: conn,
-      summary: {
+      live: {
         nodeId: conn.deviceId,
         connId: conn.connId,
         displayName: displayNameOf(conn),
         platform: conn.client.platform,
-        commands: [...new Set(conn.commands)],
+        declared: [...new Set(conn.commands)],
         connectedAtMs: this.now(),
       },
     });
@@ -95,14 +127,28 @@ export class NodeRegistry {
 
   /** Connected nodes, one entry per node (its newest session), oldest first. */
   list(): NodeSummary[] {
-    const newest = new Map<string, NodeSummary>();
-    for (const { summary } of this.#sessions.values()) {
-      const seen = newest.get(summary.nodeId);
-      if (!seen || summary.connectedAtMs >= seen.connectedAtMs) newest.set(summary.nodeId, summary);
+    const newest = new Map<string, Live>();
+    for (const { live } of this.#sessions.values()) {
+      const seen = newest.get(live.nodeId);
+      if (!seen || live.connectedAtMs >= seen.connectedAtMs) newest.set(live.nodeId, live);
     }
     return [...newest.values()]
       .sort((a, b) => a.connectedAtMs - b.connectedAtMs || a.nodeId.localeCompare(b.nodeId))
-      .map((s) => ({ ...s, commands: [...s.commands] }));
+      .map((l) => this.#summary(l));
+  }
+
+  #summary(l: Live): NodeSummary {
+    const surface = this.surfaces(l.nodeId);
+    return {
+      nodeId: l.nodeId,
+      connId: l.connId,
+      displayName: l.displayName,
+      platform: l.platform,
+      commands: effectiveCommands(l.declared, surface.approved),
+      declaredCommands: [...l.declared],
+      surfaceRequestId: surface.requestId,
+      connectedAtMs: l.connectedAtMs,
+    };
   }
 
   /** The node's newest session, if it is connected. */
@@ -132,11 +178,38 @@ export class NodeRegistry {
         }),
       );
     }
-    if (!node.commands.includes(command)) {
+    const surface = this.surfaces(nodeId);
+    const verdict = decideSurfaceInvoke(command, node.declaredCommands, surface.approved);
+    if (verdict.rule === "surface-command-not-declared") {
       return Promise.reject(
         new GatewayError("FORBIDDEN_ACTION", {
           message: `node ${nodeId} does not offer ${command}`,
-          details: { reason: "command-not-offered", nodeId, command, commands: node.commands },
+          details: {
+            reason: "command-not-offered",
+            rule: verdict.rule,
+            nodeId,
+            command,
+            commands: node.commands,
+          },
+        }),
+      );
+    }
+    if (verdict.rule === "surface-command-not-approved") {
+      const requestId = surface.requestId;
+      return Promise.reject(
+        new GatewayError("NODE_COMMAND_NOT_APPROVED", {
+          message: requestId
+            ? `node command not allowed: ${command} is not in node ${nodeId}'s approved command surface; its wider surface is pending approval (gatehouse nodes approve ${requestId})`
+            : `node command not allowed: ${command} is not in node ${nodeId}'s approved command surface`,
+          details: {
+            reason: "command-not-approved",
+            rule: verdict.rule,
+            nodeId,
+            command,
+            approvedCommands: node.commands,
+            ...(requestId ? { requestId, remediationHint: `gatehouse nodes approve ${requestId}` } : {}),
+            requiredApproveScopes: surfaceApproveScopes(node.declaredCommands),
+          },
         }),
       );
     }
@@ -211,7 +284,7 @@ export class NodeRegistry {
  * Makes `registry` (a new one by default) follow `server`'s sessions. Attach before `start()` so no
  * node session is missed; build the method table from the same registry.
  */
-export function attachNodeRegistry(server: GatewayServer, registry = new NodeRegistry()): NodeRegistry {
+export function attachNodeRegistry(server: GatewayServer, registry: NodeRegistry): NodeRegistry {
   server.on("session-open", (conn) => registry.open(conn));
   server.on("session-close", (conn) => registry.close(conn));
   return registry;

@@ -38,6 +38,7 @@ export function approveDevice(store: Store, input: ApprovalInput): DeviceRecord 
     const keep = existing !== null && sameKey(existing.publicKey, input.publicKey) ? existing : null;
     if (existing && !keep) {
       for (const t of store.tokens.list(input.deviceId)) store.tokens.deleteRole(input.deviceId, t.role);
+      store.nodeSurfaces.clear(input.deviceId);
     }
     const record: DeviceRecord = {
       deviceId: input.deviceId,
@@ -79,18 +80,21 @@ export function approveDevice(store: Store, input: ApprovalInput): DeviceRecord 
 
 /**
  * Approves exactly the snapshot of a live pending request. Null when the id is unknown, expired,
- * superseded or already resolved: approving by id never approves some other request.
+ * superseded or already resolved: approving by id never approves some other request. A request for
+ * the node role that recorded the node's declared commands pins them as its command surface:
+ * the approver was shown them, and approving a node role already takes operator.admin.
  */
 export function approvePending(
   store: Store,
   requestId: string,
   approvedVia: ApprovedVia,
   nowMs: number,
+  approvedBy: string | null = null,
 ): DeviceRecord | null {
   return store.transaction(() => {
     const p = store.pending.get(requestId, nowMs);
     if (!p) return null;
-    return approveDevice(store, {
+    const record = approveDevice(store, {
       deviceId: p.deviceId,
       publicKey: p.publicKey,
       roles: p.roles,
@@ -103,6 +107,10 @@ export function approvePending(
       approvedVia,
       nowMs,
     });
+    if (p.roles.includes("node") && p.commands !== null) {
+      store.nodeSurfaces.pin(p.deviceId, p.commands, "device-approval", approvedBy, nowMs);
+    }
+    return record;
   });
 }
 

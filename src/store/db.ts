@@ -13,6 +13,7 @@ import { DeviceRepo } from "./devices.js";
 import { CronRepo } from "./cron.js";
 import { corruptStore, newerSchema, StoreError, toStoreError, unreadableStore } from "./errors.js";
 import { GATEHOUSE_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate, userVersion } from "./migrations.js";
+import { NodeSurfaceRepo } from "./node-surfaces.js";
 import { PendingRepo } from "./pending.js";
 import { RuntimeTokenRepo } from "./runtime-tokens.js";
 import { SessionRepo } from "./sessions.js";
@@ -50,6 +51,7 @@ export class Store {
   readonly sessions: SessionRepo;
   readonly cron: CronRepo;
   readonly setupCodes: SetupCodeRepo;
+  readonly nodeSurfaces: NodeSurfaceRepo;
   readonly #db: Database.Database;
   readonly #ctx: StoreContext;
 
@@ -68,6 +70,7 @@ export class Store {
     this.sessions = new SessionRepo(this.#ctx, options.sessionsKeepEnded);
     this.cron = new CronRepo(this.#ctx);
     this.setupCodes = new SetupCodeRepo(this.#ctx);
+    this.nodeSurfaces = new NodeSurfaceRepo(this.#ctx);
   }
 
   /** Runs `fn` atomically (BEGIN IMMEDIATE; a savepoint when nested) and returns its result. */

@@ -36,6 +36,14 @@ export {
 export { acquireGatewayLock, readGatewayLock, type GatewayLock, type GatewayLockInfo } from "./lock.js";
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from "./migrations.js";
 export {
+  NodeSurfaceRepo,
+  type NodeSurfaceRecord,
+  type SurfaceApprovedVia,
+  type SurfaceRequestInput,
+  type SurfaceRequestRecord,
+  type SurfaceRequestUpsert,
+} from "./node-surfaces.js";
+export {
   PendingRepo,
   type PendingCaps,
   type PendingInput,

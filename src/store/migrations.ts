@@ -192,6 +192,38 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: "node command surfaces: the pinned surface, its pending widening, the commands a node request declared",
+    up(db) {
+      // A surface belongs to its device record: unpairing the device drops it (ON DELETE CASCADE).
+      db.exec(`
+        CREATE TABLE node_surfaces (
+          device_id TEXT PRIMARY KEY REFERENCES devices(device_id) ON DELETE CASCADE,
+          commands_json TEXT NOT NULL,
+          approved_via TEXT NOT NULL,
+          approved_by TEXT,
+          created_at_ms INTEGER NOT NULL,
+          approved_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE node_surface_requests (
+          request_id TEXT PRIMARY KEY,
+          device_id TEXT NOT NULL UNIQUE REFERENCES devices(device_id) ON DELETE CASCADE,
+          commands_json TEXT NOT NULL,
+          display_name TEXT,
+          client_id TEXT,
+          client_mode TEXT,
+          platform TEXT,
+          device_family TEXT,
+          version TEXT,
+          remote_ip TEXT,
+          created_at_ms INTEGER NOT NULL,
+          refreshed_at_ms INTEGER NOT NULL
+        );
+        ALTER TABLE pending_requests ADD COLUMN commands_json TEXT;
+      `);
+    },
+  },
 ];
 
 /** The schema version this build creates and understands. */

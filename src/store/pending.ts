@@ -25,6 +25,11 @@ export interface PendingRecord {
   remoteIp: string | null;
   /** The device was already paired when it asked (an upgrade or a key change). */
   isRepair: boolean;
+  /**
+   * The commands a node declared with this request (role node); approving the request pins them as
+   * its command surface. Null for a request that carries no node connect.
+   */
+  commands: string[] | null;
   /** First time this exact ask was made; a refresh keeps it, so retries cannot jump the queue. */
   createdAtMs: number;
   refreshedAtMs: number;
@@ -32,7 +37,10 @@ export interface PendingRecord {
 }
 
 /** What a connect asks for; the store assigns the id and the times. */
-export type PendingInput = Omit<PendingRecord, "requestId" | "createdAtMs" | "refreshedAtMs" | "expiresAtMs">;
+export type PendingInput = Omit<
+  PendingRecord,
+  "requestId" | "createdAtMs" | "refreshedAtMs" | "expiresAtMs" | "commands"
+> & { commands?: string[] | null };
 
 /** Outcome of {@link PendingRepo.upsertForDevice}. */
 export type PendingUpsert =
@@ -59,6 +67,7 @@ interface PendingRow {
   device_family: string | null;
   remote_ip: string | null;
   is_repair: number;
+  commands_json: string | null;
   created_at_ms: number;
   refreshed_at_ms: number;
   expires_at_ms: number;
@@ -66,7 +75,7 @@ interface PendingRow {
 
 const COLUMNS =
   "request_id, device_id, public_key, reason, roles_json, scopes_json, display_name, client_id, client_mode, " +
-  "platform, device_family, remote_ip, is_repair, created_at_ms, refreshed_at_ms, expires_at_ms";
+  "platform, device_family, remote_ip, is_repair, commands_json, created_at_ms, refreshed_at_ms, expires_at_ms";
 
 /** Pending-request table access. Rows past `expires_at_ms` are invisible to every read. */
 export class PendingRepo {
@@ -108,7 +117,7 @@ export class PendingRepo {
     this.#insert = db.prepare(
       `INSERT INTO pending_requests (${COLUMNS}) VALUES (@request_id, @device_id, @public_key, @reason,
          @roles_json, @scopes_json, @display_name, @client_id, @client_mode, @platform, @device_family,
-         @remote_ip, @is_repair, @created_at_ms, @refreshed_at_ms, @expires_at_ms)`,
+         @remote_ip, @is_repair, @commands_json, @created_at_ms, @refreshed_at_ms, @expires_at_ms)`,
     );
     this.#refresh = db.prepare(
       `UPDATE pending_requests SET reason = @reason, display_name = @display_name, client_id = @client_id,
@@ -153,15 +162,19 @@ export class PendingRepo {
     return this.#ctx.write((): PendingUpsert => {
       const existing = this.#byDeviceAny.get(input.deviceId);
       const live = existing && existing.expires_at_ms > nowMs ? fromRow(existing) : null;
+      // A connect that is not a node's (no commands) keeps what the node declared before.
+      const commands = input.commands ? decodeSet(encodeSet(input.commands)) : (live?.commands ?? null);
       const expiresAtMs = nowMs + ttlMs;
       if (
         live &&
         sameKey(live.publicKey, input.publicKey) &&
         encodeSet(live.roles) === encodeSet(input.roles) &&
-        encodeSet(live.scopes) === encodeSet(input.scopes)
+        encodeSet(live.scopes) === encodeSet(input.scopes) &&
+        sameCommands(live.commands, commands)
       ) {
         const request: PendingRecord = {
           ...input,
+          commands: live.commands,
           requestId: live.requestId,
           publicKey: live.publicKey,
           roles: live.roles,
@@ -186,6 +199,7 @@ export class PendingRepo {
       const request: PendingRecord = {
         ...input,
         requestId: randomUUID(),
+        commands,
         roles: decodeSet(encodeSet(input.roles)),
         scopes: decodeSet(encodeSet(input.scopes)),
         createdAtMs: nowMs,
@@ -218,6 +232,10 @@ export class PendingRepo {
   }
 }
 
+function sameCommands(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  return a === null || b === null ? a === b : encodeSet(a) === encodeSet(b);
+}
+
 function fromRow(row: PendingRow): PendingRecord {
   return {
     requestId: row.request_id,
@@ -233,6 +251,7 @@ function fromRow(row: PendingRow): PendingRecord {
     deviceFamily: row.device_family,
     remoteIp: row.remote_ip,
     isRepair: row.is_repair !== 0,
+    commands: row.commands_json === null ? null : decodeSet(row.commands_json),
     createdAtMs: row.created_at_ms,
     refreshedAtMs: row.refreshed_at_ms,
     expiresAtMs: row.expires_at_ms,
@@ -254,6 +273,7 @@ function toRow(r: PendingRecord): PendingRow {
     device_family: r.deviceFamily ?? null,
     remote_ip: r.remoteIp ?? null,
     is_repair: r.isRepair ? 1 : 0,
+    commands_json: r.commands === null ? null : encodeSet(r.commands),
     created_at_ms: r.createdAtMs,
     refreshed_at_ms: r.refreshedAtMs,
     expires_at_ms: r.expiresAtMs,

@@ -145,9 +145,14 @@ describe("S10 — a node host on the gateway host uses the owner identity and ne
         displayName: "gateway host",
         platform: process.platform,
         commands: ["system.run", "system.which"],
+        declaredCommands: ["system.run", "system.which"],
+        surfaceRequestId: null,
         connectedAtMs: undefined,
       },
     );
+    // C19: the owner key holds operator.admin, so its surface is pinned without a request.
+    assert.deepEqual(gw.store.nodeSurfaces.get(gw.owner.deviceId)?.commands, ["system.run", "system.which"]);
+    assert.deepEqual(gw.store.nodeSurfaces.requests(), []);
 
     const which = await invoke<{ path: string | null }>(admin, gw.owner.deviceId, "system.which", {
       bin: "node",

@@ -7,6 +7,9 @@ import { nodeCommandScope } from "../../src/policy/node-commands.js";
 import { GatewayError } from "../../src/protocol/errors.js";
 import { NODE_INVOKE_REQUEST_EVENT, NodeRegistry } from "../../src/runtime/nodes.js";
 
+/** Every command these test nodes offer is within their approved surface. */
+const APPROVED_ALL = () => ({ approved: ["system.run", "system.which"], requestId: null });
+
 interface Sent {
   event: string;
   payload: Record<string, unknown>;
@@ -54,7 +57,7 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 describe("NodeRegistry", () => {
   it("a node is a role-node session with a device; operators and device-less sessions are not", () => {
     let t = 1000;
-    const reg = new NodeRegistry(() => t++);
+    const reg = new NodeRegistry(APPROVED_ALL, () => t++);
     reg.open(session({ role: "operator", deviceId: "a".repeat(64) }).handle);
     reg.open(session({ deviceId: null }).handle);
     const node = session({ displayName: " build box ", commands: ["system.which", "system.which"] });
@@ -66,6 +69,8 @@ describe("NodeRegistry", () => {
         displayName: "build box",
         platform: "linux",
         commands: ["system.which"],
+        declaredCommands: ["system.which"],
+        surfaceRequestId: null,
         connectedAtMs: 1000,
       },
     ]);
@@ -74,7 +79,7 @@ describe("NodeRegistry", () => {
   });
 
   it("invoke sends node.invoke.request to that node and resolves with its answer", async () => {
-    const reg = new NodeRegistry();
+    const reg = new NodeRegistry(APPROVED_ALL);
     const node = session();
     reg.open(node.handle);
     const pending = reg.invoke({
@@ -102,7 +107,7 @@ describe("NodeRegistry", () => {
   });
 
   it("only the connection the request went to may answer it", async () => {
-    const reg = new NodeRegistry();
+    const reg = new NodeRegistry(APPROVED_ALL);
     const node = session();
     const other = session({ deviceId: "e".repeat(64) });
     reg.open(node.handle);
@@ -119,7 +124,7 @@ describe("NodeRegistry", () => {
   });
 
   it("an unknown or late invokeId is reported as not accepted", async () => {
-    const reg = new NodeRegistry();
+    const reg = new NodeRegistry(APPROVED_ALL);
     const node = session();
     reg.open(node.handle);
     assert.equal(reg.answer(node.handle, { invokeId: "nope", ok: true }), false);
@@ -134,7 +139,7 @@ describe("NodeRegistry", () => {
   });
 
   it("a node that disconnects fails what it still owed", async () => {
-    const reg = new NodeRegistry();
+    const reg = new NodeRegistry(APPROVED_ALL);
     const node = session();
     reg.open(node.handle);
     const a = reg.invoke({ nodeId: node.handle.deviceId!, command: "system.run", timeoutMs: 5000 });
@@ -149,7 +154,7 @@ describe("NodeRegistry", () => {
   });
 
   it("refuses commands the node did not offer, and nodes that are not connected", async () => {
-    const reg = new NodeRegistry();
+    const reg = new NodeRegistry(APPROVED_ALL);
     const node = session({ commands: ["system.which"] });
     reg.open(node.handle);
     const notOffered = await rejection(reg.invoke({ nodeId: node.handle.deviceId!, command: "system.run" }));
@@ -161,8 +166,39 @@ describe("NodeRegistry", () => {
     assert.equal(node.sent.length, 0, "nothing was sent");
   });
 
+  it("C19: a declared command outside the approved surface is refused with NODE_COMMAND_NOT_APPROVED and the request to approve", async () => {
+    let approved: string[] | null = ["system.which"];
+    const reg = new NodeRegistry(() => ({
+      approved,
+      requestId: approved?.includes("system.run") ? null : "req-1",
+    }));
+    const node = session({ commands: ["system.run", "system.which"] });
+    reg.open(node.handle);
+    const nodeId = node.handle.deviceId!;
+    assert.deepEqual(reg.get(nodeId)?.commands, ["system.which"], "only the approved command is exposed");
+    assert.deepEqual(reg.get(nodeId)?.declaredCommands, ["system.run", "system.which"]);
+    assert.equal(reg.get(nodeId)?.surfaceRequestId, "req-1");
+    const refused = await rejection(reg.invoke({ nodeId, command: "system.run" }));
+    assert.equal(refused.code, "NODE_COMMAND_NOT_APPROVED");
+    assert.equal(refused.wireCode, "INVALID_REQUEST");
+    assert.equal(refused.details.requestId, "req-1");
+    assert.deepEqual(refused.details.requiredApproveScopes, ["operator.pairing", "operator.admin"]);
+    assert.match(refused.message, /gatehouse nodes approve req-1/);
+    approved = null;
+    assert.deepEqual(reg.get(nodeId)?.commands, [], "no surface approved: nothing exposed");
+    assert.equal(
+      (await rejection(reg.invoke({ nodeId, command: "system.which" }))).code,
+      "NODE_COMMAND_NOT_APPROVED",
+    );
+    assert.equal(node.sent.length, 0, "nothing reached the node");
+    approved = ["system.run", "system.which"];
+    const ran = reg.invoke({ nodeId, command: "system.run", timeoutMs: 5000 });
+    reg.answer(node.handle, { invokeId: lastInvokeId(node.sent), ok: true, payload: "ran" });
+    assert.equal(((await ran) as { payload: unknown }).payload, "ran", "an approval takes effect at once");
+  });
+
   it("passes a node-side failure through; parses an OpenClaw-style payloadJSON", async () => {
-    const reg = new NodeRegistry();
+    const reg = new NodeRegistry(APPROVED_ALL);
     const node = session();
     reg.open(node.handle);
     const nodeId = node.handle.deviceId!;
@@ -180,7 +216,7 @@ describe("NodeRegistry", () => {
 
   it("a node connected twice is listed once (its newest session); closing that one falls back", () => {
     let t = 0;
-    const reg = new NodeRegistry(() => ++t);
+    const reg = new NodeRegistry(APPROVED_ALL, () => ++t);
     const first = session();
     const second = session();
     reg.open(first.handle);

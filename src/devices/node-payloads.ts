@@ -1,0 +1,58 @@
+/** Store records shaped as the wire's `node.pair.*` payloads. */
+import { isExecCapableCommand, surfaceApproveScopes } from "../policy/node-surface.js";
+import type { NodePairPending, PairedNode } from "../protocol/node-pairing.js";
+import type { DeviceRecord } from "../store/devices.js";
+import type { NodeSurfaceRecord, SurfaceRequestRecord } from "../store/node-surfaces.js";
+
+const opt = (v: string | null | undefined) => (v ? v : undefined);
+
+/** A pending surface request, with what it adds to the surface approved now. */
+export function surfacePendingPayload(
+  r: SurfaceRequestRecord,
+  pinned: NodeSurfaceRecord | null,
+): NodePairPending {
+  const approved = pinned?.commands ?? null;
+  const added = r.commands.filter((c) => !approved?.includes(c));
+  return {
+    requestId: r.requestId,
+    nodeId: r.deviceId,
+    clientId: opt(r.clientId),
+    clientMode: opt(r.clientMode),
+    displayName: opt(r.displayName),
+    platform: opt(r.platform),
+    version: opt(r.version),
+    deviceFamily: opt(r.deviceFamily),
+    commands: [...r.commands],
+    requiredApproveScopes: surfaceApproveScopes(r.commands),
+    remoteIp: opt(r.remoteIp),
+    ts: r.createdAtMs,
+    approvedCommands: approved ? [...approved] : null,
+    addedCommands: added,
+    execCommands: added.filter(isExecCapableCommand),
+    isRepair: pinned !== null,
+    refreshedAtMs: r.refreshedAtMs,
+  };
+}
+
+/** A node with a pinned surface, described by its device record when there is one. */
+export function pairedNodePayload(
+  s: NodeSurfaceRecord,
+  device: DeviceRecord | null,
+  connected: boolean,
+): PairedNode {
+  return {
+    nodeId: s.deviceId,
+    clientId: opt(device?.clientId),
+    clientMode: opt(device?.clientMode),
+    displayName: opt(device?.label ?? device?.displayName),
+    platform: opt(device?.platform),
+    deviceFamily: opt(device?.deviceFamily),
+    commands: [...s.commands],
+    remoteIp: opt(device?.lastSeenIp),
+    createdAtMs: s.createdAtMs,
+    approvedAtMs: s.approvedAtMs,
+    lastSeenAtMs: device?.lastSeenAtMs ?? undefined,
+    approvedVia: s.approvedVia,
+    connected,
+  };
+}
