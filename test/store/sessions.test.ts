@@ -176,7 +176,11 @@ describe("sessions (store)", () => {
     first.close();
     // Rebuild the file as version 1 exactly: only migration 1 applied, with a paired device.
     const raw = new Database(path);
-    raw.exec("DROP TABLE runtime_tokens; DROP TABLE sessions; DROP TABLE cron_jobs; DROP TABLE setup_codes;");
+    raw.exec(
+      "DROP TABLE runtime_tokens; DROP TABLE sessions; DROP TABLE cron_jobs; DROP TABLE setup_codes;" +
+        "DROP TABLE node_surfaces; DROP TABLE node_surface_requests;" +
+        "ALTER TABLE pending_requests DROP COLUMN commands_json;",
+    );
     raw.pragma("user_version = 1");
     raw.close();
     const v1 = MIGRATIONS.find((m) => m.version === 1)!;

@@ -170,6 +170,11 @@ export async function devicesApprove(
       [
         `approved request ${requestId}: device ${deviceName(d)} (${shortId(d.deviceId)}) was granted roles ${listOrNone(request.roles)}; scopes ${listOrNone(request.scopes)}`,
         `  now approved: roles ${listOrNone(d.roles)}; scopes ${listOrNone(d.scopes)}`,
+        ...(request.commands
+          ? [
+              `  node command surface pinned: ${listOrNone(request.commands)} (wider ones: gatehouse nodes pending)`,
+            ]
+          : []),
       ].join("\n"),
     );
     return EXIT.ok;

@@ -22,6 +22,7 @@ import { parsePairFlag, pairTarget, rememberLinkPin } from "./pair.js";
 import { ago, shortId } from "../devices/format.js";
 import { approveCommand, CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import { parseParams } from "./call.js";
+import { registerNodePairingCommands } from "./nodes-pairing.js";
 import { MIN_PREFIX } from "./devices.js";
 import {
   positiveInt,
@@ -281,7 +282,9 @@ export function registerNodeCommands(program: Command, run: RunCommand): void {
     .option("--display-name <name>", "how the node shows up in nodes list (default: the host name)")
     .action((opts: NodeRunOptions) => run(() => nodeRun(opts), false));
 
-  const nodes = program.command("nodes").description("list connected nodes and invoke their commands");
+  const nodes = program
+    .command("nodes")
+    .description("list connected nodes, approve their command surfaces and invoke their commands");
   withClientOptions(nodes.command("list").description("the connected node hosts and what they offer")).action(
     (opts: CommonOptions) => run(() => nodesList(opts, createReporter(!!opts.json)), !!opts.json),
   );
@@ -296,4 +299,5 @@ export function registerNodeCommands(program: Command, run: RunCommand): void {
   ).action((nodeId: string, command: string, opts: NodesInvokeOptions) =>
     run(() => nodesInvoke(nodeId, command, opts, createReporter(!!opts.json)), !!opts.json),
   );
+  registerNodePairingCommands(nodes, run);
 }

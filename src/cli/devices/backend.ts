@@ -7,6 +7,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, resolveStateDir, statePaths, type ClientTarget } from "../../config/index.js";
 import { DeviceManager, STATE_DIR_OWNER } from "../../devices/manager.js";
+import type {
+  NodePairApproveResult,
+  NodePairList,
+  NodePairRejectResult,
+  NodePairRemoveResult,
+} from "../../protocol/node-pairing.js";
 import { missingScopes } from "../../policy/scopes.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { acquireGatewayLock, openStore, readGatewayLock } from "../../store/index.js";
@@ -51,6 +57,11 @@ export interface DevicesBackend {
   rename(deviceId: string, label: string): Promise<RenameResult>;
   rotate(deviceId: string, role: DeviceRole, scopes: string[] | undefined): Promise<RotateResult>;
   revoke(deviceId: string, role: DeviceRole): Promise<RevokeResult>;
+  /** `node.pair.*`: node command surfaces. */
+  nodeList(): Promise<NodePairList>;
+  nodeApprove(requestId: string): Promise<NodePairApproveResult>;
+  nodeReject(requestId: string): Promise<NodePairRejectResult>;
+  nodeRemove(nodeId: string): Promise<NodePairRemoveResult>;
   close(): Promise<void>;
 }
 
@@ -174,6 +185,22 @@ class OnlineBackend implements DevicesBackend {
     return this.#conn.client.request<RevokeResult>("device.token.revoke", { deviceId, role });
   }
 
+  nodeList(): Promise<NodePairList> {
+    return this.#conn.client.request<NodePairList>("node.pair.list", {});
+  }
+
+  nodeApprove(requestId: string): Promise<NodePairApproveResult> {
+    return this.#conn.client.request<NodePairApproveResult>("node.pair.approve", { requestId });
+  }
+
+  nodeReject(requestId: string): Promise<NodePairRejectResult> {
+    return this.#conn.client.request<NodePairRejectResult>("node.pair.reject", { requestId });
+  }
+
+  nodeRemove(nodeId: string): Promise<NodePairRemoveResult> {
+    return this.#conn.client.request<NodePairRemoveResult>("node.pair.remove", { nodeId });
+  }
+
   close(): Promise<void> {
     return this.#conn.client.close();
   }
@@ -226,6 +253,10 @@ function openOffline(opts: CommonOptions): DevicesBackend {
     rename: (deviceId, label) => run(() => service.rename(caller, deviceId, label)),
     rotate: (deviceId, role, scopes) => run(() => service.rotate(caller, deviceId, role, scopes)),
     revoke: (deviceId, role) => run(() => service.revoke(caller, deviceId, role)),
+    nodeList: () => run(() => service.nodes.list(caller)),
+    nodeApprove: (requestId) => run(() => service.nodes.approve(caller, requestId)),
+    nodeReject: (requestId) => run(() => service.nodes.reject(caller, requestId)),
+    nodeRemove: (nodeId) => run(() => service.nodes.remove(caller, nodeId)),
     close() {
       if (!closed) {
         closed = true;

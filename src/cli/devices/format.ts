@@ -67,6 +67,14 @@ export function formatPending(p: PendingRequest, paired: readonly PairedDevice[]
             ? `roles ${listOrNone(current.roles)}; scopes ${listOrNone(current.scopes)}`
             : "nothing yet (not paired)",
         ],
+        ...(p.commands
+          ? [
+              [
+                "commands",
+                `${listOrNone(p.commands.map((c) => (p.execCommands?.includes(c) ? `${c} [exec]` : c)))} (pinned as its command surface when approved)`,
+              ] as [string, string],
+            ]
+          : []),
         ["approve", approveCommand(p.requestId)],
       ],
       "    ",

@@ -1,0 +1,306 @@
+/**
+ * `gatehouse nodes pending|approve|reject|remove`: a node's command surface, the second approval
+ * beside its device pairing (C19). Every change names one exact request or node, shows the declared
+ * commands it approves, and runs with the scopes it needs: approving asks for what the request says
+ * (`requiredApproveScopes`: pairing, plus write, or admin for exec-capable commands).
+ */
+import type { Command } from "commander";
+import { isExecCapableCommand } from "../../policy/node-surface.js";
+import type { NodePairList, NodePairPending, PairedNode } from "../../protocol/node-pairing.js";
+import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import type { CommonOptions } from "../connect.js";
+import { openDevicesBackend, scopeUnion, type DevicesBackend } from "../devices/backend.js";
+import { ago, shortId } from "../devices/format.js";
+import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
+import { withClientOptions, type RunCommand } from "./client-flags.js";
+import { MIN_PREFIX } from "./devices.js";
+
+export interface NodesRemoveOptions extends CommonOptions {
+  node?: string;
+}
+
+const PAIRING = OPERATOR_SCOPES.pairing;
+const ADMIN = OPERATOR_SCOPES.admin;
+
+/** The exact command that approves a surface request. */
+export function nodesApproveCommand(requestId: string): string {
+  return `gatehouse nodes approve ${requestId}`;
+}
+
+async function withBackend(opts: CommonOptions, fn: (b: DevicesBackend) => Promise<number>): Promise<number> {
+  const backend = await openDevicesBackend(opts);
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** `system.run [exec], camera.snap`: exec-capable commands marked. */
+function commandList(commands: readonly string[]): string {
+  return listOrNone(commands.map((c) => (isExecCapableCommand(c) ? `${c} [exec]` : c)));
+}
+
+function nodeName(n: { nodeId: string; displayName?: string | undefined }): string {
+  return n.displayName ? `${JSON.stringify(n.displayName)} (${shortId(n.nodeId)})` : shortId(n.nodeId);
+}
+
+/** One pending surface request: who, what it declares against what is approved, and who may approve. */
+function formatRequest(r: NodePairPending, nowMs: number): string[] {
+  const who = [
+    nodeName(r),
+    ...(r.clientId ? [`${r.clientId}/${r.clientMode ?? "?"}`] : []),
+    ...(r.platform ? [r.platform] : []),
+    `from ${r.remoteIp ?? "unknown address"}`,
+    `asked ${ago(r.ts, nowMs)}`,
+  ].join("  ");
+  const approved =
+    r.approvedCommands === null
+      ? "nothing yet (the node exposes no command until this is approved)"
+      : `${listOrNone(r.approvedCommands)}; this adds ${listOrNone(r.addedCommands)}`;
+  const needs = r.requiredApproveScopes.join(" + ");
+  return [
+    `  ${r.requestId}`,
+    `    node       ${who}`,
+    `    declares   ${commandList(r.commands)}`,
+    `    approved   ${approved}`,
+    `    needs      ${needs}${r.requiredApproveScopes.includes(ADMIN) ? " (exec-capable commands)" : ""}`,
+    `    approve    ${nodesApproveCommand(r.requestId)}`,
+  ];
+}
+
+function formatPaired(n: PairedNode, nowMs: number): string[] {
+  return [
+    `  ${nodeName(n)}  ${n.connected ? "connected" : "not connected"}`,
+    `    commands   ${commandList(n.commands)}`,
+    `    approved   via ${n.approvedVia}, ${ago(n.approvedAtMs, nowMs)}`,
+  ];
+}
+
+/** The whole `nodes pending` text: the requests, then the approved surfaces for context. */
+export function formatNodePairList(list: NodePairList, nowMs: number): string {
+  const out: string[] = [];
+  if (list.pending.length === 0) out.push("Pending node surface requests: none");
+  else {
+    out.push(`Pending node surface requests (${list.pending.length})`);
+    for (const r of list.pending) out.push(...formatRequest(r, nowMs));
+  }
+  out.push("");
+  if (list.paired.length === 0) out.push("Approved node surfaces: none");
+  else {
+    out.push(`Approved node surfaces (${list.paired.length})`);
+    for (const n of list.paired) out.push(...formatPaired(n, nowMs));
+  }
+  return out.join("\n");
+}
+
+function findRequest(list: NodePairList, requestId: string): NodePairPending {
+  const found = list.pending.find((r) => r.requestId === requestId);
+  if (found) return found;
+  throw new CliError(
+    "UNKNOWN_REQUEST",
+    `no pending node surface request ${requestId}: it may have been resolved, or superseded by a newer request from the same node`,
+    EXIT.failed,
+    "see the current requests with: gatehouse nodes pending (device pairing requests: gatehouse devices list)",
+    { fields: { pendingRequestIds: list.pending.map((r) => r.requestId) } },
+  );
+}
+
+/** `nodes pending`: the surface requests waiting, with what each declares and what approving needs. */
+export async function nodesPending(opts: CommonOptions, out: Reporter): Promise<number> {
+  return withBackend(opts, async (backend) => {
+    const list = await backend.nodeList();
+    out.result(list, () => formatNodePairList(list, Date.now()));
+    return EXIT.ok;
+  });
+}
+
+/** `nodes approve <requestId>`: pins exactly the surface that request declares. */
+export async function nodesApprove(
+  requestId: string | undefined,
+  opts: CommonOptions,
+  out: Reporter,
+): Promise<number> {
+  return withBackend(opts, async (backend) => {
+    const list = await backend.nodeList();
+    if (!requestId) {
+      throw new CliError(
+        "REQUEST_ID_REQUIRED",
+        list.pending.length === 0
+          ? "approve needs the exact requestId of a pending node surface request, and there are none right now"
+          : `approve needs the exact requestId; there is no implicit "latest". Pending node surface requests (${list.pending.length}):`,
+        EXIT.usage,
+        undefined,
+        {
+          lines: list.pending.flatMap((r) => formatRequest(r, Date.now())),
+          fields: {
+            pending: list.pending.map((r) => ({
+              requestId: r.requestId,
+              nodeId: r.nodeId,
+              commands: r.commands,
+              requiredApproveScopes: r.requiredApproveScopes,
+              approveCommand: nodesApproveCommand(r.requestId),
+            })),
+          },
+        },
+      );
+    }
+    const request = findRequest(list, requestId);
+    await backend.require(
+      scopeUnion(request.requiredApproveScopes),
+      await backend.list(),
+      `approving node surface request ${requestId}`,
+    );
+    const result = await backend.nodeApprove(requestId);
+    const exec = result.node.commands.filter(isExecCapableCommand);
+    out.result(result, () =>
+      [
+        `approved node surface request ${requestId}: node ${nodeName(result.node)} may now expose ${listOrNone(result.node.commands)}`,
+        ...(request.addedCommands.length > 0 ? [`  added: ${listOrNone(request.addedCommands)}`] : []),
+        ...(exec.length > 0 ? [`  exec-capable: ${listOrNone(exec)}`] : []),
+      ].join("\n"),
+    );
+    return EXIT.ok;
+  });
+}
+
+/** `nodes reject <requestId>`: drops the request; the node keeps the surface approved before. */
+export async function nodesReject(requestId: string, opts: CommonOptions, out: Reporter): Promise<number> {
+  return withBackend(opts, async (backend) => {
+    const list = await backend.nodeList();
+    const request = findRequest(list, requestId);
+    const result = await backend.nodeReject(requestId);
+    out.result(result, () =>
+      [
+        `rejected node surface request ${requestId} from node ${nodeName(request)}`,
+        request.approvedCommands === null
+          ? "  it exposes no command; it asks again at its next connect"
+          : `  it keeps exposing only ${listOrNone(request.approvedCommands)}; it asks again at its next connect`,
+      ].join("\n"),
+    );
+    return EXIT.ok;
+  });
+}
+
+/** A full node id, or the one paired node or pending request it is a unique prefix of. */
+function resolveNode(list: NodePairList, given: string): string {
+  const id = given.trim().toLowerCase();
+  const known = [...new Set([...list.paired.map((n) => n.nodeId), ...list.pending.map((r) => r.nodeId)])];
+  if (known.includes(id)) return id;
+  if (id.length < MIN_PREFIX || !/^[0-9a-f]+$/.test(id)) return given.trim();
+  const matches = known.filter((n) => n.startsWith(id));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) return given.trim();
+  throw new CliError(
+    "AMBIGUOUS_NODE_ID",
+    `${given} matches ${matches.length} nodes; give more characters`,
+    EXIT.usage,
+    undefined,
+    {
+      lines: matches.map((n) => `  ${n}`),
+      fields: { matches },
+    },
+  );
+}
+
+/** `nodes remove <node>`: the node role ends (a node-only device is unpaired) and its surface with it. */
+export async function nodesRemove(
+  given: string | undefined,
+  opts: NodesRemoveOptions,
+  out: Reporter,
+): Promise<number> {
+  const target = given ?? opts.node;
+  if (!target || !target.trim()) {
+    throw new CliError(
+      "INVALID_FLAG",
+      "give the node to remove: gatehouse nodes remove <nodeId> (or --node <nodeId>)",
+      EXIT.usage,
+      "see the nodes with: gatehouse nodes pending",
+    );
+  }
+  return withBackend(opts, async (backend) => {
+    const nodeId = resolveNode(await backend.nodeList(), target);
+    // Ending a node role is device management: it needs operator.admin (the owner's CLI has it).
+    await backend.require([PAIRING, ADMIN], await backend.list(), `removing node ${shortId(nodeId)}`);
+    const result = await backend.nodeRemove(nodeId);
+    out.result(
+      result,
+      () =>
+        `removed node ${shortId(nodeId)}: its node role and command surface are gone and its node sessions closed; it must pair again`,
+    );
+    return EXIT.ok;
+  });
+}
+
+/** Adds `gatehouse nodes pending|approve|reject|remove` to the `nodes` command. */
+export function registerNodePairingCommands(nodes: Command, run: RunCommand): void {
+  withClientOptions(
+    nodes
+      .command("pending")
+      .description("node command surfaces waiting for approval, with the commands each declares")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "A node is approved twice: its device (gatehouse devices approve) admits its connection, its",
+          "command surface decides what operators may invoke on it. A node that declares more commands",
+          "than were approved waits here and meanwhile exposes only the approved ones.",
+          "",
+          "Examples:",
+          "  gatehouse nodes pending                 requests and approved surfaces",
+          "  gatehouse nodes pending --json          {pending: [...], paired: [...]} as node.pair.list returns it",
+        ].join("\n"),
+      ),
+  ).action((opts: CommonOptions) => run(() => nodesPending(opts, createReporter(!!opts.json)), !!opts.json));
+  withClientOptions(
+    nodes
+      .command("approve")
+      .description(
+        "approve one exact node surface request (exec-capable commands need operator.admin, others operator.write)",
+      )
+      .argument("[requestId]", "the request to approve, as shown by nodes pending")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Examples:",
+          "  gatehouse nodes approve 6f1c2a9e-5d0b-4c61-9a43-0c2f7e1d8b55",
+          "  gatehouse nodes approve                 lists the pending requests to choose from (exit 2)",
+        ].join("\n"),
+      ),
+  ).action((requestId: string | undefined, opts: CommonOptions) =>
+    run(() => nodesApprove(requestId, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    nodes
+      .command("reject")
+      .description("reject one node surface request; the node keeps what was approved before")
+      .argument("<requestId>", "the request to reject")
+      .addHelpText(
+        "after",
+        ["", "Examples:", "  gatehouse nodes reject 6f1c2a9e-5d0b-4c61-9a43-0c2f7e1d8b55"].join("\n"),
+      ),
+  ).action((requestId: string, opts: CommonOptions) =>
+    run(() => nodesReject(requestId, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    nodes
+      .command("remove")
+      .description("end a node: its node role and command surface go, its node sessions close")
+      .argument("[nodeId]", "node id or a unique prefix of at least 8 characters")
+      .option("--node <nodeId>", "the same, as OpenClaw's CLI spells it")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "A device that holds only the node role is unpaired; one that is also an operator keeps that role.",
+          "",
+          "Examples:",
+          "  gatehouse nodes remove 3fa85f64a1b2",
+          "  gatehouse nodes remove --node 3fa85f64a1b2 --json",
+        ].join("\n"),
+      ),
+  ).action((nodeId: string | undefined, opts: NodesRemoveOptions) =>
+    run(() => nodesRemove(nodeId, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+}
