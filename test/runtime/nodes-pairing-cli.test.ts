@@ -119,6 +119,14 @@ describe("gatehouse nodes pending / approve / reject / remove", () => {
     assert.match(text.stdout, /needs +operator\.pairing \+ operator\.admin \(exec-capable commands\)/);
     assert.match(text.stdout, new RegExp(`approve +gatehouse nodes approve ${request.requestId}`));
 
+    const nodesList = await cli(["nodes", "list", ...common]);
+    assert.equal(nodesList.code, 0, nodesList.stderr);
+    assert.match(nodesList.stdout, /lab box .* system\.which \(not approved: system\.run\)$/m);
+    assert.match(
+      nodesList.stdout,
+      new RegExp(`waits for approval of a wider surface: gatehouse nodes approve ${request.requestId}$`, "m"),
+    );
+
     // No implicit latest: without an id it lists the choices and exits 2.
     const noId = await cli(["nodes", "approve", ...common]);
     assert.equal(noId.code, 2);

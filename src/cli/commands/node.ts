@@ -22,7 +22,7 @@ import { parsePairFlag, pairTarget, rememberLinkPin } from "./pair.js";
 import { ago, shortId } from "../devices/format.js";
 import { approveCommand, CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import { parseParams } from "./call.js";
-import { registerNodePairingCommands } from "./nodes-pairing.js";
+import { nodesApproveCommand, registerNodePairingCommands } from "./nodes-pairing.js";
 import { MIN_PREFIX } from "./devices.js";
 import {
   positiveInt,
@@ -179,16 +179,31 @@ export async function nodesList(opts: CommonOptions, out: Reporter): Promise<num
 
 function formatNodes(list: NodeListPayload): string {
   if (list.nodes.length === 0) return "no nodes connected (start one with: gatehouse node run)";
-  return table([
-    ["NODE", "NAME", "PLATFORM", "CONNECTED", "COMMANDS"],
-    ...list.nodes.map((n) => [
-      shortId(n.nodeId),
-      n.displayName ?? "-",
-      n.platform,
-      ago(n.connectedAtMs, list.ts),
-      listOrNone(n.commands),
+  const waiting = list.nodes.filter((n) => n.surfaceRequestId);
+  return [
+    table([
+      ["NODE", "NAME", "PLATFORM", "CONNECTED", "COMMANDS"],
+      ...list.nodes.map((n) => [
+        shortId(n.nodeId),
+        n.displayName ?? "-",
+        n.platform,
+        ago(n.connectedAtMs, list.ts),
+        commandsCell(n),
+      ]),
     ]),
-  ]);
+    // Declared but not approved: the exact command that would expose them.
+    ...waiting.map(
+      (n) =>
+        `${shortId(n.nodeId)} waits for approval of a wider surface: ${nodesApproveCommand(n.surfaceRequestId!)}`,
+    ),
+  ].join("\n");
+}
+
+/** What a node exposes, and what it declares beyond that (not invocable until approved). */
+function commandsCell(n: NodeSummary): string {
+  const unapproved = (n.declaredCommands ?? []).filter((c) => !n.commands.includes(c));
+  const exposed = listOrNone(n.commands);
+  return unapproved.length > 0 ? `${exposed} (not approved: ${unapproved.join(", ")})` : exposed;
 }
 
 /**
