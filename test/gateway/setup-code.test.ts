@@ -41,7 +41,7 @@ describe("setup codes against the gateway", () => {
   const withCode = (
     identity: DeviceIdentity,
     code: string,
-    o: { role?: string; scopes?: string[]; store?: MemoryDeviceTokenStore } = {},
+    o: { role?: string; scopes?: string[]; store?: MemoryDeviceTokenStore; commands?: string[] } = {},
   ) => {
     const c = new GatewayClient({
       url: gw.url,
@@ -51,6 +51,7 @@ describe("setup codes against the gateway", () => {
       client: o.role === "node" ? { id: "node-host", mode: "node" } : { id: "cli", mode: "cli" },
       role: o.role ?? "operator",
       scopes: o.scopes ?? ["operator.read"],
+      ...(o.commands ? { commands: o.commands } : {}),
     });
     clients.push(c);
     return c;
@@ -201,11 +202,19 @@ describe("setup codes against the gateway", () => {
   it("a node code pairs a node host (role node, no operator scopes); a device-less client cannot use a code", async () => {
     const m = await mint({ profile: "node" });
     const dev = generateIdentity();
-    const hello = await withCode(dev, m.code, { role: "node", scopes: [] }).connect();
+    const hello = await withCode(dev, m.code, {
+      role: "node",
+      scopes: [],
+      commands: ["system.which"],
+    }).connect();
     assert.equal(hello.auth.role, "node");
     const rec = gw.store.devices.get(dev.deviceId);
     assert.deepEqual(rec?.roles, ["node"]);
     assert.deepEqual(rec?.scopes, []);
+    // C19: a node code is an admin's approval given in advance; its first surface is pinned with it.
+    const surface = gw.store.nodeSurfaces.get(dev.deviceId);
+    assert.deepEqual([surface?.commands, surface?.approvedVia], [["system.which"], "setup-code"]);
+    assert.deepEqual(gw.store.nodeSurfaces.requests(), []);
 
     const m2 = await mint({ profile: "node" });
     const deviceLess = new GatewayClient({
