@@ -635,4 +635,51 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
       assert.equal(gw.store.devices.get(identity.deviceId)?.approvedVia, "setup-code");
     },
   );
+
+  it(
+    "node pairing: the request shows the node's declared commands, the exec-capable ones flagged, and the scopes approving needs (issue 13 item 1)",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      await goto(page, "#/devices");
+      // A node host elsewhere (a forwarded address from an untrusted peer is never local) asks to pair.
+      const identity = generateIdentity();
+      const peer = await openPeer(gw.url, { "x-forwarded-for": "203.0.113.7" });
+      const res = await sendConnect(peer, {
+        identity,
+        auth: { token: TEST_TOKEN },
+        clientId: "node-host",
+        mode: "node",
+        role: "node",
+        scopes: [],
+        extra: { commands: ["camera.snap", "system.run", "system.which"] },
+      });
+      peer.ws.close();
+      assert.equal(res.ok, false, "a node elsewhere waits for approval");
+      const request = gw.store.pending.list(Date.now()).find((p) => p.deviceId === identity.deviceId);
+      assert.ok(request, "its request is pending");
+      const card = page.locator(`article.pending[data-request-id="${request.requestId}"]`);
+      await card.waitFor({ timeout: 15_000 });
+      assert.deepEqual(await card.locator(".node-commands .chip").allInnerTexts(), [
+        "camera.snap",
+        "system.run",
+        "system.which",
+      ]);
+      assert.deepEqual(await card.locator(".chip-exec").allInnerTexts(), ["system.run", "system.which"]);
+      assert.match(await card.innerText(), /Approving needs\s*operator\.pairing\s*operator\.admin/);
+      await page.locator(`[data-key="approve:${request.requestId}"]`).click();
+      const dialog = page.locator("dialog[open]");
+      await dialog.waitFor();
+      assert.deepEqual(await dialog.locator(".chip-exec").allInnerTexts(), ["system.run", "system.which"]);
+      assert.match(
+        await dialog.innerText(),
+        /runs? programs on that machine: approving needs operator\.admin/,
+      );
+      await clearNotices(page);
+      await screenshot(page, "admin-node-approve-1280", { fullPage: false });
+      await dialog.getByRole("button", { name: "Approve" }).click();
+      await card.waitFor({ state: "detached" });
+      assert.deepEqual(gw.store.devices.get(identity.deviceId)?.roles, ["node"]);
+    },
+  );
 });

@@ -42,7 +42,50 @@ function grantFacts(p, current) {
         ? h("span", {}, chips(approvedRoles), " ", chips(approvedScopes, { empty: "no scopes" }))
         : h("span", { class: "muted" }, "nothing (not paired)"),
     ],
+    ...nodeSurfaceFacts(p),
   );
+}
+
+/**
+ * A node's request (C19): the commands it declares, which of them run programs, and the scopes
+ * the approver's session needs — approving pins exactly these commands as its surface.
+ */
+function nodeSurfaceFacts(p) {
+  if (!p.commands) return [];
+  const exec = p.execCommands ?? [];
+  return [
+    [
+      "Commands",
+      h(
+        "span",
+        { class: "node-commands" },
+        p.commands.length === 0
+          ? h("span", { class: "muted" }, "none declared")
+          : h(
+              "span",
+              { class: "chips" },
+              p.commands.map((c) =>
+                h(
+                  "span",
+                  {
+                    class: ["chip", exec.includes(c) && "chip-exec"],
+                    title: exec.includes(c) ? "runs programs on the node" : "",
+                  },
+                  c,
+                ),
+              ),
+            ),
+        exec.length > 0
+          ? h(
+              "span",
+              { class: "muted block small" },
+              `${exec.join(", ")} ${exec.length === 1 ? "runs" : "run"} programs on that machine: approving needs operator.admin.`,
+            )
+          : null,
+      ),
+    ],
+    p.requiredApproveScopes ? ["Approving needs", chips(p.requiredApproveScopes)] : null,
+  ];
 }
 
 async function approve(ctx, p, current) {
