@@ -15,7 +15,14 @@ import {
   type GatewayClientOptions,
 } from "../client/index.js";
 import { formatFingerprint } from "../protocol/setup-code.js";
-import { resolveClientTarget, resolveStateDir, statePaths, type ClientTarget } from "../config/index.js";
+import {
+  loadConfig,
+  resolveClientTarget,
+  resolveStateDir,
+  stateDirCertificateFingerprint,
+  statePaths,
+  type ClientTarget,
+} from "../config/index.js";
 import { loadOrCreateIdentity, type DeviceIdentity } from "../identity/index.js";
 import { methodRequirement } from "../policy/method-scopes.js";
 import { approveCommand, CliError, EXIT } from "./output.js";
@@ -172,8 +179,11 @@ export async function connectPinned(
     if (err instanceof GatewayClientError && err.code === "HANDSHAKE_REJECTED") save();
     const presented = tlsPresented(err);
     if (!presented || pin !== undefined) throw err;
+    const own = presented === ownCertificateFingerprint(device.stateDir);
     const trusted =
-      opts.trustFingerprint === true || (await confirmTrust(target.url, presented, opts.json === true));
+      own ||
+      opts.trustFingerprint === true ||
+      (await confirmTrust(target.url, presented, opts.json === true));
     if (!trusted) throw err;
     client = make(presented);
     used = presented;
@@ -188,6 +198,18 @@ export async function connectPinned(
   }
   save();
   return { client, pin: used };
+}
+
+/**
+ * The certificate of the gateway whose state dir this CLI uses (a container sharing the gateway's
+ * volume): reading the state dir already proves ownership, so it is trusted without a prompt.
+ */
+function ownCertificateFingerprint(stateDir: string): string | null {
+  try {
+    return stateDirCertificateFingerprint(stateDir, loadConfig({ stateDir }).gateway);
+  } catch {
+    return null;
+  }
 }
 
 /** The fingerprint an untrusted (unpinned) certificate presented, from a TLS_UNTRUSTED failure. */
@@ -213,7 +235,7 @@ export function cliClientOptions(
     auth,
     identity: device.identity,
     deviceTokenStore: device.tokenStore,
-    allowInsecure: opts.allowInsecure === true || dialsThisMachine(target),
+    allowInsecure: opts.allowInsecure === true || target.allowInsecure === true || dialsThisMachine(target),
     ...(pin ? { tlsFingerprint: pin } : {}),
   };
 }

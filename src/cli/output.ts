@@ -90,7 +90,12 @@ function hintFor(err: GatewayClientError): string | undefined {
         ? `approve it on the gateway host: ${approveCommand(err.requestId)}`
         : "this device must be approved on the gateway host (gatehouse devices list there)";
   }
-  if (err.code === "CONNECT_FAILED") return "is the gateway running? start it with: gatehouse gateway run";
+  if (err.code === "CONNECT_FAILED") {
+    return (
+      "is the gateway running? on its host: gatehouse gateway start; from another machine, pair once " +
+      "with gatehouse connect --pair '<link>' (the link comes from gatehouse pair code), or pass --url"
+    );
+  }
   if (err.code === "INSECURE_URL") {
     return "use wss://, or pass --allow-insecure if you accept the risk (TLS on the gateway: gatehouse config set gateway.tls.enabled true)";
   }

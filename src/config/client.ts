@@ -4,6 +4,11 @@ import { ENV, envValue } from "./env.js";
 import { invalidValue } from "./errors.js";
 import { readGatewayEndpoint } from "./endpoint.js";
 import { loadConfig } from "./load.js";
+import {
+  holdsGatewayStore,
+  readRememberedGateway,
+  stateDirCertificateFingerprint,
+} from "./remembered-gateway.js";
 import type { GatewaySettings } from "./types.js";
 
 export interface ClientTargetOptions {
@@ -25,8 +30,13 @@ export interface ClientTargetOptions {
 
 export interface ClientTarget {
   url: string;
-  /** Where the URL came from: `--url`, `GATEHOUSE_GATEWAY_URL`, or the local gateway's config. */
-  urlSource: "flag" | "env" | "config";
+  /**
+   * Where the URL came from: `--url`, `GATEHOUSE_GATEWAY_URL`, the gateway this state dir paired
+   * with (`gatehouse connect --pair`, on a machine without a gateway), or the local gateway's config.
+   */
+  urlSource: "flag" | "env" | "remembered" | "config";
+  /** A remembered gateway whose plain ws:// the user accepted when pairing. */
+  allowInsecure?: boolean;
   token?: string;
   password?: string;
   /** The certificate pin: `--tls-fingerprint`, its environment variable, or the local gateway's own. */
@@ -69,11 +79,27 @@ function resolveUrlAndSecret(opts: ClientTargetOptions): ClientTarget {
   if (envUrl !== undefined) return { url: checkWsUrl(envUrl, ENV.url), urlSource: "env", ...explicit };
 
   const { gateway, stateDir } = loadConfig({ stateDir: opts.stateDir, env, homedir: opts.homedir });
+  // A machine without a gateway of its own dials the one it paired with; the local config's
+  // secret never goes there.
+  if (!holdsGatewayStore(stateDir) && readGatewayEndpoint(stateDir) === null) {
+    const remembered = readRememberedGateway(stateDir);
+    if (remembered) {
+      return {
+        url: remembered.url,
+        urlSource: "remembered",
+        ...explicit,
+        ...(remembered.allowInsecure ? { allowInsecure: true } : {}),
+      };
+    }
+  }
   // A running gateway may listen elsewhere than the file says (started with --port/--host), and
-  // records the certificate it serves: the state dir is the owner's, so its pin is trusted.
+  // records the certificate it serves: the state dir is the owner's, so its pin is trusted. In a
+  // container that shares the state dir but not the process table, the record is unreadable as
+  // alive; the certificate file in the state dir is the same proof.
   const endpoint = readGatewayEndpoint(stateDir);
   const url = endpoint?.url ?? localUrl(gateway);
-  const pin = endpoint?.tlsFingerprint ? { tlsFingerprint: endpoint.tlsFingerprint } : {};
+  const fingerprint = endpoint?.tlsFingerprint ?? stateDirCertificateFingerprint(stateDir, gateway);
+  const pin = fingerprint ? { tlsFingerprint: fingerprint } : {};
   if (token || password) return { url, urlSource: "config", ...explicit, ...pin };
   const { mode, token: fileToken, password: filePassword } = gateway.auth;
   if (mode === "token" && fileToken !== undefined) {

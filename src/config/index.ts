@@ -13,3 +13,4 @@ export { REDACTED, redactConfig } from "./redact.js";
 export { secretPaths } from "./secret-paths.js";
 export { resolveClientTarget, type ClientTarget, type ClientTargetOptions } from "./client.js";
 export * from "./endpoint.js";
+export * from "./remembered-gateway.js";

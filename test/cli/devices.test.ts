@@ -509,12 +509,16 @@ describe("offline break-glass on the gateway host (S46)", () => {
     }
   });
 
-  it("no store yet: STORE_MISSING, exit 1, says to start the gateway once", async () => {
+  it("issue 14.3: no store, no gateway: not break-glass — it dials, and says how to reach a gateway", async () => {
     const dir = newDir();
     writeFileSync(join(dir, "gatehouse.json"), JSON.stringify({ gateway: { port: await freePort() } }));
     const r = await runCli(["devices", "list", "--state-dir", dir], cleanEnv);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error STORE_MISSING: .* — start the gateway once first/);
+    assert.match(
+      r.stderr,
+      /^error CONNECT_FAILED: .* — is the gateway running\? on its host: gatehouse gateway start; from another machine, pair once with gatehouse connect --pair/,
+    );
+    assert.ok(!r.stderr.includes(OFFLINE_NOTE));
     assert.ok(!existsSync(join(dir, "state", "gatehouse.sqlite")), "no empty store was created");
   });
 

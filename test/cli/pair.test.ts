@@ -43,11 +43,38 @@ describe("gatehouse pair code / connect --pair", () => {
     assert.match(r.stdout, /^ {2}link {5}gatehouse:\/\/pair\?url=wss%3A%2F%2F127\.0\.0\.1/m);
     assert.match(r.stdout, /[█▀▄]{10,}/, "a QR code drawn with block characters");
     assert.match(r.stdout, /^ {2}gatehouse connect --pair 'gatehouse:\/\/pair\?/m);
-    const node = await owner(["pair", "code", "--profile", "node", "--ttl", "90s", "--no-qr"]);
+    const node = await owner([
+      "pair",
+      "code",
+      "--profile",
+      "node",
+      "--ttl",
+      "90s",
+      "--no-qr",
+      "--advertise-url",
+      gw.url,
+    ]);
     assert.equal(node.code, 0, node.stderr);
     assert.match(node.stdout, /\(in 1m30s\)/);
     assert.match(node.stdout, /^ {2}gatehouse node run --pair '/m);
     assert.doesNotMatch(node.stdout, /[█▀▄]{10,}/);
+  });
+
+  it("issue 14.4: on a loopback-only gateway pair code refuses (no code made) unless told the URL", async () => {
+    const r = await owner(["pair", "code"]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      r.stderr,
+      /^error NO_REACHABLE_URL: the gateway listens on loopback only \(127\.0\.0\.1(, ::1)?\), so a device on another machine cannot reach it: no code was made — let it listen on the network, with TLS: gatehouse config set gateway\.bind lan gateway\.tls\.enabled true/m,
+    );
+    assert.equal(r.stdout, "");
+    // Told the URL (a tunnel, or this very machine), it mints, and warns when that is loopback.
+    const told = await owner(["pair", "code", "--advertise-url", gw.url, "--no-qr"]);
+    assert.equal(told.code, 0, told.stderr);
+    assert.match(
+      told.stderr,
+      /^WARNING: the link names wss:\/\/127\.0\.0\.1:\d+, a loopback address: it works only on this machine/m,
+    );
   });
 
   it("connect --pair pairs this CLI once; the code then works for nobody", async () => {
@@ -88,10 +115,11 @@ describe("gatehouse pair code / connect --pair", () => {
   });
 
   it("usage errors: a node code for connect, an operator code for node run, bad --pair, bad --ttl", async () => {
-    const nodeLink = JSON.parse((await owner(["pair", "code", "--profile", "node", "--json"])).stdout) as {
-      link: string;
-    };
-    const opLink = JSON.parse((await owner(["pair", "code", "--json"])).stdout) as { link: string };
+    const local = ["--advertise-url", gw.url];
+    const nodeLink = JSON.parse(
+      (await owner(["pair", "code", "--profile", "node", "--json", ...local])).stdout,
+    ) as { link: string };
+    const opLink = JSON.parse((await owner(["pair", "code", "--json", ...local])).stdout) as { link: string };
     const dir = sandbox.stateDir();
     const cases: Array<[string[], RegExp]> = [
       [

@@ -7,7 +7,16 @@
 import { Option, type Command } from "commander";
 import QRCode from "qrcode";
 import { GatewayClient } from "../../client/index.js";
-import type { ClientTarget } from "../../config/index.js";
+import {
+  bindHosts,
+  holdsGatewayStore,
+  readRememberedGateway,
+  resolveStateDir,
+  writeRememberedGateway,
+  type ClientTarget,
+} from "../../config/index.js";
+import { isLoopbackIp } from "../../policy/ip.js";
+import { configForRunArgs, inspectGateway } from "../lifecycle/state.js";
 import { mintRequirement } from "../../policy/setup-codes.js";
 import { isLoopbackUrl } from "../../client/url-safety.js";
 import { CLI_DEFAULT_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../../protocol/scopes.js";
@@ -134,6 +143,7 @@ export async function pairCode(opts: PairCodeOptions, out: Reporter): Promise<nu
   if (opts.advertiseUrl !== undefined && !/^wss?:\/\/[^/]/i.test(opts.advertiseUrl)) {
     throw new CliError("INVALID_FLAG", "--advertise-url: must be a ws:// or wss:// URL", EXIT.usage);
   }
+  if (opts.advertiseUrl === undefined) refuseUnreachable(opts);
   // operator.pairing for the method; the profile's scopes (admin for full and node) for the handler.
   const scopes = [...new Set([OPERATOR_SCOPES.pairing, ...mintRequirement(profile)])];
   const { client } = await connectCli(
@@ -151,12 +161,67 @@ export async function pairCode(opts: PairCodeOptions, out: Reporter): Promise<nu
     await client.close();
   }
   const qr = opts.qr === false || out.json ? null : await QRCode.toString(minted.link, { type: "utf8" });
-  out.result(minted, () => formatMinted(minted, qr));
+  const command = otherMachineCommand(minted);
+  const warnings = mintedWarnings(minted);
+  out.result({ ...minted, command, warnings }, () => formatMinted(minted, qr, command));
+  for (const w of warnings) out.info(w);
   return EXIT.ok;
 }
 
-function formatMinted(m: MintedCode, qr: string | null): string {
-  const plain = m.url.toLowerCase().startsWith("ws:") && !isLoopbackUrl(m.url);
+/**
+ * Refuses to mint a code that names a loopback URL "for the other machine": when this state dir's
+ * gateway listens on loopback only, no other machine can dial it.
+ */
+function refuseUnreachable(opts: PairCodeOptions): void {
+  const target = resolveTarget(opts);
+  if (target.urlSource !== "config") return;
+  const stateDir = resolveStateDir({ flag: opts.stateDir });
+  const state = inspectGateway(stateDir);
+  let hosts: string[];
+  try {
+    hosts = bindHosts(configForRunArgs(stateDir, state.running ? state.args : []).gateway);
+  } catch {
+    return; // the connect below reports a bad config in its own words
+  }
+  if (!hosts.every((h) => isLoopbackIp(h))) return;
+  throw new CliError(
+    "NO_REACHABLE_URL",
+    `the gateway listens on loopback only (${hosts.join(", ")}), so a device on another machine cannot reach it: ` +
+      "no code was made",
+    EXIT.failed,
+    "let it listen on the network, with TLS: gatehouse config set gateway.bind lan gateway.tls.enabled true, " +
+      "then gatehouse gateway restart; or name the URL the device dials (a tunnel, a proxy): --advertise-url wss://…",
+  );
+}
+
+/** Plain ws:// beyond loopback: the device must accept it explicitly, so the command says so. */
+function isPlainRemote(url: string): boolean {
+  return url.toLowerCase().startsWith("ws:") && !isLoopbackUrl(url);
+}
+
+/** The command to run on the other machine, exactly as it works there. */
+function otherMachineCommand(m: MintedCode): string {
+  const base = m.profile === "node" ? "gatehouse node run" : "gatehouse connect";
+  return `${base} --pair '${m.link}'${isPlainRemote(m.url) ? " --allow-insecure" : ""}`;
+}
+
+/** What the owner must see about a code's URL (on stderr; in `warnings` with --json). */
+function mintedWarnings(m: MintedCode): string[] {
+  if (isLoopbackUrl(m.url)) {
+    return [
+      `WARNING: the link names ${m.url}, a loopback address: it works only on this machine, not on another one`,
+    ];
+  }
+  if (isPlainRemote(m.url)) {
+    return [
+      `WARNING: the gateway serves plain ws:// at ${m.url}: the code and the tokens cross the network unencrypted ` +
+        "(the command carries --allow-insecure for that). Turn TLS on: gatehouse config set gateway.tls.enabled true",
+    ];
+  }
+  return [];
+}
+
+function formatMinted(m: MintedCode, qr: string | null, command: string): string {
   const who = m.roles.includes("node") ? "role node" : `role operator: ${listOrNone(m.scopes)}`;
   const lines = [
     `setup code for ${m.profile} (${who})`,
@@ -167,17 +232,8 @@ function formatMinted(m: MintedCode, qr: string | null): string {
     ...(qr ? ["", qr.trimEnd()] : []),
     "",
     "on the other machine:",
-    m.profile === "node"
-      ? `  gatehouse node run --pair '${m.link}'`
-      : `  gatehouse connect --pair '${m.link}'`,
+    `  ${command}`,
   ];
-  if (plain) {
-    lines.push(
-      "",
-      "warning: this gateway serves plain ws://, so the code and the tokens cross the network unencrypted; " +
-        "set gateway.tls.enabled to true",
-    );
-  }
   return lines.join("\n");
 }
 
@@ -237,6 +293,7 @@ export async function connectCommand(opts: ConnectOptions, out: Reporter): Promi
   try {
     const auth = client.hello!.auth;
     if (link) rememberLinkPin(device, target.url, link, opts, (l) => out.info(l));
+    const remembered = rememberGateway(device, target, opts, (l) => out.info(l));
     const stored = device.tokenStore.get(device.identity.deviceId, auth.role);
     const report: ConnectReport = {
       url: target.url,
@@ -248,14 +305,36 @@ export async function connectCommand(opts: ConnectOptions, out: Reporter): Promi
       tlsFingerprint: pin ?? null,
       tokenStore: device.tokenStore.path,
     };
-    out.result(report, () => formatConnect(report, link !== null));
+    out.result(report, () => formatConnect(report, link !== null, remembered));
     return EXIT.ok;
   } finally {
     await client.close();
   }
 }
 
-function formatConnect(r: ConnectReport, withCode: boolean): string {
+/**
+ * On a machine without a gateway of its own, remembers the gateway this CLI just connected to
+ * (and whether plain ws:// was accepted for it), so later commands need no --url or
+ * --allow-insecure. True when later commands will dial it by themselves.
+ */
+function rememberGateway(
+  device: CliDevice,
+  target: ClientTarget,
+  opts: CommonOptions,
+  say: (l: string) => void,
+): boolean {
+  if (target.urlSource === "remembered") return true;
+  if (target.urlSource === "config" || holdsGatewayStore(device.stateDir)) return false;
+  const previous = readRememberedGateway(device.stateDir);
+  const allowInsecure = opts.allowInsecure === true && isPlainRemote(target.url);
+  if (previous?.url !== target.url || previous.allowInsecure !== allowInsecure) {
+    writeRememberedGateway(device.stateDir, { url: target.url, allowInsecure, rememberedAtMs: Date.now() });
+    say(`later commands dial ${target.url} by themselves (remembered for state dir ${device.stateDir})`);
+  }
+  return true;
+}
+
+function formatConnect(r: ConnectReport, withCode: boolean, remembered: boolean): string {
   const how =
     r.authMethod === "setup-code"
       ? "paired with the setup code"
@@ -269,7 +348,7 @@ function formatConnect(r: ConnectReport, withCode: boolean): string {
     `  scopes   ${listOrNone(r.scopes)}`,
     ...(r.tlsFingerprint ? [`  sha256   ${formatFingerprint(r.tlsFingerprint)} (pinned)`] : []),
     `  token    kept in ${r.tokenStore}`,
-    `next: gatehouse health --url ${r.url}`,
+    remembered ? "next: gatehouse status" : `next: gatehouse health --url ${r.url}`,
   ].join("\n");
 }
 

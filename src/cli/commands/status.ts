@@ -53,7 +53,8 @@ export interface DeviceRow {
 }
 
 export interface StatusReport {
-  gateway: Omit<GatewayStatusReport, "clients"> & { source: "local" | "remote" };
+  /** `local`: this state dir's gateway; `remote`: the one dialled (--url, or paired with); `none`: neither. */
+  gateway: Omit<GatewayStatusReport, "clients"> & { source: "local" | "remote" | "none" };
   clients: ClientsSummary;
   /** Null when this CLI's device may not see pairing state (a device without operator.pairing). */
   pending: Array<PendingRequest & { approveCommand: string }> | null;
@@ -153,6 +154,7 @@ export async function statusReport(
   let pairList = livePairs;
   let refusals: AuditJsonRow[] | null = null;
   let store: Store | null = null;
+  let noGateway = false;
   try {
     store = openLocalStore(stateDir);
     if (store) {
@@ -161,7 +163,10 @@ export async function statusReport(
     } else {
       pairList ??= { pending: [], paired: [] };
       refusals = [];
-      notes.push(`no pairing store yet (${stateDir}); start the gateway once: gatehouse gateway start`);
+      // No store and nothing running: this machine has no gateway (a laptop), not a stopped one.
+      noGateway = !probed.running;
+      if (!noGateway)
+        notes.push(`no pairing store yet (${stateDir}); start the gateway once: gatehouse gateway start`);
     }
   } catch (err) {
     const e = errorSummary(err);
@@ -177,7 +182,7 @@ export async function statusReport(
   if (sandbox?.state === "off" && !(gw.running && gw.sandbox)) notes.push(sandboxLine(sandbox));
   return {
     report: {
-      gateway: { ...gw, sandbox, source: "local" },
+      gateway: { ...gw, sandbox, source: noGateway ? "none" : "local" },
       clients: clients ?? NO_CLIENTS,
       ...pairingParts(pairList),
       refusals,
@@ -193,6 +198,13 @@ function gatewayLines(
   clients: ClientsSummary,
   controlUi: string | undefined,
 ): string[] {
+  if (!g.running && g.source === "none") {
+    return [
+      `Gateway: none on this machine (state dir ${g.stateDir} holds no gateway) and none paired with yet`,
+      "  pair this CLI with a gateway once: gatehouse connect --pair '<link>' (run gatehouse pair code on the gateway host);",
+      "  or run a gateway here: gatehouse gateway start",
+    ];
+  }
   if (!g.running) {
     return [`Gateway: stopped (state dir ${g.stateDir}) — start it with: gatehouse gateway start`];
   }

@@ -5,7 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, resolveStateDir, statePaths, type ClientTarget } from "../../config/index.js";
+import {
+  holdsGatewayStore,
+  loadConfig,
+  resolveStateDir,
+  statePaths,
+  type ClientTarget,
+} from "../../config/index.js";
 import { DeviceManager, STATE_DIR_OWNER } from "../../devices/manager.js";
 import type {
   NodePairApproveResult,
@@ -71,7 +77,8 @@ export async function openDevicesBackend(opts: CommonOptions): Promise<DevicesBa
   if (target.urlSource === "config") {
     const stateDir = resolveStateDir({ flag: opts.stateDir });
     const lock = readGatewayLock(stateDir);
-    if (lock === null || !lock.alive) return openOffline(opts);
+    // Break-glass only where a gateway's store is: elsewhere "no gateway here" is not "stopped".
+    if ((lock === null || !lock.alive) && holdsGatewayStore(stateDir)) return openOffline(opts);
   }
   return OnlineBackend.open(opts, target);
 }
