@@ -119,6 +119,17 @@ function hintFor(err: GatewayClientError): string | undefined {
   return undefined;
 }
 
+/** Library option names in a client error, as the CLI flags that set them. */
+const OPTION_FLAGS: ReadonlyArray<[RegExp, string]> = [
+  [/\btlsFingerprint\b/g, "--tls-fingerprint"],
+  [/\ballowInsecure: true\b/g, "--allow-insecure"],
+  [/\ballowInsecure\b/g, "--allow-insecure"],
+];
+
+function inFlagTerms(message: string): string {
+  return OPTION_FLAGS.reduce((m, [re, flag]) => m.replace(re, flag), message);
+}
+
 /** The command that approves one exact pending request. */
 export function approveCommand(requestId: string): string {
   return `gatehouse devices approve ${requestId}`;
@@ -183,7 +194,7 @@ function describe(err: unknown): Described {
         : err.code === "INSECURE_URL"
           ? // The library's advice names its option; the hint names the flag.
             err.message.replace(/; use wss:\/\/.*$/, "")
-          : err.message;
+          : inFlagTerms(err.message);
     return {
       report: {
         code: err.detailCode ?? err.wireCode ?? err.code,
