@@ -78,6 +78,60 @@ describe("gatehouse sessions", () => {
     assert.equal(json.status, "killed");
   });
 
+  it("least privilege: without --scope a session gets operator.read only and says so; --scope none grants nothing", async () => {
+    const r = await cli(["sessions", "spawn", "--attach", "--", process.execPath, CHILD, "exit", "0"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /exited \(exit 0\) with scopes operator\.read$/m);
+    assert.match(
+      r.stderr,
+      /^session sess_[0-9a-f]{16} was granted operator\.read only \(the default\); grant more with --scope, e\.g\. --scope operator\.write$/m,
+    );
+
+    const json = await cli([
+      "sessions",
+      "spawn",
+      "--json",
+      "--attach",
+      "--",
+      process.execPath,
+      CHILD,
+      "exit",
+      "0",
+    ]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as SessionView).scopes, ["operator.read"]);
+    assert.equal(json.stderr, "", "--json prints no prose");
+
+    const none = await cli([
+      "sessions",
+      "spawn",
+      "--scope",
+      "none",
+      "--attach",
+      "--",
+      process.execPath,
+      CHILD,
+      "exit",
+      "0",
+    ]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /with scopes \(none\)$/m);
+    assert.doesNotMatch(none.stderr, /the default/);
+
+    const mixed = await cli([
+      "sessions",
+      "spawn",
+      "--scope",
+      "none",
+      "--scope",
+      "operator.read",
+      "--",
+      "true",
+    ]);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /^error INVALID_FLAG: --scope none: grants nothing/);
+  });
+
   it("a failing command exits 1; a missing command is refused before connecting", async () => {
     const failing = await cli(["sessions", "spawn", "--attach", "--", process.execPath, CHILD, "exit", "4"]);
     assert.equal(failing.code, 1);
@@ -139,6 +193,32 @@ describe("gatehouse cron", () => {
     const removed = await cli(["cron", "remove", job.id]);
     assert.equal(removed.code, 0, removed.stderr);
     assert.match((await cli(["cron", "list"])).stdout, /no cron jobs/);
+  });
+
+  it("least privilege: without --scope a cron job gets operator.read only and says so", async () => {
+    const added = await cli([
+      "cron",
+      "add",
+      "--schedule",
+      "0 0 1 1 *",
+      "--",
+      process.execPath,
+      CHILD,
+      "exit",
+      "0",
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /^cron job \S+ "0 0 1 1 \*" enabled, scopes operator\.read,/);
+    assert.match(
+      added.stderr,
+      /^cron job \S+ was granted operator\.read only \(the default\); grant more with --scope/m,
+    );
+    const json = await cli(["cron", "add", "--json", "--schedule", "0 0 1 1 *", "--", "true"]);
+    const job = JSON.parse(json.stdout) as CronJobView;
+    assert.deepEqual(job.scopes, ["operator.read"]);
+    for (const id of [job.id, added.stdout.split(" ")[2]!]) {
+      assert.equal((await cli(["cron", "remove", id])).code, 0);
+    }
   });
 
   it("a bad schedule is refused naming the field", async () => {

@@ -3,6 +3,7 @@
  * `program.ts` (sessions, cron). Same flags and help text as `program.ts`'s own helper.
  */
 import type { Command } from "commander";
+import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { CliError, EXIT } from "../output.js";
 
 /** How a command group hands its work to the program: `run(work, json)`. */
@@ -39,6 +40,38 @@ export function withClientOptions(cmd: Command): Command {
 /** Collects a repeatable flag (`--scope a --scope b`). */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/**
+ * What a session or cron job is granted without `--scope`: enough to call back and read, nothing
+ * that changes the gateway. Wider grants are a deliberate `--scope`.
+ */
+export const DEFAULT_JOB_SCOPES: readonly string[] = [OPERATOR_SCOPES.read];
+
+/** The scopes `--scope` asks for (`none` = no scopes at all), and whether the default applied. */
+export function jobScopes(flag: readonly string[] | undefined): { scopes: string[]; defaulted: boolean } {
+  if (flag === undefined || flag.length === 0) return { scopes: [...DEFAULT_JOB_SCOPES], defaulted: true };
+  if (flag.includes("none")) {
+    if (flag.length > 1) {
+      throw new CliError(
+        "INVALID_FLAG",
+        "--scope none: grants nothing, so it cannot be combined with other scopes",
+        EXIT.usage,
+      );
+    }
+    return { scopes: [], defaulted: false };
+  }
+  return { scopes: [...flag], defaulted: false };
+}
+
+/** The note a command prints when it granted the default scopes. */
+export function defaultScopesNote(what: string): string {
+  return `${what} was granted ${DEFAULT_JOB_SCOPES.join(", ")} only (the default); grant more with --scope, e.g. --scope operator.write`;
+}
+
+/** The `--scope` help shared by sessions spawn and cron add. */
+export function jobScopeHelp(what: string): string {
+  return `scope of ${what} runtime token (repeatable; default: ${DEFAULT_JOB_SCOPES.join(", ")}; none: no scopes; never more than you hold)`;
 }
 
 /** A positive integer flag value, or a usage error naming the flag. */

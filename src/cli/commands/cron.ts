@@ -13,8 +13,11 @@ import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import {
   collect,
+  defaultScopesNote,
   formatCommand,
   formatTime,
+  jobScopeHelp,
+  jobScopes,
   positiveInt,
   table,
   withClientOptions,
@@ -49,12 +52,13 @@ export async function cronAdd(command: string[], opts: CronAddOptions, out: Repo
   if (!opts.schedule) {
     throw new CliError("MISSING_FLAG", 'cron add: --schedule "<cron expression>" is required', EXIT.usage);
   }
+  const { scopes, defaulted } = jobScopes(opts.scope);
   const params = {
     schedule: opts.schedule,
     command: program,
     args,
     ...(opts.name !== undefined ? { name: opts.name } : {}),
-    ...(opts.scope ? { scopes: opts.scope } : {}),
+    scopes,
     ...(opts.missed !== undefined ? { missedPolicy: opts.missed } : {}),
     ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
@@ -65,10 +69,11 @@ export async function cronAdd(command: string[], opts: CronAddOptions, out: Repo
     "cron.add",
     async (client) => {
       const job = await client.request<CronJobView>("cron.add", params);
+      if (defaulted) out.info(defaultScopesNote(`cron job ${job.id}`));
       out.result(job, () => jobLine(job));
       return EXIT.ok;
     },
-    opts.scope ?? [],
+    scopes,
   );
 }
 
@@ -130,11 +135,7 @@ export function registerCronCommands(program: Command, run: RunCommand): void {
       .argument("<command...>", "the program and its arguments, after --")
       .option("--schedule <expr>", "cron expression: 5 fields, or 6 with seconds first")
       .option("--name <name>", "a name to find it by")
-      .option(
-        "--scope <scope>",
-        "scope of each run's runtime token (repeatable; default: this connection's)",
-        collect,
-      )
+      .option("--scope <scope>", jobScopeHelp("each run's"), collect)
       .addOption(
         new Option(
           "--missed <policy>",

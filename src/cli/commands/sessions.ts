@@ -12,8 +12,11 @@ import { withMethodClient, type CommonOptions } from "../connect.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import {
   collect,
+  defaultScopesNote,
   formatCommand,
   formatTime,
+  jobScopeHelp,
+  jobScopes,
   positiveInt,
   table,
   withClientOptions,
@@ -74,12 +77,13 @@ export async function sessionsSpawn(command: string[], opts: SpawnOptions, out: 
   const [program, ...args] = command;
   if (!program)
     throw new CliError("MISSING_ARGUMENT", "sessions spawn: no command given (put it after --)", EXIT.usage);
+  const { scopes, defaulted } = jobScopes(opts.scope);
   const params = {
     command: program,
     args,
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.label !== undefined ? { label: opts.label } : {}),
-    ...(opts.scope ? { scopes: opts.scope } : {}),
+    scopes,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: positiveInt("--timeout-ms", opts.timeoutMs) } : {}),
     ...(parseEnv(opts.env) ? { env: parseEnv(opts.env) } : {}),
   };
@@ -88,6 +92,7 @@ export async function sessionsSpawn(command: string[], opts: SpawnOptions, out: 
     "sessions.spawn",
     async (client) => {
       let session = await client.request<SessionView>("sessions.spawn", params);
+      if (defaulted) out.info(defaultScopesNote(`session ${session.id}`));
       if (session.status === "running" && opts.attach) {
         while (session.status === "running") {
           await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
@@ -110,7 +115,7 @@ export async function sessionsSpawn(command: string[], opts: SpawnOptions, out: 
       if (session.status === "running") return EXIT.ok;
       return session.status === "exited" && session.exitCode === 0 ? EXIT.ok : EXIT.failed;
     },
-    opts.scope ?? [],
+    scopes,
   );
 }
 
@@ -197,11 +202,7 @@ export function registerSessionsCommands(program: Command, run: RunCommand): voi
         "start a process under the gateway (no shell): gatehouse sessions spawn [flags] -- <command…>",
       )
       .argument("<command...>", "the program and its arguments, after --")
-      .option(
-        "--scope <scope>",
-        "scope of the session's runtime token (repeatable; default: this connection's scopes)",
-        collect,
-      )
+      .option("--scope <scope>", jobScopeHelp("the session's"), collect)
       .option("--label <label>", "a label to find it by")
       .option("--timeout-ms <ms>", "kill it after this many milliseconds (status timed-out)")
       .option("--cwd <dir>", "working directory (absolute path)")
