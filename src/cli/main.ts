@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** Entry point of the `gatehouse` command: parse, run, report, exit. */
-import { CommanderError } from "commander";
 import { buildProgram } from "./program.js";
-import { EXIT, reportError } from "./output.js";
+import { reportError } from "./output.js";
+import { routeUsageErrors, usageExit, wantsJson } from "./usage.js";
 
 let finished: Promise<void> = Promise.resolve();
 
@@ -17,16 +17,11 @@ const program = buildProgram((work, json) => {
   );
 });
 
-program.exitOverride();
+const json = wantsJson(process.argv);
+routeUsageErrors(program, json);
 try {
   await program.parseAsync(process.argv);
   await finished;
 } catch (err) {
-  if (err instanceof CommanderError) {
-    // Commander already printed its message (or the help text).
-    const benign = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code);
-    process.exitCode = benign ? EXIT.ok : EXIT.usage;
-  } else {
-    process.exitCode = reportError(err, false);
-  }
+  process.exitCode = usageExit(err, json);
 }

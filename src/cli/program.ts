@@ -40,8 +40,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function buildProgram(run: (work: () => Promise<number>, json: boolean) => void): Command {
   const program = new Command("gatehouse")
     .description("Gateway control plane that gets device pairing right (OpenClaw gateway protocol 4)")
-    .version(GATEHOUSE_VERSION, "-V, --version")
-    .showHelpAfterError("(run with --help for usage)");
+    .version(GATEHOUSE_VERSION, "-V, --version");
 
   const gateway = program.command("gateway").description("run and manage the gateway");
   gateway
