@@ -245,6 +245,37 @@ describe("gatehouse doctor: seeded problems", () => {
   });
 });
 
+describe("gatehouse doctor: exit status", () => {
+  it("is what its help says: 0 with only warnings and notes, 1 with an error finding, 2 for bad usage", async () => {
+    const help = await runCli(["doctor", "--help"], env);
+    assert.equal(help.code, 0);
+    assert.match(
+      help.stdout,
+      /Exit status: 0 when no error-severity finding remains \(warnings and notes do not count\),/,
+    );
+    assert.match(help.stdout, /1 when one does, 2 for bad usage/);
+
+    const warnOnly = sandbox.stateDir({ gateway: { auth: { token: STRONG }, sandbox: { mode: "none" } } });
+    chmodSync(join(warnOnly, "gatehouse.json"), 0o600);
+    const warned = await doctor(warnOnly, "--json");
+    const report = parse(warned);
+    assert.ok(report.summary.warn >= 1 && report.summary.error === 0, JSON.stringify(report.summary));
+    assert.equal(warned.code, 0, "warnings do not fail doctor");
+
+    const broken = sandbox.stateDir();
+    writeFileSync(join(broken, "gatehouse.json"), "{not json", { mode: 0o600 });
+    assert.equal((await doctor(broken)).code, 1);
+
+    const usage = await doctor(warnOnly, "--timeout", "soon");
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /^error INVALID_FLAG: --timeout: must be a positive number of milliseconds/);
+    assert.equal(usage.stdout, "", "no report for a command that did not run");
+    const unknown = await doctor(warnOnly, "--fixx");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown option '--fixx'/);
+  });
+});
+
 describe("gatehouse doctor: the live gateway", () => {
   it("a clean state dir with a running gateway passes every check and exits 0", async () => {
     const port = await freePort();

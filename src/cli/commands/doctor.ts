@@ -24,7 +24,7 @@ import {
   type Severity,
 } from "../../doctor/index.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
-import { connectCli } from "../connect.js";
+import { connectCli, parseTimeout } from "../connect.js";
 import type { PairList } from "../devices/types.js";
 import { localTarget, type StatusPayload } from "../lifecycle/live.js";
 import { inspectGateway } from "../lifecycle/state.js";
@@ -78,7 +78,8 @@ export function registerDoctor(program: Command, run: RunCommand): void {
       "after",
       [
         "",
-        "Exit status: 0 when no error-severity finding remains, 1 otherwise.",
+        "Exit status: 0 when no error-severity finding remains (warnings and notes do not count),",
+        "1 when one does, 2 for bad usage (an unknown flag, a --timeout that is not a number).",
         "--fix never touches a damaged store or an invalid config file, and never replaces a token that is set.",
       ].join("\n"),
     )
@@ -150,6 +151,8 @@ function localFacts(stateDir: string, gateway: GatewayFacts, sandbox: SandboxFac
 
 /** Runs the checks (and, with `--fix`, the safe repairs followed by the checks again). */
 export async function doctor(opts: DoctorOptions, out: Reporter): Promise<number> {
+  // Bad usage is exit 2 before any check runs, not a finding (the help says so).
+  parseTimeout(opts.timeout);
   const stateDir = resolveStateDir({ flag: opts.stateDir });
   const config = gatherConfig(stateDir);
   const gateway = await gatherGateway(stateDir, config.ok, opts.timeout);
