@@ -73,7 +73,21 @@ export function createNodeMethods(registry: NodeRegistry): Readonly<Record<strin
           details: { field: "params" },
         });
       }
+      // Not a fault of the gateway: the caller named a node that is not there.
+      if (!registry.get(p.nodeId)) {
+        throw new GatewayError("INVALID_PARAMS", {
+          message: `no node ${p.nodeId} is connected (gatehouse nodes list shows the connected nodes)`,
+          details: { field: "nodeId", reason: "node-not-connected", nodeId: p.nodeId },
+        });
+      }
       const outcome = await registry.invoke(p);
+      if (!outcome.ok && outcome.error.code === "INVALID_PARAMS") {
+        // The node refused the params: the caller's to fix, in the node's own words.
+        throw new GatewayError("INVALID_PARAMS", {
+          message: `invalid params for ${p.command}: ${outcome.error.message}`,
+          details: { field: "params", reason: "node-refused-params", nodeId: p.nodeId, command: p.command },
+        });
+      }
       if (!outcome.ok) {
         throw new GatewayError("INTERNAL_ERROR", {
           message: `node ${p.nodeId} failed ${p.command}: ${outcome.error.message}`,

@@ -72,8 +72,51 @@ export interface SystemRunResult {
 const validateWhich = compileValidator(WhichParams);
 const validateRun = compileValidator(RunParams);
 
-function checked<T>(command: string, r: { ok: true; value: T } | { ok: false; errors: string[] }): T {
-  if (!r.ok) throw new NodeCommandError("INVALID_PARAMS", `${command}: ${r.errors.join("; ")}`);
+/** Each command's params in plain words: what every field must be, and an example. */
+const SHAPES: Readonly<Record<string, { fields: Readonly<Record<string, string>>; example: string }>> = {
+  "system.run": {
+    fields: {
+      command: "a list of strings: the program and its arguments",
+      cwd: "a directory (optional)",
+      env: "an object of NAME: value strings (optional)",
+      timeoutMs: "a whole number of milliseconds above 0 (optional)",
+    },
+    example: '{"command":["uname","-a"]}',
+  },
+  "system.which": {
+    fields: { bin: "a program name", bins: "a list of program names (instead of bin)" },
+    example: '{"bin":"git"}',
+  },
+};
+
+/** `command must be a list of strings: …; unknown field "cmd"` from validator paths, de-duplicated. */
+function plainProblems(command: string, errors: readonly string[], params: unknown): string {
+  const shape = SHAPES[command];
+  if (!shape) return errors.join("; ");
+  if (params === null || typeof params !== "object" || Array.isArray(params))
+    return "params must be an object";
+  const problems = new Set<string>();
+  for (const e of errors) {
+    const field = /^at \/([^/:]+)/.exec(e)?.[1];
+    if (field === undefined) continue;
+    const want = shape.fields[field];
+    problems.add(want ? `${field} must be ${want}` : `unknown field ${JSON.stringify(field)}`);
+  }
+  return problems.size > 0 ? [...problems].join("; ") : "params do not match";
+}
+
+function checked<T>(
+  command: string,
+  params: unknown,
+  r: { ok: true; value: T } | { ok: false; errors: string[] },
+): T {
+  if (!r.ok) {
+    const shape = SHAPES[command];
+    const expected = shape
+      ? ` (expected e.g. ${shape.example}; fields: ${Object.keys(shape.fields).join(", ")})`
+      : "";
+    throw new NodeCommandError("INVALID_PARAMS", `${plainProblems(command, r.errors, params)}${expected}`);
+  }
   return r.value;
 }
 
@@ -86,7 +129,7 @@ export async function runNodeCommand(
   const env = options.env ?? process.env;
   switch (command) {
     case "system.which": {
-      const p = checked(command, validateWhich(params ?? {}));
+      const p = checked(command, params ?? {}, validateWhich(params ?? {}));
       if ("bin" in p) return { path: await which(p.bin, env) };
       // OpenClaw's shape: only the programs found are listed.
       const found: Record<string, string> = {};
@@ -97,7 +140,7 @@ export async function runNodeCommand(
       return { bins: found };
     }
     case "system.run":
-      return systemRun(checked(command, validateRun(params ?? {})), { ...options, env });
+      return systemRun(checked(command, params ?? {}, validateRun(params ?? {})), { ...options, env });
     default:
       throw new NodeCommandError("UNKNOWN_COMMAND", `this node host does not run ${command}`);
   }
@@ -106,7 +149,7 @@ export async function runNodeCommand(
 /** The absolute path `bin` resolves to on PATH (no shell, relative PATH entries skipped), or null. */
 export async function which(bin: string, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
   if (/[/\\]/.test(bin) || bin === "." || bin === "..") {
-    throw new NodeCommandError("INVALID_PARAMS", "system.which: bin must be a program name, not a path");
+    throw new NodeCommandError("INVALID_PARAMS", "bin must be a program name, not a path");
   }
   const win = process.platform === "win32";
   const pathVar = env.PATH ?? (win ? env.Path : undefined) ?? "";
@@ -140,7 +183,7 @@ export function systemRun(
 ): Promise<SystemRunResult> {
   const [file, ...args] = params.command;
   if (!file) {
-    return Promise.reject(new NodeCommandError("INVALID_PARAMS", "system.run: command must name a program"));
+    return Promise.reject(new NodeCommandError("INVALID_PARAMS", "command must name a program"));
   }
   const timeoutMs = runTimeout(params.timeoutMs, options.invokeTimeoutMs);
   const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;

@@ -167,9 +167,54 @@ describe("gatehouse node run / nodes list / nodes invoke", () => {
       ...common,
     ]);
     assert.equal(missing.code, 1);
-    assert.match(
+    assert.equal(
       missing.stderr,
-      /^error INTERNAL_ERROR: node \S+ failed system\.which: system\.which: bin must be a program name/,
+      "error INVALID_PARAMS: invalid params for system.which: bin must be a program name, not a path\n",
+    );
+
+    // The expected shape in plain words: no validator paths or schema terms.
+    const shape = await runOnce([
+      "nodes",
+      "invoke",
+      prefix,
+      "system.run",
+      "--params",
+      '{"cmd":"uname -a"}',
+      ...common,
+    ]);
+    assert.equal(shape.code, 1);
+    assert.equal(
+      shape.stderr,
+      'error INVALID_PARAMS: invalid params for system.run: command must be a list of strings: the program and its arguments; unknown field "cmd" (expected e.g. {"command":["uname","-a"]}; fields: command, cwd, env, timeoutMs)\n',
+    );
+    const asJson = await runOnce([
+      "nodes",
+      "invoke",
+      prefix,
+      "system.run",
+      "--params",
+      '{"command":"uname"}',
+      "--json",
+      ...common,
+    ]);
+    assert.equal(asJson.code, 1);
+    const { error } = JSON.parse(asJson.stdout) as { error: { code: string; message: string } };
+    assert.equal(error.code, "INVALID_PARAMS");
+    assert.doesNotMatch(error.message, /Expected|at \/|property|schema/);
+
+    const unknownNode = await runOnce([
+      "nodes",
+      "invoke",
+      "0123456789abcdef",
+      "system.which",
+      "--params",
+      '{"bin":"sh"}',
+      ...common,
+    ]);
+    assert.equal(unknownNode.code, 1);
+    assert.equal(
+      unknownNode.stderr,
+      "error INVALID_PARAMS: no node 0123456789abcdef is connected (gatehouse nodes list shows the connected nodes)\n",
     );
 
     assert.equal(await node.stop(), 0);

@@ -205,9 +205,10 @@ describe("S10 — a node host on the gateway host uses the owner identity and ne
     assert.match(notOffered.message, /does not offer system\.run/);
 
     const bad = await refusal(invoke(admin, gw.owner.deviceId, "system.which", { bin: "/bin/sh" }));
-    assert.equal(bad.wireCode, "UNAVAILABLE");
-    assert.equal(bad.details?.reason, "node-error");
-    assert.equal((bad.details?.nodeError as { code: string }).code, "INVALID_PARAMS");
+    // The node refused the params: the caller's mistake, not the gateway's.
+    assert.equal(bad.detailCode, "INVALID_PARAMS");
+    assert.equal(bad.details?.reason, "node-refused-params");
+    assert.match(bad.message, /^invalid params for system\.which: bin must be a program name/);
 
     const invalid = await refusal(admin.request("node.invoke", { nodeId: gw.owner.deviceId }));
     assert.equal(invalid.detailCode, "INVALID_PARAMS");
@@ -215,7 +216,7 @@ describe("S10 — a node host on the gateway host uses the owner identity and ne
     await host.stop();
     assert.deepEqual(await listed(admin), []);
     const gone = await refusal(invoke(admin, gw.owner.deviceId, "system.which", { bin: "node" }));
-    assert.equal(gone.wireCode, "UNAVAILABLE");
+    assert.equal(gone.detailCode, "INVALID_PARAMS", "an absent node is not an internal error");
     assert.equal(gone.details?.reason, "node-not-connected");
   });
 
