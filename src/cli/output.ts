@@ -259,7 +259,9 @@ export function reportError(err: unknown, json: boolean): number {
     const clean = Object.fromEntries(Object.entries(report).filter(([, v]) => v !== undefined));
     process.stdout.write(JSON.stringify({ error: clean }, null, 2) + "\n");
   } else {
-    const head = `error ${report.code}: ${report.message}${report.hint ? ` — ${report.hint}` : ""}`;
+    // A gateway message may already carry the remedy: say it once.
+    const hint = report.hint && !report.message.includes(report.hint) ? ` — ${report.hint}` : "";
+    const head = `error ${report.code}: ${report.message}${hint}`;
     process.stderr.write([head, ...lines].join("\n") + "\n");
   }
   if (process.env.GATEHOUSE_DEBUG === "1" && err instanceof Error && err.stack) {

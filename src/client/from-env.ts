@@ -95,7 +95,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     throw new GatewayClientError(
       "INVALID_OPTIONS",
       `connectFromEnv: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not set; ` +
-        "they are set only for processes the gateway starts (sessions.spawn, cron runs). " +
+        "they are set only for processes the gateway starts (sub-agent sessions, cron runs). " +
         "Elsewhere, connect with a GatewayClient and the gateway's token or a device identity.",
     );
   }

@@ -69,7 +69,7 @@ export const authTokenCheck: Check = {
         subject: "GATEHOUSE_GATEWAY_TOKEN",
         message:
           `GATEHOUSE_GATEWAY_TOKEN overrides a different gateway.auth.token in ${config.configPath}: clients ` +
-          "reading the file are refused with AUTH_TOKEN_MISMATCH (S14).",
+          "reading the file are refused with AUTH_TOKEN_MISMATCH.",
         fix: "keep one source of truth: unset GATEHOUSE_GATEWAY_TOKEN (service unit, shell profile) or make both equal",
       });
     }
@@ -91,7 +91,7 @@ export const exposureCheck: Check = {
         id: "auth-none-exposed",
         severity: "error",
         subject: "gateway.auth.mode",
-        message: `the gateway binds ${where} with gateway.auth.mode none: anyone on the network could connect (it refuses to start like this, C20).`,
+        message: `the gateway binds ${where} with gateway.auth.mode none: anyone on the network could connect (it refuses to start like this).`,
         fix: `set gateway.auth.mode to "token" in ${configPath} (or gateway.bind to "loopback")`,
       });
     }

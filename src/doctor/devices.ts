@@ -42,7 +42,7 @@ export function checkDeviceRecords(
         subject: d.deviceId,
         message:
           `device ${name(d)} holds the pre-2026.2.19 scope set (${d.scopes.join(", ")}): no ${lacking.join(" or ")}. ` +
-          "It still works: operator.admin covers every operator scope (S08).",
+          "It still works: operator.admin covers every operator scope.",
         fix: "nothing to do",
       });
     }

@@ -1,4 +1,4 @@
-/** Who the gateway believes: trusted proxies (C04) and browser origins (C02). */
+/** Who the gateway believes: trusted proxies and browser origins. */
 import { ipInRange, parseIp } from "../policy/ip.js";
 import type { Check, Finding } from "./types.js";
 
@@ -47,7 +47,7 @@ export function proxyRangeProblem(entry: string): { severity: "error" | "warn"; 
 
 export const trustedProxiesCheck: Check = {
   id: "trusted-proxies",
-  title: "gateway.trustedProxies lists exact proxies, not whole networks (C04)",
+  title: "gateway.trustedProxies lists exact proxies, not whole networks",
   run(facts) {
     if (!facts.config.ok) return { skipped: "the config file is invalid" };
     const { gateway, configPath } = facts.config.config;
@@ -69,7 +69,7 @@ export const trustedProxiesCheck: Check = {
 
 export const originsCheck: Check = {
   id: "browser-origins",
-  title: "browser origins allowed to open a socket (C02)",
+  title: "browser origins allowed to open a socket",
   run(facts) {
     if (!facts.config.ok) return { skipped: "the config file is invalid" };
     const { gateway, configPath } = facts.config.config;
@@ -82,7 +82,7 @@ export const originsCheck: Check = {
           severity: "error",
           subject: "gateway.controlUi.allowedOrigins",
           message:
-            'gateway.controlUi.allowedOrigins contains "*": any web page the owner visits can open a socket to the gateway and try the shared secret (C02).',
+            'gateway.controlUi.allowedOrigins contains "*": any web page the owner visits can open a socket to the gateway and try the shared secret.',
           fix: `replace "*" in ${configPath} with the exact origin of your Control UI (e.g. https://gateway.example.com)`,
         },
       ];

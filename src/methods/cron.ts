@@ -102,7 +102,7 @@ const parseList = paramsParser(CronListParams);
 /** INVALID_PARAMS for an id that names no job. */
 export function unknownCronJob(id: string): GatewayError {
   return new GatewayError("INVALID_PARAMS", {
-    message: `unknown cron job ${JSON.stringify(id)} (see cron.list)`,
+    message: `unknown cron job ${JSON.stringify(id)} (gatehouse cron list shows them)`,
     details: { field: "id" },
   });
 }

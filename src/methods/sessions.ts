@@ -76,7 +76,7 @@ const parseId = paramsParser(IdParams);
 
 function notFound(id: string): GatewayError {
   return new GatewayError("INVALID_PARAMS", {
-    message: `unknown session ${JSON.stringify(id)} (see sessions.list)`,
+    message: `unknown session ${JSON.stringify(id)} (gatehouse sessions list shows them)`,
     details: { field: "id" },
   });
 }

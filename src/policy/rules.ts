@@ -9,18 +9,18 @@
 export const RULE_SENTENCES = {
   // Locality (resolveLocality)
   "proxy-headers-from-untrusted-peer":
-    "The request carried forwarding headers (X-Forwarded-For, Forwarded, X-Real-IP) but the socket peer is not in gateway.trustedProxies, so the headers were ignored and the connection counts as remote (C03).",
+    "The request carried forwarding headers (X-Forwarded-For, Forwarded, X-Real-IP) but the socket peer is not in gateway.trustedProxies, so the headers were ignored and the connection counts as remote.",
   "client-ip-from-trusted-proxy":
     "The socket peer is a trusted proxy, so the client address was read from X-Forwarded-For (right to left, the first hop that is not a trusted proxy).",
   "client-ip-unattributable":
-    "The socket peer is a trusted proxy but no client address could be attributed from its headers, so the connection counts as remote (fail closed, C07).",
+    "The socket peer is a trusted proxy but no client address could be attributed from its headers, so the connection counts as remote (fail closed).",
   "client-loopback": "The client address is a loopback address.",
   "client-not-loopback": "The client address is not a loopback address, so the connection is remote.",
   "host-loopback": "The Host header names localhost or a loopback address.",
   "host-not-loopback":
-    "The Host header is not localhost or a loopback address; on a loopback socket that means a proxy or DNS rebinding, so the connection is not direct-local (S21, C05).",
+    "The Host header is not localhost or a loopback address; on a loopback socket that means a proxy or DNS rebinding, so the connection is not direct-local.",
   "proxy-not-on-this-host":
-    "The trusted proxy is not on this host, so a forwarded loopback address does not make the client local (C04).",
+    "The trusted proxy is not on this host, so a forwarded loopback address does not make the client local.",
   "origin-is-gateway-own":
     "The browser Origin is the gateway's own loopback origin: the Control UI it serves at this very host and port.",
 
@@ -28,48 +28,48 @@ export const RULE_SENTENCES = {
   "origin-is-gateway-address":
     "The browser Origin is one of the addresses the gateway listens on (an IP address with its port, e.g. its LAN address) and the socket is addressed there too: the Control UI the gateway serves on that address, allowed without listing it in allowedOrigins.",
   "origin-not-allowed":
-    "The browser Origin is not in gateway.controlUi.allowedOrigins, not the gateway's own loopback origin and not one of the addresses it listens on, so the upgrade is refused before any credential is looked at (C02).",
+    "The browser Origin is not in gateway.controlUi.allowedOrigins, not the gateway's own loopback origin and not one of the addresses it listens on, so the upgrade is refused before any credential is looked at.",
   "host-not-gateway-name":
-    "A browser opened the socket with a Host header that is not one of the gateway's own names (loopback names, bind addresses, hosts of allowedOrigins): a DNS-rebinding page, refused before the upgrade (HTTP 421, C05).",
+    "A browser opened the socket with a Host header that is not one of the gateway's own names (loopback names, bind addresses, hosts of allowedOrigins): a DNS-rebinding page, refused before the upgrade (HTTP 421).",
 
   // The request itself and the device proof
   "node-scopes-outside-role": "The node role only takes node.* scopes, and the request asked for others.",
   "device-proof-invalid":
-    "The device block did not verify (device id not derived from the key, a bad or stale signature, or a nonce other than this connection's challenge), so nothing else was looked at (C15, C16).",
+    "The device block did not verify (device id not derived from the key, a bad or stale signature, or a nonce other than this connection's challenge), so nothing else was looked at.",
 
-  // Failed-credential limiter (C17): a locked credential counts as absent
+  // Failed-credential limiter: a locked credential counts as absent
   "shared-secret-locked-out":
-    "Too many wrong shared secrets came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+    "Too many wrong shared secrets came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends.",
   "device-token-locked-out":
-    "Too many wrong device tokens came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+    "Too many wrong device tokens came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends.",
   "setup-code-locked-out":
-    "Too many wrong setup codes came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+    "Too many wrong setup codes came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends.",
   "runtime-token-locked-out":
-    "Too many wrong runtime tokens came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends (C17).",
+    "Too many wrong runtime tokens came from this address recently, so the one presented was not looked at: it counts as absent until the lockout ends.",
   "locked-out-without-other-proof":
     "Nothing but locked-out credentials was presented, so the connect is refused until the lockout ends; a stronger proof (the owner key, a valid device token) would still have been admitted.",
 
   // Reading the presented credentials
   "shared-secret-wrong":
-    "The shared token or password presented is wrong. It is charged to this address's failure budget, whatever else admits the connect (C17).",
+    "The shared token or password presented is wrong. It is charged to this address's failure budget, whatever else admits the connect.",
   "device-token-wrong":
-    "The device token presented is unknown, was rotated or was revoked. It is charged to this address's failure budget (C17).",
+    "The device token presented is unknown, was rotated or was revoked. It is charged to this address's failure budget.",
   "device-token-in-token-slot":
     "The token field held this device's own device token (older clients send it there), so it counts as a device token, not as a wrong shared secret.",
   "shared-secret-unused-beside-device-token":
     "The device token presented covers this request from a remote address, so it admits the connect on its own; the shared secret beside it decides nothing, and the reply does not tell whether it was right.",
 
-  // Setup codes (C23, S43)
+  // Setup codes
   "setup-code-needs-device-identity":
     "A setup code pairs one device, so it needs a signed device identity to bind to; without one it admits nothing.",
   "setup-code-invalid":
-    "The setup code is unknown, expired or already used by another device; a bad code admits nothing, whatever else was presented (C23).",
+    "The setup code is unknown, expired or already used by another device; a bad code admits nothing, whatever else was presented.",
   "own-spent-setup-code-ignored":
     "The setup code was already redeemed by this very device and came beside a credential that works (a restart with --pair still configured), so it adds nothing and is ignored.",
   "credential-setup-code": "The device presented a live setup code, the owner's approval given in advance.",
   "role-outside-setup-code": "The setup code's profile does not include the role asked for.",
   "request-exceeds-setup-code":
-    "The scopes asked for exceed the setup code's profile; a code is never the first step of a wider grant, so this is refused, not pended (C23).",
+    "The scopes asked for exceed the setup code's profile; a code is never the first step of a wider grant, so this is refused, not pended.",
   "setup-code-cannot-revive-revoked-role":
     "This device's token for the role was revoked, and a setup code never revives a revoked role: the code approves nothing here (it stays unspent), and the rest of the connect decides.",
   "setup-code-waits-for-approval":
@@ -95,7 +95,7 @@ export const RULE_SENTENCES = {
   "covered-by-approval":
     "Everything asked for (role and scopes) is covered by what this device's key was approved for, so no pairing is needed.",
   "request-exceeds-device-token":
-    "The scopes asked for exceed what the presented device token carries (S09: refused with a reason instead of a pairing loop).",
+    "The scopes asked for exceed what the presented device token carries: refused with a reason instead of a pairing loop.",
   "uncovered-not-paired": "This device key has never been approved.",
   "uncovered-key-changed":
     "A known deviceId presented a different public key than the one approved: it is a new identity.",
@@ -105,11 +105,11 @@ export const RULE_SENTENCES = {
   "uncovered-scope-upgrade": "The device asks for scopes beyond its approved baseline.",
 
   // Silent approval, or a pending request
-  "key-change-needs-approval": "A changed key is never approved silently, not even on loopback (C15).",
+  "key-change-needs-approval": "A changed key is never approved silently, not even on loopback.",
   "remote-needs-approval":
-    "The connection is not direct-local, and a remote connection is never approved silently, whatever client it claims to be (C01).",
+    "The connection is not direct-local, and a remote connection is never approved silently, whatever client it claims to be.",
   "browser-origin-needs-approval":
-    "The connection carries a browser Origin, and a browser page is never approved silently (C02).",
+    "The connection carries a browser Origin, and a browser page is never approved silently.",
   "auto-approve-local-disabled":
     "gateway.pairing.autoApproveLocal is false, so even proven local connections wait for an approval.",
   "device-token-is-not-owner-proof":
@@ -131,11 +131,11 @@ export const RULE_SENTENCES = {
   "device-less-local-cli-keeps-scopes":
     "A direct-local CLI (cli/cli) that proved the shared secret keeps the scopes it asked for without a device identity.",
   "device-less-local-backend-keeps-scopes":
-    "A direct-local backend (gateway-client/backend) that proved the shared secret keeps the scopes it asked for without a device identity (S02).",
+    "A direct-local backend (gateway-client/backend) that proved the shared secret keeps the scopes it asked for without a device identity.",
   "local-backend-device-not-paired":
     "A direct-local backend (gateway-client/backend) that proved the shared secret keeps the scopes it asked for with or without a device identity; its device is neither paired nor given a device token (as on OpenClaw), so it never holds a narrow token that a later, wider connect of the same client would be refused with.",
   "device-less-no-scopes":
-    "Without a device identity, and not a direct-local CLI or backend, the scopes a client declares are not bound to anything: it is admitted with none (C13).",
+    "Without a device identity, and not a direct-local CLI or backend, the scopes a client declares are not bound to anything: it is admitted with none.",
 
   // Runtime tokens (work the gateway started)
   "runtime-token-invalid": "The runtime token is unknown, expired or revoked.",
@@ -149,7 +149,7 @@ export const RULE_SENTENCES = {
   "setup-code-redeemed-concurrently":
     "Another device redeemed the same setup code first (codes are single-use, spent in the approving transaction), so this approval was refused.",
   "pending-limit-reached":
-    "Too many pending requests were already waiting (in total or from this address), so no new one was opened (C18).",
+    "Too many pending requests were already waiting (in total or from this address), so no new one was opened.",
 
   // Device management and the authority derived work rests on (decideManagement, authority.ts).
   // These read as clauses: error messages quote them after "…denied: ".
@@ -198,7 +198,7 @@ export const RULE_SENTENCES = {
   "authority-creator-role-revoked": "the operator role of the device the work rests on was revoked",
   "authority-creator-narrowed": "the device the work rests on is no longer approved for the work's scopes",
   "authority-creator-covers": "the device the work rests on still holds the work's scopes",
-  // A node's command surface, approved and pinned apart from its device pairing (node-surface.ts, C19).
+  // A node's command surface, approved and pinned apart from its device pairing (node-surface.ts).
   "surface-owner-key":
     "The node proved the gateway host's owner key, which holds operator.admin, so the commands it declares are pinned as its surface without a request.",
   "surface-setup-code-first":
@@ -206,9 +206,9 @@ export const RULE_SENTENCES = {
   "surface-covered":
     "Every command the node declares is within its approved surface, so it exposes exactly what it declares.",
   "surface-not-approved":
-    "The node has no approved command surface yet, so it exposes no command until an operator approves the surface it declares (C19).",
+    "The node has no approved command surface yet, so it exposes no command until an operator approves the surface it declares.",
   "surface-widened":
-    "The node declares commands beyond its approved surface: the wider surface pends for approval, and meanwhile only the approved commands it still declares are exposed (C19).",
+    "The node declares commands beyond its approved surface: the wider surface pends for approval, and meanwhile only the approved commands it still declares are exposed.",
   "surface-approve-exec-needs-admin":
     "The surface holds exec-capable commands (system.run*, system.which, browser.proxy*, fs.*, system.execApprovals.*), so approving it needs operator.pairing and operator.admin.",
   "surface-approve-needs-write":

@@ -257,7 +257,7 @@ export class CronScheduler implements CronService {
         rule: authority.rule,
       });
       throw new GatewayError("FORBIDDEN_ACTION", {
-        message: `cron job ${job.id} was disabled: ${reason}; someone who holds its scopes may re-enable it (cron.update enabled: true)`,
+        message: `cron job ${job.id} was disabled: ${reason}; someone who holds its scopes may re-enable it: gatehouse call cron.update --params '{"id":"${job.id}","enabled":true}'`,
         details: { reason: "creator-authority-ended", rule: authority.rule, jobId: job.id },
       });
     }

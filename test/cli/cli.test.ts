@@ -103,6 +103,7 @@ describe("errors a user sees", () => {
         lines[0]!,
         /^error AUTH_TOKEN_MISMATCH: unauthorized: gateway token mismatch \(pass --token/,
       );
+      assert.equal(lines[0]!.split("pass --token").length, 2, `the remedy once: ${lines[0]}`);
       assert.ok(!r.stderr.includes("a-wrong-guess") && !r.stderr.includes("the-real-token"));
 
       const j = await runCli(["health", "--url", gw.url, "--token", "a-wrong-guess", "--json"], cleanEnv);

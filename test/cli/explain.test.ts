@@ -153,7 +153,7 @@ describe("explain: hypothetical connections decided by the policy", () => {
     assert.equal(r.decision, "pend");
     assert.match(
       r.remedy.explanation,
-      /never paired or upgraded silently, whatever client id they claim \(C01\)/,
+      /never paired or upgraded silently, whatever client id they claim\. That is deliberate/,
     );
   });
 
@@ -172,7 +172,7 @@ describe("explain: hypothetical connections decided by the policy", () => {
     assert.equal(r.decision, "pend");
     assert.deepEqual(rules(r).slice(0, 2), ["client-loopback", "host-not-loopback"]);
     assert.ok(rules(r).includes("remote-needs-approval"));
-    assert.match(r.remedy.explanation, /S21/);
+    assert.match(r.remedy.explanation, /non-loopback Host header is treated as remote/);
   });
 
   it("S24/C03: forwarded headers from an untrusted peer make the connection remote", async () => {
@@ -195,7 +195,7 @@ describe("explain: hypothetical connections decided by the policy", () => {
     const r = await explain(["--from", lan, "--token", "--scope", "operator.read"]);
     assert.equal(r.decision, "pend");
     assert.ok(rules(r).includes("client-not-loopback"));
-    if (lanAddress()) assert.match(r.remedy.explanation, /ws:\/\/127\.0\.0\.1:\d+ instead .*\(S31\)/);
+    if (lanAddress()) assert.match(r.remedy.explanation, /ws:\/\/127\.0\.0\.1:\d+ instead and it counts as local\./);
   });
 
   it("S08: a legacy admin-only device asking for write is admitted, even from a remote address", async () => {

@@ -27,7 +27,7 @@ export interface RemedyInput {
   request: RequestState | null;
   deviceId: string | null;
   role: string | null;
-  /** The client address is one of this host's own non-loopback addresses (S31). */
+  /** The client address is one of this host's own non-loopback addresses. */
   fromThisHost?: boolean;
   /** The gateway's port, for "dial ws://127.0.0.1:PORT". */
   port?: number;
@@ -49,17 +49,17 @@ function remoteNotes(input: RemedyInput): string[] {
   const notes: string[] = [];
   if (has(trace, "proxy-headers-from-untrusted-peer")) {
     notes.push(
-      "If a reverse proxy on this host forwards these connections, list its exact address in gateway.trustedProxies (never a whole private range, C04); otherwise forwarding headers are untrusted by design (C03).",
+      "If a reverse proxy on this host forwards these connections, list its exact address in gateway.trustedProxies (never a whole private range); otherwise forwarding headers are untrusted by design.",
     );
   }
   if (has(trace, "client-loopback") && has(trace, "host-not-loopback")) {
     notes.push(
-      `A loopback socket with a non-loopback Host header is treated as remote (S21, C05): internal callers should dial ${local}; a same-host proxy belongs in gateway.trustedProxies.`,
+      `A loopback socket with a non-loopback Host header is treated as remote: internal callers should dial ${local}; a same-host proxy belongs in gateway.trustedProxies.`,
     );
   }
   if (input.fromThisHost) {
     notes.push(
-      `That address belongs to this host: a client on the gateway host dialed its LAN address, so the connection arrived from it rather than from loopback. Dial ${local} instead and it counts as local (S31).`,
+      `That address belongs to this host: a client on the gateway host dialed its LAN address, so the connection arrived from it rather than from loopback. Dial ${local} instead and it counts as local.`,
     );
   }
   return notes;
@@ -70,12 +70,12 @@ function pendRemedy(input: RemedyInput): Remedy {
   const why: string[] = [];
   if (has(trace, "remote-needs-approval")) {
     why.push(
-      "Remote connections are never paired or upgraded silently, whatever client id they claim (C01). That is deliberate: a position on the network is not proof, only an explicit approval is.",
+      "Remote connections are never paired or upgraded silently, whatever client id they claim. That is deliberate: a position on the network is not proof, only an explicit approval is.",
       ...remoteNotes(input),
     );
   } else if (has(trace, "browser-origin-needs-approval")) {
     why.push(
-      "A browser page is never paired silently, even on loopback (C02): any web page can open a socket to a local port. Approve it only if it is your own Control UI.",
+      "A browser page is never paired silently, even on loopback: any web page can open a socket to a local port. Approve it only if it is your own Control UI.",
     );
   } else if (has(trace, "setup-code-cannot-revive-revoked-role")) {
     why.push(
@@ -83,7 +83,7 @@ function pendRemedy(input: RemedyInput): Remedy {
     );
   } else if (has(trace, "key-change-needs-approval")) {
     why.push(
-      "A known deviceId with a new key is never rebound silently (C15). Approve it only if you know the device was reinstalled; the old key's tokens are dropped.",
+      "A known deviceId with a new key is never rebound silently. Approve it only if you know the device was reinstalled; the old key's tokens are dropped.",
     );
   } else if (has(trace, "auto-approve-local-disabled")) {
     why.push(
@@ -146,7 +146,7 @@ function admitRemedy(input: RemedyInput): Remedy {
     return {
       command: null,
       explanation:
-        "It is admitted, but with no scopes: a client without a device identity cannot keep the scopes it declares unless it is a direct-local CLI or backend (C13). Connect with a device identity (the gatehouse CLI always does) and approve it once; its scopes are then bound to its key.",
+        "It is admitted, but with no scopes: a client without a device identity cannot keep the scopes it declares unless it is a direct-local CLI or backend. Connect with a device identity (the gatehouse CLI always does) and approve it once; its scopes are then bound to its key.",
     };
   }
   const scopes = input.scopes && input.scopes.length > 0 ? input.scopes.join(", ") : "no scopes";
@@ -162,7 +162,7 @@ const AUTH_REMEDIES: Readonly<Record<string, Remedy>> = {
   AUTH_TOKEN_MISMATCH: {
     command: null,
     explanation:
-      "The token presented is not the gateway's: copy gateway.auth.token again. A stale GATEHOUSE_GATEWAY_TOKEN baked into a service unit or shell profile is the usual cause (S14).",
+      "The token presented is not the gateway's: copy gateway.auth.token again. A stale GATEHOUSE_GATEWAY_TOKEN baked into a service unit or shell profile is the usual cause.",
   },
   AUTH_TOKEN_NOT_CONFIGURED: {
     command: "gatehouse doctor --fix",
@@ -214,12 +214,12 @@ const AUTH_REMEDIES: Readonly<Record<string, Remedy>> = {
   CONTROL_UI_ORIGIN_NOT_ALLOWED: {
     command: null,
     explanation:
-      'If that origin is your own Control UI, add it exactly to gateway.controlUi.allowedOrigins; never use "*" (any web page could then try the shared secret, C02).',
+      'If that origin is your own Control UI, add it exactly to gateway.controlUi.allowedOrigins; never use "*" (any web page could then try the shared secret).',
   },
   HOST_NOT_ALLOWED: {
     command: null,
     explanation:
-      "The page addressed the gateway by a name that is not one of its own (DNS rebinding looks like this, C05). Open the Control UI at http://127.0.0.1:<port>/ or localhost, or list the page's origin in gateway.controlUi.allowedOrigins (its host then becomes a name of the gateway).",
+      "The page addressed the gateway by a name that is not one of its own (DNS rebinding looks like this). Open the Control UI at http://127.0.0.1:<port>/ or localhost, or list the page's origin in gateway.controlUi.allowedOrigins (its host then becomes a name of the gateway).",
   },
   DEVICE_AUTH_SIGNATURE_EXPIRED: {
     command: null,
@@ -289,7 +289,7 @@ export function remedyFor(input: RemedyInput): Remedy {
     return {
       command: "gatehouse devices list",
       explanation:
-        "Too many pending requests were waiting, so no new one was opened (C18): approve or reject the ones you know (gatehouse devices list), or wait for them to expire, then retry.",
+        "Too many pending requests were waiting, so no new one was opened: approve or reject the ones you know (gatehouse devices list), or wait for them to expire, then retry.",
     };
   }
   switch (input.decision) {
