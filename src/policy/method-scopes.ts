@@ -106,3 +106,8 @@ export function checkCustomMethod(
   if (need.role === "node" && need.scope !== null) return "node-scope";
   return null;
 }
+
+/** The built-in methods and what each needs, in table order (for `gatehouse call --list`). */
+export function builtinMethodRequirements(): Array<[string, MethodRequirement]> {
+  return Object.entries(TABLE);
+}

@@ -238,7 +238,8 @@ describe("the CLI signs with its state dir's identity", () => {
       assert.equal(listed?.label, "laptop");
 
       // Rotate for another device: the token is withheld and never shown.
-      const rotated = await setup.owner(["devices", "rotate", "--device", devId, "--role", "operator"]);
+      // The device is the argument, as for remove; --device (the old spelling) still works above.
+      const rotated = await setup.owner(["devices", "rotate", devId, "--role", "operator"]);
       assert.equal(rotated.code, 0, rotated.stderr);
       assert.match(rotated.stdout, /rotated the operator token of device laptop .*: scopes operator\.read/);
       assert.match(rotated.stdout, /withheld-cross-device/);
@@ -258,15 +259,17 @@ describe("the CLI signs with its state dir's identity", () => {
       const afterRotate = await setup.device(devDir, ["health"]);
       assert.equal(afterRotate.code, 0, afterRotate.stderr);
 
+      // A device with two roles (the owner) must say which; one with a single role need not.
+      const owner = (await listJson(setup)).paired.find((d) => d.roles.length === 2)!;
+      const ambiguous = await setup.owner(["devices", "revoke", owner.deviceId]);
+      assert.equal(ambiguous.code, 2);
+      assert.match(
+        ambiguous.stderr,
+        /^error INVALID_FLAG: device \S+ has the roles operator and node: say which with --role$/m,
+      );
+
       // Revoke: not re-admitted with the revoked token; it pends again (autoApproveLocal is off).
-      const revoked = await setup.owner([
-        "devices",
-        "revoke",
-        "--device",
-        devId.slice(0, 8),
-        "--role",
-        "operator",
-      ]);
+      const revoked = await setup.owner(["devices", "revoke", devId.slice(0, 8)]);
       assert.equal(revoked.code, 0, revoked.stderr);
       assert.match(revoked.stdout, /^revoked the operator token of device laptop/);
       const refused = await setup.device(devDir, ["health", "--json"]);

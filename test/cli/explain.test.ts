@@ -195,7 +195,8 @@ describe("explain: hypothetical connections decided by the policy", () => {
     const r = await explain(["--from", lan, "--token", "--scope", "operator.read"]);
     assert.equal(r.decision, "pend");
     assert.ok(rules(r).includes("client-not-loopback"));
-    if (lanAddress()) assert.match(r.remedy.explanation, /ws:\/\/127\.0\.0\.1:\d+ instead and it counts as local\./);
+    if (lanAddress())
+      assert.match(r.remedy.explanation, /ws:\/\/127\.0\.0\.1:\d+ instead and it counts as local\./);
   });
 
   it("S08: a legacy admin-only device asking for write is admitted, even from a remote address", async () => {

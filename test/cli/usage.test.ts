@@ -67,11 +67,11 @@ describe("usage errors", () => {
     const flag = await cli(["devices", "list", "--bogus"]);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /^error UNKNOWN_OPTION: gatehouse devices list: unknown option '--bogus'/);
-    const missing = await cli(["call"]);
+    const missing = await cli(["devices", "reject"]);
     assert.equal(missing.code, 2);
     assert.match(
       missing.stderr,
-      /^error MISSING_ARGUMENT: gatehouse call: missing required argument 'method'/,
+      /^error MISSING_ARGUMENT: gatehouse devices reject: missing required argument 'requestId'/,
     );
     const extra = await cli(["status", "now"]);
     assert.equal(extra.code, 2);

@@ -2,7 +2,7 @@
  * The flags every gateway-talking command takes, for command groups registered outside
  * `program.ts` (sessions, cron). Same flags and help text as `program.ts`'s own helper.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { CliError, EXIT } from "../output.js";
 
@@ -16,25 +16,39 @@ export const TRUST_FINGERPRINT_FLAG = "--trust-fingerprint";
 export const TRUST_FINGERPRINT_HELP =
   "remember the certificate's fingerprint for this gateway URL (the one given, else the one presented)";
 
-/** Adds the flags shared by every command that talks to a gateway. */
-export function withClientOptions(cmd: Command): Command {
-  return cmd
-    .option("--url <url>", "gateway URL (default: GATEHOUSE_GATEWAY_URL, else the local gateway)")
-    .option(
+/**
+ * The flags every gateway-talking command shares, in the order `gatehouse help connection` lists
+ * them. Each command accepts them; its own help names them once instead of repeating ten lines.
+ */
+export function connectionOptions(): Option[] {
+  return [
+    new Option("--url <url>", "gateway URL (default: GATEHOUSE_GATEWAY_URL, else the local gateway)"),
+    new Option(
       "--token <token>",
       "shared gateway token (default: GATEHOUSE_GATEWAY_TOKEN, else the local config)",
-    )
-    .option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)")
-    .option("--timeout <ms>", "connect and request timeout in milliseconds", "10000")
-    .option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)")
-    .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
-    .option(TLS_FINGERPRINT_FLAG, TLS_FINGERPRINT_HELP)
-    .option(TRUST_FINGERPRINT_FLAG, TRUST_FINGERPRINT_HELP)
-    .option(
+    ),
+    new Option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)"),
+    new Option("--timeout <ms>", "connect and request timeout in milliseconds").default("10000"),
+    new Option("--state-dir <dir>", "state directory (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)"),
+    new Option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)"),
+    new Option(TLS_FINGERPRINT_FLAG, TLS_FINGERPRINT_HELP),
+    new Option(TRUST_FINGERPRINT_FLAG, TRUST_FINGERPRINT_HELP),
+    new Option(
       "--wait [seconds]",
       "if this device needs approval, wait for it (retrying every 2 s; default 300 s) and then continue",
-    )
-    .option("--json", "print machine-readable JSON");
+    ),
+  ];
+}
+
+/** The line a command's help shows in place of the connection flags. */
+export const CONNECTION_NOTE =
+  "\nConnection options: --url, --token, --password, --timeout, --state-dir, --allow-insecure,\n" +
+  "  --tls-fingerprint, --trust-fingerprint, --wait (see: gatehouse help connection)";
+
+/** Adds the flags shared by every command that talks to a gateway (listed once: `gatehouse help connection`). */
+export function withClientOptions(cmd: Command): Command {
+  for (const option of connectionOptions()) cmd.addOption(option.hideHelp());
+  return cmd.option("--json", "print machine-readable JSON").addHelpText("after", CONNECTION_NOTE);
 }
 
 /** Collects a repeatable flag (`--scope a --scope b`). */
@@ -86,6 +100,42 @@ export function positiveInt(flag: string, value: string | undefined): number | u
     );
   }
   return n;
+}
+
+/** `90s`, `10m`, `2h`, `1d`, `500ms` or a bare number of milliseconds → milliseconds; a usage error otherwise. */
+export function parseDuration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const ms = m ? Number(m[1]) * unit[(m[2] ?? "ms") as keyof typeof unit] : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) {
+    throw new CliError(
+      "INVALID_FLAG",
+      `${flag}: must be a duration such as 90s, 10m or 2h (a bare number is milliseconds; got ${JSON.stringify(value)})`,
+      EXIT.usage,
+    );
+  }
+  return ms;
+}
+
+/**
+ * `--time-limit <duration>`: how long the work may run, one name wherever work runs (sessions,
+ * cron runs, node commands); `legacy` is the old spelling, still accepted and hidden from help.
+ */
+export function withTimeLimit(cmd: Command, what: string, legacy: string): Command {
+  return cmd
+    .option("--time-limit <duration>", `${what}, e.g. 90s, 10m, 2h (a bare number is milliseconds)`)
+    .addOption(new Option(`${legacy} <ms>`, `old name of --time-limit`).hideHelp());
+}
+
+/** The time limit from `--time-limit` or its old spelling, in milliseconds. */
+export function timeLimit(
+  opts: { timeLimit?: string },
+  legacyFlag: string,
+  legacyValue: string | undefined,
+): number | undefined {
+  if (opts.timeLimit !== undefined) return parseDuration("--time-limit", opts.timeLimit);
+  return parseDuration(legacyFlag, legacyValue);
 }
 
 /** `2026-01-02 03:04:05` in local time, or `-`. */

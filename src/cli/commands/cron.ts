@@ -18,9 +18,10 @@ import {
   formatTime,
   jobScopeHelp,
   jobScopes,
-  positiveInt,
   table,
+  timeLimit,
   withClientOptions,
+  withTimeLimit,
   type RunCommand,
 } from "./client-flags.js";
 
@@ -30,6 +31,8 @@ export interface CronAddOptions extends CommonOptions {
   scope?: string[];
   missed?: string;
   timezone?: string;
+  timeLimit?: string;
+  /** `--timeout-ms`, the old name of `--time-limit`. */
   timeoutMs?: string;
   cwd?: string;
 }
@@ -53,6 +56,7 @@ export async function cronAdd(command: string[], opts: CronAddOptions, out: Repo
     throw new CliError("MISSING_FLAG", 'cron add: --schedule "<cron expression>" is required', EXIT.usage);
   }
   const { scopes, defaulted } = jobScopes(opts.scope);
+  const limit = timeLimit(opts, "--timeout-ms", opts.timeoutMs);
   const params = {
     schedule: opts.schedule,
     command: program,
@@ -62,7 +66,7 @@ export async function cronAdd(command: string[], opts: CronAddOptions, out: Repo
     ...(opts.missed !== undefined ? { missedPolicy: opts.missed } : {}),
     ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-    ...(opts.timeoutMs !== undefined ? { timeoutMs: positiveInt("--timeout-ms", opts.timeoutMs) } : {}),
+    ...(limit !== undefined ? { timeoutMs: limit } : {}),
   };
   return withMethodClient(
     opts,
@@ -128,7 +132,7 @@ export function registerCronCommands(program: Command, run: RunCommand): void {
   const cron = program
     .command("cron")
     .description("scheduled work: each run is a session with a runtime token, never wider than its creator");
-  withClientOptions(
+  const add = withClientOptions(
     cron
       .command("add")
       .description('schedule a command (no shell): gatehouse cron add --schedule "*/5 * * * *" -- <command…>')
@@ -145,10 +149,11 @@ export function registerCronCommands(program: Command, run: RunCommand): void {
           .default("skip"),
       )
       .option("--timezone <zone>", "IANA time zone the schedule is read in (default: the gateway's)")
-      .option("--timeout-ms <ms>", "kill a run after this many milliseconds")
       .option("--cwd <dir>", "working directory of each run (absolute path)"),
-  ).action((command: string[], opts: CronAddOptions) =>
-    run(() => cronAdd(command, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withTimeLimit(add, "kill a run after this long", "--timeout-ms").action(
+    (command: string[], opts: CronAddOptions) =>
+      run(() => cronAdd(command, opts, createReporter(!!opts.json)), !!opts.json),
   );
   withClientOptions(cron.command("list").description("cron jobs, with their next run")).action(
     (opts: CommonOptions) => run(() => cronList(opts, createReporter(!!opts.json)), !!opts.json),

@@ -114,10 +114,27 @@ function requireRole(role: string | undefined): DeviceRole {
 function requireDeviceFlag(device: string | undefined): string {
   if (device && device.trim()) return device;
   throw new CliError(
-    "INVALID_FLAG",
-    "--device <id> is required",
+    "MISSING_ARGUMENT",
+    "a device id is required (the first argument, or a unique prefix of at least 8 characters)",
     EXIT.usage,
     "see the ids with: gatehouse devices list",
+  );
+}
+
+/** The role to act on: the one given, or the device's only role. */
+function roleOf(
+  device: { deviceId: string; roles: readonly string[] },
+  given: string | undefined,
+): DeviceRole {
+  if (given !== undefined) return requireRole(given);
+  const roles = device.roles.filter((r): r is DeviceRole => r === "operator" || r === "node");
+  if (roles.length === 1) return roles[0]!;
+  throw new CliError(
+    "INVALID_FLAG",
+    roles.length === 0
+      ? `device ${shortId(device.deviceId)} holds no role to act on`
+      : `device ${shortId(device.deviceId)} has the roles ${roles.join(" and ")}: say which with --role`,
+    EXIT.usage,
   );
 }
 
@@ -292,10 +309,11 @@ export async function devicesRotate(opts: RoleOptions, out: Reporter): Promise<n
 /** `devices revoke --device <id> --role <role>`: that role's token never admits again. */
 export async function devicesRevoke(opts: RoleOptions, out: Reporter): Promise<number> {
   const given = requireDeviceFlag(opts.device);
-  const role = requireRole(opts.role);
+  if (opts.role !== undefined) requireRole(opts.role);
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
     const device = resolveDevice(list, given, visibilityNote(backend, list));
+    const role = roleOf(device, opts.role);
     const isSelf = backend.self?.identity.deviceId === device.deviceId;
     const tokenScopes = device.tokens.find((t) => t.role === role)?.scopes ?? [];
     const needed = isSelf
