@@ -16,6 +16,7 @@ import {
 } from "./commands/devices.js";
 import { health } from "./commands/health.js";
 import { registerGatewayLifecycle } from "./commands/gateway-lifecycle.js";
+import { registerGatewayLogs } from "./commands/gateway-logs.js";
 import { registerStatus } from "./commands/status.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerConfigCommands } from "./commands/config.js";
@@ -29,11 +30,25 @@ import { registerNodeCommands } from "./commands/node.js";
 import { registerPairCommands } from "./commands/pair.js";
 import { registerSessionsCommands } from "./commands/sessions.js";
 import type { CommonOptions } from "./connect.js";
-import { createReporter } from "./output.js";
+import { addHelpSections } from "./help.js";
+import { CliError, createReporter, EXIT } from "./output.js";
 
 /** Collects a repeatable flag (`--scope a --scope b`). */
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--device <id>`: the old spelling of the device argument, still accepted, no longer shown. */
+function deviceAlias(): Option {
+  return new Option("--device <id>", "old spelling of the deviceId argument").hideHelp();
+}
+
+/** The device named by the argument or by `--device`; both at once must agree. */
+function withDevice<T extends { device?: string }>(id: string | undefined, opts: T): T {
+  if (id !== undefined && opts.device !== undefined && id !== opts.device) {
+    throw new CliError("INVALID_FLAG", `two devices given: ${id} and --device ${opts.device}`, EXIT.usage);
+  }
+  return { ...opts, device: id ?? opts.device };
 }
 
 /** Builds the program; `run` receives each command's exit status. */
@@ -64,9 +79,10 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
     program
       .command("call")
       .description("call one gateway method and print its result")
-      .argument("<method>", "method name, e.g. status")
-      .option("--params <json>", "method params as JSON"),
-  ).action((method: string, opts: CallOptions) =>
+      .argument("[method]", "method name, e.g. status (gatehouse call --list shows them)")
+      .option("--params <json>", "method params as JSON")
+      .option("--list", "list the built-in methods with the scope each needs"),
+  ).action((method: string | undefined, opts: CallOptions) =>
     run(() => call(method, opts, createReporter(!!opts.json)), !!opts.json),
   );
 
@@ -110,26 +126,36 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
     devices
       .command("rename")
       .description("set a device's label")
-      .option("--device <id>", "device id or a unique prefix of at least 8 characters")
+      .argument("[deviceId]", "device id or a unique prefix of at least 8 characters")
+      .addOption(deviceAlias())
       .option("--name <label>", "the new label (1 to 64 characters)"),
-  ).action((opts: RenameOptions) => run(() => devicesRename(opts, createReporter(!!opts.json)), !!opts.json));
+  ).action((id: string | undefined, opts: RenameOptions) =>
+    run(() => devicesRename(withDevice(id, opts), createReporter(!!opts.json)), !!opts.json),
+  );
   withClientOptions(
     devices
       .command("rotate")
       .description("issue a new device token for a role; the old one stops working")
-      .option("--device <id>", "device id or a unique prefix of at least 8 characters")
+      .argument("[deviceId]", "device id or a unique prefix of at least 8 characters")
+      .addOption(deviceAlias())
       .option("--role <role>", "operator or node")
       .option("--scope <scope>", "scope of the new token (repeatable; default: the current ones)", collect),
-  ).action((opts: RoleOptions) => run(() => devicesRotate(opts, createReporter(!!opts.json)), !!opts.json));
+  ).action((id: string | undefined, opts: RoleOptions) =>
+    run(() => devicesRotate(withDevice(id, opts), createReporter(!!opts.json)), !!opts.json),
+  );
   withClientOptions(
     devices
       .command("revoke")
       .description("revoke a device's token for a role; its sessions for that role close")
-      .option("--device <id>", "device id or a unique prefix of at least 8 characters")
-      .option("--role <role>", "operator or node"),
-  ).action((opts: RoleOptions) => run(() => devicesRevoke(opts, createReporter(!!opts.json)), !!opts.json));
+      .argument("[deviceId]", "device id or a unique prefix of at least 8 characters")
+      .addOption(deviceAlias())
+      .option("--role <role>", "operator or node (default: the device's only role)"),
+  ).action((id: string | undefined, opts: RoleOptions) =>
+    run(() => devicesRevoke(withDevice(id, opts), createReporter(!!opts.json)), !!opts.json),
+  );
 
   registerGatewayLifecycle(program, run);
+  registerGatewayLogs(program, run);
   registerStatus(program, run);
   registerDashboard(program, run);
   registerConfigCommands(program, run);
@@ -141,6 +167,7 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
   registerCronCommands(program, run);
   registerNodeCommands(program, run);
   registerPairCommands(program, run);
+  addHelpSections(program);
 
   return program;
 }

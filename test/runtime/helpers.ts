@@ -25,7 +25,7 @@ export const RUNTIME_TEST_TOKEN = "runtime-test-token-0123456789abcdefghijklmnop
 export const CHILD = fileURLToPath(new URL("./fixtures/child.js", import.meta.url));
 
 /** The compiled `gatehouse` program with only the sessions and cron commands. */
-const RUNTIME_CLI = fileURLToPath(new URL("./fixtures/runtime-cli.js", import.meta.url));
+export const RUNTIME_CLI = fileURLToPath(new URL("./fixtures/runtime-cli.js", import.meta.url));
 
 /** What a CLI run printed and how it exited. */
 export interface CliRun {

@@ -157,6 +157,37 @@ describe("gatehouse node run / nodes list / nodes invoke", () => {
     assert.equal(answer.payload.exitCode, 0);
     await node.waitFor(/^system\.run ok \(/);
 
+    // Without --json: the command's own output on stdout and stderr, and its exit status.
+    const script = "process.stdout.write('out\\n'); process.stderr.write('err\\n'); process.exit(3)";
+    const plain = await runOnce([
+      "nodes",
+      "invoke",
+      prefix,
+      "system.run",
+      ...common,
+      "--",
+      process.execPath,
+      "-e",
+      script,
+    ]);
+    assert.equal(plain.code, 3, plain.stderr);
+    assert.equal(plain.stdout, "out\n");
+    assert.equal(plain.stderr, "err\n");
+    const raw = await runOnce([
+      "nodes",
+      "invoke",
+      prefix,
+      "system.run",
+      "--json",
+      ...common,
+      "--",
+      process.execPath,
+      "-e",
+      script,
+    ]);
+    assert.equal(raw.code, 3, "the remote status with --json too");
+    assert.equal((JSON.parse(raw.stdout) as { payload: SystemRunResult }).payload.stdout, "out\n");
+
     const missing = await runOnce([
       "nodes",
       "invoke",

@@ -3,6 +3,10 @@
  * commands) against an in-process gateway, connecting with the owner identity of its state dir.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CronJobView } from "../../src/methods/cron.js";
 import type { SessionView } from "../../src/methods/sessions.js";
@@ -10,6 +14,7 @@ import {
   assertSandboxed,
   CHILD,
   resultOf,
+  RUNTIME_CLI,
   runtimeCli,
   startRuntimeGateway,
   waitEnded,
@@ -24,6 +29,58 @@ before(async () => {
 after(() => gw.dispose());
 
 const cli = (args: string[]) => runtimeCli(gw, args);
+
+/**
+ * Starts `gatehouse ARGS` and lets the test watch its stdout while it runs: what streaming means
+ * is that a line shows up before the process it comes from has ended.
+ */
+function streaming(args: string[]) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("GATEHOUSE_")) delete env[k];
+  const dashes = args.indexOf("--");
+  const flags = ["--url", gw.url, "--state-dir", gw.stateDir];
+  const full =
+    dashes === -1 ? [...args, ...flags] : [...args.slice(0, dashes), ...flags, ...args.slice(dashes)];
+  const child = spawn(process.execPath, [RUNTIME_CLI, ...full], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    /** Resolves once stdout matches; fails if the process ends first. */
+    async waitFor(re: RegExp): Promise<void> {
+      let ended = false;
+      void exited.then(() => (ended = true));
+      while (!re.test(stdout)) {
+        if (ended) assert.fail(`ended before printing ${re}: ${stdout}\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+/** A working dir the sandboxed child can see, and a shell line that prints, waits for `go`, prints again. */
+function stepper(): { dir: string; script: string[]; go: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-stream-"));
+  chmodSync(dir, 0o777);
+  return {
+    dir,
+    script: [
+      "/bin/sh",
+      "-c",
+      "echo first; echo warn >&2; while [ ! -e go ]; do sleep 0.05; done; echo second",
+    ],
+    go: () => writeFileSync(join(dir, "go"), ""),
+  };
+}
 
 describe("gatehouse sessions", () => {
   it("S02: sessions spawn --attach runs a sandboxed sub-agent that calls back, prints its output, exits 0", async () => {
@@ -132,6 +189,70 @@ describe("gatehouse sessions", () => {
     assert.match(mixed.stderr, /^error INVALID_FLAG: --scope none: grants nothing/);
   });
 
+  it("--time-limit ends a session that runs too long (status timed-out, exit 1)", async () => {
+    const r = await cli([
+      "sessions",
+      "spawn",
+      "--attach",
+      "--time-limit",
+      "1s",
+      "--",
+      process.execPath,
+      CHILD,
+      "hold",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^session sess_[0-9a-f]{16} timed-out /m);
+  });
+
+  it("sessions spawn --attach prints output as it comes, not when the session ends", async () => {
+    const step = stepper();
+    try {
+      const run = streaming(["sessions", "spawn", "--attach", "--cwd", step.dir, "--", ...step.script]);
+      await run.waitFor(/^first\n/);
+      assert.doesNotMatch(run.stdout, /second/, "the session is still waiting");
+      step.go();
+      assert.equal(await run.exited, 0, run.stderr);
+      assert.match(run.stdout, /^first\nsecond\nsession sess_[0-9a-f]{16} exited \(exit 0\)/);
+      assert.match(run.stderr, /^warn$/m);
+    } finally {
+      rmSync(step.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sessions logs --follow prints a running session's output as it comes and exits with its result", async () => {
+    const step = stepper();
+    try {
+      const spawned = await cli(["sessions", "spawn", "--json", "--cwd", step.dir, "--", ...step.script]);
+      assert.equal(spawned.code, 0, spawned.stderr);
+      const { id } = JSON.parse(spawned.stdout) as SessionView;
+      const follow = streaming(["sessions", "logs", id, "--follow"]);
+      await follow.waitFor(/^first\n/);
+      step.go();
+      assert.equal(await follow.exited, 0, follow.stderr);
+      assert.equal(follow.stdout, "first\nsecond\n");
+      assert.match(follow.stderr, new RegExp(`^warn\n\\(session ${id} exited \\(exit 0\\)`));
+
+      // For scripts: one JSON object per line, the session's end last.
+      const json = await cli(["sessions", "logs", id, "--follow", "--json"]);
+      assert.equal(json.code, 0, json.stderr);
+      const lines = json.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(lines.at(-1), { id, status: "exited", exitCode: 0, signal: null });
+      assert.deepEqual(
+        lines
+          .filter((l) => l.stream === "stdout")
+          .map((l) => l.text)
+          .join(""),
+        "first\nsecond\n",
+      );
+    } finally {
+      rmSync(step.dir, { recursive: true, force: true });
+    }
+  });
+
   it("a failing command exits 1; a missing command is refused before connecting", async () => {
     const failing = await cli(["sessions", "spawn", "--attach", "--", process.execPath, CHILD, "exit", "4"]);
     assert.equal(failing.code, 1);
@@ -150,7 +271,13 @@ describe("gatehouse sessions", () => {
     );
     const badFlag = await cli(["sessions", "spawn", "--timeout-ms", "soon", "--", "true"]);
     assert.equal(badFlag.code, 2);
-    assert.match(badFlag.stderr, /--timeout-ms: must be a positive integer/);
+    assert.match(
+      badFlag.stderr,
+      /^error INVALID_FLAG: --timeout-ms: must be a duration such as 90s, 10m or 2h/,
+    );
+    const badLimit = await cli(["sessions", "spawn", "--time-limit", "0s", "--", "true"]);
+    assert.equal(badLimit.code, 2);
+    assert.match(badLimit.stderr, /^error INVALID_FLAG: --time-limit: must be a duration/);
   });
 });
 
@@ -213,9 +340,20 @@ describe("gatehouse cron", () => {
       added.stderr,
       /^cron job \S+ was granted operator\.read only \(the default\); grant more with --scope/m,
     );
-    const json = await cli(["cron", "add", "--json", "--schedule", "0 0 1 1 *", "--", "true"]);
+    const json = await cli([
+      "cron",
+      "add",
+      "--json",
+      "--schedule",
+      "0 0 1 1 *",
+      "--time-limit",
+      "90s",
+      "--",
+      "true",
+    ]);
     const job = JSON.parse(json.stdout) as CronJobView;
     assert.deepEqual(job.scopes, ["operator.read"]);
+    assert.equal(job.timeoutMs, 90_000, "--time-limit takes a duration");
     for (const id of [job.id, added.stdout.split(" ")[2]!]) {
       assert.equal((await cli(["cron", "remove", id])).code, 0);
     }

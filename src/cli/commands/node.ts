@@ -3,11 +3,13 @@
  * side). The node host signs with the state dir's identity: on the gateway host that is the owner
  * key and it needs no pairing; elsewhere it pairs once and then keeps working with its device token.
  */
+import { constants as osConstants } from "node:os";
 import type { Command } from "commander";
 import { nodeCommandScope } from "../../policy/node-commands.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { NodeHost } from "../../runtime/node-host.js";
 import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../../runtime/nodes.js";
+import type { SystemRunResult } from "../../runtime/node-host-commands.js";
 import { GatewayClient } from "../../client/index.js";
 import { formatFingerprint } from "../../protocol/setup-code.js";
 import {
@@ -25,13 +27,12 @@ import { parseParams } from "./call.js";
 import { nodesApproveCommand, registerNodePairingCommands } from "./nodes-pairing.js";
 import { MIN_PREFIX } from "./devices.js";
 import {
-  positiveInt,
   table,
-  TLS_FINGERPRINT_FLAG,
-  TLS_FINGERPRINT_HELP,
-  TRUST_FINGERPRINT_FLAG,
-  TRUST_FINGERPRINT_HELP,
+  CONNECTION_NOTE,
+  connectionOptions,
+  timeLimit,
   withClientOptions,
+  withTimeLimit,
   type RunCommand,
 } from "./client-flags.js";
 
@@ -50,6 +51,8 @@ export interface NodeRunOptions {
 
 export interface NodesInvokeOptions extends CommonOptions {
   params?: string;
+  timeLimit?: string;
+  /** `--invoke-timeout`, the old name of `--time-limit`. */
   invokeTimeout?: string;
 }
 
@@ -213,24 +216,70 @@ function commandsCell(n: NodeSummary): string {
 export async function nodesInvoke(
   nodeId: string,
   command: string,
+  argv: readonly string[],
   opts: NodesInvokeOptions,
   out: Reporter,
 ): Promise<number> {
-  const params = parseParams(opts.params);
-  const timeoutMs = positiveInt("--invoke-timeout", opts.invokeTimeout) ?? DEFAULT_NODE_INVOKE_TIMEOUT_MS;
+  const params = invokeParams(command, argv, opts.params);
+  const timeoutMs = timeLimit(opts, "--invoke-timeout", opts.invokeTimeout) ?? DEFAULT_NODE_INVOKE_TIMEOUT_MS;
   const { client } = await connectCli(opts, [nodeCommandScope(command)]);
   try {
     const id = await resolveNodeId(nodeId, () => client.request<NodeListPayload>("node.list", {}));
-    const payload = await client.request(
+    const answer = await client.request<{ payload?: unknown }>(
       "node.invoke",
       { nodeId: id, command, ...(params !== undefined ? { params } : {}), timeoutMs },
       { timeoutMs: timeoutMs + ANSWER_MARGIN_MS },
     );
-    out.result(payload, () => JSON.stringify((payload as { payload?: unknown }).payload ?? null, null, 2));
-    return EXIT.ok;
+    const run = command === "system.run" ? runResult(answer.payload) : null;
+    if (run && !out.json) {
+      // What the command printed, as it printed it; its exit status becomes ours.
+      process.stdout.write(run.stdout);
+      process.stderr.write(run.stderr);
+      if (run.stdoutTruncated || run.stderrTruncated) out.info("(output truncated by the node)");
+      if (run.timedOut) out.info(`(killed: it ran longer than ${timeoutMs} ms)`);
+      else if (run.signal) out.info(`(killed by ${run.signal})`);
+      return remoteExit(run);
+    }
+    out.result(answer, () => JSON.stringify(answer.payload ?? null, null, 2));
+    return run ? remoteExit(run) : EXIT.ok;
   } finally {
     await client.close();
   }
+}
+
+/** `system.run`'s answer, when the node answered in that shape. */
+function runResult(payload: unknown): SystemRunResult | null {
+  if (payload === null || typeof payload !== "object") return null;
+  const r = payload as Partial<SystemRunResult>;
+  return typeof r.stdout === "string" && typeof r.stderr === "string" ? (r as SystemRunResult) : null;
+}
+
+/** The remote command's exit status; 128+n for a signal like a shell does, 124 for a time-out like timeout(1). */
+function remoteExit(run: SystemRunResult): number {
+  if (run.timedOut) return 124;
+  if (typeof run.exitCode === "number") return run.exitCode;
+  const signal = run.signal ? osConstants.signals[run.signal as NodeJS.Signals] : undefined;
+  return signal !== undefined ? 128 + signal : EXIT.failed;
+}
+
+/** `--params`, or for system.run the program and arguments after `--`, not both. */
+function invokeParams(command: string, argv: readonly string[], paramsFlag: string | undefined): unknown {
+  if (argv.length === 0) return parseParams(paramsFlag);
+  if (command !== "system.run") {
+    throw new CliError(
+      "TOO_MANY_ARGUMENTS",
+      `nodes invoke: only system.run takes a command after -- (for ${command}, use --params)`,
+      EXIT.usage,
+    );
+  }
+  if (paramsFlag !== undefined) {
+    throw new CliError(
+      "INVALID_FLAG",
+      `nodes invoke: give the command after -- or in --params, not both`,
+      EXIT.usage,
+    );
+  }
+  return { command: [...argv] };
 }
 
 /** A full node id as given, or the one connected node it is a unique prefix of. */
@@ -272,30 +321,22 @@ async function presentedFingerprint(url: string, allowInsecure: boolean): Promis
 /** Adds `gatehouse node run` and `gatehouse nodes list|invoke`. */
 export function registerNodeCommands(program: Command, run: RunCommand): void {
   const node = program.command("node").description("run this machine as a node host");
-  node
-    .command("run")
+  const nodeRunCmd = node.command("run");
+  nodeRunCmd
     .description(
       "connect as a node host and run the commands the gateway invokes (system.run, system.which) until stopped",
     )
-    .option("--url <url>", "gateway URL (default: GATEHOUSE_GATEWAY_URL, else the local gateway)")
-    .option(
-      "--token <token>",
-      "shared gateway token (default: GATEHOUSE_GATEWAY_TOKEN, else the local config)",
-    )
-    .option("--password <password>", "shared gateway password (default: GATEHOUSE_GATEWAY_PASSWORD)")
-    .option(
-      "--state-dir <dir>",
-      "state directory with this node's identity (default: GATEHOUSE_STATE_DIR, else ~/.gatehouse)",
-    )
-    .option("--allow-insecure", "allow ws:// to a non-loopback address (secrets travel in the clear)")
-    .option(TLS_FINGERPRINT_FLAG, TLS_FINGERPRINT_HELP)
-    .option(TRUST_FINGERPRINT_FLAG, TRUST_FINGERPRINT_HELP)
     .option(
       "--pair <code|link>",
       "pair with a node setup code (or its gatehouse://pair?… link) from gatehouse pair code --profile node",
     )
     .option("--display-name <name>", "how the node shows up in nodes list (default: the host name)")
+    .addHelpText("after", CONNECTION_NOTE.replace(", --timeout", "").replace(", --wait", ""))
     .action((opts: NodeRunOptions) => run(() => nodeRun(opts), false));
+  // The node host connects like any client, but waits for approval by itself and has no timeout.
+  for (const option of connectionOptions()) {
+    if (option.long !== "--timeout" && option.long !== "--wait") nodeRunCmd.addOption(option.hideHelp());
+  }
 
   const nodes = program
     .command("nodes")
@@ -303,16 +344,23 @@ export function registerNodeCommands(program: Command, run: RunCommand): void {
   withClientOptions(nodes.command("list").description("the connected node hosts and what they offer")).action(
     (opts: CommonOptions) => run(() => nodesList(opts, createReporter(!!opts.json)), !!opts.json),
   );
-  withClientOptions(
+  const invoke = withClientOptions(
     nodes
       .command("invoke")
-      .description("run one command on a node (system.run needs operator.admin) and print its result")
+      .description(
+        "run one command on a node (system.run needs operator.admin); system.run prints the command's output and exits with its status",
+      )
       .argument("<nodeId>", "node id, or a unique prefix of at least 8 characters")
       .argument("<command>", "e.g. system.which or system.run")
-      .option("--params <json>", 'command params as JSON, e.g. \'{"command":["uname","-a"]}\'')
-      .option("--invoke-timeout <ms>", "how long the node may take", String(DEFAULT_NODE_INVOKE_TIMEOUT_MS)),
-  ).action((nodeId: string, command: string, opts: NodesInvokeOptions) =>
-    run(() => nodesInvoke(nodeId, command, opts, createReporter(!!opts.json)), !!opts.json),
+      .argument("[argv...]", "for system.run: the program and its arguments, after --")
+      .option("--params <json>", 'command params as JSON, e.g. \'{"command":["uname","-a"]}\''),
+  );
+  withTimeLimit(
+    invoke,
+    `how long the node may take (default ${DEFAULT_NODE_INVOKE_TIMEOUT_MS / 1000}s)`,
+    "--invoke-timeout",
+  ).action((nodeId: string, command: string, argv: string[], opts: NodesInvokeOptions) =>
+    run(() => nodesInvoke(nodeId, command, argv, opts, createReporter(!!opts.json)), !!opts.json),
   );
   registerNodePairingCommands(nodes, run);
 }
