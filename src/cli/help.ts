@@ -142,6 +142,7 @@ export const EXAMPLES: Readonly<Record<string, ReadonlyArray<readonly [string, s
     ["gatehouse pair code", "operator-limited, valid 10 minutes, with its QR code"],
     ["gatehouse pair code --profile node --ttl 1h --no-qr", "for a node host, valid an hour"],
   ],
+  "config unset": [["gatehouse config unset gateway.controlUi.allowedOrigins", "back to the default"]],
   connect: [
     [
       "gatehouse connect --pair 'gatehouse://pair?…'",

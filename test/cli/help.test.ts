@@ -105,7 +105,11 @@ describe("help texts", () => {
       const text = helpOf(cmd);
       const section = text.split("\nExamples:\n")[1];
       assert.ok(section, `gatehouse ${path.join(" ")} --help has no Examples section`);
-      const lines = section.split("\n").filter((l) => /^ {2}(\$ )?\S/.test(l));
+      // The section ends at the first blank line (a command may explain more after it).
+      const lines = section
+        .split("\n\n")[0]!
+        .split("\n")
+        .filter((l) => /^ {2}(\$ )?\S/.test(l));
       assert.ok(lines.length > 0, `gatehouse ${path.join(" ")}: no example commands`);
       for (const line of lines)
         assert.match(line, /^ {2}(\$ )?(\S+=\S+ )?gatehouse /, `gatehouse ${path.join(" ")}`);

@@ -66,7 +66,7 @@ export function callList(out: Reporter): number {
         ...methods.map((m) => [m.method, m.scope ?? `role ${m.role}`, m.description ?? ""]),
       ]),
       "",
-      "operator.admin covers every scope, operator.write covers operator.read; node.invoke of system.run needs operator.admin.",
+      "operator.admin covers every scope, operator.write covers operator.read; running system.run on a node needs operator.admin.",
       "A gateway embedded in an application may serve more methods of its own.",
     ].join("\n"),
   );
