@@ -127,7 +127,7 @@ function roleOf(
   given: string | undefined,
 ): DeviceRole {
   if (given !== undefined) return requireRole(given);
-  const roles = device.roles.filter((r): r is DeviceRole => r === "operator" || r === "node");
+  const roles = (["operator", "node"] as const).filter((r) => device.roles.includes(r));
   if (roles.length === 1) return roles[0]!;
   throw new CliError(
     "INVALID_FLAG",
