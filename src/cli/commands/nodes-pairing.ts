@@ -248,7 +248,7 @@ export function registerNodePairingCommands(nodes: Command, run: RunCommand): vo
           "",
           "Examples:",
           "  gatehouse nodes pending                 requests and approved surfaces",
-          "  gatehouse nodes pending --json          {pending: [...], paired: [...]} as node.pair.list returns it",
+          "  gatehouse nodes pending --json          {pending: [...], paired: [...]} as the gateway returns it",
         ].join("\n"),
       ),
   ).action((opts: CommonOptions) => run(() => nodesPending(opts, createReporter(!!opts.json)), !!opts.json));
