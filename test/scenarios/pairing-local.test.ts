@@ -79,7 +79,7 @@ describe("S02 — the gateway's own helpers on loopback", () => {
     peer.ws.close();
   });
 
-  it("S02: a local backend with its own device and the token is approved silently, then keeps working", async () => {
+  it("S02: a local backend with its own device and the token is admitted unpaired, so a wider ask never loops", async () => {
     const identity = generateIdentity();
     const first = await once({
       auth,
@@ -89,7 +89,9 @@ describe("S02 — the gateway's own helpers on loopback", () => {
       scopes: ["operator.read"],
     });
     assert.equal(first.ok, true, JSON.stringify(first.error));
-    assert.ok(helloAuth(first).deviceToken, "a device token is issued after approval");
+    assert.deepEqual(helloAuth(first).scopes, ["operator.read"]);
+    // A token narrower than the next ask would become its credential and refuse that ask (#22146).
+    assert.equal(helloAuth(first).deviceToken, undefined, "no device token for the gateway's own backend");
     const upgrade = await once({
       auth,
       identity,
@@ -97,10 +99,28 @@ describe("S02 — the gateway's own helpers on loopback", () => {
       mode: "backend",
       scopes: ["operator.admin"],
     });
-    assert.equal(upgrade.ok, true, "a local scope upgrade with the token is silent (S01/S04)");
-    const record = gw.store.devices.get(identity.deviceId);
-    assert.deepEqual(record?.scopes, ["operator.admin", "operator.read"]);
-    assert.equal(record?.approvedVia, "silent");
+    assert.equal(upgrade.ok, true, "a wider ask by the local backend with the token is admitted (S01/S04)");
+    assert.deepEqual(helloAuth(upgrade).scopes, ["operator.admin"]);
+    assert.ok(!gw.store.devices.get(identity.deviceId), "the backend's device is left unpaired");
+    assert.equal(
+      gw.store.pending.list(Date.now()).filter((p) => p.deviceId === identity.deviceId).length,
+      0,
+      "and nothing waits for approval",
+    );
+  });
+
+  it("S02: the same device from a browser Origin is not the gateway's backend and waits for approval", async () => {
+    const identity = generateIdentity();
+    const { peer, res } = await connect(
+      { auth, identity, clientId: "gateway-client", mode: "backend", scopes: ["operator.read"] },
+      { origin: new URL(gw.url.replace(/^ws/, "http")).origin },
+    );
+    peer.ws.close();
+    assert.equal(res.ok, false, "a page is never the gateway's own backend");
+    assert.ok(!gw.store.devices.get(identity.deviceId));
+    const waiting = gw.store.pending.list(Date.now()).filter((p) => p.deviceId === identity.deviceId);
+    assert.equal(waiting.length, 1, "its request waits for the owner");
+    gw.store.pending.removeForDevice(identity.deviceId);
   });
 });
 
@@ -147,7 +167,7 @@ describe("S07/S08/S09 — scope upgrades never loop", () => {
       assert.equal(res.ok, true, JSON.stringify(res.error));
       assert.equal(helloAuth(res).method, "device-token");
     }
-    assert.equal(gw.store.pending.list(Date.now()).length, 0);
+    assert.equal(gw.store.pending.list(Date.now()).filter((p) => p.deviceId === identity.deviceId).length, 0);
   });
 
   it("S05: a legacy record with an empty tokens map keeps its roles (no role-upgrade loop)", async () => {
