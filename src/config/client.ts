@@ -105,7 +105,8 @@ function resolveUrlAndSecret(opts: ClientTargetOptions): ClientTarget {
   if (mode === "token" && fileToken !== undefined) {
     return { url, urlSource: "config", token: fileToken, ...pin };
   }
-  if (mode === "password" && filePassword !== undefined) {
+  // Behind a trusted proxy the password is how internal callers on this host prove themselves.
+  if ((mode === "password" || mode === "trusted-proxy") && filePassword !== undefined) {
     return { url, urlSource: "config", password: filePassword, ...pin };
   }
   return { url, urlSource: "config", ...pin };

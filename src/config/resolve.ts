@@ -2,10 +2,11 @@
  * Pure merge of the layers into final settings: flags > env > file > defaults, then the rules that
  * span several keys. No I/O, so the auth resolver can re-run it on every file change.
  */
+import { ipInRange, isLoopbackIp } from "../policy/ip.js";
 import type { EnvOverrides } from "./env.js";
 import { integerOrText } from "./env.js";
 import { invalidValue } from "./errors.js";
-import type { GatewayFileConfig } from "./validate.js";
+import type { GatewayFileConfig, TrustedProxyFileConfig } from "./validate.js";
 import { checkAuthMode, checkBind, checkIpLiteral, checkPort, checkSecret } from "./validate.js";
 import {
   GATEWAY_DEFAULTS,
@@ -15,6 +16,7 @@ import {
   type ConfigOverrides,
   type ConfigSource,
   type GatewaySettings,
+  type TrustedProxySettings,
 } from "./types.js";
 
 /** Command-line values after validation. */
@@ -132,11 +134,21 @@ export function resolveGateway(
     );
   }
 
+  const trustedProxies = [
+    ...pick("gateway.trustedProxies", [["file", file.trustedProxies]], d.trustedProxies),
+  ];
+  const identityScopes = pick("gateway.auth.identityScopes", [["file", file.auth?.identityScopes]]);
+  const trustedProxyFile = pick("gateway.auth.trustedProxy", [["file", file.auth?.trustedProxy]]);
+  const trustedProxy = resolveTrustedProxy(
+    { mode, token, identityScopes, trustedProxy: trustedProxyFile, trustedProxies, bind, customBindHost },
+    path,
+  );
+
   const gateway: GatewaySettings = {
     port,
     bind,
     auth: { mode },
-    trustedProxies: [...pick("gateway.trustedProxies", [["file", file.trustedProxies]], d.trustedProxies)],
+    trustedProxies,
     controlUi: {
       allowedOrigins: [
         ...pick(
@@ -205,5 +217,114 @@ export function resolveGateway(
   if (customBindHost !== undefined) gateway.customBindHost = customBindHost;
   if (token !== undefined) gateway.auth.token = token;
   if (password !== undefined) gateway.auth.password = password;
+  if (trustedProxy !== undefined) {
+    gateway.auth.trustedProxy = trustedProxy;
+    gateway.auth.identityScopes = identityScopes ?? {};
+  }
   return { gateway, sources };
 }
+
+/**
+ * The rules of `auth.mode: "trusted-proxy"` that span keys. Whatever the gateway could not enforce
+ * stops it, naming the key: no proxy to trust, no source for the user, a loopback opt-in that can
+ * never match, a proxy the bind makes unreachable, settings of a mode that is not on.
+ */
+function resolveTrustedProxy(
+  c: {
+    mode: AuthMode;
+    token: string | undefined;
+    identityScopes: Record<string, string[]> | undefined;
+    trustedProxy: TrustedProxyFileConfig | undefined;
+    trustedProxies: string[];
+    bind: BindMode;
+    customBindHost: string | undefined;
+  },
+  path?: string,
+): TrustedProxySettings | undefined {
+  if (c.mode !== "trusted-proxy") {
+    if (c.trustedProxy !== undefined) {
+      throw invalidValue(
+        "gateway.auth.trustedProxy",
+        `only applies when gateway.auth.mode is "trusted-proxy" (it is "${c.mode}"); remove it or set the mode`,
+        path,
+      );
+    }
+    if (c.identityScopes !== undefined) {
+      throw invalidValue(
+        "gateway.auth.identityScopes",
+        `only applies when gateway.auth.mode is "trusted-proxy" (it is "${c.mode}")`,
+        path,
+      );
+    }
+    return undefined;
+  }
+  const tp = c.trustedProxy;
+  if (tp === undefined) {
+    throw invalidValue(
+      "gateway.auth.trustedProxy",
+      'required when gateway.auth.mode is "trusted-proxy": at least userHeader (or assertion.userClaim) saying who the user is',
+      path,
+    );
+  }
+  if (c.trustedProxies.length === 0) {
+    throw invalidValue(
+      "gateway.trustedProxies",
+      'required when gateway.auth.mode is "trusted-proxy": list the address (or CIDR) of the proxy, or nobody could ever be admitted through it',
+      path,
+    );
+  }
+  if (c.token !== undefined) {
+    throw invalidValue(
+      "gateway.auth.token",
+      'not used when gateway.auth.mode is "trusted-proxy" (the proxy\'s identity replaces it; internal callers on this host use gateway.auth.password): remove it',
+      path,
+    );
+  }
+  if (tp.userHeader === undefined && tp.assertion?.userClaim === undefined) {
+    throw invalidValue(
+      "gateway.auth.trustedProxy.userHeader",
+      "required unless gateway.auth.trustedProxy.assertion.userClaim names the user: nothing would say who is connecting",
+      path,
+    );
+  }
+  const allowLoopback = tp.allowLoopback ?? false;
+  const loopbackListed = c.trustedProxies.some((r) => LOOPBACK_PROXY.some((ip) => ipInRange(ip, r)));
+  if (allowLoopback && !loopbackListed) {
+    throw invalidValue(
+      "gateway.auth.trustedProxy.allowLoopback",
+      "is true but no loopback address (127.0.0.1 or ::1) is in gateway.trustedProxies, so it could never apply",
+      path,
+    );
+  }
+  const loopbackOnly =
+    c.bind === "loopback" ||
+    (c.bind === "custom" && c.customBindHost !== undefined && isLoopbackIp(c.customBindHost));
+  if (loopbackOnly && !allowLoopback) {
+    throw invalidValue(
+      "gateway.auth.trustedProxy.allowLoopback",
+      "must be true when the gateway listens on loopback only: its proxy can only be on this host (or bind the gateway where the proxy reaches it)",
+      path,
+    );
+  }
+  const auto = tp.deviceAutoApprove ?? {};
+  const enabled = auto.enabled ?? false;
+  const scopes = auto.scopes ?? [];
+  if (enabled && scopes.length === 0) {
+    throw invalidValue(
+      "gateway.auth.trustedProxy.deviceAutoApprove.scopes",
+      "required when deviceAutoApprove.enabled is true: the scopes a device may be approved for without a person",
+      path,
+    );
+  }
+  const out: TrustedProxySettings = {
+    requiredHeaders: tp.requiredHeaders ?? [],
+    allowUsers: tp.allowUsers ?? [],
+    allowLoopback,
+    deviceAutoApprove: { enabled, scopes },
+  };
+  if (tp.userHeader !== undefined) out.userHeader = tp.userHeader;
+  if (tp.assertion !== undefined) out.assertion = tp.assertion;
+  return out;
+}
+
+const LOOPBACK_PROXY = ["127.0.0.1", "::1"];

@@ -1,18 +1,56 @@
 /** Shapes of the gateway's configuration, after validation and after every override is applied. */
 
 export type BindMode = "loopback" | "lan" | "custom";
-export type AuthMode = "token" | "password" | "none";
+export type AuthMode = "token" | "password" | "none" | "trusted-proxy";
 /** Where the gateway's children run: a bubblewrap sandbox, or (explicit opt-out) unsandboxed. */
 export type SandboxMode = "bwrap" | "none";
 
 export const BIND_MODES: readonly BindMode[] = ["loopback", "lan", "custom"];
-export const AUTH_MODES: readonly AuthMode[] = ["token", "password", "none"];
+export const AUTH_MODES: readonly AuthMode[] = ["token", "password", "none", "trusted-proxy"];
 export const SANDBOX_MODES: readonly SandboxMode[] = ["bwrap", "none"];
 
 export interface AuthSettings {
   mode: AuthMode;
   token?: string;
   password?: string;
+  /**
+   * `gateway.auth.identityScopes`: the operator scopes a proxy-verified user holds without a device
+   * (keys as configured; e-mail addresses match case-insensitively). Trusted-proxy mode only.
+   */
+  identityScopes?: Readonly<Record<string, readonly string[]>>;
+  /** `gateway.auth.trustedProxy`; present exactly when `mode` is "trusted-proxy". */
+  trustedProxy?: TrustedProxySettings;
+}
+
+/**
+ * `gateway.auth.trustedProxy`: an identity-aware proxy (Pomerium, Cloudflare Access, oauth2-proxy,
+ * nginx/Caddy forward auth) says who the user is. Header names are lower case.
+ */
+export interface TrustedProxySettings {
+  /** The header carrying the user; absent when `assertion.userClaim` alone names the user. */
+  userHeader?: string;
+  /** Headers the proxy always sets; a request without any of them did not come through it. */
+  requiredHeaders: string[];
+  /** Users admitted (e-mail addresses case-insensitively); empty = every authenticated user. */
+  allowUsers: string[];
+  /** A proxy on this host (loopback peer) is believed; off by default (any local process could forge). */
+  allowLoopback: boolean;
+  /** The proxy's signed JWT, verified against its JWKS (Gatehouse's addition to OpenClaw's mode). */
+  assertion?: TrustedProxyAssertion;
+  /** Devices a verified user brings are approved silently up to `scopes` (operator role only). */
+  deviceAutoApprove: { enabled: boolean; scopes: string[] };
+}
+
+/** `gateway.auth.trustedProxy.assertion`: where the JWT is and what it must say. */
+export interface TrustedProxyAssertion {
+  header: string;
+  /** Exactly one of `jwksUrl` and `jwksFile`. */
+  jwksUrl?: string;
+  jwksFile?: string;
+  issuer: string;
+  audience: string[];
+  /** The claim naming the user; when set it is the identity and the user header must agree. */
+  userClaim?: string;
 }
 
 export interface GatewaySettings {
@@ -67,6 +105,8 @@ export type ConfigKey =
   | "gateway.auth.mode"
   | "gateway.auth.token"
   | "gateway.auth.password"
+  | "gateway.auth.identityScopes"
+  | "gateway.auth.trustedProxy"
   | "gateway.trustedProxies"
   | "gateway.controlUi.allowedOrigins"
   | "gateway.handshakeTimeoutMs"

@@ -5,6 +5,7 @@
 import { isIP } from "node:net";
 import { ConfigError, invalidValue } from "./errors.js";
 import { isAbsolute } from "node:path";
+import { ALL_OPERATOR_SCOPES } from "../protocol/scopes.js";
 import {
   AUTH_MODES,
   BIND_MODES,
@@ -12,6 +13,7 @@ import {
   type AuthMode,
   type BindMode,
   type SandboxMode,
+  type TrustedProxyAssertion,
 } from "./types.js";
 
 /** What the file sets, validated; absent keys stay absent so lower layers can fill them. */
@@ -19,7 +21,13 @@ export interface GatewayFileConfig {
   port?: number;
   bind?: BindMode;
   customBindHost?: string;
-  auth?: { mode?: AuthMode; token?: string; password?: string };
+  auth?: {
+    mode?: AuthMode;
+    token?: string;
+    password?: string;
+    identityScopes?: Record<string, string[]>;
+    trustedProxy?: TrustedProxyFileConfig;
+  };
   trustedProxies?: string[];
   controlUi?: { allowedOrigins?: string[] };
   handshakeTimeoutMs?: number;
@@ -27,6 +35,16 @@ export interface GatewayFileConfig {
   limits?: { maxConnections?: number; maxConnectionsPerIp?: number };
   tls?: { enabled?: boolean; autoGenerate?: boolean; certPath?: string; keyPath?: string };
   sandbox?: { mode?: SandboxMode; user?: string; readOnlyPaths?: string[] };
+}
+
+/** `gateway.auth.trustedProxy` as the file sets it (defaults are filled in by resolve). */
+export interface TrustedProxyFileConfig {
+  userHeader?: string;
+  requiredHeaders?: string[];
+  allowUsers?: string[];
+  allowLoopback?: boolean;
+  assertion?: TrustedProxyAssertion;
+  deviceAutoApprove?: { enabled?: boolean; scopes?: string[] };
 }
 
 // Node's timers fire at once for delays above 2^31-1 ms, which would make every handshake time out.
@@ -69,12 +87,18 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
   }
   if (gw.auth !== undefined) {
     const auth = object(gw.auth, "gateway.auth", path);
-    onlyKeys(auth, "gateway.auth.", ["mode", "token", "password"], path);
+    onlyKeys(auth, "gateway.auth.", ["mode", "token", "password", "identityScopes", "trustedProxy"], path);
     out.auth = {};
     if (auth.mode !== undefined) out.auth.mode = checkAuthMode(auth.mode, "gateway.auth.mode", path);
     if (auth.token !== undefined) out.auth.token = checkSecret(auth.token, "gateway.auth.token", path);
     if (auth.password !== undefined) {
       out.auth.password = checkSecret(auth.password, "gateway.auth.password", path);
+    }
+    if (auth.identityScopes !== undefined) {
+      out.auth.identityScopes = checkIdentityScopes(auth.identityScopes, "gateway.auth.identityScopes", path);
+    }
+    if (auth.trustedProxy !== undefined) {
+      out.auth.trustedProxy = checkTrustedProxy(auth.trustedProxy, "gateway.auth.trustedProxy", path);
     }
   }
   if (gw.trustedProxies !== undefined) {
@@ -167,6 +191,177 @@ export function validateConfigFile(data: unknown, path?: string): GatewayFileCon
     }
   }
   return out;
+}
+
+/** `user → operator scopes`; users are non-blank strings, scopes known operator scopes. */
+function checkIdentityScopes(value: unknown, key: string, path?: string): Record<string, string[]> {
+  const map = object(value, key, path);
+  const out: Record<string, string[]> = {};
+  for (const [user, scopes] of Object.entries(map)) {
+    const entryKey = `${key}.${user}`;
+    if (user.trim() === "" || user !== user.trim()) {
+      throw invalidValue(entryKey, "a user must be a non-blank name without surrounding spaces", path);
+    }
+    out[user] = checkOperatorScopes(scopes, entryKey, path);
+  }
+  return out;
+}
+
+/** A list of known operator scopes (identity scopes and auto-approval never reach the node role). */
+function checkOperatorScopes(value: unknown, key: string, path?: string): string[] {
+  return stringList(value, key, path).map((scope, i) => {
+    if (!ALL_OPERATOR_SCOPES.includes(scope)) {
+      throw invalidValue(
+        `${key}[${i}]`,
+        `must be an operator scope (${ALL_OPERATOR_SCOPES.join(", ")}), got ${shown(scope)}`,
+        path,
+      );
+    }
+    return scope;
+  });
+}
+
+const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+
+/** An HTTP header name, lower-cased (Node lower-cases the names it receives). */
+function checkHeaderName(value: unknown, key: string, path?: string): string {
+  if (typeof value !== "string" || !HEADER_NAME_RE.test(value)) {
+    throw invalidValue(
+      key,
+      `must be an HTTP header name such as x-forwarded-user (got ${shown(value)})`,
+      path,
+    );
+  }
+  return value.toLowerCase();
+}
+
+/** `gateway.auth.trustedProxy`, key by key; the rules spanning keys are in resolve.ts. */
+function checkTrustedProxy(value: unknown, key: string, path?: string): TrustedProxyFileConfig {
+  const tp = object(value, key, path);
+  const p = `${key}.`;
+  onlyKeys(
+    tp,
+    p,
+    ["userHeader", "requiredHeaders", "allowUsers", "allowLoopback", "assertion", "deviceAutoApprove"],
+    path,
+  );
+  const out: TrustedProxyFileConfig = {};
+  if (tp.userHeader !== undefined) out.userHeader = checkHeaderName(tp.userHeader, `${p}userHeader`, path);
+  if (tp.requiredHeaders !== undefined) {
+    out.requiredHeaders = stringList(tp.requiredHeaders, `${p}requiredHeaders`, path).map((h, i) =>
+      checkHeaderName(h, `${p}requiredHeaders[${i}]`, path),
+    );
+  }
+  if (tp.allowUsers !== undefined) {
+    out.allowUsers = stringList(tp.allowUsers, `${p}allowUsers`, path).map((u, i) => {
+      if (u.trim() === "" || u !== u.trim()) {
+        throw invalidValue(
+          `${p}allowUsers[${i}]`,
+          "must be a non-blank user name without surrounding spaces",
+          path,
+        );
+      }
+      return u;
+    });
+  }
+  if (tp.allowLoopback !== undefined)
+    out.allowLoopback = checkBoolean(tp.allowLoopback, `${p}allowLoopback`, path);
+  if (tp.assertion !== undefined) out.assertion = checkAssertion(tp.assertion, `${p}assertion`, path);
+  if (tp.deviceAutoApprove !== undefined) {
+    const da = object(tp.deviceAutoApprove, `${p}deviceAutoApprove`, path);
+    onlyKeys(da, `${p}deviceAutoApprove.`, ["enabled", "scopes"], path);
+    out.deviceAutoApprove = {};
+    if (da.enabled !== undefined) {
+      out.deviceAutoApprove.enabled = checkBoolean(da.enabled, `${p}deviceAutoApprove.enabled`, path);
+    }
+    if (da.scopes !== undefined) {
+      out.deviceAutoApprove.scopes = checkOperatorScopes(da.scopes, `${p}deviceAutoApprove.scopes`, path);
+    }
+  }
+  return out;
+}
+
+/**
+ * The assertion block: where the JWT is, one key source, and the issuer and audience it must name.
+ * Without an audience any token the same identity provider signs for another application would
+ * pass, so an assertion that names none cannot be enforced and is refused.
+ */
+function checkAssertion(value: unknown, key: string, path?: string): TrustedProxyAssertion {
+  const a = object(value, key, path);
+  const p = `${key}.`;
+  onlyKeys(a, p, ["header", "jwksUrl", "jwksFile", "issuer", "audience", "userClaim"], path);
+  if (a.header === undefined)
+    throw invalidValue(`${p}header`, "required: the header the proxy puts its JWT in", path);
+  const header = checkHeaderName(a.header, `${p}header`, path);
+  if ((a.jwksUrl === undefined) === (a.jwksFile === undefined)) {
+    throw invalidValue(
+      `${p}jwksUrl`,
+      "exactly one of jwksUrl and jwksFile is required: the keys the assertion is verified with",
+      path,
+    );
+  }
+  if (a.issuer === undefined) {
+    throw invalidValue(
+      `${p}issuer`,
+      "required: the iss every assertion must carry (a JWKS may sign for other issuers)",
+      path,
+    );
+  }
+  if (typeof a.issuer !== "string" || a.issuer.trim() === "") {
+    throw invalidValue(`${p}issuer`, `must be a non-empty string (got ${shown(a.issuer)})`, path);
+  }
+  if (a.audience === undefined) {
+    throw invalidValue(
+      `${p}audience`,
+      "required when an assertion is configured: without it a token the same provider issued for another application would be accepted",
+      path,
+    );
+  }
+  const audience =
+    typeof a.audience === "string" ? [a.audience] : stringList(a.audience, `${p}audience`, path);
+  if (audience.length === 0 || audience.some((x) => x.trim() === "")) {
+    throw invalidValue(`${p}audience`, "must be a non-empty string or a list of them", path);
+  }
+  const out: TrustedProxyAssertion = { header, issuer: a.issuer, audience };
+  if (a.jwksUrl !== undefined) out.jwksUrl = checkJwksUrl(a.jwksUrl, `${p}jwksUrl`, path);
+  if (a.jwksFile !== undefined)
+    out.jwksFile = checkAbsolutePath(checkPath(a.jwksFile, `${p}jwksFile`, path), `${p}jwksFile`, path);
+  if (a.userClaim !== undefined) {
+    if (typeof a.userClaim !== "string" || !/^[A-Za-z0-9_:.-]+$/.test(a.userClaim)) {
+      throw invalidValue(
+        `${p}userClaim`,
+        `must be a claim name such as email or sub (got ${shown(a.userClaim)})`,
+        path,
+      );
+    }
+    out.userClaim = a.userClaim;
+  }
+  return out;
+}
+
+/** An https URL; plain http only to a loopback host (a JWKS fetched across a network in the clear can be swapped). */
+function checkJwksUrl(value: unknown, key: string, path?: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  const host = url?.hostname.replace(/^\[|\]$/g, "");
+  const loopback = host === "localhost" || host === "::1" || (host !== undefined && /^127\./.test(host));
+  if (
+    !url ||
+    !(url.protocol === "https:" || (url.protocol === "http:" && loopback)) ||
+    url.username !== "" ||
+    url.password !== ""
+  ) {
+    throw invalidValue(
+      key,
+      `must be an https:// URL (http:// only on this host's loopback) without credentials (got ${shown(value)})`,
+      path,
+    );
+  }
+  return url.href;
 }
 
 /** A user children run as: a user name or a numeric uid, never root. */

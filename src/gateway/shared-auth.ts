@@ -4,7 +4,8 @@ import type { ConnectAuth } from "../protocol/connect.js";
 import type { SharedAuthResult } from "../policy/admission.js";
 
 export interface GatewayAuth {
-  mode: "token" | "password" | "none";
+  /** In "trusted-proxy" mode the shared secret is the password of internal callers on this host. */
+  mode: "token" | "password" | "none" | "trusted-proxy";
   token?: string | undefined;
   password?: string | undefined;
 }
