@@ -104,8 +104,15 @@ export interface ManagementCaller {
   authority: CallerAuthority;
   /** `device:<id>`, `<client id>/<mode>`, or `cli-offline`. */
   actor: string;
+  /** Trusted-proxy mode: the user the proxy vouched for on the caller's connection. */
+  proxyUser?: string;
   /** The caller's own connection (kept open when it rotates its own token). */
   connId?: string;
+}
+
+/** How an audit row names the caller: its actor, and the proxy user when there is one. */
+function auditActor(caller: ManagementCaller): string {
+  return caller.proxyUser ? `${caller.actor} proxy-user:${caller.proxyUser}` : caller.actor;
 }
 
 /**
@@ -205,7 +212,7 @@ export class DeviceManager {
           decision: "approved",
           deviceId: d.deviceId,
           requestId,
-          actor: caller.actor,
+          actor: auditActor(caller),
           scopes: request.scopes,
           role: request.roles.join(","),
           trace: [...decision.trace, ...(surface?.trace ?? [])],
@@ -245,7 +252,7 @@ export class DeviceManager {
           decision: "rejected",
           deviceId: request.deviceId,
           requestId,
-          actor: caller.actor,
+          actor: auditActor(caller),
           trace: decision.trace,
         },
         now,
@@ -270,7 +277,7 @@ export class DeviceManager {
       this.store.devices.remove(deviceId);
       const jobs = this.endDerived(deviceId, reason, now);
       this.store.audit.append(
-        { kind: "remove", decision: "removed", deviceId, actor: caller.actor, trace: decision.trace },
+        { kind: "remove", decision: "removed", deviceId, actor: auditActor(caller), trace: decision.trace },
         now,
       );
       return jobs;
@@ -354,7 +361,7 @@ export class DeviceManager {
     this.store.transaction(() => {
       this.store.devices.rename(deviceId, label);
       this.store.audit.append(
-        { kind: "rename", decision: "renamed", deviceId, actor: caller.actor, trace: decision.trace },
+        { kind: "rename", decision: "renamed", deviceId, actor: auditActor(caller), trace: decision.trace },
         now,
       );
     });
@@ -389,7 +396,7 @@ export class DeviceManager {
           deviceId,
           role,
           scopes: newScopes,
-          actor: caller.actor,
+          actor: auditActor(caller),
           trace: decision.trace,
         },
         now,
@@ -427,7 +434,14 @@ export class DeviceManager {
       if (role === "node") this.store.nodeSurfaces.clear(deviceId);
       const jobs = cascades ? this.endDerived(deviceId, reason, now) : [];
       this.store.audit.append(
-        { kind: "revoke", decision: "revoked", deviceId, role, actor: caller.actor, trace: decision.trace },
+        {
+          kind: "revoke",
+          decision: "revoked",
+          deviceId,
+          role,
+          actor: auditActor(caller),
+          trace: decision.trace,
+        },
         now,
       );
       return jobs;
@@ -466,7 +480,7 @@ export class DeviceManager {
         {
           kind: "setup-code",
           decision: "minted",
-          actor: caller.actor,
+          actor: auditActor(caller),
           role: grant.roles.join(","),
           scopes: grant.scopes,
           reason: profile,

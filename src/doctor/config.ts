@@ -109,3 +109,39 @@ export const exposureCheck: Check = {
     return out;
   },
 };
+
+export const trustedProxyCheck: Check = {
+  id: "trusted-proxy",
+  title: "trusted-proxy mode verifies who the proxy says the user is, and auto-approves no administrator",
+  run(facts) {
+    if (!facts.config.ok) return { skipped: "the config file is invalid" };
+    const { gateway, configPath } = facts.config.config;
+    const tp = gateway.auth.trustedProxy;
+    if (gateway.auth.mode !== "trusted-proxy" || !tp) return [];
+    const out: Finding[] = [];
+    const auto = tp.deviceAutoApprove;
+    if (auto.enabled && auto.scopes.includes("operator.admin")) {
+      out.push({
+        id: "trusted-proxy-auto-approve-admin",
+        severity: "warn",
+        subject: "gateway.auth.trustedProxy.deviceAutoApprove.scopes",
+        message:
+          "DANGER: deviceAutoApprove lists operator.admin: every device brought by a user the proxy lets in is approved " +
+          "as an administrator (pairing, tokens, every scope) without anyone looking.",
+        fix: `remove operator.admin from gateway.auth.trustedProxy.deviceAutoApprove.scopes in ${configPath} and approve administrators by hand (gatehouse devices approve)`,
+      });
+    }
+    if (!tp.assertion) {
+      out.push({
+        id: "trusted-proxy-unverified",
+        severity: "warn",
+        subject: "gateway.auth.trustedProxy.assertion",
+        message:
+          "the user header is believed on the proxy's word alone: anything that reaches the gateway from a trusted proxy " +
+          "address can name any user.",
+        fix: `set gateway.auth.trustedProxy.assertion (header, jwksUrl, issuer, audience, userClaim) in ${configPath} to verify the proxy's signed JWT`,
+      });
+    }
+    return out;
+  },
+};

@@ -1,5 +1,5 @@
 /** `gatehouse doctor`: every check, in order, over facts gathered once. */
-import { authTokenCheck, configCheck, exposureCheck } from "./config.js";
+import { authTokenCheck, configCheck, exposureCheck, trustedProxyCheck } from "./config.js";
 import { devicesCheck, pendingCheck } from "./devices.js";
 import { permissionsCheck } from "./files.js";
 import { gatewayCheck, revokedSessionsCheck } from "./gateway.js";
@@ -19,6 +19,7 @@ export const CHECKS: readonly Check[] = [
   authTokenCheck,
   exposureCheck,
   trustedProxiesCheck,
+  trustedProxyCheck,
   originsCheck,
   storeCheck,
   devicesCheck,

@@ -14,6 +14,10 @@ const AUTH_REASON: Partial<Record<GatewayErrorCode, string>> = {
   AUTH_BOOTSTRAP_TOKEN_INVALID: "bootstrap_token_invalid",
   AUTH_RATE_LIMITED: "rate_limited",
   AUTH_SCOPE_MISMATCH: "scope_mismatch",
+  AUTH_IDENTITY_HEADER_REQUIRED: "trusted_proxy_missing_header",
+  AUTH_TRUSTED_PROXY_UNTRUSTED_SOURCE: "trusted_proxy_untrusted_source",
+  AUTH_TRUSTED_PROXY_ASSERTION_INVALID: "trusted_proxy_assertion_invalid",
+  AUTH_TRUSTED_PROXY_USER_NOT_ALLOWED: "trusted_proxy_user_not_allowed",
 };
 
 /** What the client should do next, so it can stop retrying when retrying cannot help. */
@@ -22,6 +26,10 @@ function nextStep(code: GatewayErrorCode): string {
     case "AUTH_TOKEN_NOT_CONFIGURED":
     case "AUTH_PASSWORD_NOT_CONFIGURED":
     case "AUTH_UNAUTHORIZED":
+    case "AUTH_REQUIRED":
+    case "AUTH_IDENTITY_HEADER_REQUIRED":
+    case "AUTH_TRUSTED_PROXY_UNTRUSTED_SOURCE":
+    case "AUTH_TRUSTED_PROXY_USER_NOT_ALLOWED":
       return "update_auth_configuration";
     case "AUTH_RATE_LIMITED":
       return "wait_then_retry";
@@ -36,6 +44,12 @@ function hint(code: GatewayErrorCode, client: { id: string; mode: string }): str
   if (code === "AUTH_BOOTSTRAP_TOKEN_INVALID")
     return "ask the gateway owner for a new one: gatehouse pair code";
   if (code === "AUTH_SCOPE_MISMATCH") return null;
+  if (code === "AUTH_REQUIRED") {
+    return "connect through the gateway's proxy; on the gateway host use the owner key or gateway.auth.password";
+  }
+  if (code.startsWith("AUTH_TRUSTED_PROXY") || code === "AUTH_IDENTITY_HEADER_REQUIRED") {
+    return "sign in through the gateway's proxy; gatehouse explain on the gateway host shows which check failed";
+  }
   if (code === "AUTH_UNAUTHORIZED") return "auth.mode none only admits direct loopback connections";
   const secret = code.startsWith("AUTH_PASSWORD") ? "password" : "token";
   if (client.id === "cli") {

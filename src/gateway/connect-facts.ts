@@ -20,6 +20,7 @@ import type {
   StoredDeviceFacts,
 } from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
+import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import type { Store } from "../store/db.js";
 import { hashSetupCode } from "../store/setup-codes.js";
 import type { RateLimiter } from "./rate-limit.js";
@@ -45,6 +46,8 @@ export interface PresentedConnect {
   auth: ConnectAuth | undefined;
   /** The verified device, the reason its proof failed, or null when none was sent. */
   device: ProvenDevice | { failure: DeviceProofFailure } | null;
+  /** Trusted-proxy mode: what the upgrade request showed about the proxy (gathered at the upgrade). */
+  proxy?: ProxyFacts | null;
 }
 
 /** A device's stored state as the decision needs it. */
@@ -148,6 +151,7 @@ export function gatherFacts(connect: PresentedConnect, sources: FactSources): Ga
     lockouts: sources.lockouts(connect.locality.clientIp),
     pending: state?.pending ?? null,
     config: { autoApproveLocal: sources.autoApproveLocal },
+    ...(connect.proxy ? { proxy: connect.proxy } : {}),
   };
   return { facts, setupCodeHash, lastSeenAtMs: state?.lastSeenAtMs ?? null };
 }

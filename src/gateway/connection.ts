@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { WebSocket, RawData } from "ws";
 import type { Locality } from "../policy/locality.js";
+import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import { methodRequirement, type CustomMethodRequirements } from "../policy/method-scopes.js";
 import { scopeSatisfied } from "../policy/scopes.js";
 import { CLOSE_CODES, GatewayError } from "../protocol/errors.js";
@@ -69,6 +70,8 @@ export class Connection {
     readonly locality: Locality,
     readonly peerAddress: string,
     private readonly host: ConnectionHost,
+    /** Trusted-proxy mode: the proxy facts of the upgrade request (null in other modes). */
+    private readonly proxy: ProxyFacts | null = null,
   ) {
     this.openedAtMs = host.now();
   }
@@ -180,6 +183,13 @@ export class Connection {
       this.reject(new GatewayError("HANDSHAKE_NOT_CONNECT"), frame.id);
       return;
     }
+    const auth = this.host.auth();
+    if ((auth.mode === "trusted-proxy") !== (this.proxy !== null)) {
+      // The auth mode changed between the upgrade and this frame: the facts gathered at the
+      // upgrade do not fit it, so the client reconnects and is judged under the new mode.
+      this.close(CLOSE_CODES.tryAgainLater, "gateway auth mode changed; reconnect");
+      return;
+    }
     let outcome;
     try {
       outcome = evaluateConnect(
@@ -187,8 +197,9 @@ export class Connection {
           params: frame.params,
           nonce: this.nonce,
           locality: this.locality,
-          auth: this.host.auth(),
+          auth,
           nowMs: this.host.now(),
+          proxy: this.proxy,
         },
         {
           pairing: this.host.pairing,
@@ -334,6 +345,7 @@ export class Connection {
           authMethod: session.authMethod,
           onHost: this.locality.directLocal && !this.locality.browserOrigin,
           runtimeJobId: session.runtimeJobId,
+          proxyUser: session.proxyUser,
           gateway: this.host.info,
           pairing: this.host.pairing,
           devices: this.host.devices,

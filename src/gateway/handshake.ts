@@ -17,6 +17,7 @@ import {
   type RuntimeTokenCheck,
 } from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
+import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import type { Settled, SettledPend } from "../policy/settle.js";
 import { unauthorizedError } from "./auth-errors.js";
 import { gatherFacts, storeFactSources, type PresentedConnect, type ProvenDevice } from "./connect-facts.js";
@@ -38,6 +39,8 @@ export interface Session {
   commands: string[];
   /** The gateway job whose runtime token admitted this session (a sub-agent or cron run). */
   runtimeJobId: string | null;
+  /** Trusted-proxy mode: the user the proxy vouched for on this connection; null otherwise. */
+  proxyUser: string | null;
   deviceToken?: { token: string; issuedAtMs: number; scopes: string[] };
 }
 
@@ -51,6 +54,8 @@ export interface ConnectInput {
   locality: Locality;
   auth: GatewayAuth;
   nowMs: number;
+  /** Trusted-proxy mode: the proxy facts gathered at the upgrade (null in other modes). */
+  proxy?: ProxyFacts | null;
 }
 
 /** Checks gateway-minted runtime tokens (implemented by the runtime layer). */
@@ -110,6 +115,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     scopes: params.scopes ?? [],
     auth: params.auth,
     device: params.device ? proveDevice(params, role, input) : null,
+    proxy: input.proxy ?? null,
   };
   const { pairing } = deps;
   const gathered = gatherFacts(
@@ -137,6 +143,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     lastSeenAtMs: gathered.lastSeenAtMs,
     commands: role === "node" ? (params.commands ?? []) : null,
   });
+  const proxyUser = decision.proxyUser?.verified ? decision.proxyUser.user : null;
 
   // Answer.
   const settled = applied.settled;
@@ -176,6 +183,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
           legacyNode: negotiation.legacyNode,
           commands: params.commands ?? [],
           runtimeJobId: settled.kind === "admit" ? settled.runtimeJobId : null,
+          proxyUser,
           ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
         },
       };

@@ -34,6 +34,8 @@ export interface MethodContext {
   onHost: boolean;
   /** The job (session id) a runtime-token caller runs as; null otherwise. */
   runtimeJobId: string | null;
+  /** Trusted-proxy mode: the user the proxy vouched for on this connection; null otherwise. */
+  proxyUser: string | null;
   gateway: GatewayInfo;
   pairing: PairingService;
   /** Device management (`device.pair.*`, `device.token.*`, setup codes). */

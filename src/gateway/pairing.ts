@@ -82,6 +82,15 @@ const UPGRADE_REFUSAL_KEYS = 10_000;
 
 type AuditEntry = Parameters<Store["audit"]["append"]>[0];
 
+/**
+ * Who acted in a connect, for its audit row: the user a trusted proxy vouched for (or, refused,
+ * the one its headers named), else nobody beyond the device and client already recorded.
+ */
+export function proxyActor(proxyUser: Settled["proxyUser"]): string | undefined {
+  if (!proxyUser) return undefined;
+  return `${proxyUser.verified ? "proxy-user" : "proxy-claimed"}:${proxyUser.user}`;
+}
+
 /** The audit row of a settled connect (no secret in it: the trace names rules, never values). */
 function connectRow(settled: Settled, ctx: ConnectContext): AuditEntry {
   const base = {
@@ -91,6 +100,7 @@ function connectRow(settled: Settled, ctx: ConnectContext): AuditEntry {
     client: ctx.client,
     role: ctx.role,
     trace: settled.trace,
+    actor: proxyActor(settled.proxyUser),
   };
   switch (settled.kind) {
     case "admit":
@@ -99,7 +109,7 @@ function connectRow(settled: Settled, ctx: ConnectContext): AuditEntry {
         ...base,
         decision: "admit",
         scopes: settled.scopes,
-        actor: settled.runtimeJobId ? `job:${settled.runtimeJobId}` : undefined,
+        actor: settled.runtimeJobId ? `job:${settled.runtimeJobId}` : base.actor,
       };
     case "approve-then-admit":
       return {

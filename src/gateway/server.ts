@@ -29,6 +29,10 @@ import { PairingService, type PendingLimits } from "./pairing.js";
 import { PresenceNotifier } from "./presence.js";
 import type { GatewayAuth } from "./shared-auth.js";
 import { transportFacts } from "./transport.js";
+import { AssertionVerifier, type AssertionVerifierOptions } from "./proxy-assertion.js";
+import { gatherProxyFacts } from "./proxy-facts.js";
+import type { Locality } from "../policy/locality.js";
+import type { ProxyFacts } from "../policy/trusted-proxy.js";
 
 export interface GatewayServerOptions {
   /** Addresses to listen on, all on the same port (loopback: 127.0.0.1 and ::1). */
@@ -71,6 +75,8 @@ export interface GatewayServerOptions {
   controlUiDir?: string | null;
   /** Serve `wss://` (and `https://`) with this certificate instead of plain `ws://`. */
   tls?: GatewayTls;
+  /** Trusted-proxy mode: JWKS caching and clock skew of the assertion check (defaults suit production). */
+  proxyAssertions?: AssertionVerifierOptions;
 }
 
 /** The gateway's TLS certificate and key (PEM) and the certificate's SHA-256 (hex, lower case). */
@@ -110,6 +116,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private stopping = false;
   private readonly presence: PresenceNotifier;
   private readonly onHttpRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  private readonly assertions: AssertionVerifier;
   readonly startedAtMs: number;
   readonly pairing: PairingService;
   readonly devices: DeviceManager;
@@ -120,6 +127,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.startedAtMs = this.now();
+    this.assertions = new AssertionVerifier(options.proxyAssertions);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: MAX_PREAUTH_PAYLOAD_BYTES,
@@ -397,12 +405,50 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       return;
     }
     socket.once("close", slot.release);
+    const auth = this.options.auth();
+    if (auth.mode !== "trusted-proxy" || !auth.trustedProxy) {
+      this.acceptUpgrade(req, socket, head, locality, facts.peerAddress, slot.release, null);
+      return;
+    }
+    // Trusted-proxy mode: the proxy's assertion is verified (JWKS I/O) before the socket opens,
+    // so the handshake decides on facts, synchronously, like in every other mode.
+    gatherProxyFacts(
+      req,
+      facts,
+      { ...auth, trustedProxy: auth.trustedProxy },
+      this.options.trustedProxies ?? [],
+      this.assertions,
+    ).then(
+      (proxy) => this.acceptUpgrade(req, socket, head, locality, facts.peerAddress, slot.release, proxy),
+      (err: unknown) => {
+        this.logger.log("error", "upgrade refused: proxy facts could not be gathered", {
+          peer: facts.peerAddress,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        rejectUpgrade(socket, 503, "gateway could not check the proxy's identity");
+      },
+    );
+  }
+
+  private acceptUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    locality: Locality,
+    peerAddress: string,
+    release: () => void,
+    proxy: ProxyFacts | null,
+  ): void {
+    if (this.stopping || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, locality, facts.peerAddress, this.host);
+      const conn = new Connection(ws, locality, peerAddress, this.host, proxy);
       this.connections.add(conn);
       ws.on("close", () => {
         this.connections.delete(conn);
-        slot.release();
+        release();
       });
       conn.start();
     });

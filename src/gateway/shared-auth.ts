@@ -2,12 +2,27 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { ConnectAuth } from "../protocol/connect.js";
 import type { SharedAuthResult } from "../policy/admission.js";
+import type { AssertionSettings } from "./proxy-assertion.js";
 
 export interface GatewayAuth {
   /** In "trusted-proxy" mode the shared secret is the password of internal callers on this host. */
   mode: "token" | "password" | "none" | "trusted-proxy";
   token?: string | undefined;
   password?: string | undefined;
+  /** Trusted-proxy mode: the operator scopes of device-less proxy users, by user. */
+  identityScopes?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** Trusted-proxy mode: what the proxy sends and what is believed (`gateway.auth.trustedProxy`). */
+  trustedProxy?: TrustedProxyAuth | undefined;
+}
+
+/** `gateway.auth.trustedProxy` as the gateway takes it (header names lower case). */
+export interface TrustedProxyAuth {
+  userHeader?: string | undefined;
+  requiredHeaders: readonly string[];
+  allowUsers: readonly string[];
+  allowLoopback: boolean;
+  assertion?: AssertionSettings | undefined;
+  deviceAutoApprove: { enabled: boolean; scopes: readonly string[] };
 }
 
 /** Equal-length digests make the comparison independent of where the strings differ or their length. */

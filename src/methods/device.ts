@@ -58,6 +58,8 @@ export function callerOf(ctx: MethodContext): ManagementCaller {
     },
     // A session's runtime token acts as that session: what it mints rests on it (and ends with it).
     actor: runtimeCaller(ctx).actor,
+    // Behind a trusted proxy the audit also names the person, not only the browser they used.
+    ...(ctx.proxyUser ? { proxyUser: ctx.proxyUser } : {}),
     connId: ctx.connId,
   };
 }

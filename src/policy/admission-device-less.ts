@@ -8,6 +8,7 @@ import type { AdmissionFacts, Decision, RuntimeTokenCheck } from "./admission-fa
 import type { Proofs } from "./credentials.js";
 import type { RuleId } from "./rules.js";
 import { scopeSatisfied } from "./scopes.js";
+import { identityScopesFor } from "./trusted-proxy.js";
 import type { Verdicts } from "./verdicts.js";
 
 /** Clients that run on the gateway host as its own helpers and keep their declared scopes there. */
@@ -22,6 +23,7 @@ const SHARED_RULE = {
   token: "credential-token",
   password: "credential-password",
   none: "credential-none",
+  "trusted-proxy": "credential-trusted-proxy",
 } as const satisfies Record<string, RuleId>;
 
 /** Decides a connect that carries no (verified) device identity. */
@@ -29,17 +31,36 @@ export function decideDeviceLess(facts: AdmissionFacts, proofs: Proofs, v: Verdi
   const { locality } = facts;
   if (proofs.runtime.kind !== "none") return decideRuntimeToken(facts, proofs.runtime, v);
   const shared = proofs.shared;
-  if (!shared.ok) {
+  if (!shared.ok && proofs.sharedProof !== "trusted-proxy") {
     if (proofs.deviceToken.kind !== "none" && !shared.provided) {
       return v.noProof("AUTH_DEVICE_TOKEN_MISMATCH", "device-token-without-device");
+    }
+    if (facts.proxy && !facts.locality.directLocal) {
+      return v.noProof("AUTH_REQUIRED", "trusted-proxy-needs-proxy-or-local-proof");
     }
     return v.noProof(shared.code, "shared-auth-failed");
   }
   const credential = proofs.sharedProof;
-  if (!credential) return v.noProof("AUTH_UNAUTHORIZED", "auth-none-requires-direct-local");
+  if (!credential) {
+    if (facts.proxy) return v.noProof("AUTH_REQUIRED", "trusted-proxy-needs-proxy-or-local-proof");
+    return v.noProof("AUTH_UNAUTHORIZED", "auth-none-requires-direct-local");
+  }
   v.trace.push(SHARED_RULE[credential]);
   if (facts.role !== "operator")
     return v.reject("DEVICE_IDENTITY_REQUIRED", "device-less-needs-operator-role");
+  const proxy = proofs.proxy;
+  if (credential === "trusted-proxy" && proxy?.kind === "verified" && facts.proxy) {
+    // The user's identity scopes are the whole grant: connection-only, never a pairing record.
+    const held = identityScopesFor(facts.proxy.config, proxy.user);
+    return {
+      kind: "admit",
+      scopes: facts.requestedScopes.filter((s) => scopeSatisfied(held, s)),
+      credential,
+      token: { action: "none" },
+      runtimeJobId: null,
+      ...v.common(["trusted-proxy-identity-scopes"], credential),
+    };
+  }
   if (isBrowserUiClient(facts.client.id, facts.client.mode)) {
     return v.reject("CONTROL_UI_DEVICE_IDENTITY_REQUIRED", "browser-ui-needs-device");
   }

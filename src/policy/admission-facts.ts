@@ -5,6 +5,7 @@
  */
 import type { GatewayErrorCode } from "../protocol/errors.js";
 import type { Locality } from "./locality.js";
+import type { ProxyFacts } from "./trusted-proxy.js";
 import type { RuleId } from "./rules.js";
 
 export type AuthFailureCode =
@@ -25,7 +26,14 @@ export type PendingReason =
 
 /** How this connection proved who it is. */
 export type Credential =
-  "owner-key" | "setup-code" | "device-token" | "token" | "password" | "none" | "runtime-token";
+  | "owner-key"
+  | "setup-code"
+  | "device-token"
+  | "token"
+  | "password"
+  | "none"
+  | "runtime-token"
+  | "trusted-proxy";
 
 /**
  * The credentials the failed-credential limiter counts (C17), each with its own budget per client
@@ -123,6 +131,8 @@ export interface AdmissionFacts {
   lockouts?: Lockouts;
   pending: PendingFacts | null;
   config: AdmissionConfig;
+  /** Present exactly when `gateway.auth.mode` is "trusted-proxy": the proxy and what it asserts. */
+  proxy?: ProxyFacts;
 }
 
 /** What to grant or ask for: whole role and scope sets, never a delta. */
@@ -144,6 +154,11 @@ export interface DecisionCommon {
   charge: CredentialKind[];
   /** The credential that proved the connect: its failures for this address are forgiven. */
   clear: CredentialKind[];
+  /**
+   * Trusted-proxy mode: the user the proxy vouched for (`verified`), or the one its headers named
+   * when they were refused. For the audit log and `explain`; never a secret.
+   */
+  proxyUser?: { user: string; verified: boolean };
 }
 
 export type Decision = DecisionCommon &

@@ -21,6 +21,7 @@ import { decideDeviceLess } from "./admission-device-less.js";
 import { weighProofs, type Proofs } from "./credentials.js";
 import type { RuleId } from "./rules.js";
 import { missingScopes, scopeSatisfied } from "./scopes.js";
+import { printableUser } from "./trusted-proxy.js";
 import { Verdicts } from "./verdicts.js";
 
 export type * from "./admission-facts.js";
@@ -57,6 +58,22 @@ export function decide(facts: AdmissionFacts): Decision {
   }
   const proofs = weighProofs(facts);
   trace.push(...proofs.trace);
+  // Behind a trusted proxy a refused identity ends the connect, whatever else came with it: a
+  // user the proxy no longer vouches for keeps nothing through it (S26, C06).
+  const proxy = proofs.proxy;
+  if (proxy?.kind === "refused") {
+    return {
+      kind: "reject",
+      code: proxy.code,
+      trace: [...trace, ...proxy.trace],
+      charge: [...proofs.charge],
+      clear: [],
+      ...(proxy.claimed !== null
+        ? { proxyUser: { user: printableUser(proxy.claimed), verified: false } }
+        : {}),
+    };
+  }
+  if (proxy?.kind === "verified") trace.push(...proxy.trace);
   const v = new Verdicts(trace, proofs);
 
   // Node-role scopes live under node.* only; anything else is a malformed ask, not an upgrade.
@@ -152,6 +169,7 @@ const CREDENTIAL_RULE: Readonly<Record<Credential, RuleId>> = {
   password: "credential-password",
   none: "credential-none",
   "runtime-token": "credential-runtime-token",
+  "trusted-proxy": "credential-trusted-proxy",
 };
 
 const UNCOVERED_RULE: Readonly<Record<PendingReason, RuleId>> = {
@@ -181,6 +199,9 @@ function decideDevice(
   if (!chosen) {
     if (proofs.deviceToken.kind !== "none")
       return v.noProof("AUTH_DEVICE_TOKEN_MISMATCH", "device-token-rejected");
+    if (facts.proxy && !facts.locality.directLocal) {
+      return v.noProof("AUTH_REQUIRED", "trusted-proxy-needs-proxy-or-local-proof");
+    }
     if (!proofs.shared.ok) return v.noProof(proofs.shared.code, "shared-auth-failed");
     return v.noProof("AUTH_UNAUTHORIZED", "auth-none-requires-direct-local");
   }
@@ -207,8 +228,9 @@ function decideDevice(
     if (credential === "device-token" && !tokenCovers) {
       return v.reject("AUTH_SCOPE_MISMATCH", "request-exceeds-device-token");
     }
+    // A proxy session proves itself through the proxy each time: it gets no device token to keep.
     const grant: TokenGrant =
-      credential === "owner-key"
+      credential === "owner-key" || credential === "trusted-proxy"
         ? { action: "none" }
         : tokenCovers
           ? { action: "keep" }
@@ -226,7 +248,7 @@ function decideDevice(
 
   // Not covered: one request for everything asked so far, approved silently only on proof + locality.
   const ask = askFor(facts, device);
-  const silent = silentApproval(facts, credential, reason);
+  const silent = silentApproval(facts, credential, reason, ask);
   if (silent.ok) {
     return {
       kind: "approve-then-admit",
@@ -234,7 +256,7 @@ function decideDevice(
       scopes: [...facts.requestedScopes],
       credential,
       token:
-        credential === "owner-key"
+        credential === "owner-key" || credential === "trusted-proxy"
           ? { action: "none" }
           : { action: "issue", scopes: roleScopes(ask.scopes, facts.role) },
       ...v.common([silent.rule], credential),
@@ -318,9 +340,11 @@ function silentApproval(
   facts: AdmissionFacts,
   credential: Credential,
   reason: PendingReason,
+  ask: Ask,
 ): { ok: boolean; rule: RuleId } {
   if (credential === "setup-code") return { ok: false, rule: "setup-code-waits-for-approval" };
   if (reason === "key-changed") return { ok: false, rule: "key-change-needs-approval" };
+  if (credential === "trusted-proxy") return proxyAutoApproval(facts, ask);
   if (!facts.locality.directLocal) return { ok: false, rule: "remote-needs-approval" };
   if (facts.locality.browserOrigin) {
     // One exception: the gateway's own Control UI, opened on loopback, proving the shared secret.
@@ -340,4 +364,25 @@ function silentApproval(
     return { ok: true, rule: SILENT_RULE[credential] };
   }
   return { ok: false, rule: "device-token-is-not-owner-proof" };
+}
+
+/**
+ * `gateway.auth.trustedProxy.deviceAutoApprove` (S27): a device the proxy's verified user brings is
+ * approved without a person, but only for the operator role and only for scopes the operator
+ * listed; what was approved before stays as it was. A key change never gets here.
+ */
+function proxyAutoApproval(facts: AdmissionFacts, ask: Ask): { ok: boolean; rule: RuleId } {
+  const auto = facts.proxy?.config.deviceAutoApprove;
+  if (!auto?.enabled) return { ok: false, rule: "trusted-proxy-auto-approve-disabled" };
+  const stored = facts.stored;
+  const kept = stored !== null && stored.publicKey === facts.device?.publicKey ? stored : null;
+  const keptRoles = kept ? effectiveRoles(kept) : [];
+  if (facts.role !== "operator" || ask.roles.some((r) => r !== "operator" && !keptRoles.includes(r))) {
+    return { ok: false, rule: "trusted-proxy-auto-approve-node-role" };
+  }
+  const added = ask.scopes.filter((s) => !(kept?.scopes ?? []).includes(s));
+  if (!added.every((s) => scopeSatisfied(auto.scopes, s))) {
+    return { ok: false, rule: "trusted-proxy-auto-approve-exceeds-scopes" };
+  }
+  return { ok: true, rule: "trusted-proxy-auto-approve" };
 }

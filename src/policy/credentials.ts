@@ -18,13 +18,19 @@ import type {
   SharedAuthResult,
 } from "./admission-facts.js";
 import type { RuleId } from "./rules.js";
+import { resolveProxyIdentity, type ProxyIdentity } from "./trusted-proxy.js";
 
 /** The credentials as the decision may use them. */
 export interface Proofs {
   /** The shared-secret check; a locked-out one reads as not provided. */
   shared: SharedAuthResult;
-  /** The shared secret, when it proves something here (mode none only counts direct-local). */
-  sharedProof: "token" | "password" | "none" | null;
+  /**
+   * The shared secret, when it proves something here (mode none only counts direct-local). In
+   * trusted-proxy mode: the proxy's verified identity, or the password from this host directly.
+   */
+  sharedProof: "token" | "password" | "none" | "trusted-proxy" | null;
+  /** Trusted-proxy mode: what the proxy facts came to; null in every other mode. */
+  proxy: ProxyIdentity | null;
   /** The device token, from `auth.deviceToken` or (older clients) the token slot; none when locked out. */
   deviceToken: DeviceTokenCheck;
   runtime: RuntimeTokenCheck;
@@ -106,6 +112,13 @@ export function weighProofs(facts: AdmissionFacts): Proofs {
     shared = notPresented(shared);
     trace.push("device-token-in-token-slot");
   }
+  const proxy = facts.proxy ? resolveProxyIdentity(facts.proxy) : null;
+  if (proxy && (proxy.kind !== "direct" || !facts.locality.directLocal)) {
+    // Behind the proxy the password is for internal callers on this host only: anywhere else it
+    // does not count, right or wrong, so no reply can confirm a guess and nothing is charged for it.
+    if (shared.ok || shared.provided) trace.push("trusted-proxy-password-off-host");
+    shared = notPresented(shared);
+  }
   if (!shared.ok && shared.provided) {
     charge.push("shared-secret");
     trace.push("shared-secret-wrong");
@@ -115,7 +128,11 @@ export function weighProofs(facts: AdmissionFacts): Proofs {
     trace.push("device-token-wrong");
   }
   const sharedProof =
-    shared.ok && (shared.method !== "none" || facts.locality.directLocal) ? shared.method : null;
+    proxy?.kind === "verified"
+      ? "trusted-proxy"
+      : shared.ok && (shared.method !== "none" || facts.locality.directLocal)
+        ? shared.method
+        : null;
 
   const runtime: RuntimeTokenCheck = locked("runtime-token")
     ? { kind: "none" }
@@ -137,7 +154,7 @@ export function weighProofs(facts: AdmissionFacts): Proofs {
   }
   if (setupCode.kind === "invalid") charge.push("setup-code");
 
-  return { shared, sharedProof, deviceToken, runtime, setupCode, lockedRetryAfterMs, charge, trace };
+  return { shared, sharedProof, proxy, deviceToken, runtime, setupCode, lockedRetryAfterMs, charge, trace };
 }
 
 /** The limiter budget a credential draws on; null for proofs nobody can guess (owner key, mode none). */
@@ -154,6 +171,7 @@ export function credentialKind(credential: Credential): CredentialKind | null {
       return "setup-code";
     case "owner-key":
     case "none":
+    case "trusted-proxy":
       return null;
   }
 }

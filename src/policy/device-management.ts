@@ -116,6 +116,8 @@ export function proofOf(authMethod: string): CallerProof {
       return "device-token";
     case "token":
     case "password":
+    case "trusted-proxy":
+      // Behind a trusted proxy the verified identity is the connection's shared-secret proof.
       return "shared-secret";
     case "runtime-token":
       return "runtime-token";

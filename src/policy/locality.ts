@@ -103,7 +103,7 @@ export function resolveLocality(facts: TransportFacts, trustedProxies: readonly 
 }
 
 /** Right to left past trusted hops; the first untrusted hop is the client (reference C07). */
-function walkForwardedFor(header: string | null, trustedProxies: readonly string[]): string | null {
+export function walkForwardedFor(header: string | null, trustedProxies: readonly string[]): string | null {
   if (!header) return null;
   const hops = header.split(",").map((h) => h.trim());
   for (let i = hops.length - 1; i >= 0; i--) {

@@ -49,6 +49,68 @@ export const RULE_SENTENCES = {
   "locked-out-without-other-proof":
     "Nothing but locked-out credentials was presented, so the connect is refused until the lockout ends; a stronger proof (the owner key, a valid device token) would still have been admitted.",
 
+  // Trusted-proxy mode (trusted-proxy.ts): is the proxy believed, and who does it say the user is?
+  "proxy-identity-from-untrusted-peer":
+    "The request carried the proxy's identity headers (or forwarding headers) but the socket peer is not in gateway.trustedProxies: anyone can send those headers, so it is refused (S24, C03).",
+  "proxy-loopback-source":
+    "Identity headers came from a loopback peer and gateway.auth.trustedProxy.allowLoopback is off: any process on this host could forge them, so they are refused (S26, C06).",
+  "proxy-peer-is-own-address":
+    "Identity headers came from one of this host's own non-loopback addresses: that is a local process, not the proxy, so they are refused (C06).",
+  "proxy-peer-trusted": "The socket peer is a trusted proxy (gateway.trustedProxies).",
+  "proxy-peer-loopback-allowed":
+    "The socket peer is a trusted proxy on this host, allowed by gateway.auth.trustedProxy.allowLoopback.",
+  "proxy-forwarded-client-loopback":
+    "The forwarding headers name a loopback client: a proxied user is never on this host, so the headers are refused (C04).",
+  "proxy-forwarded-client-unattributable":
+    "The proxy's forwarding headers (X-Forwarded-For) are missing or name no client, so the request cannot be attributed and is refused (C07).",
+  "proxy-required-header-missing":
+    "A header in gateway.auth.trustedProxy.requiredHeaders is missing or blank, so the request did not come through the proxy as configured.",
+  "proxy-user-header-missing":
+    "The user header (gateway.auth.trustedProxy.userHeader) is missing or blank: the proxy did not say who the user is.",
+  "proxy-assertion-missing":
+    "The proxy's signed assertion (gateway.auth.trustedProxy.assertion.header) is missing, so nothing proves the proxy sent this request.",
+  "proxy-assertion-malformed": "The proxy's assertion is not a well-formed signed JWT.",
+  "proxy-assertion-signature-invalid":
+    "The proxy's assertion is not signed by a key of the configured JWKS (a foreign or forged token).",
+  "proxy-assertion-unknown-key":
+    "The proxy's assertion names a key (kid) the configured JWKS does not hold, even after fetching it again.",
+  "proxy-assertion-algorithm-refused":
+    "The proxy's assertion uses an algorithm other than RS256, ES256 or EdDSA (or none), which is refused.",
+  "proxy-assertion-expired": "The proxy's assertion has expired (beyond the allowed clock skew).",
+  "proxy-assertion-not-yet-valid": "The proxy's assertion is not valid yet (nbf or iat in the future).",
+  "proxy-assertion-wrong-issuer":
+    "The proxy's assertion was issued by someone other than gateway.auth.trustedProxy.assertion.issuer.",
+  "proxy-assertion-wrong-audience":
+    "The proxy's assertion is for another audience than gateway.auth.trustedProxy.assertion.audience: a token meant for another application.",
+  "proxy-assertion-claim-missing":
+    "The proxy's assertion verified but lacks the claim that names the user (assertion.userClaim).",
+  "proxy-assertion-keys-unavailable":
+    "The JWKS the assertion is verified with could not be read, so nothing could be verified (fail closed).",
+  "proxy-assertion-verified":
+    "The proxy's assertion verified against the JWKS: signature, issuer, audience and lifetime.",
+  "proxy-user-header-disagrees":
+    "The user header names another user than the verified assertion's claim, so the request is refused.",
+  "proxy-user-not-allowed": "The verified user is not in gateway.auth.trustedProxy.allowUsers.",
+  "proxy-user-allowed": "The verified user is in gateway.auth.trustedProxy.allowUsers.",
+  "proxy-any-authenticated-user":
+    "gateway.auth.trustedProxy.allowUsers is empty, so every user the proxy authenticated is admitted.",
+  "credential-trusted-proxy":
+    "The trusted proxy's verified identity is this connection's shared-secret proof (auth.mode trusted-proxy).",
+  "trusted-proxy-password-off-host":
+    "In trusted-proxy mode gateway.auth.password only counts from this host directly (no proxy, no forwarding headers); here it was ignored, right or wrong.",
+  "trusted-proxy-needs-proxy-or-local-proof":
+    "In trusted-proxy mode a connection proves itself through the proxy, from this host directly (owner key, runtime token, gateway.auth.password), or with a device's own token or setup code; this one did none of these.",
+  "trusted-proxy-identity-scopes":
+    "Without a device, a proxy-verified user gets the scopes it asked for that gateway.auth.identityScopes gives it, and nothing else; they are never written to a pairing record.",
+  "trusted-proxy-auto-approve":
+    "A proxy-verified user's device, operator role, same key, everything asked within gateway.auth.trustedProxy.deviceAutoApprove.scopes: approved silently (S27).",
+  "trusted-proxy-auto-approve-disabled":
+    "gateway.auth.trustedProxy.deviceAutoApprove is off, so a proxy-verified user's device waits for an approval.",
+  "trusted-proxy-auto-approve-node-role":
+    "Auto-approval never gives a node role, so this request waits for an approval.",
+  "trusted-proxy-auto-approve-exceeds-scopes":
+    "The request asks for scopes beyond gateway.auth.trustedProxy.deviceAutoApprove.scopes, so it waits for an approval.",
+
   // Reading the presented credentials
   "shared-secret-wrong":
     "The shared token or password presented is wrong. It is charged to this address's failure budget, whatever else admits the connect.",

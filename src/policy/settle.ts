@@ -38,6 +38,7 @@ export function settle(decision: Decision, applied: ApplyResult): Settled {
       // A code that was live a moment ago is no guess; the race is not charged, nor forgiven.
       charge: [...decision.charge],
       clear: decision.clear.filter((k) => k !== "setup-code"),
+      ...(decision.proxyUser ? { proxyUser: decision.proxyUser } : {}),
     };
     return { kind: "reject", code: "AUTH_BOOTSTRAP_TOKEN_INVALID", ...common };
   }

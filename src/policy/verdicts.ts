@@ -7,6 +7,7 @@ import type { GatewayErrorCode } from "../protocol/errors.js";
 import type { Credential, Decision, DecisionCommon } from "./admission-facts.js";
 import { credentialKind, type Proofs } from "./credentials.js";
 import type { RuleId } from "./rules.js";
+import { printableUser } from "./trusted-proxy.js";
 
 /** Builds decisions that share one trace and the charges the presented credentials earned. */
 export class Verdicts {
@@ -38,10 +39,15 @@ export class Verdicts {
   /** Trace so far plus `rules`; the credential that proved the connect is forgiven its failures. */
   common(rules: RuleId[], credential: Credential | null): DecisionCommon {
     const kind = credential === null ? null : credentialKind(credential);
+    const proxy = this.proofs.proxy;
     return {
       trace: [...this.trace, ...rules],
       charge: [...this.proofs.charge],
       clear: kind === null ? [] : [kind],
+      // Trusted-proxy mode: the user the proxy vouched for goes with every decision (audit, explain).
+      ...(proxy?.kind === "verified"
+        ? { proxyUser: { user: printableUser(proxy.user), verified: true } }
+        : {}),
     };
   }
 }

@@ -133,6 +133,27 @@ export const ERROR_TABLE = {
   // Credentials.
   AUTH_REQUIRED: { wire: "INVALID_REQUEST", message: "unauthorized: credentials required", close: policy },
   AUTH_UNAUTHORIZED: { wire: "INVALID_REQUEST", message: "unauthorized", close: policy },
+  // Trusted-proxy mode: the proxy's identity was not believed (the trace says which check).
+  AUTH_IDENTITY_HEADER_REQUIRED: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: the trusted proxy did not send the identity headers this gateway requires",
+    close: policy,
+  },
+  AUTH_TRUSTED_PROXY_UNTRUSTED_SOURCE: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: identity headers from an address that is not a trusted proxy",
+    close: policy,
+  },
+  AUTH_TRUSTED_PROXY_ASSERTION_INVALID: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: the trusted proxy's signed assertion did not verify",
+    close: policy,
+  },
+  AUTH_TRUSTED_PROXY_USER_NOT_ALLOWED: {
+    wire: "INVALID_REQUEST",
+    message: "unauthorized: this user is not allowed on this gateway (gateway.auth.trustedProxy.allowUsers)",
+    close: policy,
+  },
   AUTH_RUNTIME_TOKEN_INVALID: {
     wire: "INVALID_REQUEST",
     message: "unauthorized: runtime token invalid, expired or its job has ended",

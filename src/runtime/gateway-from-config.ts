@@ -71,13 +71,12 @@ export async function startConfiguredGateway(opts: ConfiguredGatewayOptions): Pr
     overlay: opts.overlay,
   });
   assertSafeBind(loaded.gateway);
-  if (loaded.gateway.auth.mode === "trusted-proxy") {
-    // The settings are validated; the admission rules that enforce them are not in this build yet.
-    throw new GatewayStartError(
-      "CONFIG_INVALID",
-      'gateway.auth.mode: "trusted-proxy" is validated but not yet enforced by this build; the gateway does not start with it',
-      { subject: "gateway.auth.mode" },
-    );
+  const autoApprove = loaded.gateway.auth.trustedProxy?.deviceAutoApprove;
+  if (autoApprove?.enabled && autoApprove.scopes.includes("operator.admin")) {
+    logger.log("warn", "DANGER: trusted-proxy auto-approval grants operator.admin", {
+      key: "gateway.auth.trustedProxy.deviceAutoApprove.scopes",
+      hint: "every device a user the proxy lets in brings is approved as an administrator without a person looking; remove operator.admin unless that is intended",
+    });
   }
   const { config, generated, savedTo } = ensureGatewayToken(loaded);
   if (generated) {
