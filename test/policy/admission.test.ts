@@ -16,6 +16,12 @@ import {
 } from "../../src/policy/admission.js";
 import type { Locality } from "../../src/policy/locality.js";
 import { scopeSatisfied } from "../../src/policy/scopes.js";
+import {
+  identityScopesFor,
+  resolveProxyIdentity,
+  type ProxyFacts,
+  type TrustedProxyPolicy,
+} from "../../src/policy/trusted-proxy.js";
 import { ERROR_TABLE } from "../../src/protocol/errors.js";
 import {
   ADMIN,
@@ -34,6 +40,7 @@ import {
   LOCAL,
   LOCAL_ORIGIN,
   methodOf,
+  observed,
   NEW_KEY,
   NODE_X,
   NONE_OK,
@@ -1382,5 +1389,211 @@ describe("exhaustive invariants over the fact space", () => {
     // Device absent: 5 × 4 × 2 roles × 6 × 5 × 2 tokens (none, mismatch) × 4 setup codes × 2 config = 19200.
     // Lockouts, the token slot and spent codes are swept in admission-credentials.test.ts.
     assert.equal(checked, 1296000 + 19200);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Trusted-proxy mode (issue 16): the same fact space with the proxy's facts swept in
+// ---------------------------------------------------------------------------------------------
+
+const TP_POLICIES: Labeled<TrustedProxyPolicy>[] = [
+  [
+    "auto-approve off",
+    {
+      allowLoopback: false,
+      allowUsers: [],
+      identityScopes: { "alice@example.com": [READ, WRITE] },
+      deviceAutoApprove: { enabled: false, scopes: [] },
+    },
+  ],
+  [
+    "auto-approve read+write, allowUsers alice, allowLoopback",
+    {
+      allowLoopback: true,
+      allowUsers: ["ALICE@example.com"],
+      identityScopes: { "Alice@Example.com": [ADMIN] },
+      deviceAutoApprove: { enabled: true, scopes: [READ, WRITE] },
+    },
+  ],
+  [
+    "auto-approve admin",
+    {
+      allowLoopback: false,
+      allowUsers: [],
+      identityScopes: {},
+      deviceAutoApprove: { enabled: true, scopes: [ADMIN] },
+    },
+  ],
+];
+
+const TP_GOOD: Omit<ProxyFacts, "config"> = {
+  peerTrusted: true,
+  peerLoopback: false,
+  peerOwnAddress: false,
+  forwarded: "non-loopback",
+  identityHeaders: true,
+  missingHeaders: [],
+  userHeader: "alice@example.com",
+  userHeaderConfigured: true,
+  assertion: { kind: "valid", claim: "alice@example.com" },
+};
+/** Proxy facts: a good request, each way one can go wrong, and direct connections. */
+const TP_FACTS: Labeled<Omit<ProxyFacts, "config">>[] = [
+  ["verified alice", TP_GOOD],
+  ["verified bob (header only)", { ...TP_GOOD, userHeader: "bob", assertion: { kind: "not-configured" } }],
+  ["untrusted peer", { ...TP_GOOD, peerTrusted: false }],
+  ["loopback peer", { ...TP_GOOD, peerLoopback: true }],
+  ["own-address peer", { ...TP_GOOD, peerOwnAddress: true }],
+  ["forwarded loopback", { ...TP_GOOD, forwarded: "loopback" }],
+  ["unattributable", { ...TP_GOOD, forwarded: "unattributable" }],
+  ["required header missing", { ...TP_GOOD, missingHeaders: ["x-forwarded-proto"] }],
+  ["user header missing", { ...TP_GOOD, userHeader: null }],
+  ["assertion missing", { ...TP_GOOD, assertion: { kind: "missing" } }],
+  ["assertion expired", { ...TP_GOOD, assertion: { kind: "invalid", why: "expired" } }],
+  ["header disagrees", { ...TP_GOOD, userHeader: "mallory@example.com" }],
+  [
+    "direct",
+    {
+      ...TP_GOOD,
+      peerTrusted: false,
+      forwarded: "none",
+      identityHeaders: false,
+      userHeader: null,
+      assertion: { kind: "missing" },
+    },
+  ],
+  ["direct via trusted peer", { ...TP_GOOD, forwarded: "none", identityHeaders: false, userHeader: null }],
+];
+const TP_LOCALITIES: Labeled<Locality>[] = [
+  ["direct-local", LOCAL],
+  [
+    "via proxy",
+    observed(
+      {
+        peerAddress: "10.0.0.5",
+        host: "gw.example.com",
+        forwardedFor: "198.51.100.20",
+        hasProxyHeaders: true,
+      },
+      ["10.0.0.5"],
+    ),
+  ],
+  ["remote", REMOTE],
+  ["remote+browser-origin", REMOTE_ORIGIN],
+];
+const TP_SHARED: Labeled<SharedAuthResult>[] = [
+  ["password ok", PASSWORD_OK],
+  ["password missing", { ok: false, code: "AUTH_PASSWORD_MISSING", provided: false }],
+  ["password wrong", { ok: false, code: "AUTH_PASSWORD_MISMATCH", provided: true }],
+];
+
+function checkProxyInvariants(f: AdmissionFacts & { proxy: ProxyFacts }, label: () => string): void {
+  const d = decide(f);
+  const check = (cond: boolean, what: string) => {
+    if (!cond) assert.fail(`${what}\n  facts: ${label()}\n  decision: ${JSON.stringify(d)}`);
+  };
+  const id = resolveProxyIdentity(f.proxy);
+  check(d.trace.length > 0, "empty trace");
+  if (d.kind === "reject") check(d.code in ERROR_TABLE, "reject code not mapped");
+  // A refused identity refuses the connect, whatever else came with it.
+  if (id.kind === "refused") {
+    check(
+      d.kind === "reject" && d.code === id.code && d.clear.length === 0,
+      "a refused proxy identity got in",
+    );
+    return;
+  }
+  const viaProxy = id.kind === "verified";
+  // The password counts from this host directly only, and is never charged elsewhere.
+  if (viaProxy || !f.locality.directLocal) {
+    check(!d.charge.includes("shared-secret"), "an off-host password was charged");
+    check(d.kind === "reject" || d.credential !== "password", "an off-host password proved a connect");
+  }
+  if (d.kind === "reject") return;
+  check(d.credential !== "token" && d.credential !== "none", "a token or mode none in trusted-proxy mode");
+  check(
+    !viaProxy || d.credential === "trusted-proxy" || d.credential === "owner-key",
+    "through the proxy something other than the verified identity (or the owner key) proved the connect",
+  );
+  if (d.credential === "trusted-proxy") {
+    check(viaProxy, "trusted-proxy credential without a verified identity");
+    check(
+      d.proxyUser?.verified === true && d.proxyUser.user === (id.kind === "verified" ? id.user : ""),
+      "user not recorded",
+    );
+    if (d.kind === "admit" || d.kind === "approve-then-admit")
+      check(d.token.action === "none", "a device token issued to a proxy session");
+  }
+  if (!f.device && d.kind === "admit" && d.credential === "trusted-proxy" && id.kind === "verified") {
+    const held = identityScopesFor(f.proxy.config, id.user);
+    check(
+      d.scopes.every((s) => scopeSatisfied(held, s) && f.requestedScopes.includes(s)),
+      "device-less beyond identity scopes",
+    );
+  }
+  if (d.kind === "approve-then-admit" && d.credential === "trusted-proxy") {
+    const auto = f.proxy.config.deviceAutoApprove;
+    const stored = f.stored !== null && f.stored.publicKey === f.device?.publicKey ? f.stored : null;
+    check(auto.enabled, "auto-approved with deviceAutoApprove off");
+    check(f.role === "operator", "auto-approved a node role");
+    check(f.stored === null || stored !== null, "auto-approved a key change");
+    const added = d.ask.scopes.filter((s) => !(stored?.scopes ?? []).includes(s));
+    check(
+      added.every((s) => scopeSatisfied(auto.scopes, s)),
+      "auto-approved beyond deviceAutoApprove.scopes",
+    );
+    check(
+      !added.includes(ADMIN) || auto.scopes.includes(ADMIN),
+      "auto-approved operator.admin without it listed",
+    );
+  }
+}
+
+describe("exhaustive invariants in trusted-proxy mode", () => {
+  test("no combination with proxy facts breaks a trusted-proxy invariant", () => {
+    let checked = 0;
+    for (const [locLabel, locality] of TP_LOCALITIES)
+      for (const [clientLabel, client] of SWEEP_CLIENTS)
+        for (const role of SWEEP_ROLES)
+          for (const [reqLabel, requestedScopes] of SWEEP_REQUESTS)
+            for (const [sharedLabel, sharedAuth] of TP_SHARED)
+              for (const [devLabel, dev] of SWEEP_DEVICES)
+                for (const [storedLabel, makeStored] of SWEEP_STORED)
+                  for (const [pendingLabel, makePending] of SWEEP_PENDING)
+                    for (const [proxyLabel, proxyFacts] of TP_FACTS)
+                      for (const [policyLabel, config] of TP_POLICIES) {
+                        if (!dev && (storedLabel !== "none" || pendingLabel !== "none")) continue;
+                        const f = {
+                          locality,
+                          client,
+                          role,
+                          requestedScopes,
+                          sharedAuth,
+                          device: dev,
+                          stored: dev ? makeStored(dev.publicKey) : null,
+                          deviceToken: { kind: "none" } as const,
+                          pending: dev ? makePending(dev.publicKey) : null,
+                          config: { autoApproveLocal: true },
+                          proxy: { ...proxyFacts, config },
+                        };
+                        checkProxyInvariants(f, () =>
+                          [
+                            locLabel,
+                            clientLabel,
+                            role,
+                            reqLabel,
+                            sharedLabel,
+                            devLabel,
+                            storedLabel,
+                            pendingLabel,
+                            proxyLabel,
+                            policyLabel,
+                          ].join(" | "),
+                        );
+                        checked++;
+                      }
+    console.log(`admission (trusted-proxy): ${checked} fact combinations checked`);
+    // Device present: 4 × 4 × 2 × 6 × 3 × 2 devices × 7 stored × 3 pending × 14 × 3; absent: 4 × 4 × 2 × 6 × 3 × 14 × 3.
+    assert.equal(checked, 4 * 4 * 2 * 6 * 3 * 2 * 7 * 3 * 14 * 3 + 4 * 4 * 2 * 6 * 3 * 14 * 3);
   });
 });
