@@ -60,6 +60,11 @@ export interface ExplainReport {
     client: string | null;
     role: string | null;
     scopes: string[] | null;
+    /**
+     * Trusted-proxy mode: the user the proxy vouched for (`verified`), or the one its refused
+     * headers named (recorded decisions only).
+     */
+    proxyUser?: { user: string; verified: boolean };
     /** When the attempt was recorded (recorded decisions only). */
     at?: string;
     auditId?: number;
@@ -208,10 +213,17 @@ function recordedReport(
       client: row.client,
       role: row.role,
       scopes: row.scopes,
+      ...proxyUserOf(row.actor),
       at: new Date(row.tsMs).toISOString(),
       ...(row.id > 0 ? { auditId: row.id } : {}),
     },
   };
+}
+
+/** The proxy user an audit row's actor names (`proxy-user:…` verified, `proxy-claimed:…` refused). */
+function proxyUserOf(actor: string | null): { proxyUser?: { user: string; verified: boolean } } {
+  const m = actor === null ? null : /^proxy-(user|claimed):(.*)$/s.exec(actor);
+  return m ? { proxyUser: { user: m[2]!, verified: m[1] === "user" } } : {};
 }
 
 /** The device the flags name, with its stored record, token states and pending request. */
@@ -382,6 +394,14 @@ export function formatReport(r: ExplainReport): string {
     "client",
     `${c.client ?? "?"}${where ? ` ${where}` : ""}; role ${c.role ?? "?"}; scopes ${listOrNone(c.scopes ?? [])}`,
   ]);
+  if (c.proxyUser) {
+    rows.push([
+      "user",
+      c.proxyUser.verified
+        ? `${c.proxyUser.user} (verified by the trusted proxy)`
+        : `${c.proxyUser.user} (named by the proxy's headers; not verified)`,
+    ]);
+  }
   rows.push(["device", describeDevice(r)]);
   if (r.requestId) rows.push(["request", r.requestId]);
   if (r.scopes && r.decision === "pend") rows.push(["asks for", listOrNone(r.scopes)]);

@@ -18,6 +18,7 @@ import {
 import { canonicalIp, isLoopbackIp } from "../../policy/ip.js";
 import { resolveLocality, type Locality, type TransportFacts } from "../../policy/locality.js";
 import type { RuleId } from "../../policy/rules.js";
+import { proxyPeerFacts } from "../../policy/trusted-proxy.js";
 import { upgradeVerdict, type UpgradeRefusal } from "../../policy/upgrade.js";
 import {
   GATEWAY_CLIENT_IDS,
@@ -234,6 +235,25 @@ export function decideHypothetical(
         deviceToken: conn.presents.deviceToken ? STORED_DEVICE_TOKEN : undefined,
       },
       device: proven,
+      // Trusted-proxy mode: a connection described by flags sends no identity headers, so the
+      // policy judges it as a direct one (the owner key, a runtime token, the password on this host).
+      proxy:
+        auth.mode === "trusted-proxy" && auth.trustedProxy
+          ? {
+              ...proxyPeerFacts(conn.transport, gateway.trustedProxies, []),
+              identityHeaders: false,
+              missingHeaders: [],
+              userHeader: null,
+              userHeaderConfigured: auth.trustedProxy.userHeader !== undefined,
+              assertion: { kind: auth.trustedProxy.assertion ? "missing" : "not-configured" },
+              config: {
+                allowLoopback: auth.trustedProxy.allowLoopback,
+                allowUsers: auth.trustedProxy.allowUsers,
+                identityScopes: auth.identityScopes ?? {},
+                deviceAutoApprove: auth.trustedProxy.deviceAutoApprove,
+              },
+            }
+          : null,
     },
     {
       auth,
