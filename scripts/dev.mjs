@@ -96,6 +96,20 @@ function ensureChromium() {
   });
 }
 
+/**
+ * The trusted-proxy tests (test/scenarios/trusted-proxy-nginx) put Debian's nginx in front of the
+ * gateway; it runs in the foreground from a temp dir, never as a service.
+ */
+function ensureNginx() {
+  ensurePackage({
+    pkg: "nginx",
+    present: () => existsSync("/usr/sbin/nginx"),
+    missing: "/usr/sbin/nginx",
+    purpose: "for the trusted-proxy tests",
+    without: "the trusted-proxy tests will fail until it is installed (Debian/Ubuntu: apt-get install nginx)",
+  });
+}
+
 /** Puts `gatehouse` on PATH (see command-shim.mjs); says where, or how to do it by hand. */
 function ensureCommandOnPath() {
   const { lines } = installCommandShim({ root });
@@ -160,6 +174,7 @@ switch (command) {
     ensureNetnsTool();
     ensureChromium();
     ensureBubblewrap();
+    ensureNginx();
     const filter = rest.length > 0 ? rest : null;
     const files = findTests(join(root, "dist", "test")).filter(
       (f) => !filter || filter.some((needle) => f.includes(needle)),
