@@ -12,16 +12,28 @@ import type { ConfigKey } from "./types.js";
 import { validateConfigFile } from "./validate.js";
 
 /** How a key's value is written on the command line. */
-export type ConfigValueKind = "integer" | "boolean" | "string" | "list" | "secret";
+export type ConfigValueKind = "integer" | "boolean" | "string" | "list" | "secret" | "json";
 
 /** Every key `config` edits, with its kind and one line saying what it does. */
 export const CONFIG_KEYS: Readonly<Record<ConfigKey, { kind: ConfigValueKind; about: string }>> = {
   "gateway.port": { kind: "integer", about: "TCP port the gateway listens on (default 18789)" },
   "gateway.bind": { kind: "string", about: "loopback | lan | custom (with gateway.customBindHost)" },
   "gateway.customBindHost": { kind: "string", about: 'IP address to listen on when bind is "custom"' },
-  "gateway.auth.mode": { kind: "string", about: "token | password | none (none: loopback only)" },
+  "gateway.auth.mode": {
+    kind: "string",
+    about: "token | password | none (none: loopback only) | trusted-proxy",
+  },
   "gateway.auth.token": { kind: "secret", about: "the shared token (generated at first start)" },
   "gateway.auth.password": { kind: "secret", about: "the shared password (auth.mode password)" },
+  "gateway.auth.identityScopes": {
+    kind: "json",
+    about: 'trusted-proxy: {"user": ["operator.read", ...]} scopes of device-less proxy users',
+  },
+  "gateway.auth.trustedProxy": {
+    kind: "json",
+    about:
+      "trusted-proxy: userHeader, requiredHeaders, allowUsers, allowLoopback, assertion, deviceAutoApprove",
+  },
   "gateway.trustedProxies": { kind: "list", about: "IPs or CIDR ranges whose forwarded headers count" },
   "gateway.controlUi.allowedOrigins": {
     kind: "list",
@@ -75,6 +87,12 @@ export function parseConfigValue(key: ConfigKey, text: string): unknown {
       }
       return t === "" ? [] : t.split(",").map((s) => s.trim());
     }
+    case "json":
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw invalidValue(key, 'must be a JSON object, e.g. \'{"userHeader":"x-forwarded-user"}\'');
+      }
     case "string":
     case "secret":
       return text;

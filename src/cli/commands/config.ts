@@ -53,6 +53,7 @@ function entry(config: ResolvedConfig, key: ConfigKey): ConfigEntry {
 function shownValue(v: unknown): string {
   if (v === null) return "(not set)";
   if (Array.isArray(v)) return v.length === 0 ? "[]" : v.join(",");
+  if (typeof v === "object") return JSON.stringify(v);
   return String(v);
 }
 
