@@ -206,7 +206,7 @@ export interface SessionInfo {
  *
  * const request: PairingRequest = {
  *   requestId: "r1", deviceId: "ab12", roles: ["operator"], scopes: ["operator.read"],
- *   reason: "not-paired", clientId: "cli", remoteIp: "127.0.0.1", ts: Date.now(),
+ *   reason: "not-paired", clientId: "cli", remoteIp: "127.0.0.1", browserOrigin: null, ts: Date.now(),
  * };
  * console.log(`gatehouse devices approve ${request.requestId}`);
  * ```
@@ -221,6 +221,8 @@ export interface PairingRequest {
   readonly reason: string;
   readonly clientId: string | null;
   readonly remoteIp: string | null;
+  /** The Origin of the browser page that asked (`https://host[:port]`); null for a client that is no browser. */
+  readonly browserOrigin: string | null;
   /** When this ask was first made (ms since the epoch). */
   readonly ts: number;
 }
@@ -252,7 +254,7 @@ export interface PairingResolution {
  *
  * const onRequested = (r: GatewayEvents["pairing.requested"]) => console.log("pending", r.requestId);
  * onRequested({ requestId: "r1", deviceId: "ab12", roles: ["operator"], scopes: [], reason: "not-paired",
- *   clientId: null, remoteIp: null, ts: 0 });
+ *   clientId: null, remoteIp: null, browserOrigin: null, ts: 0 });
  * ```
  */
 export interface GatewayEvents {
@@ -546,6 +548,7 @@ function pairingRequest(payload: unknown): PairingRequest {
     reason: p.reason,
     clientId: p.clientId ?? null,
     remoteIp: p.remoteIp ?? null,
+    browserOrigin: p.browserOrigin ?? null,
     ts: p.ts,
   });
 }

@@ -28,6 +28,7 @@ export function pendingPayload(p: PendingRecord): PendingRequest {
     platform: p.platform ?? undefined,
     deviceFamily: p.deviceFamily ?? undefined,
     remoteIp: p.remoteIp ?? undefined,
+    browserOrigin: p.browserOrigin ?? undefined,
     isRepair: p.isRepair,
     ...(p.commands !== null && p.roles.includes("node")
       ? {

@@ -138,6 +138,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     device,
     role,
     peer: input.locality.clientIp,
+    browserOrigin: input.locality.origin,
     client: `${client.id}/${client.mode}`,
     setupCodeHash: gathered.setupCodeHash,
     lastSeenAtMs: gathered.lastSeenAtMs,

@@ -37,6 +37,8 @@ export interface ConnectContext {
   role: string;
   /** The client address (after trusted-proxy resolution). */
   peer: string | null;
+  /** The browser page's Origin as shown to approvers; null for a client that is no browser. */
+  browserOrigin: string | null;
   /** `id/mode`. */
   client: string;
   /** Hash of the setup code this connect presented, spent when the decision rests on it. */
@@ -196,6 +198,7 @@ export class PairingService {
               platform: device.platform,
               deviceFamily: device.deviceFamily,
               remoteIp: ctx.peer,
+              browserOrigin: ctx.browserOrigin,
               isRepair: this.store.devices.get(device.deviceId) !== null,
               commands: ctx.commands === null ? null : [...ctx.commands],
             },

@@ -24,12 +24,34 @@ export interface Locality {
   /** A non-empty Origin header: a browser page opened this socket. */
   browserOrigin: boolean;
   /**
+   * That Origin as an approver is shown it (normalized `scheme://host[:port]`, or the header made
+   * printable when it is no http(s) origin); null without one.
+   */
+  origin: string | null;
+  /**
    * The page is the gateway's own (its Origin names the very loopback host:port this direct-local
    * connection was made to): the Control UI the gateway serves, not some other site.
    */
   ownOrigin: boolean;
   /** Why, rule by rule (no secrets here; it goes to the audit log). */
   trace: RuleId[];
+}
+
+/** Longest Origin kept for display; a browser's real Origin is far shorter. */
+const MAX_SHOWN_ORIGIN = 200;
+/** Characters that could rewrite a terminal line or reorder what is shown: C0/C1 controls, bidi marks. */
+// eslint-disable-next-line no-control-regex
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * The Origin header as it may be shown in a terminal or a page: no control or text-direction
+ * characters (which could disguise it), bounded.
+ */
+export function shownOrigin(origin: string | null): string | null {
+  if (origin === null || origin.trim() === "") return null;
+  const normalized = normalizeOrigin(origin.trim());
+  if (normalized) return normalized;
+  return origin.trim().slice(0, MAX_SHOWN_ORIGIN).replace(UNSHOWABLE, "?");
 }
 
 /** Normalizes `scheme://host[:port]` with default ports dropped; null when not an http(s) origin. */
@@ -73,6 +95,7 @@ export function isLoopbackHostHeader(host: string | null): boolean {
 export function resolveLocality(facts: TransportFacts, trustedProxies: readonly string[]): Locality {
   const trace: RuleId[] = [];
   const browserOrigin = typeof facts.origin === "string" && facts.origin.trim() !== "";
+  const origin = shownOrigin(facts.origin);
   const peer = canonicalIp(facts.peerAddress) ?? facts.peerAddress;
   const peerTrusted = ipInAnyRange(peer, trustedProxies);
 
@@ -81,12 +104,13 @@ export function resolveLocality(facts: TransportFacts, trustedProxies: readonly 
   if (facts.hasProxyHeaders) {
     if (!peerTrusted) {
       trace.push("proxy-headers-from-untrusted-peer");
-      return { clientIp: peer, directLocal: false, browserOrigin, ownOrigin: false, trace };
+      return { clientIp: peer, directLocal: false, browserOrigin, origin, ownOrigin: false, trace };
     }
     viaProxy = true;
     clientIp = walkForwardedFor(facts.forwardedFor, trustedProxies);
     trace.push(clientIp ? "client-ip-from-trusted-proxy" : "client-ip-unattributable");
-    if (!clientIp) return { clientIp: null, directLocal: false, browserOrigin, ownOrigin: false, trace };
+    if (!clientIp)
+      return { clientIp: null, directLocal: false, browserOrigin, origin, ownOrigin: false, trace };
   }
 
   const clientLoopback = isLoopbackIp(clientIp);
@@ -99,7 +123,7 @@ export function resolveLocality(facts: TransportFacts, trustedProxies: readonly 
   const directLocal = clientLoopback && hostLoopback && proxyLocal;
   const ownOrigin = browserOrigin && directLocal && isOwnOrigin(facts.origin, facts.host);
   if (ownOrigin) trace.push("origin-is-gateway-own");
-  return { clientIp, directLocal, browserOrigin, ownOrigin, trace };
+  return { clientIp, directLocal, browserOrigin, origin, ownOrigin, trace };
 }
 
 /** Right to left past trusted hops; the first untrusted hop is the client (reference C07). */

@@ -37,6 +37,8 @@ export const PendingRequestSchema = Type.Object({
   platform: Type.Optional(nullableString),
   deviceFamily: Type.Optional(nullableString),
   remoteIp: Type.Optional(nullableString),
+  /** The Origin of the browser page that asked (OpenClaw's newest field); absent for other clients. */
+  browserOrigin: Type.Optional(nullableString),
   isRepair: Type.Boolean(),
   /** A node's request: the commands it declared, pinned as its command surface by this approval. */
   commands: Type.Optional(Type.Array(Type.String())),

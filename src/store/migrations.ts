@@ -224,6 +224,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: "pending requests remember the browser Origin they were made from",
+    up(db) {
+      // Older requests were made before anyone looked: their origin is unknown (NULL), not "none".
+      db.exec("ALTER TABLE pending_requests ADD COLUMN browser_origin TEXT;");
+    },
+  },
 ];
 
 /** The schema version this build creates and understands. */

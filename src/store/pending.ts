@@ -23,6 +23,11 @@ export interface PendingRecord {
   platform: string | null;
   deviceFamily: string | null;
   remoteIp: string | null;
+  /**
+   * The Origin of the browser page that asked (normalized), null for a client that is no browser.
+   * A different origin is a different ask: the approver sees where the device asks from (C11).
+   */
+  browserOrigin: string | null;
   /** The device was already paired when it asked (an upgrade or a key change). */
   isRepair: boolean;
   /**
@@ -39,8 +44,8 @@ export interface PendingRecord {
 /** What a connect asks for; the store assigns the id and the times. */
 export type PendingInput = Omit<
   PendingRecord,
-  "requestId" | "createdAtMs" | "refreshedAtMs" | "expiresAtMs" | "commands"
-> & { commands?: string[] | null };
+  "requestId" | "createdAtMs" | "refreshedAtMs" | "expiresAtMs" | "commands" | "browserOrigin"
+> & { commands?: string[] | null; browserOrigin?: string | null };
 
 /** Outcome of {@link PendingRepo.upsertForDevice}. */
 export type PendingUpsert =
@@ -66,6 +71,7 @@ interface PendingRow {
   platform: string | null;
   device_family: string | null;
   remote_ip: string | null;
+  browser_origin: string | null;
   is_repair: number;
   commands_json: string | null;
   created_at_ms: number;
@@ -75,7 +81,8 @@ interface PendingRow {
 
 const COLUMNS =
   "request_id, device_id, public_key, reason, roles_json, scopes_json, display_name, client_id, client_mode, " +
-  "platform, device_family, remote_ip, is_repair, commands_json, created_at_ms, refreshed_at_ms, expires_at_ms";
+  "platform, device_family, remote_ip, browser_origin, is_repair, commands_json, created_at_ms, refreshed_at_ms, " +
+  "expires_at_ms";
 
 /** Pending-request table access. Rows past `expires_at_ms` are invisible to every read. */
 export class PendingRepo {
@@ -117,7 +124,7 @@ export class PendingRepo {
     this.#insert = db.prepare(
       `INSERT INTO pending_requests (${COLUMNS}) VALUES (@request_id, @device_id, @public_key, @reason,
          @roles_json, @scopes_json, @display_name, @client_id, @client_mode, @platform, @device_family,
-         @remote_ip, @is_repair, @commands_json, @created_at_ms, @refreshed_at_ms, @expires_at_ms)`,
+         @remote_ip, @browser_origin, @is_repair, @commands_json, @created_at_ms, @refreshed_at_ms, @expires_at_ms)`,
     );
     this.#refresh = db.prepare(
       `UPDATE pending_requests SET reason = @reason, display_name = @display_name, client_id = @client_id,
@@ -154,9 +161,9 @@ export class PendingRepo {
   }
 
   /**
-   * Records what a device asks for. The same ask (key, roles, scopes) as its live request refreshes
-   * that request in place; a different ask replaces it under a new requestId and reports the old
-   * id in `superseded`. A new request is refused ("full") when the caps are reached.
+   * Records what a device asks for. The same ask (key, roles, scopes, node commands, browser
+   * Origin) as its live request refreshes that request in place; a different ask replaces it under
+   * a new requestId and reports the old id in `superseded`. A new request is refused ("full") when the caps are reached.
    */
   upsertForDevice(input: PendingInput, nowMs: number, ttlMs: number, caps: PendingCaps): PendingUpsert {
     return this.#ctx.write((): PendingUpsert => {
@@ -165,15 +172,18 @@ export class PendingRepo {
       // A connect that is not a node's (no commands) keeps what the node declared before.
       const commands = input.commands ? decodeSet(encodeSet(input.commands)) : (live?.commands ?? null);
       const expiresAtMs = nowMs + ttlMs;
+      const browserOrigin = input.browserOrigin ?? null;
       if (
         live &&
         sameKey(live.publicKey, input.publicKey) &&
         encodeSet(live.roles) === encodeSet(input.roles) &&
         encodeSet(live.scopes) === encodeSet(input.scopes) &&
-        sameCommands(live.commands, commands)
+        sameCommands(live.commands, commands) &&
+        live.browserOrigin === browserOrigin
       ) {
         const request: PendingRecord = {
           ...input,
+          browserOrigin,
           commands: live.commands,
           requestId: live.requestId,
           publicKey: live.publicKey,
@@ -200,6 +210,7 @@ export class PendingRepo {
         ...input,
         requestId: randomUUID(),
         commands,
+        browserOrigin,
         roles: decodeSet(encodeSet(input.roles)),
         scopes: decodeSet(encodeSet(input.scopes)),
         createdAtMs: nowMs,
@@ -250,6 +261,7 @@ function fromRow(row: PendingRow): PendingRecord {
     platform: row.platform,
     deviceFamily: row.device_family,
     remoteIp: row.remote_ip,
+    browserOrigin: row.browser_origin,
     isRepair: row.is_repair !== 0,
     commands: row.commands_json === null ? null : decodeSet(row.commands_json),
     createdAtMs: row.created_at_ms,
@@ -272,6 +284,7 @@ function toRow(r: PendingRecord): PendingRow {
     platform: r.platform ?? null,
     device_family: r.deviceFamily ?? null,
     remote_ip: r.remoteIp ?? null,
+    browser_origin: r.browserOrigin ?? null,
     is_repair: r.isRepair ? 1 : 0,
     commands_json: r.commands === null ? null : encodeSet(r.commands),
     created_at_ms: r.createdAtMs,

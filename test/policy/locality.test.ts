@@ -4,6 +4,7 @@ import {
   hostName,
   isLoopbackHostHeader,
   resolveLocality,
+  shownOrigin,
   type Locality,
   type TransportFacts,
 } from "../../src/policy/locality.js";
@@ -235,6 +236,30 @@ describe("browser Origin", () => {
     assert.equal(locality(transport({ origin: null })).browserOrigin, false);
     assert.equal(locality(transport({ origin: "" })).browserOrigin, false);
     assert.equal(locality(transport({ origin: "   " })).browserOrigin, false);
+  });
+
+  test("the Origin an approver is shown: normalized, on every path, null without one", () => {
+    assert.equal(
+      locality(transport({ origin: "HTTPS://Tools.Example:443" })).origin,
+      "https://tools.example",
+    );
+    assert.equal(
+      locality(viaProxy("198.51.100.20", "127.0.0.1", { origin: "http://x.example:8080" })).origin,
+      "http://x.example:8080",
+    );
+    assert.equal(
+      locality(viaProxy("127.0.0.1", null, { origin: "https://y.example" }), ["127.0.0.1"]).origin,
+      "https://y.example",
+    );
+    assert.equal(locality(transport({ origin: "null" })).origin, "null");
+    assert.equal(locality(transport({ origin: null })).origin, null);
+    assert.equal(locality(transport({ origin: "  " })).origin, null);
+  });
+
+  test("an Origin that is no http(s) origin is shown bounded, its control and direction characters replaced", () => {
+    const shown = locality(transport({ origin: "chrome-extension://abc\u001b[2J\u202egood.example" })).origin;
+    assert.equal(shown, "chrome-extension://abc?[2J?good.example");
+    assert.equal(shownOrigin("x".repeat(5_000))?.length, 200);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { freshStore, identity, pendingInput } from "./helpers.js";
+import { openStore } from "../../src/store/index.js";
+import { freshStore, identity, pendingInput, storeAtVersion } from "./helpers.js";
 
 const TTL = 300_000;
 const CAPS = { total: 100, perIp: 10 };
@@ -186,6 +187,75 @@ describe("pending requests", () => {
     assert.equal(store.pending.remove(ra.request.requestId), false);
     store.pending.removeForDevice(b.deviceId);
     assert.deepEqual(store.pending.list(1_000), []);
+    store.close();
+  });
+
+  test("a browser's Origin is kept with its request, refreshed with it, and read back after a reopen", () => {
+    const { store, path } = freshStore();
+    const id = identity();
+    const page = {
+      clientId: "openclaw-control-ui",
+      clientMode: "webchat",
+      browserOrigin: "https://tools.example",
+    };
+    const first = store.pending.upsertForDevice(pendingInput(id, page), 1_000, TTL, CAPS);
+    assert.ok(first.kind === "created");
+    assert.equal(first.request.browserOrigin, "https://tools.example");
+    const again = store.pending.upsertForDevice(pendingInput(id, page), 2_000, TTL, CAPS);
+    assert.ok(again.kind === "refreshed");
+    assert.equal(again.request.browserOrigin, "https://tools.example");
+    store.close();
+    const reopened = openStore(path);
+    assert.equal(
+      reopened.pending.get(first.request.requestId, 3_000)?.browserOrigin,
+      "https://tools.example",
+    );
+    assert.equal(reopened.pending.list(3_000)[0]?.browserOrigin, "https://tools.example");
+    reopened.close();
+  });
+
+  test("C11: the same ask from another page (or from no page) is a new request: the approver sees where it comes from", () => {
+    const { store } = freshStore();
+    const id = identity();
+    const shown = store.pending.upsertForDevice(
+      pendingInput(id, { browserOrigin: "https://ui.example" }),
+      1_000,
+      TTL,
+      CAPS,
+    );
+    assert.ok(shown.kind === "created");
+    const moved = store.pending.upsertForDevice(
+      pendingInput(id, { browserOrigin: "https://evil.example" }),
+      2_000,
+      TTL,
+      CAPS,
+    );
+    assert.ok(moved.kind === "created");
+    assert.notEqual(moved.request.requestId, shown.request.requestId);
+    assert.deepEqual(moved.superseded, [shown.request.requestId]);
+    assert.equal(store.pending.get(shown.request.requestId, 2_000), null, "what was shown is gone");
+    const noPage = store.pending.upsertForDevice(pendingInput(id), 3_000, TTL, CAPS);
+    assert.ok(noPage.kind === "created");
+    assert.equal(noPage.request.browserOrigin, null);
+    assert.deepEqual(noPage.superseded, [moved.request.requestId]);
+    store.close();
+  });
+
+  test("migration 6 upgrades a version-5 store: its pending requests keep everything, their origin unknown", () => {
+    const id = identity();
+    const path = storeAtVersion(5, (db) => {
+      db.prepare(
+        `INSERT INTO pending_requests (request_id, device_id, public_key, reason, roles_json, scopes_json,
+           remote_ip, is_repair, created_at_ms, refreshed_at_ms, expires_at_ms)
+         VALUES ('r1', ?, ?, 'not-paired', '["operator"]', '["operator.read"]', '192.168.1.20', 0, 1, 1,
+           9999999999999)`,
+      ).run(id.deviceId, id.publicKey);
+    });
+    const store = openStore(path);
+    const request = store.pending.get("r1", 2);
+    assert.equal(request?.remoteIp, "192.168.1.20");
+    assert.deepEqual(request?.scopes, ["operator.read"]);
+    assert.equal(request?.browserOrigin, null);
     store.close();
   });
 });

@@ -179,7 +179,8 @@ describe("sessions (store)", () => {
     raw.exec(
       "DROP TABLE runtime_tokens; DROP TABLE sessions; DROP TABLE cron_jobs; DROP TABLE setup_codes;" +
         "DROP TABLE node_surfaces; DROP TABLE node_surface_requests;" +
-        "ALTER TABLE pending_requests DROP COLUMN commands_json;",
+        "ALTER TABLE pending_requests DROP COLUMN commands_json;" +
+        "ALTER TABLE pending_requests DROP COLUMN browser_origin;",
     );
     raw.pragma("user_version = 1");
     raw.close();

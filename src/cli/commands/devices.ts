@@ -89,6 +89,11 @@ export function resolveDevice(list: PairList, given: string, note = ""): PairedD
   );
 }
 
+/** ` on the browser page <origin>` for a request a browser page made; empty otherwise. */
+function pageOf(request: PendingRequest): string {
+  return request.browserOrigin ? ` on the browser page ${request.browserOrigin}` : "";
+}
+
 function findPending(list: PairList, requestId: string, note: string): PendingRequest {
   const request = list.pending.find((p) => p.requestId === requestId);
   if (request) return request;
@@ -170,6 +175,7 @@ export async function devicesApprove(
             pending: list.pending.map((p) => ({
               requestId: p.requestId,
               deviceId: p.deviceId,
+              ...(p.browserOrigin ? { browserOrigin: p.browserOrigin } : {}),
               roles: p.roles,
               scopes: p.scopes,
               approveCommand: approveCommand(p.requestId),
@@ -185,7 +191,7 @@ export async function devicesApprove(
     const d = result.device;
     out.result(result, () =>
       [
-        `approved request ${requestId}: device ${deviceName(d)} (${shortId(d.deviceId)}) was granted roles ${listOrNone(request.roles)}; scopes ${listOrNone(request.scopes)}`,
+        `approved request ${requestId}: device ${deviceName(d)} (${shortId(d.deviceId)})${pageOf(request)} was granted roles ${listOrNone(request.roles)}; scopes ${listOrNone(request.scopes)}`,
         `  now approved: roles ${listOrNone(d.roles)}; scopes ${listOrNone(d.scopes)}`,
         ...(request.commands
           ? [
@@ -211,7 +217,8 @@ export async function devicesReject(requestId: string, opts: CommonOptions, out:
     const result = await backend.reject(requestId);
     out.result(
       result,
-      () => `rejected request ${requestId} from device ${deviceName(request)} (${shortId(request.deviceId)})`,
+      () =>
+        `rejected request ${requestId} from device ${deviceName(request)} (${shortId(request.deviceId)})${pageOf(request)}`,
     );
     return EXIT.ok;
   });

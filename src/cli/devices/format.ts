@@ -44,7 +44,10 @@ function client(p: { clientId?: string | null; clientMode?: string | null }): st
   return `${p.clientId ?? "?"}/${p.clientMode ?? "?"}`;
 }
 
-/** One pending request: who asks, what for, against what is approved, and the exact command. */
+/**
+ * One pending request: who asks (and from which browser page), what for, against what is approved,
+ * and the exact command.
+ */
 export function formatPending(p: PendingRequest, paired: readonly PairedDevice[], nowMs: number): string[] {
   const current = paired.find((d) => d.deviceId === p.deviceId);
   const who = [
@@ -59,6 +62,7 @@ export function formatPending(p: PendingRequest, paired: readonly PairedDevice[]
     ...fields(
       [
         ["device", who],
+        ...(p.browserOrigin ? [["origin", `${p.browserOrigin} (a browser page)`] as [string, string]] : []),
         ["reason", p.reason],
         ["requested", `roles ${listOrNone(p.roles)}; scopes ${listOrNone(p.scopes)}`],
         [
@@ -125,11 +129,12 @@ export function formatList(list: PairList, nowMs: number): string {
   return out.join("\n");
 }
 
-/** One line per pending request with its exact approve command (approve without an id). */
+/** One line per pending request (its page's Origin too) with its exact approve command (approve without an id). */
 export function pendingChoices(list: PairList, nowMs: number): string[] {
   return list.pending.map(
     (p) =>
       `  ${p.requestId}  ${deviceName(p)} (${shortId(p.deviceId)}, ${client(p)}, from ${p.remoteIp ?? "?"}, ` +
+      (p.browserOrigin ? `page ${p.browserOrigin}, ` : "") +
       `${ago(p.ts, nowMs)}) asks roles ${listOrNone(p.roles)}; scopes ${listOrNone(p.scopes)}\n` +
       `      ${approveCommand(p.requestId)}`,
   );
