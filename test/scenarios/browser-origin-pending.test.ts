@@ -46,8 +46,12 @@ after(async () => {
   sandbox.cleanup();
 });
 
+/** A CLI run; generous, since each one starts a fresh Node on a machine other tests keep busy. */
+const CLI_TIMEOUT_MS = 60_000;
+
 /** The owner's CLI on the gateway host. */
-const owner = (args: string[]): Promise<CliResult> => runCli([...args, "--state-dir", dir], sandbox.env);
+const owner = (args: string[]): Promise<CliResult> =>
+  runCli([...args, "--state-dir", dir], sandbox.env, CLI_TIMEOUT_MS);
 
 /** A Control UI page served from `origin` connecting with the shared token; the connect's answer. */
 async function browserConnect(identity: DeviceIdentity, origin: string, scopes: string[]): Promise<Frame> {
@@ -104,6 +108,7 @@ describe("issue 14 item 6: a device from an unexpected origin shows up pending w
     const cliRefusal = await runCli(
       ["health", "--state-dir", cli, "--url", url, "--token", TOKEN],
       sandbox.env,
+      CLI_TIMEOUT_MS,
     );
     assert.equal(cliRefusal.code, 1, cliRefusal.stderr);
     const r = await owner(["devices", "list"]);
