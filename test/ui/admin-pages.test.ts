@@ -43,6 +43,7 @@ after(async () => {
 });
 
 const WIDE = { width: 1280, height: 860 };
+const OTHER_PAGE = "https://tools.example";
 const PHONE = { width: 390, height: 844 };
 
 async function goto(page: Page, route: string): Promise<void> {
@@ -83,7 +84,8 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
 
   before(async () => {
     if (!browser) return;
-    gw = await startTestGateway();
+    // A page elsewhere that the config (still) allows: its requests must be told apart from the UI's own.
+    gw = await startTestGateway({ allowedOrigins: [OTHER_PAGE] });
     seeded = seedStore(gw.store);
     // Two devices with open sessions besides the browser: "connected first" has something to sort.
     for (const name of ["zz-live-cli-1", "zz-live-cli-2"]) {
@@ -680,6 +682,61 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
       await dialog.getByRole("button", { name: "Approve" }).click();
       await card.waitFor({ state: "detached" });
       assert.deepEqual(gw.store.devices.get(identity.deviceId)?.roles, ["node"]);
+    },
+  );
+
+  it(
+    "a browser device from an unexpected origin: its pending card and the approve and reject dialogs name that origin; the owner rejects it (issue 14 item 6)",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      await goto(page, "#/devices");
+      const identity = generateIdentity();
+      const peer = await openPeer(gw.url, { Origin: OTHER_PAGE });
+      const res = await sendConnect(peer, {
+        identity,
+        auth: { token: TEST_TOKEN },
+        clientId: "openclaw-control-ui",
+        mode: "webchat",
+        scopes: ["operator.admin"],
+        platform: "Linux x86_64",
+      });
+      peer.ws.close();
+      assert.equal(res.error?.details?.code, "PAIRING_REQUIRED", "a browser page never pairs silently (C02)");
+      const request = gw.store.pending.list(Date.now()).find((p) => p.deviceId === identity.deviceId);
+      assert.equal(request?.browserOrigin, OTHER_PAGE);
+      const card = page.locator(`article.pending[data-request-id="${request!.requestId}"]`);
+      await card.waitFor({ timeout: 15_000 });
+      assert.match(await card.innerText(), /Page\s*https:\/\/tools\.example\s*other origin/);
+      await card.scrollIntoViewIfNeeded();
+      await clearNotices(page);
+      await screenshot(page, "admin-origin-pending-1280", { fullPage: false });
+
+      await page.locator(`[data-key="approve:${request!.requestId}"]`).click();
+      let dialog = page.locator("dialog[open]");
+      await dialog.waitFor();
+      const notice = dialog.locator(`p.warn[data-origin="${OTHER_PAGE}"]`);
+      assert.match(
+        await notice.innerText(),
+        /^Asked from the browser page https:\/\/tools\.example — not the origin of this Control UI\./,
+      );
+      await screenshot(page, "admin-origin-approve-1280", { fullPage: false });
+      await page.setViewportSize(PHONE);
+      assert.equal(await notice.isVisible(), true, "the origin is shown at 390 px too");
+      await screenshot(page, "admin-origin-approve-390", { fullPage: false });
+      await page.setViewportSize(WIDE);
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await dialog.waitFor({ state: "detached" });
+      assert.equal(gw.store.devices.get(identity.deviceId), null, "cancelled: nothing approved");
+
+      await page.locator(`[data-key="reject:${request!.requestId}"]`).click();
+      dialog = page.locator("dialog[open]");
+      await dialog.waitFor();
+      assert.equal(await dialog.locator(`p.warn[data-origin="${OTHER_PAGE}"]`).count(), 1);
+      await dialog.getByRole("button", { name: "Reject" }).click();
+      await card.waitFor({ state: "detached" });
+      assert.equal(gw.store.pending.get(request!.requestId, Date.now()), null, "the request is gone");
+      assert.equal(gw.store.devices.get(identity.deviceId), null, "and nothing was paired");
     },
   );
 });

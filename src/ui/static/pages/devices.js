@@ -1,6 +1,6 @@
-// Devices: pending requests (requested versus approved) as cards, and paired devices as a dense
-// table (device-table.js), with approve, reject, remove, rename, rotate and revoke — each confirmed
-// with exactly what it grants or takes away.
+// Devices: pending requests (requested versus approved, and the page a browser asked from) as
+// cards, and paired devices as a dense table (device-table.js), with approve, reject, remove,
+// rename, rotate and revoke — each confirmed with exactly what it grants or takes away.
 
 import { chips, deviceName, h, shortId, timeAgo } from "../dom.js";
 import { deviceTable } from "./device-table.js";
@@ -88,6 +88,29 @@ function nodeSurfaceFacts(p) {
   ];
 }
 
+/** The request was made by this very Control UI's origin (another browser profile, or this one). */
+function isOwnPage(p) {
+  return p.browserOrigin === location.origin;
+}
+
+/**
+ * Where a browser's request came from: the page's Origin, and a warning when it is not this
+ * Control UI's origin (some other page holds the key that asks), so the owner can tell.
+ */
+function pageNotice(p) {
+  if (!p.browserOrigin) return null;
+  const own = isOwnPage(p);
+  return h(
+    "p",
+    { class: own ? "muted" : "warn", "data-origin": p.browserOrigin },
+    "Asked from the browser page ",
+    h("code", {}, p.browserOrigin),
+    own
+      ? " (this Control UI)."
+      : " — not the origin of this Control UI. Approve only if you know that page and expect it to manage this gateway.",
+  );
+}
+
 async function approve(ctx, p, current) {
   const ok = await ctx.confirm({
     title: `Approve ${deviceName(p)}?`,
@@ -100,6 +123,7 @@ async function approve(ctx, p, current) {
         ` from ${p.remoteIp ?? "an unknown address"} (${[p.clientId, p.clientMode].filter(Boolean).join("/")}). `,
         "Approving grants exactly this — new items are highlighted:",
       ),
+      pageNotice(p),
       grantFacts(p, current),
       h("p", { class: "muted" }, "The device gets a device token for each role the next time it connects."),
     ],
@@ -112,15 +136,18 @@ async function approve(ctx, p, current) {
 async function reject(ctx, p) {
   const ok = await ctx.confirm({
     title: `Reject ${deviceName(p)}?`,
-    body: h(
-      "p",
-      {},
-      "Request ",
-      h("code", {}, p.requestId),
-      " is dropped. Nothing is granted; the device stays as it is",
-      p.isRepair ? " (its current approval is unchanged)." : " (not paired).",
-      " If it connects again it makes a new request.",
-    ),
+    body: [
+      h(
+        "p",
+        {},
+        "Request ",
+        h("code", {}, p.requestId),
+        " is dropped. Nothing is granted; the device stays as it is",
+        p.isRepair ? " (its current approval is unchanged)." : " (not paired).",
+        " If it connects again it makes a new request.",
+      ),
+      pageNotice(p),
+    ],
     confirmLabel: "Reject",
     danger: true,
   });
@@ -272,6 +299,20 @@ function pendingCard(ctx, p, current) {
       ["Device", shortId(p.deviceId)],
       ["Client", clientOf(p)],
       ["From", h("code", {}, p.remoteIp ?? "unknown")],
+      p.browserOrigin
+        ? [
+            "Page",
+            h(
+              "span",
+              {},
+              h("code", { class: "origin" }, p.browserOrigin),
+              " ",
+              isOwnPage(p)
+                ? "(this Control UI)"
+                : h("span", { class: "badge badge-pending" }, "other origin"),
+            ),
+          ]
+        : null,
       ["Asked", timeAgo(p.refreshedAtMs ?? p.ts)],
       ["Expires", timeAgo(p.expiresAtMs)],
     ),
