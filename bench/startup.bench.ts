@@ -1,0 +1,294 @@
+/**
+ * Start-up, CLI and client: where users and agents wait before any real work. Each row is a
+ * median of several runs (the count is printed) next to its goal from issue 15, measured with the
+ * real `gatehouse` CLI and real child processes, beside bare `node` doing nothing — the floor set
+ * by the OS and Node's own start-up on this machine. Load varies on a shared machine, so the run
+ * prints the load average it started and ended with.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { loadOrCreateIdentity } from "../src/identity/file-store.js";
+import { createGatewayApp } from "../src/runtime/gateway-app.js";
+import { ensureOwner, openStore } from "../src/store/index.js";
+import { CLI_MAIN, freePort } from "../test/helpers/gateway-process.js";
+import { quantile } from "./stats.js";
+
+const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 15);
+const CONCURRENCY = Number(process.env.BENCH_SESSIONS_CONCURRENCY ?? 8);
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+
+/** One printed row: the figure, its goal, and whether this run met it. */
+interface Row {
+  label: string;
+  value: string;
+  goal: string;
+  met: boolean;
+  note?: string;
+}
+const rows: Row[] = [];
+
+const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+const elapsedMs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+/** Runs `node ARGS` to its end; resolves with its wall time in ms, rejects on a non-zero exit. */
+function timedNode(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve(elapsedMs(t0)) : reject(new Error(`node ${args[0]} exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+/** `runs` sequential samples of `fn`. */
+async function samples(runs: number, fn: () => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) out.push(await fn());
+  return out;
+}
+
+/** Resolves once something accepts a TCP connection on 127.0.0.1:port (polled every 2 ms). */
+async function untilAccepting(port: number, deadline: number): Promise<void> {
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing accepted connections on port ${port}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/**
+ * `gatehouse gateway run` from spawn until it accepts connections, and its RSS once started (after
+ * a 1 s settle: the sandbox probe and the first timers have run). The state dir exists already (a
+ * first start also creates the owner key and token: one warm-up start does that).
+ */
+async function gatewayStart(stateDir: string, port: number): Promise<{ startMs: number; rss: number }> {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(process.execPath, [CLI_MAIN, "gateway", "run", "--state-dir", stateDir], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    await untilAccepting(port, Date.now() + 30_000);
+    const startMs = elapsedMs(t0);
+    await new Promise((r) => setTimeout(r, 1000));
+    return { startMs, rss: rssBytes(child.pid!) };
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+const loadBefore = load();
+const dir = mkdtempSync(join(tmpdir(), "gatehouse-startup-bench-"));
+try {
+  const bare = await samples(RUNS, () => timedNode(["-e", "0"]));
+
+  // Gateway start and RSS: the CLI's own `gateway run`, a fixed port in the state dir's config.
+  const stateDir = join(dir, "gw");
+  const port = await freePort();
+  const gatewayToken = "bench-startup-token-" + "s".repeat(32);
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(
+    join(stateDir, "gatehouse.json"),
+    JSON.stringify({ gateway: { port, auth: { token: gatewayToken } } }),
+  );
+  await gatewayStart(stateDir, port); // first start: creates the owner key, pairs it
+  const starts: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < Math.max(5, Math.ceil(RUNS / 2)); i++) {
+    const s = await gatewayStart(stateDir, port);
+    starts.push(s.startMs);
+    rss.push(s.rss);
+  }
+
+  // `gatehouse health` against a running gateway of the same state dir (the owner key signs).
+  const gw = spawn(process.execPath, [CLI_MAIN, "gateway", "run", "--state-dir", stateDir], {
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  const gwExited = new Promise<void>((resolve) => gw.once("exit", () => resolve()));
+  let health: number[];
+  let version: number[];
+  try {
+    await untilAccepting(port, Date.now() + 30_000);
+    await timedNode([CLI_MAIN, "health", "--state-dir", stateDir]); // warm-up
+    health = await samples(RUNS, () => timedNode([CLI_MAIN, "health", "--state-dir", stateDir]));
+    version = await samples(RUNS, () => timedNode([CLI_MAIN, "--version"]));
+  } finally {
+    gw.kill("SIGTERM");
+    await gwExited;
+  }
+
+  const bareMs = median(bare);
+  rows.push({
+    label: "`gatehouse health` wall time",
+    value: `${(median(health) / 1000).toFixed(3)} s`,
+    goal: "≤ 0.15 s",
+    met: median(health) <= 150,
+    note: `bare node -e 0: ${(bareMs / 1000).toFixed(3)} s; gatehouse --version: ${(median(version) / 1000).toFixed(3)} s`,
+  });
+  rows.push({
+    label: "gateway start → accepting connections",
+    value: `${(median(starts) / 1000).toFixed(3)} s`,
+    goal: "≤ 0.25 s",
+    met: median(starts) <= 250,
+    note: `${starts.length} starts`,
+  });
+  rows.push({
+    label: "gateway RSS after start",
+    value: `${(median(rss) / 1e6).toFixed(1)} MB`,
+    goal: "≤ 55 MB",
+    met: median(rss) <= 55e6,
+    note: `${rss.length} starts, 1 s after accepting`,
+  });
+
+  // Sub-agent call-back and spawn rate: an in-process gateway with the runtime wired in.
+  const store = openStore(join(dir, "app", "state", "gatehouse.sqlite"));
+  const owner = loadOrCreateIdentity(join(dir, "app", "identity", "device.json"));
+  ensureOwner(store, owner, Date.now());
+  const app = createGatewayApp({
+    hosts: ["127.0.0.1"],
+    port: 0,
+    store,
+    ownerDeviceId: owner.deviceId,
+    auth: () => ({ mode: "token", token: gatewayToken }),
+    runtime: { sessions: { maxRunning: 256 }, sandbox: { mode: "bwrap", secretPaths: [dir] } },
+  });
+  await app.start();
+  try {
+    const clientUrl = pathToFileURL(join(import.meta.dirname, "..", "src", "client", "index.js")).href;
+    const childCode = `import { connectFromEnv } from ${JSON.stringify(clientUrl)};
+const c = await connectFromEnv();
+const h = await c.request("health");
+await c.close();
+process.exit(h.ok ? 0 : 1);`;
+    const childArgs = ["--input-type=module", "-e", childCode];
+    const emptyArgs = ["--input-type=module", "-e", ""];
+
+    // The call-back alone: the child as a sub-agent runs it, started directly with a fresh
+    // runtime token in its environment, against bare node started the same way.
+    let job = 0;
+    const withToken = (): NodeJS.ProcessEnv => {
+      const now = Date.now();
+      const token = store.runtimeTokens.issue(`bench-${++job}`, ["operator.read"], now, now + 60_000, null);
+      return {
+        ...process.env,
+        GATEHOUSE_GATEWAY_URL: app.server.localUrl(),
+        GATEHOUSE_RUNTIME_TOKEN: token,
+        GATEHOUSE_RUNTIME_SCOPES: "operator.read",
+      };
+    };
+    await timedNode(childArgs, withToken()); // warm-up
+    const callBack: number[] = [];
+    const bareModule: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      bareModule.push(await timedNode(emptyArgs));
+      callBack.push(await timedNode(childArgs, withToken()));
+    }
+    const overBare = median(callBack) - median(bareModule);
+    rows.push({
+      label: "sub-agent call-back (load client, connect, health) over bare node",
+      value: `${overBare.toFixed(1)} ms`,
+      goal: "≤ 40 ms",
+      met: overBare <= 40,
+      note: `call-back ${median(callBack).toFixed(1)} ms, bare node ${median(bareModule).toFixed(1)} ms`,
+    });
+
+    // Sessions spawned (sandboxed, the default) and called back per second, against bare node
+    // processes per second at the same concurrency.
+    const client = await import("../src/client/index.js");
+    const op = new client.GatewayClient({
+      url: app.server.localUrl(),
+      identity: owner,
+      scopes: ["operator.admin"],
+    });
+    await op.connect();
+    try {
+      const session = async (): Promise<number> => {
+        const t0 = process.hrtime.bigint();
+        const s = await op.request<{ id: string }>("sessions.spawn", {
+          command: process.execPath,
+          args: childArgs,
+          scopes: ["operator.read"],
+        });
+        const ended = await app.runtime.sessions.waitEnded(s.id);
+        if (!ended || ended.status !== "exited" || ended.exitCode !== 0) {
+          throw new Error(`session ${s.id} ${ended?.status} ${ended?.exitCode}: ${ended?.stderrTail ?? ""}`);
+        }
+        return elapsedMs(t0);
+      };
+      const throughput = async (fn: () => Promise<number>): Promise<number> => {
+        let n = 0;
+        const deadline = Date.now() + THROUGHPUT_SECONDS * 1000;
+        const t0 = process.hrtime.bigint();
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (Date.now() < deadline) {
+              await fn();
+              n++;
+            }
+          }),
+        );
+        return n / (elapsedMs(t0) / 1000);
+      };
+      for (let i = 0; i < 3; i++) await session(); // warm-up (and the sandbox probe)
+      const rates: { sessions: number; bare: number }[] = [];
+      for (let i = 0; i < 3; i++) {
+        rates.push({
+          sessions: await throughput(session),
+          bare: await throughput(() => timedNode(emptyArgs)),
+        });
+      }
+      const ratio = median(rates.map((r) => r.sessions / r.bare));
+      rows.push({
+        label: `sessions spawned and called back per second (${CONCURRENCY} concurrent)`,
+        value: `${median(rates.map((r) => r.sessions)).toFixed(1)}/s = ${(ratio * 100).toFixed(0)} % of bare node`,
+        goal: "≥ 60 % of bare node",
+        met: ratio >= 0.6,
+        note: `bare node ${median(rates.map((r) => r.bare)).toFixed(1)}/s; 3 rounds of ${THROUGHPUT_SECONDS} s, sandboxed (bwrap)`,
+      });
+    } finally {
+      await op.close();
+    }
+  } finally {
+    await app.stop({ graceMs: 200 });
+    store.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(
+  `Start-up, CLI and client (medians of ${RUNS} runs unless said; load average ${loadBefore} → ${load()})`,
+);
+const width = Math.max(...rows.map((r) => r.label.length));
+for (const r of rows) {
+  console.log(
+    `  ${r.label.padEnd(width)}  ${r.value.padStart(10)}   goal ${r.goal}   ${r.met ? "met" : "NOT met"}`,
+  );
+  if (r.note) console.log(`  ${"".padEnd(width)}  (${r.note})`);
+}
