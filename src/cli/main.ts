@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 /** Entry point of the `gatehouse` command: parse, run, report, exit. */
-import { buildProgram } from "./program.js";
+import { buildProgram, commandsNeeded } from "./program.js";
 import { reportError } from "./output.js";
 import { routeUsageErrors, usageExit, wantsJson } from "./usage.js";
 
 let finished: Promise<void> = Promise.resolve();
 
-const program = buildProgram((work, json) => {
-  finished = work().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.exitCode = reportError(err, json);
-    },
-  );
-});
+const program = await buildProgram(
+  (work, json) => {
+    finished = work().then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        process.exitCode = reportError(err, json);
+      },
+    );
+  },
+  commandsNeeded(process.argv.slice(2)),
+);
 
 const json = wantsJson(process.argv);
 routeUsageErrors(program, json);

@@ -1,34 +1,15 @@
-/** The `gatehouse` command tree. */
+/**
+ * The `gatehouse` command tree. Each top-level command's module is loaded only when that command
+ * runs (or when the whole tree is needed: top-level help, an unknown command), and each action
+ * loads its implementation when it runs: a command pays only for what it uses.
+ */
 import { Command, Option } from "commander";
 import { GATEHOUSE_VERSION } from "../version.js";
-import { call, type CallOptions } from "./commands/call.js";
-import { gatewayRun, type GatewayRunOptions } from "./commands/gateway-run.js";
-import {
-  devicesApprove,
-  devicesList,
-  devicesReject,
-  devicesRemove,
-  devicesRename,
-  devicesRevoke,
-  devicesRotate,
-  type RenameOptions,
-  type RoleOptions,
-} from "./commands/devices.js";
-import { health } from "./commands/health.js";
-import { registerGatewayLifecycle } from "./commands/gateway-lifecycle.js";
-import { registerGatewayLogs } from "./commands/gateway-logs.js";
-import { registerStatus } from "./commands/status.js";
-import { registerDashboard } from "./commands/dashboard.js";
-import { registerConfigCommands } from "./commands/config.js";
-import { registerAudit } from "./commands/audit.js";
-import { registerDoctor } from "./commands/doctor.js";
-import { registerExplain } from "./commands/explain.js";
-import { registerImport } from "./commands/import.js";
+import type { CallOptions } from "./commands/call.js";
+import type { RunCommand } from "./commands/client-flags.js";
 import { withClientOptions } from "./commands/client-flags.js";
-import { registerCronCommands } from "./commands/cron.js";
-import { registerNodeCommands } from "./commands/node.js";
-import { registerPairCommands } from "./commands/pair.js";
-import { registerSessionsCommands } from "./commands/sessions.js";
+import type { GatewayRunOptions } from "./commands/gateway-run.js";
+import type { RenameOptions, RoleOptions } from "./commands/devices.js";
 import type { CommonOptions } from "./connect.js";
 import { addHelpSections } from "./help.js";
 import { CliError, createReporter, EXIT } from "./output.js";
@@ -51,12 +32,10 @@ function withDevice<T extends { device?: string }>(id: string | undefined, opts:
   return { ...opts, device: id ?? opts.device };
 }
 
-/** Builds the program; `run` receives each command's exit status. */
-export function buildProgram(run: (work: () => Promise<number>, json: boolean) => void): Command {
-  const program = new Command("gatehouse")
-    .description("Gateway control plane that gets device pairing right (OpenClaw gateway protocol 4)")
-    .version(GATEHOUSE_VERSION, "-V, --version");
+const devicesImpl = () => import("./commands/devices.js");
 
+/** `gatehouse gateway run`. */
+function registerGatewayRun(program: Command, run: RunCommand): void {
   const gateway = program.command("gateway").description("run and manage the gateway");
   gateway
     .command("run")
@@ -73,8 +52,13 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
     .addOption(
       new Option("--log-format <format>", "log line format").choices(["text", "json"]).default("text"),
     )
-    .action((opts: GatewayRunOptions) => run(() => gatewayRun(opts), false));
+    .action((opts: GatewayRunOptions) =>
+      run(async () => (await import("./commands/gateway-run.js")).gatewayRun(opts), false),
+    );
+}
 
+/** `gatehouse call`. */
+function registerCall(program: Command, run: RunCommand): void {
   withClientOptions(
     program
       .command("call")
@@ -83,13 +67,27 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
       .option("--params <json>", "method params as JSON")
       .option("--list", "list the built-in methods with the scope each needs"),
   ).action((method: string | undefined, opts: CallOptions) =>
-    run(() => call(method, opts, createReporter(!!opts.json)), !!opts.json),
+    run(
+      async () => (await import("./commands/call.js")).call(method, opts, createReporter(!!opts.json)),
+      !!opts.json,
+    ),
   );
+}
 
+/** `gatehouse health`. */
+function registerHealth(program: Command, run: RunCommand): void {
   withClientOptions(
     program.command("health").description("check that the gateway is up and answering"),
-  ).action((opts: CommonOptions) => run(() => health(opts, createReporter(!!opts.json)), !!opts.json));
+  ).action((opts: CommonOptions) =>
+    run(
+      async () => (await import("./commands/health.js")).health(opts, createReporter(!!opts.json)),
+      !!opts.json,
+    ),
+  );
+}
 
+/** `gatehouse devices …`. */
+function registerDevices(program: Command, run: RunCommand): void {
   const devices = program
     .command("devices")
     .description(
@@ -97,14 +95,19 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
     );
   withClientOptions(
     devices.command("list").description("pending pairing requests and paired devices"),
-  ).action((opts: CommonOptions) => run(() => devicesList(opts, createReporter(!!opts.json)), !!opts.json));
+  ).action((opts: CommonOptions) =>
+    run(async () => (await devicesImpl()).devicesList(opts, createReporter(!!opts.json)), !!opts.json),
+  );
   withClientOptions(
     devices
       .command("approve")
       .description("approve one exact pending request (there is no implicit latest)")
       .argument("[requestId]", "the request to approve, as shown by devices list"),
   ).action((requestId: string | undefined, opts: CommonOptions) =>
-    run(() => devicesApprove(requestId, opts, createReporter(!!opts.json)), !!opts.json),
+    run(
+      async () => (await devicesImpl()).devicesApprove(requestId, opts, createReporter(!!opts.json)),
+      !!opts.json,
+    ),
   );
   withClientOptions(
     devices
@@ -112,7 +115,10 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
       .description("reject one pending request")
       .argument("<requestId>", "the request to reject"),
   ).action((requestId: string, opts: CommonOptions) =>
-    run(() => devicesReject(requestId, opts, createReporter(!!opts.json)), !!opts.json),
+    run(
+      async () => (await devicesImpl()).devicesReject(requestId, opts, createReporter(!!opts.json)),
+      !!opts.json,
+    ),
   );
   withClientOptions(
     devices
@@ -120,7 +126,10 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
       .description("unpair a device: its tokens stop working and its sessions close")
       .argument("<deviceId>", "device id or a unique prefix of at least 8 characters"),
   ).action((deviceId: string, opts: CommonOptions) =>
-    run(() => devicesRemove(deviceId, opts, createReporter(!!opts.json)), !!opts.json),
+    run(
+      async () => (await devicesImpl()).devicesRemove(deviceId, opts, createReporter(!!opts.json)),
+      !!opts.json,
+    ),
   );
   withClientOptions(
     devices
@@ -130,7 +139,11 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
       .addOption(deviceAlias())
       .option("--name <label>", "the new label (1 to 64 characters)"),
   ).action((id: string | undefined, opts: RenameOptions) =>
-    run(() => devicesRename(withDevice(id, opts), createReporter(!!opts.json)), !!opts.json),
+    run(() => {
+      // A bad pair of device names is a usage error, reported before anything loads.
+      const o = withDevice(id, opts);
+      return devicesImpl().then((m) => m.devicesRename(o, createReporter(!!opts.json)));
+    }, !!opts.json),
   );
   withClientOptions(
     devices
@@ -141,7 +154,11 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
       .option("--role <role>", "operator or node")
       .option("--scope <scope>", "scope of the new token (repeatable; default: the current ones)", collect),
   ).action((id: string | undefined, opts: RoleOptions) =>
-    run(() => devicesRotate(withDevice(id, opts), createReporter(!!opts.json)), !!opts.json),
+    run(() => {
+      // A bad pair of device names is a usage error, reported before anything loads.
+      const o = withDevice(id, opts);
+      return devicesImpl().then((m) => m.devicesRotate(o, createReporter(!!opts.json)));
+    }, !!opts.json),
   );
   withClientOptions(
     devices
@@ -151,22 +168,74 @@ export function buildProgram(run: (work: () => Promise<number>, json: boolean) =
       .addOption(deviceAlias())
       .option("--role <role>", "operator or node (default: the device's only role)"),
   ).action((id: string | undefined, opts: RoleOptions) =>
-    run(() => devicesRevoke(withDevice(id, opts), createReporter(!!opts.json)), !!opts.json),
+    run(() => {
+      // A bad pair of device names is a usage error, reported before anything loads.
+      const o = withDevice(id, opts);
+      return devicesImpl().then((m) => m.devicesRevoke(o, createReporter(!!opts.json)));
+    }, !!opts.json),
   );
+}
 
-  registerGatewayLifecycle(program, run);
-  registerGatewayLogs(program, run);
-  registerStatus(program, run);
-  registerDashboard(program, run);
-  registerConfigCommands(program, run);
-  registerAudit(program, run);
-  registerExplain(program, run);
-  registerDoctor(program, run);
-  registerImport(program, run);
-  registerSessionsCommands(program, run);
-  registerCronCommands(program, run);
-  registerNodeCommands(program, run);
-  registerPairCommands(program, run);
+type Register = (program: Command, run: RunCommand) => void;
+
+/**
+ * Every top-level command in the order help lists them: the names a module adds, and how to load
+ * the function that adds them. `gateway` is added to by three modules.
+ */
+const GROUPS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Register> }> = [
+  { names: ["gateway"], load: () => Promise.resolve(registerGatewayRun) },
+  { names: ["call"], load: () => Promise.resolve(registerCall) },
+  { names: ["health"], load: () => Promise.resolve(registerHealth) },
+  { names: ["devices"], load: () => Promise.resolve(registerDevices) },
+  {
+    names: ["gateway"],
+    load: async () => (await import("./commands/gateway-lifecycle.js")).registerGatewayLifecycle,
+  },
+  { names: ["gateway"], load: async () => (await import("./commands/gateway-logs.js")).registerGatewayLogs },
+  { names: ["status"], load: async () => (await import("./commands/status.js")).registerStatus },
+  { names: ["dashboard"], load: async () => (await import("./commands/dashboard.js")).registerDashboard },
+  { names: ["config"], load: async () => (await import("./commands/config.js")).registerConfigCommands },
+  { names: ["audit"], load: async () => (await import("./commands/audit.js")).registerAudit },
+  { names: ["explain"], load: async () => (await import("./commands/explain.js")).registerExplain },
+  { names: ["doctor"], load: async () => (await import("./commands/doctor.js")).registerDoctor },
+  { names: ["import"], load: async () => (await import("./commands/import.js")).registerImport },
+  {
+    names: ["sessions"],
+    load: async () => (await import("./commands/sessions.js")).registerSessionsCommands,
+  },
+  { names: ["cron"], load: async () => (await import("./commands/cron.js")).registerCronCommands },
+  { names: ["node", "nodes"], load: async () => (await import("./commands/node.js")).registerNodeCommands },
+  { names: ["pair", "connect"], load: async () => (await import("./commands/pair.js")).registerPairCommands },
+];
+
+/** The top-level command names, in help order. */
+export const TOP_LEVEL_COMMANDS: readonly string[] = [...new Set(GROUPS.flatMap((g) => g.names))];
+
+/**
+ * Which top-level commands `argv` (without node and script) needs: only the one it names, none for
+ * a lone `--version`, and all of them otherwise (top-level help, `help`, an unknown command's
+ * did-you-mean).
+ */
+export function commandsNeeded(argv: readonly string[]): "all" | readonly string[] {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) return [];
+  const first = argv[0];
+  return first !== undefined && TOP_LEVEL_COMMANDS.includes(first) ? [first] : "all";
+}
+
+/**
+ * Builds the program; `run` receives each command's exit status. With `only`, just those top-level
+ * commands are added (the rest of the tree is neither loaded nor built).
+ */
+export async function buildProgram(
+  run: RunCommand,
+  only: "all" | readonly string[] = "all",
+): Promise<Command> {
+  const program = new Command("gatehouse")
+    .description("Gateway control plane that gets device pairing right (OpenClaw gateway protocol 4)")
+    .version(GATEHOUSE_VERSION, "-V, --version");
+  const groups = GROUPS.filter((g) => only === "all" || g.names.some((n) => only.includes(n)));
+  const registers = await Promise.all(groups.map((g) => g.load()));
+  for (const register of registers) register(program, run);
   addHelpSections(program);
 
   return program;

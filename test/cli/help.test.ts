@@ -12,7 +12,7 @@ function walk(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: C
   ]);
 }
 
-const all = walk(buildProgram(() => {}));
+const all = walk(await buildProgram(() => {}));
 
 /** What `gatehouse <path> --help` prints, help texts added after the options included. */
 function helpOf(cmd: Command): string {
@@ -86,7 +86,7 @@ describe("help texts", () => {
   it("gatehouse --help and each top-level command's --help print usage and exit 0", async () => {
     const top = await runCli(["--help"]);
     assert.equal(top.code, 0);
-    const program = buildProgram(() => {});
+    const program = await buildProgram(() => {});
     for (const name of program
       .createHelp()
       .visibleCommands(program)

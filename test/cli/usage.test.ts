@@ -33,12 +33,13 @@ describe("usage errors", () => {
     );
     assert.equal(top.stdout, "");
 
-    const all = groups(buildProgram(() => {}));
+    const program = await buildProgram(() => {});
+    const all = groups(program);
     assert.ok(all.length >= 6, `command groups: ${all.map((p) => p.join(" ")).join(", ")}`);
     for (const path of all) {
       const group = path.reduce<Command>(
         (cmd, name) => cmd.commands.find((c) => c.name() === name)!,
-        buildProgram(() => {}),
+        program,
       );
       const first = group.commands[0]!.name();
       // One letter dropped: close enough for a suggestion.
