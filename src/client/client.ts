@@ -5,8 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { ConnectAuth, EventFrame, HelloOk } from "../protocol/index.js";
-import { PROTOCOL_VERSION } from "../protocol/index.js";
+import type { ConnectAuth, HelloOk } from "../protocol/connect.js";
+import type { EventFrame } from "../protocol/frames.js";
+import { PROTOCOL_VERSION } from "../protocol/version.js";
 import type { DeviceIdentity } from "../identity/index.js";
 import { normalizeFingerprint } from "../protocol/setup-code.js";
 import {

@@ -2,14 +2,9 @@
  * Builds the `connect` params, signing the v3 device payload over exactly the fields sent, so the
  * gateway can rebuild the same string from the frame alone.
  */
-import {
-  buildSignaturePayloadV3,
-  isClientMode,
-  normalizeClientId,
-  signedToken,
-  type ConnectAuth,
-  type ConnectParams,
-} from "../protocol/index.js";
+import { isClientMode, normalizeClientId } from "../protocol/client-info.js";
+import type { ConnectAuth, ConnectParams } from "../protocol/connect.js";
+import { buildSignaturePayloadV3, signedToken } from "../protocol/signature-payload.js";
 import { signPayload, type DeviceIdentity } from "../identity/index.js";
 import { GatewayClientError } from "./errors.js";
 import { GATEHOUSE_VERSION } from "../version.js";

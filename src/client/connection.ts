@@ -3,15 +3,10 @@
  * and event delivery. It never reconnects; the client decides whether to open another.
  */
 import WebSocket, { type RawData } from "ws";
-import {
-  isRecord,
-  validateEventFrame,
-  validateHelloOk,
-  validateResponseFrame,
-  type ConnectParams,
-  type EventFrame,
-  type HelloOk,
-} from "../protocol/index.js";
+import type { ConnectParams, HelloOk } from "../protocol/connect.js";
+import { checkEventFrame, checkHelloOk, checkResponseFrame } from "../protocol/frame-checks.js";
+import type { EventFrame } from "../protocol/frames.js";
+import { isRecord } from "../protocol/json.js";
 import { asClientError, errorFromShape, GatewayClientError } from "./errors.js";
 import { TlsPinError, verifiedTlsConnection } from "./tls-pin.js";
 
@@ -274,7 +269,7 @@ export class GatewayConnection {
       return;
     }
     if (frame.type !== "res" || hs.connectId === undefined || frame.id !== hs.connectId) return;
-    const res = validateResponseFrame(frame);
+    const res = checkResponseFrame(frame);
     if (!res.ok) {
       this.abortHandshake(
         new GatewayClientError("INVALID_RESPONSE", `invalid connect response (${res.errors.join("; ")})`),
@@ -283,7 +278,7 @@ export class GatewayConnection {
       return;
     }
     if (res.value.ok) {
-      const hello = validateHelloOk(res.value.payload);
+      const hello = checkHelloOk(res.value.payload);
       if (!hello.ok) {
         this.abortHandshake(
           new GatewayClientError("INVALID_RESPONSE", `invalid hello-ok (${hello.errors.join("; ")})`),
@@ -326,7 +321,7 @@ export class GatewayConnection {
       if (!p) return;
       this.pending.delete(frame.id);
       clearTimeout(p.timer);
-      const res = validateResponseFrame(frame);
+      const res = checkResponseFrame(frame);
       if (!res.ok) {
         p.reject(
           new GatewayClientError(
@@ -346,7 +341,7 @@ export class GatewayConnection {
       return;
     }
     if (frame.type === "event") {
-      const ev = validateEventFrame(frame);
+      const ev = checkEventFrame(frame);
       if (ev.ok) this.deliver((hooks) => hooks.onEvent(ev.value));
     }
   }

@@ -2,7 +2,8 @@
  * The client layer's one error class. Server failures keep the gateway's wire code and detail code
  * so callers can branch on them (and show the requestId to approve) without parsing messages.
  */
-import { isRecord, type ErrorShape } from "../protocol/index.js";
+import type { ErrorShape } from "../protocol/errors.js";
+import { isRecord } from "../protocol/json.js";
 
 /**
  * Closed set of ways a client call can fail. `HANDSHAKE_REJECTED` and `REQUEST_FAILED` carry the

@@ -4,7 +4,7 @@
  * link from the owner); a mismatch is never "fixed" by overwriting it.
  */
 import { readFileSync } from "node:fs";
-import { isRecord } from "../protocol/index.js";
+import { isRecord } from "../protocol/json.js";
 import { normalizeFingerprint } from "../protocol/setup-code.js";
 import { writeSecretJson } from "../util/secret-file.js";
 import { GatewayClientError } from "./errors.js";

@@ -3,7 +3,7 @@
  * is pluggable so apps can keep tokens in a keychain; the file store matches OpenClaw's shape.
  */
 import { readFileSync } from "node:fs";
-import { isRecord } from "../protocol/index.js";
+import { isRecord } from "../protocol/json.js";
 import { writeSecretJson } from "../util/secret-file.js";
 import { GatewayClientError } from "./errors.js";
 

@@ -3,6 +3,9 @@ import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ConnectParamsSchema, HelloOkSchema } from "./connect.js";
 import { EventFrameSchema, RequestFrameSchema, ResponseFrameSchema } from "./frames.js";
+import { isRecord } from "./json.js";
+
+export { isRecord };
 
 /**
  * The result of a frame validator: the value when it is valid, else up to five problems as
@@ -100,9 +103,4 @@ export const validateHelloOk = compileValidator(HelloOkSchema);
 export function canonicalizeConnectParams(params: unknown): unknown {
   if (!isRecord(params) || !isRecord(params.client) || typeof params.client.id !== "string") return params;
   return { ...params, client: { ...params.client, id: params.client.id.trim().toLowerCase() } };
-}
-
-/** True for plain JSON objects (not arrays, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
