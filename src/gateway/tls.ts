@@ -8,7 +8,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { generate } from "selfsigned";
 
 /** What the server needs, plus where it came from. */
 export interface TlsMaterial {
@@ -139,6 +138,8 @@ async function generatePair(certPath: string, keyPath: string, hosts: readonly s
     }
   }
   const now = Date.now();
+  // Loaded here: its certificate library is large, and only a first TLS start generates a pair.
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: `gatehouse ${name}`.slice(0, 64) }], {
     keyType: "ec",
     curve: "P-256",

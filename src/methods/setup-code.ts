@@ -4,9 +4,10 @@
  * the profile hands out; `operator-full` and `node` need `operator.admin`. The cleartext code goes
  * back to this caller only; the store keeps its hash.
  */
+import { createRequire } from "node:module";
+import type * as QRCodeLibrary from "qrcode";
 import { networkInterfaces } from "node:os";
 import { Type } from "@sinclair/typebox";
-import QRCode from "qrcode";
 import type { MethodHandler } from "../gateway/methods.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import type { SetupCodeResult } from "../protocol/devices.js";
@@ -78,9 +79,16 @@ export const setupCode: MethodHandler = (ctx, params): SetupCodeResult => {
   return p.qr ? { ...minted, qr: qrMatrix(minted.link) } : minted;
 };
 
+let qrcode: typeof QRCodeLibrary | undefined;
+/** The QR library, loaded on the first code asked for with its QR: most gateway runs never are. */
+function qrLibrary(): typeof QRCodeLibrary {
+  qrcode ??= createRequire(import.meta.url)("qrcode") as typeof QRCodeLibrary;
+  return qrcode;
+}
+
 /** `text` as a QR code (error correction M): its side in modules and the modules row by row, "1" dark. */
 export function qrMatrix(text: string): { size: number; modules: string } {
-  const { size, data } = QRCode.create(text, { errorCorrectionLevel: "M" }).modules;
+  const { size, data } = qrLibrary().create(text, { errorCorrectionLevel: "M" }).modules;
   let modules = "";
   for (const bit of data) modules += bit ? "1" : "0";
   return { size, modules };

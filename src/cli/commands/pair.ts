@@ -5,7 +5,6 @@
  * got, exit). `gatehouse node run --pair` is the node host's way (commands/node.ts).
  */
 import { Option, type Command } from "commander";
-import QRCode from "qrcode";
 import { GatewayClient } from "../../client/index.js";
 import {
   bindHosts,
@@ -160,7 +159,10 @@ export async function pairCode(opts: PairCodeOptions, out: Reporter): Promise<nu
   } finally {
     await client.close();
   }
-  const qr = opts.qr === false || out.json ? null : await QRCode.toString(minted.link, { type: "utf8" });
+  const qr =
+    opts.qr === false || out.json
+      ? null
+      : await (await import("qrcode")).default.toString(minted.link, { type: "utf8" });
   const command = otherMachineCommand(minted);
   const warnings = mintedWarnings(minted);
   out.result({ ...minted, command, warnings }, () => formatMinted(minted, qr, command));
