@@ -189,7 +189,7 @@ const GROUPS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Regi
   { names: ["devices"], load: () => Promise.resolve(registerDevices) },
   {
     names: ["gateway"],
-    load: async () => (await import("./commands/gateway-lifecycle.js")).registerGatewayLifecycle,
+    load: async () => (await import("./commands/gateway-lifecycle-commands.js")).registerGatewayLifecycle,
   },
   { names: ["gateway"], load: async () => (await import("./commands/gateway-logs.js")).registerGatewayLogs },
   { names: ["status"], load: async () => (await import("./commands/status.js")).registerStatus },
