@@ -1,5 +1,7 @@
 /** A minimal timed handshake and the sequential/concurrent measurement both handshake benches share. */
 import { WebSocket } from "ws";
+import { readFileSync } from "node:fs";
+import { median } from "./report.js";
 import { ms, quantile } from "./stats.js";
 
 /** One full handshake (open, challenge, connect, hello-ok, close); resolves with its duration in ms. */
@@ -40,30 +42,65 @@ export interface MeasureOptions {
   sequential: number;
   concurrency: number;
   seconds: number;
+  /** Throughput runs; the median is reported. */
+  runs: number;
+  /** The gateway's pid: its CPU time per sequential handshake is printed (a figure load barely moves). */
+  gatewayPid?: number;
 }
 
-/** Prints p50/p99 of sequential runs, then throughput with `concurrency` clients for `seconds`. */
-export async function measureHandshakes(run: () => Promise<number>, o: MeasureOptions): Promise<void> {
+/** What {@link measureHandshakes} found. */
+export interface HandshakeFigures {
+  /** Gateway CPU (user + system) per sequential handshake, ms; NaN without `gatewayPid`. */
+  cpuPerHandshake: number;
+  p50: number;
+  p99: number;
+  /** Median handshakes/s over the throughput runs. */
+  perSecond: number;
+  runs: number;
+}
+
+/**
+ * Prints p50/p99 of sequential runs, then throughput with `concurrency` clients for `seconds`,
+ * `runs` times; returns the p50 and the median throughput.
+ */
+export async function measureHandshakes(
+  run: () => Promise<number>,
+  o: MeasureOptions,
+): Promise<HandshakeFigures> {
   for (let i = 0; i < o.warmup; i++) await run();
   const samples: number[] = [];
+  const cpu0 = o.gatewayPid === undefined ? NaN : cpuMsOf(o.gatewayPid);
   for (let i = 0; i < o.sequential; i++) samples.push(await run());
+  const cpuPer = o.gatewayPid === undefined ? NaN : (cpuMsOf(o.gatewayPid) - cpu0) / o.sequential;
   console.log(`${o.label}, sequential (${o.sequential} handshakes)`);
   console.log(
-    `  p50 ${ms(quantile(samples, 0.5))}   p99 ${ms(quantile(samples, 0.99))}   max ${ms(Math.max(...samples))}`,
+    `  p50 ${ms(quantile(samples, 0.5))}   p99 ${ms(quantile(samples, 0.99))}   max ${ms(Math.max(...samples))}` +
+      (Number.isNaN(cpuPer) ? "" : `   gateway CPU ${ms(cpuPer)} per handshake`),
   );
-  let done = 0;
-  const deadline = Date.now() + o.seconds * 1000;
-  const worker = async () => {
-    while (Date.now() < deadline) {
-      await run();
-      done++;
-    }
+  const rates: number[] = [];
+  for (let r = 0; r < o.runs; r++) {
+    let done = 0;
+    const deadline = Date.now() + o.seconds * 1000;
+    const worker = async () => {
+      while (Date.now() < deadline) {
+        await run();
+        done++;
+      }
+    };
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    rates.push(done / seconds);
+    console.log(`${o.label}, ${o.concurrency} concurrent clients for ${seconds.toFixed(1)} s`);
+    console.log(`  ${(done / seconds).toFixed(0)} handshakes/s (${done} total)`);
+  }
+  return {
+    cpuPerHandshake: cpuPer,
+    p50: quantile(samples, 0.5),
+    p99: quantile(samples, 0.99),
+    perSecond: median(rates),
+    runs: o.runs,
   };
-  const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`${o.label}, ${o.concurrency} concurrent clients for ${seconds.toFixed(1)} s`);
-  console.log(`  ${(done / seconds).toFixed(0)} handshakes/s (${done} total)`);
 }
 
 /** Bench sizes, overridable from the environment for quick runs. */
@@ -73,5 +110,23 @@ export function benchSizes() {
     sequential: Number(process.env.BENCH_HANDSHAKES ?? 2000),
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16),
     seconds: Number(process.env.BENCH_SECONDS ?? 3),
+    runs: Number(process.env.BENCH_RUNS ?? 3),
   };
+}
+
+/**
+ * The gateway process's environment: BENCH_GATEWAY_NODE_OPTIONS (e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof`) profiles the gateway without profiling the bench itself.
+ */
+export function gatewayEnv(): NodeJS.ProcessEnv {
+  const extra = process.env.BENCH_GATEWAY_NODE_OPTIONS;
+  return extra ? { NODE_OPTIONS: extra } : {};
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }

@@ -4,16 +4,15 @@
  */
 import { rmSync } from "node:fs";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
-import { benchSizes, measureHandshakes, timedHandshake } from "./handshake-client.js";
+import { report } from "./report.js";
+import { benchSizes, gatewayEnv, measureHandshakes, timedHandshake } from "./handshake-client.js";
 
 const TOKEN = "bench-token-" + "x".repeat(32);
 
 const stateDir = tempStateDir();
-const gw = await spawnGateway(
-  ["--port", "0", "--state-dir", stateDir, "--token", TOKEN],
-  {},
-  { keepLog: false },
-);
+const gw = await spawnGateway(["--port", "0", "--state-dir", stateDir, "--token", TOKEN], gatewayEnv(), {
+  keepLog: false,
+});
 try {
   const params = () => ({
     minProtocol: 4,
@@ -22,10 +21,13 @@ try {
     scopes: ["operator.read"],
     auth: { token: TOKEN },
   });
-  await measureHandshakes(() => timedHandshake(gw.url, params), {
+  const sizes = benchSizes();
+  const figures = await measureHandshakes(() => timedHandshake(gw.url, params), {
     label: "device-less token handshake",
-    ...benchSizes(),
+    ...sizes,
+    gatewayPid: gw.child.pid,
   });
+  report("deviceless-p50", figures.p50, { how: `p50 of ${sizes.sequential}` });
 } finally {
   await gw.stop();
   rmSync(stateDir, { recursive: true, force: true });

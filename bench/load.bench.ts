@@ -7,7 +7,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
 import { holdMany, rssOf } from "../test/helpers/load.js";
-import { benchSizes, measureHandshakes, timedHandshake } from "./handshake-client.js";
+import { report } from "./report.js";
+import { benchSizes, gatewayEnv, measureHandshakes, timedHandshake } from "./handshake-client.js";
 
 const HELD = Number(process.env.BENCH_HELD ?? 10_000);
 const TOKEN = "bench-load-token-" + "z".repeat(32);
@@ -24,7 +25,7 @@ writeFileSync(
     },
   }),
 );
-const gw = await spawnGateway(["--state-dir", stateDir], {}, { keepLog: false });
+const gw = await spawnGateway(["--state-dir", stateDir], gatewayEnv(), { keepLog: false });
 try {
   const pid = gw.child.pid!;
   const before = rssOf(pid);
@@ -34,9 +35,11 @@ try {
     `concurrent authenticated connections held: ${held.open.length} of ${HELD} (${held.refusals.length} refused)`,
   );
   console.log(`  opened at ${held.handshakesPerSecond.toFixed(0)} handshakes/s`);
+  const perConnKiB = (after - before) / held.open.length / 1024;
   console.log(
-    `gateway RSS ${(before / 2 ** 20).toFixed(1)} MiB -> ${(after / 2 ** 20).toFixed(1)} MiB: ${((after - before) / held.open.length / 1024).toFixed(1)} KiB per connection`,
+    `gateway RSS ${(before / 2 ** 20).toFixed(1)} MiB -> ${(after / 2 ** 20).toFixed(1)} MiB: ${perConnKiB.toFixed(1)} KiB per connection`,
   );
+  if (held.open.length >= 10_000) report("held-conn-memory", perConnKiB, { how: "RSS growth / connections" });
   const params = () => ({
     minProtocol: 4,
     maxProtocol: 4,
@@ -47,6 +50,7 @@ try {
   await measureHandshakes(() => timedHandshake(gw.url, params), {
     label: `device-less token handshake with ${held.open.length} connections held open`,
     ...benchSizes(),
+    gatewayPid: gw.child.pid,
   });
   for (const ws of held.open) ws.terminate();
 } finally {

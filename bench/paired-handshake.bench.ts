@@ -9,7 +9,8 @@ import { buildSignaturePayloadV3 } from "../src/protocol/signature-payload.js";
 import { approveDevice } from "../src/store/approve.js";
 import { openStore } from "../src/store/db.js";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
-import { benchSizes, measureHandshakes, timedHandshake } from "./handshake-client.js";
+import { report } from "./report.js";
+import { benchSizes, gatewayEnv, measureHandshakes, timedHandshake } from "./handshake-client.js";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const TOKEN = "bench-token-" + "y".repeat(32);
@@ -85,19 +86,21 @@ async function main() {
   const t0 = Date.now();
   const deviceToken = seed(stateDir, bench);
   console.log(`seeded ${DEVICES} paired devices in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const gw = await spawnGateway(
-    ["--port", "0", "--state-dir", stateDir, "--token", TOKEN],
-    {},
-    { keepLog: false },
-  );
+  const gw = await spawnGateway(["--port", "0", "--state-dir", stateDir, "--token", TOKEN], gatewayEnv(), {
+    keepLog: false,
+  });
   try {
-    await measureHandshakes(
+    const sizes = benchSizes();
+    const figures = await measureHandshakes(
       () => timedHandshake(gw.url, (nonce) => signedParams(bench, deviceToken, nonce)),
       {
-        label: `paired-device handshake (v3 signature + device token, ${DEVICES} devices in store; target p50 <= 1.5 ms)`,
-        ...benchSizes(),
+        label: `paired-device handshake (v3 signature + device token, ${DEVICES} devices in store)`,
+        ...sizes,
+        gatewayPid: gw.child.pid,
       },
     );
+    report("paired-p50", figures.p50, { how: `p50 of ${sizes.sequential}` });
+    report("paired-rate", figures.perSecond, { how: `median of ${figures.runs} runs of ${sizes.seconds} s` });
   } finally {
     await gw.stop();
     rmSync(stateDir, { recursive: true, force: true });

@@ -3,7 +3,8 @@
 // changed, builds, then starts the gateway, runs every check, or runs the benchmarks. Plain JS so
 // it works before anything is installed.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installCommandShim } from "./command-shim.mjs";
@@ -201,12 +202,32 @@ switch (command) {
   }
   case "bench": {
     ensureBubblewrap();
+    // BENCH_ONLY=paired,load runs only the bench files whose name holds one of those words.
+    const only = (process.env.BENCH_ONLY ?? "").split(",").filter((w) => w !== "");
     const files = readdirSync(join(root, "dist", "bench"))
-      .filter((f) => f.endsWith(".bench.js"))
+      .filter((f) => f.endsWith(".bench.js") && (only.length === 0 || only.some((w) => f.includes(w))))
       .sort();
+    // Every bench file appends its figures here (bench/report.ts); the summary prints them together.
+    const rowsDir = mkdtempSync(join(tmpdir(), "gatehouse-bench-"));
+    const rowsFile = join(rowsDir, "rows.jsonl");
+    const env = { ...process.env, GATEHOUSE_BENCH_ROWS: rowsFile };
+    const failed = [];
     for (const f of files) {
       step(`bench ${f}`);
-      run(process.execPath, [join(root, "dist", "bench", f), ...rest]);
+      const res = spawnSync(process.execPath, [join(root, "dist", "bench", f), ...rest], {
+        cwd: root,
+        stdio: "inherit",
+        env,
+      });
+      // One failing bench must not hide the figures of the others.
+      if (res.status !== 0) failed.push(f);
+    }
+    step("summary");
+    run(process.execPath, [join(root, "dist", "bench", "summary.js"), rowsFile]);
+    rmSync(rowsDir, { recursive: true, force: true });
+    if (failed.length > 0) {
+      console.error(`gatehouse dev: bench failed: ${failed.join(", ")}`);
+      process.exit(1);
     }
     break;
   }

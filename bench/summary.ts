@@ -1,0 +1,80 @@
+/**
+ * Prints issue 15's table from the rows the bench files reported (`bench/report.ts`): every row,
+ * measured or not, with its goal, whether it is met, and OpenClaw's figure and the ratio where the
+ * peer ran. `npm run bench` runs it last; alone: `node dist/bench/summary.js <rows file>`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { FIGURES, type FigureKey, type FigureSpec, type ReportedRow } from "./report.js";
+
+const file = process.argv[2] ?? process.env.GATEHOUSE_BENCH_ROWS;
+const rows: ReportedRow[] =
+  file && existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l) as ReportedRow)
+    : [];
+
+/** The last figure reported for a key (a bench run twice keeps its later figure). */
+function latest(key: FigureKey, peer: boolean): ReportedRow | undefined {
+  return rows.filter((r) => r.key === key && (r.peer === "openclaw") === peer).at(-1);
+}
+
+const fmt = (spec: FigureSpec, v: number) => `${v.toFixed(spec.digits)} ${spec.unit}`;
+
+const table: string[][] = [
+  ["figure", "Gatehouse", "goal", "met", "OpenClaw 2026.9.6", "Gatehouse better by"],
+];
+let met = 0;
+let measured = 0;
+let peerRan = false;
+for (const [key, spec] of Object.entries(FIGURES) as Array<[FigureKey, FigureSpec]>) {
+  const own = latest(key, false);
+  const peer = latest(key, true);
+  const goal = `${spec.goal.kind === "at-most" ? "≤" : "≥"} ${fmt(spec, spec.goal.value)}`;
+  let ok = "";
+  if (own) {
+    measured++;
+    const pass = spec.goal.kind === "at-most" ? own.value <= spec.goal.value : own.value >= spec.goal.value;
+    if (pass) met++;
+    ok = pass ? "yes" : "NO";
+  }
+  if (peer) peerRan = true;
+  // How many times better Gatehouse is: OpenClaw/Gatehouse for times and sizes, the inverse for rates.
+  const ratio =
+    own && peer && own.value > 0 && peer.value > 0
+      ? `${(spec.goal.kind === "at-most" ? peer.value / own.value : own.value / peer.value).toFixed(1)}×`
+      : "";
+  table.push([
+    spec.label,
+    own ? `${fmt(spec, own.value)}${own.how ? ` (${own.how})` : ""}` : "not measured",
+    goal,
+    ok,
+    peer ? fmt(spec, peer.value) : "",
+    ratio,
+  ]);
+}
+
+const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+const line = (r: string[]) =>
+  r
+    .map((c, i) => c.padEnd(widths[i]!))
+    .join("  ")
+    .trimEnd();
+console.log("");
+console.log("issue 15: figures and goals");
+console.log(line(table[0]!));
+console.log(line(widths.map((w) => "-".repeat(w))));
+for (const r of table.slice(1)) console.log(line(r));
+console.log("");
+console.log(
+  `${met} of ${measured} measured goals met; ${Object.keys(FIGURES).length - measured} not measured.`,
+);
+if (!peerRan) {
+  console.log(
+    "OpenClaw peer not installed (node scripts/openclaw-peer.mjs installs it, once): no ratios this run.",
+  );
+}
+const [l1, l5] = loadavg();
+console.log(`load average at the end: ${l1!.toFixed(2)} (1 min), ${l5!.toFixed(2)} (5 min) on this machine.`);
