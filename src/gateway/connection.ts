@@ -236,15 +236,16 @@ export class Connection {
     this.connectedAtMs = this.host.now();
     raisePayloadLimit(this.ws, MAX_PAYLOAD_BYTES);
     this.host.onOpen(this);
+    // The answer first: the client waits for it, the log line does not.
+    this.respond(frame.id, true, this.helloOk(session));
+    // The cleartext token went out once; it is not kept in memory.
+    delete session.deviceToken;
     this.host.logger.log("info", "connect admitted", {
       ...fields,
       role: session.role,
       scopes: session.scopes,
       auth: session.authMethod,
     });
-    this.respond(frame.id, true, this.helloOk(session));
-    // The cleartext token went out once; it is not kept in memory.
-    delete session.deviceToken;
   }
 
   private helloOk(session: Session) {

@@ -2,6 +2,7 @@
  * Verifies a connect's device proof, in the order the protocol fixes: id derivation, signature age,
  * nonce present, nonce equal to this connection's challenge, signature (v3, then v2), key format.
  */
+import type { KeyObject } from "node:crypto";
 import {
   decodePublicKeyBytes,
   deviceIdFromRawKey,
@@ -19,6 +20,25 @@ import {
 
 /** How far `signedAt` may be from the server clock. */
 export const DEVICE_SIGNATURE_SKEW_MS = 2 * 60 * 1000;
+
+/**
+ * Public keys already parsed, by their raw bytes (base64url): OpenSSL's key decoder costs as much
+ * as the signature check itself, and a paired device presents the same key on every connect. Keys
+ * are immutable and the entry is found only by the exact bytes, so a hit is the key a parse would
+ * give. Oldest first out; the bound keeps a flood of fresh keys from growing it.
+ */
+const parsedKeys = new Map<string, KeyObject>();
+const PARSED_KEYS_MAX = 1024;
+
+function parsedKey(raw64: string, raw: Buffer): KeyObject | null {
+  const cached = parsedKeys.get(raw64);
+  if (cached) return cached;
+  const key = publicKeyFromRaw(raw);
+  if (!key) return null;
+  if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.delete(parsedKeys.keys().next().value!);
+  parsedKeys.set(raw64, key);
+  return key;
+}
 
 export type DeviceProofResult =
   | { ok: true; deviceId: string; publicKey: string; payloadVersion: "v3" | "v2" }
@@ -42,7 +62,8 @@ export function verifyDeviceProof(
   if (device.nonce.trim() === "") return { ok: false, code: "DEVICE_AUTH_NONCE_REQUIRED" };
   if (device.nonce !== challengeNonce) return { ok: false, code: "DEVICE_AUTH_NONCE_MISMATCH" };
 
-  const key = publicKeyFromRaw(keyBytes);
+  const publicKey = toBase64Url(keyBytes);
+  const key = parsedKey(publicKey, keyBytes);
   if (!key) return { ok: false, code: "DEVICE_AUTH_PUBLIC_KEY_INVALID" };
   const fields = {
     deviceId: device.id,
@@ -60,10 +81,10 @@ export function verifyDeviceProof(
     deviceFamily: params.client.deviceFamily,
   });
   if (verifyPayload(key, v3, device.signature)) {
-    return { ok: true, deviceId: device.id, publicKey: toBase64Url(keyBytes), payloadVersion: "v3" };
+    return { ok: true, deviceId: device.id, publicKey, payloadVersion: "v3" };
   }
   if (verifyPayload(key, buildSignaturePayloadV2(fields), device.signature)) {
-    return { ok: true, deviceId: device.id, publicKey: toBase64Url(keyBytes), payloadVersion: "v2" };
+    return { ok: true, deviceId: device.id, publicKey, payloadVersion: "v2" };
   }
   return { ok: false, code: "DEVICE_AUTH_SIGNATURE_INVALID" };
 }

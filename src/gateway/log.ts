@@ -42,6 +42,36 @@ function formatValue(v: string | number | boolean | readonly string[]): string {
   return /[\s"]/.test(s) ? JSON.stringify(s) : s;
 }
 
+/**
+ * Lines for stdout, written together once the current turn of the event loop is done: a write to
+ * a pipe or terminal is a system call each, and a burst of connects would otherwise pay one per
+ * line before its answer goes out. Whatever is still held when the process exits is written then.
+ * A terminal gets each line at once.
+ */
+let pending = "";
+let flushScheduled = false;
+let exitHooked = false;
+
+function flushStdout(): void {
+  flushScheduled = false;
+  if (pending === "") return;
+  const text = pending;
+  pending = "";
+  process.stdout.write(text);
+}
+
 function writeStdout(line: string): void {
-  process.stdout.write(line);
+  // A person at a terminal reads lines in order with whatever else is printed there.
+  if (process.stdout.isTTY) {
+    process.stdout.write(line);
+    return;
+  }
+  pending += line;
+  if (flushScheduled) return;
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once("exit", flushStdout);
+  }
+  flushScheduled = true;
+  setImmediate(flushStdout);
 }

@@ -140,6 +140,11 @@ export class PairingService {
   private auditQueue: Array<{ entry: AuditEntry; ts: number }> = [];
   private auditTimer: NodeJS.Timeout | null = null;
   private readonly upgradeRefusalSeen = new Map<string, number>();
+  /** Last-seen stamps of admitted devices, by deviceId, not yet written. */
+  private readonly seenStamps = new Map<string, { ip: string | null; at: number }>();
+  /** Last-used stamps of device tokens, by device and role, not yet written. */
+  private readonly usedStamps = new Map<string, { deviceId: string; role: string; at: number }>();
+  private stampsScheduled = false;
 
   constructor(
     readonly store: Store,
@@ -154,7 +159,7 @@ export class PairingService {
   /**
    * Carries out a connect decision, settles it with what that found, records it and charges or
    * forgives the credentials it names. State changes (approve, pend) and their audit row share one
-   * transaction; an admit or a refusal writes at most throttled stamps, its row is batched.
+   * transaction; an admit or a refusal writes nothing on the way: its stamps and its row are queued.
    */
   applyConnect(decision: Decision, ctx: ConnectContext): AppliedConnect {
     const applied = ctx.device
@@ -373,7 +378,7 @@ export class PairingService {
     for (const [event, payload] of events) this.hooks.broadcast(event, payload, "operator.pairing");
   }
 
-  /** Stamps last-seen (throttled) and carries out the decision's token grant. */
+  /** Queues the last-seen and last-used stamps (throttled) and carries out the decision's token grant. */
   private grant(
     token: Extract<Decision, { kind: "admit" }>["token"],
     device: ProvenDevice,
@@ -381,12 +386,14 @@ export class PairingService {
     now: number,
   ): { deviceToken?: IssuedToken } {
     if (ctx.lastSeenAtMs === null || now - ctx.lastSeenAtMs >= TOUCH_INTERVAL_MS) {
-      this.store.devices.touch(device.deviceId, ctx.peer, now);
+      this.seenStamps.set(device.deviceId, { ip: ctx.peer, at: now });
+      this.scheduleStamps();
     }
     if (token.action === "keep") {
       const key = `${device.deviceId}\u0000${ctx.role}`;
       if (now - (this.lastMarked.get(key) ?? 0) >= TOUCH_INTERVAL_MS) {
-        this.store.tokens.markUsed(device.deviceId, ctx.role, now);
+        this.usedStamps.set(key, { deviceId: device.deviceId, role: ctx.role, at: now });
+        this.scheduleStamps();
         this.lastMarked.set(key, now);
       }
       return {};
@@ -426,6 +433,38 @@ export class PairingService {
       },
       now,
     );
+  }
+
+  /**
+   * Writes the queued last-seen and last-used stamps now, in one transaction. They are bookkeeping,
+   * not a decision: the handshake never waits for them, and a failed write (a full disk) loses
+   * them without refusing anyone.
+   */
+  flushStamps(): void {
+    if (this.seenStamps.size === 0 && this.usedStamps.size === 0) return;
+    const seen = [...this.seenStamps];
+    const used = [...this.usedStamps.values()];
+    this.seenStamps.clear();
+    this.usedStamps.clear();
+    // A device removed meanwhile is simply not there to update; a revoked token is not marked.
+    this.store.transaction(() => {
+      for (const [deviceId, s] of seen) this.store.devices.touch(deviceId, s.ip, s.at);
+      for (const u of used) this.store.tokens.markUsed(u.deviceId, u.role, u.at);
+    });
+  }
+
+  /** Stamps are written once the current turn of the event loop (its handshakes' answers) is done. */
+  private scheduleStamps(): void {
+    if (this.stampsScheduled) return;
+    this.stampsScheduled = true;
+    setImmediate(() => {
+      this.stampsScheduled = false;
+      try {
+        this.flushStamps();
+      } catch {
+        // Best-effort (see flushStamps): the stamps are lost, the admissions stand.
+      }
+    });
   }
 
   /** Writes queued audit rows now (before reading the audit log, and at shutdown). */

@@ -332,6 +332,11 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     await serversClosed;
     clearTimeout(grace);
     try {
+      this.pairing.flushStamps();
+    } catch {
+      // Stamps are best-effort bookkeeping (a full disk); the audit rows below matter more.
+    }
+    try {
       this.pairing.flushAudit();
     } catch (err) {
       // The store may be unwritable (disk full); stopping must still finish and release the lock.
