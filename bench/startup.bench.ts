@@ -16,6 +16,7 @@ import { loadOrCreateIdentity } from "../src/identity/file-store.js";
 import { createGatewayApp } from "../src/runtime/gateway-app.js";
 import { ensureOwner, openStore } from "../src/store/index.js";
 import { CLI_MAIN, freePort } from "../test/helpers/gateway-process.js";
+import { report } from "./report.js";
 import { quantile } from "./stats.js";
 
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 15);
@@ -190,6 +191,7 @@ try {
   }
 
   const bareMs = median(bare);
+  report("health-wall", median(health) / 1000, { how: `median of ${RUNS}` });
   rows.push({
     label: "`gatehouse health` wall time",
     value: `${(median(health) / 1000).toFixed(3)} s`,
@@ -199,6 +201,7 @@ try {
       `bare node -e 0: ${(bareMs / 1000).toFixed(3)} s; gatehouse --version: ${(median(version) / 1000).toFixed(3)} s; ` +
       `CPU time: health ${cpuMs("health")}, --version ${cpuMs("version")}, bare node ${cpuMs("bare")}`,
   });
+  report("gateway-start", median(starts) / 1000, { how: `median of ${RUNS}` });
   rows.push({
     label: "gateway start → accepting connections",
     value: `${(median(starts) / 1000).toFixed(3)} s`,
@@ -206,6 +209,7 @@ try {
     met: median(starts) <= 250,
     note: `${starts.length} starts; its CPU time until then ${cpuMs("start")}`,
   });
+  report("gateway-rss", median(rss) / 1e6, { how: `median of ${RUNS}` });
   rows.push({
     label: "gateway RSS after start",
     value: `${(median(rss) / 1e6).toFixed(1)} MB`,
@@ -258,6 +262,7 @@ process.exit(h.ok ? 0 : 1);`;
       callBack.push(await timedNode(childArgs, withToken(), "call-back"));
     }
     const overBare = median(callBack) - median(bareModule);
+    report("callback-over-bare", overBare);
     rows.push({
       label: "sub-agent call-back (load client, connect, health) over bare node",
       value: `${overBare.toFixed(1)} ms`,
@@ -314,6 +319,7 @@ process.exit(h.ok ? 0 : 1);`;
         });
       }
       const ratio = median(rates.map((r) => r.sessions / r.bare));
+      report("spawn-rate-vs-bare", ratio * 100, { how: "median of 3 rounds" });
       rows.push({
         label: `sessions spawned and called back per second (${CONCURRENCY} concurrent)`,
         value: `${median(rates.map((r) => r.sessions)).toFixed(1)}/s = ${(ratio * 100).toFixed(0)} % of bare node`,
