@@ -7,14 +7,8 @@
  * again when it changes. The outcome is a fact for the policy; the token never leaves this file.
  */
 import { statSync, readFileSync } from "node:fs";
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-} from "jose";
+import type * as Jose from "jose";
+import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import type { AssertionCheck, AssertionFailure } from "../policy/trusted-proxy.js";
 
 /** `gateway.auth.trustedProxy.assertion` as the gateway takes it. */
@@ -42,6 +36,13 @@ export interface AssertionVerifierOptions {
 /** The algorithms a proxy's assertion may use; anything else (and `none`) is refused. */
 export const ASSERTION_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 
+let joseLibrary: Promise<typeof Jose> | undefined;
+/** jose, loaded on the first assertion to check: a gateway not behind such a proxy never needs it. */
+function jose(): Promise<typeof Jose> {
+  joseLibrary ??= import("jose");
+  return joseLibrary;
+}
+
 /** Verifies assertions; one per gateway, so JWKS caches outlive connections. */
 export class AssertionVerifier {
   private readonly remote = new Map<string, JWTVerifyGetKey>();
@@ -52,14 +53,15 @@ export class AssertionVerifier {
   /** Checks `token` (the header's value; undefined or blank = missing) against `settings`. */
   async verify(token: string | undefined, settings: AssertionSettings): Promise<AssertionCheck> {
     if (token === undefined || token.trim() === "") return { kind: "missing" };
+    const lib = await jose();
     let keys: JWTVerifyGetKey;
     try {
-      keys = this.keysFor(settings);
+      keys = this.keysFor(settings, lib);
     } catch {
       return { kind: "invalid", why: "keys-unavailable" };
     }
     try {
-      const { payload } = await jwtVerify(token.trim(), keys, {
+      const { payload } = await lib.jwtVerify(token.trim(), keys, {
         issuer: settings.issuer,
         audience: [...settings.audience],
         algorithms: ASSERTION_ALGORITHMS,
@@ -71,15 +73,15 @@ export class AssertionVerifier {
       if (typeof claim !== "string" || claim.trim() === "") return { kind: "invalid", why: "claim-missing" };
       return { kind: "valid", claim: claim.trim() };
     } catch (err) {
-      return { kind: "invalid", why: failureOf(err) };
+      return { kind: "invalid", why: failureOf(err, lib.errors) };
     }
   }
 
-  private keysFor(settings: AssertionSettings): JWTVerifyGetKey {
+  private keysFor(settings: AssertionSettings, lib: typeof Jose): JWTVerifyGetKey {
     if (settings.jwksUrl !== undefined) {
       let keys = this.remote.get(settings.jwksUrl);
       if (!keys) {
-        keys = createRemoteJWKSet(new URL(settings.jwksUrl), {
+        keys = lib.createRemoteJWKSet(new URL(settings.jwksUrl), {
           cooldownDuration: this.options.cooldownMs ?? 30_000,
           cacheMaxAge: this.options.cacheMaxAgeMs ?? 600_000,
           timeoutDuration: this.options.timeoutMs ?? 5_000,
@@ -93,14 +95,14 @@ export class AssertionVerifier {
     const signature = `${st.ino}:${st.size}:${st.mtimeNs}`;
     const cached = this.files.get(path);
     if (cached?.signature === signature) return cached.keys;
-    const keys = createLocalJWKSet(JSON.parse(readFileSync(path, "utf8")) as JSONWebKeySet);
+    const keys = lib.createLocalJWKSet(JSON.parse(readFileSync(path, "utf8")) as JSONWebKeySet);
     this.files.set(path, { signature, keys });
     return keys;
   }
 }
 
 /** Which check failed, from jose's error codes; anything unrecognised fails closed as unavailable keys. */
-function failureOf(err: unknown): AssertionFailure {
+function failureOf(err: unknown, errors: typeof Jose.errors): AssertionFailure {
   if (err instanceof errors.JWTExpired) return "expired";
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === "iss") return "issuer";
