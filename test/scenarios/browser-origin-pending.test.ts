@@ -2,8 +2,8 @@
  * Issue 14 item 6: a pairing request a browser page made records that page's Origin, and the owner
  * sees it wherever requests are shown. The story: a gateway whose config still allows a page the
  * owner does not expect; a browser device asks from there; the owner's `devices list` (text and
- * --json), `devices approve` without an id, and `devices reject` all name that page; the owner
- * rejects it, and later revokes the device it got paired as. Real gateway process, real CLI.
+ * --json), `explain`, `devices approve` without an id, and `devices reject` all name that page;
+ * the owner rejects it, and later revokes the device it got paired as. Real gateway process and CLI.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -121,6 +121,20 @@ describe("issue 14 item 6: a device from an unexpected origin shows up pending w
     const rejected = await owner(["devices", "reject", cliRequest.requestId]);
     assert.equal(rejected.code, 0, rejected.stderr);
     assert.doesNotMatch(rejected.stdout, /browser page/);
+  });
+
+  it("explain tells the same story: the pending request was made from that page", async () => {
+    const text = await owner(["explain", first]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^client +openclaw-control-ui\/webchat from 127\.0\.0\.1, Origin https:\/\/tools\.example;/m,
+    );
+    const json = await owner(["explain", first, "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { decision: string; connection: { origin?: string } };
+    assert.equal(report.decision, "pend");
+    assert.equal(report.connection.origin, UNEXPECTED);
   });
 
   it("devices approve without an id lists the page with the request (text and --json)", async () => {

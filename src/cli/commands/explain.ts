@@ -210,6 +210,7 @@ function recordedReport(
     deviceId: row.deviceId,
     connection: {
       peer: row.peer,
+      ...(rec.origin !== null ? { origin: rec.origin } : {}),
       client: row.client,
       role: row.role,
       scopes: row.scopes,

@@ -16,6 +16,11 @@ export interface RecordedDecision {
   decision: ExplainedDecision;
   reason: string | null;
   request: RequestState | null;
+  /**
+   * The browser page the recorded request was made from, while that request is pending (the
+   * audit row does not keep it); null otherwise.
+   */
+  origin: string | null;
 }
 
 /** The policy's name for an audit decision. */
@@ -66,7 +71,8 @@ function recorded(store: Store, row: AuditRecord, nowMs: number, rows: AuditReco
       request = { kind: "live", requestId: live.requestId };
     }
   }
-  return { row, decision, reason: row.reason, request };
+  const origin = row.requestId ? (store.pending.get(row.requestId, nowMs)?.browserOrigin ?? null) : null;
+  return { row, decision, reason: row.reason, request, origin };
 }
 
 /** The connect decision that opened (or last refreshed) `requestId`. */
@@ -92,7 +98,13 @@ export function explainRequest(store: Store, requestId: string, nowMs: number): 
       trace: null,
       actor: null,
     };
-    return { row: synthetic, decision: "pend", reason: pending.reason, request: { kind: "live", requestId } };
+    return {
+      row: synthetic,
+      decision: "pend",
+      reason: pending.reason,
+      request: { kind: "live", requestId },
+      origin: pending.browserOrigin,
+    };
   }
   throw new CliError(
     "UNKNOWN_REQUEST",
