@@ -27,6 +27,8 @@ import {
   type Gateway,
 } from "../../src/index.js";
 import { runCli } from "../helpers/gateway-process.js";
+import { generateIdentity } from "../../src/identity/keys.js";
+import { openPeer, sendConnect } from "../helpers/raw-client.js";
 
 const TOKEN = "library-test-token-0123456789abcdef";
 const dirs: string[] = [];
@@ -250,6 +252,7 @@ describe("createGateway: events", () => {
       assert.equal(request.deviceId, loadDeviceIdentity(identityDir).deviceId);
       assert.deepEqual(request.scopes, ["operator.read"]);
       assert.equal(request.reason, "not-paired");
+      assert.equal(request.browserOrigin, null, "a CLI asks from no browser page");
 
       const ownerOpen = nextEvent(gateway, "session.open", (s) => s.deviceId === gateway.ownerDeviceId);
       await owner.connect();
@@ -427,5 +430,37 @@ console.log("closed");
     clearTimeout(hang);
     assert.equal(code, 0, `the process did not exit by itself after close (killed) or failed: ${errText}`);
     assert.equal(out, "pong\nclosed\n");
+  });
+
+  it("a pairing request made by a browser page names that page's Origin (issue 14 item 6)", async () => {
+    const gateway = await createGateway({
+      stateDir: tempDir(),
+      config: {
+        gateway: {
+          port: 0,
+          auth: { token: TOKEN },
+          controlUi: { allowedOrigins: ["https://tools.example"] },
+        },
+      },
+    });
+    try {
+      const requested = nextEvent(gateway, "pairing.requested");
+      const page = await openPeer(gateway.url, { Origin: "https://tools.example" });
+      const res = await sendConnect(page, {
+        identity: generateIdentity(),
+        auth: { token: TOKEN },
+        clientId: "openclaw-control-ui",
+        mode: "webchat",
+        scopes: ["operator.read"],
+      });
+      page.ws.close();
+      assert.equal(res.error?.details?.code, "PAIRING_REQUIRED");
+      const request = await requested;
+      assert.equal(request.requestId, res.error?.details?.requestId);
+      assert.equal(request.browserOrigin, "https://tools.example");
+      assert.equal(Object.isFrozen(request), true);
+    } finally {
+      await gateway.close();
+    }
   });
 });
