@@ -53,6 +53,13 @@ export const EXAMPLES: Readonly<Record<string, ReadonlyArray<readonly [string, s
     ["gatehouse devices list", "pending requests (requested versus approved) and paired devices"],
     ["gatehouse devices list --json", "the same as JSON"],
   ],
+  "devices pending": [
+    [
+      "gatehouse devices pending",
+      "who waits for approval, from which address and browser page, asking for what",
+    ],
+    ["gatehouse devices pending --json", "the same as JSON ({ pending: [...] })"],
+  ],
   "devices approve": [
     ["gatehouse devices approve 6f1c2d3e-…", "the requestId that devices list or the refused client printed"],
   ],

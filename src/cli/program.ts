@@ -122,6 +122,13 @@ function registerDevices(program: Command, run: RunCommand): void {
   );
   withClientOptions(
     devices
+      .command("pending")
+      .description("pending pairing requests only: who asks, from where (a browser's page too), for what"),
+  ).action((opts: CommonOptions) =>
+    run(async () => (await devicesImpl()).devicesPending(opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    devices
       .command("remove")
       .description("unpair a device: its tokens stop working and its sessions close")
       .argument("<deviceId>", "device id or a unique prefix of at least 8 characters"),

@@ -1,9 +1,10 @@
 /**
  * Issue 14 item 6: a pairing request a browser page made records that page's Origin, and the owner
  * sees it wherever requests are shown. The story: a gateway whose config still allows a page the
- * owner does not expect; a browser device asks from there; the owner's `devices list` (text and
- * --json), `explain`, `devices approve` without an id, and `devices reject` all name that page;
- * the owner rejects it, and later revokes the device it got paired as. Real gateway process and CLI.
+ * owner does not expect; a browser device asks from there; the owner's `devices pending` and
+ * `devices list` (text and --json), `explain`, `devices approve` without an id, and `devices
+ * reject` all name that page; the owner rejects it, and later revokes the device it got paired
+ * as. Real gateway process and CLI.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -121,6 +122,22 @@ describe("issue 14 item 6: a device from an unexpected origin shows up pending w
     const rejected = await owner(["devices", "reject", cliRequest.requestId]);
     assert.equal(rejected.code, 0, rejected.stderr);
     assert.doesNotMatch(rejected.stdout, /browser page/);
+  });
+
+  it("devices pending shows only the requests, the page with its request (text and --json)", async () => {
+    const text = await owner(["devices", "pending"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Pending requests \(1\)$/m);
+    assert.match(blockOf(text.stdout, first), /^ {4}origin +https:\/\/tools\.example \(a browser page\)$/m);
+    assert.doesNotMatch(text.stdout, /Paired devices/);
+    const json = await owner(["devices", "pending", "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const body = JSON.parse(json.stdout) as { pending: Array<{ requestId: string; browserOrigin?: string }> };
+    assert.deepEqual(Object.keys(body), ["pending"]);
+    assert.deepEqual(
+      body.pending.map((p) => [p.requestId, p.browserOrigin]),
+      [[first, UNEXPECTED]],
+    );
   });
 
   it("explain tells the same story: the pending request was made from that page", async () => {

@@ -7,7 +7,7 @@
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { CommonOptions } from "../connect.js";
 import { openDevicesBackend, scopeUnion, type DevicesBackend } from "../devices/backend.js";
-import { deviceName, formatList, pendingChoices, shortId } from "../devices/format.js";
+import { deviceName, formatList, formatPendingList, pendingChoices, shortId } from "../devices/format.js";
 import type { DeviceRole, PairedDevice, PairList, PendingRequest } from "../devices/types.js";
 import { approveCommand, CliError, EXIT, listOrNone, type Reporter } from "../output.js";
 
@@ -148,6 +148,15 @@ export async function devicesList(opts: CommonOptions, out: Reporter): Promise<n
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
     out.result(list, () => formatList(list, Date.now()));
+    return EXIT.ok;
+  });
+}
+
+/** `devices pending`: only the pending requests; `--json` prints `{ pending }` as the RPC returns it. */
+export async function devicesPending(opts: CommonOptions, out: Reporter): Promise<number> {
+  return withBackend(opts, async (backend) => {
+    const list = await backend.list();
+    out.result({ pending: list.pending }, () => formatPendingList(list, Date.now()).join("\n"));
     return EXIT.ok;
   });
 }

@@ -110,15 +110,18 @@ export function formatPaired(d: PairedDevice, nowMs: number): string[] {
   ];
 }
 
+/** The pending half of `devices list` (all of `devices pending`). */
+export function formatPendingList(list: PairList, nowMs: number): string[] {
+  if (list.pending.length === 0) return ["Pending requests: none"];
+  return [
+    `Pending requests (${list.pending.length})`,
+    ...list.pending.flatMap((p) => formatPending(p, list.paired, nowMs)),
+  ];
+}
+
 /** The whole `devices list` text. */
 export function formatList(list: PairList, nowMs: number): string {
-  const out: string[] = [];
-  if (list.pending.length === 0) {
-    out.push("Pending requests: none");
-  } else {
-    out.push(`Pending requests (${list.pending.length})`);
-    for (const p of list.pending) out.push(...formatPending(p, list.paired, nowMs));
-  }
+  const out: string[] = formatPendingList(list, nowMs);
   out.push("");
   if (list.paired.length === 0) {
     out.push("Paired devices: none");
