@@ -2,13 +2,22 @@
  * One WebSocket to the gateway: the challenge/connect handshake, then request/response matching
  * and event delivery. It never reconnects; the client decides whether to open another.
  */
-import WebSocket, { type RawData } from "ws";
+import { createRequire } from "node:module";
+import type WebSocketModule from "ws";
+import type { RawData } from "ws";
 import type { ConnectParams, HelloOk } from "../protocol/connect.js";
 import { checkEventFrame, checkHelloOk, checkResponseFrame } from "../protocol/frame-checks.js";
 import type { EventFrame } from "../protocol/frames.js";
 import { isRecord } from "../protocol/json.js";
 import { asClientError, errorFromShape, GatewayClientError } from "./errors.js";
 import { TlsPinError, verifiedTlsConnection } from "./tls-pin.js";
+
+/**
+ * ws is CommonJS: required as such it skips the ES wrapper, whose import makes Node scan eight of
+ * its files for export names on every start (a sizeable part of a sub-agent's call-back).
+ */
+const WebSocket = createRequire(import.meta.url)("ws") as typeof WebSocketModule;
+type WebSocket = WebSocketModule;
 
 /**
  * How a connection ended: the WebSocket close code (1000 normal, 1008 policy, 1012 restart, 4001
@@ -109,7 +118,7 @@ export class GatewayConnection {
                 createConnection: verifiedTlsConnection(
                   this.opts.tlsFingerprint ?? null,
                   this.opts.connectTimeoutMs,
-                ) as unknown as WebSocket.ClientOptions["createConnection"],
+                ) as unknown as WebSocketModule.ClientOptions["createConnection"],
               }
             : {}),
         });

@@ -6,7 +6,8 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
+import { createRequire } from "node:module";
+import type { WebSocketServer as WebSocketServerClass } from "ws";
 import { resolveLocality } from "../policy/locality.js";
 import { DeviceManager, type CloseSelector } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
@@ -33,6 +34,13 @@ import { AssertionVerifier, type AssertionVerifierOptions } from "./proxy-assert
 import { gatherProxyFacts } from "./proxy-facts.js";
 import type { Locality } from "../policy/locality.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
+
+// ws is CommonJS: required as such it skips the ES wrapper, whose import makes Node scan eight of
+// its files for export names on every start.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as {
+  WebSocketServer: typeof WebSocketServerClass;
+};
+type WebSocketServer = WebSocketServerClass;
 
 export interface GatewayServerOptions {
   /** Addresses to listen on, all on the same port (loopback: 127.0.0.1 and ::1). */

@@ -1,6 +1,6 @@
 /** Compiled validators for the wire schemas, with error text in the `at /path: message` form. */
 import type { TSchema, Static } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { ConnectParamsSchema, HelloOkSchema } from "./connect.js";
 import { EventFrameSchema, RequestFrameSchema, ResponseFrameSchema } from "./frames.js";
 import { isRecord } from "./json.js";
@@ -21,10 +21,14 @@ export { isRecord };
  */
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
-/** Compiles `schema` once and returns a checker reporting at most `maxErrors` problems. */
+/**
+ * Returns a checker for `schema` reporting at most `maxErrors` problems. The schema is compiled
+ * once, on the first check: a process compiles only the schemas of what it is asked to do.
+ */
 export function compileValidator<S extends TSchema>(schema: S, maxErrors = 5) {
-  const compiled = TypeCompiler.Compile(schema);
+  let compiled: TypeCheck<S> | undefined;
   return (value: unknown): Validation<Static<S>> => {
+    compiled ??= TypeCompiler.Compile(schema);
     if (compiled.Check(value)) return { ok: true, value };
     const errors: string[] = [];
     for (const e of compiled.Errors(value)) {
