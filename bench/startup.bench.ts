@@ -201,7 +201,7 @@ try {
       `bare node -e 0: ${(bareMs / 1000).toFixed(3)} s; gatehouse --version: ${(median(version) / 1000).toFixed(3)} s; ` +
       `CPU time: health ${cpuMs("health")}, --version ${cpuMs("version")}, bare node ${cpuMs("bare")}`,
   });
-  report("gateway-start", median(starts) / 1000, { how: `median of ${RUNS}` });
+  report("gateway-start", median(starts) / 1000, { how: `median of ${starts.length}` });
   rows.push({
     label: "gateway start → accepting connections",
     value: `${(median(starts) / 1000).toFixed(3)} s`,
@@ -209,7 +209,7 @@ try {
     met: median(starts) <= 250,
     note: `${starts.length} starts; its CPU time until then ${cpuMs("start")}`,
   });
-  report("gateway-rss", median(rss) / 1e6, { how: `median of ${RUNS}` });
+  report("gateway-rss", median(rss) / 1e6, { how: `median of ${rss.length}` });
   rows.push({
     label: "gateway RSS after start",
     value: `${(median(rss) / 1e6).toFixed(1)} MB`,
@@ -262,7 +262,7 @@ process.exit(h.ok ? 0 : 1);`;
       callBack.push(await timedNode(childArgs, withToken(), "call-back"));
     }
     const overBare = median(callBack) - median(bareModule);
-    report("callback-over-bare", overBare);
+    report("callback-over-bare", overBare, { how: `median of ${RUNS}, each` });
     rows.push({
       label: "sub-agent call-back (load client, connect, health) over bare node",
       value: `${overBare.toFixed(1)} ms`,
