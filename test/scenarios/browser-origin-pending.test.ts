@@ -2,9 +2,9 @@
  * Issue 14 item 6: a pairing request a browser page made records that page's Origin, and the owner
  * sees it wherever requests are shown. The story: a gateway whose config still allows a page the
  * owner does not expect; a browser device asks from there; the owner's `devices pending` and
- * `devices list` (text and --json), `explain`, `devices approve` without an id, and `devices
- * reject` all name that page; the owner rejects it, and later revokes the device it got paired
- * as. Real gateway process and CLI.
+ * `devices list` (text and --json), `status`, `explain`, `devices approve` without an id, and
+ * `devices reject` all name that page; the owner rejects it, and later revokes the device it got
+ * paired as. Real gateway process and CLI.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -138,6 +138,18 @@ describe("issue 14 item 6: a device from an unexpected origin shows up pending w
       body.pending.map((p) => [p.requestId, p.browserOrigin]),
       [[first, UNEXPECTED]],
     );
+  });
+
+  it("status lists the request with its page among the pending ones (text and --json)", async () => {
+    const text = await owner(["status"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(blockOf(text.stdout, first), /^ {4}origin +https:\/\/tools\.example \(a browser page\)$/m);
+    const json = await owner(["status", "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as {
+      pending: Array<{ requestId: string; browserOrigin?: string }>;
+    };
+    assert.equal(report.pending.find((p) => p.requestId === first)?.browserOrigin, UNEXPECTED);
   });
 
   it("explain tells the same story: the pending request was made from that page", async () => {
