@@ -686,11 +686,16 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
   );
 
   it(
-    "a browser device from an unexpected origin: its pending card and the approve and reject dialogs name that origin; the owner rejects it (issue 14 item 6)",
+    "a browser device from an unexpected origin: the live notice, its pending card and the approve and reject dialogs name that origin; the owner rejects it (issue 14 item 6)",
     needsBrowser,
     async () => {
       await page.setViewportSize(WIDE);
       await goto(page, "#/devices");
+      await clearNotices(page);
+      // The live notice names the page (it fades after a few seconds: watch for it from the start).
+      const noticed = page
+        .locator("#notices .notice", { hasText: `(browser page ${OTHER_PAGE}).` })
+        .waitFor({ timeout: 15_000 });
       const identity = generateIdentity();
       const peer = await openPeer(gw.url, { Origin: OTHER_PAGE });
       const res = await sendConnect(peer, {
@@ -705,6 +710,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
       assert.equal(res.error?.details?.code, "PAIRING_REQUIRED", "a browser page never pairs silently (C02)");
       const request = gw.store.pending.list(Date.now()).find((p) => p.deviceId === identity.deviceId);
       assert.equal(request?.browserOrigin, OTHER_PAGE);
+      await noticed;
       const card = page.locator(`article.pending[data-request-id="${request!.requestId}"]`);
       await card.waitFor({ timeout: 15_000 });
       assert.match(await card.innerText(), /Page\s*https:\/\/tools\.example\s*other origin/);

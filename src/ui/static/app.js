@@ -111,7 +111,8 @@ function onEvent(event, payload) {
   switch (event) {
     case "device.pair.requested":
       notify(
-        `New pairing request ${payload?.requestId ?? ""} from ${payload?.remoteIp ?? "an unknown address"}.`,
+        `New pairing request ${payload?.requestId ?? ""} from ${payload?.remoteIp ?? "an unknown address"}` +
+          (payload?.browserOrigin ? ` (browser page ${payload.browserOrigin}).` : "."),
         "info",
       );
       refresh("devices", "status", "audit");
