@@ -1,5 +1,7 @@
 /** A minimal timed handshake and the sequential/concurrent measurement both handshake benches share. */
 import { WebSocket } from "ws";
+import { signPayload, type DeviceIdentity } from "../src/identity/keys.js";
+import { buildSignaturePayloadV3 } from "../src/protocol/signature-payload.js";
 import { readFileSync } from "node:fs";
 import { median } from "./report.js";
 import { ms, quantile } from "./stats.js";
@@ -129,4 +131,40 @@ export function cpuMsOf(pid: number): number {
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Connect params of a paired device (`cli`/`cli`): a fresh v3 signature over this connection's nonce. */
+export function pairedConnectParams(
+  identity: DeviceIdentity,
+  deviceToken: string,
+  nonce: string,
+  scopes: readonly string[],
+) {
+  const signedAt = Date.now();
+  const payload = buildSignaturePayloadV3({
+    deviceId: identity.deviceId,
+    clientId: "cli",
+    clientMode: "cli",
+    role: "operator",
+    scopes: [...scopes],
+    signedAtMs: signedAt,
+    token: deviceToken,
+    nonce,
+    platform: process.platform,
+  });
+  return {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "cli", version: "bench", platform: process.platform, mode: "cli" },
+    role: "operator",
+    scopes: [...scopes],
+    auth: { deviceToken },
+    device: {
+      id: identity.deviceId,
+      publicKey: identity.publicKey,
+      signature: signPayload(identity, payload),
+      signedAt,
+      nonce,
+    },
+  };
 }

@@ -4,13 +4,18 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { generateIdentity, signPayload, type DeviceIdentity } from "../src/identity/keys.js";
-import { buildSignaturePayloadV3 } from "../src/protocol/signature-payload.js";
+import { generateIdentity, type DeviceIdentity } from "../src/identity/keys.js";
 import { approveDevice } from "../src/store/approve.js";
 import { openStore } from "../src/store/db.js";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
 import { report } from "./report.js";
-import { benchSizes, gatewayEnv, measureHandshakes, timedHandshake } from "./handshake-client.js";
+import {
+  benchSizes,
+  gatewayEnv,
+  measureHandshakes,
+  pairedConnectParams,
+  timedHandshake,
+} from "./handshake-client.js";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const TOKEN = "bench-token-" + "y".repeat(32);
@@ -49,37 +54,6 @@ function seed(stateDir: string, bench: DeviceIdentity): string {
   }
 }
 
-/** Connect params of the paired device: a fresh v3 signature over this connection's nonce. */
-function signedParams(identity: DeviceIdentity, deviceToken: string, nonce: string) {
-  const signedAt = Date.now();
-  const payload = buildSignaturePayloadV3({
-    deviceId: identity.deviceId,
-    clientId: "cli",
-    clientMode: "cli",
-    role: "operator",
-    scopes: SCOPES,
-    signedAtMs: signedAt,
-    token: deviceToken,
-    nonce,
-    platform: process.platform,
-  });
-  return {
-    minProtocol: 4,
-    maxProtocol: 4,
-    client: { id: "cli", version: "bench", platform: process.platform, mode: "cli" },
-    role: "operator",
-    scopes: SCOPES,
-    auth: { deviceToken },
-    device: {
-      id: identity.deviceId,
-      publicKey: identity.publicKey,
-      signature: signPayload(identity, payload),
-      signedAt,
-      nonce,
-    },
-  };
-}
-
 async function main() {
   const stateDir = tempStateDir();
   const bench = generateIdentity();
@@ -92,7 +66,7 @@ async function main() {
   try {
     const sizes = benchSizes();
     const figures = await measureHandshakes(
-      () => timedHandshake(gw.url, (nonce) => signedParams(bench, deviceToken, nonce)),
+      () => timedHandshake(gw.url, (nonce) => pairedConnectParams(bench, deviceToken, nonce, SCOPES)),
       {
         label: `paired-device handshake (v3 signature + device token, ${DEVICES} devices in store)`,
         ...sizes,
