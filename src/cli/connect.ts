@@ -25,7 +25,7 @@ import {
 } from "../config/index.js";
 import { loadOrCreateIdentity, type DeviceIdentity } from "../identity/index.js";
 import { methodRequirement } from "../policy/method-scopes.js";
-import { approveCommand, CliError, EXIT } from "./output.js";
+import { approveCommand, CliError, EXIT, refusingServer } from "./output.js";
 
 /** Flags every command that talks to a gateway accepts. */
 export interface CommonOptions {
@@ -337,10 +337,11 @@ export async function connectWaiting(client: GatewayClient, waitMs: number): Pro
     } catch (err) {
       if (!isPairingRequired(err)) throw err;
       const id = err.requestId;
+      const server = refusingServer(err);
       if (id !== undefined && id !== announced) {
         announced = id;
         process.stderr.write(
-          `waiting for approval of request ${id} (${approveCommand(id)} on the gateway host)…\n`,
+          `waiting for approval of request ${id} (${approveCommand(id, server)} on the gateway host)…\n`,
         );
       } else if (id === undefined && announced === undefined) {
         announced = "";
@@ -355,7 +356,9 @@ export async function connectWaiting(client: GatewayClient, waitMs: number): Pro
             ? `request ${id} was not approved within ${seconds}s`
             : `no approval within ${seconds}s (${err.message})`,
           EXIT.failed,
-          id ? `approve it on the gateway host: ${approveCommand(id)}, then run this again` : undefined,
+          id
+            ? `approve it on the gateway host: ${approveCommand(id, server)}, then run this again`
+            : undefined,
           { fields: { requestId: id, details: err.details } },
         );
       }

@@ -85,10 +85,12 @@ function hintFor(err: GatewayClientError): string | undefined {
       return "this connection was not granted the scope the method needs";
     case "PROTOCOL_MISMATCH":
       return "the gateway speaks another protocol version; upgrade the older side";
-    case "PAIRING_REQUIRED":
+    case "PAIRING_REQUIRED": {
+      const server = refusingServer(err);
       return err.requestId
-        ? `approve it on the gateway host: ${approveCommand(err.requestId)}`
-        : "this device must be approved on the gateway host (gatehouse devices list there)";
+        ? `approve it on the gateway host: ${approveCommand(err.requestId, server)}`
+        : `this device must be approved on the gateway host (${server} devices list there)`;
+    }
   }
   if (err.code === "CONNECT_FAILED") {
     return (
@@ -130,9 +132,23 @@ function inFlagTerms(message: string): string {
   return OPTION_FLAGS.reduce((m, [re, flag]) => m.replace(re, flag), message);
 }
 
-/** The command that approves one exact pending request. */
-export function approveCommand(requestId: string): string {
-  return `gatehouse devices approve ${requestId}`;
+/** Which CLI manages the gateway that refused: its own kind, or OpenClaw's. */
+export type GatewayKind = "gatehouse" | "openclaw";
+
+/**
+ * The kind of gateway a PAIRING_REQUIRED came from. Gatehouse's refusal names its own approve
+ * command in `details.remediationHint`; OpenClaw's hint names none (it says "Approve this device
+ * from the pending pairing requests"), so any other refusal is taken as OpenClaw's.
+ */
+export function refusingServer(err: GatewayClientError): GatewayKind {
+  const hint = err.details?.remediationHint;
+  if (typeof hint !== "string") return err.details?.requestId === undefined ? "gatehouse" : "openclaw";
+  return /\bgatehouse\b/.test(hint) ? "gatehouse" : "openclaw";
+}
+
+/** The command that approves one exact pending request, on the given kind of gateway. */
+export function approveCommand(requestId: string, server: GatewayKind = "gatehouse"): string {
+  return `${server} devices approve ${requestId}`;
 }
 
 const strings = (v: unknown): string[] | undefined =>

@@ -462,11 +462,17 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
       ...(auth.deviceTokens ?? []),
     ];
     for (const t of issued) {
+      // What the token covers, as far as this client can know. Gatehouse sends the token's scopes
+      // in hello-ok; OpenClaw sends the session's, a subset. Approvals only widen a device's
+      // token (an upgrade is merged into it), so keep the union with what it was seen to cover;
+      // a token the gateway refuses is dropped (#establish), and a fresh one starts over.
+      const before = await storeCall(() => this.#store.get(identity.deviceId, t.role));
+      const scopes = before ? [...new Set([...before.scopes, ...t.scopes])].sort() : [...t.scopes];
       await storeCall(() =>
         this.#store.set(identity.deviceId, t.role, {
           token: t.deviceToken,
           role: t.role,
-          scopes: [...t.scopes],
+          scopes,
           issuedAtMs: t.issuedAtMs,
           updatedAtMs: now,
         }),

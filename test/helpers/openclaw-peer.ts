@@ -43,11 +43,12 @@ export async function openClawPeer(): Promise<OpenClawPeer> {
   return installer.installPeer();
 }
 
-/** Loopback names only: the gateway looks up a hosted catalogue a few seconds after start. */
+/** Loopback names and IP literals only: the gateway looks up a hosted catalogue a few seconds after start. */
 const OFFLINE_PRELOAD = `"use strict";
 // Loaded with --require into every OpenClaw process of the tests: no name but loopback resolves.
 const dns = require("node:dns");
-const local = (h) => h === "localhost" || h === "::1" || /^127\\./.test(String(h));
+// Loopback names and IP literals (a LAN bind looks up 0.0.0.0); nothing else.
+const local = (h) => h === "localhost" || require("node:net").isIP(String(h)) !== 0;
 const refuse = (h) => Object.assign(new Error("getaddrinfo ENOTFOUND " + h), { code: "ENOTFOUND", hostname: h });
 const lookup = dns.lookup;
 dns.lookup = function (host, options, callback) {
@@ -75,9 +76,11 @@ export class OpenClawHome {
   }
 
   /** Writes openclaw.json: a local gateway on `port` with token auth, nothing that phones home. */
-  writeConfig(port: number, token: string): void {
+  writeConfig(port: number, token: string, trustedProxies: readonly string[] = []): void {
+    // A trusted proxy only matters on a LAN bind (OpenClaw refuses forwarded headers otherwise).
+    const bind = trustedProxies.length > 0 ? { bind: "lan", trustedProxies } : { bind: "loopback" };
     const config = {
-      gateway: { mode: "local", port, bind: "loopback", auth: { mode: "token", token } },
+      gateway: { mode: "local", port, ...bind, auth: { mode: "token", token } },
       update: { checkOnStart: false },
       discovery: { mdns: { mode: "off" } },
       models: { catalogRefresh: { enabled: false } },
@@ -183,28 +186,23 @@ export interface OpenClawGateway {
 }
 
 /**
- * Starts `openclaw gateway run` on a free loopback port with token auth and resolves once a
+ * Starts `openclaw gateway run` on a free port with token auth (bound to loopback, or to the LAN
+ * when `trustedProxies` are given, which is how OpenClaw takes forwarded headers) and resolves once a
  * device-less `health` call succeeds (the port opens after a few seconds, and connects are
  * answered UNAVAILABLE/1013 for a few more while its sidecars start).
  */
 export async function startOpenClawGateway(
   peer: OpenClawPeer,
   token: string,
-  readyWithinMs = 180_000,
+  options: { trustedProxies?: readonly string[]; readyWithinMs?: number } = {},
 ): Promise<OpenClawGateway> {
+  const readyWithinMs = options.readyWithinMs ?? 180_000;
+  const trusted = options.trustedProxies ?? [];
   const home = new OpenClawHome(peer);
   const port = await freePort();
-  home.writeConfig(port, token);
-  const child = home.spawn([
-    "gateway",
-    "run",
-    "--port",
-    String(port),
-    "--bind",
-    "loopback",
-    "--auth",
-    "token",
-  ]);
+  home.writeConfig(port, token, trusted);
+  const bind = trusted.length > 0 ? "lan" : "loopback";
+  const child = home.spawn(["gateway", "run", "--port", String(port), "--bind", bind, "--auth", "token"]);
   const log: string[] = [];
   const keep = (c: Buffer) =>
     log.push(

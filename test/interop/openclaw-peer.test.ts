@@ -7,18 +7,22 @@
  * (scripts/openclaw-peer.mjs); every process and lock file started here is cleaned up.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { OpenClawClient } from "openclaw-node";
 import { WebSocket } from "ws";
-import { GatewayClient } from "../../src/client/index.js";
+import { GatewayClient, GatewayClientError, MemoryDeviceTokenStore } from "../../src/client/index.js";
+import { generateIdentity } from "../../src/identity/index.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import { createGatewayApp, type GatewayApp } from "../../src/runtime/gateway-app.js";
 import { ensureOwner } from "../../src/store/approve.js";
 import { openStore, type Store } from "../../src/store/db.js";
 import { GATEHOUSE_VERSION } from "../../src/version.js";
+import { RELAY_ADDRESS, startForwardingRelay, type ForwardingRelay } from "../helpers/forwarding-relay.js";
+import { CLI_MAIN } from "../helpers/gateway-process.js";
 import {
   cleanupOpenClawLocks,
   OpenClawHome,
@@ -73,7 +77,8 @@ before(async () => {
   await app.start();
   const port = app.server.port;
   gh = { app, store, stateDir, url: `ws://127.0.0.1:${port}`, port, log };
-  oc = await startOpenClawGateway(peer, TOKEN);
+  // It trusts the forwarding relay (only), so a client behind it counts as remote there too.
+  oc = await startOpenClawGateway(peer, TOKEN, { trustedProxies: [RELAY_ADDRESS] });
   for (const [kind, url, p] of [
     ["gatehouse", gh.url, port],
     ["openclaw", oc.url, oc.port],
@@ -315,5 +320,198 @@ describe("openclaw node run → Gatehouse", () => {
         if (node.pid !== undefined) process.kill(-node.pid, "SIGTERM");
         await done;
       }
+    }));
+});
+
+/** `gatehouse ARGS --url <side> --token T` with `stateDir` as this client machine's state dir. */
+function gatehouse(s: Side, args: readonly string[], stateDir: string, url = s.url): Promise<CommandResult> {
+  const child = spawn(
+    process.execPath,
+    [CLI_MAIN, ...args, "--state-dir", stateDir, "--url", url, "--token", TOKEN],
+    {
+      env: { ...process.env, GATEHOUSE_NO_COMMAND_SHIM: "1", NO_COLOR: "1", GATEHOUSE_GATEWAY_TOKEN: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
+  return runToEnd(child, 90_000);
+}
+
+/** Nothing a user reads may show an unfilled value. */
+function noHoles(r: CommandResult): void {
+  assert.doesNotMatch(r.stdout + r.stderr, /undefined|NaN|\[object Object\]/, explain(r));
+}
+
+/**
+ * A device elsewhere (seen through the forwarding relay) asking for `scopes`: it pends. Resolves
+ * with its requestId and a client to connect again once approved.
+ */
+async function remoteDevice(
+  s: Side,
+  relay: ForwardingRelay,
+  scopes: string[],
+): Promise<{ requestId: string; client: GatewayClient; store: MemoryDeviceTokenStore }> {
+  const store = new MemoryDeviceTokenStore();
+  const client = new GatewayClient({
+    url: relay.url,
+    identity: generateIdentity(),
+    deviceTokenStore: store,
+    auth: { token: TOKEN },
+    client: { id: "cli", mode: "cli" },
+    scopes,
+  });
+  const err = await client.connect().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.ok(
+    err instanceof GatewayClientError && err.detailCode === "PAIRING_REQUIRED",
+    `${s.kind}: ${String(err)}`,
+  );
+  assert.ok(err.requestId, `${s.kind}: no requestId`);
+  return { requestId: err.requestId, client, store };
+}
+
+describe("gatehouse CLI and gatehouse/client → OpenClaw (same exit status and meaning as against Gatehouse)", () => {
+  const relays: Partial<Record<Side["kind"], ForwardingRelay>> = {};
+  const dirs: Partial<Record<Side["kind"], string>> = {};
+  before(async () => {
+    for (const kind of ["gatehouse", "openclaw"] as const) {
+      relays[kind] = await startForwardingRelay(side(kind).port);
+      dirs[kind] = mkdtempSync(join(scratch, `gatehouse-cli-${kind}-`));
+    }
+  });
+  after(async () => {
+    for (const r of Object.values(relays)) await r?.close();
+  });
+  const both = async (fn: (s: Side, dir: string, relay: ForwardingRelay) => Promise<void>) => {
+    for (const kind of ["gatehouse", "openclaw"] as const) await fn(side(kind), dirs[kind]!, relays[kind]!);
+  };
+  /** Runs `args` on both; same exit status on OpenClaw as on Gatehouse, and `meaning` holds for each. */
+  const gatehouseOnBoth = async (
+    args: readonly string[],
+    meaning: (r: CommandResult, s: Side) => void,
+  ): Promise<void> => {
+    const codes: Record<string, number | null> = {};
+    await both(async (s, dir) => {
+      const r = await gatehouse(s, args, dir);
+      noHoles(r);
+      meaning(r, s);
+      codes[s.kind] = r.code;
+    });
+    assert.equal(codes.openclaw, codes.gatehouse, `exit status differs: ${JSON.stringify(codes)}`);
+  };
+
+  it("gatehouse devices list (pairs the CLI silently on loopback)", () =>
+    check(ARROW.openclaw, "gatehouse devices list --json", () =>
+      gatehouseOnBoth(["devices", "list", "--json"], (r) => {
+        assert.equal(r.code, 0, explain(r));
+        assert.ok(Array.isArray(json<{ paired: unknown[] }>(r, "devices list").paired));
+      }),
+    ));
+
+  it("gatehouse health", () =>
+    check(ARROW.openclaw, "gatehouse health", () =>
+      gatehouseOnBoth(["health"], (r, s) => {
+        assert.equal(r.code, 0, explain(r));
+        const version = s.kind === "openclaw" ? peer.version : GATEHOUSE_VERSION;
+        assert.match(
+          r.stdout,
+          new RegExp(`^gateway ok at ${s.url} — version ${version.replace(/\./g, "\\.")}`),
+        );
+      }),
+    ));
+
+  it("gatehouse devices list after a read command (the token's cached scopes are what it was approved for)", () =>
+    check(ARROW.openclaw, "gatehouse health; gatehouse devices list", () =>
+      gatehouseOnBoth(["devices", "list", "--json"], (r) => assert.equal(r.code, 0, explain(r))),
+    ));
+
+  it("gatehouse status", () =>
+    check(ARROW.openclaw, "gatehouse status", () =>
+      gatehouseOnBoth(["status"], (r, s) => {
+        assert.equal(r.code, 0, explain(r));
+        assert.match(r.stdout, new RegExp(`^Gateway: running.* — ${s.url}`, "m"));
+      }),
+    ));
+
+  it("gatehouse status --json", () =>
+    check(ARROW.openclaw, "gatehouse status --json", () =>
+      gatehouseOnBoth(["status", "--json"], (r) => {
+        assert.equal(r.code, 0, explain(r));
+        assert.equal(json<{ gateway: { running: boolean } }>(r, "status").gateway.running, true);
+      }),
+    ));
+
+  it("a refused device's hint names the approve command of the gateway that refused", () =>
+    check(ARROW.openclaw, "gatehouse health (remote, not paired) → hint", async () => {
+      await both(async (s, _dir, relay) => {
+        const dir = mkdtempSync(join(scratch, `remote-cli-${s.kind}-`));
+        const r = await gatehouse(s, ["health"], dir, relay.url);
+        noHoles(r);
+        assert.equal(r.code, 1, explain(r));
+        assert.match(r.stderr, /^error PAIRING_REQUIRED: /m, explain(r));
+        assert.match(
+          r.stderr,
+          new RegExp(`approve it on the gateway host: ${s.kind} devices approve \\S+`),
+          explain(r),
+        );
+      });
+    }));
+
+  it("gatehouse devices approve, then gatehouse/client connects with the token it was issued", () =>
+    check(ARROW.openclaw, "gatehouse devices approve <id>; gatehouse/client reconnects", async () => {
+      const codes: Record<string, number | null> = {};
+      await both(async (s, dir, relay) => {
+        const asked = ["operator.read"];
+        const dev = await remoteDevice(s, relay, asked);
+        const r = await gatehouse(s, ["devices", "approve", dev.requestId], dir);
+        noHoles(r);
+        codes[s.kind] = r.code;
+        assert.equal(r.code, 0, explain(r));
+        await dev.client.connect();
+        try {
+          assert.deepEqual(dev.client.hello?.auth.scopes, asked);
+          assert.equal(await dev.client.request<{ ok: boolean }>("health").then((h) => h.ok), true);
+        } finally {
+          await dev.client.close();
+        }
+      });
+      assert.equal(codes.openclaw, codes.gatehouse);
+    }));
+
+  it("openclaw devices approve and remove work on Gatehouse as on OpenClaw", () =>
+    check(ARROW.gatehouse, "openclaw devices approve <id>; openclaw devices remove <id>", async () => {
+      await both(async (s, _dir, relay) => {
+        const dev = await remoteDevice(s, relay, ["operator.read"]);
+        const approve = await openclaw(s, [
+          "devices",
+          "approve",
+          dev.requestId,
+          "--url",
+          s.url,
+          "--token",
+          TOKEN,
+        ]);
+        assert.equal(approve.code, 0, `${s.kind}: ${explain(approve)}`);
+        await dev.client.connect();
+        await dev.client.close();
+        const list = json<{ paired: Array<{ deviceId: string; displayName?: string }> }>(
+          await openclaw(s, ["devices", "list", "--json", "--url", s.url, "--token", TOKEN]),
+          "devices list",
+        );
+        const target = list.paired.find((d) => dev.store.get(d.deviceId, "operator") !== undefined);
+        assert.ok(target, `${s.kind}: the approved device is not listed`);
+        const remove = await openclaw(s, [
+          "devices",
+          "remove",
+          target.deviceId,
+          "--url",
+          s.url,
+          "--token",
+          TOKEN,
+        ]);
+        assert.equal(remove.code, 0, `${s.kind}: ${explain(remove)}`);
+      });
     }));
 });

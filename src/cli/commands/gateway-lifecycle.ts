@@ -544,7 +544,7 @@ export async function probeGateway(
 
 /** The report fields a live `status` answer fills in. */
 export function liveFields(live: LiveStatus): Partial<GatewayStatusReport> {
-  const g = live.status.gateway;
+  const g = live.gateway;
   return {
     startedAtMs: g.startedAtMs,
     uptimeMs: g.uptimeMs,
@@ -552,8 +552,8 @@ export function liveFields(live: LiveStatus): Partial<GatewayStatusReport> {
     urls: g.urls,
     bind: g.bind,
     authMode: g.authMode,
-    tlsFingerprint: g.tlsFingerprint ?? null,
-    sandbox: g.sandbox ?? null,
+    tlsFingerprint: g.tlsFingerprint,
+    sandbox: g.sandbox,
     version: g.version,
     clients: live.clients,
   };

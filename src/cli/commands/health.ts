@@ -3,11 +3,31 @@ import { connectCli, type CommonOptions } from "../connect.js";
 import { EXIT, type Reporter } from "../output.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 
+/**
+ * `health` as either server answers it: Gatehouse's carries version, uptime and connection count;
+ * OpenClaw's carries none of them (its version is in hello-ok), so those parts are left out.
+ */
 interface HealthPayload {
   ok: boolean;
-  version: string;
-  uptimeMs: number;
-  connections: number;
+  version?: unknown;
+  uptimeMs?: unknown;
+  connections?: unknown;
+}
+
+/** The one-line summary; only the figures the gateway reported. */
+export function healthLine(payload: HealthPayload, url: string, serverVersion: string | null): string {
+  const state = payload.ok === true ? "ok" : "NOT ok";
+  const version = typeof payload.version === "string" ? payload.version : serverVersion;
+  const facts = [
+    ...(version ? [`version ${version}`] : []),
+    ...(typeof payload.uptimeMs === "number" && Number.isFinite(payload.uptimeMs)
+      ? [`up ${formatDuration(payload.uptimeMs)}`]
+      : []),
+    ...(typeof payload.connections === "number"
+      ? [`${payload.connections} connection${payload.connections === 1 ? "" : "s"}`]
+      : []),
+  ];
+  return `gateway ${state} at ${url}${facts.length > 0 ? ` — ${facts.join(", ")}` : ""}`;
 }
 
 /** Human duration: 42s, 3m12s, 5h03m, 2d04h. */
@@ -26,11 +46,9 @@ export async function health(opts: CommonOptions, out: Reporter): Promise<number
   const { client, url } = await connectCli(opts, [OPERATOR_SCOPES.read]);
   try {
     const payload = (await client.request("health")) as HealthPayload;
-    out.result({ ...payload, url }, () => {
-      const state = payload.ok ? "ok" : "NOT ok";
-      return `gateway ${state} at ${url} — version ${payload.version}, up ${formatDuration(payload.uptimeMs)}, ${payload.connections} connection${payload.connections === 1 ? "" : "s"}`;
-    });
-    return payload.ok ? EXIT.ok : EXIT.failed;
+    const serverVersion = client.hello?.server.version ?? null;
+    out.result({ ...payload, url }, () => healthLine(payload, url, serverVersion));
+    return payload.ok === true ? EXIT.ok : EXIT.failed;
   } finally {
     await client.close();
   }

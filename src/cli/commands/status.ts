@@ -55,7 +55,8 @@ export interface DeviceRow {
 export interface StatusReport {
   /** `local`: this state dir's gateway; `remote`: the one dialled (--url, or paired with); `none`: neither. */
   gateway: Omit<GatewayStatusReport, "clients"> & { source: "local" | "remote" | "none" };
-  clients: ClientsSummary;
+  /** Null when the gateway does not list its connections (an OpenClaw gateway). */
+  clients: ClientsSummary | null;
   /** Null when this CLI's device may not see pairing state (a device without operator.pairing). */
   pending: Array<PendingRequest & { approveCommand: string }> | null;
   devices: { count: number; list: DeviceRow[] } | null;
@@ -195,7 +196,7 @@ export async function statusReport(
 
 function gatewayLines(
   g: StatusReport["gateway"],
-  clients: ClientsSummary,
+  clients: ClientsSummary | null,
   controlUi: string | undefined,
 ): string[] {
   if (!g.running && g.source === "none") {
@@ -226,6 +227,10 @@ function gatewayLines(
   if (g.sandbox) lines.push(`  ${sandboxLine(g.sandbox)}`);
   if (g.error) lines.push(`  NOT ANSWERING: error ${g.error.code}: ${g.error.message}`);
   lines.push("");
+  if (!clients) {
+    lines.push("Connected clients: not reported by this gateway");
+    return lines;
+  }
   lines.push(`Connected clients: ${clients.total} (${roleCounts(clients.byRole)}; not counting this query)`);
   for (const c of clients.list) {
     lines.push(

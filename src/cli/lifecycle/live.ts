@@ -47,12 +47,69 @@ export interface ClientsSummary {
   list: ConnectedClient[];
 }
 
+/**
+ * What a running gateway said about itself, from either kind of server: Gatehouse's `status` has
+ * every field; OpenClaw's (a status summary) has only its version, so the rest is null (unknown).
+ */
+export interface LiveGateway {
+  version: string | null;
+  startedAtMs: number | null;
+  uptimeMs: number | null;
+  urls: string[];
+  bind: { hosts: string[]; port: number } | null;
+  authMode: string | null;
+  tlsFingerprint: string | null;
+  sandbox: SandboxReport | null;
+}
+
 export interface LiveStatus {
   url: string;
-  status: StatusPayload;
-  clients: ClientsSummary;
+  gateway: LiveGateway;
+  /** Null when the gateway does not list its connections (OpenClaw's status). */
+  clients: ClientsSummary | null;
   /** Null when this CLI's device is not approved for operator.pairing. */
   pairList: PairList | null;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/**
+ * Reads a `status` payload from Gatehouse (its `gateway`, `connections`, `self`) or OpenClaw (its
+ * `runtimeVersion` only); `serverVersion` is hello-ok's, for a payload that names none.
+ */
+export function readLiveStatus(
+  raw: unknown,
+  serverVersion: string | null,
+): { gateway: LiveGateway; clients: ClientsSummary | null } {
+  const r = isRecord(raw) ? raw : {};
+  const g = isRecord(r.gateway) ? r.gateway : {};
+  const bind =
+    isRecord(g.bind) && Array.isArray(g.bind.hosts) && num(g.bind.port) !== null
+      ? { hosts: g.bind.hosts.filter((h): h is string => typeof h === "string"), port: num(g.bind.port)! }
+      : null;
+  const gateway: LiveGateway = {
+    version: str(g.version) ?? str(r.runtimeVersion) ?? serverVersion,
+    startedAtMs: num(g.startedAtMs),
+    uptimeMs: num(g.uptimeMs),
+    urls: Array.isArray(g.urls) ? g.urls.filter((u): u is string => typeof u === "string") : [],
+    bind,
+    authMode: str(g.authMode),
+    tlsFingerprint: str(g.tlsFingerprint),
+    sandbox: isRecord(g.sandbox) ? (g.sandbox as unknown as SandboxReport) : null,
+  };
+  const conns = isRecord(r.connections) ? r.connections : null;
+  const self = isRecord(r.self) ? r.self : {};
+  const clients =
+    conns && Array.isArray(conns.clients)
+      ? otherClients({
+          connections: { clients: conns.clients as ConnectedClient[] },
+          self: { connId: str(self.connId) ?? "" },
+        })
+      : null;
+  return { gateway, clients };
 }
 
 const PAIRING = OPERATOR_SCOPES.pairing;
@@ -70,7 +127,10 @@ export function localTarget(opts: CommonOptions, url: string | null): ClientTarg
 }
 
 /** Leaves the asking connection out of the counts. */
-export function otherClients(status: StatusPayload): ClientsSummary {
+export function otherClients(status: {
+  connections: { clients: ConnectedClient[] };
+  self: { connId: string };
+}): ClientsSummary {
   const list = status.connections.clients.filter((c) => c.connId !== status.self.connId);
   const byRole: Record<string, number> = { operator: 0, node: 0 };
   for (const c of list) byRole[c.role] = (byRole[c.role] ?? 0) + 1;
@@ -101,9 +161,9 @@ export async function queryLive(
     mayPair = true;
   }
   try {
-    const status = await conn.client.request<StatusPayload>("status");
+    const raw = await conn.client.request<unknown>("status");
     const pairList = mayPair ? await conn.client.request<PairList>("device.pair.list", {}) : null;
-    return { url: conn.url, status, clients: otherClients(status), pairList };
+    return { url: conn.url, ...readLiveStatus(raw, conn.client.hello?.server.version ?? null), pairList };
   } finally {
     await conn.client.close();
   }
