@@ -173,6 +173,65 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Collects a child's stdout and stderr as lines, in arrival order. */
+function keepLines(child: ChildProcess, into: string[]): void {
+  const keep = (c: Buffer) =>
+    into.push(
+      ...c
+        .toString()
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+}
+
+/** A running `openclaw node run`. */
+export interface OpenClawNodeHost {
+  /** Every line it printed so far. */
+  output: string[];
+  /** Its exit code once it has exited (null: killed by a signal); undefined while it runs. */
+  exitCode(): number | null | undefined;
+  /** Its last `n` lines, for a failure message. */
+  tail(n?: number): string;
+  /** SIGTERM to its group (SIGKILL after 10 s); the home is the caller's. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `openclaw node run` in `home` against a gateway on 127.0.0.1:`port` with the shared token.
+ * Its cold start is CPU-bound (about 12 s of CPU loading its modules and plugin registry), so a
+ * suite starts it early and lets the start overlap other work.
+ */
+export function startOpenClawNodeHost(home: OpenClawHome, port: number, token: string): OpenClawNodeHost {
+  const child = home.spawn(["node", "run", "--host", "127.0.0.1", "--port", String(port)], {
+    OPENCLAW_GATEWAY_TOKEN: token,
+  });
+  const output: string[] = [];
+  keepLines(child, output);
+  let code: number | null | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (c) => {
+      code = c;
+      resolve();
+    }),
+  );
+  return {
+    output,
+    exitCode: () => code,
+    tail: (n = 20) => output.slice(-n).join("\n") || "(no output yet)",
+    stop: async () => {
+      if (code === undefined) {
+        killGroup(child, "SIGTERM");
+        const timer = setTimeout(() => killGroup(child, "SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      killGroup(child, "SIGKILL");
+    },
+  };
+}
+
 /** A running OpenClaw gateway. */
 export interface OpenClawGateway {
   url: string;
@@ -204,15 +263,7 @@ export async function startOpenClawGateway(
   const bind = trusted.length > 0 ? "lan" : "loopback";
   const child = home.spawn(["gateway", "run", "--port", String(port), "--bind", bind, "--auth", "token"]);
   const log: string[] = [];
-  const keep = (c: Buffer) =>
-    log.push(
-      ...c
-        .toString()
-        .split("\n")
-        .filter((l) => l !== ""),
-    );
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
+  keepLines(child, log);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));

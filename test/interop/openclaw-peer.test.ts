@@ -19,6 +19,7 @@ import { generateIdentity } from "../../src/identity/index.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import { createGatewayApp, type GatewayApp } from "../../src/runtime/gateway-app.js";
 import { ensureOwner } from "../../src/store/approve.js";
+import type { NodePairList } from "../../src/protocol/node-pairing.js";
 import { openStore, type Store } from "../../src/store/db.js";
 import { GATEHOUSE_VERSION } from "../../src/version.js";
 import { RELAY_ADDRESS, startForwardingRelay, type ForwardingRelay } from "../helpers/forwarding-relay.js";
@@ -30,8 +31,10 @@ import {
   openClawPeer,
   runToEnd,
   startOpenClawGateway,
+  startOpenClawNodeHost,
   type CommandResult,
   type OpenClawGateway,
+  type OpenClawNodeHost,
   type OpenClawPeer,
 } from "../helpers/openclaw-peer.js";
 
@@ -55,6 +58,8 @@ let oc: OpenClawGateway;
 let gh: { app: GatewayApp; store: Store; stateDir: string; url: string; port: number; log: string[] };
 const sides: Partial<Record<Side["kind"], Side>> = {};
 let scratch: string;
+/** `openclaw node run` against Gatehouse, in a home of its own (a node is another machine). */
+let nodeHost: { home: OpenClawHome; host: OpenClawNodeHost; startedAt: number } | undefined;
 
 before(async () => {
   peer = await openClawPeer();
@@ -77,6 +82,11 @@ before(async () => {
   await app.start();
   const port = app.server.port;
   gh = { app, store, stateDir, url: `ws://127.0.0.1:${port}`, port, log };
+  // Its cold start costs about 12 s of CPU (a minute or more on a loaded CI machine): started now,
+  // it overlaps OpenClaw's own start and the CLI checks instead of adding to them.
+  const nodeHome = new OpenClawHome(peer);
+  nodeHome.writeConfig(port, TOKEN);
+  nodeHost = { home: nodeHome, host: startOpenClawNodeHost(nodeHome, port, TOKEN), startedAt: Date.now() };
   // It trusts the forwarding relay (only), so a client behind it counts as remote there too.
   oc = await startOpenClawGateway(peer, TOKEN, { trustedProxies: [RELAY_ADDRESS] });
   for (const [kind, url, p] of [
@@ -90,6 +100,8 @@ before(async () => {
 });
 
 after(async () => {
+  await nodeHost?.host.stop();
+  nodeHost?.home.remove();
   for (const side of Object.values(sides)) side?.ocHome.remove();
   await oc?.stop();
   await gh?.app.stop({ graceMs: 200 });
@@ -279,14 +291,79 @@ describe("openclaw-node 0.14 → Gatehouse and OpenClaw", () => {
     }));
 });
 
+/** Gatehouse's log lines about the OpenClaw node host's connects. */
+function nodeHostLog(): string[] {
+  return gh.log.filter((l) => l.includes('"node-host/node"'));
+}
+
+/** How long a node host that got in may take to be listed with its approved surface. */
+const NODE_LISTED_WITHIN_MS = 30_000;
+/** Only a bound on a hang: its cold start is CPU-bound and slow on a loaded machine. */
+const NODE_TRIES_WITHIN_MS = 300_000;
+
+/**
+ * Waits for the node host to connect, approves the surface it declares (as its owner would, with
+ * `operator.admin`: it declares exec-capable commands), and returns its nodeId once it is listed
+ * with `system.which`. Any sign that it cannot connect (it exits, Gatehouse refuses it, it reports
+ * a failed or closed connection, or it got in and is not listed 30 s later) fails at once with the
+ * node host's last output and Gatehouse's log of its connects.
+ */
+async function nodeHostListed(
+  node: NonNullable<typeof nodeHost>,
+  owner: GatewayClient,
+): Promise<{ nodeId: string; pendingSeen: NodePairList["pending"][number] }> {
+  const fail = (why: string): never =>
+    assert.fail(
+      `${why}\n--- the node host's last output:\n${node.host.tail()}\n` +
+        `--- Gatehouse on its connects:\n${nodeHostLog().join("\n") || "(none)"}`,
+    );
+  let admittedAt: number | undefined;
+  let pendingSeen: NodePairList["pending"][number] | undefined;
+  for (;;) {
+    const code = node.host.exitCode();
+    if (code !== undefined) fail(`the OpenClaw node host exited (${code}) before it was listed`);
+    const log = nodeHostLog();
+    if (log.some((l) => l.includes('"event":"connect refused"'))) fail("Gatehouse refused the node host");
+    const said = node.host.output.find((l) => /gateway connect failed|gateway closed \(/.test(l));
+    if (said) fail(`the node host could not stay connected: ${said}`);
+    if (admittedAt === undefined && log.some((l) => l.includes('"event":"connect admitted"'))) {
+      admittedAt = Date.now();
+    }
+    if (admittedAt !== undefined) {
+      const { nodes } = await owner.request<{ nodes: Array<{ nodeId: string; commands: string[] }> }>(
+        "node.list",
+        {},
+      );
+      const listed = nodes.find((n) => n.commands.includes("system.which"));
+      if (listed) {
+        if (!pendingSeen)
+          return fail("the node host was listed with system.which before its surface was approved");
+        return { nodeId: listed.nodeId, pendingSeen };
+      }
+      const { pending } = await owner.request<NodePairList>("node.pair.list", {});
+      const request = pending.find((p) => p.clientId === "node-host");
+      if (request && !pendingSeen) {
+        pendingSeen = request;
+        await owner.request("node.pair.approve", { requestId: request.requestId });
+      }
+      if (Date.now() - admittedAt > NODE_LISTED_WITHIN_MS) {
+        fail(
+          `the node host got in but is still not listed with system.which ${NODE_LISTED_WITHIN_MS / 1000} s later ` +
+            `(node.list: ${JSON.stringify(nodes)}; node.pair.list pending: ${JSON.stringify(pending)})`,
+        );
+      }
+    } else if (Date.now() - node.startedAt > NODE_TRIES_WITHIN_MS) {
+      fail(`the node host made no connect within ${NODE_TRIES_WITHIN_MS / 1000} s of starting`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 describe("openclaw node run → Gatehouse", () => {
-  it("connects, its post-connect reports are answered, and its system.which takes bins", () =>
-    check(ARROW.gatehouse, "openclaw node run + node.invoke system.which {bins}", async () => {
+  it("connects, its surface pends until approved, its post-connect reports are answered, and its system.which takes bins", () =>
+    check(ARROW.gatehouse, "openclaw node run + node.pair.approve + system.which {bins}", async () => {
       const s = side("gatehouse");
-      const node = s.ocHome.spawn(["node", "run", "--host", "127.0.0.1", "--port", String(s.port)], {
-        OPENCLAW_GATEWAY_TOKEN: TOKEN,
-      });
-      const done = runToEnd(node, 240_000);
+      assert.ok(nodeHost, "the OpenClaw node host was not started");
       const owner = new GatewayClient({
         url: s.url,
         auth: { token: TOKEN },
@@ -295,16 +372,14 @@ describe("openclaw node run → Gatehouse", () => {
       });
       await owner.connect();
       try {
-        let nodeId: string | undefined;
-        for (let i = 0; i < 180 && !nodeId; i++) {
-          const { nodes } = await owner.request<{ nodes: Array<{ nodeId: string; commands: string[] }> }>(
-            "node.list",
-            {},
-          );
-          nodeId = nodes.find((n) => n.commands.includes("system.which"))?.nodeId;
-          if (!nodeId) await new Promise((r) => setTimeout(r, 1000));
-        }
-        assert.ok(nodeId, "the OpenClaw node host never connected");
+        const { nodeId, pendingSeen } = await nodeHostListed(nodeHost, owner);
+        // Its surface was a request in OpenClaw's shape; exec-capable commands need an admin (C19).
+        assert.equal(pendingSeen.nodeId, nodeId);
+        assert.ok(pendingSeen.commands.includes("system.run"), JSON.stringify(pendingSeen));
+        assert.deepEqual([...pendingSeen.requiredApproveScopes].sort(), [
+          "operator.admin",
+          "operator.pairing",
+        ]);
         const which = await owner.request<{ payload: { bins: Record<string, string> } }>("node.invoke", {
           nodeId,
           command: "system.which",
@@ -317,8 +392,6 @@ describe("openclaw node run → Gatehouse", () => {
         assert.deepEqual(unknown, [], "the node host called methods Gatehouse does not answer");
       } finally {
         await owner.close();
-        if (node.pid !== undefined) process.kill(-node.pid, "SIGTERM");
-        await done;
       }
     }));
 });
