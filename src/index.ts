@@ -510,7 +510,7 @@ function customMethodEntries(methods: Readonly<Record<string, CustomMethod>>): C
       typeof handler === "function" ? handler.call(method, params, methodCaller(ctx.conn)) : undefined;
     out[name] = {
       requirement: { role: method.role, scope: method.scope },
-      handler: typeof handler === "function" ? adapted : (handler as unknown as MethodHandler),
+      handler: typeof handler === "function" ? adapted : null,
     };
   }
   return out;

@@ -118,7 +118,7 @@ export class GatewayConnection {
                 createConnection: verifiedTlsConnection(
                   this.opts.tlsFingerprint ?? null,
                   this.opts.connectTimeoutMs,
-                ) as unknown as WebSocketModule.ClientOptions["createConnection"],
+                ),
               }
             : {}),
         });

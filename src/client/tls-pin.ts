@@ -5,8 +5,10 @@
  * the usual CA and host-name verification applies; a certificate that fails it is refused with its
  * fingerprint, so the user can compare it with the gateway's and pin it.
  */
-import { isIP, type Socket } from "node:net";
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
+import type { ClientRequestArgs } from "node:http";
+import { isIP } from "node:net";
+import type { Duplex } from "node:stream";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 
 /**
  * Why a gateway's certificate was refused before anything was sent: it does not match the pin
@@ -51,20 +53,24 @@ export function peerFingerprint(socket: TLSSocket): string | null {
   return cert.fingerprint256.replace(/:/g, "").toLowerCase();
 }
 
-type OnCreate = (err: Error | null, socket?: Socket) => void;
+/** The HTTP layer's `createConnection` callback; on an error the socket passed is already destroyed. */
+type OnCreate = (err: Error | null, socket: Duplex) => void;
 
 /**
  * A `createConnection` for `ws`/`https` that completes the TLS handshake, checks the certificate
  * (pin, or CA + host name without one) and only then gives the socket to the HTTP request.
  */
 export function verifiedTlsConnection(pin: string | null, timeoutMs: number) {
-  return (options: ConnectionOptions & { host?: string }, oncreate: OnCreate): undefined => {
-    const host = options.host ?? "localhost";
+  return (options: ClientRequestArgs, oncreate: OnCreate): undefined => {
+    const host = options.host ?? options.hostname ?? "localhost";
     const socket = tlsConnect({
-      ...options,
+      host,
+      port: Number(options.port ?? 443),
+      ...(options.family !== undefined ? { family: options.family } : {}),
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
       // The check below replaces the default one: a pinned self-signed certificate has no CA.
       rejectUnauthorized: false,
-      servername: options.servername ?? (isIP(host) ? undefined : host),
+      servername: isIP(host) ? undefined : host,
     });
     let done = false;
     const finish = (err: Error | null) => {
@@ -73,7 +79,7 @@ export function verifiedTlsConnection(pin: string | null, timeoutMs: number) {
       socket.setTimeout(0);
       if (err) {
         socket.destroy();
-        oncreate(err);
+        oncreate(err, socket);
       } else {
         oncreate(null, socket);
       }

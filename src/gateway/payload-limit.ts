@@ -8,8 +8,11 @@ import type { WebSocket } from "ws";
 
 /** Raises this socket's inbound frame limit; false if `ws` no longer exposes the field. */
 export function raisePayloadLimit(ws: WebSocket, bytes: number): boolean {
-  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
-  if (!receiver || typeof receiver._maxPayload !== "number") return false;
+  // Narrowed field by field: the private shape is checked at run time, not asserted.
+  if (!("_receiver" in ws)) return false;
+  const receiver = ws._receiver;
+  if (typeof receiver !== "object" || receiver === null || !("_maxPayload" in receiver)) return false;
+  if (typeof receiver._maxPayload !== "number") return false;
   receiver._maxPayload = bytes;
   return true;
 }

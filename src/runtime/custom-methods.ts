@@ -14,7 +14,8 @@ import { GatewayStartError } from "./start-errors.js";
 /** One custom method: who may call it, and what it does. */
 export interface CustomMethodEntry {
   requirement: MethodRequirement;
-  handler: MethodHandler;
+  /** Null when the embedder gave no function (plain JS callers): registration refuses it. */
+  handler: MethodHandler | null;
 }
 
 /** Custom methods by name. */
@@ -38,7 +39,7 @@ export function registerCustomMethods(
         { subject: name },
       );
     }
-    if (typeof entry.handler !== "function") {
+    if (entry.handler === null) {
       throw new GatewayStartError(
         "METHOD_REFUSED",
         `custom method ${JSON.stringify(name)} has no handler function`,

@@ -98,7 +98,7 @@ export function readLiveStatus(
     bind,
     authMode: str(g.authMode),
     tlsFingerprint: str(g.tlsFingerprint),
-    sandbox: isRecord(g.sandbox) ? (g.sandbox as unknown as SandboxReport) : null,
+    sandbox: sandboxReport(g.sandbox),
   };
   const conns = isRecord(r.connections) ? r.connections : null;
   const self = isRecord(r.self) ? r.self : {};
@@ -135,6 +135,18 @@ export function otherClients(status: {
   const byRole: Record<string, number> = { operator: 0, node: 0 };
   for (const c of list) byRole[c.role] = (byRole[c.role] ?? 0) + 1;
   return { total: list.length, byRole, list };
+}
+
+const SANDBOX_MODES: ReadonlyArray<SandboxReport["mode"]> = ["bwrap", "none"];
+const SANDBOX_STATES: ReadonlyArray<SandboxReport["state"]> = ["off", "unchecked", "ready", "unavailable"];
+
+/** The status answer's sandbox report, narrowed field by field (another gateway may send none, or another shape). */
+function sandboxReport(raw: unknown): SandboxReport | null {
+  if (!isRecord(raw)) return null;
+  const mode = SANDBOX_MODES.find((m) => m === raw.mode);
+  const state = SANDBOX_STATES.find((s) => s === raw.state);
+  if (mode === undefined || state === undefined) return null;
+  return { mode, state, user: str(raw.user), problem: str(raw.problem) };
 }
 
 /**
