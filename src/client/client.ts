@@ -3,6 +3,7 @@
  * device token the gateway issues, recovers once from a stale one, and stops retrying when only a
  * human can fix the problem (wrong secret, pending pairing).
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ConnectAuth, HelloOk } from "../protocol/connect.js";
@@ -93,7 +94,7 @@ export interface GatewayClientOptions {
   deviceTokenStore?: DeviceTokenStore;
   client?: ClientInfoInput;
   /** Defaults to `operator`. */
-  role?: string;
+  role?: GatewayRole;
   /** Requested scopes, in the order they are signed; defaults to none. */
   scopes?: readonly string[];
   /** Commands a node host offers (`commands` in connect params); not signed. */
@@ -261,7 +262,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   readonly #identity: DeviceIdentity | undefined;
   readonly #store: DeviceTokenStore;
   readonly #clientInfo: ClientInfo;
-  readonly #role: string;
+  readonly #role: GatewayRole;
   readonly #scopes: readonly string[];
   readonly #commands: readonly string[] | undefined;
   readonly #headers: Readonly<Record<string, string>> | undefined;

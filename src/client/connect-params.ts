@@ -2,7 +2,7 @@
  * Builds the `connect` params, signing the v3 device payload over exactly the fields sent, so the
  * gateway can rebuild the same string from the frame alone.
  */
-import { isClientMode, normalizeClientId } from "../protocol/client-info.js";
+import { isClientMode, normalizeClientId, type GatewayRole } from "../protocol/client-info.js";
 import type { ConnectAuth, ConnectParams } from "../protocol/connect.js";
 import { buildSignaturePayloadV3, signedToken } from "../protocol/signature-payload.js";
 import { signPayload, type DeviceIdentity } from "../identity/index.js";
@@ -57,7 +57,7 @@ export function resolveClientInfo(input: ClientInfoInput = {}): ClientInfo {
 
 export interface ConnectParamsInput {
   client: ClientInfo;
-  role: string;
+  role: GatewayRole;
   scopes: readonly string[];
   /** Commands a node host offers; sent as given, not signed. */
   commands?: readonly string[] | undefined;

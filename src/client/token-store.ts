@@ -2,6 +2,7 @@
  * Where device tokens issued in `hello-ok` live between runs, keyed by (deviceId, role). The store
  * is pluggable so apps can keep tokens in a keychain; the file store matches OpenClaw's shape.
  */
+import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 import { readFileSync } from "node:fs";
 import { isRecord } from "../protocol/json.js";
 import { writeSecretJson } from "../util/secret-file.js";
@@ -22,7 +23,7 @@ import { GatewayClientError } from "./errors.js";
  */
 export interface DeviceTokenEntry {
   token: string;
-  role: string;
+  role: GatewayRole;
   scopes: string[];
   issuedAtMs: number;
   updatedAtMs?: number;
@@ -49,9 +50,9 @@ type MaybePromise<T> = T | Promise<T>;
  * ```
  */
 export interface DeviceTokenStore {
-  get(deviceId: string, role: string): MaybePromise<DeviceTokenEntry | undefined>;
-  set(deviceId: string, role: string, entry: DeviceTokenEntry): MaybePromise<void>;
-  delete(deviceId: string, role: string): MaybePromise<void>;
+  get(deviceId: string, role: GatewayRole): MaybePromise<DeviceTokenEntry | undefined>;
+  set(deviceId: string, role: GatewayRole, entry: DeviceTokenEntry): MaybePromise<void>;
+  delete(deviceId: string, role: GatewayRole): MaybePromise<void>;
 }
 
 function copyEntry(entry: DeviceTokenEntry): DeviceTokenEntry {
@@ -75,24 +76,24 @@ function copyEntry(entry: DeviceTokenEntry): DeviceTokenEntry {
 export class MemoryDeviceTokenStore implements DeviceTokenStore {
   private readonly entries = new Map<string, DeviceTokenEntry>();
 
-  get(deviceId: string, role: string): DeviceTokenEntry | undefined {
+  get(deviceId: string, role: GatewayRole): DeviceTokenEntry | undefined {
     const entry = this.entries.get(key(deviceId, role));
     return entry ? copyEntry(entry) : undefined;
   }
 
-  set(deviceId: string, role: string, entry: DeviceTokenEntry): void {
+  set(deviceId: string, role: GatewayRole, entry: DeviceTokenEntry): void {
     this.entries.set(key(deviceId, role), {
       ...copyEntry(entry),
       updatedAtMs: entry.updatedAtMs ?? Date.now(),
     });
   }
 
-  delete(deviceId: string, role: string): void {
+  delete(deviceId: string, role: GatewayRole): void {
     this.entries.delete(key(deviceId, role));
   }
 }
 
-function key(deviceId: string, role: string): string {
+function key(deviceId: string, role: GatewayRole): string {
   return JSON.stringify([deviceId, role]);
 }
 
@@ -122,13 +123,13 @@ interface TokenFile {
 export class FileDeviceTokenStore implements DeviceTokenStore {
   constructor(readonly path: string) {}
 
-  get(deviceId: string, role: string): DeviceTokenEntry | undefined {
+  get(deviceId: string, role: GatewayRole): DeviceTokenEntry | undefined {
     const roles = ownValue(this.read().devices, deviceId);
     const entry = roles ? ownValue(roles, role) : undefined;
     return entry ? copyEntry(entry) : undefined;
   }
 
-  set(deviceId: string, role: string, entry: DeviceTokenEntry): void {
+  set(deviceId: string, role: GatewayRole, entry: DeviceTokenEntry): void {
     const file = this.read();
     const roles = ownValue(file.devices, deviceId) ?? emptyRecord<Required<DeviceTokenEntry>>();
     roles[role] = {
@@ -142,7 +143,7 @@ export class FileDeviceTokenStore implements DeviceTokenStore {
     this.write(file);
   }
 
-  delete(deviceId: string, role: string): void {
+  delete(deviceId: string, role: GatewayRole): void {
     const file = this.read();
     const roles = ownValue(file.devices, deviceId);
     if (!roles || !Object.hasOwn(roles, role)) return;
@@ -177,6 +178,8 @@ export class FileDeviceTokenStore implements DeviceTokenStore {
       if (!isRecord(roles)) throw this.corrupt(`device ${deviceId} is not an object`);
       const out = emptyRecord<Required<DeviceTokenEntry>>();
       for (const [role, entry] of Object.entries(roles)) {
+        // A token for a role no gateway of this protocol grants can never be sent: skipped, not fatal.
+        if (!isGatewayRole(role)) continue;
         if (
           !isRecord(entry) ||
           typeof entry.token !== "string" ||
@@ -188,7 +191,7 @@ export class FileDeviceTokenStore implements DeviceTokenStore {
         }
         out[role] = {
           token: entry.token,
-          role: typeof entry.role === "string" ? entry.role : role,
+          role,
           scopes: entry.scopes as string[],
           issuedAtMs: entry.issuedAtMs,
           updatedAtMs: typeof entry.updatedAtMs === "number" ? entry.updatedAtMs : entry.issuedAtMs,

@@ -14,7 +14,7 @@ import {
   type ManagementDecision,
   type TargetDevice,
 } from "../policy/device-management.js";
-import { managementRuleSentence } from "../policy/management-rules.js";
+import { managementRuleSentence, type ManagementRuleId } from "../policy/management-rules.js";
 import { profileGrant } from "../policy/setup-codes.js";
 import type { GatewayRole } from "../protocol/client-info.js";
 import { decideSurfaceApproval } from "../policy/node-surface.js";
@@ -214,7 +214,7 @@ export class DeviceManager {
           requestId,
           actor: auditActor(caller),
           scopes: request.scopes,
-          role: request.roles.join(","),
+          role: request.roles,
           trace: [...decision.trace, ...(surface?.trace ?? [])],
         },
         now,
@@ -295,7 +295,7 @@ export class DeviceManager {
    */
   retireStaleBrowsers(caller: ManagementCaller, idleDays: number, dryRun: boolean): RetireResult {
     const now = this.now();
-    const retired: Array<RetireEntry & { trace: string[] }> = [];
+    const retired: Array<RetireEntry & { trace: ManagementRuleId[] }> = [];
     const kept: RetireEntry[] = [];
     for (const d of this.store.devices.list()) {
       const facts = {
@@ -481,7 +481,7 @@ export class DeviceManager {
           kind: "setup-code",
           decision: "minted",
           actor: auditActor(caller),
-          role: grant.roles.join(","),
+          role: grant.roles,
           scopes: grant.scopes,
           reason: profile,
           trace: decision.trace,

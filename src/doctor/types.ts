@@ -3,6 +3,7 @@
  * and the findings its checks return. Checks are pure functions from facts to findings; only
  * `facts.ts` gathers and only `repair.ts` changes anything.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import type { ResolvedConfig } from "../config/index.js";
 import type { DeviceRecord, PendingRecord } from "../store/index.js";
 
@@ -72,7 +73,7 @@ export type StoreFacts =
 /** A connected client as the `status` RPC lists it. */
 export interface LiveClient {
   connId: string;
-  role: string;
+  role: GatewayRole;
   client: string;
   deviceId: string | null;
 }
@@ -80,7 +81,7 @@ export interface LiveClient {
 /** Token state per device and role, as `device.pair.list` reports it. */
 export interface LiveToken {
   deviceId: string;
-  role: string;
+  role: GatewayRole;
   revokedAtMs: number | null;
 }
 

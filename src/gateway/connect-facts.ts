@@ -5,6 +5,7 @@
  * handshake and `gatehouse explain` (with sources that read the local store), so the two cannot
  * build different facts from the same connection.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import { normalizeSetupCode } from "../protocol/setup-code.js";
 import type { ConnectAuth } from "../protocol/connect.js";
 import type {
@@ -68,14 +69,14 @@ export interface FactSources {
   lockouts(clientIp: string | null): Lockouts;
   device(deviceId: string): DeviceState;
   /** A presented device token for (device, role); called only for a device with a record. */
-  verifyDeviceToken(deviceId: string, role: string, presented: string): DeviceTokenCheck;
+  verifyDeviceToken(deviceId: string, role: GatewayRole, presented: string): DeviceTokenCheck;
   /** A presented setup code (normalized); `usedByDevice` when it was redeemed already. */
   lookupSetupCode(code: string): SetupCodeFinding;
   verifyRuntimeToken(token: string): RuntimeTokenCheck;
 }
 
 export type SetupCodeFinding =
-  | { kind: "valid"; roles: readonly string[]; scopes: readonly string[] }
+  | { kind: "valid"; roles: readonly GatewayRole[]; scopes: readonly string[] }
   | { kind: "used"; usedByDevice: string | null }
   | { kind: "unknown-or-expired" };
 

@@ -2,6 +2,7 @@
  * One WebSocket connection: challenge, handshake timer, the connect exchange, then method dispatch
  * and events. Decisions come from `handshake.ts` and the policy; this file only moves frames.
  */
+import type { WireEventName } from "../protocol/events.js";
 import { randomUUID } from "node:crypto";
 import type { WebSocket, RawData } from "ws";
 import type { Locality } from "../policy/locality.js";
@@ -42,8 +43,8 @@ export interface ConnectionHost {
 
 type State = "challenged" | "open" | "closed";
 
-/** Events this gateway may send after hello. */
-const GATEWAY_EVENTS = [
+/** Events this gateway advertises in hello-ok. */
+const GATEWAY_EVENTS: readonly WireEventName[] = [
   "tick",
   "shutdown",
   "device.pair.requested",
@@ -128,7 +129,7 @@ export class Connection {
   }
 
   /** Sends an event with this connection's next sequence number; dropped if the peer is too slow. */
-  sendEvent(event: string, payload?: unknown): void {
+  sendEvent(event: WireEventName, payload?: unknown): void {
     if (this.state !== "open") return;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
     this.sendRaw({ type: "event", event, payload, seq: this.seq++ });

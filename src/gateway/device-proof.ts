@@ -3,6 +3,7 @@
  * nonce present, nonce equal to this connection's challenge, signature (v3, then v2), key format.
  */
 import type { KeyObject } from "node:crypto";
+import type { GatewayRole } from "../protocol/client-info.js";
 import {
   decodePublicKeyBytes,
   deviceIdFromRawKey,
@@ -48,7 +49,7 @@ export type DeviceProofResult =
 export function verifyDeviceProof(
   device: DeviceProof,
   params: ConnectParams,
-  role: string,
+  role: GatewayRole,
   challengeNonce: string,
   nowMs: number,
 ): DeviceProofResult {

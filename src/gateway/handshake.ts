@@ -194,7 +194,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
 /** The device block verified against this connection's challenge: the device, or why not. */
 function proveDevice(
   params: ConnectParams,
-  role: string,
+  role: GatewayRole,
   input: ConnectInput,
 ): ProvenDevice | { failure: DeviceProofFailure } {
   const proof = verifyDeviceProof(params.device!, params, role, input.nonce, input.nowMs);
@@ -237,9 +237,9 @@ function rateLimited(retryAfterMs: number, client: ConnectParams["client"]): Gat
 function pairingRequired(
   settled: SettledPend,
   device: ProvenDevice | null,
-  role: string,
+  role: GatewayRole,
   scopes: readonly string[],
-  stored: { publicKey: string; roles: readonly string[]; scopes: readonly string[] } | null,
+  stored: { publicKey: string; roles: readonly GatewayRole[]; scopes: readonly string[] } | null,
 ): GatewayError {
   const reason = settled.reason;
   const requirement = PAIRING_REQUIREMENT[reason];

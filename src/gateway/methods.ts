@@ -1,4 +1,6 @@
 /** The method registry: handlers by name, called only after the role and scope checks pass. */
+import type { Credential } from "../policy/admission.js";
+import type { WireEventName } from "../protocol/events.js";
 import type { GatewayRole } from "../protocol/client-info.js";
 import type { DeviceManager } from "../devices/manager.js";
 import type { PairingService } from "./pairing.js";
@@ -13,7 +15,7 @@ export interface ConnectionHandle {
   /** The `commands` the client offered at connect (node hosts). */
   readonly commands: readonly string[];
   /** Sends an event to this connection (dropped if it is closed or too slow). */
-  sendEvent(event: string, payload?: unknown): void;
+  sendEvent(event: WireEventName, payload?: unknown): void;
 }
 
 /** What a handler knows about its caller and the gateway. */
@@ -26,7 +28,7 @@ export interface MethodContext {
   client: { id: string; mode: string; version: string; platform: string };
   deviceId: string | null;
   /** How the caller proved itself (owner-key, device-token, token, password, none, runtime-token). */
-  authMethod: string;
+  authMethod: Credential;
   /**
    * Direct-local without a browser Origin: loopback peer, loopback Host, no forwarding headers. With
    * the owner key or the shared secret, that is the owner on the gateway host.

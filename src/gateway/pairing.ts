@@ -4,6 +4,8 @@
  * only carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
  */
 import { surfacePendingPayload } from "../devices/node-payloads.js";
+import type { WireEventName } from "../protocol/events.js";
+import type { GatewayRole } from "../protocol/client-info.js";
 import { pendingPayload } from "../devices/payloads.js";
 import type { Decision } from "../policy/admission.js";
 import {
@@ -27,14 +29,14 @@ export interface PendingLimits {
 /** What the gateway must do beyond the store when a connect changes pairing state. */
 export interface PairingHooks {
   /** Sends an event to every session holding `scope`. */
-  broadcast(event: string, payload: unknown, scope: string): void;
+  broadcast(event: WireEventName, payload: unknown, scope: string): void;
 }
 
 /** Who is connecting, as the audit row and the pairing record keep it. */
 export interface ConnectContext {
   /** Null for a device-less connect (or one whose proof failed). */
   device: ProvenDevice | null;
-  role: string;
+  role: GatewayRole;
   /** The client address (after trusted-proxy resolution). */
   peer: string | null;
   /** The browser page's Origin as shown to approvers; null for a client that is no browser. */
@@ -96,7 +98,7 @@ export function proxyActor(proxyUser: Settled["proxyUser"]): string | undefined 
 /** The audit row of a settled connect (no secret in it: the trace names rules, never values). */
 function connectRow(settled: Settled, ctx: ConnectContext): AuditEntry {
   const base = {
-    kind: "connect",
+    kind: "connect" as const,
     deviceId: ctx.device?.deviceId,
     peer: ctx.peer ?? undefined,
     client: ctx.client,
@@ -188,7 +190,7 @@ export class PairingService {
         return { settled, ...this.grant(settled.token, device, ctx, now) };
       }
       case "pend": {
-        let events: Array<[string, unknown]> = [];
+        let events: Array<[WireEventName, unknown]> = [];
         const settled = this.store.transaction(() => {
           const res = this.store.pending.upsertForDevice(
             {
@@ -219,12 +221,12 @@ export class PairingService {
           this.store.audit.append(connectRow(s, ctx), now);
           if (res.kind !== "full") {
             events = [
-              ...res.superseded.map((id): [string, unknown] => [
+              ...res.superseded.map((id): [WireEventName, unknown] => [
                 "device.pair.resolved",
                 { requestId: id, deviceId: device.deviceId, decision: "rejected", ts: now },
               ]),
               ...(res.kind === "created"
-                ? [["device.pair.requested", pendingPayload(res.request)] as [string, unknown]]
+                ? [["device.pair.requested", pendingPayload(res.request)] as [WireEventName, unknown]]
                 : []),
             ];
           }
@@ -234,7 +236,7 @@ export class PairingService {
         return { settled };
       }
       case "approve-then-admit": {
-        const events: Array<[string, unknown]> = [];
+        const events: Array<[WireEventName, unknown]> = [];
         const viaCode = decision.credential === "setup-code";
         const applied = this.store.transaction((): AppliedConnect => {
           // The code is spent in the same transaction that approves: two devices racing with one
@@ -296,12 +298,12 @@ export class PairingService {
       approved: pinned?.commands ?? null,
       admittedBy: input.admittedBy,
     });
-    const events: Array<[string, unknown]> = [];
+    const events: Array<[WireEventName, unknown]> = [];
     const row = {
-      kind: "node-surface",
+      kind: "node-surface" as const,
       deviceId,
       peer: input.peer ?? undefined,
-      role: "node",
+      role: "node" as const,
       trace: decision.trace,
     };
     switch (decision.kind) {
@@ -374,7 +376,7 @@ export class PairingService {
     return decision;
   }
 
-  private broadcastAll(events: ReadonlyArray<[string, unknown]>): void {
+  private broadcastAll(events: ReadonlyArray<[WireEventName, unknown]>): void {
     for (const [event, payload] of events) this.hooks.broadcast(event, payload, "operator.pairing");
   }
 

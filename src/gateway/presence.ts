@@ -4,6 +4,7 @@
  * holding `operator.read` only — CLI and SDK clients' event streams stay as they were — and changes
  * are coalesced: one event per burst of connects, never one per connect per listener.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import type { ConnectionSummary } from "./methods.js";
 
 /** How long a burst of opens/closes is gathered into one event. */
@@ -12,16 +13,16 @@ export const PRESENCE_COALESCE_MS = 100;
 export interface PresencePayload {
   ts: number;
   total: number;
-  byRole: Record<string, number>;
+  byRole: Record<GatewayRole, number>;
   /** Devices with at least one open session. */
   deviceIds: string[];
 }
 
 export function presencePayload(connections: readonly ConnectionSummary[], ts: number): PresencePayload {
-  const byRole: Record<string, number> = { operator: 0, node: 0 };
+  const byRole: Record<GatewayRole, number> = { operator: 0, node: 0 };
   const devices = new Set<string>();
   for (const c of connections) {
-    byRole[c.role] = (byRole[c.role] ?? 0) + 1;
+    byRole[c.role] += 1;
     if (c.deviceId) devices.add(c.deviceId);
   }
   return { ts, total: connections.length, byRole, deviceIds: [...devices].sort() };

@@ -2,6 +2,7 @@
  * The gateway server: one HTTP listener per bind address on one port, WebSocket upgrades with the
  * policy's Origin/Host verdict applied before HTTP 101, a registry of live connections, ticks and graceful shutdown.
  */
+import type { WireEventName } from "../protocol/events.js";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
@@ -106,7 +107,7 @@ export interface GatewayServerEvents {
   "session-open": [ConnectionHandle];
   "session-close": [ConnectionHandle];
   /** Every event the gateway broadcasts to its clients (before the per-client scope filter). */
-  broadcast: [event: string, payload: unknown];
+  broadcast: [event: WireEventName, payload: unknown];
 }
 
 /** A running (or startable) gateway. */
@@ -286,7 +287,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   }
 
   /** Sends an event to every admitted connection, or only to those holding `scope`. */
-  broadcast(event: string, payload: unknown, scope?: string): void {
+  broadcast(event: WireEventName, payload: unknown, scope?: string): void {
     this.emit("broadcast", event, payload);
     for (const c of this.connections) {
       if (scope && !(c.session && scopeSatisfied(c.session.scopes, scope))) continue;

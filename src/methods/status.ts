@@ -2,6 +2,7 @@
  * `status`: the gateway's state, its connected clients by role, and who is asking — a superset of
  * OpenClaw's status payload (its agents, channels and tasks are empty here).
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import type { MethodHandler } from "../gateway/methods.js";
 import { emptyStatusSummary } from "../protocol/openclaw-compat.js";
 
@@ -26,8 +27,8 @@ export function createStatusMethod(sandbox?: () => SandboxReport): MethodHandler
 function statusOf(ctx: Parameters<MethodHandler>[0], sandbox: SandboxReport | null) {
   const now = ctx.gateway.now();
   const conns = ctx.gateway.connections();
-  const byRole: Record<string, number> = { operator: 0, node: 0 };
-  for (const c of conns) byRole[c.role] = (byRole[c.role] ?? 0) + 1;
+  const byRole: Record<GatewayRole, number> = { operator: 0, node: 0 };
+  for (const c of conns) byRole[c.role] += 1;
   return {
     // OpenClaw's status summary first, so its CLI (`openclaw status`) reads this gateway too.
     ...emptyStatusSummary(ctx.gateway.version),

@@ -3,6 +3,7 @@
  * Facts hold outcomes of checks, never the secrets checked: they go to the audit log and to
  * `gatehouse explain` as they are.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import type { GatewayErrorCode } from "../protocol/errors.js";
 import type { Locality } from "./locality.js";
 import type { ProxyFacts } from "./trusted-proxy.js";
@@ -55,7 +56,7 @@ export type RuntimeTokenCheck =
  */
 export type SetupCodeCheck =
   | { kind: "none" }
-  | { kind: "valid"; roles: readonly string[]; scopes: readonly string[] }
+  | { kind: "valid"; roles: readonly GatewayRole[]; scopes: readonly string[] }
   | { kind: "invalid" }
   | { kind: "spent-by-this-device" };
 
@@ -63,7 +64,7 @@ export type SetupCodeCheck =
 export interface StoredDeviceFacts {
   publicKey: string;
   /** Approved roles. */
-  roles: readonly string[];
+  roles: readonly GatewayRole[];
   /** Approved scope baseline. */
   scopes: readonly string[];
   /** Pinned metadata (normalized); null when never pinned. */
@@ -83,7 +84,7 @@ export type DeviceTokenCheck =
 export interface PendingFacts {
   requestId: string;
   publicKey: string;
-  roles: readonly string[];
+  roles: readonly GatewayRole[];
   scopes: readonly string[];
 }
 
@@ -137,7 +138,7 @@ export interface AdmissionFacts {
 
 /** What to grant or ask for: whole role and scope sets, never a delta. */
 export interface Ask {
-  roles: string[];
+  roles: GatewayRole[];
   scopes: string[];
 }
 

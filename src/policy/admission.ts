@@ -5,7 +5,7 @@
  * it never re-decides. What applying it found (a setup code spent by a racing device, a full
  * pending table) is settled by `settle()` in settle.ts, also pure.
  */
-import { isBrowserUiClient } from "../protocol/client-info.js";
+import { isBrowserUiClient, type GatewayRole } from "../protocol/client-info.js";
 import type {
   AdmissionFacts,
   Ask,
@@ -27,17 +27,17 @@ import { Verdicts } from "./verdicts.js";
 export type * from "./admission-facts.js";
 
 /** Sorted union of string sets. */
-export function union(...sets: ReadonlyArray<readonly string[]>): string[] {
+export function union<T extends string>(...sets: ReadonlyArray<readonly T[]>): T[] {
   return [...new Set(sets.flat())].sort();
 }
 
 /** The roles that still carry rights: approved and not revoked (a role with no token row counts). */
-export function effectiveRoles(stored: StoredDeviceFacts): string[] {
+export function effectiveRoles(stored: StoredDeviceFacts): GatewayRole[] {
   return stored.roles.filter((r) => !stored.tokens[r]?.revoked);
 }
 
 /** The part of a scope set a token for `role` carries: operator.* for operators, node.* for nodes. */
-export function roleScopes(scopes: readonly string[], role: string): string[] {
+export function roleScopes(scopes: readonly string[], role: GatewayRole): string[] {
   const prefix = role === "operator" ? "operator." : `${role}.`;
   return scopes.filter((s) => s.startsWith(prefix));
 }

@@ -4,6 +4,7 @@
  * holds what the work does. Pure: the runtime gathers the creator's current record and asks here
  * before every cron run.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import type { ManagementRuleId } from "./management-rules.js";
 import { missingScopes } from "./scopes.js";
 
@@ -16,7 +17,7 @@ export type CreatorFacts =
       kind: "device";
       deviceId: string;
       /** Approved roles and whether the operator role's token slot is revoked. */
-      roles: readonly string[];
+      roles: readonly GatewayRole[];
       operatorRevoked: boolean;
       /** The approved scope baseline. */
       scopes: readonly string[];

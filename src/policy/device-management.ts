@@ -12,7 +12,8 @@
  * Only the owner key touches the owner device, and a revoked role comes back only through an
  * approval by someone who covers that role's baseline.
  */
-import { isBrowserUiClient } from "../protocol/client-info.js";
+import type { Credential } from "./admission-facts.js";
+import { isBrowserUiClient, type GatewayRole } from "../protocol/client-info.js";
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
 import type { SetupCodeProfile } from "../protocol/setup-code.js";
 import type { ManagementRuleId } from "./management-rules.js";
@@ -44,7 +45,7 @@ export interface TargetDevice {
   deviceId: string;
   /** It is the gateway host's owner identity. */
   owner: boolean;
-  roles: readonly string[];
+  roles: readonly GatewayRole[];
   /** The approved scope baseline. */
   scopes: readonly string[];
   /** Token state per role (a role with no row has never had a token minted). */
@@ -54,7 +55,7 @@ export interface TargetDevice {
 /** A pending request as management needs it. */
 export interface RequestFacts {
   deviceId: string;
-  roles: readonly string[];
+  roles: readonly GatewayRole[];
   scopes: readonly string[];
   /** The request's key is the one stored for its device: approving it unions into that record. */
   sameKeyAsRecord: boolean;
@@ -67,8 +68,8 @@ export type ManagementAction =
   | { kind: "reject"; request: RequestFacts }
   | { kind: "remove" }
   | { kind: "rename" }
-  | { kind: "rotate"; role: string; scopes?: readonly string[] }
-  | { kind: "revoke"; role: string }
+  | { kind: "rotate"; role: GatewayRole; scopes?: readonly string[] }
+  | { kind: "revoke"; role: GatewayRole }
   | { kind: "mint-setup-code"; profile: SetupCodeProfile }
   | { kind: "retire-stale-browser"; device: RetireFacts };
 
@@ -106,7 +107,7 @@ export type ManagementDecision =
     };
 
 /** The proof a connection's `auth.method` stands for. */
-export function proofOf(authMethod: string): CallerProof {
+export function proofOf(authMethod: Credential): CallerProof {
   switch (authMethod) {
     case "owner-key":
       return "owner-key";
@@ -121,7 +122,7 @@ export function proofOf(authMethod: string): CallerProof {
       return "shared-secret";
     case "runtime-token":
       return "runtime-token";
-    default:
+    case "none":
       return "none";
   }
 }
@@ -141,7 +142,7 @@ const ADMIN = OPERATOR_SCOPES.admin;
 const isAdmin = (scopes: readonly string[]) => scopeSatisfied(scopes, ADMIN);
 /** node.* scopes are governed by the node-role rule (admin), not by the operator lattice. */
 const operatorPart = (scopes: readonly string[]) => scopes.filter((s) => !s.startsWith("node."));
-const roleBaseline = (device: TargetDevice, role: string) =>
+const roleBaseline = (device: TargetDevice, role: GatewayRole) =>
   device.scopes.filter((s) => s.startsWith(role === "operator" ? "operator." : `${role}.`));
 
 /** Decides one management action. Pure: same facts, same decision. */
@@ -168,7 +169,7 @@ export function decideManagement(
     ...(tokenScopes ? { tokenScopes } : {}),
   });
   /** Grants are bounded by the session: node roles need admin, every other scope held. */
-  const grant = (roles: readonly string[], scopes: readonly string[]): ManagementDecision | null => {
+  const grant = (roles: readonly GatewayRole[], scopes: readonly string[]): ManagementDecision | null => {
     if (roles.some((r) => r !== "operator") && !isAdmin(caller.scopes))
       return deny("manage-node-role-needs-admin", [ADMIN]);
     const missing = missingScopes(caller.scopes, operatorPart(scopes));

@@ -4,11 +4,12 @@
  * need `operator.admin` (the node role is exec on another machine, like approving a node, C19). The
  * decision itself is `decideManagement`'s `mint-setup-code` action.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import { ALL_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../protocol/scopes.js";
 import type { SetupCodeProfile } from "../protocol/setup-code.js";
 
 export interface ProfileGrant {
-  roles: string[];
+  roles: GatewayRole[];
   scopes: string[];
 }
 

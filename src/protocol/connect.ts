@@ -1,6 +1,7 @@
 /** `connect` params and the `hello-ok` payload of protocol 4 (reference §1.4, §1.7). */
 import { Type, type Static } from "@sinclair/typebox";
 import { GATEWAY_CLIENT_IDS, GATEWAY_CLIENT_MODES } from "./client-info.js";
+import { RoleSchema } from "./devices.js";
 
 const closed = { additionalProperties: false } as const;
 
@@ -91,7 +92,7 @@ export type ConnectChallenge = Static<typeof ConnectChallengeSchema>;
 const IssuedTokenSchema = Type.Object(
   {
     deviceToken: Type.String(),
-    role: Type.String(),
+    role: RoleSchema,
     scopes: Type.Array(Type.String()),
     issuedAtMs: Type.Integer({ minimum: 0 }),
   },
@@ -111,7 +112,7 @@ export const HelloOkSchema = Type.Object(
     snapshot: Type.Record(Type.String(), Type.Unknown()),
     auth: Type.Object({
       method: Type.Optional(Type.String()),
-      role: Type.String(),
+      role: RoleSchema,
       scopes: Type.Array(Type.String()),
       deviceToken: Type.Optional(Type.String()),
       issuedAtMs: Type.Optional(Type.Integer({ minimum: 0 })),

@@ -9,9 +9,9 @@ import type { ConnectionHandle } from "../gateway/methods.js";
 import type { GatewayServer } from "../gateway/server.js";
 import { decideSurfaceInvoke, effectiveCommands, surfaceApproveScopes } from "../policy/node-surface.js";
 import { GatewayError } from "../protocol/errors.js";
+import { NODE_INVOKE_REQUEST_EVENT } from "../protocol/events.js";
 
-/** The event a node receives for each invocation. */
-export const NODE_INVOKE_REQUEST_EVENT = "node.invoke.request";
+export { NODE_INVOKE_REQUEST_EVENT };
 export const DEFAULT_NODE_INVOKE_TIMEOUT_MS = 30_000;
 export const MAX_NODE_INVOKE_TIMEOUT_MS = 600_000;
 

@@ -2,6 +2,7 @@
  * Approval: the one place a device's approved roles and scopes grow. Each function is a single
  * transaction, so what was checked (the stored key, the pending snapshot) is what gets written.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import { ALL_OPERATOR_SCOPES } from "../protocol/scopes.js";
 import { normalizeSet, unionSet } from "./codec.js";
 import type { Store } from "./db.js";
@@ -12,7 +13,7 @@ import { sameKey } from "./keys.js";
 export interface ApprovalInput {
   deviceId: string;
   publicKey: string;
-  roles: readonly string[];
+  roles: readonly GatewayRole[];
   scopes: readonly string[];
   displayName?: string | null;
   clientId?: string | null;
@@ -24,7 +25,7 @@ export interface ApprovalInput {
 }
 
 /** Roles the gateway host's owner key holds. */
-export const OWNER_ROLES: readonly string[] = ["node", "operator"];
+export const OWNER_ROLES: readonly GatewayRole[] = ["node", "operator"];
 
 /**
  * Approves `input` for its device. Same key as stored: roles and scopes are unioned with what was

@@ -4,22 +4,70 @@
  * holds more than `maxRows`.
  */
 import type { Statement } from "better-sqlite3";
+import type { RuleId } from "../policy/rules.js";
+import type { GatewayRole } from "../protocol/client-info.js";
 import { encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
+import { corruptStore } from "./errors.js";
+
+/** What an audit row records: a connect, a management action, or a doctor repair or import. */
+export const AUDIT_KINDS = [
+  "connect",
+  "upgrade",
+  "approve",
+  "reject",
+  "remove",
+  "rename",
+  "rotate",
+  "revoke",
+  "retire",
+  "node-surface",
+  "setup-code",
+  "doctor",
+  "import",
+] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+/** How it ended: a connect's decision, or the management action's past tense. */
+export const AUDIT_DECISIONS = [
+  "admit",
+  "approve-silently",
+  "approve-setup-code",
+  "pend",
+  "pend-refused",
+  "reject",
+  "approved",
+  "rejected",
+  "removed",
+  "renamed",
+  "rotated",
+  "revoked",
+  "minted",
+  "pinned",
+  "pruned",
+  "imported",
+] as const;
+export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
+
+const kindSet: ReadonlySet<string> = new Set(AUDIT_KINDS);
+const decisionSet: ReadonlySet<string> = new Set(AUDIT_DECISIONS);
+const isAuditKind = (s: string): s is AuditKind => kindSet.has(s);
+const isAuditDecision = (s: string): s is AuditDecision => decisionSet.has(s);
 
 /** What to record. Never put a token, hash or signature in any field. */
 export interface AuditEntry {
-  kind: string;
-  decision: string;
+  kind: AuditKind;
+  decision: AuditDecision;
   reason?: string | undefined;
   deviceId?: string | undefined;
   requestId?: string | undefined;
   peer?: string | undefined;
   client?: string | undefined;
-  role?: string | undefined;
+  /** The role asked for or acted on; several (an approval of both) are stored joined by commas. */
+  role?: GatewayRole | readonly GatewayRole[] | undefined;
   scopes?: readonly string[] | undefined;
   /** Rules in the order they fired; kept in that order. */
-  trace?: readonly string[] | undefined;
+  trace?: readonly RuleId[] | undefined;
   actor?: string | undefined;
 }
 
@@ -27,15 +75,17 @@ export interface AuditEntry {
 export interface AuditRecord {
   id: number;
   tsMs: number;
-  kind: string;
-  decision: string;
+  kind: AuditKind;
+  decision: AuditDecision;
   reason: string | null;
   deviceId: string | null;
   requestId: string | null;
   peer: string | null;
   client: string | null;
+  /** Display text: one role, or the roles joined by commas. */
   role: string | null;
   scopes: string[] | null;
+  /** As recorded: ids from an older version may no longer be in today's rule table. */
   trace: string[] | null;
   actor: string | null;
 }
@@ -149,7 +199,12 @@ export class AuditLog {
           request_id: entry.requestId ?? null,
           peer: entry.peer ?? null,
           client: entry.client ?? null,
-          role: entry.role ?? null,
+          role:
+            entry.role === undefined
+              ? null
+              : typeof entry.role === "string"
+                ? entry.role
+                : entry.role.join(","),
           scopes_json: entry.scopes ? encodeSet(entry.scopes) : null,
           trace_json: entry.trace ? JSON.stringify([...entry.trace]) : null,
           actor: entry.actor ?? null,
@@ -178,7 +233,7 @@ export class AuditLog {
         ? this.#newestForDevice.all(query.deviceId, limit)
         : this.#newest.all(limit);
     });
-    return rows.map(fromRow);
+    return rows.map((row) => fromRow(row, this.#ctx.path));
   }
 
   /** How many rows match the query's filters (its limit and paging ignored). */
@@ -189,10 +244,12 @@ export class AuditLog {
   }
 
   /** The distinct decisions in the log, for filter menus. */
-  decisions(): string[] {
+  decisions(): AuditDecision[] {
     const sql = "SELECT DISTINCT decision FROM audit_log ORDER BY decision";
     return this.#ctx.read(() =>
-      (this.#prepared(sql).all() as Array<{ decision: string }>).map((r) => r.decision),
+      (this.#prepared(sql).all() as Array<{ decision: string }>)
+        .map((r) => r.decision)
+        .filter(isAuditDecision),
     );
   }
 
@@ -201,7 +258,7 @@ export class AuditLog {
     const order = query.afterId !== undefined ? "ASC" : "DESC";
     const sql = `SELECT ${COLUMNS} FROM audit_log${where} ORDER BY id ${order} LIMIT ?`;
     const rows = this.#ctx.read(() => this.#prepared(sql).all(...args, limit) as AuditRow[]);
-    return rows.map(fromRow);
+    return rows.map((row) => fromRow(row, this.#ctx.path));
   }
 
   #prepared(sql: string): Statement {
@@ -246,12 +303,17 @@ function whereOf(q: AuditQuery): { where: string; args: Array<string | number> }
   return { where: clauses.length > 0 ? ` WHERE ${clauses.join(" AND ")}` : "", args };
 }
 
-function fromRow(row: AuditRow): AuditRecord {
+/** Only this module writes the table, so a kind or decision outside the unions means a damaged file. */
+function fromRow(row: AuditRow, path: string): AuditRecord {
+  const { kind, decision } = row;
+  if (!isAuditKind(kind) || !isAuditDecision(decision)) {
+    throw corruptStore(path, `audit row ${row.id} has unknown kind ${kind} or decision ${decision}`);
+  }
   return {
     id: row.id,
     tsMs: row.ts_ms,
-    kind: row.kind,
-    decision: row.decision,
+    kind,
+    decision,
     reason: row.reason,
     deviceId: row.device_id,
     requestId: row.request_id,

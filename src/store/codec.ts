@@ -1,7 +1,8 @@
 /** Column encodings shared by the repositories: string sets as sorted JSON arrays, nullable text. */
+import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 
 /** Sorted and de-duplicated, so equal sets encode to equal text and compare with `===`. */
-export function normalizeSet(values: Iterable<string>): string[] {
+export function normalizeSet<T extends string>(values: Iterable<T>): T[] {
   return [...new Set(values)].sort();
 }
 
@@ -17,12 +18,17 @@ export function decodeSet(text: string | null): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/** Reads a roles column; a role this gateway does not know grants nothing, so it is dropped. */
+export function decodeRoles(text: string | null): GatewayRole[] {
+  return decodeSet(text).filter(isGatewayRole);
+}
+
 /** True when both lists hold the same strings, ignoring order and repeats. */
 export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return encodeSet(a) === encodeSet(b);
 }
 
 /** Union of string sets, normalized. */
-export function unionSet(...sets: ReadonlyArray<readonly string[]>): string[] {
+export function unionSet<T extends string>(...sets: ReadonlyArray<readonly T[]>): T[] {
   return normalizeSet(sets.flat());
 }

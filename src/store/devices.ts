@@ -1,6 +1,7 @@
 /** Paired devices: one row per deviceId with its pinned key, approved roles and scope baseline. */
+import type { GatewayRole } from "../protocol/client-info.js";
 import type { Statement } from "better-sqlite3";
-import { decodeSet, encodeSet } from "./codec.js";
+import { decodeRoles, decodeSet, encodeSet, normalizeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 
 /** How a device came to be paired. */
@@ -19,7 +20,7 @@ export interface DeviceRecord {
   platform: string | null;
   deviceFamily: string | null;
   /** Approved roles, sorted. */
-  roles: string[];
+  roles: GatewayRole[];
   /** Approved scope baseline, sorted. */
   scopes: string[];
   approvedVia: ApprovedVia;
@@ -139,7 +140,7 @@ function fromRow(row: DeviceRow): DeviceRecord {
     clientMode: row.client_mode,
     platform: row.platform,
     deviceFamily: row.device_family,
-    roles: decodeSet(row.roles_json),
+    roles: decodeRoles(row.roles_json),
     scopes: decodeSet(row.scopes_json),
     approvedVia: row.approved_via as ApprovedVia,
     createdAtMs: row.created_at_ms,

@@ -4,6 +4,7 @@
  * refused whole with a reason, never half-imported (S05, S13).
  */
 import { decodePublicKeyBytes, deviceIdFromRawKey, publicKeyFromRaw, toBase64Url } from "../identity/keys.js";
+import { isGatewayRole } from "../protocol/client-info.js";
 import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
 import { normalizeSet } from "./codec.js";
 import type { Store } from "./db.js";
@@ -96,7 +97,10 @@ function normalize(raw: unknown, nowMs: number): { device: DeviceRecord; tokens:
   };
 
   const single = text("role");
-  const declaredRoles = normalizeSet([...(single ? [single] : []), ...(list(raw, "roles") ?? [])]);
+  // Only roles this gateway knows carry rights; any other name grants nothing and is not imported.
+  const declaredRoles = normalizeSet(
+    [...(single ? [single] : []), ...(list(raw, "roles") ?? [])].filter(isGatewayRole),
+  );
   const scopes = normalizeSet(list(raw, "approvedScopes") ?? list(raw, "scopes") ?? []);
   const createdAtMs = time(raw, "createdAtMs") ?? time(raw, "approvedAtMs") ?? nowMs;
   const approvedAtMs = time(raw, "approvedAtMs") ?? createdAtMs;
@@ -150,6 +154,7 @@ function legacyTokens(
     if (entry.role !== undefined && entry.role !== null && entry.role !== key)
       check.fail(`${label} names a different role`);
     if (entry.issuer !== undefined && entry.issuer !== null) continue;
+    if (!isGatewayRole(key)) continue;
     out.push({
       role: key,
       token,

@@ -13,7 +13,9 @@ import Database from "better-sqlite3";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodePublicKeyBytes, deviceIdFromRawKey } from "../identity/keys.js";
+import { isGatewayRole } from "../protocol/client-info.js";
 import type { Store } from "./db.js";
+import type { ImportedToken } from "./tokens.js";
 import { importLegacyPaired, normalizeLegacyPaired } from "./legacy.js";
 
 /** Where each part of an OpenClaw state dir lives, relative to it. */
@@ -341,7 +343,7 @@ export function planOpenClawImport(
       };
     }
     const { device, tokens } = normalized;
-    const kept = new Map(tokens.map((t) => [t.role, t]));
+    const kept = new Map<string, ImportedToken>(tokens.map((t) => [t.role, t]));
     const tokenRows = rawTokenRows(rec.raw).map((t): ImportTokenRow => {
       const k = kept.get(t.role);
       return { role: t.role, state: k ? (k.revokedAtMs !== null ? "revoked" : "active") : "dropped" };
@@ -388,7 +390,7 @@ export function applyOpenClawImport(
               kind: "import",
               decision: "imported",
               deviceId: r.deviceId,
-              role: row.roles.join(","),
+              role: row.roles.filter(isGatewayRole),
               scopes: row.scopes,
               reason: `from OpenClaw ${row.source}`,
               actor: IMPORT_ACTOR,

@@ -3,9 +3,10 @@
  * its requestId (S42); a device that changes what it asks for gets a new one, so an approver can
  * never approve more than what they were shown (C11).
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import { randomUUID } from "node:crypto";
 import type { Statement } from "better-sqlite3";
-import { decodeSet, encodeSet } from "./codec.js";
+import { decodeRoles, decodeSet, encodeSet, normalizeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { sameKey } from "./keys.js";
 
@@ -15,7 +16,7 @@ export interface PendingRecord {
   deviceId: string;
   publicKey: string;
   reason: string;
-  roles: string[];
+  roles: GatewayRole[];
   scopes: string[];
   displayName: string | null;
   clientId: string | null;
@@ -211,7 +212,7 @@ export class PendingRepo {
         requestId: randomUUID(),
         commands,
         browserOrigin,
-        roles: decodeSet(encodeSet(input.roles)),
+        roles: normalizeSet(input.roles),
         scopes: decodeSet(encodeSet(input.scopes)),
         createdAtMs: nowMs,
         refreshedAtMs: nowMs,
@@ -253,7 +254,7 @@ function fromRow(row: PendingRow): PendingRecord {
     deviceId: row.device_id,
     publicKey: row.public_key,
     reason: row.reason,
-    roles: decodeSet(row.roles_json),
+    roles: decodeRoles(row.roles_json),
     scopes: decodeSet(row.scopes_json),
     displayName: row.display_name,
     clientId: row.client_id,

@@ -3,8 +3,9 @@
  * the SHA-256 of a code is stored; the cleartext exists once, in what the minting call returns.
  * Redemption is one conditional UPDATE, so two devices racing with the same code cannot both win.
  */
+import type { GatewayRole } from "../protocol/client-info.js";
 import type { Statement } from "better-sqlite3";
-import { decodeSet, encodeSet } from "./codec.js";
+import { decodeRoles, decodeSet, encodeSet, normalizeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { hashToken } from "./tokens.js";
 
@@ -13,7 +14,7 @@ export interface SetupCodeRecord {
   /** SHA-256 of the normalized code (hex); identifies the code without revealing it. */
   codeHash: string;
   profile: string;
-  roles: string[];
+  roles: GatewayRole[];
   scopes: string[];
   gatewayUrl: string | null;
   fingerprint: string | null;
@@ -28,7 +29,7 @@ export interface SetupCodeRecord {
 export interface SetupCodeInput {
   code: string;
   profile: string;
-  roles: readonly string[];
+  roles: readonly GatewayRole[];
   scopes: readonly string[];
   gatewayUrl: string | null;
   fingerprint: string | null;
@@ -70,7 +71,7 @@ function toRecord(row: Row): SetupCodeRecord {
   return {
     codeHash: row.code_hash,
     profile: row.profile,
-    roles: decodeSet(row.roles_json),
+    roles: decodeRoles(row.roles_json),
     scopes: decodeSet(row.scopes_json),
     gatewayUrl: row.gateway_url,
     fingerprint: row.fingerprint,

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Statement } from "better-sqlite3";
+import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 import { decodeSet, encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { writeFailed } from "./errors.js";
@@ -12,7 +13,7 @@ import { writeFailed } from "./errors.js";
 /** A device token as listed: everything but the secret. */
 export interface TokenRecord {
   deviceId: string;
-  role: string;
+  role: GatewayRole;
   scopes: string[];
   createdAtMs: number;
   rotatedAtMs: number | null;
@@ -25,7 +26,7 @@ export type TokenVerdict = { kind: "valid"; scopes: string[] } | { kind: "revoke
 
 /** A token carried over from another store, still in cleartext (it is hashed on the way in). */
 export interface ImportedToken {
-  role: string;
+  role: GatewayRole;
   token: string;
   scopes: readonly string[];
   createdAtMs: number;
@@ -119,7 +120,7 @@ export class TokenRepo {
    * Mints a new token for (device, role) and returns it in cleartext, the only time it exists
    * outside the client; any previous token for that slot stops working.
    */
-  issue(deviceId: string, role: string, scopes: readonly string[], nowMs: number): string {
+  issue(deviceId: string, role: GatewayRole, scopes: readonly string[], nowMs: number): string {
     const token = randomBytes(TOKEN_BYTES).toString("base64url");
     this.#write(deviceId, role, hashToken(token), scopes, nowMs, null);
     return token;
@@ -129,7 +130,7 @@ export class TokenRepo {
    * Marks the (device, role) slot revoked when it holds no token yet, so the role reads as revoked;
    * the random hash behind it belongs to no token anybody has.
    */
-  issueRevoked(deviceId: string, role: string, nowMs: number): void {
+  issueRevoked(deviceId: string, role: GatewayRole, nowMs: number): void {
     this.#ctx.write(() => {
       if (this.#check.get(deviceId, role)) {
         this.#revoke.run(nowMs, deviceId, role);
@@ -150,7 +151,7 @@ export class TokenRepo {
    * Checks a presented token in constant time. "revoked" only when it matches a revoked slot, so a
    * wrong token never learns whether the real one was revoked.
    */
-  verify(deviceId: string, role: string, presented: string): TokenVerdict {
+  verify(deviceId: string, role: GatewayRole, presented: string): TokenVerdict {
     const row = this.#ctx.read(() => this.#check.get(deviceId, role));
     if (!row || presented.length === 0) return { kind: "mismatch" };
     const stored = Buffer.from(row.token_hash, "hex");
@@ -161,46 +162,55 @@ export class TokenRepo {
   }
 
   /** Records a successful use of the (device, role) token; a revoked slot is left alone. */
-  markUsed(deviceId: string, role: string, nowMs: number): void {
+  markUsed(deviceId: string, role: GatewayRole, nowMs: number): void {
     this.#ctx.write(() => this.#markUsed.run(nowMs, deviceId, role));
   }
 
   /** Revokes the (device, role) token for good. True if a live token was revoked now. */
-  revoke(deviceId: string, role: string, nowMs: number): boolean {
+  revoke(deviceId: string, role: GatewayRole, nowMs: number): boolean {
     return this.#ctx.write(() => this.#revoke.run(nowMs, deviceId, role).changes > 0);
   }
 
   /** Forgets the (device, role) slot entirely. True if there was one. */
-  deleteRole(deviceId: string, role: string): boolean {
+  deleteRole(deviceId: string, role: GatewayRole): boolean {
     return this.#ctx.write(() => this.#deleteRole.run(deviceId, role).changes > 0);
   }
 
   /** The device's token slots, by role, without their hashes. */
   list(deviceId: string): TokenRecord[] {
+    // A slot for a role this gateway does not know carries nothing, so it is not listed.
     return this.#ctx
       .read(() => this.#list.all(deviceId))
-      .map((row) => ({
-        deviceId: row.device_id,
-        role: row.role,
-        scopes: decodeSet(row.scopes_json),
-        createdAtMs: row.created_at_ms,
-        rotatedAtMs: row.rotated_at_ms,
-        revokedAtMs: row.revoked_at_ms,
-        lastUsedAtMs: row.last_used_at_ms,
-      }));
+      .flatMap(({ role, ...row }) =>
+        isGatewayRole(role)
+          ? [
+              {
+                deviceId: row.device_id,
+                role,
+                scopes: decodeSet(row.scopes_json),
+                createdAtMs: row.created_at_ms,
+                rotatedAtMs: row.rotated_at_ms,
+                revokedAtMs: row.revoked_at_ms,
+                lastUsedAtMs: row.last_used_at_ms,
+              },
+            ]
+          : [],
+      );
   }
 
   /** Per role: is the slot revoked, and what scopes does its token carry (the policy's view). */
-  states(deviceId: string): Record<string, { revoked: boolean; scopes: string[] }> {
-    const out: Record<string, { revoked: boolean; scopes: string[] }> = {};
+  states(deviceId: string): Partial<Record<GatewayRole, { revoked: boolean; scopes: string[] }>> {
+    const out: Partial<Record<GatewayRole, { revoked: boolean; scopes: string[] }>> = {};
     for (const row of this.#ctx.read(() => this.#states.all(deviceId))) {
-      out[row.role] = { revoked: row.revoked !== 0, scopes: decodeSet(row.scopes_json) };
+      if (isGatewayRole(row.role)) {
+        out[row.role] = { revoked: row.revoked !== 0, scopes: decodeSet(row.scopes_json) };
+      }
     }
     return out;
   }
 
   /** Replaces the scopes a (device, role) token carries. False if there is no such slot. */
-  setScopes(deviceId: string, role: string, scopes: readonly string[]): boolean {
+  setScopes(deviceId: string, role: GatewayRole, scopes: readonly string[]): boolean {
     return this.#ctx.write(() => this.#setScopes.run(encodeSet(scopes), deviceId, role).changes > 0);
   }
 
@@ -223,7 +233,7 @@ export class TokenRepo {
 
   #write(
     deviceId: string,
-    role: string,
+    role: GatewayRole,
     tokenHash: string,
     scopes: readonly string[],
     nowMs: number,

@@ -3,6 +3,7 @@
  * with stable ids, `--fix` repairs exactly the safe ones and says what it changed, a corrupt store
  * is reported and left byte-for-byte alone, and the live checks run against a gateway process.
  */
+import type { GatewayRole } from "../../src/protocol/client-info.js";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,7 +46,7 @@ function seedStore(dir: string): string {
   try {
     const now = Date.now();
     ensureOwner(store, owner, now);
-    const add = (scopes: string[], roles: string[], approvedVia: "imported" | "approved") => {
+    const add = (scopes: string[], roles: GatewayRole[], approvedVia: "imported" | "approved") => {
       const id = generateIdentity();
       approveDevice(store, {
         deviceId: id.deviceId,

@@ -351,7 +351,10 @@ describe("the read-only store the CLI reads the audit log with", () => {
         reader.audit.list({ afterId: 1 }).map((r) => r.reason),
         ["AUTH_TOKEN_MISMATCH"],
       );
-      assert.throws(() => reader.audit.append({ kind: "x", decision: "y" }, 3), StoreError);
+      assert.throws(
+        () => reader.audit.append({ kind: "connect", decision: "admit", reason: "written-by-a-reader" }, 3),
+        StoreError,
+      );
     } finally {
       reader.close();
       writer.close();

@@ -18,7 +18,12 @@ function tempDir(t: { after(fn: () => void): void }): string {
   return dir;
 }
 
-const entry = { token: "dt-secret-value", role: "operator", scopes: ["operator.read"], issuedAtMs: 5 };
+const entry = {
+  token: "dt-secret-value",
+  role: "operator" as const,
+  scopes: ["operator.read"],
+  issuedAtMs: 5,
+};
 
 test("FileDeviceTokenStore writes the documented JSON with mode 0600 in a 0700 directory", (t) => {
   const dir = tempDir(t);

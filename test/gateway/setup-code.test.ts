@@ -4,6 +4,7 @@
  * way a code must admit nothing (C23): used, expired, wrong, in the shared-token slot, beyond its
  * profile, without a device; failed tries are rate-limited per address (C17).
  */
+import type { GatewayRole } from "../../src/protocol/client-info.js";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { GatewayClient, GatewayClientError, MemoryDeviceTokenStore } from "../../src/client/index.js";
@@ -41,7 +42,7 @@ describe("setup codes against the gateway", () => {
   const withCode = (
     identity: DeviceIdentity,
     code: string,
-    o: { role?: string; scopes?: string[]; store?: MemoryDeviceTokenStore; commands?: string[] } = {},
+    o: { role?: GatewayRole; scopes?: string[]; store?: MemoryDeviceTokenStore; commands?: string[] } = {},
   ) => {
     const c = new GatewayClient({
       url: gw.url,

@@ -207,7 +207,7 @@ describe("owner key", () => {
   });
 
   test("owner key not yet recorded: local → approve-then-admit; remote → pend not-paired", () => {
-    const ask = { roles: ["operator"], scopes: [ADMIN] };
+    const ask = { roles: ["operator"], scopes: [ADMIN] } satisfies Ask;
     const d = approved(
       run(facts({ device: OWNER_DEVICE, sharedAuth: TOKEN_MISSING, requestedScopes: [ADMIN] })),
       ask,
@@ -425,7 +425,7 @@ describe("covered requests never pair (scope lattice)", () => {
 describe("upgrades", () => {
   test("S10: role upgrade local + shared token → approve-then-admit; remote → pend role-upgrade", () => {
     const stored = record({ scopes: [ADMIN], tokens: { operator: { revoked: false, scopes: [ADMIN] } } });
-    const ask = { roles: ["node", "operator"], scopes: [ADMIN] };
+    const ask = { roles: ["node", "operator"], scopes: [ADMIN] } satisfies Ask;
     const d = approved(
       run(facts({ client: LANES.nodeHost, role: "node", requestedScopes: [], stored })),
       ask,
@@ -440,7 +440,7 @@ describe("upgrades", () => {
 
   test("S11: metadata change local + shared token → approve; remote or browser → pend metadata-upgrade", () => {
     const stored = record({ roles: ["node", "operator"], platform: OLD_PLATFORM });
-    const ask = { roles: ["node", "operator"], scopes: [READ] };
+    const ask = { roles: ["node", "operator"], scopes: [READ] } satisfies Ask;
     const d = approved(run(facts({ client: LANES.ios, stored })), ask);
     assert.ok(d.trace.includes("uncovered-metadata-upgrade"), d.trace.join(","));
     pended(run(facts({ locality: REMOTE, client: LANES.ios, stored })), "metadata-upgrade", ask);
@@ -535,7 +535,10 @@ describe("upgrades", () => {
 });
 
 describe("device tokens", () => {
-  const bothRoles = { roles: ["node", "operator"], scopes: [ADMIN, READ] };
+  const bothRoles = {
+    roles: ["node", "operator"],
+    scopes: [ADMIN, READ],
+  } satisfies Partial<StoredDeviceFacts>;
 
   test("S05: stored roles with an EMPTY tokens map stay effective → admit both roles", () => {
     const stored = record({ ...bothRoles, tokens: {} });
@@ -656,7 +659,7 @@ describe("one pending request for the union of everything asked", () => {
       roles: ["operator"],
       scopes: [APPROVALS],
     };
-    const ask = { roles: ["operator"], scopes: [APPROVALS, PAIRING, READ] };
+    const ask = { roles: ["operator"], scopes: [APPROVALS, PAIRING, READ] } satisfies Ask;
     pended(
       run(facts({ locality: REMOTE, stored, pending, requestedScopes: [PAIRING] })),
       "scope-upgrade",

@@ -6,6 +6,7 @@
  * its baseline, only the owner key touches the owner device, and the owner on the host covers every
  * device it takes rights away from. Checked case by case, then swept over the whole fact space.
  */
+import type { GatewayRole } from "../../src/protocol/client-info.js";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -42,7 +43,7 @@ function caller(
 
 function device(
   deviceId: string,
-  roles: readonly string[],
+  roles: readonly GatewayRole[],
   scopes: readonly string[],
   extra: Partial<TargetDevice> = {},
 ): TargetDevice {
@@ -67,7 +68,7 @@ const NODE_DEVICE = device("dev-n", ["node"], []);
 const OWNER_DEVICE = device("dev-owner", ["node", "operator"], [...ALL_OPERATOR_SCOPES], { owner: true });
 const SELF_DEVICE = device("dev-self", ["operator"], [ADMIN, PAIRING, READ, WRITE]);
 
-const request = (deviceId: string, roles: string[], scopes: string[], sameKeyAsRecord = false) => ({
+const request = (deviceId: string, roles: GatewayRole[], scopes: string[], sameKeyAsRecord = false) => ({
   deviceId,
   roles,
   scopes,
@@ -75,12 +76,12 @@ const request = (deviceId: string, roles: string[], scopes: string[], sameKeyAsR
 });
 const approve = (r: ReturnType<typeof request>): ManagementAction => ({ kind: "approve", request: r });
 const reject = (r: ReturnType<typeof request>): ManagementAction => ({ kind: "reject", request: r });
-const rotate = (role: string, scopes?: string[]): ManagementAction => ({
+const rotate = (role: GatewayRole, scopes?: string[]): ManagementAction => ({
   kind: "rotate",
   role,
   ...(scopes ? { scopes } : {}),
 });
-const revoke = (role: string): ManagementAction => ({ kind: "revoke", role });
+const revoke = (role: GatewayRole): ManagementAction => ({ kind: "revoke", role });
 const REMOVE: ManagementAction = { kind: "remove" };
 const RENAME: ManagementAction = { kind: "rename" };
 const SEE: ManagementAction = { kind: "see" };
@@ -200,7 +201,7 @@ describe("approve (C10: the approver's ceiling)", () => {
   });
 
   test("approving the node role needs operator.admin; node.* scopes are governed by admin", () => {
-    for (const roles of [["node"], ["node", "operator"]]) {
+    for (const roles of [["node"], ["node", "operator"]] satisfies GatewayRole[][]) {
       for (const c of [WRITE_PAIRING, PAIRING_ONLY, caller(ALL_OPERATOR_SCOPES.filter((s) => s !== ADMIN))]) {
         denied(
           decideManagement(c, null, approve(request("dev-new", roles, []))),
@@ -627,7 +628,7 @@ const PROOFS: CallerProof[] = [
   "none",
   "state-dir",
 ];
-const ROLE_SETS = [["operator"], ["node"], ["node", "operator"]];
+const ROLE_SETS: GatewayRole[][] = [["operator"], ["node"], ["node", "operator"]];
 type Slot = { revoked: boolean; scopes: readonly string[] } | undefined;
 
 function* callers(): Generator<CallerAuthority> {
@@ -649,7 +650,7 @@ function* targets(): Generator<TargetDevice> {
         ];
         for (const op of opSlots)
           for (const node of [undefined, { revoked: true, scopes: [] }] as Slot[]) {
-            const tokens: Record<string, { revoked: boolean; scopes: readonly string[] }> = {};
+            const tokens: Partial<Record<GatewayRole, { revoked: boolean; scopes: readonly string[] }>> = {};
             if (op) tokens.operator = op;
             if (node) tokens.node = node;
             yield { deviceId: "dev-t", owner, roles, scopes, tokens };
@@ -663,7 +664,9 @@ const DEVICE_ACTIONS: ManagementAction[] = [
   RENAME,
   revoke("operator"),
   revoke("node"),
-  ...["operator", "node"].flatMap((role) => [undefined, [], [READ], [ADMIN]].map((s) => rotate(role, s))),
+  ...(["operator", "node"] satisfies GatewayRole[]).flatMap((role) =>
+    [undefined, [], [READ], [ADMIN]].map((s) => rotate(role, s)),
+  ),
   ...[
     retire(),
     retire({ connected: true }),
@@ -747,7 +750,7 @@ describe("exhaustive over callers × targets × actions", () => {
         }
         // The loophole of the issue: rotating another device's token to [] where revoking it is refused.
         // (The owner key may rotate its own device's token; nobody revokes the owner's roles.)
-        for (const role of ["operator", "node"]) {
+        for (const role of ["operator", "node"] satisfies GatewayRole[]) {
           const toEmpty = decideManagement(c, tg, rotate(role, []));
           const rev = decideManagement(c, tg, revoke(role));
           if (toEmpty.allow && !rev.allow && !own && !(tg.owner && ownerKey))
@@ -829,10 +832,10 @@ describe("exhaustive over callers × targets × actions", () => {
         fc.record({
           deviceId: fc.constantFrom("dev-a", "dev-b"),
           owner: fc.boolean(),
-          roles: fc.subarray(["node", "operator"]),
+          roles: fc.subarray<GatewayRole>(["node", "operator"]),
           scopes: scopeArb,
           tokens: fc.dictionary(
-            fc.constantFrom("operator", "node"),
+            fc.constantFrom<GatewayRole>("operator", "node"),
             fc.record({ revoked: fc.boolean(), scopes: scopeArb }),
           ),
         }),

@@ -1,3 +1,4 @@
+import type { AuditDecision, AuditKind } from "../../src/store/audit.js";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { openStore } from "../../src/store/index.js";
@@ -7,7 +8,7 @@ describe("audit log", () => {
   test("filters: decisions, refusals only, routine admits hidden and counted, paging back with beforeId", () => {
     const { store } = freshStore();
     const ids: Record<string, number> = {};
-    const rows: Array<[string, string, string, string | undefined]> = [
+    const rows: Array<[string, AuditKind, AuditDecision, string | undefined]> = [
       ["a1", "connect", "admit", "dev-a"],
       ["a2", "connect", "admit", "dev-a"],
       ["p1", "connect", "pend", "dev-b"],
@@ -58,7 +59,7 @@ describe("audit log", () => {
         client: "cli/cli",
         role: "operator",
         scopes: ["operator.write", "operator.read", "operator.read"],
-        trace: ["proof:device-signature", "record:found", "scopes:upgrade"],
+        trace: ["client-loopback", "host-loopback", "uncovered-scope-upgrade"],
       },
       1_000,
     );
@@ -100,7 +101,7 @@ describe("audit log", () => {
       client: "cli/cli",
       role: "operator",
       scopes: ["operator.read", "operator.write"],
-      trace: ["proof:device-signature", "record:found", "scopes:upgrade"],
+      trace: ["client-loopback", "host-loopback", "uncovered-scope-upgrade"],
       actor: null,
     });
     store.close();

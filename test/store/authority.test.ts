@@ -81,7 +81,7 @@ describe("authority chain (store)", () => {
 
   test("setup codes: a device's unused codes end with it; used ones and others' stay as they are", () => {
     const { store } = freshStore();
-    const base = { profile: "operator-limited", roles: ["operator"], scopes: ["operator.read"] };
+    const base = { profile: "operator-limited", roles: ["operator" as const], scopes: ["operator.read"] };
     const common = { gatewayUrl: null, fingerprint: null, createdAtMs: 1_000, expiresAtMs: 100_000 };
     store.setupCodes.create({ ...base, ...common, code: "AAAAAAAAAA", createdBy: "device:dev-a" });
     store.setupCodes.create({ ...base, ...common, code: "BBBBBBBBBB", createdBy: "device:dev-b" });

@@ -5,6 +5,8 @@
  * against it at real sizes.
  */
 import { generateIdentity } from "../../src/identity/keys.js";
+import type { GatewayRole } from "../../src/protocol/client-info.js";
+import type { AuditEntry } from "../../src/store/audit.js";
 import type { Store } from "../../src/store/db.js";
 
 const HOUR = 3_600_000;
@@ -15,7 +17,7 @@ interface Kind {
   clientMode: string;
   platform: string;
   deviceFamily: string | null;
-  roles: string[];
+  roles: GatewayRole[];
   scopes: string[];
   name: (i: number) => string;
 }
@@ -124,15 +126,15 @@ export function seedStore(
     const d = (Math.floor(i / 12) * 7) % deviceIds.length;
     const deviceId = deviceIds[d]!;
     const base = {
-      kind: "connect",
+      kind: "connect" as const,
       deviceId,
       peer: `192.168.1.${10 + d}`,
       client: "cli/cli",
-      role: "operator",
+      role: "operator" as const,
       scopes: ["operator.read"],
       trace: ["client-not-loopback", "credential-device-token", "covered-by-approval"],
-    };
-    const entry =
+    } satisfies Partial<AuditEntry>;
+    const entry: AuditEntry =
       i % 97 === 0
         ? {
             ...base,

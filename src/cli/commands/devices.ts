@@ -4,6 +4,7 @@
  * the session asks only for the scopes the change requires, and never for more than this device
  * was approved for (asking would open an upgrade request for the approving device itself, S46).
  */
+import type { GatewayRole } from "../../protocol/client-info.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { CommonOptions } from "../connect.js";
 import { openDevicesBackend, scopeUnion, type DevicesBackend } from "../devices/backend.js";
@@ -353,7 +354,7 @@ export async function devicesRevoke(opts: RoleOptions, out: Reporter): Promise<n
 }
 
 /** After removing or revoking itself, the CLI drops tokens that can no longer work. */
-function forgetOwnTokens(backend: DevicesBackend, roles: readonly string[]): void {
+function forgetOwnTokens(backend: DevicesBackend, roles: readonly GatewayRole[]): void {
   const self = backend.self;
   if (!self) return;
   for (const role of roles) self.tokenStore.delete(self.identity.deviceId, role);

@@ -2,6 +2,7 @@
  * Asking a running gateway about itself: the `status` RPC (and `device.pair.list` when this CLI may
  * see pairing state), signed with the CLI's identity — on the gateway host, the owner key.
  */
+import type { GatewayRole } from "../../protocol/client-info.js";
 import { resolveClientTarget, type ClientTarget } from "../../config/index.js";
 import { missingScopes } from "../../policy/scopes.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
@@ -33,7 +34,7 @@ export interface StatusPayload {
 
 export interface ConnectedClient {
   connId: string;
-  role: string;
+  role: GatewayRole;
   client: string;
   deviceId: string | null;
   clientIp: string | null;
