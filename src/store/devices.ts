@@ -1,7 +1,7 @@
 /** Paired devices: one row per deviceId with its pinned key, approved roles and scope baseline. */
 import type { GatewayRole } from "../protocol/client-info.js";
 import type { Statement } from "better-sqlite3";
-import { decodeRoles, decodeSet, encodeSet, normalizeSet } from "./codec.js";
+import { decodeRoles, decodeSet, encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 
 /** How a device came to be paired. */

@@ -5,7 +5,7 @@
  */
 import type { GatewayRole } from "../protocol/client-info.js";
 import type { Statement } from "better-sqlite3";
-import { decodeRoles, decodeSet, encodeSet, normalizeSet } from "./codec.js";
+import { decodeRoles, decodeSet, encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { hashToken } from "./tokens.js";
 
