@@ -6,6 +6,7 @@ import { GatewayClientError } from "../client/errors.js";
 import { ConfigError } from "../config/errors.js";
 import { IdentityError } from "../identity/errors.js";
 import { GatewayError } from "../protocol/errors.js";
+import type { GatewayStartErrorCode } from "../runtime/start-errors.js";
 import { StoreError } from "../store/errors.js";
 
 /** Exit statuses: 1 the operation failed, 2 bad usage or configuration, 70 a bug. */
@@ -19,10 +20,42 @@ export interface CliErrorExtra {
   fields?: Record<string, unknown>;
 }
 
+/** The CLI's own failure codes; a script can switch on them (`error.code` with --json). */
+export const CLI_ERROR_CODES = [
+  // Usage: a flag or argument is missing or malformed.
+  "INVALID_FLAG",
+  "MISSING_FLAG",
+  "MISSING_ARGUMENT",
+  "INVALID_DEVICE_ID",
+  "AMBIGUOUS_DEVICE_ID",
+  "AMBIGUOUS_NODE_ID",
+  "REQUEST_ID_REQUIRED",
+  // What was named does not exist (here, or any more).
+  "DEVICE_NOT_FOUND",
+  "UNKNOWN_REQUEST",
+  "NOT_FOUND",
+  "STORE_MISSING",
+  "NO_OWNER_IDENTITY",
+  "NO_ATTEMPT_RECORDED",
+  "NOTHING_TO_IMPORT",
+  "SECRET_NOT_RECORDED",
+  // Refused or not possible from this caller.
+  "MISSING_SCOPE",
+  "OUTPUT_HIDDEN",
+  "WAIT_TIMEOUT",
+  // The gateway process the CLI starts or stops.
+  "GATEWAY_START_FAILED",
+  "GATEWAY_STOP_FAILED",
+  "STATE_DIR_IN_USE",
+] as const;
+
+/** One of {@link CLI_ERROR_CODES}, or a start failure of the gateway assembly passed through as is. */
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number] | GatewayStartErrorCode;
+
 /** A CLI-level failure with its own code (bad flag value, gateway port taken, ...). */
 export class CliError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: CliErrorCode,
     message: string,
     readonly exitCode: number = EXIT.failed,
     readonly hint?: string,
