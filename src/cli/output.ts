@@ -24,12 +24,18 @@ export interface CliErrorExtra {
 export const CLI_ERROR_CODES = [
   // Usage: a flag or argument is missing or malformed.
   "INVALID_FLAG",
+  "INVALID_ARGUMENT",
   "MISSING_FLAG",
   "MISSING_ARGUMENT",
   "INVALID_DEVICE_ID",
   "AMBIGUOUS_DEVICE_ID",
   "AMBIGUOUS_NODE_ID",
   "REQUEST_ID_REQUIRED",
+  "UNKNOWN_COMMAND",
+  "UNKNOWN_OPTION",
+  "TOO_MANY_ARGUMENTS",
+  "MISSING_COMMAND",
+  "USAGE",
   // What was named does not exist (here, or any more).
   "DEVICE_NOT_FOUND",
   "UNKNOWN_REQUEST",
@@ -39,6 +45,8 @@ export const CLI_ERROR_CODES = [
   "NO_ATTEMPT_RECORDED",
   "NOTHING_TO_IMPORT",
   "SECRET_NOT_RECORDED",
+  "NO_LOG_FILE",
+  "NO_REACHABLE_URL",
   // Refused or not possible from this caller.
   "MISSING_SCOPE",
   "OUTPUT_HIDDEN",
@@ -47,6 +55,8 @@ export const CLI_ERROR_CODES = [
   "GATEWAY_START_FAILED",
   "GATEWAY_STOP_FAILED",
   "STATE_DIR_IN_USE",
+  "NO_LOCAL_GATEWAY",
+  "NO_GATEWAY_TOKEN",
 ] as const;
 
 /** One of {@link CLI_ERROR_CODES}, or a start failure of the gateway assembly passed through as is. */

@@ -4,7 +4,7 @@
  * status 2 from every level of the command tree.
  */
 import { CommanderError, type Command } from "commander";
-import { CliError, EXIT, reportError } from "./output.js";
+import { CliError, type CliErrorCode, EXIT, reportError } from "./output.js";
 
 /** True when the command line asks for JSON (`--json` before any `--`). */
 export function wantsJson(argv: readonly string[]): boolean {
@@ -29,7 +29,7 @@ function commandPath(cmd: Command): string {
   return names.join(" ");
 }
 
-const CODES: Readonly<Record<string, string>> = {
+const CODES: Readonly<Record<string, CliErrorCode>> = {
   "commander.unknownCommand": "UNKNOWN_COMMAND",
   "commander.unknownOption": "UNKNOWN_OPTION",
   "commander.missingArgument": "MISSING_ARGUMENT",
@@ -44,7 +44,7 @@ const CODES: Readonly<Record<string, string>> = {
 /** The CliError a commander usage failure stands for: what was wrong, and what to try. */
 export function usageError(err: CommanderError, cmd: Command): CliError {
   const path = commandPath(cmd);
-  const code = CODES[err.code] ?? "USAGE";
+  const code: CliErrorCode = CODES[err.code] ?? "USAGE";
   const [first = "", ...rest] = err.message.replace(/^error: /, "").split("\n");
   const what = first.replace(/\.$/, "");
   const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(" "))?.[1];

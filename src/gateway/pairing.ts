@@ -4,6 +4,7 @@
  * only carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
  */
 import { surfacePendingPayload } from "../devices/node-payloads.js";
+import type { RuleId } from "../policy/rules.js";
 import type { WireEventName } from "../protocol/events.js";
 import type { GatewayRole } from "../protocol/client-info.js";
 import { pendingPayload } from "../devices/payloads.js";
@@ -145,7 +146,7 @@ export class PairingService {
   /** Last-seen stamps of admitted devices, by deviceId, not yet written. */
   private readonly seenStamps = new Map<string, { ip: string | null; at: number }>();
   /** Last-used stamps of device tokens, by device and role, not yet written. */
-  private readonly usedStamps = new Map<string, { deviceId: string; role: string; at: number }>();
+  private readonly usedStamps = new Map<string, { deviceId: string; role: GatewayRole; at: number }>();
   private stampsScheduled = false;
 
   constructor(
@@ -416,7 +417,7 @@ export class PairingService {
     peer: string;
     origin: string | null;
     code: string;
-    trace: readonly string[];
+    trace: readonly RuleId[];
   }): void {
     const now = this.now();
     const key = `${r.peer}|${r.code}|${r.origin ?? ""}`;

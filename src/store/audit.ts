@@ -10,7 +10,7 @@ import { encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { corruptStore } from "./errors.js";
 
-/** What an audit row records: a connect, a management action, or a doctor repair or import. */
+/** What an audit row records: a connect or a refused upgrade, a management action, or a doctor repair or import. */
 export const AUDIT_KINDS = [
   "connect",
   "upgrade",
