@@ -5,7 +5,7 @@
 import { GatewayClientError } from "../client/errors.js";
 import { ConfigError } from "../config/errors.js";
 import { IdentityError } from "../identity/errors.js";
-import { GatewayError } from "../protocol/errors.js";
+import { errorMeaning, GatewayError, isGatewayErrorCode } from "../protocol/errors.js";
 import type { GatewayStartErrorCode } from "../runtime/start-errors.js";
 import { StoreError } from "../store/errors.js";
 
@@ -111,29 +111,18 @@ interface ErrorReport {
   [field: string]: unknown;
 }
 
-/** What to do about a failure, in one sentence, when we know. */
+/** What to do about a failure, in one sentence, when we know: the error table's hint, or the client's own. */
 function hintFor(err: GatewayClientError): string | undefined {
-  switch (err.detailCode) {
-    case "AUTH_TOKEN_MISSING":
-    case "AUTH_TOKEN_MISMATCH":
-      return "pass --token or set GATEHOUSE_GATEWAY_TOKEN to the gateway's gateway.auth.token";
-    case "AUTH_PASSWORD_MISSING":
-    case "AUTH_PASSWORD_MISMATCH":
-      return "pass --password or set GATEHOUSE_GATEWAY_PASSWORD to the gateway's gateway.auth.password";
-    case "AUTH_DEVICE_TOKEN_MISMATCH":
-      return "this device's token is no longer valid; pass the shared --token so the gateway can re-issue one";
-    case "AUTH_SCOPE_MISMATCH":
-      return "this device's token does not carry the scopes asked for; ask the owner to rotate it (gatehouse devices rotate)";
-    case "MISSING_SCOPE":
-      return "this connection was not granted the scope the method needs";
-    case "PROTOCOL_MISMATCH":
-      return "the gateway speaks another protocol version; upgrade the older side";
-    case "PAIRING_REQUIRED": {
-      const server = refusingServer(err);
-      return err.requestId
-        ? `approve it on the gateway host: ${approveCommand(err.requestId, server)}`
-        : `this device must be approved on the gateway host (${server} devices list there)`;
-    }
+  // Which gateway refused decides which command approves: gatehouse's own, or OpenClaw's.
+  if (err.detailCode === "PAIRING_REQUIRED") {
+    const server = refusingServer(err);
+    return err.requestId
+      ? `approve it on the gateway host: ${approveCommand(err.requestId, server)}`
+      : `this device must be approved on the gateway host (${server} devices list there)`;
+  }
+  if (err.detailCode !== undefined && isGatewayErrorCode(err.detailCode)) {
+    const { hint } = errorMeaning(err.detailCode);
+    if (hint) return hint;
   }
   if (err.code === "CONNECT_FAILED") {
     return (

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isOwnHost } from "../policy/upgrade.js";
+import { UI_ERROR_TABLE_PATH, uiErrorTableModule } from "./ui-error-table.js";
 
 export interface HttpHandlerOptions {
   version: string;
@@ -63,9 +64,11 @@ export function controlUiCsp(host: string): string {
   ].join("; ");
 }
 
+/** A file of the UI's folder, or a module the gateway writes itself (`body`). */
 interface Asset {
   file: string;
   type: string;
+  body?: Buffer;
 }
 
 /**
@@ -87,6 +90,12 @@ function listAssets(dir: string | null): Map<string, Asset> {
     }
   };
   walk(dir, "");
+  // Generated from the one error table, so the UI never keeps a copy of it.
+  assets.set(UI_ERROR_TABLE_PATH, {
+    file: UI_ERROR_TABLE_PATH,
+    type: CONTENT_TYPES[".js"]!,
+    body: Buffer.from(uiErrorTableModule(), "utf8"),
+  });
   const index = assets.get("/index.html");
   if (index) assets.set("/", index);
   return assets;
@@ -105,10 +114,10 @@ export function createHttpHandler(
   const cache = new Map<string, { mtimeMs: number; body: Buffer; etag: string }>();
 
   const read = (asset: Asset) => {
-    const mtimeMs = statSync(asset.file).mtimeMs;
+    const mtimeMs = asset.body ? 0 : statSync(asset.file).mtimeMs;
     const hit = cache.get(asset.file);
     if (hit && hit.mtimeMs === mtimeMs) return hit;
-    const body = readFileSync(asset.file);
+    const body = asset.body ?? readFileSync(asset.file);
     const entry = {
       mtimeMs,
       body,

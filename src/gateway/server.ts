@@ -499,7 +499,7 @@ const EMPTY_NAMES: ReadonlySet<string> = new Set();
 
 const UPGRADE_REFUSAL_MESSAGE: Readonly<Record<UpgradeRefusal, string>> = {
   CONTROL_UI_ORIGIN_NOT_ALLOWED: ERROR_TABLE.CONTROL_UI_ORIGIN_NOT_ALLOWED.message,
-  HOST_NOT_ALLOWED: "host not allowed: the Host header is not a name of this gateway",
+  HOST_NOT_ALLOWED: ERROR_TABLE.HOST_NOT_ALLOWED.message,
 };
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {

@@ -4,12 +4,17 @@ import fc from "fast-check";
 import {
   CLOSE_CODES,
   ERROR_TABLE,
+  errorMeaning,
   GatewayError,
   WIRE_ERROR_CODES,
   truncateCloseReason,
   type GatewayErrorCode,
 } from "../../src/protocol/errors.js";
 import { validateResponseFrame } from "../../src/protocol/validate.js";
+import { unauthorizedError } from "../../src/gateway/auth-errors.js";
+import { GatewayClientError } from "../../src/client/errors.js";
+import { shouldPauseReconnect } from "../../src/client/pause.js";
+import { remedyFor } from "../../src/cli/explain/remedy.js";
 
 const ALL_CODES = Object.keys(ERROR_TABLE) as GatewayErrorCode[];
 const utf8Len = (s: string) => Buffer.byteLength(s, "utf8");
@@ -118,6 +123,82 @@ describe("error table", () => {
       tryAgainLater: 1013,
       credentialsChanged: 4001,
     });
+  });
+});
+
+describe("error meaning: the table's columns are what gateway, client and CLI act on", () => {
+  const row = (code: GatewayErrorCode) => errorMeaning(code);
+
+  test("retry is 'none' exactly for the method-level rows, which keep the socket open", () => {
+    for (const code of ALL_CODES) {
+      assert.equal(row(code).retry === "none", row(code).close === null, code);
+    }
+  });
+
+  test("every unauthorized refusal sends the table's authReason and recommendedNextStep", () => {
+    for (const code of ALL_CODES.filter((c) => c.startsWith("AUTH_"))) {
+      const { authReason, nextStep } = row(code);
+      assert.ok(authReason && nextStep, `${code} has an authReason and a nextStep`);
+      const err = unauthorizedError(code, { id: "cli", mode: "cli" });
+      assert.equal(err.details.authReason, authReason, code);
+      assert.equal(err.details.recommendedNextStep, nextStep, code);
+    }
+  });
+
+  test("a shared-secret hint is worded for the client's kind; other hints are the table's", () => {
+    const cli = { id: "cli", mode: "cli" };
+    const ui = { id: "openclaw-control-ui", mode: "webchat" };
+    const other = { id: "gateway-client", mode: "backend" };
+    assert.match(
+      unauthorizedError("AUTH_TOKEN_MISMATCH", cli).message,
+      /\(pass --token or set GATEHOUSE_GATEWAY_TOKEN/,
+    );
+    assert.match(
+      unauthorizedError("AUTH_PASSWORD_MISSING", ui).message,
+      /paste the gateway password on this page\)$/,
+    );
+    assert.match(unauthorizedError("AUTH_TOKEN_MISSING", other).message, /\(provide gateway auth token\)$/);
+    assert.equal(
+      unauthorizedError("AUTH_BOOTSTRAP_TOKEN_INVALID", ui).message,
+      `${ERROR_TABLE.AUTH_BOOTSTRAP_TOKEN_INVALID.message} (${ERROR_TABLE.AUTH_BOOTSTRAP_TOKEN_INVALID.hint})`,
+    );
+    assert.equal(
+      unauthorizedError("AUTH_RUNTIME_TOKEN_INVALID", cli).message,
+      ERROR_TABLE.AUTH_RUNTIME_TOKEN_INVALID.message,
+    );
+  });
+
+  test("the client stops reconnecting exactly on the rows whose retry is pause or wait", () => {
+    for (const code of ALL_CODES) {
+      const err = new GatewayClientError("HANDSHAKE_REJECTED", "refused", {
+        detailCode: code,
+        details: { code },
+      });
+      const expected = row(code).retry === "pause" || row(code).retry === "wait";
+      assert.equal(shouldPauseReconnect(err), expected, code);
+    }
+    const waiting = new GatewayClientError("HANDSHAKE_REJECTED", "pending", {
+      detailCode: "PAIRING_REQUIRED",
+      details: { code: "PAIRING_REQUIRED", pauseReconnect: false },
+    });
+    assert.equal(shouldPauseReconnect(waiting), false, "a bootstrap flow asks to keep trying");
+  });
+
+  test("gatehouse explain's remedy for a refusal is the table's remedy column", () => {
+    for (const code of ALL_CODES.filter((c) => c !== "AUTH_SCOPE_MISMATCH")) {
+      const remedy = row(code).remedy;
+      if (!remedy) continue;
+      const got = remedyFor({
+        decision: "reject",
+        reason: code,
+        trace: [],
+        scopes: null,
+        request: null,
+        deviceId: null,
+        role: null,
+      });
+      assert.deepEqual(got, remedy, code);
+    }
   });
 });
 

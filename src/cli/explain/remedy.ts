@@ -2,6 +2,7 @@
  * What to do about a decision: the one command that would let the connection in, or why nothing
  * should. Pure: everything it needs is in {@link RemedyInput}.
  */
+import { ERROR_TABLE, errorMeaning, isGatewayErrorCode } from "../../protocol/errors.js";
 import { approveCommand } from "../output.js";
 
 /** The decision kinds as `gatehouse explain` reports them (the policy's names). */
@@ -153,113 +154,9 @@ function admitRemedy(input: RemedyInput): Remedy {
   return { command: null, explanation: `Nothing to do: it is admitted with ${scopes}.` };
 }
 
-const AUTH_REMEDIES: Readonly<Record<string, Remedy>> = {
-  AUTH_TOKEN_MISSING: {
-    command: null,
-    explanation:
-      "Present the shared gateway token: the value of gateway.auth.token (or GATEHOUSE_GATEWAY_TOKEN on the gateway), given to the client as --token or GATEHOUSE_GATEWAY_TOKEN.",
-  },
-  AUTH_TOKEN_MISMATCH: {
-    command: null,
-    explanation:
-      "The token presented is not the gateway's: copy gateway.auth.token again. A stale GATEHOUSE_GATEWAY_TOKEN baked into a service unit or shell profile is the usual cause.",
-  },
-  AUTH_TOKEN_NOT_CONFIGURED: {
-    command: "gatehouse doctor --fix",
-    explanation:
-      "The gateway has no shared token configured; gatehouse doctor --fix generates one into the config file (or set gateway.auth.token yourself).",
-  },
-  AUTH_PASSWORD_MISSING: {
-    command: null,
-    explanation:
-      "Present the shared gateway password (gateway.auth.password), given to the client as --password or GATEHOUSE_GATEWAY_PASSWORD.",
-  },
-  AUTH_PASSWORD_MISMATCH: {
-    command: null,
-    explanation: "The password presented is not the gateway's: copy gateway.auth.password again.",
-  },
-  AUTH_PASSWORD_NOT_CONFIGURED: {
-    command: null,
-    explanation: "The gateway runs in password mode without a password: set gateway.auth.password.",
-  },
-  AUTH_UNAUTHORIZED: {
-    command: null,
-    explanation:
-      "gateway.auth.mode none only admits direct-local connections. For anything else set gateway.auth.mode to token and present the token.",
-  },
-  AUTH_RUNTIME_TOKEN_INVALID: {
-    command: null,
-    explanation:
-      "Runtime tokens are minted by the gateway for the jobs it starts and only work for them (operator role, no browser, before they expire). Start the work through the gateway, or connect with a paired device instead.",
-  },
-  AUTH_BOOTSTRAP_TOKEN_INVALID: {
-    command: "gatehouse pair code",
-    explanation:
-      "The setup code was unknown, expired or already used by another device (codes are single-use). Mint a new one on the gateway host and pair with it once.",
-  },
-  AUTH_RATE_LIMITED: {
-    command: null,
-    explanation: "Too many failed attempts from this address: wait, then retry with the right credential.",
-  },
-  DEVICE_IDENTITY_REQUIRED: {
-    command: null,
-    explanation:
-      "Only the operator role may connect without a device identity; a node must sign its connect with its own key and be approved once.",
-  },
-  CONTROL_UI_DEVICE_IDENTITY_REQUIRED: {
-    command: null,
-    explanation:
-      "The Control UI needs a device identity: open it over HTTPS or from localhost (a secure context) so the browser can create one.",
-  },
-  CONTROL_UI_ORIGIN_NOT_ALLOWED: {
-    command: null,
-    explanation:
-      'If that origin is your own Control UI, add it exactly to gateway.controlUi.allowedOrigins; never use "*" (any web page could then try the shared secret).',
-  },
-  HOST_NOT_ALLOWED: {
-    command: null,
-    explanation:
-      "The page addressed the gateway by a name that is not one of its own (DNS rebinding looks like this). Open the Control UI at http://127.0.0.1:<port>/ or localhost, or list the page's origin in gateway.controlUi.allowedOrigins (its host then becomes a name of the gateway).",
-  },
-  DEVICE_AUTH_SIGNATURE_EXPIRED: {
-    command: null,
-    explanation: "The client's clock is more than 2 minutes off the gateway's: synchronize it (NTP).",
-  },
-  DEVICE_AUTH_SIGNATURE_INVALID: {
-    command: null,
-    explanation:
-      "The signature does not match the fields sent (v3 or v2 payload): update the client, or check that it signs the credential it actually presents.",
-  },
-  DEVICE_AUTH_DEVICE_ID_MISMATCH: {
-    command: null,
-    explanation:
-      "The deviceId is not the SHA-256 of the public key: the client's identity is damaged. Recreate it (it then pairs as a new device).",
-  },
-  DEVICE_AUTH_NONCE_REQUIRED: {
-    command: null,
-    explanation: "The client must sign the nonce from connect.challenge: update the client.",
-  },
-  DEVICE_AUTH_NONCE_MISMATCH: {
-    command: null,
-    explanation:
-      "The client signed a nonce other than this connection's challenge (a replay, or a reused proof): update the client.",
-  },
-  DEVICE_AUTH_PUBLIC_KEY_INVALID: {
-    command: null,
-    explanation: "The public key is not a valid Ed25519 key: recreate the client's identity.",
-  },
-};
-
 function rejectRemedy(input: RemedyInput): Remedy {
   const code = input.reason ?? "";
   const { trace } = input;
-  if (code === "AUTH_DEVICE_TOKEN_MISMATCH") {
-    return {
-      command: null,
-      explanation:
-        "The device token is unknown, was rotated or was revoked. Present the shared token instead: a paired key is then admitted and issued a new device token; a revoked role needs an approval again.",
-    };
-  }
   if (code === "AUTH_SCOPE_MISMATCH") {
     if (has(trace, "node-scopes-outside-role")) {
       return { command: null, explanation: "Ask only for node.* scopes with the node role." };
@@ -274,12 +171,11 @@ function rejectRemedy(input: RemedyInput): Remedy {
     const device = input.deviceId ?? "<deviceId>";
     return {
       command: `gatehouse devices rotate --device ${device} --role ${input.role ?? "operator"}${(input.scopes ?? []).map((s) => ` --scope ${s}`).join("")}`,
-      explanation:
-        "The device token does not carry the scopes asked for. Ask for fewer, present the shared token so the wider request can be approved as an upgrade, or (if the device is approved for them) rotate its token to carry them.",
+      explanation: ERROR_TABLE.AUTH_SCOPE_MISMATCH.remedy.explanation,
     };
   }
-  const known = AUTH_REMEDIES[code];
-  if (known) return known;
+  const known = isGatewayErrorCode(code) ? errorMeaning(code).remedy : undefined;
+  if (known) return { command: known.command, explanation: known.explanation };
   return { command: null, explanation: `No remedy is known for ${code || "this refusal"}.` };
 }
 

@@ -335,9 +335,7 @@ function statePanel() {
         h("h1", {}, s.needsToken ? "Gateway token needed" : "The gateway refused this browser"),
         h("p", { class: "reason" }, s.message),
         s.needsToken ? tokenForm(TOKEN_HINT) : null,
-        s.code === "DEVICE_AUTH_SIGNATURE_EXPIRED"
-          ? h("p", {}, "Check this computer's clock: it must be within 2 minutes of the gateway's.")
-          : null,
+        s.remedy ? h("p", { class: "remedy" }, s.remedy.explanation) : null,
         h(
           "div",
           { class: "actions" },

@@ -3,6 +3,7 @@
 // gateway issues, then carries requests and events. It reconnects on its own; while the device
 // waits for approval it retries every 2 s (the same request keeps the same requestId).
 
+import { ERROR_MEANINGS } from "./error-table.js";
 import { clearDeviceToken, loadDeviceToken, signPayload, storeDeviceToken } from "./identity.js";
 import { buildSignaturePayloadV3, signedToken } from "./signature.js";
 
@@ -23,14 +24,13 @@ const CHALLENGE_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const MAX_BACKOFF_MS = 15_000;
 
-const TOKEN_CODES = new Set([
-  "AUTH_TOKEN_MISSING",
-  "AUTH_TOKEN_MISMATCH",
-  "AUTH_TOKEN_NOT_CONFIGURED",
-  "AUTH_PASSWORD_MISSING",
-  "AUTH_PASSWORD_MISMATCH",
-  "AUTH_PASSWORD_NOT_CONFIGURED",
-]);
+/** Refusals about these credentials are fixed by pasting the gateway's shared token. */
+const TOKEN_CREDENTIALS = new Set(["gateway-token", "gateway-password", "device-token"]);
+
+/** The error table's row for a code (served by the gateway), or null for a code it does not know. */
+function meaningOf(code) {
+  return Object.hasOwn(ERROR_MEANINGS, code) ? ERROR_MEANINGS[code] : null;
+}
 
 /**
  * A short name for this browser profile, shown in device lists: "Control UI · Chrome on Linux ·
@@ -258,7 +258,8 @@ export class GatewayConnection {
         return;
       }
     }
-    if (code === "AUTH_RATE_LIMITED") {
+    const meaning = meaningOf(code);
+    if (meaning?.retry === "wait") {
       conn.outcome = "backoff";
       conn.retryMs = error.retryAfterMs ?? 30_000;
       conn.message = error.message;
@@ -269,7 +270,8 @@ export class GatewayConnection {
       kind: "refused",
       code,
       message: error.message ?? "the gateway refused the connection",
-      needsToken: TOKEN_CODES.has(code) || code === "AUTH_DEVICE_TOKEN_MISMATCH",
+      needsToken: TOKEN_CREDENTIALS.has(meaning?.credential),
+      remedy: meaning?.remedy ?? null,
     });
   }
 
