@@ -14,6 +14,7 @@ import {
   type ManagementDecision,
   type TargetDevice,
 } from "../policy/device-management.js";
+import { grantSource, grantSourceKey } from "../policy/authority.js";
 import { managementRuleSentence, type ManagementRuleId } from "../policy/management-rules.js";
 import { profileGrant } from "../policy/setup-codes.js";
 import type { GatewayRole } from "../protocol/client-info.js";
@@ -108,6 +109,8 @@ export interface ManagementCaller {
   proxyUser?: string;
   /** The caller's own connection (kept open when it rotates its own token). */
   connId?: string;
+  /** The session a runtime-token caller runs as: what it mints rests on that session. */
+  runtimeJobId?: string | null;
 }
 
 /** How an audit row names the caller: its actor, and the proxy user when there is one. */
@@ -472,7 +475,7 @@ export class DeviceManager {
         scopes: grant.scopes,
         gatewayUrl: url,
         fingerprint,
-        createdBy: caller.actor,
+        createdBy: mintedBy(caller),
         createdAtMs: now,
         expiresAtMs,
       });
@@ -509,7 +512,7 @@ export class DeviceManager {
    */
   private endDerived(deviceId: string, reason: string, now: number): string[] {
     this.store.runtimeTokens.revokeByAuthority(deviceId, now);
-    this.store.setupCodes.revokeCreatedBy(`device:${deviceId}`, now);
+    this.store.setupCodes.revokeCreatedBy(grantSourceKey({ kind: "device", deviceId }), now);
     return this.store.cron.disableByCreator(deviceId, reason, now);
   }
 
@@ -576,4 +579,14 @@ function refusal(what: string, decision: Extract<ManagementDecision, { allow: fa
       ...(missing.length > 0 ? { missingScope: missing[0], requiredScopes: [...missing] } : {}),
     },
   });
+}
+
+/** The key a minted setup code is recorded under: the source it rests on (the policy's), or the actor of a root. */
+function mintedBy(caller: ManagementCaller): string {
+  const source = grantSource({
+    proof: caller.authority.proof,
+    deviceId: caller.authority.deviceId,
+    runtimeJobId: caller.runtimeJobId ?? null,
+  });
+  return source.kind === "root" ? caller.actor : grantSourceKey(source);
 }

@@ -8,7 +8,7 @@ import type { WebSocket, RawData } from "ws";
 import type { Locality } from "../policy/locality.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import { methodRequirement, type CustomMethodRequirements } from "../policy/method-scopes.js";
-import { scopeSatisfied } from "../policy/scopes.js";
+import { decideMethodCall } from "../policy/work.js";
 import { CLOSE_CODES, GatewayError } from "../protocol/errors.js";
 import type { RequestFrame } from "../protocol/frames.js";
 import { validateRequestFrame } from "../protocol/validate.js";
@@ -314,24 +314,19 @@ export class Connection {
       );
       return;
     }
-    const need = methodRequirement(frame.method, this.host.customMethods);
-    if (need.role !== session.role) {
+    const call = decideMethodCall(session, methodRequirement(frame.method, this.host.customMethods));
+    if (!call.allow) {
       this.respondError(
         frame.id,
-        new GatewayError("ROLE_NOT_ALLOWED", {
-          message: `method ${frame.method} requires role ${need.role}`,
-          details: { requiredRole: need.role, role: session.role },
-        }),
-      );
-      return;
-    }
-    if (need.scope && !scopeSatisfied(session.scopes, need.scope)) {
-      this.respondError(
-        frame.id,
-        new GatewayError("MISSING_SCOPE", {
-          message: `missing scope: ${need.scope}`,
-          details: { missingScope: need.scope, requiredScopes: [need.scope] },
-        }),
+        call.refusal === "role"
+          ? new GatewayError("ROLE_NOT_ALLOWED", {
+              message: `method ${frame.method} requires role ${call.requiredRole}`,
+              details: { requiredRole: call.requiredRole, role: session.role },
+            })
+          : new GatewayError("MISSING_SCOPE", {
+              message: `missing scope: ${call.missingScope}`,
+              details: { missingScope: call.missingScope, requiredScopes: [call.missingScope] },
+            }),
       );
       return;
     }

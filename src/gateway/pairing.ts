@@ -29,8 +29,8 @@ export interface PendingLimits {
 
 /** What the gateway must do beyond the store when a connect changes pairing state. */
 export interface PairingHooks {
-  /** Sends an event to every session holding `scope`. */
-  broadcast(event: WireEventName, payload: unknown, scope: string): void;
+  /** Sends an event to every session the policy says receives it. */
+  broadcast(event: WireEventName, payload: unknown): void;
 }
 
 /** Who is connecting, as the audit row and the pairing record keep it. */
@@ -378,7 +378,7 @@ export class PairingService {
   }
 
   private broadcastAll(events: ReadonlyArray<[WireEventName, unknown]>): void {
-    for (const [event, payload] of events) this.hooks.broadcast(event, payload, "operator.pairing");
+    for (const [event, payload] of events) this.hooks.broadcast(event, payload);
   }
 
   /** Queues the last-seen and last-used stamps (throttled) and carries out the decision's token grant. */

@@ -12,11 +12,10 @@ import type { WebSocketServer as WebSocketServerClass } from "ws";
 import { resolveLocality } from "../policy/locality.js";
 import { DeviceManager, type CloseSelector } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
-import { scopeSatisfied } from "../policy/scopes.js";
+import { receivesBroadcast } from "../policy/events.js";
 import { upgradeVerdict, type UpgradeRefusal } from "../policy/upgrade.js";
 import type { CustomMethodRequirements } from "../policy/method-scopes.js";
 import type { Store } from "../store/db.js";
-import { isBrowserUiClient } from "../protocol/client-info.js";
 import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
 import { GATEHOUSE_VERSION } from "../version.js";
 import { Connection, type ConnectionHost } from "./connection.js";
@@ -156,14 +155,14 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       options.store,
       options.ownerDeviceId,
       { ttlMs: 600_000, total: 256, perIp: 16, ...options.pendingLimits },
-      { broadcast: (event, payload, scope) => this.broadcast(event, payload, scope) },
+      { broadcast: (event, payload) => this.broadcast(event, payload) },
       this.now,
     );
     this.devices = new DeviceManager(
       options.store,
       options.ownerDeviceId,
       {
-        broadcast: (event, payload) => this.broadcast(event, payload, "operator.pairing"),
+        broadcast: (event, payload) => this.broadcast(event, payload),
         closeSessions: (select, reason) => this.closeSessions(select, reason),
         isConnected: (deviceId) =>
           [...this.connections].some((c) => c.isOpen && c.session?.deviceId === deviceId),
@@ -198,8 +197,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       (payload) => {
         for (const c of this.connections) {
           const s = c.isOpen ? c.session : null;
-          if (s && isBrowserUiClient(s.client.id, s.client.mode) && scopeSatisfied(s.scopes, "operator.read"))
-            c.sendEvent("presence", payload);
+          if (s && receivesBroadcast(s, "presence")) c.sendEvent("presence", payload);
         }
       },
       this.now,
@@ -286,12 +284,11 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     this.logger.log("info", "gateway listening", { urls: this.urls() });
   }
 
-  /** Sends an event to every admitted connection, or only to those holding `scope`. */
-  broadcast(event: WireEventName, payload: unknown, scope?: string): void {
+  /** Sends an event to every connection the policy's audience table names for it. */
+  broadcast(event: WireEventName, payload: unknown): void {
     this.emit("broadcast", event, payload);
     for (const c of this.connections) {
-      if (scope && !(c.session && scopeSatisfied(c.session.scopes, scope))) continue;
-      c.sendEvent(event, payload);
+      if (receivesBroadcast(c.session, event)) c.sendEvent(event, payload);
     }
   }
 

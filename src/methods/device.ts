@@ -4,7 +4,7 @@ import type { MethodContext, MethodHandler } from "../gateway/methods.js";
 import type { ManagementCaller } from "../devices/manager.js";
 import { proofOf } from "../policy/device-management.js";
 import { RoleSchema } from "../protocol/devices.js";
-import { paramsParser as parse, runtimeCaller } from "./params.js";
+import { paramsParser as parse, runtimeCaller, runtimeJobOf } from "./params.js";
 
 const closed = { additionalProperties: false } as const;
 const RequestIdParams = Type.Object({ requestId: Type.String({ minLength: 1 }) }, closed);
@@ -56,11 +56,11 @@ export function callerOf(ctx: MethodContext): ManagementCaller {
       proof: proofOf(ctx.authMethod),
       onHost: ctx.onHost,
     },
-    // A session's runtime token acts as that session: what it mints rests on it (and ends with it).
     actor: runtimeCaller(ctx).actor,
     // Behind a trusted proxy the audit also names the person, not only the browser they used.
     ...(ctx.proxyUser ? { proxyUser: ctx.proxyUser } : {}),
     connId: ctx.connId,
+    runtimeJobId: runtimeJobOf(ctx),
   };
 }
 

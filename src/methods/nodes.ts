@@ -5,8 +5,7 @@
  */
 import { Type } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
-import { nodeCommandScope } from "../policy/node-commands.js";
-import { scopeSatisfied } from "../policy/scopes.js";
+import { decideNodeInvoke } from "../policy/work.js";
 import { GatewayError } from "../protocol/errors.js";
 import { MAX_NODE_INVOKE_TIMEOUT_MS, type NodeRegistry } from "../runtime/nodes.js";
 import { paramsParser } from "./params.js";
@@ -59,8 +58,9 @@ export function createNodeMethods(registry: NodeRegistry): Readonly<Record<strin
 
     "node.invoke": async (ctx, params) => {
       const p = parseInvoke(params);
-      const need = nodeCommandScope(p.command);
-      if (!scopeSatisfied(ctx.scopes, need)) {
+      const invoke = decideNodeInvoke(ctx.scopes, p.command);
+      if (!invoke.allow) {
+        const need = invoke.requiredScope;
         throw new GatewayError("MISSING_SCOPE", {
           message: `missing scope: ${need} (to invoke ${p.command} on a node)`,
           details: { missingScope: need, requiredScopes: [need], command: p.command },

@@ -5,6 +5,7 @@
  * before every cron run.
  */
 import type { GatewayRole } from "../protocol/client-info.js";
+import type { CallerProof } from "./device-management.js";
 import type { ManagementRuleId } from "./management-rules.js";
 import { missingScopes } from "./scopes.js";
 
@@ -49,4 +50,33 @@ export function decideCreatorAuthority(creator: CreatorFacts, scopes: readonly s
       return { ok: true, trace: ["authority-creator-covers"] };
     }
   }
+}
+
+/** The authority a grant (a setup code) rests on, and ends with. */
+export type GrantSource =
+  | { kind: "session"; sessionId: string }
+  | { kind: "device"; deviceId: string }
+  /** The shared secret without a device, the offline owner: nothing revocable. */
+  | { kind: "root" };
+
+/**
+ * What a caller's grant rests on: a runtime-token caller acts as its session (what it mints ends
+ * when the session ends, and with whatever the session rests on), a device as itself, anyone else
+ * is a root.
+ */
+export function grantSource(caller: {
+  proof: CallerProof;
+  deviceId: string | null;
+  runtimeJobId: string | null;
+}): GrantSource {
+  if (caller.proof === "runtime-token" && caller.runtimeJobId !== null) {
+    return { kind: "session", sessionId: caller.runtimeJobId };
+  }
+  if (caller.deviceId !== null) return { kind: "device", deviceId: caller.deviceId };
+  return { kind: "root" };
+}
+
+/** How the store records a revocable source, so that its end finds what rests on it. */
+export function grantSourceKey(source: Exclude<GrantSource, { kind: "root" }>): string {
+  return source.kind === "session" ? `session:${source.sessionId}` : `device:${source.deviceId}`;
 }

@@ -1,6 +1,7 @@
 /**
  * The closed vocabulary of rule ids a decision trace can hold (locality, the upgrade's Origin/Host
- * verdict, admission, settlement, device management, authority), each with its one human sentence. The audit log stores the ids;
+ * verdict, admission, settlement, device management, authority, method calls and the scopes of work),
+ * each with its one human sentence. The audit log stores the ids;
  * `gatehouse explain`, `gatehouse audit --verbose` and the Control UI's audit page show these
  * sentences. Values (a job id, a requestId) never go into an id: they are fields of the decision.
  */
@@ -294,6 +295,35 @@ export const RULE_SENTENCES = {
     "the reader started the session, or started whoever did (a parent session, a cron job's creator)",
   "session-summary-only":
     "anyone else sees that the session exists, who started it, its state and exit code — not its command line or output",
+  // Method calls, node invocations and the scopes of work (work.ts).
+  "call-allowed":
+    "The connection has the role the method belongs to, and its scopes cover the scope the method needs.",
+  "call-role-not-allowed":
+    "The method belongs to the other role (operator methods need an operator connection, node methods a node's), so the call is refused.",
+  "call-missing-scope":
+    "The connection's scopes do not cover the scope the method needs (operator.admin covers every operator scope, operator.write covers operator.read), so the call is refused.",
+  "invoke-exec-needs-admin":
+    "The node command is exec-capable (system.run*, system.execApprovals.*, browser.proxy*, fs.*): running it on a node is exec on that machine, so it needs operator.admin.",
+  "invoke-needs-write": "The node command is not exec-capable, so invoking it needs operator.write.",
+  "invoke-covered": "The caller's scopes cover what invoking this node command needs.",
+  "invoke-not-covered":
+    "The caller's scopes do not cover what invoking this node command needs, so the invocation is refused.",
+  "work-scopes-default-to-caller":
+    "No scopes were asked for, so the work gets exactly the scopes of the session that starts it.",
+  "work-within-caller":
+    "Every scope the work carries is held by the session that starts, changes or runs it.",
+  "work-exceeds-caller":
+    "The work would carry a scope the caller's session does not hold, so it is refused: nobody starts, changes, runs or re-enables work wider than themselves.",
+  "work-within-job-ceiling":
+    "The cron job's scopes stay within what its creator held when creating it (its ceiling).",
+  "work-exceeds-job-ceiling":
+    "A cron job's scopes only move within what its creator held when creating it, and this change would carry one beyond that, so it is refused.",
+  "work-enable-creator-covers":
+    "The device the cron job rests on still holds its scopes, so it is enabled again and keeps resting there.",
+  "work-enable-rests-on-caller":
+    "The authority the cron job rested on has ended, but the caller holds its scopes on a live authority of its own, so it is enabled again as the caller's work: from now on it rests on the caller.",
+  "work-enable-no-authority":
+    "Neither the authority the cron job rested on nor the caller's own still holds its scopes, so it stays disabled until someone whose authority covers them enables it.",
 } as const satisfies Record<string, string>;
 
 /** A rule a decision trace can name: closed, one sentence each. */

@@ -21,12 +21,12 @@ import type { RuntimeCaller } from "../methods/params.js";
 import type { SessionView } from "../methods/sessions.js";
 import { decideCreatorAuthority, type CreatorFacts } from "../policy/authority.js";
 import { managementRuleSentence } from "../policy/management-rules.js";
-import { missingScopes } from "../policy/scopes.js";
+import { decideCronEdit, decideCronEnable, decideCronRun, decideNewWork } from "../policy/work.js";
 import { GatewayError } from "../protocol/errors.js";
 import { normalizeSet } from "../store/codec.js";
 import type { CronJobRecord } from "../store/cron.js";
 import type { Store } from "../store/db.js";
-import { newId, scopeCeiling, type SessionManager } from "./sessions.js";
+import { newId, workRefused, type SessionManager } from "./sessions.js";
 
 export interface CronSchedulerOptions {
   store: Store;
@@ -97,9 +97,9 @@ export class CronScheduler implements CronService {
     }
     const timezone = request.timezone ?? null;
     checkSchedule(request.schedule, timezone);
-    const scopes = normalizeSet(request.scopes ?? caller.scopes);
-    const missing = missingScopes(caller.scopes, scopes);
-    if (missing.length > 0) throw scopeCeiling(missing, caller.scopes, "cron job");
+    const work = decideNewWork(caller.scopes, request.scopes);
+    if (!work.allow) throw workRefused(work, "cron job");
+    const scopes = normalizeSet(work.scopes);
     const now = this.#now();
     const job: CronJobRecord = {
       id: newId("cron"),
@@ -130,17 +130,42 @@ export class CronScheduler implements CronService {
   /**
    * Changes a job. Its scopes may only move within its stored ceiling (never widened), and the
    * caller must hold every scope the job ends up with: nobody edits a job into work they could not
-   * have created. Re-enabling a job the gateway disabled because its creator's authority ended makes
-   * the caller its creator: from then on it rests on the caller's authority and ceiling.
+   * have created. Enabling a disabled job is the policy's `decideCronEnable`: it keeps resting on
+   * its creator while the creator's authority holds its scopes; when that ended it comes back only
+   * as the caller's work, resting on the caller's authority and ceiling from then on.
    */
   update(request: CronUpdateRequest, caller: RuntimeCaller): CronJobView {
     const job = this.#store.cron.get(request.id);
     if (!job) throw unknownCronJob(request.id);
     const next: CronJobRecord = { ...job };
-    if (request.enabled === true && job.disabledReason !== null) {
-      next.createdBy = caller.actor;
-      next.creatorDeviceId = this.#sessions.authorityOf(caller);
-      next.creatorScopes = normalizeSet(caller.scopes);
+    if (request.enabled === true && !job.enabled) {
+      const callerAuthority = this.#sessions.authorityOf(caller);
+      const enable = decideCronEnable({
+        jobScopes: request.scopes ?? job.scopes,
+        creator: this.#creator(job.creatorDeviceId),
+        callerScopes: caller.scopes,
+        callerAuthority: this.#creator(callerAuthority),
+      });
+      if (!enable.allow) {
+        const scopes = enable.missingScopes.join(", ");
+        throw new GatewayError("FORBIDDEN_ACTION", {
+          message:
+            enable.rule === "work-exceeds-caller"
+              ? `cannot enable cron job ${job.id}: it runs with ${scopes}, which the caller does not hold`
+              : `cannot enable cron job ${job.id}: neither the device it rested on nor the caller's own authority still holds ${scopes || "its scopes"}`,
+          details: {
+            reason: "scope-ceiling",
+            rule: enable.rule,
+            missingScopes: enable.missingScopes,
+            trace: enable.trace,
+          },
+        });
+      }
+      if (enable.restsOn === "caller") {
+        next.createdBy = caller.actor;
+        next.creatorDeviceId = callerAuthority;
+        next.creatorScopes = normalizeSet(caller.scopes);
+      }
       next.disabledReason = null;
     }
     if (request.schedule !== undefined) next.schedule = request.schedule;
@@ -157,10 +182,12 @@ export class CronScheduler implements CronService {
     if (next.schedule !== job.schedule || next.timezone !== job.timezone) {
       checkSchedule(next.schedule, next.timezone);
     }
-    const beyondCeiling = missingScopes(next.creatorScopes, next.scopes);
-    if (beyondCeiling.length > 0) throw scopeCeiling(beyondCeiling, next.creatorScopes, "cron job");
-    const beyondCaller = missingScopes(caller.scopes, next.scopes);
-    if (beyondCaller.length > 0) throw scopeCeiling(beyondCaller, caller.scopes, "cron job");
+    const edit = decideCronEdit({
+      ceiling: next.creatorScopes,
+      callerScopes: caller.scopes,
+      scopes: next.scopes,
+    });
+    if (!edit.allow) throw workRefused(edit, "cron job");
     next.updatedAtMs = this.#now();
     this.#store.cron.update(next);
     this.#unschedule(job.id);
@@ -190,11 +217,17 @@ export class CronScheduler implements CronService {
   async run(id: string, caller: RuntimeCaller): Promise<SessionView> {
     const job = this.#store.cron.get(id);
     if (!job) throw unknownCronJob(id);
-    const missing = missingScopes(caller.scopes, job.scopes);
-    if (missing.length > 0) {
+    const work = decideCronRun(caller.scopes, job.scopes);
+    if (!work.allow) {
+      const missing = work.missingScopes;
       throw new GatewayError("FORBIDDEN_ACTION", {
         message: `cannot run cron job ${id}: it runs with ${missing.join(", ")}, which the caller does not hold`,
-        details: { reason: "scope-ceiling", missingScopes: missing, callerScopes: [...caller.scopes] },
+        details: {
+          reason: "scope-ceiling",
+          missingScopes: missing,
+          callerScopes: work.ceiling,
+          trace: work.trace,
+        },
       });
     }
     this.#logger.log("info", "cron run requested", { job: id, by: caller.actor });
@@ -257,7 +290,7 @@ export class CronScheduler implements CronService {
         rule: authority.rule,
       });
       throw new GatewayError("FORBIDDEN_ACTION", {
-        message: `cron job ${job.id} was disabled: ${reason}; someone who holds its scopes may re-enable it: gatehouse call cron.update --params '{"id":"${job.id}","enabled":true}'`,
+        message: `cron job ${job.id} was disabled: ${reason}; someone who holds its scopes may re-enable it: gatehouse cron enable ${job.id}`,
         details: { reason: "creator-authority-ended", rule: authority.rule, jobId: job.id },
       });
     }

@@ -6,6 +6,7 @@
 import type { RuntimeTokenVerifier } from "../gateway/handshake.js";
 import { silentLogger, type GatewayLogger } from "../gateway/log.js";
 import type { RuntimeTokenCheck } from "../policy/admission.js";
+import { grantSourceKey } from "../policy/authority.js";
 import type { Store } from "../store/db.js";
 
 /** Lifetime of a token whose job has no time limit: long enough for real work, short enough to die. */
@@ -64,7 +65,7 @@ export class RuntimeTokenService implements RuntimeTokenVerifier {
     const now = this.#now();
     this.#store.transaction(() => {
       this.#store.runtimeTokens.revokeJob(jobId, now);
-      this.#store.setupCodes.revokeCreatedBy(`session:${jobId}`, now);
+      this.#store.setupCodes.revokeCreatedBy(grantSourceKey({ kind: "session", sessionId: jobId }), now);
     });
   }
 

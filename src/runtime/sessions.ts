@@ -15,7 +15,7 @@ import { isAbsolute } from "node:path";
 import { silentLogger, type GatewayLogger } from "../gateway/log.js";
 import type { RuntimeCaller } from "../methods/params.js";
 import type { SessionService, SessionView, SpawnRequest } from "../methods/sessions.js";
-import { missingScopes } from "../policy/scopes.js";
+import { decideNewWork, type WorkDecision } from "../policy/work.js";
 import { GatewayError } from "../protocol/errors.js";
 import { normalizeSet } from "../store/codec.js";
 import type { Store } from "../store/db.js";
@@ -147,9 +147,9 @@ export class SessionManager implements SessionService {
         details: { reason: "session-limit", limit: this.#maxRunning },
       });
     }
-    const scopes = normalizeSet(request.scopes ?? caller.scopes);
-    const missing = missingScopes(caller.scopes, scopes);
-    if (missing.length > 0) throw scopeCeiling(missing, caller.scopes, "session");
+    const work = decideNewWork(caller.scopes, request.scopes);
+    if (!work.allow) throw workRefused(work, "session");
+    const scopes = normalizeSet(work.scopes);
     const authorityDeviceId = this.authorityOf(caller);
     const secrets = searchableSecrets(this.#secretValues());
     const isCredential = (text: string) => this.#store.runtimeTokens.isIssuedCredential(text);
@@ -477,15 +477,22 @@ export class SessionManager implements SessionService {
   }
 }
 
-/** `FORBIDDEN_ACTION`: what was asked for goes beyond what the asker holds. */
-export function scopeCeiling(
-  missing: readonly string[],
-  held: readonly string[],
-  what: string,
-): GatewayError {
+/** `FORBIDDEN_ACTION` for work the policy refused: which scopes go beyond whom, and the rules. */
+export function workRefused(decision: Extract<WorkDecision, { allow: false }>, what: string): GatewayError {
+  const missing = decision.missingScopes;
+  const them = missing.length === 1 ? "it" : "them";
+  const whose =
+    decision.rule === "work-exceeds-job-ceiling"
+      ? `its creator did not hold ${them} when creating the job`
+      : `the caller does not hold ${them}`;
   return new GatewayError("FORBIDDEN_ACTION", {
-    message: `cannot give a ${what} ${missing.join(", ")}: the caller does not hold ${missing.length === 1 ? "it" : "them"}`,
-    details: { reason: "scope-ceiling", missingScopes: [...missing], callerScopes: [...held] },
+    message: `cannot give a ${what} ${missing.join(", ")}: ${whose}`,
+    details: {
+      reason: "scope-ceiling",
+      missingScopes: [...missing],
+      [decision.rule === "work-exceeds-job-ceiling" ? "ceilingScopes" : "callerScopes"]: decision.ceiling,
+      trace: decision.trace,
+    },
   });
 }
 
