@@ -130,6 +130,13 @@ export const EXAMPLES: Readonly<Record<string, ReadonlyArray<readonly [string, s
   "cron list": [["gatehouse cron list --json", "jobs as JSON"]],
   "cron remove": [["gatehouse cron remove cron_0123456789abcdef", "delete it"]],
   "cron run": [["gatehouse cron run cron_0123456789abcdef", "run it now; prints the session"]],
+  "cron enable": [
+    [
+      "gatehouse cron enable cron_0123456789abcdef",
+      "schedule it again (also after its creator lost authority)",
+    ],
+  ],
+  "cron disable": [["gatehouse cron disable cron_0123456789abcdef", "stop scheduling it; it is kept"]],
   node: [["gatehouse node run", "serve system.run and system.which to the gateway"]],
   "node run": [
     ["gatehouse node run", "on the gateway host: no pairing"],

@@ -83,7 +83,10 @@ describe("usage errors", () => {
     const r = await cli(["cron"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^Usage: gatehouse cron/);
-    assert.match(r.stderr, /\nerror MISSING_COMMAND: gatehouse cron needs a command: add, list, remove, run/);
+    assert.match(
+      r.stderr,
+      /\nerror MISSING_COMMAND: gatehouse cron needs a command: add, list, remove, enable, disable, run/,
+    );
   });
 
   it("with --json a usage error is one JSON object on stdout and nothing on stderr", async () => {

@@ -229,7 +229,7 @@ describe("revoking or removing a device ends what rests on it", () => {
     };
     assert.throws(
       () => gw.runtime.cron.update({ id: job.id, enabled: true }, reader),
-      /cannot give a cron job/,
+      /cannot enable cron job/,
     );
     const reenabled = await owner.request<CronJobInfo>("cron.update", {
       id: job.id,
@@ -244,6 +244,49 @@ describe("revoking or removing a device ends what rests on it", () => {
     const done = await waitEnded(gw, run.sessionId);
     assert.equal(done.exitCode, 0, done.stderrTail ?? "");
     assert.equal(done.authorityDeviceId, gw.owner.deviceId);
+    await owner.request("cron.remove", { id: job.id });
+  });
+
+  it("gatehouse cron disable|enable: a job comes back on its creator while the creator holds its scopes, and only as the enabler's work once the creator's role was revoked", async () => {
+    const { identity, client } = await localDevice(["operator.admin"]);
+    const job = await client.request<CronJobInfo>("cron.add", {
+      schedule: RARELY,
+      command: process.execPath,
+      args: [CHILD, "callback"],
+      scopes: ["operator.read"],
+    });
+    const disabled = await runtimeCli(gw, ["cron", "disable", job.id]);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.match(disabled.stdout, new RegExp(`^cron job ${job.id} disabled`, "m"));
+    assert.equal((await jobOf(job.id)).enabled, false);
+    assert.equal((await jobOf(job.id)).disabledReason, null);
+
+    // Its creator still holds its scopes: enabling keeps it resting on the creator.
+    const back = await client.request<CronJobInfo>("cron.update", { id: job.id, enabled: true });
+    assert.equal(back.enabled, true);
+    assert.equal(back.creatorDeviceId, identity.deviceId);
+
+    // The creator's operator role is revoked: the cascade disables the job with the reason.
+    await owner.request("device.token.revoke", { deviceId: identity.deviceId, role: "operator" });
+    const cascaded = await jobOf(job.id);
+    assert.equal(cascaded.enabled, false);
+    assert.ok(cascaded.disabledReason, "a cascade says why");
+
+    // The owner enables it from the CLI: it runs on the owner's authority from now on, and says so.
+    const enabled = await runtimeCli(gw, ["cron", "enable", job.id]);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.match(enabled.stdout, new RegExp(`^cron job ${job.id} enabled`, "m"));
+    assert.match(enabled.stdout, /its creator's authority had ended: it now runs on yours/);
+    const rebased = await jobOf(job.id);
+    assert.equal(rebased.enabled, true);
+    assert.equal(rebased.disabledReason, null);
+    assert.equal(rebased.creatorDeviceId, gw.owner.deviceId);
+
+    // An unknown id is a clear error, not a stack trace.
+    const unknown = await runtimeCli(gw, ["cron", "enable", "cron_nope"]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown cron job "cron_nope"/);
+    assert.doesNotMatch(unknown.stderr, /\n\s+at /);
     await owner.request("cron.remove", { id: job.id });
   });
 

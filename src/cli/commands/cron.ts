@@ -1,6 +1,9 @@
 /**
- * `gatehouse cron add|list|remove|run`: scheduled work. Each run is a session with a runtime token
- * carrying the job's scopes, which can never exceed what you held when you created the job.
+ * `gatehouse cron add|list|enable|disable|remove|run`: scheduled work. Each run is a session with a
+ * runtime token carrying the job's scopes, which can never exceed what you held when you created the
+ * job. A job whose creator lost its authority is disabled by the gateway; `enable` brings it back
+ * only when the gateway's policy finds an authority that still holds its scopes (yours, if not its
+ * creator's).
  */
 import { Option, type Command } from "commander";
 import type {
@@ -113,6 +116,31 @@ export async function cronRemove(id: string, opts: CommonOptions, out: Reporter)
   });
 }
 
+/**
+ * `cron enable <id>` / `cron disable <id>`: schedules a job again, or stops scheduling it. Enabling
+ * a job its creator's authority no longer covers makes it yours; the gateway says so.
+ */
+export async function cronSetEnabled(
+  id: string,
+  enabled: boolean,
+  opts: CommonOptions,
+  out: Reporter,
+): Promise<number> {
+  return withMethodClient(opts, "cron.update", async (client) => {
+    const before = (await client.request<CronListResult>("cron.list", {})).jobs.find((j) => j.id === id);
+    const job = await client.request<CronJobView>("cron.update", { id, enabled });
+    const rebased = before !== undefined && before.creatorDeviceId !== job.creatorDeviceId;
+    out.result(job, () => {
+      if (!enabled) return `cron job ${id} disabled (kept; gatehouse cron enable ${id} schedules it again)`;
+      const line = `cron job ${id} enabled, next run ${formatTime(job.nextRunAtMs)}`;
+      return rebased
+        ? `${line}\n  its creator's authority had ended: it now runs on yours (${job.createdBy})`
+        : line;
+    });
+    return EXIT.ok;
+  });
+}
+
 /** `cron run <id>`: runs it now; prints the session it started. */
 export async function cronRun(id: string, opts: CommonOptions, out: Reporter): Promise<number> {
   return withMethodClient(opts, "cron.run", async (client) => {
@@ -127,7 +155,7 @@ export async function cronRun(id: string, opts: CommonOptions, out: Reporter): P
   });
 }
 
-/** Adds `cron add|list|remove|run` to the program. */
+/** Adds `cron add|list|enable|disable|remove|run` to the program. */
 export function registerCronCommands(program: Command, run: RunCommand): void {
   const cron = program
     .command("cron")
@@ -166,6 +194,20 @@ export function registerCronCommands(program: Command, run: RunCommand): void {
   ).action((id: string, opts: CommonOptions) =>
     run(() => cronRemove(id, opts, createReporter(!!opts.json)), !!opts.json),
   );
+  for (const enabled of [true, false]) {
+    withClientOptions(
+      cron
+        .command(enabled ? "enable" : "disable")
+        .description(
+          enabled
+            ? "schedule a disabled cron job again; one whose creator lost its authority becomes yours"
+            : "stop scheduling a cron job (it is kept; a run in progress continues)",
+        )
+        .argument("<id>", "job id"),
+    ).action((id: string, opts: CommonOptions) =>
+      run(() => cronSetEnabled(id, enabled, opts, createReporter(!!opts.json)), !!opts.json),
+    );
+  }
   withClientOptions(
     cron.command("run").description("run a cron job now; prints the session id").argument("<id>", "job id"),
   ).action((id: string, opts: CommonOptions) =>
