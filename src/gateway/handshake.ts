@@ -13,16 +13,24 @@ import { negotiateProtocol } from "../protocol/version.js";
 import {
   decide,
   type Credential,
+  type Decision,
   type DeviceProofFailure,
   type RuntimeTokenCheck,
 } from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
+import { surfaceAdmission } from "../policy/node-surface.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import type { Settled, SettledPend } from "../policy/settle.js";
 import { unauthorizedError } from "./auth-errors.js";
-import { gatherFacts, storeFactSources, type PresentedConnect, type ProvenDevice } from "./connect-facts.js";
+import {
+  gatherFacts,
+  storeFactSources,
+  type GatheredConnect,
+  type PresentedConnect,
+  type ProvenDevice,
+} from "./connect-facts.js";
 import { verifyDeviceProof } from "./device-proof.js";
-import type { PairingService } from "./pairing.js";
+import type { AppliedConnect, PairingService } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
 
 /** An admitted connection's identity and rights. */
@@ -80,13 +88,36 @@ const PAIRING_REQUIREMENT: Record<SettledPend["reason"], string> = {
 /** Close reasons carry a requestId only when it looks like one (reference §1.9). */
 const REQUEST_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** Evaluates one connect request against this connection's challenge. */
+/**
+ * Evaluates one connect request against this connection's challenge, in four steps that each do
+ * one thing: gather the facts, decide (the pure policy), apply what was decided (and settle what
+ * applying found), answer.
+ */
 export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): ConnectOutcome {
-  const fail = (error: GatewayError, client: ConnectParams["client"] | null = null) =>
-    ({ ok: false, error, decision: null, client }) as const;
+  const frame = readFrame(input.params);
+  if (!frame.ok) return frame.refused;
+  const gathered = gather(frame, input, deps);
+  const decision = decide(gathered.facts);
+  const applied = apply(decision, frame, gathered, input, deps.pairing);
+  return answer(applied, frame, gathered);
+}
 
-  // The frame itself: well-formed params, a protocol both sides speak, a known role.
-  const checked = validateConnectParams(canonicalizeConnectParams(input.params));
+/** A connect frame that is well-formed, in a protocol both sides speak, for a known role. */
+interface ConnectFrame {
+  ok: true;
+  params: ConnectParams;
+  client: ConnectParams["client"];
+  role: GatewayRole;
+  negotiation: Extract<ReturnType<typeof negotiateProtocol>, { ok: true }>;
+}
+
+/** Checks the frame itself; anything wrong here is refused before a fact is gathered. */
+function readFrame(raw: unknown): ConnectFrame | { ok: false; refused: ConnectOutcome } {
+  const fail = (error: GatewayError, client: ConnectParams["client"] | null = null) => ({
+    ok: false as const,
+    refused: { ok: false as const, error, decision: null, client },
+  });
+  const checked = validateConnectParams(canonicalizeConnectParams(raw));
   if (!checked.ok) {
     return fail(
       new GatewayError("INVALID_CONNECT_PARAMS", {
@@ -106,8 +137,17 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
   if (!negotiation.ok)
     return fail(new GatewayError("PROTOCOL_MISMATCH", { details: negotiation.details }), client);
   if (!isGatewayRole(role)) return fail(new GatewayError("INVALID_ROLE"), client);
+  return { ok: true, params, client, role, negotiation };
+}
 
-  // Gather.
+/** The gathered facts, and the proven device they were gathered for. */
+interface Gathered extends GatheredConnect {
+  device: ProvenDevice | null;
+}
+
+/** Gather: the device proof, every presented credential checked, the stored record. */
+function gather(frame: ConnectFrame, input: ConnectInput, deps: HandshakeDeps): Gathered {
+  const { params, client, role } = frame;
   const presented: PresentedConnect = {
     locality: input.locality,
     client,
@@ -130,10 +170,24 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
       now: input.nowMs,
     }),
   );
-  // Decide.
-  const decision = decide(gathered.facts);
-  // Apply and record.
   const device = presented.device !== null && !("failure" in presented.device) ? presented.device : null;
+  return { ...gathered, device };
+}
+
+/**
+ * Apply and record: the pairing service carries out the decision in one transaction and settles
+ * what that found; an admitted node's command surface is then its own decision (pinned, kept, or
+ * pending wider), applied the same way.
+ */
+function apply(
+  decision: Decision,
+  frame: ConnectFrame,
+  gathered: Gathered,
+  input: ConnectInput,
+  pairing: PairingService,
+): AppliedConnect {
+  const { params, client, role } = frame;
+  const { device } = gathered;
   const applied = pairing.applyConnect(decision, {
     device,
     role,
@@ -144,9 +198,23 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
     lastSeenAtMs: gathered.lastSeenAtMs,
     commands: role === "node" ? (params.commands ?? []) : null,
   });
-  const proxyUser = decision.proxyUser?.verified ? decision.proxyUser.user : null;
+  const { settled } = applied;
+  if (role === "node" && device && (settled.kind === "admit" || settled.kind === "approve-then-admit")) {
+    pairing.applyNodeSurface({
+      device,
+      declared: params.commands ?? [],
+      admittedBy: surfaceAdmission(settled),
+      peer: input.locality.clientIp,
+      version: client.version,
+    });
+  }
+  return applied;
+}
 
-  // Answer.
+/** Answer: the session an admission opens, or the error a refusal is sent as. */
+function answer(applied: AppliedConnect, frame: ConnectFrame, gathered: Gathered): ConnectOutcome {
+  const { params, client, role, negotiation } = frame;
+  const { device } = gathered;
   const settled = applied.settled;
   const refuse = (error: GatewayError) => ({ ok: false, error, decision: settled, client }) as const;
   switch (settled.kind) {
@@ -156,21 +224,6 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
       return refuse(pairingRequired(settled, device, role, params.scopes ?? [], gathered.facts.stored));
     case "admit":
     case "approve-then-admit":
-      // An admitted node's command surface is its own decision: pinned, kept, or pending wider.
-      if (role === "node" && device) {
-        pairing.applyNodeSurface({
-          device,
-          declared: params.commands ?? [],
-          admittedBy:
-            settled.credential === "owner-key"
-              ? "owner-key"
-              : settled.kind === "approve-then-admit" && settled.credential === "setup-code"
-                ? "setup-code"
-                : "other",
-          peer: input.locality.clientIp,
-          version: client.version,
-        });
-      }
       return {
         ok: true,
         decision: settled,
@@ -184,7 +237,7 @@ export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): Conne
           legacyNode: negotiation.legacyNode,
           commands: params.commands ?? [],
           runtimeJobId: settled.kind === "admit" ? settled.runtimeJobId : null,
-          proxyUser,
+          proxyUser: settled.proxyUser?.verified ? settled.proxyUser.user : null,
           ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
         },
       };

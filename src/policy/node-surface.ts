@@ -77,6 +77,19 @@ export type SurfaceConnectDecision =
       trace: SurfaceRuleId[];
     };
 
+/**
+ * How an admitted node's connect counts for its surface: proven by the owner key, paired on this
+ * very connect by a node setup code, or anything else.
+ */
+export function surfaceAdmission(admitted: {
+  kind: "admit" | "approve-then-admit";
+  credential: string;
+}): SurfaceConnectFacts["admittedBy"] {
+  if (admitted.credential === "owner-key") return "owner-key";
+  if (admitted.kind === "approve-then-admit" && admitted.credential === "setup-code") return "setup-code";
+  return "other";
+}
+
 /** Decides what an admitted node's connect does to its surface. */
 export function decideSurfaceAtConnect(facts: SurfaceConnectFacts): SurfaceConnectDecision {
   const declared = normalizeCommands(facts.declared);
