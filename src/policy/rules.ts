@@ -52,18 +52,18 @@ export const RULE_SENTENCES = {
 
   // Trusted-proxy mode (trusted-proxy.ts): is the proxy believed, and who does it say the user is?
   "proxy-identity-from-untrusted-peer":
-    "The request carried the proxy's identity headers (or forwarding headers) but the socket peer is not in gateway.trustedProxies: anyone can send those headers, so it is refused (S24, C03).",
+    "The request carried the proxy's identity headers (or forwarding headers) but the socket peer is not in gateway.trustedProxies: anyone can send those headers, so it is refused.",
   "proxy-loopback-source":
-    "Identity headers came from a loopback peer and gateway.auth.trustedProxy.allowLoopback is off: any process on this host could forge them, so they are refused (S26, C06).",
+    "Identity headers came from a loopback peer and gateway.auth.trustedProxy.allowLoopback is off: any process on this host could forge them, so they are refused.",
   "proxy-peer-is-own-address":
-    "Identity headers came from one of this host's own non-loopback addresses: that is a local process, not the proxy, so they are refused (C06).",
+    "Identity headers came from one of this host's own non-loopback addresses: that is a local process, not the proxy, so they are refused.",
   "proxy-peer-trusted": "The socket peer is a trusted proxy (gateway.trustedProxies).",
   "proxy-peer-loopback-allowed":
     "The socket peer is a trusted proxy on this host, allowed by gateway.auth.trustedProxy.allowLoopback.",
   "proxy-forwarded-client-loopback":
-    "The forwarding headers name a loopback client: a proxied user is never on this host, so the headers are refused (C04).",
+    "The forwarding headers name a loopback client: a proxied user is never on this host, so the headers are refused.",
   "proxy-forwarded-client-unattributable":
-    "The proxy's forwarding headers (X-Forwarded-For) are missing or name no client, so the request cannot be attributed and is refused (C07).",
+    "The proxy's forwarding headers (X-Forwarded-For) are missing or name no client, so the request cannot be attributed and is refused.",
   "proxy-required-header-missing":
     "A header in gateway.auth.trustedProxy.requiredHeaders is missing or blank, so the request did not come through the proxy as configured.",
   "proxy-user-header-missing":
@@ -104,7 +104,7 @@ export const RULE_SENTENCES = {
   "trusted-proxy-identity-scopes":
     "Without a device, a proxy-verified user gets the scopes it asked for that gateway.auth.identityScopes gives it, and nothing else; they are never written to a pairing record.",
   "trusted-proxy-auto-approve":
-    "A proxy-verified user's device, operator role, same key, everything asked within gateway.auth.trustedProxy.deviceAutoApprove.scopes: approved silently (S27).",
+    "A proxy-verified user's device, operator role, same key, everything asked within gateway.auth.trustedProxy.deviceAutoApprove.scopes: approved silently.",
   "trusted-proxy-auto-approve-disabled":
     "gateway.auth.trustedProxy.deviceAutoApprove is off, so a proxy-verified user's device waits for an approval.",
   "trusted-proxy-auto-approve-node-role":
