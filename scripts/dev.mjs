@@ -180,6 +180,11 @@ switch (command) {
     const files = findTests(join(root, "dist", "test")).filter(
       (f) => !filter || filter.some((needle) => f.includes(needle)),
     );
+    // node --test with no files runs everything it finds: a filter that matches nothing is a mistake.
+    if (filter && files.length === 0) {
+      console.error(`gatehouse dev: no test file matches ${filter.join(", ")}`);
+      process.exit(2);
+    }
     if (files.some((f) => f.includes(join("interop", "openclaw-peer")))) ensureOpenClawPeer();
     step(`tests (${files.length} files)`);
     // A per-test ceiling, so a test that hangs fails with its name instead of holding the run.
