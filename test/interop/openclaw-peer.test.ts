@@ -58,8 +58,19 @@ let oc: OpenClawGateway;
 let gh: { app: GatewayApp; store: Store; stateDir: string; url: string; port: number; log: string[] };
 const sides: Partial<Record<Side["kind"], Side>> = {};
 let scratch: string;
-/** `openclaw node run` against Gatehouse, in a home of its own (a node is another machine). */
-let nodeHost: { home: OpenClawHome; host: OpenClawNodeHost; startedAt: number } | undefined;
+/** `openclaw node run` against one gateway, in a home of its own (a node is another machine). */
+interface NodeHostRun {
+  home: OpenClawHome;
+  host: OpenClawNodeHost;
+  startedAt: number;
+}
+const nodeHosts: Partial<Record<Side["kind"], NodeHostRun>> = {};
+
+function startNodeHost(port: number): NodeHostRun {
+  const home = new OpenClawHome(peer);
+  home.writeConfig(port, TOKEN);
+  return { home, host: startOpenClawNodeHost(home, port, TOKEN), startedAt: Date.now() };
+}
 
 before(async () => {
   peer = await openClawPeer();
@@ -82,13 +93,12 @@ before(async () => {
   await app.start();
   const port = app.server.port;
   gh = { app, store, stateDir, url: `ws://127.0.0.1:${port}`, port, log };
-  // Its cold start costs about 12 s of CPU (a minute or more on a loaded CI machine): started now,
-  // it overlaps OpenClaw's own start and the CLI checks instead of adding to them.
-  const nodeHome = new OpenClawHome(peer);
-  nodeHome.writeConfig(port, TOKEN);
-  nodeHost = { home: nodeHome, host: startOpenClawNodeHost(nodeHome, port, TOKEN), startedAt: Date.now() };
+  // A node host's cold start costs about 12 s of CPU (a minute or more on a loaded CI machine):
+  // started now, it overlaps OpenClaw's own start and the CLI checks instead of adding to them.
+  nodeHosts.gatehouse = startNodeHost(port);
   // It trusts the forwarding relay (only), so a client behind it counts as remote there too.
   oc = await startOpenClawGateway(peer, TOKEN, { trustedProxies: [RELAY_ADDRESS] });
+  nodeHosts.openclaw = startNodeHost(oc.port);
   for (const [kind, url, p] of [
     ["gatehouse", gh.url, port],
     ["openclaw", oc.url, oc.port],
@@ -100,8 +110,10 @@ before(async () => {
 });
 
 after(async () => {
-  await nodeHost?.host.stop();
-  nodeHost?.home.remove();
+  for (const run of Object.values(nodeHosts)) {
+    await run?.host.stop();
+    run?.home.remove();
+  }
   for (const side of Object.values(sides)) side?.ocHome.remove();
   await oc?.stop();
   await gh?.app.stop({ graceMs: 200 });
@@ -296,104 +308,157 @@ function nodeHostLog(): string[] {
   return gh.log.filter((l) => l.includes('"node-host/node"'));
 }
 
-/** How long a node host that got in may take to be listed with its approved surface. */
-const NODE_LISTED_WITHIN_MS = 30_000;
+type SurfaceRequest = NodePairList["pending"][number];
+
+/** An admin session on `s` with the shared token (the owner's CLI on the gateway host). */
+async function ownerOf(s: Side): Promise<GatewayClient> {
+  const owner = new GatewayClient({
+    url: s.url,
+    auth: { token: TOKEN },
+    client: { id: "cli", mode: "cli" },
+    scopes: ["operator.admin"],
+    requestTimeoutMs: 60_000,
+  });
+  await owner.connect();
+  return owner;
+}
+
+/** How long a node host that reports itself connected may take to have its surface request listed. */
+const NODE_REQUEST_WITHIN_MS = 30_000;
 /** Only a bound on a hang: its cold start is CPU-bound and slow on a loaded machine. */
 const NODE_TRIES_WITHIN_MS = 300_000;
 
 /**
- * Waits for the node host to connect, approves the surface it declares (as its owner would, with
- * `operator.admin`: it declares exec-capable commands), and returns its nodeId once it is listed
- * with `system.which`. Any sign that it cannot connect (it exits, Gatehouse refuses it, it reports
- * a failed or closed connection, or it got in and is not listed 30 s later) fails at once with the
- * node host's last output and Gatehouse's log of its connects.
+ * Waits for `s`'s node host to connect and returns the surface request it made (it declares
+ * exec-capable commands, so it pends for an admin's approval on either gateway). Any sign that it
+ * cannot get there (it exits, Gatehouse refuses it, it reports a failed connection, or it says it is
+ * connected and no request shows 30 s later) fails at once with the node host's last output (and,
+ * on Gatehouse, the log of its connects).
  */
-async function nodeHostListed(
-  node: NonNullable<typeof nodeHost>,
-  owner: GatewayClient,
-): Promise<{ nodeId: string; pendingSeen: NodePairList["pending"][number] }> {
+async function nodeHostRequest(s: Side, owner: GatewayClient): Promise<SurfaceRequest> {
+  const run = nodeHosts[s.kind];
+  assert.ok(run, `no OpenClaw node host was started against ${s.kind}`);
   const fail = (why: string): never =>
     assert.fail(
-      `${why}\n--- the node host's last output:\n${node.host.tail()}\n` +
-        `--- Gatehouse on its connects:\n${nodeHostLog().join("\n") || "(none)"}`,
+      `${s.kind}: ${why}\n--- the node host's last output:\n${run.host.tail()}` +
+        (s.kind === "gatehouse"
+          ? `\n--- Gatehouse on its connects:\n${nodeHostLog().join("\n") || "(none)"}`
+          : ""),
     );
-  let admittedAt: number | undefined;
-  let pendingSeen: NodePairList["pending"][number] | undefined;
+  let connectedAt: number | undefined;
   for (;;) {
-    const code = node.host.exitCode();
-    if (code !== undefined) fail(`the OpenClaw node host exited (${code}) before it was listed`);
-    const log = nodeHostLog();
-    if (log.some((l) => l.includes('"event":"connect refused"'))) fail("Gatehouse refused the node host");
-    const said = node.host.output.find((l) => /gateway connect failed|gateway closed \(/.test(l));
-    if (said) fail(`the node host could not stay connected: ${said}`);
-    if (admittedAt === undefined && log.some((l) => l.includes('"event":"connect admitted"'))) {
-      admittedAt = Date.now();
+    const code = run.host.exitCode();
+    if (code !== undefined) fail(`the OpenClaw node host exited (${code})`);
+    if (s.kind === "gatehouse" && nodeHostLog().some((l) => l.includes('"event":"connect refused"'))) {
+      fail("Gatehouse refused the node host");
     }
-    if (admittedAt !== undefined) {
-      const { nodes } = await owner.request<{ nodes: Array<{ nodeId: string; commands: string[] }> }>(
-        "node.list",
-        {},
-      );
-      const listed = nodes.find((n) => n.commands.includes("system.which"));
-      if (listed) {
-        if (!pendingSeen)
-          return fail("the node host was listed with system.which before its surface was approved");
-        return { nodeId: listed.nodeId, pendingSeen };
-      }
+    const failed = run.host.output.find((l) => /gateway connect failed/.test(l));
+    if (failed) fail(`the node host could not connect: ${failed}`);
+    if (connectedAt === undefined && run.host.output.some((l) => /gateway connected/.test(l))) {
+      connectedAt = Date.now();
+    }
+    if (connectedAt !== undefined) {
       const { pending } = await owner.request<NodePairList>("node.pair.list", {});
       const request = pending.find((p) => p.clientId === "node-host");
-      if (request && !pendingSeen) {
-        pendingSeen = request;
-        await owner.request("node.pair.approve", { requestId: request.requestId });
-      }
-      if (Date.now() - admittedAt > NODE_LISTED_WITHIN_MS) {
+      if (request) return request;
+      if (Date.now() - connectedAt > NODE_REQUEST_WITHIN_MS) {
         fail(
-          `the node host got in but is still not listed with system.which ${NODE_LISTED_WITHIN_MS / 1000} s later ` +
-            `(node.list: ${JSON.stringify(nodes)}; node.pair.list pending: ${JSON.stringify(pending)})`,
+          `the node host says it is connected, and ${NODE_REQUEST_WITHIN_MS / 1000} s later no surface request ` +
+            `of it is pending (node.pair.list pending: ${JSON.stringify(pending)})`,
         );
       }
-    } else if (Date.now() - node.startedAt > NODE_TRIES_WITHIN_MS) {
+    } else if (Date.now() - run.startedAt > NODE_TRIES_WITHIN_MS) {
       fail(`the node host made no connect within ${NODE_TRIES_WITHIN_MS / 1000} s of starting`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-describe("openclaw node run → Gatehouse", () => {
-  it("connects, its surface pends until approved, its post-connect reports are answered, and its system.which takes bins", () =>
-    check(ARROW.gatehouse, "openclaw node run + node.pair.approve + system.which {bins}", async () => {
-      const s = side("gatehouse");
-      assert.ok(nodeHost, "the OpenClaw node host was not started");
-      const owner = new GatewayClient({
-        url: s.url,
-        auth: { token: TOKEN },
-        client: { id: "cli", mode: "cli" },
-        scopes: ["operator.admin"],
-      });
-      await owner.connect();
-      try {
-        const { nodeId, pendingSeen } = await nodeHostListed(nodeHost, owner);
-        // Its surface was a request in OpenClaw's shape; exec-capable commands need an admin (C19).
-        assert.equal(pendingSeen.nodeId, nodeId);
-        assert.ok(pendingSeen.commands.includes("system.run"), JSON.stringify(pendingSeen));
-        assert.deepEqual([...pendingSeen.requiredApproveScopes].sort(), [
-          "operator.admin",
-          "operator.pairing",
-        ]);
-        const which = await owner.request<{ payload: { bins: Record<string, string> } }>("node.invoke", {
-          nodeId,
-          command: "system.which",
-          params: { bins: ["sh", "no-such-program-xyz"] },
-          idempotencyKey: "interop-which",
-          timeoutMs: 60_000,
-        });
-        assert.deepEqual(Object.keys(which.payload.bins), ["sh"]);
+/** Each side's node host surface request, once the first node test saw it. */
+const nodeRequests: Partial<Record<Side["kind"], SurfaceRequest>> = {};
+
+describe("openclaw node run → Gatehouse (and OpenClaw)", () => {
+  it("connects, its surface pends in OpenClaw's shape and exposes nothing meanwhile (C19)", () =>
+    check(ARROW.gatehouse, "openclaw node run (surface request pends)", async () => {
+      await Promise.all(
+        (["gatehouse", "openclaw"] as const).map(async (kind) => {
+          const s = side(kind);
+          const owner = await ownerOf(s);
+          try {
+            const request = await nodeHostRequest(s, owner);
+            assert.ok(request.commands.includes("system.which"), `${kind}: ${JSON.stringify(request)}`);
+            // Exec-capable commands: only an admin approves them (C19).
+            assert.deepEqual(
+              [...request.requiredApproveScopes].sort(),
+              ["operator.admin", "operator.pairing"],
+              `${kind}: ${JSON.stringify(request)}`,
+            );
+            const { nodes } = await owner.request<{ nodes: Array<{ nodeId: string; commands?: string[] }> }>(
+              "node.list",
+              {},
+            );
+            const listed = nodes.find((n) => n.nodeId === request.nodeId);
+            assert.ok(!listed?.commands?.includes("system.which"), `${kind}: exposed before approval`);
+            nodeRequests[kind] = request;
+          } finally {
+            await owner.close();
+          }
+        }),
+      );
+    }));
+
+  it("openclaw nodes pending, approve, list and invoke system.which {bins} work on Gatehouse as on OpenClaw", () =>
+    check(
+      ARROW.gatehouse,
+      "openclaw nodes pending|approve|list; nodes invoke system.which {bins}",
+      async () => {
+        const codes: Record<string, Array<number | null>> = {};
+        await Promise.all(
+          (["gatehouse", "openclaw"] as const).map(async (kind) => {
+            const s = side(kind);
+            const request = nodeRequests[kind];
+            assert.ok(request, `${kind}: no node host surface request (the previous check failed)`);
+            const conn = ["--url", s.url, "--token", TOKEN];
+            const pending = await openclaw(s, ["nodes", "pending", "--json", ...conn]);
+            assert.equal(pending.code, 0, `${kind}: ${explain(pending)}`);
+            assert.ok(pending.stdout.includes(request.requestId), `${kind}: ${explain(pending)}`);
+            const approve = await openclaw(s, [
+              "nodes",
+              "approve",
+              request.requestId,
+              "--timeout",
+              "60000",
+              ...conn,
+            ]);
+            assert.equal(approve.code, 0, `${kind}: ${explain(approve)}`);
+            const list = await openclaw(s, ["nodes", "list", "--json", "--timeout", "60000", ...conn]);
+            assert.equal(list.code, 0, `${kind}: ${explain(list)}`);
+            assert.ok(list.stdout.includes(request.nodeId), `${kind}: ${explain(list)}`);
+            const invoke = await openclaw(s, [
+              "nodes",
+              "invoke",
+              "--node",
+              request.nodeId,
+              "--command",
+              "system.which",
+              "--params",
+              JSON.stringify({ bins: ["ls", "no-such-program-xyz"] }),
+              "--json",
+              "--timeout",
+              "60000",
+              ...conn,
+            ]);
+            assert.equal(invoke.code, 0, `${kind}: ${explain(invoke)}`);
+            assert.match(invoke.stdout, /"ls":\s*"\/[^"]*\/ls"/, `${kind}: ${explain(invoke)}`);
+            assert.doesNotMatch(invoke.stdout, /no-such-program-xyz"\s*:/, `${kind}: ${explain(invoke)}`);
+            codes[kind] = [pending.code, approve.code, list.code, invoke.code];
+          }),
+        );
+        assert.deepEqual(codes.gatehouse, codes.openclaw);
         const unknown = gh.log.filter((l) => l.includes('"unknown method"') && l.includes("node-host/node"));
         assert.deepEqual(unknown, [], "the node host called methods Gatehouse does not answer");
-      } finally {
-        await owner.close();
-      }
-    }));
+      },
+    ));
 });
 
 /** `gatehouse ARGS --url <side> --token T` with `stateDir` as this client machine's state dir. */
@@ -443,6 +508,55 @@ async function remoteDevice(
   );
   assert.ok(err.requestId, `${s.kind}: no requestId`);
   return { requestId: err.requestId, client, store };
+}
+
+/**
+ * A node built on gatehouse/client that declares `commands`. `request()` (re)connects it and
+ * returns the surface request that connect made (its device is approved by `owner` first if the
+ * gateway pends it); `close()` ends its session.
+ */
+function declaringNode(s: Side, owner: GatewayClient, commands: string[]) {
+  const identity = generateIdentity();
+  const store = new MemoryDeviceTokenStore();
+  let client: GatewayClient | undefined;
+  const make = () =>
+    new GatewayClient({
+      url: s.url,
+      identity,
+      deviceTokenStore: store,
+      auth: { token: TOKEN },
+      client: { id: "node-host", mode: "node" },
+      role: "node",
+      scopes: [],
+      commands,
+    });
+  const close = async () => {
+    await client?.close();
+    client = undefined;
+  };
+  return {
+    close,
+    async request(): Promise<SurfaceRequest> {
+      await close();
+      client = make();
+      const err = await client.connect().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (err instanceof GatewayClientError && err.detailCode === "PAIRING_REQUIRED" && err.requestId) {
+        await owner.request("device.pair.approve", { requestId: err.requestId });
+        client = make();
+        await client.connect();
+      } else if (err) throw err;
+      for (let i = 0; i < 40; i++) {
+        const { pending } = await owner.request<NodePairList>("node.pair.list", {});
+        const request = pending.find((p) => p.nodeId === identity.deviceId);
+        if (request) return request;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return assert.fail(`${s.kind}: a node declaring ${commands.join(", ")} made no surface request`);
+    },
+  };
 }
 
 describe("gatehouse CLI and gatehouse/client → OpenClaw (same exit status and meaning as against Gatehouse)", () => {
@@ -551,6 +665,54 @@ describe("gatehouse CLI and gatehouse/client → OpenClaw (same exit status and 
         }
       });
       assert.equal(codes.openclaw, codes.gatehouse);
+    }));
+
+  it("gatehouse nodes pending and reject, and openclaw nodes reject, work on both gateways", () =>
+    check(ARROW.openclaw, "gatehouse nodes pending|reject; openclaw nodes reject", async () => {
+      const codes: Record<string, Array<number | null>> = {};
+      await Promise.all(
+        (["gatehouse", "openclaw"] as const).map(async (kind) => {
+          const s = side(kind);
+          const dir = dirs[kind]!;
+          const owner = await ownerOf(s);
+          const node = declaringNode(s, owner, ["system.which"]);
+          try {
+            const first = await node.request();
+            const pending = await gatehouse(s, ["nodes", "pending", "--json"], dir);
+            noHoles(pending);
+            assert.equal(pending.code, 0, `${kind}: ${explain(pending)}`);
+            const listed = json<NodePairList>(pending, "nodes pending").pending.map((r) => r.requestId);
+            assert.ok(listed.includes(first.requestId), `${kind}: ${explain(pending)}`);
+            const reject = await gatehouse(s, ["nodes", "reject", first.requestId], dir);
+            noHoles(reject);
+            assert.equal(reject.code, 0, `${kind}: ${explain(reject)}`);
+            const second = await node.request();
+            assert.notEqual(second.requestId, first.requestId);
+            const ocReject = await openclaw(s, [
+              "nodes",
+              "reject",
+              second.requestId,
+              "--url",
+              s.url,
+              "--token",
+              TOKEN,
+            ]);
+            assert.equal(ocReject.code, 0, `${kind}: ${explain(ocReject)}`);
+            // Nothing was approved: the node still exposes nothing.
+            const { pending: left, paired } = await owner.request<NodePairList>("node.pair.list", {});
+            assert.ok(
+              !left.some((r) => r.requestId === second.requestId),
+              `${kind}: ${JSON.stringify(left)}`,
+            );
+            assert.ok(!paired.some((n) => n.nodeId === second.nodeId), `${kind}: ${JSON.stringify(paired)}`);
+            codes[kind] = [pending.code, reject.code, ocReject.code];
+          } finally {
+            await node.close();
+            await owner.close();
+          }
+        }),
+      );
+      assert.deepEqual(codes.gatehouse, codes.openclaw);
     }));
 
   it("openclaw devices approve and remove work on Gatehouse as on OpenClaw", () =>
