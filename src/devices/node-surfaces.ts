@@ -13,6 +13,7 @@ import type {
   NodePairList,
   NodePairRejectResult,
   NodePairRemoveResult,
+  NodeRenameResult,
   PairedNode,
 } from "../protocol/node-pairing.js";
 import type { Store } from "../store/db.js";
@@ -147,6 +148,35 @@ export class NodeSurfaceManager {
       ts: this.now(),
     });
     return { nodeId };
+  }
+
+  /**
+   * `node.rename`: the node's name is its device's label, so renaming is device management
+   * (`device.pair.rename`'s policy: a node row needs operator.admin unless the owner on the host asks).
+   */
+  rename(caller: ManagementCaller, nodeId: string, displayName: string): NodeRenameResult {
+    const device = this.store.devices.get(nodeId);
+    if (!device || !device.roles.includes("node")) {
+      throw new GatewayError("INVALID_PARAMS", { message: "unknown nodeId", details: { nodeId } });
+    }
+    if (displayName === "") {
+      throw new GatewayError("INVALID_PARAMS", {
+        message: "displayName required",
+        details: { field: "displayName" },
+      });
+    }
+    try {
+      this.devices.rename(caller, nodeId, displayName);
+    } catch (err) {
+      if (err instanceof GatewayError && (err.code === "MISSING_SCOPE" || err.code === "FORBIDDEN_ACTION")) {
+        throw new GatewayError(err.code, {
+          message: err.message.replace(/^[^:]*:/, "node rename denied:"),
+          details: err.details,
+        });
+      }
+      throw err;
+    }
+    return { nodeId, displayName };
   }
 
   private paired(s: NodeSurfaceRecord): PairedNode {

@@ -1,9 +1,10 @@
-/** `node.pair.list|approve|reject|remove` (reference §6.1): thin handlers over node-surface management. */
+/** `node.pair.list|approve|reject|remove` and `node.rename` (reference §6.1): thin handlers over node-surface management. */
 import type { MethodHandler } from "../gateway/methods.js";
 import {
   NodePairListParamsSchema,
   NodePairRemoveParamsSchema,
   NodePairRequestIdParamsSchema,
+  NodeRenameParamsSchema,
 } from "../protocol/node-pairing.js";
 import { callerOf } from "./device.js";
 import { paramsParser as parse } from "./params.js";
@@ -11,6 +12,7 @@ import { paramsParser as parse } from "./params.js";
 const parseList = parse(NodePairListParamsSchema);
 const parseRequestId = parse(NodePairRequestIdParamsSchema);
 const parseRemove = parse(NodePairRemoveParamsSchema);
+const parseRename = parse(NodeRenameParamsSchema);
 
 export const nodePairingMethods: Readonly<Record<string, MethodHandler>> = {
   "node.pair.list": (ctx, params) => {
@@ -23,4 +25,8 @@ export const nodePairingMethods: Readonly<Record<string, MethodHandler>> = {
     ctx.devices.nodes.reject(callerOf(ctx), parseRequestId(params).requestId),
   "node.pair.remove": (ctx, params) =>
     ctx.devices.nodes.remove(callerOf(ctx), parseRemove(params).nodeId.trim()),
+  "node.rename": (ctx, params) => {
+    const p = parseRename(params);
+    return ctx.devices.nodes.rename(callerOf(ctx), p.nodeId.trim(), p.displayName.trim());
+  },
 };

@@ -45,6 +45,8 @@ const TABLE: Readonly<Record<string, MethodRequirement>> = {
   "node.pair.approve": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "node.pair.reject": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "node.pair.remove": { role: "operator", scope: OPERATOR_SCOPES.pairing },
+  // Renaming a node row additionally needs admin unless it is the owner on the host (device-management.ts).
+  "node.rename": { role: "operator", scope: OPERATOR_SCOPES.pairing },
   "node.list": { role: "operator", scope: OPERATOR_SCOPES.read },
   // node.invoke of system.run additionally needs admin; the handler checks the command.
   "node.invoke": { role: "operator", scope: OPERATOR_SCOPES.write },

@@ -13,6 +13,11 @@ const closed = { additionalProperties: false } as const;
 export const NodePairListParamsSchema = Type.Object({}, closed);
 export const NodePairRequestIdParamsSchema = Type.Object({ requestId: NonEmpty }, closed);
 export const NodePairRemoveParamsSchema = Type.Object({ nodeId: NonEmpty }, closed);
+/** `node.rename`: the owner's name for a node (its device label, as `device.pair.rename` sets it). */
+export const NodeRenameParamsSchema = Type.Object(
+  { nodeId: NonEmpty, displayName: Type.String({ minLength: 1, maxLength: 64 }) },
+  closed,
+);
 
 /** A pending request to approve a node's declared command surface. */
 export const NodePairPendingSchema = Type.Object({
@@ -79,6 +84,9 @@ export type NodePairRejectResult = Static<typeof NodePairRejectResultSchema>;
 
 export const NodePairRemoveResultSchema = Type.Object({ nodeId: Type.String() });
 export type NodePairRemoveResult = Static<typeof NodePairRemoveResultSchema>;
+
+export const NodeRenameResultSchema = Type.Object({ nodeId: Type.String(), displayName: Type.String() });
+export type NodeRenameResult = Static<typeof NodeRenameResultSchema>;
 
 /** `node.pair.resolved`: approved, rejected (or superseded), or the node's surface removed (requestId ""). */
 export const NodePairResolvedEventSchema = Type.Object({

@@ -278,4 +278,32 @@ describe("C19 — a node's command surface is approved and pinned", () => {
     assert.deepEqual(ok.node.commands, ["camera.snap", "screen.record"]);
     assert.equal(ok.node.approvedVia, "node-approval");
   });
+
+  it("node.rename: the owner names a node in OpenClaw's shape; the name shows where the node is listed; an unknown node or a blank name is refused", async () => {
+    const gw = await gateway();
+    const admin = await operator(gw, ["operator.admin"]);
+    const node = remoteNode(gw, ["camera.snap"]);
+    const [pend] = (await once(node.first, "pending", { signal: AbortSignal.timeout(5000) })) as [
+      PendingInfo,
+    ];
+    const approvedAt = connected(node.first);
+    await admin.request("device.pair.approve", { requestId: pend.requestId });
+    await approvedAt;
+
+    assert.deepEqual(
+      await admin.request("node.rename", { nodeId: node.nodeId, displayName: "  kitchen camera " }),
+      { nodeId: node.nodeId, displayName: "kitchen camera" },
+    );
+    const { paired } = await admin.request<NodePairList>("node.pair.list", {});
+    assert.deepEqual(
+      paired.map((n) => [n.nodeId, n.displayName]),
+      [[node.nodeId, "kitchen camera"]],
+    );
+    assert.equal(gw.store.devices.get(node.nodeId)?.label, "kitchen camera");
+
+    const unknown = await refusal(admin.request("node.rename", { nodeId: "f".repeat(64), displayName: "x" }));
+    assert.equal(unknown.message, "unknown nodeId");
+    const blank = await refusal(admin.request("node.rename", { nodeId: node.nodeId, displayName: "   " }));
+    assert.equal(blank.message, "displayName required");
+  });
 });
