@@ -198,6 +198,7 @@ function recordedReport(
     role: row.role,
     fromThisHost: row.peer !== null && isThisHostsAddress(row.peer),
     port: config.gateway.port,
+    revoked: rec.revoked,
   });
   return {
     decision: rec.decision,

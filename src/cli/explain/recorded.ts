@@ -21,6 +21,33 @@ export interface RecordedDecision {
    * audit row does not keep it); null otherwise.
    */
   origin: string | null;
+  /** The revoke behind a pending role upgrade: the role asked for is approved but its token was revoked. */
+  revoked: RevokedRole | null;
+}
+
+/** A device's role whose token was revoked: when, and by whom (the audit's actor, when recorded). */
+export interface RevokedRole {
+  role: string;
+  atMs: number;
+  by: string | null;
+}
+
+/** The revoked role a pending `role-upgrade` asks back, if that is what it asks; null otherwise. */
+export function revokedRoleOf(
+  store: Store,
+  row: Pick<AuditRecord, "deviceId" | "role">,
+  reason: string | null,
+  rows: AuditRecord[],
+): RevokedRole | null {
+  if (reason !== "role-upgrade" || !row.deviceId || !row.role) return null;
+  const device = store.devices.get(row.deviceId);
+  const asked = row.role.split(",");
+  const token = store.tokens
+    .list(row.deviceId)
+    .find((t) => asked.includes(t.role) && t.revokedAtMs !== null && device?.roles.includes(t.role));
+  if (!token || token.revokedAtMs === null) return null;
+  const audit = rows.find((r) => r.kind === "revoke" && r.deviceId === row.deviceId && r.role === token.role);
+  return { role: token.role, atMs: token.revokedAtMs, by: audit?.actor ?? null };
 }
 
 /** The policy's name for an audit decision. */
@@ -72,7 +99,8 @@ function recorded(store: Store, row: AuditRecord, nowMs: number, rows: AuditReco
     }
   }
   const origin = row.requestId ? (store.pending.get(row.requestId, nowMs)?.browserOrigin ?? null) : null;
-  return { row, decision, reason: row.reason, request, origin };
+  const revoked = decision === "pend" ? revokedRoleOf(store, row, row.reason, rows) : null;
+  return { row, decision, reason: row.reason, request, origin, revoked };
 }
 
 /** The connect decision that opened (or last refreshed) `requestId`. */
@@ -104,6 +132,7 @@ export function explainRequest(store: Store, requestId: string, nowMs: number): 
       reason: pending.reason,
       request: { kind: "live", requestId },
       origin: pending.browserOrigin,
+      revoked: revokedRoleOf(store, synthetic, pending.reason, rows),
     };
   }
   throw new CliError(

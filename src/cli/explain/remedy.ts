@@ -33,6 +33,8 @@ export interface RemedyInput {
   /** The gateway's port, for "dial ws://127.0.0.1:PORT". */
   port?: number;
   configPath?: string;
+  /** The revoke a pending role upgrade asks to undo (recorded decisions only). */
+  revoked?: { role: string; atMs: number; by: string | null } | null;
 }
 
 export interface Remedy {
@@ -69,7 +71,13 @@ function remoteNotes(input: RemedyInput): string[] {
 function pendRemedy(input: RemedyInput): Remedy {
   const { trace, request } = input;
   const why: string[] = [];
-  if (has(trace, "remote-needs-approval")) {
+  const revoked = input.revoked;
+  if (revoked && !has(trace, "setup-code-cannot-revive-revoked-role")) {
+    // The revoke is the story: whatever else made it wait, the role comes back only by an approval.
+    why.push(
+      `The device's ${revoked.role} role was revoked${revoked.by ? ` by ${revoked.by}` : ""} at ${new Date(revoked.atMs).toISOString()}, so it asked again. Approve the request only if the device should have the role again with everything it held; the approver must cover that role's baseline (hold all of those scopes).`,
+    );
+  } else if (has(trace, "remote-needs-approval")) {
     why.push(
       "Remote connections are never paired or upgraded silently, whatever client id they claim. That is deliberate: a position on the network is not proof, only an explicit approval is.",
       ...remoteNotes(input),

@@ -267,7 +267,14 @@ function statePanel() {
         "section",
         { class: "state-panel state-pairing", "data-request-id": s.requestId ?? "" },
         h("h1", {}, "Waiting for approval"),
-        h("p", {}, s.message, "."),
+        s.revokedRole
+          ? h(
+              "p",
+              { class: "reason", id: "pairing-reason" },
+              `This browser's ${s.revokedRole} role was revoked on the gateway, so it has asked again. `,
+              "It comes back only when someone who holds every scope it had approves the new request.",
+            )
+          : h("p", { id: "pairing-reason" }, s.message, "."),
         s.requestId
           ? [
               h("p", {}, "Approve this browser on the gateway host:"),
@@ -308,7 +315,7 @@ function statePanel() {
           ? h(
               "p",
               {},
-              "Approved now: ",
+              s.revokedRole ? "Held before the revoke: " : "Approved now: ",
               h(
                 "span",
                 { class: "chips" },

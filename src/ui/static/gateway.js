@@ -76,7 +76,7 @@ export class GatewayRequestError extends Error {
  * One logical connection to the gateway. `onState(state)` hears every state change:
  *   {kind: "connecting", url}
  *   {kind: "connected", hello}
- *   {kind: "pairing", requestId, reason, message, command, requestedScopes, approvedScopes}
+ *   {kind: "pairing", requestId, reason, revokedRole, message, command, requestedScopes, approvedScopes}
  *   {kind: "refused", code, message, needsToken}
  *   {kind: "disconnected", code, reason, message, retryAtMs}
  * `onEvent(event, payload)` hears gateway events once connected.
@@ -238,10 +238,18 @@ export class GatewayConnection {
     if (code === "PAIRING_REQUIRED") {
       conn.outcome = "pairing";
       const requestId = details.requestId ?? null;
+      const role = details.requestedRole ?? UI_ROLE;
+      // A role still listed as approved but not covering us is a revoked one: the story to tell is
+      // the revoke, not the wire's generic "higher role" wording.
+      const revoked =
+        details.reason === "role-upgrade" &&
+        Array.isArray(details.approvedRoles) &&
+        details.approvedRoles.includes(role);
       this.setState({
         kind: "pairing",
         requestId,
         reason: details.reason ?? "not-paired",
+        revokedRole: revoked ? role : null,
         message: error.message,
         command: requestId ? `gatehouse devices approve ${requestId}` : "gatehouse devices list",
         requestedScopes: details.requestedScopes ?? UI_SCOPES,
