@@ -9,7 +9,6 @@ import { randomBytes } from "node:crypto";
 import {
   decideManagement,
   denialReason,
-  type CallerAuthority,
   type ManagementAction,
   type ManagementDecision,
   type TargetDevice,
@@ -19,10 +18,8 @@ import { managementRuleSentence, type ManagementRuleId } from "../policy/managem
 import { profileGrant } from "../policy/setup-codes.js";
 import type { GatewayRole } from "../protocol/client-info.js";
 import { decideSurfaceApproval } from "../policy/node-surface.js";
-import type { NodePairEventPayloads } from "../protocol/node-pairing.js";
 import type {
   ApproveResult,
-  DeviceEventPayloads,
   PairedDevice,
   PairList,
   RejectResult,
@@ -50,46 +47,20 @@ import { sameKey } from "../store/keys.js";
 import type { PendingRecord } from "../store/pending.js";
 import { NodeSurfaceManager } from "./node-surfaces.js";
 import { knownRoles, pairedPayload, pendingPayload } from "./payloads.js";
+import {
+  OFFLINE_PORTS,
+  type CloseSelector,
+  type DevicePorts,
+  type ManagementCaller,
+  type PairingEventPayloads,
+} from "./ports.js";
 
-/** Every event device management sends: device pairing and node command surfaces. */
-export type PairingEventPayloads = DeviceEventPayloads & NodePairEventPayloads;
-
-/** Which live sessions of a device a change ends. */
-export interface CloseSelector {
-  deviceId: string;
-  /** Only sessions of this role; null: every role. */
-  role: GatewayRole | null;
-  /** Only sessions that authenticated with the device's token (a rotation ends nothing else). */
-  tokenSessionsOnly?: boolean;
-  /** The caller's own connection stays open. */
-  exceptConnId?: string;
-}
-
-/** What device management needs from a running gateway; the offline CLI passes {@link OFFLINE_PORTS}. */
-export interface DevicePorts {
-  /** Sends a device event to every session holding `operator.pairing`. */
-  broadcast<E extends keyof PairingEventPayloads>(event: E, payload: PairingEventPayloads[E]): void;
-  /** Closes the selected live sessions with 4001; returns how many. */
-  closeSessions(select: CloseSelector, reason: string): number;
-  /** Is any session of this device open right now? */
-  isConnected(deviceId: string): boolean;
-  /**
-   * A device's authority ended: the runtime ends the sessions resting on it and unschedules the
-   * cron jobs that the store has just disabled (`disabledJobs`).
-   */
-  authorityRevoked(deviceId: string, reason: string, disabledJobs: readonly string[]): void;
-}
-
-/**
- * No gateway is running: nobody to tell, nothing to close. What rests on a device in the store
- * (runtime tokens, cron jobs, setup codes) is still ended; sessions left running by the stopped
- * gateway are marked lost at its next start.
- */
-export const OFFLINE_PORTS: DevicePorts = {
-  broadcast() {},
-  closeSessions: () => 0,
-  isConnected: () => false,
-  authorityRevoked() {},
+export {
+  OFFLINE_PORTS,
+  type CloseSelector,
+  type DevicePorts,
+  type ManagementCaller,
+  type PairingEventPayloads,
 };
 
 /** A setup code to mint: its profile, lifetime, and where devices should dial. */
@@ -98,19 +69,6 @@ export interface MintRequest {
   ttlMs: number;
   url: string;
   fingerprint: string | null;
-}
-
-/** Who asks: the policy's view of the caller, and how the audit log names it. */
-export interface ManagementCaller {
-  authority: CallerAuthority;
-  /** `device:<id>`, `<client id>/<mode>`, or `cli-offline`. */
-  actor: string;
-  /** Trusted-proxy mode: the user the proxy vouched for on the caller's connection. */
-  proxyUser?: string;
-  /** The caller's own connection (kept open when it rotates its own token). */
-  connId?: string;
-  /** The session a runtime-token caller runs as: what it mints rests on that session. */
-  runtimeJobId?: string | null;
 }
 
 /** How an audit row names the caller: its actor, and the proxy user when there is one. */

@@ -3,7 +3,7 @@
  * layer beside device pairing (C19). Who may approve which surface is the policy's
  * (`policy/node-surface.ts`); this module gathers the facts, asks, and carries out the answer in
  * one transaction with its audit row. Removing a node is device management (the node role ends, and
- * its surface with it), so it goes through {@link DeviceManager}.
+ * its surface with it), so it goes through the device manager.
  */
 import { decideSurfaceApproval, type SurfaceApprovalDecision } from "../policy/node-surface.js";
 import { ruleSentence } from "../policy/rules.js";
@@ -18,13 +18,24 @@ import type {
 } from "../protocol/node-pairing.js";
 import type { Store } from "../store/db.js";
 import type { NodeSurfaceRecord, SurfaceRequestRecord } from "../store/node-surfaces.js";
-import type { DeviceManager, DevicePorts, ManagementCaller } from "./manager.js";
+import type { DevicePorts, ManagementCaller } from "./ports.js";
 import { pairedNodePayload, surfacePendingPayload } from "./node-payloads.js";
 
 /** Node command-surface operations over one store, beside the device manager that owns the records. */
+/**
+ * What a surface operation asks of the device manager (a node's surface lives and dies with its
+ * device): who may see a device, and the device-management actions a node row maps onto.
+ */
+export interface DeviceOperations {
+  maySee(caller: ManagementCaller, deviceId: string): boolean;
+  remove(caller: ManagementCaller, deviceId: string): unknown;
+  revoke(caller: ManagementCaller, deviceId: string, role: "node"): unknown;
+  rename(caller: ManagementCaller, deviceId: string, label: string): unknown;
+}
+
 export class NodeSurfaceManager {
   constructor(
-    private readonly devices: DeviceManager,
+    private readonly devices: DeviceOperations,
     private readonly store: Store,
     private readonly ports: DevicePorts,
     private readonly now: () => number,

@@ -3,13 +3,15 @@
  * gateway-lifecycle.ts, loaded when one of them runs (not when the gateway itself runs).
  */
 import { Option, type Command } from "commander";
-import type { InstallOptions, LifecycleOptions } from "./gateway-lifecycle.js";
 import type { RunCommand } from "./client-flags.js";
 import { ENABLE_COMMAND } from "../lifecycle/systemd.js";
 import { createReporter, type Reporter } from "../output.js";
-
-export const DEFAULT_START_TIMEOUT_MS = 15_000;
-export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type InstallOptions,
+  type LifecycleOptions,
+} from "./gateway-lifecycle-options.js";
 
 const impl = () => import("./gateway-lifecycle.js");
 

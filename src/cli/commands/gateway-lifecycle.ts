@@ -30,7 +30,13 @@ import { CliError, EXIT, type Reporter } from "../output.js";
 import type { SandboxReport } from "../../methods/status.js";
 import { formatFingerprint } from "../../protocol/setup-code.js";
 import { formatDuration } from "./health.js";
-import { DEFAULT_START_TIMEOUT_MS, DEFAULT_STOP_TIMEOUT_MS } from "./gateway-lifecycle-commands.js";
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type InstallOptions,
+  type LifecycleOptions,
+  type RunFlags,
+} from "./gateway-lifecycle-options.js";
 
 /** How program.ts runs a command: `work` resolves to the exit status. */
 export type RunCommand = (work: () => Promise<number>, json: boolean) => void;
@@ -39,30 +45,6 @@ export type RunCommand = (work: () => Promise<number>, json: boolean) => void;
 export const EXIT_NOT_RUNNING = 3;
 /** Lines of the log shown when a start fails. */
 const LOG_TAIL_LINES = 20;
-
-/** The `gateway run` flags `start` and `restart` pass through. */
-export interface RunFlags {
-  port?: string;
-  bind?: string;
-  host?: string;
-  auth?: string;
-  token?: string;
-  password?: string;
-  logFormat?: string;
-}
-
-export interface LifecycleOptions extends RunFlags {
-  stateDir?: string;
-  timeout?: string;
-  json?: boolean;
-}
-
-export interface InstallOptions {
-  stateDir?: string;
-  user?: boolean;
-  print?: boolean;
-  json?: boolean;
-}
 
 /** `gateway run` arguments from the flags; secrets go to the environment, never to argv. */
 interface RunSpec {
