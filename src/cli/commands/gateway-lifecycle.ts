@@ -264,6 +264,12 @@ async function startGateway(
     }
     await sleep(100);
   }
+  // The endpoint file can name the dial URL before the log line naming every address is written
+  // (log lines are flushed after the turn's work); the addresses decide the no-TLS warning.
+  for (let i = 0; urls === null && i < 20; i++) {
+    await sleep(50);
+    urls = listeningUrls(readLogSince(paths.logFile, spawned.logOffset));
+  }
   writePidFile(paths.pidFile, { ...record, url, urls: urls ?? [] });
   child.unref();
   return { ...base, started: true, alreadyRunning: false, pid, url, urls: urls ?? [], args: spec.args };
@@ -349,7 +355,7 @@ function startedText(r: StartResult, hintDir: string, env: NodeJS.ProcessEnv): s
 
 /** What a person must see at start (on stderr; in `warnings` with --json): plain ws:// beyond loopback. */
 function startWarnings(r: StartResult): string[] {
-  const hosts = r.urls.flatMap((u) => {
+  const hosts = (r.urls.length > 0 ? r.urls : r.url ? [r.url] : []).flatMap((u) => {
     try {
       return [new URL(u).hostname];
     } catch {
