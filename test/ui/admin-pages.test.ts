@@ -521,6 +521,14 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
         "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo tick $i; sleep 0.5; done",
         "ticker",
       );
+      // The list is read when the page opens (sessions send no events): open it once `done` has ended.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const got = await call(admin, "sessions.get", { id: done });
+        if ((got.payload as { endedAtMs?: number | null } | undefined)?.endedAtMs) break;
+        assert.ok(Date.now() < deadline, `the build session did not end: ${JSON.stringify(got.payload)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       try {
         await goto(page, "#/sessions");
         await page.locator(`tr[data-session-id="${done}"]`).waitFor();
