@@ -243,10 +243,14 @@ async function startGateway(
       });
     }
     if (url === null) {
-      // The "gateway listening" log line names every address; the endpoint file the dial URL.
-      urls = listeningUrls(readLogSince(paths.logFile, spawned.logOffset));
+      // Two starts at once append to one log, so its "gateway listening" line may be the other
+      // child's. Only the endpoint file, written by the gateway holding the state-dir lock, says
+      // that ours is the one serving; the log line then names every address it listens on.
       const endpoint = readGatewayEndpoint(stateDir);
-      url = (urls && preferredUrl(urls)) ?? (endpoint?.pid === pid ? endpoint.url : null);
+      if (endpoint?.pid === pid) {
+        urls = listeningUrls(readLogSince(paths.logFile, spawned.logOffset));
+        url = (urls && preferredUrl(urls)) ?? endpoint.url;
+      }
     }
     if (url !== null && (await healthz(url, 1000))) break;
     if (Date.now() >= deadline) {
