@@ -4,10 +4,10 @@
  * scope (system.run and friends need admin).
  */
 import { Type } from "@sinclair/typebox";
-import type { MethodHandler } from "../gateway/methods.js";
+import type { ConnectionHandle, MethodHandler } from "../gateway/methods.js";
 import { decideNodeInvoke } from "../policy/work.js";
 import { GatewayError } from "../protocol/errors.js";
-import { MAX_NODE_INVOKE_TIMEOUT_MS, type NodeRegistry } from "../runtime/nodes.js";
+import { MAX_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../protocol/nodes.js";
 import { paramsParser } from "./params.js";
 
 const closed = { additionalProperties: false } as const;
@@ -44,12 +44,48 @@ const ResultParams = Type.Object(
   closed,
 );
 
+/** What `node.invoke` asks of a node. */
+export interface NodeInvokeRequest {
+  nodeId: string;
+  command: string;
+  params?: unknown;
+  /** Defaults to DEFAULT_NODE_INVOKE_TIMEOUT_MS (src/protocol/nodes.ts). */
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+/** What the node answered. A node-side failure is an answer too, not an exception. */
+export type NodeInvokeOutcome =
+  | { ok: true; payload: unknown; payloadJSON: string | null }
+  | { ok: false; error: { code: string; message: string } };
+
+/** `node.invoke.result` as the service needs it (the handler validates the wire params). */
+export interface NodeInvokeAnswer {
+  invokeId: string;
+  ok: boolean;
+  payload?: unknown;
+  payloadJSON?: string;
+  error?: { code?: string; message?: string };
+}
+
+/** What the `node.*` handlers need from the runtime: the live nodes and the invocations in flight. */
+export interface NodeService {
+  /** Connected nodes, one entry per node. */
+  list(): NodeSummary[];
+  /** The node, if it is connected. */
+  get(nodeId: string): NodeSummary | undefined;
+  /** Sends `command` to the node; resolves with its answer, rejects when it cannot be delivered or answered. */
+  invoke(request: NodeInvokeRequest): Promise<NodeInvokeOutcome>;
+  /** Takes a node's answer on `conn`; false for an unknown or late invocation. */
+  answer(conn: ConnectionHandle, answer: NodeInvokeAnswer): boolean;
+}
+
 const parseList = paramsParser(ListParams);
 const parseInvoke = paramsParser(InvokeParams);
 const parseResult = paramsParser(ResultParams);
 
-/** The node methods, bound to one registry (the one attached to the same server). */
-export function createNodeMethods(registry: NodeRegistry): Readonly<Record<string, MethodHandler>> {
+/** The node methods, bound to one service (the registry attached to the same server). */
+export function createNodeMethods(registry: NodeService): Readonly<Record<string, MethodHandler>> {
   return {
     "node.list": (ctx, params) => {
       parseList(params);

@@ -8,27 +8,17 @@ import { randomUUID } from "node:crypto";
 import type { ConnectionHandle } from "../gateway/methods.js";
 import type { GatewayServer } from "../gateway/server.js";
 import { decideSurfaceInvoke, effectiveCommands, surfaceApproveScopes } from "../policy/node-surface.js";
+import type {
+  NodeInvokeAnswer,
+  NodeInvokeOutcome,
+  NodeInvokeRequest,
+  NodeService,
+} from "../methods/nodes.js";
 import { GatewayError } from "../protocol/errors.js";
 import { NODE_INVOKE_REQUEST_EVENT } from "../protocol/events.js";
+import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../protocol/nodes.js";
 
 export { NODE_INVOKE_REQUEST_EVENT };
-export const DEFAULT_NODE_INVOKE_TIMEOUT_MS = 30_000;
-export const MAX_NODE_INVOKE_TIMEOUT_MS = 600_000;
-
-/** A connected node as `node.list` shows it. */
-export interface NodeSummary {
-  nodeId: string;
-  connId: string;
-  displayName: string | null;
-  platform: string;
-  /** The commands it exposes: offered at connect and within its approved surface; only these can be invoked. */
-  commands: string[];
-  /** Everything it offered at connect, approved or not. */
-  declaredCommands: string[];
-  /** The id of its pending request to widen the surface, if one waits. */
-  surfaceRequestId: string | null;
-  connectedAtMs: number;
-}
 
 /** A node's approved surface and pending widening, as the store holds them. */
 export interface NodeSurfaceState {
@@ -40,29 +30,6 @@ export interface NodeSurfaceState {
 
 /** Reads a node's surface state (the gateway passes one over its store). */
 export type NodeSurfaceLookup = (nodeId: string) => NodeSurfaceState;
-
-export interface NodeInvokeRequest {
-  nodeId: string;
-  command: string;
-  params?: unknown;
-  /** Defaults to {@link DEFAULT_NODE_INVOKE_TIMEOUT_MS}. */
-  timeoutMs?: number;
-  idempotencyKey?: string;
-}
-
-/** What the node answered. A node-side failure is an answer too, not an exception. */
-export type NodeInvokeOutcome =
-  | { ok: true; payload: unknown; payloadJSON: string | null }
-  | { ok: false; error: { code: string; message: string } };
-
-/** `node.invoke.result` as the registry needs it (the method layer validates the wire params). */
-export interface NodeInvokeAnswer {
-  invokeId: string;
-  ok: boolean;
-  payload?: unknown;
-  payloadJSON?: string;
-  error?: { code?: string; message?: string };
-}
 
 interface InFlight {
   connId: string;
@@ -85,7 +52,7 @@ interface Live {
  * it declared within its approved surface, read at each list and invocation: an approval takes
  * effect at once, and a restart keeps what was pinned.
  */
-export class NodeRegistry {
+export class NodeRegistry implements NodeService {
   /** Live node sessions by connId (a node that reconnects may briefly have two). */
   readonly #sessions = new Map<string, { handle: ConnectionHandle; live: Live }>();
   readonly #inFlight = new Map<string, InFlight>();

@@ -23,7 +23,7 @@ import type { HelloOk } from "../../src/protocol/index.js";
 import type { NodePairApproveResult, NodePairList } from "../../src/protocol/node-pairing.js";
 import { NodeHost, type NodeHostOptions, type PendingInfo } from "../../src/runtime/node-host.js";
 import type { SystemRunResult } from "../../src/runtime/node-host-commands.js";
-import type { NodeSummary } from "../../src/runtime/nodes.js";
+import type { NodeSummary } from "../../src/protocol/nodes.js";
 import { openStore } from "../../src/store/db.js";
 import { startNodeGateway, TEST_TOKEN, type NodeTestGateway } from "./node-gateway.js";
 

@@ -17,7 +17,7 @@ import type { DeviceIdentity } from "../../src/identity/keys.js";
 import type { HelloOk } from "../../src/protocol/index.js";
 import { NodeHost, type NodeHostOptions, type PendingInfo } from "../../src/runtime/node-host.js";
 import type { SystemRunResult } from "../../src/runtime/node-host-commands.js";
-import type { NodeSummary } from "../../src/runtime/nodes.js";
+import type { NodeSummary } from "../../src/protocol/nodes.js";
 import { startNodeGateway, TEST_TOKEN, type NodeTestGateway } from "./node-gateway.js";
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];

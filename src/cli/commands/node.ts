@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { nodeCommandScope } from "../../policy/node-commands.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { NodeHost } from "../../runtime/node-host.js";
-import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../../runtime/nodes.js";
+import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../../protocol/nodes.js";
 import type { SystemRunResult } from "../../runtime/node-host-commands.js";
 import { GatewayClient } from "../../client/index.js";
 import { formatFingerprint } from "../../protocol/setup-code.js";
