@@ -6,10 +6,14 @@ import type { NodeSurfaceRecord, SurfaceRequestRecord } from "../store/node-surf
 
 const opt = (v: string | null | undefined) => (v ? v : undefined);
 
-/** A pending surface request, with what it adds to the surface approved now. */
+/**
+ * A pending surface request, with what it adds to the surface approved now; named by the owner's
+ * label for the node when it has one (as a paired node is), else by the name it declared.
+ */
 export function surfacePendingPayload(
   r: SurfaceRequestRecord,
   pinned: NodeSurfaceRecord | null,
+  label: string | null = null,
 ): NodePairPending {
   const approved = pinned?.commands ?? null;
   const added = r.commands.filter((c) => !approved?.includes(c));
@@ -18,7 +22,7 @@ export function surfacePendingPayload(
     nodeId: r.deviceId,
     clientId: opt(r.clientId),
     clientMode: opt(r.clientMode),
-    displayName: opt(r.displayName),
+    displayName: opt(label ?? r.displayName),
     platform: opt(r.platform),
     version: opt(r.version),
     deviceFamily: opt(r.deviceFamily),

@@ -47,7 +47,13 @@ export class NodeSurfaceManager {
     const pending = this.store.nodeSurfaces
       .requests()
       .filter((r) => may(r.deviceId))
-      .map((r) => surfacePendingPayload(r, this.store.nodeSurfaces.get(r.deviceId)));
+      .map((r) =>
+        surfacePendingPayload(
+          r,
+          this.store.nodeSurfaces.get(r.deviceId),
+          this.store.devices.get(r.deviceId)?.label ?? null,
+        ),
+      );
     const paired = this.store.nodeSurfaces
       .list()
       .filter((s) => may(s.deviceId))

@@ -1,11 +1,15 @@
 /**
- * `gatehouse nodes pending|approve|reject|remove`: a node's command surface, the second approval
- * beside its device pairing (C19). Every change names one exact request or node, shows the declared
- * commands it approves, and runs with the scopes it needs: approving asks for what the request says
- * (`requiredApproveScopes`: pairing, plus write, or admin for exec-capable commands).
+ * `gatehouse nodes pending|approve|reject|remove|rename`: a node's command surface, the second
+ * approval beside its device pairing (C19), and its name. Every change names one exact request or
+ * node, shows the declared commands it approves, and runs with the scopes it needs: approving asks
+ * for what the request says (`requiredApproveScopes`: pairing, plus write, or admin for
+ * exec-capable commands).
  */
 import type { Command } from "commander";
+import { GatewayClientError } from "../../client/errors.js";
 import { isExecCapableCommand } from "../../policy/node-surface.js";
+import { missingScopes } from "../../policy/scopes.js";
+import { GatewayError } from "../../protocol/errors.js";
 import type { NodePairList, NodePairPending, PairedNode } from "../../protocol/node-pairing.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { CommonOptions } from "../connect.js";
@@ -18,6 +22,14 @@ import { MIN_PREFIX } from "./devices.js";
 export interface NodesRemoveOptions extends CommonOptions {
   node?: string;
 }
+
+export interface NodesRenameOptions extends CommonOptions {
+  node?: string;
+  name?: string;
+}
+
+/** A node's name is its device label: 1 to 64 characters (`node.rename`'s bound). */
+const MAX_NAME = 64;
 
 const PAIRING = OPERATOR_SCOPES.pairing;
 const ADMIN = OPERATOR_SCOPES.admin;
@@ -182,11 +194,29 @@ export async function nodesReject(requestId: string, opts: CommonOptions, out: R
   });
 }
 
-/** A full node id, or the one paired node or pending request it is a unique prefix of. */
+/**
+ * A full node id, the one paired node or pending request it is a unique prefix of, or the one node
+ * that carries it as its name; anything else as given (the gateway then says it knows no such node).
+ */
 function resolveNode(list: NodePairList, given: string): string {
   const id = given.trim().toLowerCase();
   const known = [...new Set([...list.paired.map((n) => n.nodeId), ...list.pending.map((r) => r.nodeId)])];
   if (known.includes(id)) return id;
+  const named = [
+    ...new Set(
+      [...list.paired, ...list.pending].filter((n) => n.displayName === given.trim()).map((n) => n.nodeId),
+    ),
+  ];
+  if (named.length === 1) return named[0]!;
+  if (named.length > 1) {
+    throw new CliError(
+      "AMBIGUOUS_NODE_ID",
+      `${named.length} nodes are named ${JSON.stringify(given.trim())}; give the node id instead`,
+      EXIT.usage,
+      undefined,
+      { lines: named.map((n) => `  ${n}`), fields: { matches: named } },
+    );
+  }
   if (id.length < MIN_PREFIX || !/^[0-9a-f]+$/.test(id)) return given.trim();
   const matches = known.filter((n) => n.startsWith(id));
   if (matches.length === 1) return matches[0]!;
@@ -232,7 +262,81 @@ export async function nodesRemove(
   });
 }
 
-/** Adds `gatehouse nodes pending|approve|reject|remove` to the `nodes` command. */
+/** The node name a user gave: trimmed, 1 to 64 characters; a usage error otherwise. */
+function requireName(given: string | undefined): string {
+  const name = (given ?? "").trim();
+  if (name.length === 0 || name.length > MAX_NAME) {
+    throw new CliError(
+      name.length === 0 ? "MISSING_ARGUMENT" : "INVALID_ARGUMENT",
+      `give the new name, 1 to ${MAX_NAME} characters: gatehouse nodes rename <node> <name>`,
+      EXIT.usage,
+      'e.g. gatehouse nodes rename 3fa85f64a1b2 "kitchen camera"',
+    );
+  }
+  return name;
+}
+
+/** True when the gateway (or the store, offline) knows no node by that id. */
+function isUnknownNode(err: unknown): boolean {
+  const refused = err instanceof GatewayClientError || err instanceof GatewayError;
+  return refused && err.message === "unknown nodeId";
+}
+
+/**
+ * `nodes rename <node> <name>`: sets the node's name, which is its device label (OpenClaw's
+ * `node.rename`). Who may rename which node is the gateway's decision: the session asks for admin
+ * when this device holds it (a node row takes admin unless the owner on the host asks), and a
+ * refusal is shown as the gateway gave it.
+ */
+export async function nodesRename(
+  givenNode: string | undefined,
+  givenName: string | undefined,
+  opts: NodesRenameOptions,
+  out: Reporter,
+): Promise<number> {
+  const target = (givenNode ?? opts.node ?? "").trim();
+  if (!target) {
+    throw new CliError(
+      "MISSING_ARGUMENT",
+      "give the node to rename: gatehouse nodes rename <node> <name>",
+      EXIT.usage,
+      "see the nodes with: gatehouse nodes pending",
+    );
+  }
+  const name = requireName(givenName ?? opts.name);
+  return withBackend(opts, async (backend) => {
+    const nodeId = resolveNode(await backend.nodeList(), target);
+    if (backend.mode === "online") {
+      const list = await backend.list();
+      const own = list.paired.find((d) => d.deviceId === backend.self?.identity.deviceId);
+      // Least privilege within what this device holds; asking beyond it would only open an upgrade
+      // request for this device instead of getting the gateway's answer to the rename.
+      if (own && missingScopes(own.scopes, [ADMIN]).length === 0) {
+        await backend.require([PAIRING, ADMIN], list, `renaming node ${shortId(nodeId)}`);
+      }
+    }
+    let result;
+    try {
+      result = await backend.nodeRename(nodeId, name);
+    } catch (err) {
+      if (!isUnknownNode(err)) throw err;
+      throw new CliError(
+        "NOT_FOUND",
+        `no node ${target}: the gateway knows no node by that id or name`,
+        EXIT.failed,
+        "see the nodes with: gatehouse nodes pending (connected ones: gatehouse nodes list)",
+        { fields: { nodeId } },
+      );
+    }
+    out.result(
+      result,
+      () => `renamed node ${shortId(result.nodeId)} to ${JSON.stringify(result.displayName)}`,
+    );
+    return EXIT.ok;
+  });
+}
+
+/** Adds `gatehouse nodes pending|approve|reject|remove|rename` to the `nodes` command. */
 export function registerNodePairingCommands(nodes: Command, run: RunCommand): void {
   withClientOptions(
     nodes
@@ -302,5 +406,29 @@ export function registerNodePairingCommands(nodes: Command, run: RunCommand): vo
       ),
   ).action((nodeId: string | undefined, opts: NodesRemoveOptions) =>
     run(() => nodesRemove(nodeId, opts, createReporter(!!opts.json)), !!opts.json),
+  );
+  withClientOptions(
+    nodes
+      .command("rename")
+      .description("set a node's name (its device label); who may is the gateway's decision")
+      .argument("[node]", "node id, a unique prefix of at least 8 characters, or its current name")
+      .argument("[name]", `the new name, 1 to ${MAX_NAME} characters`)
+      .option("--node <nodeId>", "the same, as OpenClaw's CLI spells it")
+      .option("--name <name>", "the new name, as OpenClaw's CLI spells it")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Renaming a node changes how it shows in nodes list, nodes pending and devices list. It needs",
+          "operator.pairing, and operator.admin unless the owner's CLI on the gateway host asks.",
+          "",
+          "Examples:",
+          '  gatehouse nodes rename 3fa85f64a1b2 "kitchen camera"',
+          '  gatehouse nodes rename "lab box" "build server" --json',
+          '  gatehouse nodes rename --node 3fa85f64a1b2 --name "kitchen camera"',
+        ].join("\n"),
+      ),
+  ).action((node: string | undefined, name: string | undefined, opts: NodesRenameOptions) =>
+    run(() => nodesRename(node, name, opts, createReporter(!!opts.json)), !!opts.json),
   );
 }

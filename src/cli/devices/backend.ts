@@ -18,6 +18,7 @@ import type {
   NodePairList,
   NodePairRejectResult,
   NodePairRemoveResult,
+  NodeRenameResult,
 } from "../../protocol/node-pairing.js";
 import { missingScopes } from "../../policy/scopes.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
@@ -68,6 +69,7 @@ export interface DevicesBackend {
   nodeApprove(requestId: string): Promise<NodePairApproveResult>;
   nodeReject(requestId: string): Promise<NodePairRejectResult>;
   nodeRemove(nodeId: string): Promise<NodePairRemoveResult>;
+  nodeRename(nodeId: string, displayName: string): Promise<NodeRenameResult>;
   close(): Promise<void>;
 }
 
@@ -208,6 +210,10 @@ class OnlineBackend implements DevicesBackend {
     return this.#conn.client.request<NodePairRemoveResult>("node.pair.remove", { nodeId });
   }
 
+  nodeRename(nodeId: string, displayName: string): Promise<NodeRenameResult> {
+    return this.#conn.client.request<NodeRenameResult>("node.rename", { nodeId, displayName });
+  }
+
   close(): Promise<void> {
     return this.#conn.client.close();
   }
@@ -264,6 +270,7 @@ function openOffline(opts: CommonOptions): DevicesBackend {
     nodeApprove: (requestId) => run(() => service.nodes.approve(caller, requestId)),
     nodeReject: (requestId) => run(() => service.nodes.reject(caller, requestId)),
     nodeRemove: (nodeId) => run(() => service.nodes.remove(caller, nodeId)),
+    nodeRename: (nodeId, name) => run(() => service.nodes.rename(caller, nodeId, name)),
     close() {
       if (!closed) {
         closed = true;
