@@ -1,5 +1,10 @@
 /** Store records shaped as the wire's `node.pair.*` payloads. */
-import { isExecCapableCommand, surfaceApproveScopes } from "../policy/node-surface.js";
+import {
+  isExecCapableCommand,
+  surfaceApproveScopes,
+  type SurfaceConnectDecision,
+} from "../policy/node-surface.js";
+import type { HelloNodeSurface } from "../protocol/connect.js";
 import type { NodePairPending, PairedNode } from "../protocol/node-pairing.js";
 import type { DeviceRecord } from "../store/devices.js";
 import type { NodeSurfaceRecord, SurfaceRequestRecord } from "../store/node-surfaces.js";
@@ -58,5 +63,32 @@ export function pairedNodePayload(
     lastSeenAtMs: device?.lastSeenAtMs ?? undefined,
     approvedVia: s.approvedVia,
     connected,
+  };
+}
+
+/**
+ * What a node's hello-ok says about its surface: what this session exposes, what is pinned, and
+ * the request (if any) for the wider surface it declared, with the commands that wait for it.
+ */
+export function helloNodeSurfacePayload(
+  decision: SurfaceConnectDecision,
+  approved: readonly string[] | null,
+  requestId: string | null,
+): HelloNodeSurface {
+  const exposed = [...decision.effective];
+  if (decision.kind !== "pend" || requestId === null) {
+    return { exposed, approved: approved ? [...approved] : null, pending: null };
+  }
+  const waiting = decision.requested.filter((c) => !exposed.includes(c));
+  return {
+    exposed,
+    approved: approved ? [...approved] : null,
+    pending: {
+      requestId,
+      commands: [...decision.requested],
+      waiting,
+      execCommands: waiting.filter(isExecCapableCommand),
+      requiredApproveScopes: [...decision.requiredScopes],
+    },
   };
 }

@@ -285,6 +285,8 @@ export class Connection {
         maxBufferedBytes: MAX_BUFFERED_BYTES,
         tickIntervalMs: TICK_INTERVAL_MS,
       },
+      // Gatehouse's own field: a node learns which surface it exposes and which request waits.
+      ...(session.nodeSurface ? { nodeSurface: session.nodeSurface } : {}),
     };
   }
 

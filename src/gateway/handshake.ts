@@ -4,7 +4,7 @@
  * and record (the pairing service, which settles what applying found), then answer. No rule about
  * who may connect lives here, and no socket I/O.
  */
-import type { ConnectParams } from "../protocol/connect.js";
+import type { ConnectParams, HelloNodeSurface } from "../protocol/connect.js";
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 import { GatewayError } from "../protocol/errors.js";
 import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
@@ -50,6 +50,8 @@ export interface Session {
   /** Trusted-proxy mode: the user the proxy vouched for on this connection; null otherwise. */
   proxyUser: string | null;
   deviceToken?: { token: string; issuedAtMs: number; scopes: string[] };
+  /** A node's command surface as its hello-ok tells it (with any wider surface pending). */
+  nodeSurface?: HelloNodeSurface;
 }
 
 export type ConnectOutcome =
@@ -185,7 +187,7 @@ function apply(
   gathered: Gathered,
   input: ConnectInput,
   pairing: PairingService,
-): AppliedConnect {
+): AppliedConnect & { nodeSurface?: HelloNodeSurface } {
   const { params, client, role } = frame;
   const { device } = gathered;
   const applied = pairing.applyConnect(decision, {
@@ -200,19 +202,24 @@ function apply(
   });
   const { settled } = applied;
   if (role === "node" && device && (settled.kind === "admit" || settled.kind === "approve-then-admit")) {
-    pairing.applyNodeSurface({
+    const nodeSurface = pairing.applyNodeSurface({
       device,
       declared: params.commands ?? [],
       admittedBy: surfaceAdmission(settled),
       peer: input.locality.clientIp,
       version: client.version,
     });
+    return { ...applied, nodeSurface };
   }
   return applied;
 }
 
 /** Answer: the session an admission opens, or the error a refusal is sent as. */
-function answer(applied: AppliedConnect, frame: ConnectFrame, gathered: Gathered): ConnectOutcome {
+function answer(
+  applied: AppliedConnect & { nodeSurface?: HelloNodeSurface },
+  frame: ConnectFrame,
+  gathered: Gathered,
+): ConnectOutcome {
   const { params, client, role, negotiation } = frame;
   const { device } = gathered;
   const settled = applied.settled;
@@ -239,6 +246,7 @@ function answer(applied: AppliedConnect, frame: ConnectFrame, gathered: Gathered
           runtimeJobId: settled.kind === "admit" ? settled.runtimeJobId : null,
           proxyUser: settled.proxyUser?.verified ? settled.proxyUser.user : null,
           ...(applied.deviceToken ? { deviceToken: applied.deviceToken } : {}),
+          ...(applied.nodeSurface ? { nodeSurface: applied.nodeSurface } : {}),
         },
       };
   }

@@ -3,17 +3,14 @@
  * of the gateway what changed (events). The rules themselves live in the pure policy; this file
  * only carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
  */
-import { surfacePendingPayload } from "../devices/node-payloads.js";
+import { helloNodeSurfacePayload, surfacePendingPayload } from "../devices/node-payloads.js";
+import type { HelloNodeSurface } from "../protocol/connect.js";
 import type { RuleId } from "../policy/rules.js";
 import type { WireEventName } from "../protocol/events.js";
 import type { GatewayRole } from "../protocol/client-info.js";
 import { pendingPayload } from "../devices/payloads.js";
 import type { Decision } from "../policy/admission.js";
-import {
-  decideSurfaceAtConnect,
-  type SurfaceConnectDecision,
-  type SurfaceConnectFacts,
-} from "../policy/node-surface.js";
+import { decideSurfaceAtConnect, type SurfaceConnectFacts } from "../policy/node-surface.js";
 import { settle, type ApplyResult, type Settled } from "../policy/settle.js";
 import { approveDevice } from "../store/approve.js";
 import type { Store } from "../store/db.js";
@@ -286,9 +283,10 @@ export class PairingService {
    * Carries out an admitted node's command-surface decision: pins the surface (owner key, a node
    * setup code's first connect), drops a request the node no longer needs, or records the wider
    * surface it declares as one pending request (same surface, same requestId). What the session
-   * may expose meanwhile is read from the pinned surface at each invocation.
+   * may expose meanwhile is read from the pinned surface at each invocation. Returns what the
+   * node's hello-ok tells it: its surface, and the request its wider surface waits on.
    */
-  applyNodeSurface(input: NodeSurfaceConnect): SurfaceConnectDecision {
+  applyNodeSurface(input: NodeSurfaceConnect): HelloNodeSurface {
     const now = this.now();
     const { deviceId } = input.device;
     const surfaces = this.store.nodeSurfaces;
@@ -300,6 +298,8 @@ export class PairingService {
       admittedBy: input.admittedBy,
     });
     const events: Array<[WireEventName, unknown]> = [];
+    let approved = pinned?.commands ?? null;
+    let requestId: string | null = null;
     const row = {
       kind: "node-surface" as const,
       deviceId,
@@ -309,6 +309,7 @@ export class PairingService {
     };
     switch (decision.kind) {
       case "pin": {
+        approved = decision.commands;
         const same = pinned !== null && pinned.commands.join("\n") === decision.commands.join("\n");
         if (same && !waiting) break;
         this.store.transaction(() => {
@@ -362,6 +363,7 @@ export class PairingService {
           }
           return r;
         });
+        requestId = res.request.requestId;
         if (res.superseded) {
           events.push([
             "node.pair.resolved",
@@ -374,7 +376,7 @@ export class PairingService {
       }
     }
     this.broadcastAll(events);
-    return decision;
+    return helloNodeSurfacePayload(decision, approved, requestId);
   }
 
   private broadcastAll(events: ReadonlyArray<[WireEventName, unknown]>): void {

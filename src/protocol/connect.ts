@@ -99,6 +99,40 @@ const IssuedTokenSchema = Type.Object(
   closed,
 );
 
+/**
+ * Gatehouse's, in a node's hello-ok (OpenClaw has no such field; its clients ignore it): the
+ * commands this session exposes, the surface pinned for the node, and a wider surface it declared
+ * that waits for approval (`node.pair.approve`) with the commands that wait.
+ */
+export const HelloNodeSurfaceSchema = Type.Object(
+  {
+    /** Declared and approved: what operators may invoke on this session now. */
+    exposed: Type.Array(Type.String()),
+    /** The pinned surface; null when none was approved yet. */
+    approved: Type.Union([Type.Array(Type.String()), Type.Null()]),
+    pending: Type.Union([
+      Type.Object(
+        {
+          requestId: Type.String(),
+          /** The whole surface declared; approving pins exactly this. */
+          commands: Type.Array(Type.String()),
+          /** Declared but not approved: not invocable until the request is approved. */
+          waiting: Type.Array(Type.String()),
+          /** The waiting commands that are exec-capable. */
+          execCommands: Type.Array(Type.String()),
+          /** What the approver's session must hold. */
+          requiredApproveScopes: Type.Array(Type.String()),
+        },
+        closed,
+      ),
+      Type.Null(),
+    ]),
+  },
+  closed,
+);
+/** A node's command surface as its hello-ok tells it (Gatehouse's field). */
+export type HelloNodeSurface = Static<typeof HelloNodeSurfaceSchema>;
+
 export const HelloOkSchema = Type.Object(
   {
     type: Type.Literal("hello-ok"),
@@ -123,6 +157,7 @@ export const HelloOkSchema = Type.Object(
       maxBufferedBytes: Type.Integer(),
       tickIntervalMs: Type.Integer(),
     }),
+    nodeSurface: Type.Optional(HelloNodeSurfaceSchema),
   },
   { $id: "HelloOk" },
 );

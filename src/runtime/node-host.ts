@@ -15,7 +15,7 @@ import {
 import { asClientError, type GatewayClientError } from "../client/errors.js";
 import { GatewayClient, type CloseInfo, type DeviceTokenStore, type GatewayEvent } from "../client/index.js";
 import type { DeviceIdentity } from "../identity/index.js";
-import { isRecord, type HelloOk } from "../protocol/index.js";
+import { isRecord, type HelloNodeSurface, type HelloOk } from "../protocol/index.js";
 import { NODE_HOST_COMMANDS, NodeCommandError, runNodeCommand } from "./node-host-commands.js";
 import { NODE_INVOKE_REQUEST_EVENT } from "./nodes.js";
 
@@ -72,6 +72,11 @@ export interface InvokedInfo {
 
 export interface NodeHostEvents {
   connected: [HelloOk];
+  /**
+   * After `connected`, when the gateway said (Gatehouse does, OpenClaw does not): the commands this
+   * session exposes, and a wider surface it declared that waits for approval, with its requestId.
+   */
+  surface: [HelloNodeSurface];
   /** The gateway holds a pairing request for this node; approve it on the gateway host. */
   pending: [PendingInfo];
   disconnected: [CloseInfo];
@@ -176,6 +181,7 @@ export class NodeHost extends EventEmitter<NodeHostEvents> {
         attempt = 0;
         const closed = this.#untilClosed();
         this.emit("connected", hello);
+        if (hello.nodeSurface) this.emit("surface", hello.nodeSurface);
         const info = await closed;
         if (this.#stopping) break;
         this.emit("disconnected", info);

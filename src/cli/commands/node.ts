@@ -128,6 +128,18 @@ export async function nodeRun(
     savePin();
     print(`connected to ${target.url} as node ${host.nodeId} (auth: ${hello.auth.method ?? "unknown"})`);
   });
+  host.on("surface", (s) => {
+    if (!s.pending) return;
+    const { requestId, waiting, execCommands, requiredApproveScopes } = s.pending;
+    const what = s.approved === null ? "its command surface" : "a wider command surface";
+    print(
+      `exposing ${listOrNone(s.exposed)}; ${what} waits for approval (request ${requestId}): ` +
+        `${listOrNone(waiting)}${execCommands.length > 0 ? ` (exec-capable: ${listOrNone(execCommands)})` : ""}`,
+    );
+    print(
+      `  on the gateway host run: ${nodesApproveCommand(requestId)} (needs ${requiredApproveScopes.join(" + ")})`,
+    );
+  });
   let announced: string | undefined;
   host.on("pending", (p) => {
     if (p.requestId && p.requestId !== announced && p.requestedRole) {
