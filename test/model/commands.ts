@@ -14,6 +14,7 @@ import {
   mayRemove,
   mayRevoke,
   mayRotate,
+  mayRename,
   mayMint,
   expectRedeem,
   newDevice,
@@ -293,6 +294,7 @@ class ManageCmd implements Cmd {
         endAuthority(m, t);
         r.retireToken(m, t);
         const last = d.lastRequestId;
+        // The label goes with the record: newDevice() below forgets it.
         const stale = d.hasStaleToken;
         Object.assign(d, newDevice(), { lastRequestId: last, hasStaleToken: stale });
         return;
@@ -493,6 +495,46 @@ class RedeemCmd implements Cmd {
   }
 }
 
+/** A session the test holds renames a device (device.pair.rename) or a node (node.rename). */
+class RenameCmd implements Cmd {
+  constructor(
+    readonly callerPick: number,
+    readonly targetPick: number,
+    readonly label: string,
+    readonly node: boolean,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    const alive = m.conns.filter((c) => c.alive);
+    const caller = callerOf(alive[this.callerPick % alive.length]!);
+    const all = m.devices.map((_, i) => i);
+    const paired = all.filter((i) => m.devices[i]!.paired);
+    const from = paired.length > 0 && this.targetPick % 6 !== 4 ? paired : all;
+    const t: Target = this.targetPick % 6 === 5 ? "owner" : from[this.targetPick % from.length]!;
+    r.step = `${this.toString()} = ${targetName(t)} by conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
+    const verdict = mayRename(m, caller, t, this.node);
+    const deviceId = t === "owner" ? r.gw.owner.deviceId : r.identities[t]!.deviceId;
+    const res = this.node
+      ? await r.conn(caller.conn).request("node.rename", { nodeId: deviceId, displayName: this.label })
+      : await r.conn(caller.conn).request("device.pair.rename", { deviceId, label: this.label });
+    if (res === null) fail(r, "the caller's session was closed under it");
+    r.coverage.count(this.node ? "node-rename" : "rename", res.ok === true);
+    if (res.ok !== verdict.allow)
+      fail(
+        r,
+        verdict.allow ? "refused; the model allows it" : `allowed; the model refuses it: ${verdict.why}`,
+        res.ok ? res.payload : res.error,
+      );
+    if (res.ok && t !== "owner") m.devices[t]!.label = this.label.trim();
+    await finish(m, r);
+  }
+  toString(): string {
+    return `${this.node ? "node-rename" : "rename"}(caller#${this.callerPick}, target#${this.targetPick}, ${JSON.stringify(this.label)})`;
+  }
+}
+
 /** The test closes one of the device sessions it holds (so callers come and go). */
 class DropCmd implements Cmd {
   constructor(readonly pick: number) {}
@@ -538,7 +580,11 @@ export function commandArbitraries(): Array<fc.Arbitrary<Cmd>> {
       scopeSets,
     )
     .map(([t, then, p, s]) => new RevokeThenCmd(t, then, p, s) as Cmd);
+  const rename = fc
+    .tuple(pick, pick, fc.constantFrom("phone", " laptop 2 ", "Küche ✓"), fc.boolean())
+    .map(([p, t, l, node]) => new RenameCmd(p, t, l, node) as Cmd);
   return [
+    rename,
     revokeThen,
     onboard,
     onboard,

@@ -46,6 +46,8 @@ export interface DeviceModel {
   tokenKnown: boolean;
   /** The test holds tokens that were revoked, rotated away or replaced: none may ever admit again. */
   hasStaleToken: boolean;
+  /** The owner-set label (device.pair.rename); a removal forgets it with the record. */
+  label: string | null;
 }
 
 /** How a connection proved itself, as the management rules care. */
@@ -185,6 +187,7 @@ export function newDevice(): DeviceModel {
     lastRequestId: null,
     tokenKnown: false,
     hasStaleToken: false,
+    label: null,
   };
 }
 
@@ -273,6 +276,21 @@ export function mayRevoke(m: Model, c: Caller, t: Target): Verdict {
   if (!d.paired) return no("unknown device");
   if (c.device === t) return yes;
   return coversTarget(c, d);
+}
+
+/**
+ * May `c` rename `t` (device.pair.rename, or node.rename for a device with the node role)? A label
+ * grants nothing, so no covering is needed; but only the owner key touches the owner device, and a
+ * node's row needs admin unless the owner on the host asks.
+ */
+export function mayRename(m: Model, c: Caller, t: Target, node: boolean): Verdict {
+  const denied = entry(c, t);
+  if (denied) return denied;
+  // The owner device holds the node role too; the model's devices hold only the operator role.
+  if (node && t !== "owner") return no("node.rename names only devices with the node role");
+  if (t === "owner") return c.proof === "owner-key" ? yes : no("only the owner key touches the owner device");
+  if (!m.devices[t]!.paired) return no("unknown device");
+  return yes;
 }
 
 /** May `c` rotate `t`'s operator token to `scopes` (absent: keep the token's scopes)? With the new scopes. */

@@ -53,6 +53,37 @@ async function waitFor<T>(what: string, r: Real, probe: () => T | undefined, ms 
 }
 
 /**
+ * A session the test holds starts work — a session (`sessions.spawn`) or a cron job (`cron.add`):
+ * the model's verdict (exec on the host is admin, and work carries at most its creator's scopes)
+ * is compared with the gateway's answer. Returns the caller and the new id when it was allowed.
+ */
+async function startWork(
+  m: Model,
+  r: Real,
+  step: string,
+  callerPick: number,
+  scopes: string[],
+  method: "sessions.spawn" | "cron.add",
+  params: Record<string, unknown>,
+): Promise<{ caller: Caller; id: string } | null> {
+  const caller = pickCaller(m, callerPick);
+  r.step = `${step} by ${describeCaller(caller)}`;
+  const verdict = mayStartWork(caller, scopes);
+  const res = await r.conn(caller.conn).request(method, { ...params, scopes, cwd: r.gw.workDir });
+  if (res === null) fail(r, "the caller's session was closed under it");
+  const op =
+    method === "cron.add" ? "cron-add" : typeof caller.conn.who === "object" ? "spawn-nested" : "spawn";
+  r.coverage.count(op, res.ok === true);
+  if (res.ok !== verdict.allow)
+    fail(
+      r,
+      verdict.allow ? "refused; the model allows it" : `allowed; the model refuses it: ${verdict.why}`,
+      res.error ?? res.payload,
+    );
+  return res.ok ? { caller, id: (res.payload as { id: string }).id } : null;
+}
+
+/**
  * A session the test holds spawns a child that hands its runtime token out and waits; the test
  * then connects with that token and holds the connection — what the sub-agent's own calls would be.
  */
@@ -65,29 +96,16 @@ class SpawnCmd implements Cmd {
     return true;
   }
   async run(m: Model, r: Real): Promise<void> {
-    const caller = pickCaller(m, this.callerPick);
-    r.step = `${this.toString()} by ${describeCaller(caller)}`;
     const scopes = set(this.scopes);
-    const verdict = mayStartWork(caller, scopes);
     const n = files++;
     const tokenFile = join(r.gw.workDir, `token-${n}`);
     const go = join(r.gw.workDir, `go-${n}`);
-    const res = await r.conn(caller.conn).request("sessions.spawn", {
+    const started = await startWork(m, r, this.toString(), this.callerPick, scopes, "sessions.spawn", {
       command: process.execPath,
       args: [CHILD, "token-wait", tokenFile, go],
-      scopes,
-      cwd: r.gw.workDir,
     });
-    if (res === null) fail(r, "the caller's session was closed under it");
-    r.coverage.count(typeof caller.conn.who === "object" ? "spawn-nested" : "spawn", res.ok === true);
-    if (res.ok !== verdict.allow)
-      fail(
-        r,
-        verdict.allow ? "refused; the model allows it" : `allowed; the model refuses it: ${verdict.why}`,
-        res.error ?? res.payload,
-      );
-    if (res.ok) {
-      const id = (res.payload as { id: string }).id;
+    if (started) {
+      const { caller, id } = started;
       const parent = typeof caller.conn.who === "object" ? caller.conn.who.session : null;
       m.sessions.push({ id, scopes, authority: authorityOf(m, caller), parent, alive: true, go });
       const token = await waitFor("the child handing out its runtime token", r, () => {
@@ -149,28 +167,14 @@ class CronAddCmd implements Cmd {
     return true;
   }
   async run(m: Model, r: Real): Promise<void> {
-    const caller = pickCaller(m, this.callerPick);
-    r.step = `${this.toString()} by ${describeCaller(caller)}`;
     const scopes = set(this.scopes);
-    const verdict = mayStartWork(caller, scopes);
-    const res = await r.conn(caller.conn).request("cron.add", {
+    const started = await startWork(m, r, this.toString(), this.callerPick, scopes, "cron.add", {
       schedule: RARELY,
       command: process.execPath,
       args: [CHILD, "exit", "0"],
-      scopes,
-      cwd: r.gw.workDir,
     });
-    if (res === null) fail(r, "the caller's session was closed under it");
-    r.coverage.count("cron-add", res.ok === true);
-    if (res.ok !== verdict.allow)
-      fail(
-        r,
-        verdict.allow ? "refused; the model allows it" : `allowed; the model refuses it: ${verdict.why}`,
-        res.error ?? res.payload,
-      );
-    if (res.ok) {
-      const id = (res.payload as { id: string }).id;
-      m.jobs.push({ id, scopes, authority: authorityOf(m, caller), enabled: true });
+    if (started) {
+      m.jobs.push({ id: started.id, scopes, authority: authorityOf(m, started.caller), enabled: true });
     }
     await compare(m, r);
   }

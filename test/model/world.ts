@@ -295,6 +295,11 @@ async function compareList(m: Model, r: Real): Promise<void> {
     if (got) {
       if (!sameSet(got.scopes, d.scopes))
         fail(r, `device ${i}'s baseline is [${got.scopes.join(",")}], the model's [${d.scopes.join(",")}]`);
+      if ((got.label ?? null) !== d.label)
+        fail(
+          r,
+          `device ${i}'s label is ${JSON.stringify(got.label)}, the model's ${JSON.stringify(d.label)}`,
+        );
       const tok = got.tokens.find((t) => t.role === "operator");
       if ((tok !== undefined) !== (d.slot !== null))
         fail(
