@@ -140,18 +140,30 @@ export type SurfaceApprovalDecision =
       trace: SurfaceRuleId[];
     };
 
+/**
+ * Who may approve a surface of `commands`: the scopes the approver's session must hold and the
+ * rule that says so (exec-capable commands: admin; other commands: write; none: pairing only).
+ */
+export function surfaceApprovalRequirement(commands: readonly string[]): {
+  requiredScopes: string[];
+  rule: SurfaceRuleId;
+} {
+  const requiredScopes = surfaceApproveScopes(commands);
+  const rule: SurfaceRuleId = requiredScopes.includes(ADMIN)
+    ? "surface-approve-exec-needs-admin"
+    : requiredScopes.includes(WRITE)
+      ? "surface-approve-needs-write"
+      : "surface-approve-commandless";
+  return { requiredScopes, rule };
+}
+
 /** May `approver` approve the surface `commands` for node `nodeId`? */
 export function decideSurfaceApproval(
   approver: SurfaceApprover,
   nodeId: string,
   commands: readonly string[],
 ): SurfaceApprovalDecision {
-  const requiredScopes = surfaceApproveScopes(commands);
-  const need: SurfaceRuleId = requiredScopes.includes(ADMIN)
-    ? "surface-approve-exec-needs-admin"
-    : requiredScopes.includes(WRITE)
-      ? "surface-approve-needs-write"
-      : "surface-approve-commandless";
+  const { requiredScopes, rule: need } = surfaceApprovalRequirement(commands);
   const trace: SurfaceRuleId[] = [need];
   // The owner key holds every scope anyway; any other device widening its own surface is
   // self-approval, which device pairing refuses too.

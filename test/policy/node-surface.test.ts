@@ -8,6 +8,7 @@ import {
   decideSurfaceInvoke,
   effectiveCommands,
   isExecCapableCommand,
+  surfaceApprovalRequirement,
   surfaceApproveScopes,
   type SurfaceConnectFacts,
 } from "../../src/policy/node-surface.js";
@@ -41,6 +42,24 @@ describe("node surface policy", () => {
     assert.deepEqual(surfaceApproveScopes([]), [PAIRING]);
     for (const c of ORDINARY) assert.deepEqual(surfaceApproveScopes([c]), [PAIRING, WRITE]);
     for (const c of EXEC) assert.deepEqual(surfaceApproveScopes([...ORDINARY, c]), [PAIRING, ADMIN]);
+  });
+
+  it("the approval requirement explain shows is the one approval checks: same scopes, same first rule", () => {
+    const proofs: CallerProof[] = ["owner-key", "device-token"];
+    for (const commands of [[], ["camera.snap"], ["camera.snap", "system.run"], ["fs.listDir"]]) {
+      const need = surfaceApprovalRequirement(commands);
+      assert.deepEqual(need.requiredScopes, surfaceApproveScopes(commands));
+      for (const proof of proofs) {
+        for (const scopes of [[PAIRING], [PAIRING, WRITE], [ADMIN]]) {
+          const d = decideSurfaceApproval({ scopes, deviceId: "approver", proof }, "node", commands);
+          assert.equal(d.trace[0], need.rule, `${commands.join(",")} ${proof} ${scopes.join(",")}`);
+          assert.deepEqual(d.requiredScopes, need.requiredScopes);
+        }
+      }
+    }
+    assert.equal(surfaceApprovalRequirement(["system.run"]).rule, "surface-approve-exec-needs-admin");
+    assert.equal(surfaceApprovalRequirement(["camera.snap"]).rule, "surface-approve-needs-write");
+    assert.equal(surfaceApprovalRequirement([]).rule, "surface-approve-commandless");
   });
 
   it("approval sweep: allowed exactly when the approver's scopes cover what the surface needs", () => {

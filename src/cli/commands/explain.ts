@@ -29,10 +29,13 @@ import {
   type RecordedDecision,
 } from "../explain/recorded.js";
 import { remedyFor, type ExplainedDecision, type Remedy, type RequestState } from "../explain/remedy.js";
+import { explainSurfaceRequest, type SurfaceExplanation } from "../explain/surface.js";
+import { isExecCapableCommand } from "../../policy/node-surface.js";
 import { explainTrace } from "../../policy/rules.js";
 import { openLocalStore, ownerDeviceId } from "../lifecycle/local-store.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import { collect, type RunCommand } from "./client-flags.js";
+import { nodesApproveCommand } from "./nodes-pairing.js";
 
 export interface ExplainOptions extends HypotheticalFlags {
   stateDir?: string;
@@ -46,7 +49,8 @@ export interface ExplainReport {
   reason: string | null;
   trace: Array<{ rule: string; explanation: string }>;
   remedy: Remedy;
-  source: "request" | "device" | "hypothetical";
+  /** `surface-request`: a node's pending command-surface request (C19), explained in `surface`. */
+  source: "request" | "device" | "hypothetical" | "surface-request";
   /** Scopes admitted with (admit) or asked for in total (pend); null for a refusal. */
   scopes: string[] | null;
   requestId: string | null;
@@ -69,6 +73,8 @@ export interface ExplainReport {
     at?: string;
     auditId?: number;
   };
+  /** A node-surface request: what it adds, what is exec-capable, who may approve. */
+  surface?: SurfaceExplanation;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -112,6 +118,7 @@ export function registerExplain(program: Command, run: RunCommand): void {
         "",
         "Examples:",
         "  gatehouse explain 6f1c2a9e-…                         why request 6f1c2a9e-… is waiting",
+        "                                                       (a node surface request: what it adds, who may approve)",
         "  gatehouse explain 3fa85f64a1b2                       the last connect attempt of a device",
         "  gatehouse explain --from 172.17.0.3 --token --scope operator.read",
         "                                                       a CLI in another container with the token",
@@ -173,6 +180,8 @@ function explainRecorded(target: string, config: ResolvedConfig): ExplainReport 
     }
     const now = Date.now();
     const isRequest = UUID_RE.test(target.trim());
+    const surface = isRequest ? explainSurfaceRequest(store, target.trim()) : null;
+    if (surface) return surfaceReport(surface);
     const rec = isRequest
       ? explainRequest(store, target.trim(), now)
       : explainDevice(store, resolveDeviceId(store, target, now), now);
@@ -220,6 +229,73 @@ function recordedReport(
       ...(row.id > 0 ? { auditId: row.id } : {}),
     },
   };
+}
+
+/** A pending node-surface request as explain reports it: the policy's trace, and the approve command. */
+function surfaceReport(s: SurfaceExplanation): ExplainReport {
+  const keeps =
+    s.approved === null ? "it then exposes no command" : `it keeps exposing only ${listOrNone(s.exposed)}`;
+  return {
+    decision: "pend",
+    reason: s.reason,
+    trace: explainTrace(s.trace),
+    remedy: {
+      command: nodesApproveCommand(s.requestId),
+      explanation:
+        `Approve it from ${s.approvers}. Approving pins exactly the commands it declares. ` +
+        `Or reject it (gatehouse nodes reject ${s.requestId}): ${keeps}.`,
+    },
+    source: "surface-request",
+    scopes: null,
+    requestId: s.requestId,
+    deviceId: s.nodeId,
+    connection: {
+      peer: s.peer,
+      client: s.client,
+      role: "node",
+      scopes: null,
+      at: new Date(s.refreshedAtMs).toISOString(),
+    },
+    surface: s,
+  };
+}
+
+/** `system.run [exec], camera.snap`: exec-capable commands marked. */
+function marked(commands: readonly string[], exec: (c: string) => boolean): string {
+  return listOrNone(commands.map((c) => (exec(c) ? `${c} [exec]` : c)));
+}
+
+/** The text view of a node-surface request. */
+function formatSurface(r: ExplainReport, s: SurfaceExplanation): string {
+  const exec = (c: string) => s.execCommands.includes(c);
+  const rows: Array<[string, string]> = [
+    ["decision", `${r.decision} — ${r.reason ?? ""}`],
+    [
+      "source",
+      `node command surface request, asked ${new Date(s.askedAtMs).toISOString()}, last asked again ${new Date(s.refreshedAtMs).toISOString()}`,
+    ],
+    [
+      "node",
+      `${s.displayName ? `${JSON.stringify(s.displayName)} ` : ""}${s.nodeId}${s.client ? `, ${s.client}` : ""}${s.peer ? ` from ${s.peer}` : ""}`,
+    ],
+    ["request", s.requestId],
+    ["approved", s.approved === null ? "nothing yet" : listOrNone(s.approved)],
+    ["declares", marked(s.commands, isExecCapableCommand)],
+    ["new", marked(s.added, exec)],
+    [
+      "exec",
+      s.execCommands.length > 0 ? `${listOrNone(s.execCommands)} (exec-capable)` : "none of the new commands",
+    ],
+    ["exposes", `${listOrNone(s.exposed)} until it is approved`],
+    ["approvers", `${s.requiredApproveScopes.join(" + ")}: ${s.approvers}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  lines.push("", "rules:");
+  r.trace.forEach((t, i) => lines.push(`  ${i + 1}. ${t.rule}: ${t.explanation}`));
+  lines.push("", "what to do:", `  ${r.remedy.explanation}`);
+  if (r.remedy.command) lines.push(`  $ ${r.remedy.command}`);
+  return lines.join("\n");
 }
 
 /** The proxy user an audit row's actor names (`proxy-user:…` verified, `proxy-claimed:…` refused). */
@@ -375,6 +451,7 @@ function describeDevice(report: ExplainReport): string {
 
 /** The text view. */
 export function formatReport(r: ExplainReport): string {
+  if (r.surface) return formatSurface(r, r.surface);
   const head = r.reason ? `${r.decision} — ${r.reason}` : r.decision;
   const c = r.connection;
   const rows: Array<[string, string]> = [["decision", head]];
