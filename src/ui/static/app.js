@@ -25,7 +25,15 @@ const app = {
   identity: null,
   state: { kind: "starting" },
   hello: null,
-  data: { status: null, devices: null, sessions: null, cron: null, audit: null, auditRules: {} },
+  data: {
+    status: null,
+    devices: null,
+    nodes: null,
+    sessions: null,
+    cron: null,
+    audit: null,
+    auditRules: {},
+  },
   errors: {},
   freshAudit: new Set(),
   urlWarning: null,
@@ -60,6 +68,7 @@ const sharedToken = () => sessionStorage.getItem(TOKEN_KEY);
 const loaders = {
   status: () => app.conn.request("status", {}),
   devices: () => app.conn.request("device.pair.list", {}),
+  nodes: () => app.conn.request("node.pair.list", {}),
   sessions: () => app.conn.request("sessions.list", { limit: 100 }),
   cron: () => app.conn.request("cron.list", {}),
   audit: () =>
@@ -119,7 +128,19 @@ function onEvent(event, payload) {
       break;
     case "device.pair.resolved":
     case "device.pair.changed":
-      refresh("devices", "status", "audit");
+      // A device approval can pin its node surface; removing a device ends it.
+      refresh("devices", "nodes", "status", "audit");
+      break;
+    case "node.pair.requested":
+      notify(
+        `Node ${payload?.displayName ?? payload?.nodeId?.slice(0, 12) ?? ""} asks to expose ` +
+          `${(payload?.addedCommands ?? payload?.commands ?? []).join(", ") || "its commands"} (request ${payload?.requestId ?? ""}).`,
+        "info",
+      );
+      refresh("nodes", "audit");
+      break;
+    case "node.pair.resolved":
+      refresh("nodes", "audit");
       break;
     case "presence":
       refresh("status", "devices", "audit", ...(currentPage().id === "sessions" ? ["sessions"] : []));

@@ -4,6 +4,7 @@
 
 import { chips, deviceName, h, shortId, timeAgo } from "../dom.js";
 import { deviceTable } from "./device-table.js";
+import { nodeSurfaceSection } from "./node-surfaces.js";
 import { pairDevice } from "./pair.js";
 
 const REASONS = {
@@ -342,7 +343,7 @@ function pendingCard(ctx, p, current) {
 export const devicesPage = {
   id: "devices",
   title: "Devices",
-  needs: ["devices"],
+  needs: ["devices", "nodes"],
   render(ctx) {
     const devices = ctx.data.devices;
     if (!devices) return h("p", { class: "muted" }, ctx.errors.devices ?? "Loading…");
@@ -386,6 +387,7 @@ export const devicesPage = {
               devices.pending.map((p) => pendingCard(ctx, p, byId.get(p.deviceId))),
             ),
       ),
+      nodeSurfaceSection(ctx),
       h(
         "section",
         { "aria-labelledby": "paired-title", id: "paired" },
