@@ -38,6 +38,7 @@ export function surfacePendingPayload(
     approvedCommands: approved ? [...approved] : null,
     addedCommands: added,
     execCommands: added.filter(isExecCapableCommand),
+    execCapable: r.commands.filter(isExecCapableCommand),
     isRepair: pinned !== null,
     refreshedAtMs: r.refreshedAtMs,
   };

@@ -42,6 +42,8 @@ export const NodePairPendingSchema = Type.Object({
   addedCommands: Type.Array(Type.String()),
   /** Gatehouse's: the added commands that are exec-capable. */
   execCommands: Type.Array(Type.String()),
+  /** Gatehouse's: every declared command that is exec-capable, approved ones included. */
+  execCapable: Type.Array(Type.String()),
   /** Gatehouse's: the node already has an approved surface (this widens it). */
   isRepair: Type.Boolean(),
   /** Gatehouse's: when the node last asked again. */

@@ -134,6 +134,8 @@ describe("Control UI: node command surfaces waiting for approval", () => {
       const chip = (c: string) => card.locator(`[data-command="${c}"]`);
       assert.equal(await chip("system.run").getAttribute("data-exec"), "true");
       assert.equal(await chip("camera.snap").getAttribute("data-exec"), null);
+      // Approved before, still exec-capable: marked too.
+      assert.equal(await chip("system.which").getAttribute("data-exec"), "true");
       assert.match((await chip("system.run").getAttribute("class")) ?? "", /chip-new/);
       assert.doesNotMatch((await chip("system.which").getAttribute("class")) ?? "", /chip-new/);
       await screenshot(page, "node-surface-wider");

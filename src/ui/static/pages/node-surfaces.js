@@ -9,10 +9,10 @@ function nodeName(r) {
   return r.displayName || shortId(r.nodeId);
 }
 
-/** The declared commands: new ones highlighted, exec-capable new ones marked. */
+/** The declared commands: new ones highlighted, exec-capable ones marked. */
 function commandChips(r) {
   const added = r.addedCommands ?? r.commands;
-  const exec = r.execCommands ?? [];
+  const exec = r.execCapable ?? r.execCommands ?? [];
   if (r.commands.length === 0) return h("span", { class: "muted" }, "none declared");
   return h(
     "span",
@@ -35,6 +35,7 @@ function commandChips(r) {
 
 function surfaceFacts(r) {
   const exec = r.execCommands ?? [];
+  const approvedExec = (r.execCapable ?? []).filter((c) => !exec.includes(c));
   return h(
     "dl",
     { class: "facts" },
@@ -65,7 +66,13 @@ function surfaceFacts(r) {
                 { class: "warn block small", "data-exec-note": "" },
                 `${exec.join(", ")} ${exec.length === 1 ? "is" : "are"} exec-capable: approving needs operator.admin.`,
               )
-            : null,
+            : approvedExec.length > 0
+              ? h(
+                  "span",
+                  { class: "muted block small", "data-exec-note": "" },
+                  `Nothing new is exec-capable, but ${approvedExec.join(", ")} (approved before) ${approvedExec.length === 1 ? "is" : "are"}: approving the whole surface needs operator.admin.`,
+                )
+              : null,
         ),
       ],
       ["Approving needs", chips(r.requiredApproveScopes)],
