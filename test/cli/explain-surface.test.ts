@@ -21,6 +21,8 @@ let dir: string;
 let widerNode: string;
 let widerRequest: string;
 let firstRequest: string;
+let toReject: string;
+let superseded: string;
 
 function node(store: Store, now: number): string {
   const id = generateIdentity();
@@ -64,6 +66,23 @@ before(() => {
     widerRequest = ask(store, widerNode, ["camera.snap", "system.run", "system.which"], now);
     // Never approved, declaring a camera only.
     firstRequest = ask(store, node(store, now), ["camera.snap"], now);
+    // One the owner rejects (below, with the CLI), one a later connect superseded.
+    toReject = ask(store, node(store, now), ["screen.record"], now);
+    const moving = node(store, now);
+    superseded = ask(store, moving, ["camera.snap"], now);
+    store.audit.append(
+      {
+        kind: "node-surface",
+        decision: "pend",
+        deviceId: moving,
+        requestId: superseded,
+        role: "node",
+        reason: "camera.snap",
+        trace: ["surface-not-approved"],
+      },
+      now,
+    );
+    ask(store, moving, ["camera.snap", "screen.record"], now);
   } finally {
     store.close();
   }
@@ -103,7 +122,10 @@ describe("gatehouse explain on a node surface request", () => {
     assert.match(text.stdout, /^new +camera\.snap, system\.run \[exec\]$/m);
     assert.match(text.stdout, /^exec +system\.run \(exec-capable\)$/m);
     assert.match(text.stdout, /^exposes +system\.which until it is approved$/m);
-    assert.match(text.stdout, /^approvers +operator\.pairing \+ operator\.admin: a session holding/m);
+    assert.match(
+      text.stdout,
+      /^approvers +a session holding operator\.pairing \+ operator\.admin \(exec-capable: system\.run, system\.which\)/m,
+    );
     assert.match(text.stdout, /^ {2}2\. surface-approve-exec-needs-admin: /m);
     assert.match(text.stdout, new RegExp(`^ {2}\\$ gatehouse nodes approve ${widerRequest}$`, "m"));
     assert.match(text.stdout, /it keeps exposing only system\.which/);
@@ -123,5 +145,30 @@ describe("gatehouse explain on a node surface request", () => {
     const text = await explain([firstRequest]);
     assert.match(text.stdout, /^exec +none of the new commands$/m);
     assert.match(text.stdout, /^approved +nothing yet$/m);
+  });
+
+  it("a request no longer pending: what became of it (rejected, by whom; or superseded), exit 1, never a stack trace", async () => {
+    // The gateway is not running: the owner's CLI rejects on the store directly (break-glass).
+    const rejected = await runCli(["nodes", "reject", toReject, "--state-dir", dir], sandbox.env);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    const r = await explain([toReject]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error UNKNOWN_REQUEST: node surface request ${toReject} is no longer pending: it was rejected by \\S+ at \\d{4}-`,
+        "m",
+      ),
+    );
+    assert.match(r.stderr, /declared screen\.record/);
+    assert.match(r.stderr, /gatehouse nodes pending/);
+    const json = await explain([toReject, "--json"]);
+    const { error } = JSON.parse(json.stdout) as { error: { code: string; resolution: string } };
+    assert.deepEqual([error.code, error.resolution], ["UNKNOWN_REQUEST", "rejected"]);
+
+    const gone = await explain([superseded]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /is no longer pending: it was superseded by a newer request from the node/);
+    assert.doesNotMatch(gone.stderr, /\n\s+at /);
   });
 });

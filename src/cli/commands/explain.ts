@@ -29,7 +29,11 @@ import {
   type RecordedDecision,
 } from "../explain/recorded.js";
 import { remedyFor, type ExplainedDecision, type Remedy, type RequestState } from "../explain/remedy.js";
-import { explainSurfaceRequest, type SurfaceExplanation } from "../explain/surface.js";
+import {
+  explainSurfaceRequest,
+  resolvedSurfaceRequest,
+  type SurfaceExplanation,
+} from "../explain/surface.js";
 import { isExecCapableCommand } from "../../policy/node-surface.js";
 import { explainTrace } from "../../policy/rules.js";
 import { openLocalStore, ownerDeviceId } from "../lifecycle/local-store.js";
@@ -76,6 +80,9 @@ export interface ExplainReport {
   /** A node-surface request: what it adds, what is exec-capable, who may approve. */
   surface?: SurfaceExplanation;
 }
+
+/** How far back explain looks for what became of a node surface request (the audit log's bound). */
+const SURFACE_AUDIT_SCAN = 10_000;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -182,6 +189,8 @@ function explainRecorded(target: string, config: ResolvedConfig): ExplainReport 
     const isRequest = UUID_RE.test(target.trim());
     const surface = isRequest ? explainSurfaceRequest(store, target.trim()) : null;
     if (surface) return surfaceReport(surface);
+    const resolved = isRequest ? resolvedSurfaceRequest(store, target.trim(), SURFACE_AUDIT_SCAN) : null;
+    if (resolved) throw resolved;
     const rec = isRequest
       ? explainRequest(store, target.trim(), now)
       : explainDevice(store, resolveDeviceId(store, target, now), now);
@@ -287,7 +296,7 @@ function formatSurface(r: ExplainReport, s: SurfaceExplanation): string {
       s.execCommands.length > 0 ? `${listOrNone(s.execCommands)} (exec-capable)` : "none of the new commands",
     ],
     ["exposes", `${listOrNone(s.exposed)} until it is approved`],
-    ["approvers", `${s.requiredApproveScopes.join(" + ")}: ${s.approvers}`],
+    ["approvers", s.approvers],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);

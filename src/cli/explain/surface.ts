@@ -12,7 +12,7 @@ import {
 } from "../../policy/node-surface.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { Store } from "../../store/index.js";
-import { listOrNone } from "../output.js";
+import { CliError, EXIT, listOrNone } from "../output.js";
 
 /** A pending node-surface request, explained. */
 export interface SurfaceExplanation {
@@ -86,4 +86,38 @@ function approversSentence(required: readonly string[], exec: readonly string[])
         : " (it declares no command)";
   const owner = "the owner's CLI on the gateway host holds every scope";
   return `a session holding ${required.join(" + ")}${why}; ${owner}, and a node's own device can never approve its surface`;
+}
+
+/**
+ * For a node-surface request that is no longer pending: a clear failure saying what became of it
+ * (approved or rejected, by whom and when, from the audit log; else superseded or dropped). Null
+ * when the id never was a surface request the audit log knows.
+ */
+export function resolvedSurfaceRequest(store: Store, requestId: string, scan: number): CliError | null {
+  const rows = store.audit
+    .list({ limit: scan })
+    .filter((r) => r.kind === "node-surface" && r.requestId === requestId);
+  if (rows.length === 0) return null;
+  // Newest first: the resolution, if one was recorded, comes before the pend.
+  const resolved = rows.find((r) => r.decision === "approved" || r.decision === "rejected");
+  const node = rows[0]!.deviceId;
+  const commands = (rows.find((r) => r.decision === "pend") ?? rows[0]!).reason ?? "";
+  const what = resolved
+    ? `was ${resolved.decision}${resolved.actor ? ` by ${resolved.actor}` : ""} at ${new Date(resolved.tsMs).toISOString()}`
+    : "was superseded by a newer request from the node, dropped when the node declared no more than its approved surface, or removed with the node";
+  return new CliError(
+    "UNKNOWN_REQUEST",
+    `node surface request ${requestId} is no longer pending: it ${what}`,
+    EXIT.failed,
+    "see the surfaces waiting now with: gatehouse nodes pending",
+    {
+      lines: [`  node ${node ?? "?"}, declared ${listOrNone(commands.split(",").filter(Boolean))}`],
+      fields: {
+        requestId,
+        nodeId: node,
+        resolution: resolved ? resolved.decision : "gone",
+        ...(resolved ? { by: resolved.actor, atMs: resolved.tsMs } : {}),
+      },
+    },
+  );
 }
