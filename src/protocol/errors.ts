@@ -120,6 +120,11 @@ export interface ErrorRow {
 
 const policy = CLOSE_CODES.policy;
 
+/** A row for an error after hello: the connection stays open and the same call cannot succeed by retrying. */
+function methodError<const W extends WireErrorCode>(wire: W, message: string) {
+  return { wire, message, close: null, retry: "none" } as const;
+}
+
 const TOKEN_HINT = "pass --token or set GATEHOUSE_GATEWAY_TOKEN to the gateway's gateway.auth.token";
 const PROXY_HINT =
   "sign in through the gateway's proxy; gatehouse explain on the gateway host shows which check failed";
@@ -500,40 +505,29 @@ export const ERROR_TABLE = {
     hint: "this device must be approved on the gateway host (gatehouse devices list there)",
   },
   // After hello: method dispatch. These keep the connection open.
-  UNKNOWN_METHOD: { wire: "INVALID_REQUEST", message: "unknown method", close: null, retry: "none" },
-  INVALID_PARAMS: { wire: "INVALID_REQUEST", message: "invalid params", close: null, retry: "none" },
+  UNKNOWN_METHOD: methodError("INVALID_REQUEST", "unknown method"),
+  INVALID_PARAMS: methodError("INVALID_REQUEST", "invalid params"),
   MISSING_SCOPE: {
-    wire: "FORBIDDEN",
-    message: "missing scope",
-    close: null,
-    retry: "none",
+    ...methodError("FORBIDDEN", "missing scope"),
     hint: "this connection was not granted the scope the method needs",
   },
-  ROLE_NOT_ALLOWED: {
-    wire: "FORBIDDEN",
-    message: "method not allowed for this role",
-    close: null,
-    retry: "none",
-  },
-  FORBIDDEN_ACTION: { wire: "FORBIDDEN", message: "not allowed", close: null, retry: "none" },
+  ROLE_NOT_ALLOWED: methodError("FORBIDDEN", "method not allowed for this role"),
+  FORBIDDEN_ACTION: methodError("FORBIDDEN", "not allowed"),
   // OpenClaw answers an unapproved node command with INVALID_REQUEST "node command not allowed: …".
   NODE_COMMAND_NOT_APPROVED: {
-    wire: "INVALID_REQUEST",
-    message: "node command not allowed: the node's declared command surface is pending approval",
-    close: null,
-    retry: "none",
+    ...methodError(
+      "INVALID_REQUEST",
+      "node command not allowed: the node's declared command surface is pending approval",
+    ),
     hint: "approve the node's declared commands on the gateway host (gatehouse nodes pending there)",
   },
-  DUPLICATE_CONNECT: { wire: "INVALID_REQUEST", message: "already connected", close: null, retry: "none" },
-  INTERNAL_ERROR: { wire: "UNAVAILABLE", message: "internal error", close: null, retry: "none" },
+  DUPLICATE_CONNECT: methodError("INVALID_REQUEST", "already connected"),
+  INTERNAL_ERROR: methodError("UNAVAILABLE", "internal error"),
   // Work the gateway runs: no child starts unsandboxed unless the owner opted out.
-  SANDBOX_UNAVAILABLE: {
-    wire: "UNAVAILABLE",
-    message:
-      'cannot sandbox the child: install bubblewrap (apt-get install bubblewrap) or opt out with gateway.sandbox.mode "none"',
-    close: null,
-    retry: "none",
-  },
+  SANDBOX_UNAVAILABLE: methodError(
+    "UNAVAILABLE",
+    'cannot sandbox the child: install bubblewrap (apt-get install bubblewrap) or opt out with gateway.sandbox.mode "none"',
+  ),
   // Lifecycle.
   SHUTTING_DOWN: {
     wire: "UNAVAILABLE",

@@ -12,6 +12,7 @@ import {
   type StoredDeviceFacts,
 } from "../../src/policy/admission.js";
 import { resolveLocality, type Locality, type TransportFacts } from "../../src/policy/locality.js";
+import type { ProxyFacts } from "../../src/policy/trusted-proxy.js";
 
 export const ADMIN = "operator.admin";
 export const READ = "operator.read";
@@ -86,6 +87,45 @@ export const NONE_OK: SharedAuthResult = { ok: true, method: "none" };
 export const SHARED_OKS: readonly SharedAuthResult[] = [TOKEN_OK, PASSWORD_OK, NONE_OK];
 export const TOKEN_MISSING: SharedAuthResult = { ok: false, code: "AUTH_TOKEN_MISSING", provided: false };
 export const TOKEN_MISMATCH: SharedAuthResult = { ok: false, code: "AUTH_TOKEN_MISMATCH", provided: true };
+export const PASSWORD_MISSING: SharedAuthResult = {
+  ok: false,
+  code: "AUTH_PASSWORD_MISSING",
+  provided: false,
+};
+export const PASSWORD_MISMATCH: SharedAuthResult = {
+  ok: false,
+  code: "AUTH_PASSWORD_MISMATCH",
+  provided: true,
+};
+
+/** The trusted proxy in front of the gateway in the trusted-proxy tests. */
+export const PROXY_IP = "10.0.0.5";
+/** A request through the proxy at 10.0.0.5 for a browser at 198.51.100.20. */
+export const VIA_PROXY = observed(
+  { peerAddress: PROXY_IP, host: "gw.example.com", forwardedFor: "198.51.100.20", hasProxyHeaders: true },
+  [PROXY_IP],
+);
+/** A well-behaved request from the trusted proxy for alice with a verified assertion (config apart). */
+export const PROXY_ALICE: Omit<ProxyFacts, "config"> = {
+  peerTrusted: true,
+  peerLoopback: false,
+  peerOwnAddress: false,
+  forwarded: "non-loopback",
+  identityHeaders: true,
+  missingHeaders: [],
+  userHeader: "alice@example.com",
+  userHeaderConfigured: true,
+  assertion: { kind: "valid", claim: "alice@example.com" },
+};
+/** No proxy, no identity headers: a caller on this host or a device connecting directly. */
+export const NO_PROXY: Omit<ProxyFacts, "config"> = {
+  ...PROXY_ALICE,
+  peerTrusted: false,
+  forwarded: "none",
+  identityHeaders: false,
+  userHeader: null,
+  assertion: { kind: "missing" },
+};
 
 export const LANES = {
   cli: { id: "cli", mode: "cli" },

@@ -40,8 +40,8 @@ import {
   LOCAL,
   LOCAL_ORIGIN,
   methodOf,
-  observed,
   NEW_KEY,
+  NO_PROXY,
   NODE_X,
   NONE_OK,
   OLD_PLATFORM,
@@ -50,9 +50,12 @@ import {
   OWNER_DEVICE,
   OWNER_RECORD,
   PAIRING,
+  PASSWORD_MISMATCH,
+  PASSWORD_MISSING,
   PASSWORD_OK,
   pended,
   PLATFORM,
+  PROXY_ALICE,
   READ,
   record,
   rejected,
@@ -65,6 +68,7 @@ import {
   TOKEN_MISSING,
   TOKEN_OK,
   TS_NET_HOST,
+  VIA_PROXY,
   WRITE,
   type Client,
   type Device,
@@ -1429,65 +1433,39 @@ const TP_POLICIES: Labeled<TrustedProxyPolicy>[] = [
   ],
 ];
 
-const TP_GOOD: Omit<ProxyFacts, "config"> = {
-  peerTrusted: true,
-  peerLoopback: false,
-  peerOwnAddress: false,
-  forwarded: "non-loopback",
-  identityHeaders: true,
-  missingHeaders: [],
-  userHeader: "alice@example.com",
-  userHeaderConfigured: true,
-  assertion: { kind: "valid", claim: "alice@example.com" },
-};
 /** Proxy facts: a good request, each way one can go wrong, and direct connections. */
 const TP_FACTS: Labeled<Omit<ProxyFacts, "config">>[] = [
-  ["verified alice", TP_GOOD],
-  ["verified bob (header only)", { ...TP_GOOD, userHeader: "bob", assertion: { kind: "not-configured" } }],
-  ["untrusted peer", { ...TP_GOOD, peerTrusted: false }],
-  ["loopback peer", { ...TP_GOOD, peerLoopback: true }],
-  ["own-address peer", { ...TP_GOOD, peerOwnAddress: true }],
-  ["forwarded loopback", { ...TP_GOOD, forwarded: "loopback" }],
-  ["unattributable", { ...TP_GOOD, forwarded: "unattributable" }],
-  ["required header missing", { ...TP_GOOD, missingHeaders: ["x-forwarded-proto"] }],
-  ["user header missing", { ...TP_GOOD, userHeader: null }],
-  ["assertion missing", { ...TP_GOOD, assertion: { kind: "missing" } }],
-  ["assertion expired", { ...TP_GOOD, assertion: { kind: "invalid", why: "expired" } }],
-  ["header disagrees", { ...TP_GOOD, userHeader: "mallory@example.com" }],
+  ["verified alice", PROXY_ALICE],
   [
-    "direct",
-    {
-      ...TP_GOOD,
-      peerTrusted: false,
-      forwarded: "none",
-      identityHeaders: false,
-      userHeader: null,
-      assertion: { kind: "missing" },
-    },
+    "verified bob (header only)",
+    { ...PROXY_ALICE, userHeader: "bob", assertion: { kind: "not-configured" } },
   ],
-  ["direct via trusted peer", { ...TP_GOOD, forwarded: "none", identityHeaders: false, userHeader: null }],
+  ["untrusted peer", { ...PROXY_ALICE, peerTrusted: false }],
+  ["loopback peer", { ...PROXY_ALICE, peerLoopback: true }],
+  ["own-address peer", { ...PROXY_ALICE, peerOwnAddress: true }],
+  ["forwarded loopback", { ...PROXY_ALICE, forwarded: "loopback" }],
+  ["unattributable", { ...PROXY_ALICE, forwarded: "unattributable" }],
+  ["required header missing", { ...PROXY_ALICE, missingHeaders: ["x-forwarded-proto"] }],
+  ["user header missing", { ...PROXY_ALICE, userHeader: null }],
+  ["assertion missing", { ...PROXY_ALICE, assertion: { kind: "missing" } }],
+  ["assertion expired", { ...PROXY_ALICE, assertion: { kind: "invalid", why: "expired" } }],
+  ["header disagrees", { ...PROXY_ALICE, userHeader: "mallory@example.com" }],
+  ["direct", NO_PROXY],
+  [
+    "direct via trusted peer",
+    { ...PROXY_ALICE, forwarded: "none", identityHeaders: false, userHeader: null },
+  ],
 ];
 const TP_LOCALITIES: Labeled<Locality>[] = [
   ["direct-local", LOCAL],
-  [
-    "via proxy",
-    observed(
-      {
-        peerAddress: "10.0.0.5",
-        host: "gw.example.com",
-        forwardedFor: "198.51.100.20",
-        hasProxyHeaders: true,
-      },
-      ["10.0.0.5"],
-    ),
-  ],
+  ["via proxy", VIA_PROXY],
   ["remote", REMOTE],
   ["remote+browser-origin", REMOTE_ORIGIN],
 ];
 const TP_SHARED: Labeled<SharedAuthResult>[] = [
   ["password ok", PASSWORD_OK],
-  ["password missing", { ok: false, code: "AUTH_PASSWORD_MISSING", provided: false }],
-  ["password wrong", { ok: false, code: "AUTH_PASSWORD_MISMATCH", provided: true }],
+  ["password missing", PASSWORD_MISSING],
+  ["password wrong", PASSWORD_MISMATCH],
 ];
 
 function checkProxyInvariants(f: AdmissionFacts & { proxy: ProxyFacts }, label: () => string): void {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { AdmissionFacts, SharedAuthResult } from "../../src/policy/admission.js";
+import type { AdmissionFacts } from "../../src/policy/admission.js";
 import {
   proxyPeerFacts,
   resolveProxyIdentity,
@@ -23,22 +23,24 @@ import {
   LOCAL,
   observed,
   OWNER_DEVICE,
+  NO_PROXY,
   OWNER_RECORD,
+  PASSWORD_MISMATCH,
+  PASSWORD_MISSING,
+  PASSWORD_OK,
   pended,
   PAIRING,
+  PROXY_ALICE,
+  PROXY_IP,
   READ,
   record,
   rejected,
   run,
+  VIA_PROXY,
   WRITE,
 } from "./admission-fixtures.js";
 
-const PROXY_IP = "10.0.0.5";
 const TRUSTED = [PROXY_IP, "127.0.0.1"];
-
-const PASSWORD_OK: SharedAuthResult = { ok: true, method: "password" };
-const PASSWORD_MISSING: SharedAuthResult = { ok: false, code: "AUTH_PASSWORD_MISSING", provided: false };
-const PASSWORD_WRONG: SharedAuthResult = { ok: false, code: "AUTH_PASSWORD_MISMATCH", provided: true };
 
 function policy(overrides: Partial<TrustedProxyPolicy> = {}): TrustedProxyPolicy {
   return {
@@ -52,38 +54,13 @@ function policy(overrides: Partial<TrustedProxyPolicy> = {}): TrustedProxyPolicy
 
 /** A well-behaved proxy request from 10.0.0.5 for alice with a verified assertion. */
 function proxied(overrides: Partial<ProxyFacts> = {}, config: Partial<TrustedProxyPolicy> = {}): ProxyFacts {
-  return {
-    peerTrusted: true,
-    peerLoopback: false,
-    peerOwnAddress: false,
-    forwarded: "non-loopback",
-    identityHeaders: true,
-    missingHeaders: [],
-    userHeader: "alice@example.com",
-    userHeaderConfigured: true,
-    assertion: { kind: "valid", claim: "alice@example.com" },
-    config: policy(config),
-    ...overrides,
-  };
+  return { ...PROXY_ALICE, config: policy(config), ...overrides };
 }
 
 /** No proxy, no identity headers: a caller on this host or a device connecting directly. */
 function direct(overrides: Partial<ProxyFacts> = {}): ProxyFacts {
-  return proxied({
-    peerTrusted: false,
-    forwarded: "none",
-    identityHeaders: false,
-    userHeader: null,
-    assertion: { kind: "missing" },
-    ...overrides,
-  });
+  return proxied({ ...NO_PROXY, ...overrides });
 }
-
-/** The locality of a request through the proxy at 10.0.0.5 for a browser at 198.51.100.20. */
-const VIA_PROXY = observed(
-  { peerAddress: PROXY_IP, host: "gw.example.com", forwardedFor: "198.51.100.20", hasProxyHeaders: true },
-  TRUSTED,
-);
 
 function proxyFacts(proxy: ProxyFacts, overrides: Partial<AdmissionFacts> = {}): AdmissionFacts {
   return facts({
@@ -397,7 +374,7 @@ describe("internal callers on the host without the proxy", () => {
 
   test("the password from anywhere else does not count, right or wrong, and is not charged", () => {
     const remote = observed({ peerAddress: "203.0.113.9", host: "gw.example.com" });
-    for (const sharedAuth of [PASSWORD_OK, PASSWORD_WRONG]) {
+    for (const sharedAuth of [PASSWORD_OK, PASSWORD_MISMATCH]) {
       const d = rejected(
         run(facts({ locality: remote, device: null, sharedAuth, proxy: direct() })),
         "AUTH_REQUIRED",
@@ -406,14 +383,14 @@ describe("internal callers on the host without the proxy", () => {
       assert.ok(d.trace.includes("trusted-proxy-password-off-host"));
     }
     // Through the proxy, the password beside a verified identity adds nothing either.
-    const d = run(proxyFacts(proxied(), { sharedAuth: PASSWORD_WRONG }));
+    const d = run(proxyFacts(proxied(), { sharedAuth: PASSWORD_MISMATCH }));
     assert.equal(d.kind, "admit");
     assert.deepEqual(d.charge, []);
   });
 
   test("a wrong password on the host is refused and charged as usual", () => {
     const d = rejected(
-      run(facts({ locality: LOCAL, device: null, sharedAuth: PASSWORD_WRONG, proxy: direct() })),
+      run(facts({ locality: LOCAL, device: null, sharedAuth: PASSWORD_MISMATCH, proxy: direct() })),
       "AUTH_PASSWORD_MISMATCH",
     );
     assert.deepEqual(d.charge, ["shared-secret"]);

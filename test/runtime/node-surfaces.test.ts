@@ -80,6 +80,18 @@ function remoteNode(gw: NodeTestGateway, commands: string[]) {
   return { nodeId: identity.deviceId, first: start(commands, { auth: { token: TEST_TOKEN } }), start };
 }
 
+/** A gateway, an admin on it, and a node elsewhere offering `commands`, paired by its device request. */
+async function pairedNode(commands: string[]) {
+  const gw = await gateway();
+  const admin = await operator(gw, ["operator.admin"]);
+  const node = remoteNode(gw, commands);
+  const [pend] = (await once(node.first, "pending", { signal: AbortSignal.timeout(5000) })) as [PendingInfo];
+  const approvedAt = connected(node.first);
+  await admin.request("device.pair.approve", { requestId: pend.requestId });
+  await approvedAt;
+  return { gw, admin, node };
+}
+
 async function connected(host: NodeHost): Promise<HelloOk> {
   const [hello] = (await once(host, "connected", { signal: AbortSignal.timeout(5000) })) as [HelloOk];
   return hello;
@@ -237,15 +249,7 @@ describe("C19 — a node's command surface is approved and pinned", () => {
   });
 
   it("a surface without exec-capable commands: pairing+write approves it; reject keeps the old surface", async () => {
-    const gw = await gateway();
-    const admin = await operator(gw, ["operator.admin"]);
-    const node = remoteNode(gw, ["camera.snap"]);
-    const [pend] = (await once(node.first, "pending", { signal: AbortSignal.timeout(5000) })) as [
-      PendingInfo,
-    ];
-    const approvedAt = connected(node.first);
-    await admin.request("device.pair.approve", { requestId: pend.requestId });
-    await approvedAt;
+    const { gw, admin, node } = await pairedNode(["camera.snap"]);
 
     await node.first.stop();
     const wider = node.start(["camera.snap", "screen.record"]);
@@ -280,15 +284,7 @@ describe("C19 — a node's command surface is approved and pinned", () => {
   });
 
   it("node.rename: the owner names a node in OpenClaw's shape; the name shows where the node is listed; an unknown node or a blank name is refused", async () => {
-    const gw = await gateway();
-    const admin = await operator(gw, ["operator.admin"]);
-    const node = remoteNode(gw, ["camera.snap"]);
-    const [pend] = (await once(node.first, "pending", { signal: AbortSignal.timeout(5000) })) as [
-      PendingInfo,
-    ];
-    const approvedAt = connected(node.first);
-    await admin.request("device.pair.approve", { requestId: pend.requestId });
-    await approvedAt;
+    const { gw, admin, node } = await pairedNode(["camera.snap"]);
 
     assert.deepEqual(
       await admin.request("node.rename", { nodeId: node.nodeId, displayName: "  kitchen camera " }),
