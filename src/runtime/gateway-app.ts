@@ -53,6 +53,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   const nodes = new NodeRegistry((nodeId) => ({
     approved: options.store.nodeSurfaces.get(nodeId)?.commands ?? null,
     requestId: options.store.nodeSurfaces.requestFor(nodeId)?.requestId ?? null,
+    label: options.store.devices.get(nodeId)?.label ?? null,
   }));
   const builtins = {
     ...coreMethods,

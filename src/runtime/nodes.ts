@@ -26,6 +26,8 @@ export interface NodeSurfaceState {
   approved: readonly string[] | null;
   /** A pending request for a wider surface, if any. */
   requestId: string | null;
+  /** The owner's name for the node (its device label, `node.rename`), shown over the one it declares. */
+  label?: string | null;
 }
 
 /** Reads a node's surface state (the gateway passes one over its store). */
@@ -109,7 +111,7 @@ export class NodeRegistry implements NodeService {
     return {
       nodeId: l.nodeId,
       connId: l.connId,
-      displayName: l.displayName,
+      displayName: surface.label ?? l.displayName,
       platform: l.platform,
       commands: effectiveCommands(l.declared, surface.approved),
       declaredCommands: [...l.declared],

@@ -70,6 +70,15 @@ describe("gatehouse nodes rename", () => {
       list.pending.map((r) => [r.nodeId, r.displayName]),
       [[node.nodeId, "lab box 2"]],
     );
+    // The connected node is listed under it too.
+    const connected = await owner(["nodes", "list", "--json"]);
+    assert.equal(connected.code, 0, connected.stderr);
+    const nodes = (JSON.parse(connected.stdout) as { nodes: Array<{ nodeId: string; displayName: string }> })
+      .nodes;
+    assert.deepEqual(
+      nodes.map((n) => [n.nodeId, n.displayName]),
+      [[node.nodeId, "lab box 2"]],
+    );
     const devices = await owner(["devices", "list"]);
     assert.match(devices.stdout, /lab box 2/);
   });
