@@ -3,11 +3,16 @@
  * requests and devices, so only holders of `operator.pairing` see them; presence lists every open
  * connection and goes only to the Control UI's readers; the heartbeat and the shutdown notice go to
  * every connection. The gateway asks here for each connection and sends; it holds no such rule.
+ * Each answer carries the rules that decided it, like every other decision of the policy.
  */
 import { isBrowserUiClient } from "../protocol/client-info.js";
 import type { WireEventName } from "../protocol/events.js";
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import type { RuleId } from "./rules.js";
 import { scopeSatisfied } from "./scopes.js";
+
+/** The event part of the rule vocabulary (sentences in src/policy/rules.ts). */
+export type EventRuleId = Extract<RuleId, `event-${string}`>;
 
 /** Who an event goes to. */
 export type EventAudience =
@@ -41,16 +46,40 @@ export interface EventReceiver {
   client: { id: string; mode: string };
 }
 
-/** Does a broadcast of `event` go to this connection? */
-export function receivesBroadcast(receiver: EventReceiver | null, event: WireEventName): boolean {
+/** Whether a broadcast goes to one connection, and the rules that decided it. */
+export interface EventDelivery {
+  deliver: boolean;
+  trace: readonly EventRuleId[];
+}
+
+// Built once: delivery is asked for every connection on every broadcast (the tick included).
+const outcome = (deliver: boolean, ...trace: EventRuleId[]): EventDelivery =>
+  Object.freeze({ deliver, trace: Object.freeze(trace) });
+const TO_EVERY_CONNECTION = outcome(true, "event-every-connection");
+const ADDRESSED_ONLY = outcome(false, "event-addressed-only");
+const BEFORE_HELLO = outcome(false, "event-before-hello");
+const SCOPE_MISSING = outcome(false, "event-scope-missing");
+const SCOPE_HELD = outcome(true, "event-scope-held");
+const NOT_BROWSER_UI = outcome(false, "event-scope-held", "event-not-browser-ui");
+const BROWSER_UI = outcome(true, "event-scope-held", "event-browser-ui");
+
+/** Does a broadcast of `event` go to this connection (`receiver` null: not admitted yet), and why. */
+export function decideEventDelivery(receiver: EventReceiver | null, event: WireEventName): EventDelivery {
   const audience = AUDIENCE[event];
   switch (audience.kind) {
     case "every-connection":
-      return true;
+      return TO_EVERY_CONNECTION;
     case "addressed":
-      return false;
+      return ADDRESSED_ONLY;
     case "scope":
-      if (receiver === null || !scopeSatisfied(receiver.scopes, audience.scope)) return false;
-      return !audience.browserUiOnly || isBrowserUiClient(receiver.client.id, receiver.client.mode);
+      if (receiver === null) return BEFORE_HELLO;
+      if (!scopeSatisfied(receiver.scopes, audience.scope)) return SCOPE_MISSING;
+      if (!audience.browserUiOnly) return SCOPE_HELD;
+      return isBrowserUiClient(receiver.client.id, receiver.client.mode) ? BROWSER_UI : NOT_BROWSER_UI;
   }
+}
+
+/** Does a broadcast of `event` go to this connection? ({@link decideEventDelivery} without its trace.) */
+export function receivesBroadcast(receiver: EventReceiver | null, event: WireEventName): boolean {
+  return decideEventDelivery(receiver, event).deliver;
 }

@@ -1,6 +1,7 @@
 /**
  * The closed vocabulary of rule ids a decision trace can hold (locality, the upgrade's Origin/Host
- * verdict, admission, settlement, device management, authority, method calls and the scopes of work),
+ * verdict, admission, settlement, device management, authority, method calls, the scopes of work and
+ * who hears an event),
  * each with its one human sentence. The audit log stores the ids;
  * `gatehouse explain`, `gatehouse audit --verbose` and the Control UI's audit page show these
  * sentences. Values (a job id, a requestId) never go into an id: they are fields of the decision.
@@ -324,6 +325,22 @@ export const RULE_SENTENCES = {
     "The authority the cron job rested on has ended, but the caller holds its scopes on a live authority of its own, so it is enabled again as the caller's work: from now on it rests on the caller.",
   "work-enable-no-authority":
     "Neither the authority the cron job rested on nor the caller's own still holds its scopes, so it stays disabled until someone whose authority covers them enables it.",
+
+  // Who hears a broadcast event (events.ts)
+  "event-every-connection":
+    "The heartbeat and the shutdown notice go to every connection, admitted or not: they carry nothing but the time.",
+  "event-addressed-only":
+    "This event is sent to the one connection it is addressed to (a node's invocation) and is never broadcast.",
+  "event-before-hello":
+    "The connection has not been admitted yet (no hello), so it hears no event that needs a scope.",
+  "event-scope-held":
+    "The connection holds the scope the event's audience needs (operator.pairing for pairing events, operator.read for presence).",
+  "event-scope-missing":
+    "The connection does not hold the scope the event's audience needs, so the event is not sent to it.",
+  "event-browser-ui":
+    "The event goes only to the Control UI's sessions, and this connection is one (a browser UI client).",
+  "event-not-browser-ui":
+    "The event goes only to the Control UI's sessions, and this connection is another kind of client, so it is not sent to it.",
 } as const satisfies Record<string, string>;
 
 /** A rule a decision trace can name: closed, one sentence each. */

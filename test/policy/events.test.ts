@@ -1,7 +1,13 @@
 /** Who receives which event (src/policy/events.ts): one audience per event of the closed vocabulary. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eventAudience, receivesBroadcast } from "../../src/policy/events.js";
+import {
+  decideEventDelivery,
+  eventAudience,
+  receivesBroadcast,
+  type EventReceiver,
+} from "../../src/policy/events.js";
+import { isRuleId } from "../../src/policy/rules.js";
 import { WIRE_EVENTS } from "../../src/protocol/events.js";
 
 const cli = { id: "cli", mode: "cli" };
@@ -37,4 +43,57 @@ test("the heartbeat and the shutdown notice reach every connection; an invocatio
 
 test("every event of the vocabulary has an audience", () => {
   for (const event of WIRE_EVENTS) assert.ok(eventAudience(event), event);
+});
+
+test("each delivery names the rules that decided it", () => {
+  const reader = { scopes: ["operator.read"], client: ui };
+  assert.deepEqual(decideEventDelivery(null, "tick"), { deliver: true, trace: ["event-every-connection"] });
+  assert.deepEqual(decideEventDelivery(reader, "node.invoke.request"), {
+    deliver: false,
+    trace: ["event-addressed-only"],
+  });
+  assert.deepEqual(decideEventDelivery(null, "device.pair.requested"), {
+    deliver: false,
+    trace: ["event-before-hello"],
+  });
+  assert.deepEqual(decideEventDelivery(reader, "device.pair.requested"), {
+    deliver: false,
+    trace: ["event-scope-missing"],
+  });
+  assert.deepEqual(decideEventDelivery({ scopes: ["operator.admin"], client: cli }, "node.pair.resolved"), {
+    deliver: true,
+    trace: ["event-scope-held"],
+  });
+  assert.deepEqual(decideEventDelivery(reader, "presence"), {
+    deliver: true,
+    trace: ["event-scope-held", "event-browser-ui"],
+  });
+  assert.deepEqual(decideEventDelivery({ scopes: ["operator.read"], client: cli }, "presence"), {
+    deliver: false,
+    trace: ["event-scope-held", "event-not-browser-ui"],
+  });
+});
+
+test("over every event and receiver: a non-empty trace of known rules, the last one saying why", () => {
+  const scopeSets = [[], ["operator.read"], ["operator.write"], ["operator.pairing"], ["operator.admin"]];
+  const receivers: Array<EventReceiver | null> = [
+    null,
+    ...scopeSets.flatMap((scopes) => [cli, ui].map((client) => ({ scopes, client }))),
+  ];
+  const refusing = new Set([
+    "event-addressed-only",
+    "event-before-hello",
+    "event-scope-missing",
+    "event-not-browser-ui",
+  ]);
+  for (const event of WIRE_EVENTS) {
+    for (const receiver of receivers) {
+      const d = decideEventDelivery(receiver, event);
+      const label = `${event} to ${JSON.stringify(receiver)}`;
+      assert.ok(d.trace.length > 0, label);
+      for (const rule of d.trace) assert.ok(isRuleId(rule), `${label}: ${rule}`);
+      assert.equal(refusing.has(d.trace.at(-1)!), !d.deliver, label);
+      assert.equal(receivesBroadcast(receiver, event), d.deliver, label);
+    }
+  }
 });
