@@ -140,6 +140,19 @@ export function pairedConnectParams(
   nonce: string,
   scopes: readonly string[],
 ) {
+  return signedConnectParams(identity, { deviceToken }, nonce, scopes);
+}
+
+/**
+ * Connect params of a device (`cli`/`cli`) presenting a device token or the shared secret, with a
+ * v3 signature over this connection's nonce and that credential.
+ */
+export function signedConnectParams(
+  identity: DeviceIdentity,
+  auth: { deviceToken: string } | { token: string },
+  nonce: string,
+  scopes: readonly string[],
+) {
   const signedAt = Date.now();
   const payload = buildSignaturePayloadV3({
     deviceId: identity.deviceId,
@@ -148,7 +161,7 @@ export function pairedConnectParams(
     role: "operator",
     scopes: [...scopes],
     signedAtMs: signedAt,
-    token: deviceToken,
+    token: "deviceToken" in auth ? auth.deviceToken : auth.token,
     nonce,
     platform: process.platform,
   });
@@ -158,7 +171,7 @@ export function pairedConnectParams(
     client: { id: "cli", version: "bench", platform: process.platform, mode: "cli" },
     role: "operator",
     scopes: [...scopes],
-    auth: { deviceToken },
+    auth,
     device: {
       id: identity.deviceId,
       publicKey: identity.publicKey,

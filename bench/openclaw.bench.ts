@@ -9,8 +9,7 @@ import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { WebSocket } from "ws";
 import { GatewayClient } from "../src/client/index.js";
-import { generateIdentity, signPayload, type DeviceIdentity } from "../src/identity/keys.js";
-import { buildSignaturePayloadV3 } from "../src/protocol/signature-payload.js";
+import { generateIdentity, type DeviceIdentity } from "../src/identity/keys.js";
 import { freePort } from "../test/helpers/gateway-process.js";
 import { rssOf } from "../test/helpers/load.js";
 import {
@@ -20,7 +19,12 @@ import {
   runToEnd,
   type OpenClawPeer,
 } from "../test/helpers/openclaw-peer.js";
-import { measureHandshakes, pairedConnectParams, timedHandshake } from "./handshake-client.js";
+import {
+  measureHandshakes,
+  pairedConnectParams,
+  signedConnectParams,
+  timedHandshake,
+} from "./handshake-client.js";
 import { median, report } from "./report.js";
 
 const TOKEN = "bench-openclaw-token-" + "q".repeat(24);
@@ -107,33 +111,7 @@ function connectOnce(wsUrl: string, params: (nonce: string) => unknown): Promise
 
 /** A device's first connect with the shared secret (v3 signature over it). */
 function firstParams(identity: DeviceIdentity, nonce: string) {
-  const signedAt = Date.now();
-  const payload = buildSignaturePayloadV3({
-    deviceId: identity.deviceId,
-    clientId: "cli",
-    clientMode: "cli",
-    role: "operator",
-    scopes: SCOPES,
-    signedAtMs: signedAt,
-    token: TOKEN,
-    nonce,
-    platform: process.platform,
-  });
-  return {
-    minProtocol: 4,
-    maxProtocol: 4,
-    client: { id: "cli", version: "bench", platform: process.platform, mode: "cli" },
-    role: "operator",
-    scopes: SCOPES,
-    auth: { token: TOKEN },
-    device: {
-      id: identity.deviceId,
-      publicKey: identity.publicKey,
-      signature: signPayload(identity, payload),
-      signedAt,
-      nonce,
-    },
-  };
+  return signedConnectParams(identity, { token: TOKEN }, nonce, SCOPES);
 }
 
 /** Pairs a fresh device with OpenClaw (silently on loopback, else approved with its CLI); its token. */

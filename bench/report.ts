@@ -16,62 +16,53 @@ export interface FigureSpec {
   digits: number;
 }
 
+/** A time or size: lower is better. */
+const atMost = (label: string, unit: string, value: number, digits: number): FigureSpec => ({
+  label,
+  unit,
+  goal: { kind: "at-most", value },
+  digits,
+});
+
+/** A rate or ratio: higher is better. */
+const atLeast = (label: string, unit: string, value: number, digits: number): FigureSpec => ({
+  label,
+  unit,
+  goal: { kind: "at-least", value },
+  digits,
+});
+
 /** Issue 15's rows, in its order. Add a key here before reporting it. */
 export const FIGURES = {
-  "health-wall": {
-    label: "CLI `health` wall time (`gatehouse health`; the peer: `openclaw health`)",
-    unit: "s",
-    goal: { kind: "at-most", value: 0.15 },
-    digits: 3,
-  },
-  "gateway-start": {
-    label: "gateway start → accepting connections",
-    unit: "s",
-    goal: { kind: "at-most", value: 0.25 },
-    digits: 3,
-  },
-  "gateway-rss": {
-    label: "gateway RSS after start",
-    unit: "MB",
-    goal: { kind: "at-most", value: 55 },
-    digits: 1,
-  },
-  "callback-over-bare": {
-    label: "sub-agent call-back (load client, connect, health) over bare Node",
-    unit: "ms",
-    goal: { kind: "at-most", value: 40 },
-    digits: 1,
-  },
-  "spawn-rate-vs-bare": {
-    label: "sessions spawned and called back per second (8 concurrent), % of bare Node",
-    unit: "%",
-    goal: { kind: "at-least", value: 60 },
-    digits: 0,
-  },
-  "paired-p50": {
-    label: "paired-device handshake p50, sequential",
-    unit: "ms",
-    goal: { kind: "at-most", value: 0.7 },
-    digits: 3,
-  },
-  "paired-rate": {
-    label: "paired-device handshakes/s, 16 concurrent clients, 10,000 devices stored",
-    unit: "/s",
-    goal: { kind: "at-least", value: 3000 },
-    digits: 0,
-  },
-  "deviceless-p50": {
-    label: "device-less handshake p50",
-    unit: "ms",
-    goal: { kind: "at-most", value: 0.5 },
-    digits: 3,
-  },
-  "held-conn-memory": {
-    label: "memory per held connection (10,000 held)",
-    unit: "KiB",
-    goal: { kind: "at-most", value: 8 },
-    digits: 1,
-  },
+  "health-wall": atMost(
+    "CLI `health` wall time (`gatehouse health`; the peer: `openclaw health`)",
+    "s",
+    0.15,
+    3,
+  ),
+  "gateway-start": atMost("gateway start → accepting connections", "s", 0.25, 3),
+  "gateway-rss": atMost("gateway RSS after start", "MB", 55, 1),
+  "callback-over-bare": atMost(
+    "sub-agent call-back (load client, connect, health) over bare Node",
+    "ms",
+    40,
+    1,
+  ),
+  "spawn-rate-vs-bare": atLeast(
+    "sessions spawned and called back per second (8 concurrent), % of bare Node",
+    "%",
+    60,
+    0,
+  ),
+  "paired-p50": atMost("paired-device handshake p50, sequential", "ms", 0.7, 3),
+  "paired-rate": atLeast(
+    "paired-device handshakes/s, 16 concurrent clients, 10,000 devices stored",
+    "/s",
+    3000,
+    0,
+  ),
+  "deviceless-p50": atMost("device-less handshake p50", "ms", 0.5, 3),
+  "held-conn-memory": atMost("memory per held connection (10,000 held)", "KiB", 8, 1),
 } satisfies Record<string, FigureSpec>;
 
 export type FigureKey = keyof typeof FIGURES;

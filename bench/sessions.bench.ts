@@ -9,34 +9,24 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { GatewayClient } from "../src/client/index.js";
 import { loadOrCreateIdentity } from "../src/identity/file-store.js";
 import type { SessionView } from "../src/methods/sessions.js";
 import { createGatewayApp } from "../src/runtime/gateway-app.js";
 import type { SandboxMode } from "../src/runtime/sandbox.js";
 import { ensureOwner, openStore } from "../src/store/index.js";
+import { CHILD_ARGS, EMPTY_ARGS } from "./callback-child.js";
 import { ms, quantile } from "./stats.js";
 
 const SEQUENTIAL = Number(process.env.BENCH_SESSIONS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_SESSIONS_CONCURRENCY ?? 8);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 
-const CLIENT_URL = pathToFileURL(join(import.meta.dirname, "..", "src", "client", "index.js")).href;
-/** The child: connect back with the runtime token, one call, exit 0 only if both worked. */
-const CHILD_CODE = `import { connectFromEnv } from ${JSON.stringify(CLIENT_URL)};
-const c = await connectFromEnv();
-const h = await c.request("health");
-await c.close();
-process.exit(h.ok ? 0 : 1);`;
-const CHILD_ARGS = ["--input-type=module", "-e", CHILD_CODE];
-const EMPTY_ARGS = ["--input-type=module", "-e", ""];
-
 /** One bare `node` process running nothing: start-up and exit only. */
 function bareNode(): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, ["--input-type=module", "-e", ""], { stdio: "ignore" });
+    const child = spawn(process.execPath, EMPTY_ARGS, { stdio: "ignore" });
     child.once("error", reject);
     child.once("exit", (code) =>
       code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`exit ${code}`)),

@@ -11,11 +11,11 @@ import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { pathToFileURL } from "node:url";
 import { loadOrCreateIdentity } from "../src/identity/file-store.js";
 import { createGatewayApp } from "../src/runtime/gateway-app.js";
 import { ensureOwner, openStore } from "../src/store/index.js";
 import { CLI_MAIN, freePort } from "../test/helpers/gateway-process.js";
+import { CHILD_ARGS, EMPTY_ARGS } from "./callback-child.js";
 import { report } from "./report.js";
 import { quantile } from "./stats.js";
 
@@ -232,15 +232,6 @@ try {
   });
   await app.start();
   try {
-    const clientUrl = pathToFileURL(join(import.meta.dirname, "..", "src", "client", "index.js")).href;
-    const childCode = `import { connectFromEnv } from ${JSON.stringify(clientUrl)};
-const c = await connectFromEnv();
-const h = await c.request("health");
-await c.close();
-process.exit(h.ok ? 0 : 1);`;
-    const childArgs = ["--input-type=module", "-e", childCode];
-    const emptyArgs = ["--input-type=module", "-e", ""];
-
     // The call-back alone: the child as a sub-agent runs it, started directly with a fresh
     // runtime token in its environment, against bare node started the same way.
     let job = 0;
@@ -254,12 +245,12 @@ process.exit(h.ok ? 0 : 1);`;
         GATEHOUSE_RUNTIME_SCOPES: "operator.read",
       };
     };
-    await timedNode(childArgs, withToken()); // warm-up
+    await timedNode(CHILD_ARGS, withToken()); // warm-up
     const callBack: number[] = [];
     const bareModule: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      bareModule.push(await timedNode(emptyArgs, process.env, "bare-module"));
-      callBack.push(await timedNode(childArgs, withToken(), "call-back"));
+      bareModule.push(await timedNode(EMPTY_ARGS, process.env, "bare-module"));
+      callBack.push(await timedNode(CHILD_ARGS, withToken(), "call-back"));
     }
     const overBare = median(callBack) - median(bareModule);
     report("callback-over-bare", overBare, { how: `median of ${RUNS}, each` });
@@ -287,7 +278,7 @@ process.exit(h.ok ? 0 : 1);`;
         const t0 = process.hrtime.bigint();
         const s = await op.request<{ id: string }>("sessions.spawn", {
           command: process.execPath,
-          args: childArgs,
+          args: CHILD_ARGS,
           scopes: ["operator.read"],
         });
         const ended = await app.runtime.sessions.waitEnded(s.id);
@@ -315,7 +306,7 @@ process.exit(h.ok ? 0 : 1);`;
       for (let i = 0; i < 3; i++) {
         rates.push({
           sessions: await throughput(session),
-          bare: await throughput(() => timedNode(emptyArgs)),
+          bare: await throughput(() => timedNode(EMPTY_ARGS)),
         });
       }
       const ratio = median(rates.map((r) => r.sessions / r.bare));
