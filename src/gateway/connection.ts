@@ -52,6 +52,8 @@ const GATEWAY_EVENTS: readonly WireEventName[] = [
   "device.pair.changed",
   "node.pair.requested",
   "node.pair.resolved",
+  "session.started",
+  "session.ended",
   "presence",
 ];
 

@@ -1,6 +1,7 @@
 /**
  * Who receives which event: one table over the closed event vocabulary. Pairing events carry
- * requests and devices, so only holders of `operator.pairing` see them; presence lists every open
+ * requests and devices, so only holders of `operator.pairing` see them; session events go to whoever
+ * may list sessions (`operator.read`, as `sessions.list`); presence lists every open
  * connection and goes only to the Control UI's readers; the heartbeat and the shutdown notice go to
  * every connection. The gateway asks here for each connection and sends; it holds no such rule.
  * Each answer carries the rules that decided it, like every other decision of the policy.
@@ -8,6 +9,7 @@
 import { isBrowserUiClient } from "../protocol/client-info.js";
 import type { WireEventName } from "../protocol/events.js";
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import { methodRequirement } from "./method-scopes.js";
 import type { RuleId } from "./rules.js";
 import { scopeSatisfied } from "./scopes.js";
 
@@ -22,6 +24,12 @@ export type EventAudience =
   | { kind: "addressed" };
 
 const PAIRING: EventAudience = { kind: "scope", scope: OPERATOR_SCOPES.pairing, browserUiOnly: false };
+/** Who may see a session: whoever may list sessions, read from the method table (fail closed to admin). */
+const SESSION_READERS: EventAudience = {
+  kind: "scope",
+  scope: methodRequirement("sessions.list").scope ?? OPERATOR_SCOPES.admin,
+  browserUiOnly: false,
+};
 
 const AUDIENCE: Readonly<Record<WireEventName, EventAudience>> = {
   tick: { kind: "every-connection" },
@@ -31,6 +39,8 @@ const AUDIENCE: Readonly<Record<WireEventName, EventAudience>> = {
   "device.pair.changed": PAIRING,
   "node.pair.requested": PAIRING,
   "node.pair.resolved": PAIRING,
+  "session.started": SESSION_READERS,
+  "session.ended": SESSION_READERS,
   presence: { kind: "scope", scope: OPERATOR_SCOPES.read, browserUiOnly: true },
   "node.invoke.request": { kind: "addressed" },
 };

@@ -334,7 +334,7 @@ export const RULE_SENTENCES = {
   "event-before-hello":
     "The connection has not been admitted yet (no hello), so it hears no event that needs a scope.",
   "event-scope-held":
-    "The connection holds the scope the event's audience needs (operator.pairing for pairing events, operator.read for presence).",
+    "The connection holds the scope the event's audience needs (operator.pairing for pairing events, operator.read for session events and presence).",
   "event-scope-missing":
     "The connection does not hold the scope the event's audience needs, so the event is not sent to it.",
   "event-browser-ui":

@@ -1,6 +1,7 @@
 /** The events this gateway sends after hello: one closed vocabulary for the server, its hosts and its runtime. */
 import { DEVICE_EVENTS } from "./devices.js";
 import { NODE_PAIR_EVENTS } from "./node-pairing.js";
+import { SESSION_EVENTS } from "./sessions.js";
 
 /** Every event name the gateway may send on a connection. */
 export const WIRE_EVENTS = [
@@ -8,6 +9,7 @@ export const WIRE_EVENTS = [
   "shutdown",
   ...DEVICE_EVENTS,
   ...NODE_PAIR_EVENTS,
+  ...SESSION_EVENTS,
   "presence",
   "node.invoke.request",
 ] as const;

@@ -90,3 +90,32 @@ export const SessionListResultSchema = Type.Object({
   sessions: Type.Array(Type.Union([SessionSummarySchema, SessionRedactedSchema])),
 });
 export type SessionListResult = Static<typeof SessionListResultSchema>;
+
+/**
+ * What a session event tells every listener: the fields anyone who may list sessions sees of it
+ * ({@link SESSION_REDACTED_FIELDS}); the rest is for `sessions.list` and `.get` to show by reader.
+ */
+export const SessionEventSessionSchema = Type.Pick(SessionSummarySchema, [...SESSION_REDACTED_FIELDS]);
+
+/** `session.started`: a process the gateway runs is running. */
+export const SessionStartedEventSchema = Type.Object({ session: SessionEventSessionSchema });
+export type SessionStartedEvent = Static<typeof SessionStartedEventSchema>;
+
+/** `session.ended`: it is over; `reason` is how it ended (its final status). */
+export const SessionEndedEventSchema = Type.Object({
+  session: SessionEventSessionSchema,
+  reason: SessionStatusSchema,
+});
+export type SessionEndedEvent = Static<typeof SessionEndedEventSchema>;
+
+/** The payload each session event carries. */
+export interface SessionEventPayloads {
+  "session.started": SessionStartedEvent;
+  "session.ended": SessionEndedEvent;
+}
+export type SessionEventName = keyof SessionEventPayloads;
+/** The session lifecycle events, as a list (the gateway's event vocabulary includes them). */
+export const SESSION_EVENTS = [
+  "session.started",
+  "session.ended",
+] as const satisfies readonly SessionEventName[];

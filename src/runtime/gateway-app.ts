@@ -48,6 +48,8 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     },
     // Read when a job ends, when `server` exists.
     closeJobConnections: (jobId, reason) => server.closeJobSessions(jobId, reason),
+    // Sessions start and end when `server` exists: spawns are requests to it.
+    announceSession: (event, payload) => server.broadcast(event, payload),
     ...runtimeOptions,
   });
   const nodes = new NodeRegistry((nodeId) => ({

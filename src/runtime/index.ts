@@ -23,7 +23,7 @@ import type { Store } from "../store/db.js";
 import { CronScheduler } from "./cron.js";
 import { RuntimeTokenService } from "./runtime-tokens.js";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox-launcher.js";
-import { SessionManager, type SessionManagerOptions } from "./sessions.js";
+import { SessionManager, type SessionAnnouncer, type SessionManagerOptions } from "./sessions.js";
 
 export interface RuntimeOptions {
   /** The open store (the gateway's). */
@@ -44,6 +44,8 @@ export interface RuntimeOptions {
   sessions?: Pick<SessionManagerOptions, "inheritedEnv" | "outputTailBytes" | "killGraceMs" | "maxRunning">;
   /** The gateway's port: closes every connection made with a job's runtime token (use `server.closeJobSessions`). */
   closeJobConnections?: (jobId: string, reason: string) => number;
+  /** The gateway's port: sends `session.started` / `session.ended` (use `server.broadcast`). */
+  announceSession?: SessionAnnouncer;
   /**
    * Where children run (`gateway.sandbox.*`); default a bubblewrap sandbox. List every path that
    * holds a secret in `secretPaths` (the state dir at least); the store's directory is added here.
@@ -92,6 +94,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     now,
     secretValues: options.secretValues,
     ...(options.closeJobConnections ? { closeJobConnections: options.closeJobConnections } : {}),
+    ...(options.announceSession ? { announce: options.announceSession } : {}),
     ...options.sessions,
     sandbox,
   });

@@ -17,6 +17,12 @@ import type { RuntimeCaller } from "../methods/params.js";
 import type { SessionService, SessionView, SpawnRequest } from "../methods/sessions.js";
 import { decideNewWork, type WorkDecision } from "../policy/work.js";
 import { GatewayError } from "../protocol/errors.js";
+import {
+  SESSION_REDACTED_FIELDS,
+  type SessionEventName,
+  type SessionEventPayloads,
+  type SessionStartedEvent,
+} from "../protocol/sessions.js";
 import { normalizeSet } from "../store/codec.js";
 import type { Store } from "../store/db.js";
 import type { SessionEnd, SessionQuery, SessionRecord } from "../store/sessions.js";
@@ -49,9 +55,17 @@ export interface SessionManagerOptions {
    * called the moment the job ends, so nothing it handed its token to keeps working.
    */
   closeJobConnections?: (jobId: string, reason: string) => number;
+  /** Tells listeners a session started or ended (the gateway's port: use `server.broadcast`). */
+  announce?: SessionAnnouncer;
   /** Where children run; default: a bubblewrap sandbox (see `sandbox-launcher.ts`). */
   sandbox?: Sandbox;
 }
+
+/** Sends a session lifecycle event to whoever the policy says may hear it. */
+export type SessionAnnouncer = <E extends SessionEventName>(
+  event: E,
+  payload: SessionEventPayloads[E],
+) => void;
 
 /** Extra facts for sessions the gateway starts itself (cron runs). */
 export interface SpawnContext {
@@ -94,6 +108,7 @@ export class SessionManager implements SessionService {
   readonly #graceMs: number;
   readonly #maxRunning: number;
   readonly #closeJobConnections: (jobId: string, reason: string) => number;
+  readonly #announce: SessionAnnouncer;
   readonly #sandbox: Sandbox;
   readonly #live = new Map<string, Live>();
   /** Spawns between the limit check and the process existing (counted against the limit). */
@@ -113,6 +128,7 @@ export class SessionManager implements SessionService {
     this.#graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.#maxRunning = options.maxRunning ?? DEFAULT_MAX_RUNNING;
     this.#closeJobConnections = options.closeJobConnections ?? (() => 0);
+    this.#announce = options.announce ?? (() => {});
     this.#sandbox = options.sandbox ?? createSandbox();
   }
 
@@ -349,6 +365,7 @@ export class SessionManager implements SessionService {
     };
     this.#store.sessions.finish(record.id, end);
     this.#logger.log("warn", "session failed to start", { session: record.id, error: message });
+    this.#announce("session.ended", { session: eventView({ ...record, ...end }), reason: end.status });
     return { ...record, ...end, error: message };
   }
 
@@ -405,6 +422,7 @@ export class SessionManager implements SessionService {
         resolveEnded(this.#finish(live, end.code, end.signal));
       });
     });
+    this.#announce("session.started", { session: eventView(record) });
     this.#logger.log("info", "session started", {
       session: record.id,
       pid: record.pid,
@@ -434,6 +452,7 @@ export class SessionManager implements SessionService {
       exitCode: code,
       signal,
     });
+    this.#announce("session.ended", { session: eventView({ ...live.record, ...end }), reason: end.status });
     return { ...live.record, ...end };
   }
 
@@ -523,4 +542,11 @@ function signalLive(live: Live, signal: NodeJS.Signals): void {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** A session as its events show it: the fields every reader who may list sessions sees. */
+function eventView(s: SessionRecord): SessionStartedEvent["session"] {
+  const out = {} as SessionStartedEvent["session"];
+  for (const k of SESSION_REDACTED_FIELDS) (out as Record<string, unknown>)[k] = s[k];
+  return out;
 }

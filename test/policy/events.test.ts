@@ -97,3 +97,26 @@ test("over every event and receiver: a non-empty trace of known rules, the last 
     }
   }
 });
+
+test("session events reach whoever may list sessions; a caller without the scope hears nothing", () => {
+  for (const event of ["session.started", "session.ended"] as const) {
+    for (const scopes of [["operator.read"], ["operator.write"], ["operator.admin"]]) {
+      assert.deepEqual(decideEventDelivery({ scopes, client: cli }, event), {
+        deliver: true,
+        trace: ["event-scope-held"],
+      });
+    }
+    // Session-less callers without operator.read: a pairing-only device, a node, one that asked for nothing.
+    for (const scopes of [[], ["operator.pairing"], ["operator.approvals"], ["node.x"]]) {
+      for (const client of [cli, ui]) {
+        assert.deepEqual(
+          decideEventDelivery({ scopes, client }, event),
+          { deliver: false, trace: ["event-scope-missing"] },
+          `${event} to ${scopes.join(",") || "no scopes"}`,
+        );
+      }
+    }
+    assert.equal(receivesBroadcast(null, event), false);
+    assert.equal(eventAudience(event).kind, "scope");
+  }
+});

@@ -5,13 +5,14 @@
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { after, before, describe, it } from "node:test";
-import type { GatewayClient, GatewayClientError } from "../../src/client/index.js";
+import type { GatewayClient, GatewayClientError, GatewayEvent } from "../../src/client/index.js";
 import type { SessionView } from "../../src/methods/sessions.js";
 import {
   assertSandboxed,
   CHILD,
   type ChildNamespaces,
   connectClient,
+  eventually,
   refusal,
   resultOf,
   spawnChild,
@@ -227,3 +228,45 @@ async function waitForOutput(id: string, text: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe("session lifecycle events", () => {
+  it("a reader hears session.started and session.ended (with how it ended), showing only what any reader sees; a caller without operator.read hears neither", async () => {
+    const reader = await connectClient(gw, ["operator.read"]);
+    const pairingOnly = await connectClient(gw, ["operator.pairing"]);
+    const heard: GatewayEvent[] = [];
+    const overheard: GatewayEvent[] = [];
+    reader.on("event", (e: GatewayEvent) => {
+      if (e.event.startsWith("session.")) heard.push(e);
+    });
+    pairingOnly.on("event", (e: GatewayEvent) => {
+      if (e.event.startsWith("session.")) overheard.push(e);
+    });
+    try {
+      const spawned = await spawnChild(admin, "exit", ["3"], { label: "secret label" });
+      await waitEnded(gw, spawned.id);
+      await eventually(() => (heard.some((e) => e.event === "session.ended") ? true : undefined));
+      const mine = heard.filter((e) => (e.payload as { session: { id: string } }).session.id === spawned.id);
+      assert.deepEqual(
+        mine.map((e) => e.event),
+        ["session.started", "session.ended"],
+      );
+      const [started, ended] = mine.map((e) => e.payload as Record<string, Record<string, unknown>>);
+      assert.equal(started!.session!.status, "running");
+      assert.equal(started!.session!.createdBy, spawned.createdBy);
+      assert.deepEqual(
+        { reason: ended!.reason, status: ended!.session!.status, exitCode: ended!.session!.exitCode },
+        { reason: "exited", status: "exited", exitCode: 3 },
+      );
+      for (const payload of [started!, ended!]) {
+        assert.equal(payload.session!.command, undefined, "no command line in an event");
+        assert.equal(payload.session!.label, undefined, "no label in an event");
+      }
+      // A round trip on the same socket: any event sent to it before has arrived by now.
+      await pairingOnly.request("device.pair.list", {});
+      assert.deepEqual(overheard, []);
+    } finally {
+      await reader.close();
+      await pairingOnly.close();
+    }
+  });
+});

@@ -521,7 +521,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
         "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo tick $i; sleep 0.5; done",
         "ticker",
       );
-      // The list is read when the page opens (sessions send no events): open it once `done` has ended.
+      // Open the page once `done` has ended, so its output is all there.
       const deadline = Date.now() + 30_000;
       for (;;) {
         const got = await call(admin, "sessions.get", { id: done });
@@ -572,6 +572,57 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
         await live.waitFor({ state: "detached" });
       } finally {
         await call(admin, "sessions.kill", { id: running });
+        admin.ws.close();
+      }
+    },
+  );
+
+  it(
+    "sessions: the list follows session.started and session.ended, without reloading the page",
+    needsBrowser,
+    async () => {
+      await page.setViewportSize(WIDE);
+      const admin = await openPeer(gw.url);
+      const hello = await sendConnect(admin, {
+        auth: { token: TEST_TOKEN },
+        clientId: "gateway-client",
+        mode: "backend",
+        scopes: ["operator.admin"],
+      });
+      assert.equal(hello.ok, true, JSON.stringify(hello.error));
+      const spawn = async (label: string) => {
+        const res = await call(admin, "sessions.spawn", {
+          command: "/bin/sh",
+          args: ["-c", "sleep 60"],
+          label,
+        });
+        assert.equal(res.ok, true, JSON.stringify(res.error));
+        return (res.payload as { id: string }).id;
+      };
+      const marked = () => (globalThis as unknown as { stillThisPage?: boolean }).stillThisPage === true;
+      const ids: string[] = [];
+      try {
+        await goto(page, "#/sessions");
+        await page.evaluate(() => {
+          (globalThis as unknown as { stillThisPage?: boolean }).stillThisPage = true;
+        });
+        // The first one may also show through the presence of this admin's connection; the second
+        // can only show through its own event (it makes no connection).
+        ids.push(await spawn("first waiter"));
+        await page.locator(`tr[data-session-id="${ids[0]}"] .badge-running`).waitFor({ timeout: 15_000 });
+        ids.push(await spawn("second waiter"));
+        const second = page.locator(`tr[data-session-id="${ids[1]}"]`);
+        await second.locator(".badge-running").waitFor({ timeout: 15_000 });
+        assert.equal(await call(admin, "sessions.kill", { id: ids[1] }).then((r) => r.ok), true);
+        await second.locator(".badge-killed").waitFor({ timeout: 15_000 });
+        assert.equal(
+          await page.locator(`tr[data-session-id="${ids[0]}"] .badge-running`).count(),
+          1,
+          "the other session still runs",
+        );
+        assert.equal(await page.evaluate(marked), true, "the page was not reloaded");
+      } finally {
+        for (const id of ids) await call(admin, "sessions.kill", { id });
         admin.ws.close();
       }
     },

@@ -145,6 +145,11 @@ function onEvent(event, payload) {
     case "presence":
       refresh("status", "devices", "audit", ...(currentPage().id === "sessions" ? ["sessions"] : []));
       break;
+    case "session.started":
+    case "session.ended":
+      // The sessions list follows them while it is shown; opening the page reads it anyway.
+      if (currentPage().id === "sessions") refresh("sessions");
+      break;
     case "shutdown":
       notify(`The gateway is shutting down${payload?.reason ? `: ${payload.reason}` : ""}.`, "info");
       break;
