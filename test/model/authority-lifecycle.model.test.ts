@@ -57,7 +57,8 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
     const replay =
       `GATEHOUSE_MODEL_SEED=${details.seed} GATEHOUSE_MODEL_PATH=${details.counterexamplePath ?? ""} ` +
       `GATEHOUSE_MODEL_RUNS=${runs} GATEHOUSE_MODEL_STEPS=${MAX_COMMANDS} node --test dist/test/model/`;
-    throw new Error(`${fc.defaultReportMessage(details)}\n\nreplay: ${replay}`, {
+    const why = details.errorInstance instanceof Error ? details.errorInstance.message : "";
+    throw new Error(`${fc.defaultReportMessage(details)}\n\n${why}\n\nreplay: ${replay}`, {
       cause: details.errorInstance,
     });
   }

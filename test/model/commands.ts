@@ -60,6 +60,8 @@ class ConnectCmd implements Cmd {
     readonly via: "shared" | "token",
     readonly scopes: string[],
     readonly keep: boolean,
+    /** Through a proxy: a device's rights are its record's wherever it is, so nothing changes. */
+    readonly remote = false,
   ) {}
   check(m: Model): boolean {
     return this.via === "shared" || m.devices[this.device]!.tokenKnown;
@@ -72,8 +74,12 @@ class ConnectCmd implements Cmd {
     const scopes = set(this.scopes);
     if (this.via === "shared") {
       const want = expectSharedConnect(d, scopes);
-      const { res, conn } = await connect(r.gw.url, { identity, auth: { token: MODEL_TOKEN }, scopes });
-      r.coverage.count(`connect-shared:${want.kind}`, res.ok === true);
+      const { res, conn } = await connect(
+        r.gw.url,
+        { identity, auth: { token: MODEL_TOKEN }, scopes },
+        this.remote,
+      );
+      r.coverage.count(`connect-shared${this.remote ? "-remote" : ""}:${want.kind}`, res.ok === true);
       if (want.kind === "admit") {
         if (!res.ok) fail(r, "a device covered by its approval was refused", res.error);
         const auth = helloAuth(res);
@@ -95,9 +101,16 @@ class ConnectCmd implements Cmd {
     } else {
       const token = r.tokens[i]!;
       const slot = d.slot!;
-      const { res, conn } = await connect(r.gw.url, { identity, auth: { deviceToken: token }, scopes });
+      const { res, conn } = await connect(
+        r.gw.url,
+        { identity, auth: { deviceToken: token }, scopes },
+        this.remote,
+      );
       const within = coversAll(slot.scopes, scopes);
-      r.coverage.count(`connect-token:${within ? "within" : "beyond"}`, res.ok === true);
+      r.coverage.count(
+        `connect-token${this.remote ? "-remote" : ""}:${within ? "within" : "beyond"}`,
+        res.ok === true,
+      );
       if (within) {
         if (!res.ok) fail(r, "a device's current token within its scopes was refused", res.error);
         this.held(m, r, conn, "device-token", helloAuth(res).scopes, scopes);
@@ -136,7 +149,7 @@ class ConnectCmd implements Cmd {
     asked: string[],
   ) {
     if (!sameAsk(got, asked)) fail(r, `admitted with [${got.join(",")}], asked [${asked.join(",")}]`);
-    if (this.keep) hold(m, r, conn, this.device, proof, got);
+    if (this.keep) hold(m, r, conn, this.device, proof, got, this.remote);
     else conn.close();
   }
 
@@ -145,7 +158,7 @@ class ConnectCmd implements Cmd {
   }
 
   toString(): string {
-    return `connect(d${this.device}, ${this.via}, [${this.scopes.join(",")}]${this.keep ? ", keep" : ""})`;
+    return `connect(d${this.device}, ${this.via}, [${this.scopes.join(",")}]${this.keep ? ", keep" : ""}${this.remote ? ", remote" : ""})`;
   }
 }
 
@@ -211,7 +224,7 @@ class ManageCmd implements Cmd {
   caller(m: Model): Caller {
     const alive = m.conns.filter((c) => c.alive);
     // A negative pick is the owner's own session (the onboarding macro's approver).
-    if (this.callerPick < 0) return callerOf(alive.find((c) => c.who === "owner")!);
+    if (this.callerPick < 0) return callerOf(alive.find((c) => c.who === "owner" && !c.remote)!);
     return callerOf(alive[this.callerPick % alive.length]!);
   }
   async run(m: Model, r: Real): Promise<void> {
@@ -251,10 +264,14 @@ class ManageCmd implements Cmd {
     }
     const sent = await r.conn(caller.conn).request(method, params);
     // A device revoking or removing itself ends its own session too: the close may beat the reply.
-    const ownEnd = (this.kind === "revoke" || this.kind === "remove") && caller.device === this.target;
+    // So does a session resting on that device (its sub-agent revoking the device it runs for).
+    const ownEnd =
+      (this.kind === "revoke" || this.kind === "remove") &&
+      (caller.device === this.target || authorityOf(m, caller) === this.target);
     if (sent === null && !(ownEnd && verdict.allow)) fail(r, "the caller's session was closed under it");
     const res: Frame = sent ?? { type: "res", ok: true, payload: {} };
     r.coverage.count(this.kind, res.ok === true);
+    if (!caller.onHost) r.coverage.count(`${this.kind} by a remote caller`, res.ok === true);
     if (res.ok !== verdict.allow) {
       fail(
         r,
@@ -403,7 +420,9 @@ class MintCmd implements Cmd {
   async run(m: Model, r: Real): Promise<void> {
     const alive = m.conns.filter((c) => c.alive);
     const caller = callerOf(
-      this.callerPick < 0 ? alive.find((c) => c.who === "owner")! : alive[this.callerPick % alive.length]!,
+      this.callerPick < 0
+        ? alive.find((c) => c.who === "owner" && !c.remote)!
+        : alive[this.callerPick % alive.length]!,
     );
     r.step = `${this.toString()} by conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
     const verdict = mayMint(caller, this.profile);
@@ -535,6 +554,53 @@ class RenameCmd implements Cmd {
   }
 }
 
+/**
+ * A root caller from elsewhere (through a proxy): the owner key, admitted with what it asks but no
+ * longer the owner on the host (taking away then needs covering the target), or the device-less
+ * shared secret, admitted with no scopes at all (C13). Held, so later steps pick it as a caller.
+ */
+class RemoteRootCmd implements Cmd {
+  constructor(
+    readonly proof: "owner-key" | "shared-secret",
+    readonly scopes: string[],
+    /** A management call it then makes at once (where the owner on the host could, it may not). */
+    readonly then: ManageKind | null = null,
+    readonly targetPick = 0,
+  ) {}
+  check(m: Model): boolean {
+    return m.conns.filter((c) => c.alive && c.remote && typeof c.who === "string").length < 2;
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    r.step = this.toString();
+    const scopes = set(this.scopes);
+    const owner = this.proof === "owner-key";
+    const { res, conn } = await connect(
+      r.gw.url,
+      owner
+        ? { identity: r.gw.owner, scopes }
+        : { auth: { token: MODEL_TOKEN }, clientId: "cli", mode: "cli", scopes },
+      true,
+    );
+    r.coverage.count(`remote-root:${this.proof}`, res.ok === true);
+    if (!res.ok) fail(r, "a root proof from elsewhere was refused", res.error);
+    const want = owner ? scopes : [];
+    const got = helloAuth(res).scopes;
+    if (!sameAsk(got, want))
+      fail(r, `admitted from elsewhere with [${got.join(",")}]; the model's [${want.join(",")}]`);
+    const held = hold(m, r, conn, owner ? "owner" : "cli", this.proof, got, true);
+    await finish(m, r);
+    if (this.then) {
+      const pick = m.conns.filter((c) => c.alive).indexOf(held);
+      const step = new ManageCmd(this.then, pick, this.targetPick, undefined);
+      if (step.check(m)) await step.run(m, r);
+    }
+  }
+  toString(): string {
+    const then = this.then ? `, then ${this.then} target#${this.targetPick}` : "";
+    return `remote-root(${this.proof}, [${this.scopes.join(",")}]${then})`;
+  }
+}
+
 /** The test closes one of the device sessions it holds (so callers come and go). */
 class DropCmd implements Cmd {
   constructor(readonly pick: number) {}
@@ -564,8 +630,26 @@ export function commandArbitraries(): Array<fc.Arbitrary<Cmd>> {
       .tuple(pick, pick, scopes ? fc.option(scopeSets, { nil: undefined }) : fc.constant(undefined))
       .map(([p, t, s]) => new ManageCmd(kind, p, t, s) as Cmd);
   const connectCmd = fc
-    .tuple(device, fc.constantFrom("shared" as const, "token" as const), scopeSets, fc.boolean())
-    .map(([d, via, s, keep]) => new ConnectCmd(d, via, s, keep) as Cmd);
+    .tuple(
+      device,
+      fc.constantFrom("shared" as const, "token" as const),
+      scopeSets,
+      fc.boolean(),
+      fc.boolean(),
+    )
+    .map(([d, via, s, keep, remote]) => new ConnectCmd(d, via, s, keep, remote) as Cmd);
+  const remoteRoot = fc
+    .tuple(
+      fc.constantFrom("owner-key" as const, "shared-secret" as const),
+      // Mostly a narrow pairing session: where the owner on the host may take anything away, it may not.
+      fc.oneof(
+        fc.constantFrom<string[]>(["operator.pairing"], ["operator.pairing", "operator.read"]),
+        scopeSets,
+      ),
+      fc.constantFrom<ManageKind | null>(null, "revoke", "remove", "rotate", "approve"),
+      pick,
+    )
+    .map(([p, s, then, t]) => new RemoteRootCmd(p, s, then, t) as Cmd);
   const profile = fc.constantFrom<Profile>("operator-limited", "operator-full", "node");
   const mint = fc.tuple(pick, profile).map(([p, pr]) => new MintCmd(p, pr) as Cmd);
   const redeem = fc
@@ -584,6 +668,7 @@ export function commandArbitraries(): Array<fc.Arbitrary<Cmd>> {
     .tuple(pick, pick, fc.constantFrom("phone", " laptop 2 ", "Küche ✓"), fc.boolean())
     .map(([p, t, l, node]) => new RenameCmd(p, t, l, node) as Cmd);
   return [
+    remoteRoot,
     rename,
     revokeThen,
     onboard,

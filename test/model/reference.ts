@@ -64,6 +64,11 @@ export interface ConnModel {
   proof: Proof;
   scopes: string[];
   alive: boolean;
+  /**
+   * It came through a proxy (forwarding headers from a peer that is no trusted proxy): not
+   * direct-local, so no exemption of the owner on the host applies to it.
+   */
+  remote?: boolean;
 }
 
 export type Profile = "operator-limited" | "operator-full" | "node";
@@ -191,12 +196,13 @@ export function newDevice(): DeviceModel {
   };
 }
 
-/** A management caller: who, how proved, what its session holds; everyone here is on the host. */
+/** A management caller: who, how proved, what its session holds, and whether it is on the host. */
 export interface Caller {
   conn: ConnModel;
   device: number | null;
   proof: Proof;
   scopes: readonly string[];
+  onHost: boolean;
 }
 
 export function callerOf(conn: ConnModel): Caller {
@@ -205,12 +211,17 @@ export function callerOf(conn: ConnModel): Caller {
     device: typeof conn.who === "number" ? conn.who : null,
     proof: conn.proof,
     scopes: conn.scopes,
+    onHost: conn.remote !== true,
   };
 }
 
-/** The owner on the gateway host: the owner key, or the shared secret without a device (all local here). */
+/**
+ * The owner on the gateway host: the owner key, or the shared secret without a device — direct-local
+ * only. The owner key from elsewhere is an admin like any other (it still alone touches the owner
+ * device); the shared secret from elsewhere without a device holds no scopes at all.
+ */
 const ownerOnHost = (c: Caller) =>
-  c.proof === "owner-key" || (c.proof === "shared-secret" && c.device === null);
+  c.onHost && (c.proof === "owner-key" || (c.proof === "shared-secret" && c.device === null));
 
 /** The target of a management action: a model device, or the owner device. */
 export type Target = number | "owner";
@@ -302,7 +313,11 @@ export function mayRotate(
 ): Verdict & { scopes?: string[] } {
   const denied = entry(c, t);
   if (denied) return denied;
-  if (t === "owner") return c.proof === "owner-key" ? yes : no("only the owner key touches the owner device");
+  if (t === "owner") {
+    if (c.proof !== "owner-key") return no("only the owner key touches the owner device");
+    // Its baseline is every operator scope, which only admin covers; and a grant is bounded by the session.
+    return coversAll(c.scopes, scopes ?? [ADMIN]) ? yes : no("a rotation grants at most the caller's scopes");
+  }
   const d = m.devices[t]!;
   if (!d.paired) return no("unknown device");
   if (d.slot?.revoked) return no("a revoked slot comes back only through an approval");

@@ -101,9 +101,21 @@ export class Conn {
   }
 }
 
-/** Opens a socket from a fresh loopback address and sends one connect; the reply and the connection. */
-export async function connect(url: string, o: ConnectOptions): Promise<{ res: Frame; conn: Conn }> {
-  const ws = new WebSocket(url, { localAddress: freshLoopback() });
+let remoteCounter = 0;
+
+/**
+ * Opens a socket from a fresh loopback address and sends one connect; the reply and the connection.
+ * `remote`: the socket carries `X-Forwarded-For` naming a documentation address, as a proxy on this
+ * host would — and the gateway trusts no proxy here, so the connection is not direct-local.
+ */
+export async function connect(
+  url: string,
+  o: ConnectOptions,
+  remote = false,
+): Promise<{ res: Frame; conn: Conn }> {
+  const n = remoteCounter++;
+  const headers = remote ? { "X-Forwarded-For": `203.0.113.${(n % 254) + 1}` } : undefined;
+  const ws = new WebSocket(url, { localAddress: freshLoopback(), ...(headers ? { headers } : {}) });
   const conn = new Conn(ws);
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());

@@ -145,7 +145,7 @@ class EndCmd implements Cmd {
     r.step = `${this.toString()} = session ${s.id}`;
     if (this.how === "exit") writeFileSync(s.go, "");
     else {
-      const owner = m.conns.find((c) => c.who === "owner" && c.alive)!;
+      const owner = m.conns.find((c) => c.who === "owner" && c.alive && !c.remote)!;
       const res = await r.conn(owner).request("sessions.kill", { id: s.id });
       if (!res?.ok) fail(r, "the owner could not kill a running session", res?.error);
     }

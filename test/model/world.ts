@@ -45,7 +45,7 @@ export class Coverage {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(
         ([op, c]) =>
-          `  ${op.padEnd(22)} ${String(c.allowed).padStart(5)} allowed ${String(c.refused).padStart(5)} refused`,
+          `  ${op.padEnd(30)} ${String(c.allowed).padStart(5)} allowed ${String(c.refused).padStart(5)} refused`,
       );
     return [
       `model: ${this.sequences} sequences, ${this.steps} steps, ${this.probes} probe connects`,
@@ -117,8 +117,16 @@ export function hold(
   who: ConnModel["who"],
   proof: ConnModel["proof"],
   scopes: string[],
+  remote = false,
 ) {
-  const c: ConnModel = { id: m.nextConnId++, who, proof, scopes: set(scopes), alive: true };
+  const c: ConnModel = {
+    id: m.nextConnId++,
+    who,
+    proof,
+    scopes: set(scopes),
+    alive: true,
+    ...(remote ? { remote } : {}),
+  };
   m.conns.push(c);
   r.conns.set(c.id, conn);
   if (typeof who === "number") {
@@ -156,7 +164,7 @@ export async function openRoots(m: Model, r: Real): Promise<void> {
 
 /** The owner's session, the one the comparison reads the gateway's state through. */
 export function ownerConn(m: Model, r: Real): Conn {
-  const c = m.conns.find((x) => x.who === "owner" && x.alive);
+  const c = m.conns.find((x) => x.who === "owner" && x.alive && !x.remote);
   assert.ok(c, "the owner's session is gone");
   return r.conn(c);
 }
