@@ -916,6 +916,36 @@ describe("decision properties", () => {
 
 type Labeled<T> = readonly [label: string, value: T];
 
+/** Plain values as their own labels, or labels with `prefix` in front (read in a failure message). */
+function labeled<T extends string | boolean>(values: readonly T[], prefix = ""): Labeled<T>[] {
+  return values.map((v) => [`${prefix}${String(v)}`, v] as const);
+}
+function prefixed<T>(prefix: string, axis: readonly Labeled<T>[]): Labeled<T>[] {
+  return axis.map(([label, v]) => [`${prefix} ${label}`, v] as const);
+}
+
+/**
+ * Calls `visit` with every combination of the labeled `axes` and a label of it for failure
+ * messages: the nested loops of both sweeps, written once.
+ */
+function forEachCombination<const A extends readonly (readonly Labeled<unknown>[])[]>(
+  axes: A,
+  visit: (values: { -readonly [K in keyof A]: A[K][number][1] }, label: () => string) => void,
+): void {
+  const values: unknown[] = [];
+  const labels: string[] = [];
+  const label = () => labels.join(" | ");
+  const step = (i: number): void => {
+    if (i === axes.length) return visit([...values] as never, label);
+    for (const [l, v] of axes[i]!) {
+      values[i] = v;
+      labels[i] = l;
+      step(i + 1);
+    }
+  };
+  step(0);
+}
+
 const SWEEP_LOCALITIES: Labeled<Locality>[] = [
   ["direct-local", LOCAL],
   ["local+browser-origin", LOCAL_ORIGIN],
@@ -1016,6 +1046,10 @@ const SWEEP_PENDING: Labeled<(key: string) => PendingFacts | null>[] = [
     () => ({ requestId: "req-2", publicKey: OTHER_PENDING_KEY, roles: ["node"], scopes: [ADMIN, NODE_X] }),
   ],
 ];
+
+/** The "none" entries of the stored and pending axes: all a device-less connect can have. */
+const NO_RECORD = SWEEP_STORED[0]![1];
+const NO_PENDING = SWEEP_PENDING[0]![1];
 
 /**
  * The device-token check for (device, role), made consistent with the stored record, or null when
@@ -1336,55 +1370,61 @@ describe("exhaustive invariants over the fact space", () => {
   test("no combination breaks an admission invariant", (t) => {
     let checked = 0;
     let skipped = 0;
-    for (const [locLabel, locality] of SWEEP_LOCALITIES)
-      for (const [clientLabel, client] of SWEEP_CLIENTS)
-        for (const role of SWEEP_ROLES)
-          for (const [reqLabel, requestedScopes] of SWEEP_REQUESTS)
-            for (const [sharedLabel, sharedAuth] of SWEEP_SHARED)
-              for (const [devLabel, dev] of SWEEP_DEVICES)
-                for (const [storedLabel, makeStored] of SWEEP_STORED)
-                  for (const tokenKind of SWEEP_TOKEN_KINDS)
-                    for (const [pendingLabel, makePending] of SWEEP_PENDING)
-                      for (const [codeLabel, setupCode] of SWEEP_SETUP_CODES)
-                        for (const autoApproveLocal of [true, false]) {
-                          // Without a device identity there is no record and no pending request to read.
-                          if (!dev && (storedLabel !== "none" || pendingLabel !== "none")) continue;
-                          const baseStored = dev ? makeStored(dev.publicKey) : null;
-                          const tf = tokenFacts(tokenKind, dev, baseStored, role);
-                          if (!tf) {
-                            skipped++;
-                            continue;
-                          }
-                          const f: AdmissionFacts = {
-                            locality,
-                            client,
-                            role,
-                            requestedScopes,
-                            sharedAuth,
-                            device: dev,
-                            stored: tf.stored,
-                            deviceToken: tf.deviceToken,
-                            pending: dev ? makePending(dev.publicKey) : null,
-                            setupCode,
-                            config: { autoApproveLocal },
-                          };
-                          checkInvariants(f, () =>
-                            [
-                              locLabel,
-                              clientLabel,
-                              role,
-                              reqLabel,
-                              `shared ${sharedLabel}`,
-                              `device ${devLabel}`,
-                              `stored ${storedLabel}`,
-                              `device token ${tokenKind}`,
-                              `pending ${pendingLabel}`,
-                              `setup code ${codeLabel}`,
-                              `autoApproveLocal ${autoApproveLocal}`,
-                            ].join(" | "),
-                          );
-                          checked++;
-                        }
+    forEachCombination(
+      [
+        SWEEP_LOCALITIES,
+        SWEEP_CLIENTS,
+        labeled(SWEEP_ROLES),
+        SWEEP_REQUESTS,
+        prefixed("shared", SWEEP_SHARED),
+        prefixed("device", SWEEP_DEVICES),
+        prefixed("stored", SWEEP_STORED),
+        labeled(SWEEP_TOKEN_KINDS, "device token "),
+        prefixed("pending", SWEEP_PENDING),
+        prefixed("setup code", SWEEP_SETUP_CODES),
+        labeled([true, false], "autoApproveLocal "),
+      ],
+      (
+        [
+          locality,
+          client,
+          role,
+          requestedScopes,
+          sharedAuth,
+          dev,
+          makeStored,
+          tokenKind,
+          makePending,
+          setupCode,
+          autoApproveLocal,
+        ],
+        label,
+      ) => {
+        // Without a device identity there is no record and no pending request to read.
+        if (!dev && (makeStored !== NO_RECORD || makePending !== NO_PENDING)) return;
+        const baseStored = dev ? makeStored(dev.publicKey) : null;
+        const tf = tokenFacts(tokenKind, dev, baseStored, role);
+        if (!tf) {
+          skipped++;
+          return;
+        }
+        const f: AdmissionFacts = {
+          locality,
+          client,
+          role,
+          requestedScopes,
+          sharedAuth,
+          device: dev,
+          stored: tf.stored,
+          deviceToken: tf.deviceToken,
+          pending: dev ? makePending(dev.publicKey) : null,
+          setupCode,
+          config: { autoApproveLocal },
+        };
+        checkInvariants(f, label);
+        checked++;
+      },
+    );
     t.diagnostic(
       `admission invariants checked on ${checked} combinations (${skipped} impossible ones skipped)`,
     );
@@ -1533,46 +1573,52 @@ function checkProxyInvariants(f: AdmissionFacts & { proxy: ProxyFacts }, label: 
 describe("exhaustive invariants in trusted-proxy mode", () => {
   test("no combination with proxy facts breaks a trusted-proxy invariant", () => {
     let checked = 0;
-    for (const [locLabel, locality] of TP_LOCALITIES)
-      for (const [clientLabel, client] of SWEEP_CLIENTS)
-        for (const role of SWEEP_ROLES)
-          for (const [reqLabel, requestedScopes] of SWEEP_REQUESTS)
-            for (const [sharedLabel, sharedAuth] of TP_SHARED)
-              for (const [devLabel, dev] of SWEEP_DEVICES)
-                for (const [storedLabel, makeStored] of SWEEP_STORED)
-                  for (const [pendingLabel, makePending] of SWEEP_PENDING)
-                    for (const [proxyLabel, proxyFacts] of TP_FACTS)
-                      for (const [policyLabel, config] of TP_POLICIES) {
-                        if (!dev && (storedLabel !== "none" || pendingLabel !== "none")) continue;
-                        const f = {
-                          locality,
-                          client,
-                          role,
-                          requestedScopes,
-                          sharedAuth,
-                          device: dev,
-                          stored: dev ? makeStored(dev.publicKey) : null,
-                          deviceToken: { kind: "none" } as const,
-                          pending: dev ? makePending(dev.publicKey) : null,
-                          config: { autoApproveLocal: true },
-                          proxy: { ...proxyFacts, config },
-                        };
-                        checkProxyInvariants(f, () =>
-                          [
-                            locLabel,
-                            clientLabel,
-                            role,
-                            reqLabel,
-                            sharedLabel,
-                            devLabel,
-                            storedLabel,
-                            pendingLabel,
-                            proxyLabel,
-                            policyLabel,
-                          ].join(" | "),
-                        );
-                        checked++;
-                      }
+    forEachCombination(
+      [
+        TP_LOCALITIES,
+        SWEEP_CLIENTS,
+        labeled(SWEEP_ROLES),
+        SWEEP_REQUESTS,
+        TP_SHARED,
+        SWEEP_DEVICES,
+        SWEEP_STORED,
+        SWEEP_PENDING,
+        TP_FACTS,
+        TP_POLICIES,
+      ],
+      (
+        [
+          locality,
+          client,
+          role,
+          requestedScopes,
+          sharedAuth,
+          dev,
+          makeStored,
+          makePending,
+          proxyFacts,
+          config,
+        ],
+        label,
+      ) => {
+        if (!dev && (makeStored !== NO_RECORD || makePending !== NO_PENDING)) return;
+        const f = {
+          locality,
+          client,
+          role,
+          requestedScopes,
+          sharedAuth,
+          device: dev,
+          stored: dev ? makeStored(dev.publicKey) : null,
+          deviceToken: { kind: "none" } as const,
+          pending: dev ? makePending(dev.publicKey) : null,
+          config: { autoApproveLocal: true },
+          proxy: { ...proxyFacts, config },
+        };
+        checkProxyInvariants(f, label);
+        checked++;
+      },
+    );
     console.log(`admission (trusted-proxy): ${checked} fact combinations checked`);
     // Device present: 4 × 4 × 2 × 6 × 3 × 2 devices × 7 stored × 3 pending × 14 × 3; absent: 4 × 4 × 2 × 6 × 3 × 14 × 3.
     assert.equal(checked, 4 * 4 * 2 * 6 * 3 * 2 * 7 * 3 * 14 * 3 + 4 * 4 * 2 * 6 * 3 * 14 * 3);
