@@ -232,6 +232,70 @@ class CronCmd implements Cmd {
   }
 }
 
+/**
+ * A job's schedule comes round: the owner moves it (cron.update, which leaves what the job rests
+ * on alone) to a second just ahead, and the test waits past it. An enabled job whose creator's
+ * authority still holds runs (its last run is stamped); one whose authority ended is disabled, not
+ * run; a disabled job does not fire at all. Then the schedule goes back to one that never comes.
+ * Real seconds, so once per sequence at most.
+ */
+class CronFireCmd implements Cmd {
+  constructor(readonly jobPick: number) {}
+  check(m: Model): boolean {
+    return m.jobs.length > 0 && !fired.has(m);
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    fired.add(m);
+    // A job disabled with its creator, when there is one, half the time: it must not fire.
+    const disabled = m.jobs.filter((j) => !j.enabled);
+    const from = disabled.length > 0 && this.jobPick % 2 === 0 ? disabled : m.jobs;
+    const job = from[this.jobPick % from.length]!;
+    r.step = `${this.toString()} = job ${job.id} (${job.enabled ? "enabled" : "disabled"}, on ${String(job.authority)})`;
+    const owner = r.conn(m.conns.find((c) => c.who === "owner" && c.alive && !c.remote)!);
+    const list = async () => {
+      const res = await owner.request("cron.list", {});
+      if (!res?.ok) fail(r, "the owner could not list cron jobs", res?.error);
+      const jobs = (
+        res.payload as { jobs: Array<{ id: string; enabled: boolean; lastRunAtMs: number | null }> }
+      ).jobs;
+      return jobs.find((j) => j.id === job.id)!;
+    };
+    const before = (await list()).lastRunAtMs;
+    const at = new Date((Math.floor(Date.now() / 1000) + 2) * 1000);
+    const schedule = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+    const moved = await owner.request("cron.update", { id: job.id, schedule, timezone: "UTC" });
+    if (!moved?.ok) fail(r, "the owner could not move the job's schedule", moved?.error);
+    const runs = job.enabled && authorityHolds(m, job.authority, job.scopes);
+    let after: { enabled: boolean; lastRunAtMs: number | null } = await list();
+    const deadline = at.getTime() + 10_000;
+    while (Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+      after = await list();
+      if (Date.now() > at.getTime() + 1000 && (after.lastRunAtMs !== before || !after.enabled)) break;
+    }
+    const ran = after.lastRunAtMs !== before;
+    r.coverage.count("cron-fire", ran);
+    if (ran !== runs)
+      fail(
+        r,
+        runs
+          ? "the job did not run on its schedule"
+          : "the job ran on its schedule; the model says it may not",
+        after,
+      );
+    if (job.enabled && !runs) job.enabled = false;
+    const back = await owner.request("cron.update", { id: job.id, schedule: RARELY, timezone: "UTC" });
+    if (!back?.ok) fail(r, "the owner could not move the job's schedule back", back?.error);
+    await compare(m, r);
+  }
+  toString(): string {
+    return `cron-fire(job#${this.jobPick})`;
+  }
+}
+
+/** Sequences that already waited for a scheduled run. */
+const fired = new WeakSet<Model>();
+
 /** The gateway stops (SIGTERM) or dies (SIGKILL) and starts again on the same state dir. */
 class RestartCmd implements Cmd {
   constructor(readonly how: "restart" | "kill-9") {}
@@ -289,5 +353,6 @@ export function workArbitraries(): Array<fc.Arbitrary<Cmd>> {
       .tuple(fc.constantFrom("run" as const, "enable" as const), pick, pick)
       .map(([w, p, j]) => new CronCmd(w, p, j) as Cmd),
     fc.constantFrom("restart" as const, "kill-9" as const).map((h) => new RestartCmd(h) as Cmd),
+    pick.map((j) => new CronFireCmd(j) as Cmd),
   ];
 }
