@@ -73,6 +73,26 @@ async function shotAt(
   return dims;
 }
 
+/** A device-less backend peer holding operator.admin, for starting and stopping sessions. */
+async function sessionAdmin(url: string): Promise<RawPeer> {
+  const admin = await openPeer(url);
+  const hello = await sendConnect(admin, {
+    auth: { token: TEST_TOKEN },
+    clientId: "gateway-client",
+    mode: "backend",
+    scopes: ["operator.admin"],
+  });
+  assert.equal(hello.ok, true, JSON.stringify(hello.error));
+  return admin;
+}
+
+/** Starts `/bin/sh -c script` as a session; its id. */
+async function spawnShell(admin: RawPeer, script: string, label: string): Promise<string> {
+  const res = await call(admin, "sessions.spawn", { command: "/bin/sh", args: ["-c", script], label });
+  assert.equal(res.ok, true, JSON.stringify(res.error));
+  return (res.payload as { id: string }).id;
+}
+
 describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
   let gw: TestGateway;
   let seeded: SeededStore;
@@ -503,19 +523,8 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
     needsBrowser,
     async () => {
       await page.setViewportSize(WIDE);
-      const admin = await openPeer(gw.url);
-      const hello = await sendConnect(admin, {
-        auth: { token: TEST_TOKEN },
-        clientId: "gateway-client",
-        mode: "backend",
-        scopes: ["operator.admin"],
-      });
-      assert.equal(hello.ok, true, JSON.stringify(hello.error));
-      const spawn = async (script: string, label: string) => {
-        const res = await call(admin, "sessions.spawn", { command: "/bin/sh", args: ["-c", script], label });
-        assert.equal(res.ok, true, JSON.stringify(res.error));
-        return (res.payload as { id: string }).id;
-      };
+      const admin = await sessionAdmin(gw.url);
+      const spawn = (script: string, label: string) => spawnShell(admin, script, label);
       const done = await spawn("echo built 42 files; echo 'warning: 1 skipped' >&2; exit 3", "build");
       const running = await spawn(
         "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo tick $i; sleep 0.5; done",
@@ -582,23 +591,8 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
     needsBrowser,
     async () => {
       await page.setViewportSize(WIDE);
-      const admin = await openPeer(gw.url);
-      const hello = await sendConnect(admin, {
-        auth: { token: TEST_TOKEN },
-        clientId: "gateway-client",
-        mode: "backend",
-        scopes: ["operator.admin"],
-      });
-      assert.equal(hello.ok, true, JSON.stringify(hello.error));
-      const spawn = async (label: string) => {
-        const res = await call(admin, "sessions.spawn", {
-          command: "/bin/sh",
-          args: ["-c", "sleep 60"],
-          label,
-        });
-        assert.equal(res.ok, true, JSON.stringify(res.error));
-        return (res.payload as { id: string }).id;
-      };
+      const admin = await sessionAdmin(gw.url);
+      const spawn = (label: string) => spawnShell(admin, "sleep 60", label);
       const marked = () => (globalThis as unknown as { stillThisPage?: boolean }).stillThisPage === true;
       const ids: string[] = [];
       try {
