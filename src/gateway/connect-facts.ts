@@ -24,6 +24,7 @@ import type { Locality } from "../policy/locality.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import type { Store } from "../store/db.js";
 import { hashSetupCode } from "../store/setup-codes.js";
+import { checkToken, slotStates, type TokenSlots } from "../store/tokens.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { checkSharedAuth, type GatewayAuth } from "./shared-auth.js";
 
@@ -171,20 +172,31 @@ export function limiterLockouts(limiter: RateLimiter, clientIp: string | null): 
 
 /** A device's record, token states and live pending request, as the store holds them. */
 export function readDeviceState(store: Store, deviceId: string, nowMs: number): DeviceState {
+  return readDeviceRows(store, deviceId, nowMs).state;
+}
+
+/** The device's state and its token slots (hashes included) from one read of its token rows. */
+function readDeviceRows(
+  store: Store,
+  deviceId: string,
+  nowMs: number,
+): { state: DeviceState; slots: TokenSlots | null } {
   const record = store.devices.get(deviceId);
+  const slots = record ? store.tokens.slots(deviceId) : null;
   const p = store.pending.getByDevice(deviceId, nowMs);
-  return {
+  const state: DeviceState = {
     stored: record && {
       publicKey: record.publicKey,
       roles: record.roles,
       scopes: record.scopes,
       platform: record.platform,
       deviceFamily: record.deviceFamily,
-      tokens: store.tokens.states(deviceId),
+      tokens: slotStates(slots!),
     },
     pending: p && { requestId: p.requestId, publicKey: p.publicKey, roles: p.roles, scopes: p.scopes },
     lastSeenAtMs: record?.lastSeenAtMs ?? null,
   };
+  return { state, slots };
 }
 
 /** Sources backed by the gateway's own store, limiter and runtime-token registry. */
@@ -198,13 +210,22 @@ export function storeFactSources(options: {
   now: number;
 }): FactSources {
   const { store, now } = options;
+  // The token rows read for the device's state also answer its token check: one read per connect.
+  let read: { deviceId: string; slots: TokenSlots | null } | null = null;
   return {
     auth: options.auth,
     ownerDeviceId: options.ownerDeviceId,
     autoApproveLocal: options.autoApproveLocal,
     lockouts: (clientIp) => limiterLockouts(options.limiter, clientIp),
-    device: (deviceId) => readDeviceState(store, deviceId, now),
-    verifyDeviceToken: (deviceId, role, presented) => store.tokens.verify(deviceId, role, presented),
+    device(deviceId) {
+      const rows = readDeviceRows(store, deviceId, now);
+      read = { deviceId, slots: rows.slots };
+      return rows.state;
+    },
+    verifyDeviceToken: (deviceId, role, presented) =>
+      read?.deviceId === deviceId && read.slots
+        ? checkToken(read.slots[role], presented)
+        : store.tokens.verify(deviceId, role, presented),
     lookupSetupCode(code) {
       const found = store.setupCodes.lookup(code, now);
       if (found.kind === "valid")

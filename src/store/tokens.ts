@@ -56,6 +56,40 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
+/** One (device, role) slot as read for a connect: its hash, scopes and whether it is revoked. */
+export interface TokenSlot {
+  readonly hash: string;
+  readonly scopes: string[];
+  readonly revoked: boolean;
+}
+
+/** Every slot of one device, by role: the token states and the hashes from one read. */
+export type TokenSlots = Partial<Record<GatewayRole, TokenSlot>>;
+
+/**
+ * Checks a presented token against a slot already read, in constant time. "revoked" only when it
+ * matches a revoked slot, so a wrong token never learns whether the real one was revoked.
+ */
+export function checkToken(slot: TokenSlot | undefined, presented: string): TokenVerdict {
+  if (!slot || presented.length === 0) return { kind: "mismatch" };
+  const stored = Buffer.from(slot.hash, "hex");
+  const given = createHash("sha256").update(presented, "utf8").digest();
+  if (stored.length !== given.length || !timingSafeEqual(stored, given)) return { kind: "mismatch" };
+  if (slot.revoked) return { kind: "revoked" };
+  return { kind: "valid", scopes: [...slot.scopes] };
+}
+
+/** The policy's view of a device's slots: revoked or not, and the scopes each token carries. */
+export function slotStates(
+  slots: TokenSlots,
+): Partial<Record<GatewayRole, { revoked: boolean; scopes: string[] }>> {
+  const out: Partial<Record<GatewayRole, { revoked: boolean; scopes: string[] }>> = {};
+  for (const [role, slot] of Object.entries(slots) as [GatewayRole, TokenSlot][]) {
+    out[role] = { revoked: slot.revoked, scopes: [...slot.scopes] };
+  }
+  return out;
+}
+
 /** Device-token table access. */
 export class TokenRepo {
   readonly #ctx: StoreContext;
@@ -67,7 +101,10 @@ export class TokenRepo {
   readonly #revoke: Statement<[number, string, string]>;
   readonly #deleteRole: Statement<[string, string]>;
   readonly #list: Statement<[string], TokenRow>;
-  readonly #states: Statement<[string], { role: string; scopes_json: string; revoked: number }>;
+  readonly #slots: Statement<
+    [string],
+    { role: string; token_hash: string; scopes_json: string; revoked: number }
+  >;
   readonly #setScopes: Statement<[string, string, string]>;
 
   constructor(ctx: StoreContext) {
@@ -109,8 +146,8 @@ export class TokenRepo {
       `SELECT device_id, role, scopes_json, created_at_ms, rotated_at_ms, revoked_at_ms, last_used_at_ms
        FROM device_tokens WHERE device_id = ? ORDER BY role`,
     );
-    this.#states = db.prepare(
-      `SELECT role, scopes_json, revoked_at_ms IS NOT NULL AS revoked
+    this.#slots = db.prepare(
+      `SELECT role, token_hash, scopes_json, revoked_at_ms IS NOT NULL AS revoked
        FROM device_tokens WHERE device_id = ? ORDER BY role`,
     );
     this.#setScopes = db.prepare("UPDATE device_tokens SET scopes_json = ? WHERE device_id = ? AND role = ?");
@@ -153,12 +190,10 @@ export class TokenRepo {
    */
   verify(deviceId: string, role: GatewayRole, presented: string): TokenVerdict {
     const row = this.#ctx.read(() => this.#check.get(deviceId, role));
-    if (!row || presented.length === 0) return { kind: "mismatch" };
-    const stored = Buffer.from(row.token_hash, "hex");
-    const given = createHash("sha256").update(presented, "utf8").digest();
-    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return { kind: "mismatch" };
-    if (row.revoked) return { kind: "revoked" };
-    return { kind: "valid", scopes: decodeSet(row.scopes_json) };
+    return checkToken(
+      row && { hash: row.token_hash, scopes: decodeSet(row.scopes_json), revoked: row.revoked !== 0 },
+      presented,
+    );
   }
 
   /** Records a successful use of the (device, role) token; a revoked slot is left alone. */
@@ -200,10 +235,19 @@ export class TokenRepo {
 
   /** Per role: is the slot revoked, and what scopes does its token carry (the policy's view). */
   states(deviceId: string): Partial<Record<GatewayRole, { revoked: boolean; scopes: string[] }>> {
-    const out: Partial<Record<GatewayRole, { revoked: boolean; scopes: string[] }>> = {};
-    for (const row of this.#ctx.read(() => this.#states.all(deviceId))) {
+    return slotStates(this.slots(deviceId));
+  }
+
+  /** Every slot of the device with its hash, in one read: a connect's states and token check. */
+  slots(deviceId: string): TokenSlots {
+    const out: TokenSlots = {};
+    for (const row of this.#ctx.read(() => this.#slots.all(deviceId))) {
       if (isGatewayRole(row.role)) {
-        out[row.role] = { revoked: row.revoked !== 0, scopes: decodeSet(row.scopes_json) };
+        out[row.role] = {
+          hash: row.token_hash,
+          scopes: decodeSet(row.scopes_json),
+          revoked: row.revoked !== 0,
+        };
       }
     }
     return out;
