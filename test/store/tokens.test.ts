@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { openStore, StoreError } from "../../src/store/index.js";
+import { checkToken, slotStates } from "../../src/store/tokens.js";
 import { deviceRecord, freshStore, identity, thrown } from "./helpers.js";
 
 describe("device tokens", () => {
@@ -65,6 +66,38 @@ describe("device tokens", () => {
     assert.deepEqual(store.tokens.verify(id.deviceId, "operator", ""), { kind: "mismatch" });
     assert.deepEqual(store.tokens.verify(id.deviceId, "node", token), { kind: "mismatch" }, "other role");
     assert.deepEqual(store.tokens.verify(identity().deviceId, "operator", token), { kind: "mismatch" });
+    store.close();
+  });
+
+  test("one read of a device's slots gives the states and the token checks verify gives", () => {
+    const { store } = freshStore();
+    const id = identity();
+    store.devices.upsert(deviceRecord(id, { roles: ["node", "operator"] }));
+    const operator = store.tokens.issue(id.deviceId, "operator", ["operator.read"], 1);
+    const node = store.tokens.issue(id.deviceId, "node", [], 1);
+    store.tokens.revoke(id.deviceId, "node", 2);
+    const slots = store.tokens.slots(id.deviceId);
+    assert.deepEqual(slotStates(slots), store.tokens.states(id.deviceId));
+    assert.deepEqual(slotStates(slots), {
+      node: { revoked: true, scopes: [] },
+      operator: { revoked: false, scopes: ["operator.read"] },
+    });
+    for (const [role, presented] of [
+      ["operator", operator],
+      ["operator", node],
+      ["operator", ""],
+      ["node", node],
+      ["node", "guess"],
+    ] as const) {
+      assert.deepEqual(
+        checkToken(slots[role], presented),
+        store.tokens.verify(id.deviceId, role, presented),
+        `${role} presenting ${presented === operator ? "its token" : presented === node ? "the node token" : "a wrong one"}`,
+      );
+    }
+    assert.deepEqual(checkToken(slots.operator, operator), { kind: "valid", scopes: ["operator.read"] });
+    assert.deepEqual(checkToken(slots.node, node), { kind: "revoked" });
+    assert.deepEqual(store.tokens.slots(identity().deviceId), {}, "an unknown device has no slots");
     store.close();
   });
 
