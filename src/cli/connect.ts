@@ -310,11 +310,10 @@ function refreshStoredScopes(client: GatewayClient, device: CliDevice, scopes: r
   const id = device.identity.deviceId;
   try {
     const entry = device.tokenStore.get(id, "operator");
-    if (!entry || scopes.every((s) => entry.scopes.includes(s))) return;
-    device.tokenStore.set(id, "operator", {
-      ...entry,
-      scopes: [...new Set([...entry.scopes, ...scopes])].sort(),
-    });
+    if (!entry) return;
+    const merged = [...new Set([...entry.scopes, ...scopes])].sort();
+    if (merged.length === new Set(entry.scopes).size) return;
+    device.tokenStore.set(id, "operator", { ...entry, scopes: merged });
   } catch {
     // Only a cache of what the gateway knows; the command itself does not depend on it.
   }

@@ -341,6 +341,24 @@ export const RULE_SENTENCES = {
     "The event goes only to the Control UI's sessions, and this connection is one (a browser UI client).",
   "event-not-browser-ui":
     "The event goes only to the Control UI's sessions, and this connection is another kind of client, so it is not sent to it.",
+  // What a client asks for when it connects to act (client-asks.ts).
+  "ask-first-contact":
+    "This device holds no approval yet, so it asks for what the command needs: its first connect pairs it for exactly that.",
+  "ask-within-approval":
+    "The device's approval covers what the command needs, so it asks for exactly that (least privilege): nothing can pend.",
+  "ask-silent-upgrade":
+    "The command needs scopes beyond the device's approval, but the device was approved silently and connects again straight to a loopback address with the shared secret, where the gateway approves the upgrade silently too, so it asks for them.",
+  "ask-capped-at-approval":
+    "The command needs scopes beyond the device's approval; asking for them would only open an upgrade request for this very device, which it cannot approve itself (S46), so it does not ask and the command is refused.",
+  "ask-invoke-exec-admin":
+    "The node command is exec-capable (system.run*, system.execApprovals.*, browser.proxy*, fs.*), so invoking it asks for operator.admin.",
+  "ask-invoke-write": "The node command is not exec-capable, so invoking it asks for operator.write.",
+  "ask-admin-covers-all":
+    "What the command needs includes operator.admin, which covers every operator scope, so it asks for operator.admin alone.",
+  "ask-status-pairing-list":
+    "The status read may show the pairing list (the owner on the gateway host, or a device approved for operator.pairing), so it also asks for operator.pairing.",
+  "ask-status-read-only":
+    "The status read asks for operator.read only: asking for operator.pairing beyond the device's approval would open an upgrade request for it.",
 } as const satisfies Record<string, string>;
 
 /** A rule a decision trace can name: closed, one sentence each. */

@@ -1,11 +1,10 @@
 /**
  * Every decision about who may do what is taken in src/policy (the one pure layer its sweeps
- * prove): the layers that serve requests — gateway, methods, runtime, devices, store — carry out
- * decisions and never compare scopes themselves. They import none of the policy's scope-lattice
- * helpers or per-command scope tables, and test no scope name against a caller's set.
- *
- * The CLI is a client: its early checks only spare a round trip (the gateway decides again), and
- * doctor's findings advise; neither is scanned.
+ * prove): every other folder of src — the layers that serve requests, and the clients (CLI,
+ * client library, Control UI, doctor) — carries out decisions and never compares scopes itself.
+ * None imports the policy's scope-lattice helpers or per-command scope tables, and none tests a
+ * scope name (or a caller's scope set) against another. Where a client must choose locally (which
+ * scopes to ask for when it connects) it asks a policy function that returns a traced decision.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -16,8 +15,10 @@ import { fileURLToPath } from "node:url";
 /** The repository root (this file runs from dist/test/architecture). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-/** The layers that must only carry out decisions. */
-const APPLYING_LAYERS = ["src/gateway", "src/methods", "src/runtime", "src/devices", "src/store"];
+/** Every folder of src but the policy, and the files at its top. */
+function nonPolicySources(): string[] {
+  return sourceFiles("src").filter((file) => !file.startsWith(join("src", "policy") + "/"));
+}
 
 /**
  * Lines that read a scope without deciding anything, each with why. Keep this short: a new entry
@@ -29,16 +30,65 @@ const ADVICE_ONLY: ReadonlyArray<[file: string, code: string, why: string]> = [
     'autoApprove.scopes.includes("operator.admin")',
     "the start-up warning that trusted-proxy auto-approval lists operator.admin advises, like doctor",
   ],
+  [
+    "src/doctor/config.ts",
+    'auto.scopes.includes("operator.admin")',
+    "doctor's finding that trusted-proxy auto-approval lists operator.admin advises; it decides nothing",
+  ],
+  [
+    "src/doctor/devices.ts",
+    "d.scopes.includes(OPERATOR_SCOPES.admin)",
+    "doctor's legacy-scope-set finding (an imported admin without read/write) only informs",
+  ],
+  [
+    "src/doctor/devices.ts",
+    "!d.scopes.includes(s)",
+    "the same finding names which of read and write the imported record lacks",
+  ],
+  [
+    "src/cli/commands/devices.ts",
+    "own.scopes.includes(ADMIN)",
+    "the note on a device-not-found error explains why the gateway listed only this device; it decides nothing",
+  ],
+  [
+    "src/store/approve.ts",
+    "!state.scopes.includes(s)",
+    "applying an approval the policy decided: the token widens by the scopes just approved (set arithmetic)",
+  ],
+  [
+    "src/cli/commands/nodes-pairing.ts",
+    "r.requiredApproveScopes.includes(ADMIN)",
+    "labels a surface request the gateway said needs operator.admin as exec-capable; it decides nothing",
+  ],
+  [
+    "src/ui/static/pages/devices.js",
+    "!approvedScopes.includes(s)",
+    "the Control UI highlights which requested scopes are new; the gateway decides",
+  ],
+  [
+    "src/ui/static/dom.js",
+    'scopes.includes("operator.admin")',
+    "the Control UI's badge shows that a device holds operator.admin",
+  ],
+  [
+    "src/ui/static/pages/device-table.js",
+    'd.scopes.includes("operator.admin")',
+    "the Control UI sorts and marks admin devices first; the gateway decides what they may do",
+  ],
 ];
 
 /** Policy modules whose only use is deciding: importing them outside policy means deciding there. */
 const DECIDING_IMPORTS = [/\/policy\/scopes\.js["']/, /\/policy\/node-commands\.js["']/];
 
-/** A scope name tested against a set, or a scope compared with `===`: a decision in the making. */
+/**
+ * A scope name tested against a set, a scope compared with `===`, or a scope set searched for a
+ * member: a decision in the making.
+ */
 const SCOPE_COMPARISONS = [
-  /\.(?:includes|has)\(\s*(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`])\s*\)/,
+  /\.(?:includes|has)\(\s*(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`]|ADMIN|PAIRING|READ|WRITE)\s*\)/,
   /[!=]==\s*(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`])/,
   /(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`])\s*[!=]==/,
+  /[sS]copes\??\.(?:includes|has|indexOf)\(/,
 ];
 
 function sourceFiles(dir: string): string[] {
@@ -46,7 +96,7 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (entry.name.endsWith(".ts")) out.push(path);
+    else if (/\.(?:ts|js|mjs)$/.test(entry.name)) out.push(path);
   }
   return out.sort();
 }
@@ -73,18 +123,38 @@ test("the scan finds a decision taken outside policy (it can fail)", () => {
     'const admin = scope === "operator.admin";',
     '// a comment may say scopes.includes("operator.admin")',
     'import { decideNodeInvoke } from "../policy/work.js";',
+    // The CLI's old pre-checks: a policy helper imported, and a scope set compared by hand.
+    'import { missingScopes } from "../../policy/scopes.js";',
+    "if (!stored.scopes.includes(PAIRING)) throw missingScopeError();",
+    "const covered = baseline.scopes.includes(s);",
+    'import { decideAsk } from "../../policy/client-asks.js";',
   ].join("\n");
   assert.deepEqual(
     decisionsOutsidePolicy("planted.ts", planted).map((l) => l.split(":")[1]),
-    ["1", "2", "3"],
+    ["1", "2", "3", "6", "7", "8"],
   );
 });
 
-test("gateway, methods, runtime, devices and store take no who-may-do-what decision of their own", () => {
+test("no folder of src but the policy (gateway, methods, runtime, devices, store, CLI, client, UI, doctor, ...) takes a who-may-do-what decision of its own", () => {
   const advice = (found: string) =>
     ADVICE_ONLY.some(([file, code]) => found.startsWith(`${file}:`) && found.includes(code));
-  const offenders = APPLYING_LAYERS.flatMap((dir) =>
-    sourceFiles(dir).flatMap((file) => decisionsOutsidePolicy(file, readFileSync(join(ROOT, file), "utf8"))),
-  ).filter((found) => !advice(found));
+  const scanned = nonPolicySources();
+  // The scan must reach the CLI's device commands and the status reader, where pre-checks lived.
+  for (const file of [
+    "src/cli/devices/backend.ts",
+    "src/cli/lifecycle/live.ts",
+    "src/cli/commands/doctor.ts",
+  ]) {
+    assert.ok(scanned.includes(file), `${file} is scanned`);
+  }
+  const offenders = scanned
+    .flatMap((file) => decisionsOutsidePolicy(file, readFileSync(join(ROOT, file), "utf8")))
+    .filter((found) => !advice(found));
   assert.deepEqual(offenders, []);
+});
+
+test("every advice-only exception still matches a line (stale entries are removed)", () => {
+  for (const [file, code] of ADVICE_ONLY) {
+    assert.ok(readFileSync(join(ROOT, file), "utf8").includes(code), `${file}: ${code}`);
+  }
 });

@@ -715,6 +715,45 @@ describe("gatehouse CLI and gatehouse/client → OpenClaw (same exit status and 
       assert.deepEqual(codes.gatehouse, codes.openclaw);
     }));
 
+  it("gatehouse nodes approve approves an exec-capable surface on both gateways (the CLI asks for operator.admin)", () =>
+    check(ARROW.openclaw, "gatehouse nodes approve <id> (system.which: needs operator.admin)", async () => {
+      const codes: Record<string, number | null> = {};
+      await Promise.all(
+        (["gatehouse", "openclaw"] as const).map(async (kind) => {
+          const s = side(kind);
+          const owner = await ownerOf(s);
+          const node = declaringNode(s, owner, ["system.which"]);
+          try {
+            const request = await node.request();
+            assert.deepEqual(
+              [...request.requiredApproveScopes].sort(),
+              ["operator.admin", "operator.pairing"],
+              `${kind}: ${JSON.stringify(request)}`,
+            );
+            // The CLI's device here was paired silently on loopback for operator.pairing and
+            // operator.read only: it must ask for operator.admin, and the gateway grants it silently.
+            const approve = await gatehouse(s, ["nodes", "approve", request.requestId], dirs[kind]!);
+            noHoles(approve);
+            codes[kind] = approve.code;
+            assert.equal(approve.code, 0, `${kind}: ${explain(approve)}`);
+            assert.match(
+              approve.stdout,
+              new RegExp(`^approved node surface request ${request.requestId}: .*system\\.which`, "m"),
+              `${kind}: ${explain(approve)}`,
+            );
+            const { pending, paired } = await owner.request<NodePairList>("node.pair.list", {});
+            assert.ok(!pending.some((r) => r.requestId === request.requestId), `${kind}: still pending`);
+            const approved = paired.find((n) => n.nodeId === request.nodeId);
+            assert.ok(approved?.commands.includes("system.which"), `${kind}: ${JSON.stringify(paired)}`);
+          } finally {
+            await node.close();
+            await owner.close();
+          }
+        }),
+      );
+      assert.equal(codes.openclaw, codes.gatehouse);
+    }));
+
   it("openclaw devices approve and remove work on Gatehouse as on OpenClaw", () =>
     check(ARROW.gatehouse, "openclaw devices approve <id>; openclaw devices remove <id>", async () => {
       await both(async (s, _dir, relay) => {

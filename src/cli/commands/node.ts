@@ -5,7 +5,7 @@
  */
 import { constants as osConstants } from "node:os";
 import type { Command } from "commander";
-import { nodeCommandScope } from "../../policy/node-commands.js";
+import { invokeAsk } from "../../policy/client-asks.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { NodeHost } from "../../runtime/node-host.js";
 import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../../protocol/nodes.js";
@@ -234,7 +234,7 @@ export async function nodesInvoke(
 ): Promise<number> {
   const params = invokeParams(command, argv, opts.params);
   const timeoutMs = timeLimit(opts, "--invoke-timeout", opts.invokeTimeout) ?? DEFAULT_NODE_INVOKE_TIMEOUT_MS;
-  const { client } = await connectCli(opts, [nodeCommandScope(command)]);
+  const { client } = await connectCli(opts, invokeAsk(command).scopes);
   try {
     const id = await resolveNodeId(nodeId, () => client.request<NodeListPayload>("node.list", {}));
     const answer = await client.request<{ payload?: unknown }>(

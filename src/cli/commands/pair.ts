@@ -17,6 +17,7 @@ import {
 import { isLoopbackIp } from "../../policy/ip.js";
 import { configForRunArgs, inspectGateway } from "../lifecycle/state.js";
 import { mintRequirement } from "../../policy/setup-codes.js";
+import { mintAsk } from "../../policy/client-asks.js";
 import { isLoopbackUrl } from "../../client/url-safety.js";
 import { CLI_DEFAULT_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import {
@@ -144,11 +145,7 @@ export async function pairCode(opts: PairCodeOptions, out: Reporter): Promise<nu
   }
   if (opts.advertiseUrl === undefined) refuseUnreachable(opts);
   // operator.pairing for the method; the profile's scopes (admin for full and node) for the handler.
-  const scopes = [...new Set([OPERATOR_SCOPES.pairing, ...mintRequirement(profile)])];
-  const { client } = await connectCli(
-    opts,
-    scopes.includes(OPERATOR_SCOPES.admin) ? [OPERATOR_SCOPES.admin] : scopes,
-  );
+  const { client } = await connectCli(opts, mintAsk(mintRequirement(profile)).scopes);
   let minted: MintedCode;
   try {
     minted = await client.request<MintedCode>("device.pair.setupCode", {

@@ -20,7 +20,8 @@ import type {
   NodePairRemoveResult,
   NodeRenameResult,
 } from "../../protocol/node-pairing.js";
-import { missingScopes } from "../../policy/scopes.js";
+import { isLoopbackUrl } from "../../client/url-safety.js";
+import { decideAsk, type AskDecision } from "../../policy/client-asks.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { acquireGatewayLock, openStore, readGatewayLock } from "../../store/index.js";
 import {
@@ -54,8 +55,9 @@ export interface DevicesBackend {
   list(): Promise<PairList>;
   /**
    * Makes the following calls run with `scopes` (least privilege: the session is reopened asking
-   * for exactly these). Refuses, without asking the gateway, when this device's approved baseline
-   * does not cover them: asking would only open an upgrade request for this very device (S46).
+   * for exactly these), as the policy's ask decision allows: when it would not ask for some of them
+   * (beyond this device's approval, where asking would open an upgrade request for this very device,
+   * S46), the command is refused with what is missing and who can do it.
    */
   require(scopes: readonly string[], list: PairList, action: string): Promise<void>;
   approve(requestId: string): Promise<ApproveResult>;
@@ -97,6 +99,7 @@ export function missingScopeError(
   missing: readonly string[],
   action: string,
   lines: string[] = [],
+  rules: readonly string[] = [],
 ): CliError {
   return new CliError(
     "MISSING_SCOPE",
@@ -105,8 +108,45 @@ export function missingScopeError(
     EXIT.failed,
     `do it on the gateway host (the owner's CLI there needs no pairing) or from a device that holds ` +
       `${missing.join(", ")}; a device cannot approve its own upgrade`,
-    { lines, fields: { deviceId, missingScopes: [...missing], approvedScopes: [...baseline] } },
+    {
+      lines,
+      fields: {
+        deviceId,
+        missingScopes: [...missing],
+        approvedScopes: [...baseline],
+        ...(rules.length > 0 ? { rules: [...rules] } : {}),
+      },
+    },
   );
+}
+
+/** The facts of the ask decision for a device connecting to `url` with the given target's secrets. */
+function askFacts(
+  target: ClientTarget,
+  url: string,
+  needed: readonly string[],
+  approved: readonly string[] | null,
+  approvedVia: string | null,
+): Parameters<typeof decideAsk>[0] {
+  return {
+    needed,
+    approved,
+    approvedVia,
+    loopback: isLoopbackUrl(url),
+    sharedSecret: Boolean(target.token || target.password),
+  };
+}
+
+/** Throws MISSING_SCOPE when the ask decision leaves a needed scope unasked. */
+function refuseUnasked(
+  decision: AskDecision,
+  deviceId: string,
+  approved: readonly string[],
+  action: string,
+  lines: string[] = [],
+): void {
+  if (decision.unasked.length === 0) return;
+  throw missingScopeError(deviceId, approved, decision.unasked, action, lines, decision.trace);
 }
 
 class OnlineBackend implements DevicesBackend {
@@ -126,16 +166,15 @@ class OnlineBackend implements DevicesBackend {
     // The stored token tells what this device was approved for (kept current by connectCli):
     // asking beyond it would only open an upgrade request for this very device (S46).
     const stored = device.tokenStore.get(device.identity.deviceId, "operator");
-    if (stored) {
-      const missing = missingScopes(stored.scopes, [OPERATOR_SCOPES.pairing]);
-      if (missing.length > 0) {
-        throw missingScopeError(device.identity.deviceId, stored.scopes, missing, "managing devices", [
-          `  to ask for ${missing.join(", ")} for this device, run: gatehouse call device.pair.list (the owner then approves` +
-            " the request it opens; if it was approved already, that refreshes what this CLI knows)",
-        ]);
-      }
-    }
-    const conn = await connectCli(opts, [OPERATOR_SCOPES.pairing], { target, device });
+    // How the stored approval came about is not known before the list: never ask beyond it here.
+    const decision = decideAsk(
+      askFacts(target, target.url, [OPERATOR_SCOPES.pairing], stored?.scopes ?? null, null),
+    );
+    refuseUnasked(decision, device.identity.deviceId, stored?.scopes ?? [], "managing devices", [
+      `  to ask for ${decision.unasked.join(", ")} for this device, run: gatehouse call device.pair.list (the owner then approves` +
+        " the request it opens; if it was approved already, that refreshes what this CLI knows)",
+    ]);
+    const conn = await connectCli(opts, decision.scopes, { target, device });
     return new OnlineBackend(opts, target, conn);
   }
 
@@ -155,12 +194,15 @@ class OnlineBackend implements DevicesBackend {
     const selfId = this.self.identity.deviceId;
     const own = list.paired.find((d) => d.deviceId === selfId);
     const baseline = own ? own.scopes : this.#conn.scopes;
-    const missing = missingScopes(baseline, scopes);
-    if (missing.length > 0) throw missingScopeError(selfId, baseline, missing, action);
-    if (missingScopes(this.#conn.scopes, scopes).length === 0) return;
+    const decision = decideAsk({
+      ...askFacts(this.target, this.#conn.url, scopes, baseline, own?.approvedVia ?? null),
+      held: this.#conn.scopes,
+    });
+    refuseUnasked(decision, selfId, baseline, action);
+    if (!decision.reopen) return;
     await this.#conn.client.close();
-    // Within the baseline nothing can pend, so there is nothing to wait for.
-    this.#conn = await connectCli({ ...this.opts, wait: undefined }, scopeUnion(scopes), {
+    // Within the baseline nothing can pend, and a silent upgrade does not either: nothing to wait for.
+    this.#conn = await connectCli({ ...this.opts, wait: undefined }, decision.scopes, {
       target: this.target,
       device: this.#conn.device,
     });

@@ -4,8 +4,7 @@
  */
 import type { GatewayRole } from "../../protocol/client-info.js";
 import { resolveClientTarget, type ClientTarget } from "../../config/index.js";
-import { missingScopes } from "../../policy/scopes.js";
-import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import { statusAsk } from "../../policy/client-asks.js";
 import { connectCli, loadCliDevice, type CommonOptions } from "../connect.js";
 import type { PairList } from "../devices/types.js";
 import type { SandboxReport } from "../../methods/status.js";
@@ -113,8 +112,6 @@ export function readLiveStatus(
   return { gateway, clients };
 }
 
-const PAIRING = OPERATOR_SCOPES.pairing;
-
 /** The target for the local gateway at a known URL, with the local config's secret. */
 export function localTarget(opts: CommonOptions, url: string | null): ClientTarget {
   const target = resolveClientTarget({
@@ -163,16 +160,17 @@ export async function queryLive(
   const device = loadCliDevice(opts.stateDir);
   const local = target.urlSource === "config";
   const stored = device.tokenStore.get(device.identity.deviceId, "operator");
-  const covered = stored !== undefined && missingScopes(stored.scopes, [PAIRING]).length === 0;
+  const approved = stored?.scopes ?? null;
   const connect = (scopes: string[]) => connectCli({ ...opts, wait: undefined }, scopes, { target, device });
-  let mayPair = withPairing && (local || covered);
-  let conn = await connect(mayPair ? [OPERATOR_SCOPES.read, PAIRING] : [OPERATOR_SCOPES.read]);
+  let ask = statusAsk({ withPairing, ownerOnHost: local, approved });
+  let conn = await connect(ask.scopes);
   // Signed with the owner key after all (an explicit --url to this host's gateway): it may see everything.
-  if (withPairing && !mayPair && conn.client.hello?.auth?.method === "owner-key") {
+  if (withPairing && !ask.withPairing && conn.client.hello?.auth?.method === "owner-key") {
     await conn.client.close();
-    conn = await connect([OPERATOR_SCOPES.read, PAIRING]);
-    mayPair = true;
+    ask = statusAsk({ withPairing, ownerOnHost: true, approved });
+    conn = await connect(ask.scopes);
   }
+  const mayPair = ask.withPairing;
   try {
     const raw = await conn.client.request<unknown>("status");
     const pairList = mayPair ? await conn.client.request<PairList>("device.pair.list", {}) : null;

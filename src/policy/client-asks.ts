@@ -1,0 +1,101 @@
+/**
+ * Which scopes a client of the gateway (the CLI) asks for when it connects to act. The gateway
+ * decides every grant; the client only chooses its request, and that choice is a who-may-do-what
+ * decision too: asking beyond this device's approval opens an upgrade request for the very device
+ * that wants to act, which it can never approve itself (S46), unless the gateway approves it
+ * silently (direct-local with the shared secret, as it approved the device before).
+ */
+import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import type { RuleId } from "./rules.js";
+import { missingScopes, scopeSatisfied } from "./scopes.js";
+import { nodeCommandScope } from "./node-commands.js";
+
+/** The rules of a client's ask. */
+export type AskRuleId = Extract<RuleId, `ask-${string}`>;
+
+/** What the client knows when it chooses what to ask for. */
+export interface AskFacts {
+  /** The scopes the action needs (the gateway checks them again). */
+  needed: readonly string[];
+  /** What this device is approved for, as last seen; null when it holds no approval yet. */
+  approved: readonly string[] | null;
+  /** How its approval came about (`approvedVia` of its record: "silent", "approved", ...), if known. */
+  approvedVia: string | null;
+  /** The connection goes straight to a loopback address. */
+  loopback: boolean;
+  /** The connection carries the gateway's shared secret (token or password). */
+  sharedSecret: boolean;
+  /** The scopes the session already open holds, if one is. */
+  held?: readonly string[];
+}
+
+/**
+ * The scopes to ask for, those needed but not asked (the action would be refused), whether the
+ * open session must be reopened to ask (it does not hold them all), and why.
+ */
+export interface AskDecision {
+  scopes: string[];
+  unasked: string[];
+  reopen: boolean;
+  trace: AskRuleId[];
+}
+
+const sorted = (scopes: Iterable<string>) => [...new Set(scopes)].sort();
+
+/** Decides which of the needed scopes a device asks for. Pure: same facts, same decision. */
+export function decideAsk(facts: AskFacts): AskDecision {
+  const needed = sorted(facts.needed);
+  const ask = (scopes: string[], unasked: string[], rule: AskRuleId): AskDecision => ({
+    scopes,
+    unasked,
+    reopen: facts.held === undefined || missingScopes(facts.held, scopes).length > 0,
+    trace: [rule],
+  });
+  if (facts.approved === null) return ask(needed, [], "ask-first-contact");
+  const beyond = missingScopes(facts.approved, needed);
+  if (beyond.length === 0) return ask(needed, [], "ask-within-approval");
+  if (facts.approvedVia === "silent" && facts.loopback && facts.sharedSecret) {
+    return ask(needed, [], "ask-silent-upgrade");
+  }
+  const approved = facts.approved;
+  return ask(
+    needed.filter((s) => scopeSatisfied(approved, s)),
+    beyond,
+    "ask-capped-at-approval",
+  );
+}
+
+/** The scope invoking a node command asks for (exec-capable: operator.admin; else operator.write). */
+export function invokeAsk(command: string): { scopes: string[]; trace: AskRuleId[] } {
+  const scope = nodeCommandScope(command);
+  return {
+    scopes: [scope],
+    trace: [scope === OPERATOR_SCOPES.admin ? "ask-invoke-exec-admin" : "ask-invoke-write"],
+  };
+}
+
+/** The scopes minting a setup code asks for: pairing plus the profile's grant, admin alone when it is in it. */
+export function mintAsk(required: readonly string[]): { scopes: string[]; trace: AskRuleId[] } {
+  const all = sorted([OPERATOR_SCOPES.pairing, ...required]);
+  return all.includes(OPERATOR_SCOPES.admin)
+    ? { scopes: [OPERATOR_SCOPES.admin], trace: ["ask-admin-covers-all"] }
+    : { scopes: all, trace: ["ask-within-approval"] };
+}
+
+/**
+ * Whether a status read also asks for operator.pairing (to show the pairing list): the owner on
+ * the gateway host may; another device only when its approval covers it.
+ */
+export function statusAsk(facts: {
+  withPairing: boolean;
+  ownerOnHost: boolean;
+  approved: readonly string[] | null;
+}): { scopes: string[]; withPairing: boolean; trace: AskRuleId[] } {
+  const read = [OPERATOR_SCOPES.read];
+  if (!facts.withPairing) return { scopes: read, withPairing: false, trace: ["ask-status-read-only"] };
+  const covered =
+    facts.ownerOnHost || (facts.approved !== null && scopeSatisfied(facts.approved, OPERATOR_SCOPES.pairing));
+  return covered
+    ? { scopes: [...read, OPERATOR_SCOPES.pairing], withPairing: true, trace: ["ask-status-pairing-list"] }
+    : { scopes: read, withPairing: false, trace: ["ask-status-read-only"] };
+}
