@@ -164,11 +164,13 @@ export async function nodesApprove(
       `approving node surface request ${requestId}`,
     );
     const result = await backend.nodeApprove(requestId);
+    const added: readonly string[] | undefined = request.addedCommands;
     const exec = result.node.commands.filter(isExecCapableCommand);
     out.result(result, () =>
       [
         `approved node surface request ${requestId}: node ${nodeName(result.node)} may now expose ${listOrNone(result.node.commands)}`,
-        ...(request.addedCommands.length > 0 ? [`  added: ${listOrNone(request.addedCommands)}`] : []),
+        // OpenClaw's request carries no addedCommands (a Gatehouse field).
+        ...(added && added.length > 0 ? [`  added: ${listOrNone(added)}`] : []),
         ...(exec.length > 0 ? [`  exec-capable: ${listOrNone(exec)}`] : []),
       ].join("\n"),
     );
