@@ -349,7 +349,7 @@ export const RULE_SENTENCES = {
   "ask-silent-upgrade":
     "The command needs scopes beyond the device's approval, but the device was approved silently and connects again straight to a loopback address with the shared secret, where the gateway approves the upgrade silently too, so it asks for them.",
   "ask-capped-at-approval":
-    "The command needs scopes beyond the device's approval; asking for them would only open an upgrade request for this very device, which it cannot approve itself (S46), so it does not ask and the command is refused.",
+    "The command needs scopes beyond the device's approval; asking for them would only open an upgrade request for this very device, which it cannot approve itself, so it does not ask and the command is refused.",
   "ask-invoke-exec-admin":
     "The node command is exec-capable (system.run*, system.execApprovals.*, browser.proxy*, fs.*), so invoking it asks for operator.admin.",
   "ask-invoke-write": "The node command is not exec-capable, so invoking it asks for operator.write.",

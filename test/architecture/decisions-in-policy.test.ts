@@ -61,6 +61,11 @@ const ADVICE_ONLY: ReadonlyArray<[file: string, code: string, why: string]> = [
     "labels a surface request the gateway said needs operator.admin as exec-capable; it decides nothing",
   ],
   [
+    "src/cli/explain/surface.ts",
+    "required.includes(OPERATOR_SCOPES.write)",
+    "explain words why the gateway's required approve scopes are what they are; it decides nothing",
+  ],
+  [
     "src/ui/static/pages/devices.js",
     "!approvedScopes.includes(s)",
     "the Control UI highlights which requested scopes are new; the gateway decides",

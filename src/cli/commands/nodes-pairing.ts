@@ -8,7 +8,6 @@
 import type { Command } from "commander";
 import { GatewayClientError } from "../../client/errors.js";
 import { isExecCapableCommand } from "../../policy/node-surface.js";
-import { missingScopes } from "../../policy/scopes.js";
 import { GatewayError } from "../../protocol/errors.js";
 import type { NodePairList, NodePairPending, PairedNode } from "../../protocol/node-pairing.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
@@ -309,13 +308,9 @@ export async function nodesRename(
   return withBackend(opts, async (backend) => {
     const nodeId = resolveNode(await backend.nodeList(), target);
     if (backend.mode === "online") {
-      const list = await backend.list();
-      const own = list.paired.find((d) => d.deviceId === backend.self?.identity.deviceId);
-      // Least privilege within what this device holds; asking beyond it would only open an upgrade
-      // request for this device instead of getting the gateway's answer to the rename.
-      if (own && missingScopes(own.scopes, [ADMIN]).length === 0) {
-        await backend.require([PAIRING, ADMIN], list, `renaming node ${shortId(nodeId)}`);
-      }
+      // Asks for admin where the policy's ask allows (never an upgrade request for this device);
+      // otherwise the gateway answers the rename as it decides.
+      await backend.askWithin([PAIRING, ADMIN], await backend.list());
     }
     let result;
     try {

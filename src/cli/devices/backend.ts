@@ -60,6 +60,8 @@ export interface DevicesBackend {
    * S46), the command is refused with what is missing and who can do it.
    */
   require(scopes: readonly string[], list: PairList, action: string): Promise<void>;
+  /** Like `require`, but asks only for what the policy's ask allows and never refuses: the gateway decides. */
+  askWithin(scopes: readonly string[], list: PairList): Promise<void>;
   approve(requestId: string): Promise<ApproveResult>;
   reject(requestId: string): Promise<RejectResult>;
   remove(deviceId: string): Promise<RemoveResult>;
@@ -199,6 +201,21 @@ class OnlineBackend implements DevicesBackend {
       held: this.#conn.scopes,
     });
     refuseUnasked(decision, selfId, baseline, action);
+    await this.#reopen(decision);
+  }
+
+  async askWithin(scopes: readonly string[], list: PairList): Promise<void> {
+    const own = list.paired.find((d) => d.deviceId === this.self.identity.deviceId);
+    const baseline = own ? own.scopes : this.#conn.scopes;
+    await this.#reopen(
+      decideAsk({
+        ...askFacts(this.target, this.#conn.url, scopes, baseline, own?.approvedVia ?? null),
+        held: this.#conn.scopes,
+      }),
+    );
+  }
+
+  async #reopen(decision: AskDecision): Promise<void> {
     if (!decision.reopen) return;
     await this.#conn.client.close();
     // Within the baseline nothing can pend, and a silent upgrade does not either: nothing to wait for.
@@ -302,6 +319,7 @@ function openOffline(opts: CommonOptions): DevicesBackend {
     self: null,
     list: () => run(() => service.list(caller)),
     require: () => Promise.resolve(),
+    askWithin: () => Promise.resolve(),
     approve: (requestId) => run(() => service.approve(caller, requestId)),
     reject: (requestId) => run(() => service.reject(caller, requestId)),
     remove: (deviceId) => run(() => service.remove(caller, deviceId)),
