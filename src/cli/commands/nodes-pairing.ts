@@ -308,7 +308,7 @@ export async function nodesRename(
   return withBackend(opts, async (backend) => {
     const nodeId = resolveNode(await backend.nodeList(), target);
     if (backend.mode === "online") {
-      // Asks for admin where the policy's ask allows (never an upgrade request for this device);
+      // Asks for admin only where this device holds it (never an upgrade request for itself);
       // otherwise the gateway answers the rename as it decides.
       await backend.askWithin([PAIRING, ADMIN], await backend.list());
     }

@@ -60,7 +60,10 @@ export interface DevicesBackend {
    * S46), the command is refused with what is missing and who can do it.
    */
   require(scopes: readonly string[], list: PairList, action: string): Promise<void>;
-  /** Like `require`, but asks only for what the policy's ask allows and never refuses: the gateway decides. */
+  /**
+   * Like `require`, but asks only for what this device's approval covers (never an upgrade, not
+   * even a silent one) and never refuses: the gateway decides the action.
+   */
   askWithin(scopes: readonly string[], list: PairList): Promise<void>;
   approve(requestId: string): Promise<ApproveResult>;
   reject(requestId: string): Promise<RejectResult>;
@@ -209,7 +212,8 @@ class OnlineBackend implements DevicesBackend {
     const baseline = own ? own.scopes : this.#conn.scopes;
     await this.#reopen(
       decideAsk({
-        ...askFacts(this.target, this.#conn.url, scopes, baseline, own?.approvedVia ?? null),
+        // Not even a silent upgrade: the gateway's own answer to the action is what is wanted.
+        ...askFacts(this.target, this.#conn.url, scopes, baseline, null),
         held: this.#conn.scopes,
       }),
     );
