@@ -45,6 +45,7 @@ import type { Store } from "../store/db.js";
 import type { DeviceRecord } from "../store/devices.js";
 import { sameKey } from "../store/keys.js";
 import type { PendingRecord } from "../store/pending.js";
+import { shownName } from "./naming.js";
 import { NodeSurfaceManager } from "./node-surfaces.js";
 import { knownRoles, pairedPayload, pendingPayload } from "./payloads.js";
 import {
@@ -124,7 +125,11 @@ export class DeviceManager {
     const may = (deviceId: string) => this.maySee(caller, deviceId);
     const pending = this.store.pending.list(now).filter((p) => may(p.deviceId));
     const paired = this.store.devices.list().filter((d) => may(d.deviceId));
-    return { pending: pending.map(pendingPayload), paired: paired.map((d) => this.payload(d)) };
+    const labels = new Map(paired.map((d) => [d.deviceId, d.label]));
+    return {
+      pending: pending.map((p) => pendingPayload(p, labels.get(p.deviceId) ?? null)),
+      paired: paired.map((d) => this.payload(d)),
+    };
   }
 
   /** `device.pair.approve`: exactly the pending snapshot, bounded by the approver's scopes. */
@@ -273,7 +278,7 @@ export class DeviceManager {
       });
       const entry = {
         deviceId: d.deviceId,
-        name: d.label || d.displayName || d.clientId || d.deviceId.slice(0, 12),
+        name: shownName(d.label, d.displayName) || d.clientId || d.deviceId.slice(0, 12),
         lastActiveAtMs: facts.lastActiveAtMs,
       };
       if (decision.allow) retired.push({ ...entry, trace: decision.trace });

@@ -8,17 +8,19 @@ import type { HelloNodeSurface } from "../protocol/connect.js";
 import type { NodePairPending, PairedNode } from "../protocol/node-pairing.js";
 import type { DeviceRecord } from "../store/devices.js";
 import type { NodeSurfaceRecord, SurfaceRequestRecord } from "../store/node-surfaces.js";
+import { shownName } from "./naming.js";
 
 const opt = (v: string | null | undefined) => (v ? v : undefined);
 
 /**
- * A pending surface request, with what it adds to the surface approved now; named by the owner's
- * label for the node when it has one (as a paired node is), else by the name it declared.
+ * A pending surface request, with what it adds to the surface approved now; named by
+ * {@link shownName} (the node's device label, which every caller must pass: a request is only
+ * opened for a paired node, so it may have one).
  */
 export function surfacePendingPayload(
   r: SurfaceRequestRecord,
   pinned: NodeSurfaceRecord | null,
-  label: string | null = null,
+  label: string | null,
 ): NodePairPending {
   const approved = pinned?.commands ?? null;
   const added = r.commands.filter((c) => !approved?.includes(c));
@@ -27,7 +29,7 @@ export function surfacePendingPayload(
     nodeId: r.deviceId,
     clientId: opt(r.clientId),
     clientMode: opt(r.clientMode),
-    displayName: opt(label ?? r.displayName),
+    displayName: opt(shownName(label, r.displayName)),
     platform: opt(r.platform),
     version: opt(r.version),
     deviceFamily: opt(r.deviceFamily),
@@ -54,7 +56,7 @@ export function pairedNodePayload(
     nodeId: s.deviceId,
     clientId: opt(device?.clientId),
     clientMode: opt(device?.clientMode),
-    displayName: opt(device?.label ?? device?.displayName),
+    displayName: opt(shownName(device?.label, device?.displayName)),
     platform: opt(device?.platform),
     deviceFamily: opt(device?.deviceFamily),
     commands: [...s.commands],

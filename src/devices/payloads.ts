@@ -5,14 +5,19 @@ import type { PairedDevice, PendingRequest, TokenSummary } from "../protocol/dev
 import type { DeviceRecord } from "../store/devices.js";
 import type { PendingRecord } from "../store/pending.js";
 import type { TokenRecord } from "../store/tokens.js";
+import { shownName } from "./naming.js";
 
 /** The roles of a record that this gateway knows; anything else stored is not shown as a role. */
 export function knownRoles(roles: readonly string[]): GatewayRole[] {
   return roles.filter(isGatewayRole);
 }
 
-/** The `device.pair.requested` payload: the pending request as OpenClaw shapes it. */
-export function pendingPayload(p: PendingRecord): PendingRequest {
+/**
+ * The `device.pair.requested` payload: the pending request as OpenClaw shapes it, named by the
+ * owner's label of the paired device asking again ({@link shownName}). A request presenting another
+ * key is not proven to be that device, so it keeps the name it declared.
+ */
+export function pendingPayload(p: PendingRecord, label: string | null): PendingRequest {
   const roles = knownRoles(p.roles);
   return {
     requestId: p.requestId,
@@ -22,7 +27,7 @@ export function pendingPayload(p: PendingRecord): PendingRequest {
     roles,
     role: roles.length === 1 ? roles[0] : undefined,
     scopes: p.scopes,
-    displayName: p.displayName ?? undefined,
+    displayName: shownName(p.reason === "key-changed" ? null : label, p.displayName) ?? undefined,
     clientId: p.clientId ?? undefined,
     clientMode: p.clientMode ?? undefined,
     platform: p.platform ?? undefined,

@@ -2,6 +2,7 @@
  * What the store holds: devices with legacy shapes or scope sets (they still work, but are worth
  * knowing about) and pending requests left past their expiry.
  */
+import { shownName } from "../devices/naming.js";
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
 import type { DeviceRecord, PendingRecord } from "../store/index.js";
 import { integrityOk } from "./files.js";
@@ -10,7 +11,7 @@ import type { Check, Finding } from "./types.js";
 const short = (id: string) => id.slice(0, 12);
 
 function name(d: DeviceRecord): string {
-  const shown = d.label || d.displayName || d.clientId;
+  const shown = shownName(d.label, d.displayName) || d.clientId;
   return shown ? `${short(d.deviceId)} (${shown})` : short(d.deviceId);
 }
 

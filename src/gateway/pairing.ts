@@ -224,7 +224,12 @@ export class PairingService {
                 { requestId: id, deviceId: device.deviceId, decision: "rejected", ts: now },
               ]),
               ...(res.kind === "created"
-                ? [["device.pair.requested", pendingPayload(res.request)] as [WireEventName, unknown]]
+                ? [
+                    [
+                      "device.pair.requested",
+                      pendingPayload(res.request, this.store.devices.get(device.deviceId)?.label ?? null),
+                    ] as [WireEventName, unknown],
+                  ]
                 : []),
             ];
           }
@@ -371,7 +376,10 @@ export class PairingService {
           ]);
         }
         if (res.kind === "created")
-          events.push(["node.pair.requested", surfacePendingPayload(res.request, pinned)]);
+          events.push([
+            "node.pair.requested",
+            surfacePendingPayload(res.request, pinned, this.store.devices.get(deviceId)?.label ?? null),
+          ]);
         break;
       }
     }

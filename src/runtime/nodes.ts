@@ -14,6 +14,7 @@ import type {
   NodeInvokeRequest,
   NodeService,
 } from "../methods/nodes.js";
+import { shownName } from "../devices/naming.js";
 import { GatewayError } from "../protocol/errors.js";
 import { NODE_INVOKE_REQUEST_EVENT } from "../protocol/events.js";
 import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../protocol/nodes.js";
@@ -111,7 +112,7 @@ export class NodeRegistry implements NodeService {
     return {
       nodeId: l.nodeId,
       connId: l.connId,
-      displayName: surface.label ?? l.displayName,
+      displayName: shownName(surface.label, l.displayName),
       platform: l.platform,
       commands: effectiveCommands(l.declared, surface.approved),
       declaredCommands: [...l.declared],

@@ -24,6 +24,7 @@ import type { NodePairApproveResult, NodePairList } from "../../src/protocol/nod
 import { NodeHost, type NodeHostOptions, type PendingInfo } from "../../src/runtime/node-host.js";
 import type { SystemRunResult } from "../../src/runtime/node-host-commands.js";
 import type { NodeSummary } from "../../src/protocol/nodes.js";
+import { explainSurfaceRequest } from "../../src/cli/explain/surface.js";
 import { openStore } from "../../src/store/db.js";
 import { startNodeGateway, TEST_TOKEN, type NodeTestGateway } from "./node-gateway.js";
 
@@ -77,7 +78,12 @@ function remoteNode(gw: NodeTestGateway, commands: string[]) {
     void host.run();
     return host;
   };
-  return { nodeId: identity.deviceId, first: start(commands, { auth: { token: TEST_TOKEN } }), start };
+  return {
+    nodeId: identity.deviceId,
+    identityPath,
+    first: start(commands, { auth: { token: TEST_TOKEN } }),
+    start,
+  };
 }
 
 /** A gateway, an admin on it, and a node elsewhere offering `commands`, paired by its device request. */
@@ -283,7 +289,7 @@ describe("C19 — a node's command surface is approved and pinned", () => {
     assert.equal(ok.node.approvedVia, "node-approval");
   });
 
-  it("node.rename: the owner names a node in OpenClaw's shape; the name shows where the node is listed; an unknown node or a blank name is refused", async () => {
+  it("node.rename: the owner names a node in OpenClaw's shape; it is named so wherever it shows, its requests after the rename included; an unknown node or a blank name is refused", async () => {
     const { gw, admin, node } = await pairedNode(["camera.snap"]);
 
     assert.deepEqual(
@@ -296,6 +302,41 @@ describe("C19 — a node's command surface is approved and pinned", () => {
       [[node.nodeId, "kitchen camera"]],
     );
     assert.equal(gw.store.devices.get(node.nodeId)?.label, "kitchen camera");
+
+    // Renamed, it asks again (a wider surface, then a role): every place that names it uses the
+    // owner's name, not the one it declares ("build box").
+    const events: GatewayEvent[] = [];
+    await operator(gw, ["operator.pairing"], events);
+    await node.first.stop();
+    const wider = node.start(["camera.snap", "screen.record"]);
+    await connected(wider);
+    const requested = await until(() => events.find((e) => e.event === "node.pair.requested"));
+    assert.equal((requested.payload as { displayName?: string }).displayName, "kitchen camera");
+    const { pending } = await admin.request<NodePairList>("node.pair.list", {});
+    assert.deepEqual(
+      pending.map((r) => [r.nodeId, r.displayName]),
+      [[node.nodeId, "kitchen camera"]],
+    );
+    assert.equal(explainSurfaceRequest(gw.store, pending[0]!.requestId)?.displayName, "kitchen camera");
+    const [listed] = (await admin.request<{ nodes: NodeSummary[] }>("node.list", {})).nodes;
+    assert.equal(listed?.displayName, "kitchen camera");
+    const asOperator = new GatewayClient({
+      url: gw.url,
+      identity: loadOrCreateIdentity(node.identityPath),
+      auth: { token: TEST_TOKEN },
+      headers: ELSEWHERE,
+      role: "operator",
+      scopes: ["operator.read"],
+    });
+    cleanups.push(() => asOperator.close());
+    await refusal(asOperator.connect());
+    const device = await until(() => events.find((e) => e.event === "device.pair.requested"));
+    assert.equal((device.payload as { displayName?: string }).displayName, "kitchen camera");
+    const devices = await admin.request<PairList>("device.pair.list", {});
+    assert.deepEqual(
+      devices.pending.map((p) => [p.deviceId, p.displayName]),
+      [[node.nodeId, "kitchen camera"]],
+    );
 
     const unknown = await refusal(admin.request("node.rename", { nodeId: "f".repeat(64), displayName: "x" }));
     assert.equal(unknown.message, "unknown nodeId");

@@ -1,4 +1,5 @@
 /** How `gatehouse devices` shows pending requests and paired devices as text. */
+import { shownName } from "../../devices/naming.js";
 import { approveCommand, listOrNone } from "../output.js";
 import { formatDuration } from "../commands/health.js";
 import type { PairedDevice, PairList, PendingRequest, TokenSummary } from "./types.js";
@@ -10,14 +11,14 @@ export function shortId(deviceId: string): string {
   return deviceId.slice(0, SHORT_ID_LENGTH);
 }
 
-/** label > displayName > clientId > short deviceId (OpenClaw's precedence). */
+/** {@link shownName}, then clientId, then the short deviceId (OpenClaw's precedence). */
 export function deviceName(d: {
   deviceId: string;
   label?: string | null;
   displayName?: string | null;
   clientId?: string | null;
 }): string {
-  return d.label || d.displayName || d.clientId || shortId(d.deviceId);
+  return shownName(d.label, d.displayName) || d.clientId || shortId(d.deviceId);
 }
 
 /** `12s ago`, or `never`. */

@@ -10,6 +10,7 @@ import {
   surfaceApprovalRequirement,
   type SurfaceRuleId,
 } from "../../policy/node-surface.js";
+import { shownName } from "../../devices/naming.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { Store } from "../../store/index.js";
 import { CliError, EXIT, listOrNone } from "../output.js";
@@ -59,7 +60,7 @@ export function explainSurfaceRequest(store: Store, requestId: string): SurfaceE
   return {
     requestId,
     nodeId: request.deviceId,
-    displayName: store.devices.get(request.deviceId)?.label ?? request.displayName,
+    displayName: shownName(store.devices.get(request.deviceId)?.label, request.displayName),
     commands: [...request.commands],
     approved: approved ? [...approved] : null,
     exposed,
