@@ -30,7 +30,18 @@ function ensureDependencies() {
   const lock = join(root, "package-lock.json");
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   step("installing dependencies (npm ci)");
-  run("npm", ["ci", "--no-audit", "--no-fund"]);
+  run("npm", ["ci", "--no-audit", "--no-fund"], { env: { ...process.env, ...nodeHeaders() } });
+}
+
+/**
+ * Offline, better-sqlite3 is built by node-gyp, which downloads Node's headers unless told where
+ * they are; the running Node's own headers (Debian's nodejs puts them in /usr/include/node) are the
+ * right ones, so npm is pointed at them unless the caller already chose a nodedir.
+ */
+function nodeHeaders() {
+  if (process.env.npm_config_nodedir) return {};
+  const prefix = join(dirname(process.execPath), "..");
+  return existsSync(join(prefix, "include", "node", "node_version.h")) ? { npm_config_nodedir: prefix } : {};
 }
 
 function build() {
