@@ -1,11 +1,11 @@
 /**
- * Writes the published JSON Schemas to `schemas/`, and the client's compiled frame checks (run
+ * Writes the published JSON Schemas to `schemas/`, and the compiled checks of frames and params (run
  * `npm run schemas` after changing a schema).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { frameCheckFileText } from "../src/protocol/frame-check-schemas.js";
+import { checkCodeFileText } from "../src/protocol/check-schemas.js";
 import { PUBLISHED_SCHEMAS, schemaFileText } from "../src/protocol/published-schemas.js";
 
 const dir = fileURLToPath(new URL("../../schemas/", import.meta.url));
@@ -15,9 +15,9 @@ for (const [name, schema] of Object.entries(PUBLISHED_SCHEMAS)) {
   console.log(`wrote schemas/${name}`);
 }
 
-// The client's frame checks: the compiled code, so connecting loads no schema library.
+// The compiled checks of frames and params, so starting and connecting load no schema library.
 writeFileSync(
-  fileURLToPath(new URL("../../src/protocol/frame-check-code.ts", import.meta.url)),
-  frameCheckFileText(),
+  fileURLToPath(new URL("../../src/protocol/check-code.ts", import.meta.url)),
+  checkCodeFileText(),
 );
-console.log("wrote src/protocol/frame-check-code.ts");
+console.log("wrote src/protocol/check-code.ts");

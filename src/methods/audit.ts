@@ -1,25 +1,9 @@
 /** `audit.list`: the audit log's tail over RPC (the Control UI's audit page); admin only. */
-import { Type } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
 import { sentencesFor } from "../policy/rules.js";
 import { paramsParser } from "./params.js";
 
-const AuditListParams = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    afterId: Type.Optional(Type.Integer({ minimum: 0 })),
-    beforeId: Type.Optional(Type.Integer({ minimum: 1 })),
-    deviceId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    decisions: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 32 }),
-    ),
-    refusalsOnly: Type.Optional(Type.Boolean()),
-    hideRoutine: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-
-const parseList = paramsParser(AuditListParams);
+const parseList = paramsParser("AuditListParams");
 
 /**
  * Newest rows first (default 100), or with `afterId` the rows after it, oldest first, for

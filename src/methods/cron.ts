@@ -3,83 +3,19 @@
  * which never exceed what its creator held when creating it (C25). Thin handlers over the scheduler.
  */
 import { createHash } from "node:crypto";
-import { Type, type Static } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
 import { GatewayError } from "../protocol/errors.js";
 import {
-  MISSED_POLICIES,
   type CronJobInfo,
   type CronListResult,
   type CronRemoveResult,
   type CronRunResult,
 } from "../protocol/cron.js";
-import { paramsParser, runtimeCaller, SCOPE_PATTERN, type RuntimeCaller } from "./params.js";
-import { MAX_SESSION_TIMEOUT_MS, type SessionView } from "./sessions.js";
+import type { CronAddRequest, CronUpdateRequest } from "../protocol/method-params.js";
+import { paramsParser, runtimeCaller, type RuntimeCaller } from "./params.js";
+import type { SessionView } from "./sessions.js";
 
-const closed = { additionalProperties: false } as const;
-
-const fields = {
-  schedule: Type.String({ minLength: 1, maxLength: 128 }),
-  timezone: Type.String({ minLength: 1, maxLength: 64 }),
-  name: Type.String({ minLength: 1, maxLength: 128 }),
-  command: Type.String({ minLength: 1, maxLength: 4096 }),
-  args: Type.Array(Type.String({ maxLength: 32_768 }), { maxItems: 1024 }),
-  cwd: Type.String({ minLength: 1, maxLength: 4096 }),
-  scopes: Type.Array(Type.String({ pattern: SCOPE_PATTERN, maxLength: 64 }), { maxItems: 32 }),
-  missedPolicy: Type.Union(MISSED_POLICIES.map((p) => Type.Literal(p))),
-  timeoutMs: Type.Integer({ minimum: 1, maximum: MAX_SESSION_TIMEOUT_MS }),
-  enabled: Type.Boolean(),
-};
-
-export const CronAddParams = Type.Object(
-  {
-    schedule: fields.schedule,
-    timezone: Type.Optional(fields.timezone),
-    name: Type.Optional(fields.name),
-    command: fields.command,
-    args: Type.Optional(fields.args),
-    cwd: Type.Optional(fields.cwd),
-    scopes: Type.Optional(fields.scopes),
-    missedPolicy: Type.Optional(fields.missedPolicy),
-    timeoutMs: Type.Optional(fields.timeoutMs),
-    enabled: Type.Optional(fields.enabled),
-  },
-  closed,
-);
-export type CronAddRequest = Static<typeof CronAddParams>;
-
-/** Every field but `id` optional; `null` clears an optional field. */
-export const CronUpdateParams = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64 }),
-    schedule: Type.Optional(fields.schedule),
-    timezone: Type.Optional(Type.Union([fields.timezone, Type.Null()])),
-    name: Type.Optional(Type.Union([fields.name, Type.Null()])),
-    command: Type.Optional(fields.command),
-    args: Type.Optional(fields.args),
-    cwd: Type.Optional(Type.Union([fields.cwd, Type.Null()])),
-    scopes: Type.Optional(fields.scopes),
-    missedPolicy: Type.Optional(fields.missedPolicy),
-    timeoutMs: Type.Optional(Type.Union([fields.timeoutMs, Type.Null()])),
-    enabled: Type.Optional(fields.enabled),
-  },
-  closed,
-);
-export type CronUpdateRequest = Static<typeof CronUpdateParams>;
-
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
-/**
- * OpenClaw's `cron list` paging: `includeDisabled: false` leaves disabled jobs out (absent: all
- * jobs, as before), `offset`/`limit` page through them in their usual order.
- */
-export const CronListParams = Type.Object(
-  {
-    includeDisabled: Type.Optional(Type.Boolean()),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  },
-  closed,
-);
+export type { CronAddRequest, CronUpdateRequest } from "../protocol/method-params.js";
 
 /** A job as callers see it: the record plus when it runs next (the wire schema). */
 export type CronJobView = CronJobInfo;
@@ -94,10 +30,10 @@ export interface CronService {
   run(id: string, caller: RuntimeCaller): Promise<SessionView>;
 }
 
-const parseAdd = paramsParser(CronAddParams);
-const parseUpdate = paramsParser(CronUpdateParams);
-const parseId = paramsParser(IdParams);
-const parseList = paramsParser(CronListParams);
+const parseAdd = paramsParser("CronAddParams");
+const parseUpdate = paramsParser("CronUpdateParams");
+const parseId = paramsParser("WorkIdParams");
+const parseList = paramsParser("CronListParams");
 
 /** INVALID_PARAMS for an id that names no job. */
 export function unknownCronJob(id: string): GatewayError {

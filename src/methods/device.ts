@@ -1,51 +1,19 @@
 /** `device.pair.*` and `device.token.*` (reference §6.1): thin handlers over device management. */
-import { Type } from "@sinclair/typebox";
 import type { MethodContext, MethodHandler } from "../gateway/methods.js";
 import type { ManagementCaller } from "../devices/manager.js";
 import { proofOf } from "../policy/device-management.js";
-import { RoleSchema } from "../protocol/devices.js";
 import { paramsParser as parse, runtimeCaller, runtimeJobOf } from "./params.js";
 
-const closed = { additionalProperties: false } as const;
-const RequestIdParams = Type.Object({ requestId: Type.String({ minLength: 1 }) }, closed);
-const DeviceIdParams = Type.Object({ deviceId: Type.String({ minLength: 1 }) }, closed);
-const RenameParams = Type.Object(
-  { deviceId: Type.String({ minLength: 1 }), label: Type.String({ minLength: 1, maxLength: 64 }) },
-  closed,
-);
-const RoleParams = Type.Object(
-  {
-    deviceId: Type.String({ minLength: 1 }),
-    role: RoleSchema,
-  },
-  closed,
-);
-const RotateParams = Type.Object(
-  {
-    deviceId: Type.String({ minLength: 1 }),
-    role: RoleSchema,
-    scopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-  },
-  closed,
-);
-const EmptyParams = Type.Object({}, closed);
-const RetireParams = Type.Object(
-  {
-    idleDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
-    dryRun: Type.Optional(Type.Boolean()),
-  },
-  closed,
-);
 /** Browser devices idle this long are stale unless the caller says otherwise. */
 export const DEFAULT_RETIRE_IDLE_DAYS = 30;
 
-const parseRequestId = parse(RequestIdParams);
-const parseDeviceId = parse(DeviceIdParams);
-const parseRename = parse(RenameParams);
-const parseRole = parse(RoleParams);
-const parseRotate = parse(RotateParams);
-const parseEmpty = parse(EmptyParams);
-const parseRetire = parse(RetireParams);
+const parseRequestId = parse("DeviceRequestIdParams");
+const parseDeviceId = parse("DeviceIdParams");
+const parseRename = parse("DeviceRenameParams");
+const parseRole = parse("DeviceRoleParams");
+const parseRotate = parse("DeviceRotateParams");
+const parseEmpty = parse("EmptyParams");
+const parseRetire = parse("DeviceRetireParams");
 
 /** The caller of a device-management method: its authority as the policy sees it, and its audit name. */
 export function callerOf(ctx: MethodContext): ManagementCaller {

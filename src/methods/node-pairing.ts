@@ -1,18 +1,12 @@
 /** `node.pair.list|approve|reject|remove` and `node.rename` (reference §6.1): thin handlers over node-surface management. */
 import type { MethodHandler } from "../gateway/methods.js";
-import {
-  NodePairListParamsSchema,
-  NodePairRemoveParamsSchema,
-  NodePairRequestIdParamsSchema,
-  NodeRenameParamsSchema,
-} from "../protocol/node-pairing.js";
 import { callerOf } from "./device.js";
 import { paramsParser as parse } from "./params.js";
 
-const parseList = parse(NodePairListParamsSchema);
-const parseRequestId = parse(NodePairRequestIdParamsSchema);
-const parseRemove = parse(NodePairRemoveParamsSchema);
-const parseRename = parse(NodeRenameParamsSchema);
+const parseList = parse("NodePairListParams");
+const parseRequestId = parse("NodePairRequestIdParams");
+const parseRemove = parse("NodePairRemoveParams");
+const parseRename = parse("NodeRenameParams");
 
 export const nodePairingMethods: Readonly<Record<string, MethodHandler>> = {
   "node.pair.list": (ctx, params) => {

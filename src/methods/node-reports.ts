@@ -6,19 +6,13 @@
  */
 import type { MethodContext, MethodHandler, MethodTable } from "../gateway/methods.js";
 import { GatewayError } from "../protocol/errors.js";
-import {
-  NodeEventParamsSchema,
-  NodePluginToolsUpdateParamsSchema,
-  NodeRunnerInventoryParamsSchema,
-  NodeSkillsUpdateParamsSchema,
-  type NodeEventResult,
-} from "../protocol/openclaw-compat.js";
+import type { NodeEventResult } from "../protocol/openclaw-compat.js";
 import { paramsParser } from "./params.js";
 
-const parseEvent = paramsParser(NodeEventParamsSchema);
-const parseSkills = paramsParser(NodeSkillsUpdateParamsSchema);
-const parseTools = paramsParser(NodePluginToolsUpdateParamsSchema);
-const parseInventory = paramsParser(NodeRunnerInventoryParamsSchema);
+const parseEvent = paramsParser("NodeEventParams");
+const parseSkills = paramsParser("NodeSkillsUpdateParams");
+const parseTools = paramsParser("NodePluginToolsUpdateParams");
+const parseInventory = paramsParser("NodeRunnerInventoryParams");
 
 /** The calling node's id: its device (a node session always has one once admitted). */
 function nodeIdOf(ctx: MethodContext): string {

@@ -3,46 +3,11 @@
  * The method table already requires read / write / role node; `node.invoke` adds the per-command
  * scope (system.run and friends need admin).
  */
-import { Type } from "@sinclair/typebox";
 import type { ConnectionHandle, MethodHandler } from "../gateway/methods.js";
 import { decideNodeInvoke } from "../policy/work.js";
 import { GatewayError } from "../protocol/errors.js";
-import { MAX_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../protocol/nodes.js";
+import type { NodeSummary } from "../protocol/nodes.js";
 import { paramsParser } from "./params.js";
-
-const closed = { additionalProperties: false } as const;
-const NonEmpty = Type.String({ minLength: 1 });
-
-const ListParams = Type.Object({}, closed);
-const InvokeParams = Type.Object(
-  {
-    nodeId: NonEmpty,
-    command: NonEmpty,
-    params: Type.Optional(Type.Unknown()),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_NODE_INVOKE_TIMEOUT_MS })),
-    // OpenClaw clients always send one; accepted, not required.
-    idempotencyKey: Type.Optional(NonEmpty),
-  },
-  closed,
-);
-// `invokeId` is Gatehouse's name; `id` (+ `nodeId`, `payloadJSON`) is how OpenClaw node hosts answer.
-const ResultParams = Type.Object(
-  {
-    invokeId: Type.Optional(NonEmpty),
-    id: Type.Optional(NonEmpty),
-    nodeId: Type.Optional(NonEmpty),
-    ok: Type.Boolean(),
-    payload: Type.Optional(Type.Unknown()),
-    payloadJSON: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    error: Type.Optional(
-      Type.Union([
-        Type.Object({ code: Type.Optional(Type.String()), message: Type.Optional(Type.String()) }, closed),
-        Type.Null(),
-      ]),
-    ),
-  },
-  closed,
-);
 
 /** What `node.invoke` asks of a node. */
 export interface NodeInvokeRequest {
@@ -80,9 +45,9 @@ export interface NodeService {
   answer(conn: ConnectionHandle, answer: NodeInvokeAnswer): boolean;
 }
 
-const parseList = paramsParser(ListParams);
-const parseInvoke = paramsParser(InvokeParams);
-const parseResult = paramsParser(ResultParams);
+const parseList = paramsParser("EmptyParams");
+const parseInvoke = paramsParser("NodeInvokeParams");
+const parseResult = paramsParser("NodeInvokeResultParams");
 
 /** The node methods, bound to one service (the registry attached to the same server). */
 export function createNodeMethods(registry: NodeService): Readonly<Record<string, MethodHandler>> {

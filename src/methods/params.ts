@@ -1,12 +1,17 @@
-/** Param validation shared by the runtime's method handlers: TypeBox schemas, INVALID_PARAMS on failure. */
-import type { Static, TSchema } from "@sinclair/typebox";
+/**
+ * Param validation shared by the method handlers: the precompiled check of a schema in
+ * src/protocol/check-schemas.ts, INVALID_PARAMS on failure.
+ */
 import type { MethodContext } from "../gateway/methods.js";
+import type { CheckName, Checked } from "../protocol/check-schemas.js";
+import { checker } from "../protocol/checks.js";
 import { GatewayError } from "../protocol/errors.js";
-import { compileValidator } from "../protocol/validate.js";
 
-/** A parser for `schema`: the typed value, or INVALID_PARAMS naming the offending path. */
-export function paramsParser<S extends TSchema>(schema: S): (params: unknown) => Static<S> {
-  const validate = compileValidator(schema);
+export { SCOPE_PATTERN } from "../protocol/scopes.js";
+
+/** A parser for the schema named `name`: the typed value, or INVALID_PARAMS naming the offending path. */
+export function paramsParser<K extends CheckName>(name: K): (params: unknown) => Checked<K> {
+  const validate = checker(name);
   return (params) => {
     const r = validate(params ?? {});
     if (!r.ok)
@@ -47,6 +52,3 @@ export function runtimeCaller(ctx: MethodContext): RuntimeCaller {
         : `${ctx.client.id}/${ctx.client.mode}`;
   return { scopes: [...ctx.scopes], actor, runtimeJobId: job, deviceId: ctx.deviceId };
 }
-
-/** Scope names as the runtime accepts them (`operator.read`, `operator.talk.secrets`, ...). */
-export const SCOPE_PATTERN = "^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$";

@@ -2,57 +2,23 @@
  * `sessions.*`: processes the gateway runs on a caller's behalf (sub-agents). Thin handlers: params
  * are validated here, the scope ceiling and the process work are the session service's.
  */
-import { Type, type Static } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
 import { sessionVisibility } from "../policy/session-visibility.js";
 import { GatewayError } from "../protocol/errors.js";
-import {
-  SESSION_REDACTED_FIELDS,
-  SessionStatusSchema,
-  type SessionInfo,
-  type SessionListResult,
-  type SessionReadResult,
-  type SessionRedacted,
-  type SessionStatus,
-  type SessionSummary,
+import type {
+  SessionInfo,
+  SessionListResult,
+  SessionReadResult,
+  SessionRedacted,
+  SessionStatus,
+  SessionSummary,
 } from "../protocol/sessions.js";
-import { paramsParser, runtimeCaller, SCOPE_PATTERN, type RuntimeCaller } from "./params.js";
+import { SESSION_REDACTED_FIELDS } from "../protocol/work-vocabulary.js";
+import type { SpawnRequest } from "../protocol/method-params.js";
+import { paramsParser, runtimeCaller, type RuntimeCaller } from "./params.js";
 
-const closed = { additionalProperties: false } as const;
-
-/** Longest time limit a session may ask for: 7 days. */
-export const MAX_SESSION_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
-
-export const SpawnParams = Type.Object(
-  {
-    command: Type.String({ minLength: 1, maxLength: 4096 }),
-    args: Type.Optional(Type.Array(Type.String({ maxLength: 32_768 }), { maxItems: 1024 })),
-    cwd: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-    env: Type.Optional(
-      Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }), Type.String({ maxLength: 32_768 }), {
-        maxProperties: 256,
-        additionalProperties: false,
-      }),
-    ),
-    scopes: Type.Optional(
-      Type.Array(Type.String({ pattern: SCOPE_PATTERN, maxLength: 64 }), { maxItems: 32 }),
-    ),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SESSION_TIMEOUT_MS })),
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  },
-  closed,
-);
-export type SpawnRequest = Static<typeof SpawnParams>;
-
-const ListParams = Type.Object(
-  {
-    status: Type.Optional(SessionStatusSchema),
-    cronJobId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  },
-  closed,
-);
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
+export { MAX_SESSION_TIMEOUT_MS } from "../protocol/work-vocabulary.js";
+export type { SpawnRequest } from "../protocol/method-params.js";
 
 /** A session as callers see it: the record, plus `error` when it failed to start (the wire schema). */
 export type SessionView = SessionInfo;
@@ -70,9 +36,9 @@ export interface SessionService {
   creatorChain(id: string): string[];
 }
 
-const parseSpawn = paramsParser(SpawnParams);
-const parseList = paramsParser(ListParams);
-const parseId = paramsParser(IdParams);
+const parseSpawn = paramsParser("SpawnParams");
+const parseList = paramsParser("SessionListParams");
+const parseId = paramsParser("WorkIdParams");
 
 function notFound(id: string): GatewayError {
   return new GatewayError("INVALID_PARAMS", {

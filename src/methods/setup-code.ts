@@ -7,31 +7,21 @@
 import { createRequire } from "node:module";
 import type * as QRCodeLibrary from "qrcode";
 import { networkInterfaces } from "node:os";
-import { Type } from "@sinclair/typebox";
 import type { MethodHandler } from "../gateway/methods.js";
 import { isLoopbackIp } from "../policy/ip.js";
 import type { SetupCodeResult } from "../protocol/devices.js";
 import { GatewayError } from "../protocol/errors.js";
-import { SETUP_CODE_PROFILES } from "../protocol/setup-code.js";
+import { DEFAULT_SETUP_CODE_TTL_MS } from "../protocol/setup-code.js";
 import { callerOf } from "./device.js";
 import { paramsParser } from "./params.js";
 
-export const DEFAULT_SETUP_CODE_TTL_MS = 10 * 60_000;
-export const MIN_SETUP_CODE_TTL_MS = 30_000;
-export const MAX_SETUP_CODE_TTL_MS = 24 * 60 * 60_000;
+export {
+  DEFAULT_SETUP_CODE_TTL_MS,
+  MAX_SETUP_CODE_TTL_MS,
+  MIN_SETUP_CODE_TTL_MS,
+} from "../protocol/setup-code.js";
 
-const SetupCodeParams = Type.Object(
-  {
-    profile: Type.Optional(Type.Union(SETUP_CODE_PROFILES.map((p) => Type.Literal(p)))),
-    ttlMs: Type.Optional(Type.Integer({ minimum: MIN_SETUP_CODE_TTL_MS, maximum: MAX_SETUP_CODE_TTL_MS })),
-    /** The URL other machines should dial; default: the gateway's own non-loopback address. */
-    url: Type.Optional(Type.String({ pattern: "^wss?://", maxLength: 2048 })),
-    /** Also return the link as a QR matrix (the Control UI draws it; the CLI prints its own). */
-    qr: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-const parseParams = paramsParser(SetupCodeParams);
+const parseParams = paramsParser("SetupCodeParams");
 
 /** `wss://10.0.0.5:18789` for `0.0.0.0`-style binds: the first non-internal address of this host. */
 function wildcardAddress(family: "IPv4" | "IPv6"): string | null {

@@ -4,7 +4,7 @@
  */
 import type { GatewayRole } from "../protocol/client-info.js";
 import type { MethodHandler } from "../gateway/methods.js";
-import { emptyStatusSummary } from "../protocol/openclaw-compat.js";
+import { emptyStatusSummary } from "../protocol/status-summary.js";
 
 /** Where the gateway's children run, as `status` reports it (the runtime's sandbox). */
 export interface SandboxReport {

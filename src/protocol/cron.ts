@@ -4,10 +4,9 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { SessionSchema } from "./sessions.js";
+import { MISSED_POLICIES } from "./work-vocabulary.js";
 
-/** What happens to runs missed while the gateway was down. */
-export const MISSED_POLICIES = ["skip", "run-once"] as const;
-export type MissedPolicy = (typeof MISSED_POLICIES)[number];
+export { MISSED_POLICIES, type MissedPolicy } from "./work-vocabulary.js";
 
 const nullableString = Type.Union([Type.String(), Type.Null()]);
 const nullableInt = Type.Union([Type.Integer(), Type.Null()]);

@@ -13,13 +13,7 @@ export const RoleSchema = Type.Union(GATEWAY_ROLES.map((r) => Type.Literal(r)));
 const nullableString = Type.Union([Type.String(), Type.Null()]);
 const nullableTime = Type.Union([Type.Integer(), Type.Null()]);
 
-/** Events the device-management surface sends to `operator.pairing` holders. */
-export const DEVICE_EVENTS = [
-  "device.pair.requested",
-  "device.pair.resolved",
-  "device.pair.changed",
-] as const;
-export type DeviceEventName = (typeof DEVICE_EVENTS)[number];
+export { DEVICE_EVENTS, type DeviceEventName } from "./events.js";
 
 /** A pending pairing request (`device.pair.list` → `pending[]`, and the `device.pair.requested` event). */
 export const PendingRequestSchema = Type.Object({

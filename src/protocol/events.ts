@@ -1,7 +1,29 @@
 /** The events this gateway sends after hello: one closed vocabulary for the server, its hosts and its runtime. */
-import { DEVICE_EVENTS } from "./devices.js";
-import { NODE_PAIR_EVENTS } from "./node-pairing.js";
-import { SESSION_EVENTS } from "./sessions.js";
+import type { NodePairEventName } from "./node-pairing.js";
+import type { SessionEventName } from "./sessions.js";
+
+// The name lists live here, not beside their payload schemas: the gateway needs the names at start
+// and the schemas (TypeBox) only to describe payloads, so loading one must not load the other.
+
+/** Events the device-management surface sends to `operator.pairing` holders. */
+export const DEVICE_EVENTS = [
+  "device.pair.requested",
+  "device.pair.resolved",
+  "device.pair.changed",
+] as const;
+export type DeviceEventName = (typeof DEVICE_EVENTS)[number];
+
+/** The node-pairing events, as a list (the gateway's event vocabulary includes them). */
+export const NODE_PAIR_EVENTS = [
+  "node.pair.requested",
+  "node.pair.resolved",
+] as const satisfies readonly NodePairEventName[];
+
+/** The session lifecycle events, as a list (the gateway's event vocabulary includes them). */
+export const SESSION_EVENTS = [
+  "session.started",
+  "session.ended",
+] as const satisfies readonly SessionEventName[];
 
 /** Every event name the gateway may send on a connection. */
 export const WIRE_EVENTS = [

@@ -7,3 +7,4 @@ export * from "./frames.js";
 export * from "./connect.js";
 export * from "./validate.js";
 export * from "./signature-payload.js";
+export * from "./compile-validator.js";

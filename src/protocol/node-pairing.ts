@@ -105,8 +105,4 @@ export interface NodePairEventPayloads {
   "node.pair.resolved": NodePairResolvedEvent;
 }
 export type NodePairEventName = keyof NodePairEventPayloads;
-/** The node-pairing events, as a list (the gateway's event vocabulary includes them). */
-export const NODE_PAIR_EVENTS = [
-  "node.pair.requested",
-  "node.pair.resolved",
-] as const satisfies readonly NodePairEventName[];
+export { NODE_PAIR_EVENTS } from "./events.js";

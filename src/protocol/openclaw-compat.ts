@@ -5,6 +5,9 @@
  * client reads "none" rather than failing on a missing field.
  */
 import { Type, type Static } from "@sinclair/typebox";
+import { TASK_AUDIT_CODES, TASK_RUNTIMES, TASK_STATUSES } from "./status-summary.js";
+
+export { emptyStatusSummary } from "./status-summary.js";
 
 const closed = { additionalProperties: false } as const;
 const NonEmpty = Type.String({ minLength: 1 });
@@ -18,17 +21,6 @@ export const AgentSessionsSummarySchema = Type.Object({
   recent: Type.Array(Type.Unknown()),
   byAgent: Type.Array(Type.Unknown()),
 });
-
-const TASK_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled", "lost"] as const;
-const TASK_RUNTIMES = ["subagent", "acp", "cli", "cron"] as const;
-const TASK_AUDIT_CODES = [
-  "stale_queued",
-  "stale_running",
-  "lost",
-  "delivery_failed",
-  "missing_cleanup",
-  "inconsistent_timestamps",
-] as const;
 
 const countsOf = (keys: readonly string[]) => Type.Object(Object.fromEntries(keys.map((k) => [k, Count])));
 
@@ -61,36 +53,6 @@ export const OpenClawStatusSummarySchema = Type.Object({
   sessions: AgentSessionsSummarySchema,
 });
 export type OpenClawStatusSummary = Static<typeof OpenClawStatusSummarySchema>;
-
-const zeros = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0]));
-
-/** The summary of a gateway with no agents, channels or tasks. */
-export function emptyStatusSummary(version: string): OpenClawStatusSummary {
-  return {
-    runtimeVersion: version,
-    heartbeat: { defaultAgentId: null, agents: [] },
-    channelSummary: [],
-    queuedSystemEvents: [],
-    degradedSecretOwners: [],
-    degradedPlugins: [],
-    tasks: {
-      total: 0,
-      active: 0,
-      terminal: 0,
-      failures: 0,
-      byStatus: zeros(TASK_STATUSES),
-      byRuntime: zeros(TASK_RUNTIMES),
-    },
-    taskAudit: { total: 0, warnings: 0, errors: 0, byCode: zeros(TASK_AUDIT_CODES) },
-    sessions: {
-      paths: [],
-      count: 0,
-      defaults: { model: null, contextTokens: null },
-      recent: [],
-      byAgent: [],
-    },
-  };
-}
 
 /** One `system-presence` entry (OpenClaw's PresenceEntry, the fields Gatehouse knows). */
 export const PresenceEntrySchema = Type.Object(

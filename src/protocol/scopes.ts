@@ -49,3 +49,6 @@ export const CLI_DEFAULT_OPERATOR_SCOPES: readonly string[] = [
   OPERATOR_SCOPES.approvals,
   OPERATOR_SCOPES.pairing,
 ];
+
+/** Scope names as the runtime accepts them (`operator.read`, `operator.talk.secrets`, ...). */
+export const SCOPE_PATTERN = "^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$";

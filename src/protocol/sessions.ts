@@ -4,16 +4,14 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 
-/** Where a session is in its life. `lost`: it was running under a gateway that is gone. */
-export const SESSION_STATUSES = [
-  "running",
-  "exited",
-  "killed",
-  "timed-out",
-  "failed-to-start",
-  "lost",
-] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+import { SESSION_REDACTED_FIELDS, SESSION_STATUSES } from "./work-vocabulary.js";
+
+export {
+  MAX_SESSION_TIMEOUT_MS,
+  SESSION_REDACTED_FIELDS,
+  SESSION_STATUSES,
+  type SessionStatus,
+} from "./work-vocabulary.js";
 
 export const SessionStatusSchema = Type.Union(SESSION_STATUSES.map((s) => Type.Literal(s)));
 
@@ -57,24 +55,6 @@ export type SessionInfo = Static<typeof SessionSchema>;
 export const SessionSummarySchema = Type.Object(sessionFields);
 export type SessionSummary = Static<typeof SessionSummarySchema>;
 
-/**
- * What a reader outside a session's chain of creators sees of it (without `operator.admin`): that
- * it exists, who started it, its state and exit code — not its command line, working directory,
- * label or output (issue 12).
- */
-export const SESSION_REDACTED_FIELDS = [
-  "id",
-  "scopes",
-  "parentSessionId",
-  "cronJobId",
-  "createdBy",
-  "status",
-  "exitCode",
-  "signal",
-  "startedAtMs",
-  "endedAtMs",
-] as const;
-
 /** A session as a reader outside its chain of creators sees it: {@link SESSION_REDACTED_FIELDS}. */
 export const SessionRedactedSchema = Type.Object({
   ...Type.Pick(SessionSummarySchema, [...SESSION_REDACTED_FIELDS]).properties,
@@ -114,8 +94,4 @@ export interface SessionEventPayloads {
   "session.ended": SessionEndedEvent;
 }
 export type SessionEventName = keyof SessionEventPayloads;
-/** The session lifecycle events, as a list (the gateway's event vocabulary includes them). */
-export const SESSION_EVENTS = [
-  "session.started",
-  "session.ended",
-] as const satisfies readonly SessionEventName[];
+export { SESSION_EVENTS } from "./events.js";

@@ -13,6 +13,13 @@ export const SETUP_CODE_LENGTH = 10;
 export const SETUP_CODE_PROFILES = ["operator-limited", "operator-full", "node"] as const;
 export type SetupCodeProfile = (typeof SETUP_CODE_PROFILES)[number];
 
+/** How long a setup code lives unless its minter says otherwise: 10 minutes. */
+export const DEFAULT_SETUP_CODE_TTL_MS = 10 * 60_000;
+/** The shortest life a minter may ask for. */
+export const MIN_SETUP_CODE_TTL_MS = 30_000;
+/** The longest life a minter may ask for: a day. */
+export const MAX_SETUP_CODE_TTL_MS = 24 * 60 * 60_000;
+
 /** The link scheme of the QR code. */
 export const SETUP_LINK_PREFIX = "gatehouse://pair";
 

@@ -1,8 +1,8 @@
-/** Compiled validators for the wire schemas, with error text in the `at /path: message` form. */
-import type { TSchema, Static } from "@sinclair/typebox";
-import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import { ConnectParamsSchema, HelloOkSchema } from "./connect.js";
-import { EventFrameSchema, RequestFrameSchema, ResponseFrameSchema } from "./frames.js";
+/**
+ * Validators for the wire frames, with error text in the `at /path: message` form. They run the
+ * precompiled checks (checks.ts): importing them does not load TypeBox.
+ */
+import { checker } from "./checks.js";
 import { isRecord } from "./json.js";
 
 export { isRecord };
@@ -22,24 +22,6 @@ export { isRecord };
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
 /**
- * Returns a checker for `schema` reporting at most `maxErrors` problems. The schema is compiled
- * once, on the first check: a process compiles only the schemas of what it is asked to do.
- */
-export function compileValidator<S extends TSchema>(schema: S, maxErrors = 5) {
-  let compiled: TypeCheck<S> | undefined;
-  return (value: unknown): Validation<Static<S>> => {
-    compiled ??= TypeCompiler.Compile(schema);
-    if (compiled.Check(value)) return { ok: true, value };
-    const errors: string[] = [];
-    for (const e of compiled.Errors(value)) {
-      errors.push(`at ${e.path || "/"}: ${e.message}`);
-      if (errors.length >= maxErrors) break;
-    }
-    return { ok: false, errors };
-  };
-}
-
-/**
  * Checks that a value is a request frame as the schema says (unknown fields refused where the schema
  * closes them); see {@link Validation}.
  *
@@ -50,7 +32,7 @@ export function compileValidator<S extends TSchema>(schema: S, maxErrors = 5) {
  * console.log(validateRequestFrame({ type: "req", id: "1", method: "health" }).ok, validateRequestFrame({ type: "req", id: "1" }).ok); // true false
  * ```
  */
-export const validateRequestFrame = compileValidator(RequestFrameSchema);
+export const validateRequestFrame = checker("RequestFrame");
 /**
  * Checks that a value is a response frame as the schema says (unknown fields refused where the schema
  * closes them); see {@link Validation}.
@@ -62,7 +44,7 @@ export const validateRequestFrame = compileValidator(RequestFrameSchema);
  * console.log(validateResponseFrame({ type: "res", id: "1", ok: true, payload: {} }).ok, validateResponseFrame({ type: "res", ok: true }).ok); // true false
  * ```
  */
-export const validateResponseFrame = compileValidator(ResponseFrameSchema);
+export const validateResponseFrame = checker("ResponseFrame");
 /**
  * Checks that a value is an event frame as the schema says (unknown fields refused where the schema
  * closes them); see {@link Validation}.
@@ -74,7 +56,7 @@ export const validateResponseFrame = compileValidator(ResponseFrameSchema);
  * console.log(validateEventFrame({ type: "event", event: "tick", payload: { ts: 0 } }).ok, validateEventFrame({ type: "event" }).ok); // true false
  * ```
  */
-export const validateEventFrame = compileValidator(EventFrameSchema);
+export const validateEventFrame = checker("EventFrame");
 /**
  * Checks that a value is `connect` params as the schema says (unknown fields refused where the schema
  * closes them); see {@link Validation}.
@@ -86,7 +68,7 @@ export const validateEventFrame = compileValidator(EventFrameSchema);
  * console.log(validateConnectParams({ minProtocol: 4, maxProtocol: 4, client: { id: "cli", version: "1.0.0", platform: "linux", mode: "cli" } }).ok, validateConnectParams({ minProtocol: 4 }).ok); // true false
  * ```
  */
-export const validateConnectParams = compileValidator(ConnectParamsSchema);
+export const validateConnectParams = checker("ConnectParams");
 /**
  * Checks that a value is a hello-ok payload as the schema says (unknown fields refused where the schema
  * closes them); see {@link Validation}.
@@ -98,7 +80,7 @@ export const validateConnectParams = compileValidator(ConnectParamsSchema);
  * console.log(validateHelloOk({ type: "hello-ok", protocol: 4, server: { version: "1", connId: "c" }, features: { methods: [], events: [] }, snapshot: {}, auth: { role: "operator", scopes: [] }, policy: { maxPayload: 1, maxBufferedBytes: 1, tickIntervalMs: 1 } }).ok, validateHelloOk({ type: "hello-ok" }).ok); // true false
  * ```
  */
-export const validateHelloOk = compileValidator(HelloOkSchema);
+export const validateHelloOk = checker("HelloOk");
 
 /**
  * Canonicalizes fields the protocol treats case-insensitively before validation: `client.id`.

@@ -8,7 +8,7 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
 import { Type, type Static } from "@sinclair/typebox";
-import { compileValidator } from "../protocol/validate.js";
+import { compileValidator } from "../protocol/compile-validator.js";
 import { OutputTail } from "./output-tail.js";
 
 /** The commands a Gatehouse node host offers. */

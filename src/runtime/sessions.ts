@@ -17,12 +17,8 @@ import type { RuntimeCaller } from "../methods/params.js";
 import type { SessionService, SessionView, SpawnRequest } from "../methods/sessions.js";
 import { decideNewWork, type WorkDecision } from "../policy/work.js";
 import { GatewayError } from "../protocol/errors.js";
-import {
-  SESSION_REDACTED_FIELDS,
-  type SessionEventName,
-  type SessionEventPayloads,
-  type SessionStartedEvent,
-} from "../protocol/sessions.js";
+import type { SessionEventName, SessionEventPayloads, SessionStartedEvent } from "../protocol/sessions.js";
+import { SESSION_REDACTED_FIELDS } from "../protocol/work-vocabulary.js";
 import { normalizeSet } from "../store/codec.js";
 import type { Store } from "../store/db.js";
 import type { SessionEnd, SessionQuery, SessionRecord } from "../store/sessions.js";

@@ -4,7 +4,7 @@
  * may be secrets, and the store keeps secrets only as hashes.
  */
 import type { Statement } from "better-sqlite3";
-import { MISSED_POLICIES, type MissedPolicy } from "../protocol/cron.js";
+import { MISSED_POLICIES, type MissedPolicy } from "../protocol/work-vocabulary.js";
 import { decodeSet, encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { decodeCommand } from "./sessions.js";

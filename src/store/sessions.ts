@@ -5,7 +5,7 @@
  * stored: it may hold secrets the caller handed to it.
  */
 import type { Statement } from "better-sqlite3";
-import { SESSION_STATUSES, type SessionStatus } from "../protocol/sessions.js";
+import { SESSION_STATUSES, type SessionStatus } from "../protocol/work-vocabulary.js";
 import { decodeSet, encodeSet } from "./codec.js";
 import type { StoreContext } from "./context.js";
 

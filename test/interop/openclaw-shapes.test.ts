@@ -19,7 +19,7 @@ import {
   SystemPresenceResultSchema,
   type PresenceEntry,
 } from "../../src/protocol/openclaw-compat.js";
-import { compileValidator } from "../../src/protocol/validate.js";
+import { compileValidator } from "../../src/protocol/compile-validator.js";
 import { connectClient, startRuntimeGateway, type RuntimeGateway } from "../runtime/helpers.js";
 
 function conforms(schema: TSchema, payload: unknown, what: string): void {

@@ -27,7 +27,7 @@ import {
   type PairList,
 } from "../../src/protocol/devices.js";
 import { SessionListResultSchema, SessionSchema } from "../../src/protocol/sessions.js";
-import { compileValidator } from "../../src/protocol/validate.js";
+import { compileValidator } from "../../src/protocol/compile-validator.js";
 import { CHILD, connectClient, startRuntimeGateway, waitEnded, type RuntimeGateway } from "./helpers.js";
 
 function conforms(schema: TSchema, payload: unknown, what: string): void {

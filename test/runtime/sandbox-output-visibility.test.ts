@@ -14,7 +14,7 @@ import {
   SessionRedactedSchema,
   type SessionRedacted,
 } from "../../src/protocol/sessions.js";
-import { compileValidator } from "../../src/protocol/validate.js";
+import { compileValidator } from "../../src/protocol/compile-validator.js";
 import {
   CHILD,
   connectClient,

@@ -1,0 +1,55 @@
+/**
+ * What `gatehouse gateway run` loads: it starts and serves valid frames and params without the
+ * schema library (precompiled checks), and still words a bad frame the way TypeBox does.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { createCliSandbox } from "../helpers/cli-sandbox.js";
+import { freePort, spawnGateway } from "../helpers/gateway-process.js";
+import { call, openPeer, sendConnect } from "../helpers/raw-client.js";
+
+const sandbox = createCliSandbox();
+after(() => sandbox.cleanup());
+const MODULE_LOG = fileURLToPath(new URL("../helpers/module-log.js", import.meta.url));
+const token = "start-modules-token-" + "t".repeat(32);
+
+describe("gatehouse gateway run's module graph", () => {
+  it("serves a client without loading TypeBox; a malformed request still gets its wording", async () => {
+    const port = await freePort();
+    const dir = sandbox.stateDir({ gateway: { port, auth: { token } } });
+    const log = join(dir, "modules.log");
+    const gw = await spawnGateway(["--state-dir", dir], {
+      ...sandbox.env,
+      NODE_OPTIONS: `--import ${MODULE_LOG}`,
+      GATEHOUSE_TEST_MODULE_LOG: log,
+    });
+    const loaded = (): string[] => readFileSync(log, "utf8").split("\n").filter(Boolean);
+    const typebox = (): string[] => loaded().filter((u) => u.includes("@sinclair/typebox"));
+    try {
+      const peer = await openPeer(gw.url);
+      const hello = await sendConnect(peer, { auth: { token }, scopes: ["operator.read"] });
+      assert.equal(hello.ok, true, JSON.stringify(hello));
+      assert.equal((await call(peer, "health")).ok, true);
+      assert.equal((await call(peer, "sessions.list", { limit: 5 })).ok, true);
+      assert.ok(
+        loaded().some((u) => u.endsWith("/gateway/server.js")),
+        "the log holds the gateway's modules",
+      );
+      assert.deepEqual(typebox(), [], "no TypeBox module loaded");
+
+      const bad = await call(peer, "sessions.list", { limit: 0 });
+      assert.equal(bad.ok, false);
+      assert.deepEqual(bad.error, {
+        code: "INVALID_REQUEST",
+        details: { code: "INVALID_PARAMS" },
+        message: "invalid params: at /limit: Expected integer to be greater or equal to 1",
+      });
+      peer.ws.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+});
