@@ -5,7 +5,7 @@ import {
   type SurfaceConnectDecision,
 } from "../policy/node-surface.js";
 import type { HelloNodeSurface } from "../protocol/connect.js";
-import type { NodePairPending, PairedNode } from "../protocol/node-pairing.js";
+import type { NodePairPending, NodePairResolvedEvent, PairedNode } from "../protocol/node-pairing.js";
 import type { DeviceRecord } from "../store/devices.js";
 import type { NodeSurfaceRecord, SurfaceRequestRecord } from "../store/node-surfaces.js";
 import { shownName } from "./naming.js";
@@ -94,4 +94,15 @@ export function helloNodeSurfacePayload(
       requiredApproveScopes: [...decision.requiredScopes],
     },
   };
+}
+
+/** `node.pair.resolved`, with the node's approved surface after it (null: none, or removed). */
+export function surfaceResolvedPayload(
+  requestId: string,
+  nodeId: string,
+  decision: NodePairResolvedEvent["decision"],
+  approved: readonly string[] | null,
+  ts: number,
+): NodePairResolvedEvent {
+  return { requestId, nodeId, decision, ts, approvedCommands: approved ? [...approved] : null };
 }

@@ -19,7 +19,7 @@ import type {
 import type { Store } from "../store/db.js";
 import type { NodeSurfaceRecord, SurfaceRequestRecord } from "../store/node-surfaces.js";
 import type { DevicePorts, ManagementCaller } from "./ports.js";
-import { pairedNodePayload, surfacePendingPayload } from "./node-payloads.js";
+import { pairedNodePayload, surfacePendingPayload, surfaceResolvedPayload } from "./node-payloads.js";
 
 /** Node command-surface operations over one store, beside the device manager that owns the records. */
 /**
@@ -98,12 +98,10 @@ export class NodeSurfaceManager {
       );
       return pinned;
     });
-    this.ports.broadcast("node.pair.resolved", {
-      requestId,
-      nodeId: request.deviceId,
-      decision: "approved",
-      ts: now,
-    });
+    this.ports.broadcast(
+      "node.pair.resolved",
+      surfaceResolvedPayload(requestId, request.deviceId, "approved", surface.commands, now),
+    );
     return { requestId, node: this.paired(surface) };
   }
 
@@ -127,12 +125,11 @@ export class NodeSurfaceManager {
         now,
       );
     });
-    this.ports.broadcast("node.pair.resolved", {
-      requestId,
-      nodeId: request.deviceId,
-      decision: "rejected",
-      ts: now,
-    });
+    const kept = this.store.nodeSurfaces.get(request.deviceId)?.commands ?? null;
+    this.ports.broadcast(
+      "node.pair.resolved",
+      surfaceResolvedPayload(requestId, request.deviceId, "rejected", kept, now),
+    );
     return { requestId, nodeId: request.deviceId };
   }
 
@@ -158,12 +155,10 @@ export class NodeSurfaceManager {
       }
       throw err;
     }
-    this.ports.broadcast("node.pair.resolved", {
-      requestId: "",
-      nodeId,
-      decision: "removed",
-      ts: this.now(),
-    });
+    this.ports.broadcast(
+      "node.pair.resolved",
+      surfaceResolvedPayload("", nodeId, "removed", null, this.now()),
+    );
     return { nodeId };
   }
 

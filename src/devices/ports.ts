@@ -24,7 +24,7 @@ export interface CloseSelector {
 
 /** What device management needs from a running gateway; the offline CLI passes {@link OFFLINE_PORTS}. */
 export interface DevicePorts {
-  /** Sends a device event to every session holding `operator.pairing`. */
+  /** Sends a device event to the sessions its audience names (policy/events.ts: approvers, and a node of its own resolution). */
   broadcast<E extends keyof PairingEventPayloads>(event: E, payload: PairingEventPayloads[E]): void;
   /** Closes the selected live sessions with 4001; returns how many. */
   closeSessions(select: CloseSelector, reason: string): number;

@@ -3,7 +3,11 @@
  * of the gateway what changed (events). The rules themselves live in the pure policy; this file
  * only carries out what was decided. Device management (approve, revoke, ...) is `src/devices/`.
  */
-import { helloNodeSurfacePayload, surfacePendingPayload } from "../devices/node-payloads.js";
+import {
+  helloNodeSurfacePayload,
+  surfacePendingPayload,
+  surfaceResolvedPayload,
+} from "../devices/node-payloads.js";
 import type { HelloNodeSurface } from "../protocol/connect.js";
 import type { RuleId } from "../policy/rules.js";
 import type { WireEventName } from "../protocol/events.js";
@@ -325,7 +329,7 @@ export class PairingService {
         if (waiting) {
           events.push([
             "node.pair.resolved",
-            { requestId: waiting.requestId, nodeId: deviceId, decision: "approved", ts: now },
+            surfaceResolvedPayload(waiting.requestId, deviceId, "approved", decision.commands, now),
           ]);
         }
         break;
@@ -335,7 +339,7 @@ export class PairingService {
         if (waiting && surfaces.removeRequest(waiting.requestId)) {
           events.push([
             "node.pair.resolved",
-            { requestId: waiting.requestId, nodeId: deviceId, decision: "rejected", ts: now },
+            surfaceResolvedPayload(waiting.requestId, deviceId, "rejected", approved, now),
           ]);
         }
         break;
@@ -372,7 +376,7 @@ export class PairingService {
         if (res.superseded) {
           events.push([
             "node.pair.resolved",
-            { requestId: res.superseded, nodeId: deviceId, decision: "rejected", ts: now },
+            surfaceResolvedPayload(res.superseded, deviceId, "rejected", approved, now),
           ]);
         }
         if (res.kind === "created")

@@ -12,7 +12,7 @@ import type { WebSocketServer as WebSocketServerClass } from "ws";
 import { resolveLocality } from "../policy/locality.js";
 import { DeviceManager, type CloseSelector } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
-import { receivesBroadcast } from "../policy/events.js";
+import { eventSubject, receivesBroadcast } from "../policy/events.js";
 import { upgradeVerdict, type UpgradeRefusal } from "../policy/upgrade.js";
 import type { CustomMethodRequirements } from "../policy/method-scopes.js";
 import type { Store } from "../store/db.js";
@@ -287,8 +287,9 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   /** Sends an event to every connection the policy's audience table names for it. */
   broadcast(event: WireEventName, payload: unknown): void {
     this.emit("broadcast", event, payload);
+    const subject = eventSubject(event, payload);
     for (const c of this.connections) {
-      if (receivesBroadcast(c.session, event)) c.sendEvent(event, payload);
+      if (receivesBroadcast(c.session, event, subject)) c.sendEvent(event, payload);
     }
   }
 

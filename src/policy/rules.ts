@@ -339,6 +339,8 @@ export const RULE_SENTENCES = {
     "The connection does not hold the scope the event's audience needs, so the event is not sent to it.",
   "event-browser-ui":
     "The event goes only to the Control UI's sessions, and this connection is one (a browser UI client).",
+  "event-subject-node":
+    "The event resolves this node's own command-surface request, so its session hears it too (as an OpenClaw node host is told of its approval): it learns what it may be asked to run now without reconnecting.",
   "event-not-browser-ui":
     "The event goes only to the Control UI's sessions, and this connection is another kind of client, so it is not sent to it.",
   // What a client asks for when it connects to act (client-asks.ts).

@@ -47,3 +47,5 @@ export type WireEventName = (typeof WIRE_EVENTS)[number];
 
 /** The event a node receives for each invocation. */
 export const NODE_INVOKE_REQUEST_EVENT = "node.invoke.request" satisfies WireEventName;
+/** The event that tells operators, and the node itself, that a node's surface request was resolved. */
+export const NODE_PAIR_RESOLVED_EVENT = "node.pair.resolved" satisfies WireEventName;

@@ -90,12 +90,21 @@ export type NodePairRemoveResult = Static<typeof NodePairRemoveResultSchema>;
 export const NodeRenameResultSchema = Type.Object({ nodeId: Type.String(), displayName: Type.String() });
 export type NodeRenameResult = Static<typeof NodeRenameResultSchema>;
 
-/** `node.pair.resolved`: approved, rejected (or superseded), or the node's surface removed (requestId ""). */
+/**
+ * `node.pair.resolved`: approved, rejected (or superseded), or the node's surface removed (requestId
+ * ""). Operators holding operator.pairing hear it, and so does the node itself (as OpenClaw tells an
+ * approved node host; Gatehouse tells it of a rejection too, which OpenClaw's node host ignores).
+ */
 export const NodePairResolvedEventSchema = Type.Object({
   requestId: Type.String(),
   nodeId: Type.String(),
   decision: Type.Union([Type.Literal("approved"), Type.Literal("rejected"), Type.Literal("removed")]),
   ts: Type.Integer(),
+  /**
+   * Gatehouse only: the node's approved surface after this (null: none). The node exposes what it
+   * declared within it, from now on, in the session it has.
+   */
+  approvedCommands: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
 });
 export type NodePairResolvedEvent = Static<typeof NodePairResolvedEventSchema>;
 

@@ -17,6 +17,7 @@ import { GatewayClient, type CloseInfo, type DeviceTokenStore, type GatewayEvent
 import type { DeviceIdentity } from "../identity/index.js";
 import { isRecord, type HelloNodeSurface, type HelloOk } from "../protocol/index.js";
 import { NODE_HOST_COMMANDS, NodeCommandError, runNodeCommand } from "./node-host-commands.js";
+import { NODE_PAIR_RESOLVED_EVENT } from "../protocol/events.js";
 import { NODE_INVOKE_REQUEST_EVENT } from "./nodes.js";
 
 export interface NodeHostOptions {
@@ -70,6 +71,16 @@ export interface InvokedInfo {
   error?: { code: string; message: string };
 }
 
+/** A pending command-surface request of this session, resolved while it stays connected. */
+export interface SurfaceResolvedInfo {
+  requestId: string;
+  decision: "approved" | "rejected";
+  /** What this session exposes from now on: its commands within the approved surface. */
+  exposed: string[];
+  /** Its commands that stay outside the approved surface (none once approved). */
+  notApproved: string[];
+}
+
 export interface NodeHostEvents {
   connected: [HelloOk];
   /**
@@ -77,6 +88,11 @@ export interface NodeHostEvents {
    * session exposes, and a wider surface it declared that waits for approval, with its requestId.
    */
   surface: [HelloNodeSurface];
+  /**
+   * The gateway resolved this session's pending surface request (an OpenClaw gateway says so on
+   * approval only; Gatehouse on rejection too): no reconnect is needed for it to take effect.
+   */
+  surfaceResolved: [SurfaceResolvedInfo];
   /** The gateway holds a pairing request for this node; approve it on the gateway host. */
   pending: [PendingInfo];
   disconnected: [CloseInfo];
@@ -113,6 +129,11 @@ export class NodeHost extends EventEmitter<NodeHostEvents> {
   readonly #inProgress = new Set<AbortController>();
   #stopping = false;
   #wake: (() => void) | undefined;
+  /**
+   * The surface request this session waits on, as its hello-ok said: a requestId, null when
+   * nothing waits, undefined when the gateway did not say (OpenClaw).
+   */
+  #awaiting: string | null | undefined;
 
   /** Validates the options (URL safety included); connects only in `run()`. */
   constructor(options: NodeHostOptions) {
@@ -180,6 +201,7 @@ export class NodeHost extends EventEmitter<NodeHostEvents> {
         const hello = await this.#client.connect();
         attempt = 0;
         const closed = this.#untilClosed();
+        this.#awaiting = hello.nodeSurface ? (hello.nodeSurface.pending?.requestId ?? null) : undefined;
         this.emit("connected", hello);
         if (hello.nodeSurface) this.emit("surface", hello.nodeSurface);
         const info = await closed;
@@ -235,8 +257,36 @@ export class NodeHost extends EventEmitter<NodeHostEvents> {
   }
 
   #onEvent(event: GatewayEvent): void {
-    if (event.event !== NODE_INVOKE_REQUEST_EVENT || !isRecord(event.payload)) return;
-    void this.#answer(event.payload);
+    if (!isRecord(event.payload)) return;
+    if (event.event === NODE_PAIR_RESOLVED_EVENT) this.#surfaceResolved(event.payload);
+    if (event.event === NODE_INVOKE_REQUEST_EVENT) void this.#answer(event.payload);
+  }
+
+  /**
+   * A resolution of this node's surface request: reported when it is the one this session waits
+   * on (any approval, when the gateway never said which one waits). What is exposed follows the
+   * approved surface the gateway sends; an OpenClaw gateway sends none, and its approval covers
+   * everything this session declared.
+   */
+  #surfaceResolved(payload: Record<string, unknown>): void {
+    const requestId = str(payload.requestId);
+    const { decision } = payload;
+    if (!requestId || payload.nodeId !== this.nodeId) return;
+    if (decision !== "approved" && decision !== "rejected") return;
+    if (this.#awaiting === null || (this.#awaiting !== undefined && this.#awaiting !== requestId)) return;
+    if (this.#awaiting === undefined && decision !== "approved") return;
+    this.#awaiting = null;
+    const approved = Array.isArray(payload.approvedCommands)
+      ? payload.approvedCommands.filter((c): c is string => typeof c === "string")
+      : decision === "approved"
+        ? this.#commands
+        : [];
+    this.emit("surfaceResolved", {
+      requestId,
+      decision,
+      exposed: this.#commands.filter((c) => approved.includes(c)),
+      notApproved: this.#commands.filter((c) => !approved.includes(c)),
+    });
   }
 
   async #answer(request: Record<string, unknown>): Promise<void> {

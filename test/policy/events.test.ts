@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   decideEventDelivery,
+  eventSubject,
   eventAudience,
   receivesBroadcast,
   type EventReceiver,
@@ -119,4 +120,34 @@ test("session events reach whoever may list sessions; a caller without the scope
     assert.equal(receivesBroadcast(null, event), false);
     assert.equal(eventAudience(event).kind, "scope");
   }
+});
+
+test("a node's surface resolution also reaches that node's own sessions, and no other node", () => {
+  const nodeHost = { id: "node-host", mode: "node" };
+  const itself = { scopes: [], client: nodeHost, role: "node", deviceId: "node-a" };
+  const subject = { nodeId: "node-a" };
+  assert.deepEqual(decideEventDelivery(itself, "node.pair.resolved", subject), {
+    deliver: true,
+    trace: ["event-subject-node"],
+  });
+  // Another node, the same device as an operator without pairing, or no subject: the scope decides.
+  for (const [receiver, about] of [
+    [{ ...itself, deviceId: "node-b" }, subject],
+    [{ ...itself, role: "operator" }, subject],
+    [itself, null],
+  ] as const) {
+    assert.deepEqual(decideEventDelivery(receiver, "node.pair.resolved", about), {
+      deliver: false,
+      trace: ["event-scope-missing"],
+    });
+  }
+  // Only a resolution goes to its node: the request (with what it asks) stays with approvers.
+  assert.equal(receivesBroadcast(itself, "node.pair.requested", subject), false);
+  assert.equal(receivesBroadcast(null, "node.pair.resolved", subject), false);
+  assert.deepEqual(
+    eventSubject("node.pair.resolved", { requestId: "r", nodeId: "node-a", decision: "approved", ts: 1 }),
+    subject,
+  );
+  assert.equal(eventSubject("node.pair.requested", { nodeId: "node-a" }), null);
+  assert.equal(eventSubject("node.pair.resolved", { nodeId: "" }), null);
 });

@@ -2,7 +2,8 @@
  * C19, the node's side: a node admitted with its approved surface only learns, in its hello-ok,
  * that a request for the wider surface it declared is pending (which requestId, which commands
  * wait, which of them are exec-capable, what approving needs). Gatehouse's node host emits that,
- * and `gatehouse node run` prints it with the exact approve command.
+ * and `gatehouse node run` prints it with the exact approve command, then what it exposes once the
+ * request is approved while it stays connected.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -146,5 +147,13 @@ describe("a node learns that its surface request is pending", () => {
       pending.map((r) => r.requestId),
       [requestId],
     );
+    // Approved while it runs: it says what it exposes now, in the session it has.
+    await owner.request("node.pair.approve", { requestId });
+    await out.waitFor(
+      new RegExp(
+        `^surface request ${requestId} approved: exposing system\\.run, system\\.which now \\(no reconnect needed\\)$`,
+      ),
+    );
+    assert.doesNotMatch(out.lines.join("\n"), /disconnected/);
   });
 });

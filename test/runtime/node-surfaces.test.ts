@@ -21,7 +21,12 @@ import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import type { PairList } from "../../src/protocol/devices.js";
 import type { HelloOk } from "../../src/protocol/index.js";
 import type { NodePairApproveResult, NodePairList } from "../../src/protocol/node-pairing.js";
-import { NodeHost, type NodeHostOptions, type PendingInfo } from "../../src/runtime/node-host.js";
+import {
+  NodeHost,
+  type NodeHostOptions,
+  type PendingInfo,
+  type SurfaceResolvedInfo,
+} from "../../src/runtime/node-host.js";
 import type { SystemRunResult } from "../../src/runtime/node-host-commands.js";
 import type { NodeSummary } from "../../src/protocol/nodes.js";
 import { explainSurfaceRequest } from "../../src/cli/explain/surface.js";
@@ -169,6 +174,8 @@ describe("C19 — a node's command surface is approved and pinned", () => {
     await node.first.stop();
     const wider = node.start(["system.run", "system.which"]);
     wider.on("invoked", (i) => invoked.push(i.command));
+    const told: SurfaceResolvedInfo[] = [];
+    wider.on("surfaceResolved", (r) => told.push(r));
     assert.equal((await connected(wider)).auth.method, "device-token", "device pairing alone admits it");
     const list = await admin.request<NodePairList>("node.pair.list", {});
     assert.equal(list.pending.length, 1);
@@ -207,7 +214,9 @@ describe("C19 — a node's command surface is approved and pinned", () => {
     );
     assert.deepEqual(invoked, ["system.which"], "system.run never reached the node");
 
-    // An admin approves: the live session exposes it at once.
+    assert.deepEqual(told, [], "nothing resolved yet");
+
+    // An admin approves: the live session exposes it at once, and the node is told so.
     const approved = await admin.request<NodePairApproveResult>("node.pair.approve", {
       requestId: surface.requestId,
     });
@@ -217,8 +226,21 @@ describe("C19 — a node's command surface is approved and pinned", () => {
     const resolved = await until(() => pairingEvents.find((e) => e.event === "node.pair.resolved"));
     assert.deepEqual(
       { ...(resolved.payload as object), ts: 0 },
-      { requestId: surface.requestId, nodeId: node.nodeId, decision: "approved", ts: 0 },
+      {
+        requestId: surface.requestId,
+        nodeId: node.nodeId,
+        decision: "approved",
+        ts: 0,
+        approvedCommands: ["system.run", "system.which"],
+      },
     );
+    assert.deepEqual(await until(() => told[0]), {
+      requestId: surface.requestId,
+      decision: "approved",
+      exposed: ["system.run", "system.which"],
+      notApproved: [],
+    });
+    assert.ok(wider.connected, "no reconnect was needed");
     const ran = await invoke<SystemRunResult>(admin, node.nodeId, "system.run", RUN_42);
     assert.equal(ran.payload.stdout, "42\n");
     const again = await refusal(admin.request("node.pair.approve", { requestId: surface.requestId }));
@@ -259,6 +281,8 @@ describe("C19 — a node's command surface is approved and pinned", () => {
 
     await node.first.stop();
     const wider = node.start(["camera.snap", "screen.record"]);
+    const told: SurfaceResolvedInfo[] = [];
+    wider.on("surfaceResolved", (r) => told.push(r));
     await connected(wider);
     const [req] = (await admin.request<NodePairList>("node.pair.list", {})).pending;
     assert.deepEqual(req?.requiredApproveScopes, ["operator.pairing", "operator.write"]);
@@ -271,6 +295,16 @@ describe("C19 — a node's command surface is approved and pinned", () => {
       nodeId: node.nodeId,
     });
     assert.deepEqual(gw.store.nodeSurfaces.get(node.nodeId)?.commands, ["camera.snap"]);
+    // The node is told, in the session it has: it still exposes only the approved command.
+    assert.deepEqual(await until(() => told[0]), {
+      requestId: req!.requestId,
+      decision: "rejected",
+      exposed: ["camera.snap"],
+      notApproved: ["screen.record"],
+    });
+    const refused = await refusal(invoke(admin, node.nodeId, "screen.record"));
+    assert.equal(refused.detailCode, "NODE_COMMAND_NOT_APPROVED");
+    assert.equal(refused.details?.requestId, undefined, "nothing waits any more");
 
     // It asks again at its next connect; pairing alone cannot approve commands, pairing+write can.
     await wider.stop();

@@ -140,6 +140,13 @@ export async function nodeRun(
       `  on the gateway host run: ${nodesApproveCommand(requestId)} (needs ${requiredApproveScopes.join(" + ")})`,
     );
   });
+  host.on("surfaceResolved", (r) => {
+    print(
+      r.decision === "approved"
+        ? `surface request ${r.requestId} approved: exposing ${listOrNone(r.exposed)} now (no reconnect needed)`
+        : `surface request ${r.requestId} rejected: still exposing ${listOrNone(r.exposed)}; not approved: ${listOrNone(r.notApproved)}`,
+    );
+  });
   let announced: string | undefined;
   host.on("pending", (p) => {
     if (p.requestId && p.requestId !== announced && p.requestedRole) {
