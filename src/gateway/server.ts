@@ -455,15 +455,23 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, locality, peerAddress, this.host, proxy);
-      this.connections.add(conn);
-      ws.on("close", () => {
-        this.connections.delete(conn);
-        release();
+    // The 101 response and the challenge leave in one write: one system call and one wake-up of
+    // the client instead of two each. ws answers a plain upgrade synchronously, so the socket is
+    // uncorked before this returns (a refused upgrade's `end()` flushes it too).
+    socket.cork();
+    try {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        const conn = new Connection(ws, locality, peerAddress, this.host, proxy);
+        this.connections.add(conn);
+        ws.on("close", () => {
+          this.connections.delete(conn);
+          release();
+        });
+        conn.start();
       });
-      conn.start();
-    });
+    } finally {
+      socket.uncork();
+    }
   }
 }
 
