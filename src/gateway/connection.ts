@@ -57,6 +57,24 @@ const GATEWAY_EVENTS: readonly WireEventName[] = [
   "presence",
 ];
 
+/** hello-ok's `features`, by method table: the table is read-only, so its sorted names are too. */
+const featuresByTable = new WeakMap<
+  MethodTable,
+  { methods: readonly string[]; events: readonly WireEventName[] }
+>();
+
+function helloFeatures(methods: MethodTable): {
+  methods: readonly string[];
+  events: readonly WireEventName[];
+} {
+  let features = featuresByTable.get(methods);
+  if (!features) {
+    features = { methods: Object.freeze(Object.keys(methods).sort()), events: GATEWAY_EVENTS };
+    featuresByTable.set(methods, features);
+  }
+  return features;
+}
+
 /** A live client connection. */
 export class Connection {
   readonly connId = randomUUID();
@@ -256,7 +274,7 @@ export class Connection {
       type: "hello-ok",
       protocol: session.protocol,
       server: { version: this.host.info.version, connId: this.connId },
-      features: { methods: Object.keys(this.host.methods).sort(), events: GATEWAY_EVENTS },
+      features: helloFeatures(this.host.methods),
       snapshot: {
         uptimeMs: this.host.now() - this.host.info.startedAtMs,
         stateVersion: { presence: 0, health: 0 },
