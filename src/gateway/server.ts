@@ -140,6 +140,9 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       noServer: true,
       maxPayload: MAX_PREAUTH_PAYLOAD_BYTES,
       perMessageDeflate: false,
+      // `connections` is the registry; ws's own would add a Set entry and a close listener (a
+      // closure held for the connection's life) to every socket for nothing.
+      clientTracking: false,
     });
     const info: GatewayInfo = {
       version: GATEHOUSE_VERSION,
