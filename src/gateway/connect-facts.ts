@@ -163,6 +163,8 @@ const KINDS: readonly CredentialKind[] = ["shared-secret", "device-token", "setu
 /** The limiter's locked kinds for an address (in memory; no store read). */
 export function limiterLockouts(limiter: RateLimiter, clientIp: string | null): Lockouts {
   const out: Partial<Record<CredentialKind, number>> = {};
+  // Nothing failed lately (the usual case): no address to canonicalise for each credential kind.
+  if (limiter.size === 0) return out;
   for (const kind of KINDS) {
     const verdict = limiter.check(clientIp, kind);
     if (!verdict.ok) out[kind] = verdict.retryAfterMs;
