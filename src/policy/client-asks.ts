@@ -6,6 +6,14 @@
  * silently (direct-local with the shared secret, as it approved the device before).
  */
 import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import {
+  decideManagement,
+  type CallerAuthority,
+  type ManagementAction,
+  type TargetDevice,
+} from "./device-management.js";
+import type { ManagementRuleId } from "./management-rules.js";
+import { methodRequirement } from "./method-scopes.js";
 import type { RuleId } from "./rules.js";
 import { missingScopes, scopeSatisfied } from "./scopes.js";
 import { nodeCommandScope } from "./node-commands.js";
@@ -98,4 +106,64 @@ export function statusAsk(facts: {
   return covered
     ? { scopes: [...read, OPERATOR_SCOPES.pairing], withPairing: true, trace: ["ask-status-pairing-list"] }
     : { scopes: read, withPairing: false, trace: ["ask-status-read-only"] };
+}
+
+/** The device-management actions a client performs over an RPC of its own, by that RPC. */
+const MANAGEMENT_METHODS = {
+  approve: "device.pair.approve",
+  reject: "device.pair.reject",
+  remove: "device.pair.remove",
+  rename: "device.pair.rename",
+  rotate: "device.token.rotate",
+  revoke: "device.token.revoke",
+} as const;
+
+/** An action a client asks scopes for: one with an RPC of its own. */
+export type AskedAction = Extract<ManagementAction, { kind: keyof typeof MANAGEMENT_METHODS }>;
+
+/** The scopes a management action needs, and the rules they come from (management rules, then the ask's). */
+export interface ManagementNeeds {
+  scopes: string[];
+  trace: Array<ManagementRuleId | AskRuleId>;
+}
+
+/**
+ * The scopes a session must hold for the gateway to allow a management action: the RPC's scope,
+ * plus every scope the gateway's own management decision finds missing, until it allows (or
+ * refuses whatever the caller holds, which the gateway then says itself). Derived from
+ * {@link decideManagement}, so the client asks for what the gateway checks and no second copy of
+ * the rules exists.
+ */
+export function managementNeeds(
+  caller: Omit<CallerAuthority, "scopes">,
+  target: TargetDevice | null,
+  action: AskedAction,
+): ManagementNeeds {
+  const method = methodRequirement(MANAGEMENT_METHODS[action.kind]).scope;
+  const methodScopes = method === null ? [] : [method];
+  let scopes = methodScopes;
+  const trace: ManagementRuleId[] = [];
+  // Each round adds at least one scope the decision named, so this ends within the lattice's size.
+  for (;;) {
+    const decision = decideManagement({ ...caller, scopes }, target, action);
+    if (decision.allow) return { scopes: narrowest(scopes), trace: [...trace, "ask-management-needs"] };
+    const missing = missingScopes(scopes, decision.missingScopes);
+    if (missing.length === 0) {
+      // Refused whatever is held: asking for more would only risk an upgrade request for nothing.
+      return { scopes: methodScopes, trace: [...trace, decision.rule, "ask-management-refused-anyway"] };
+    }
+    trace.push(decision.rule);
+    scopes = [...scopes, ...missing];
+  }
+}
+
+/** The scopes not covered by the others (admin alone covers every operator scope; write covers read). */
+function narrowest(scopes: readonly string[]): string[] {
+  const all = sorted(scopes);
+  return all.filter((s, i) => !scopeSatisfied([...all.slice(0, i), ...all.slice(i + 1)], s));
+}
+
+/** The scopes a gateway's own answer says an action needs (a node surface request's requiredApproveScopes). */
+export function statedAsk(stated: readonly string[]): ManagementNeeds {
+  return { scopes: sorted(stated), trace: ["ask-stated-by-gateway"] };
 }

@@ -201,7 +201,8 @@ export function decideManagement(
   if (targetId === undefined) return deny("manage-target-unknown");
   const own = caller.deviceId !== null && caller.deviceId === targetId;
   if (caller.proof === "device-token" && !isAdmin(caller.scopes) && !own) {
-    return deny("manage-token-session-own-device-only");
+    // Admin is what lifts it: the client's ask (client-asks.ts) reads that from here.
+    return deny("manage-token-session-own-device-only", [ADMIN], "FORBIDDEN_ACTION");
   }
 
   switch (action.kind) {

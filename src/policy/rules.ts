@@ -352,6 +352,12 @@ export const RULE_SENTENCES = {
     "The command needs scopes beyond the device's approval, but the device was approved silently and connects again straight to a loopback address with the shared secret, where the gateway approves the upgrade silently too, so it asks for them.",
   "ask-capped-at-approval":
     "The command needs scopes beyond the device's approval; asking for them would only open an upgrade request for this very device, which it cannot approve itself, so it does not ask and the command is refused.",
+  "ask-management-needs":
+    "The device-management command asks for the scope of the action itself plus every scope the gateway's management rules (named before this one) find missing for that action on that device: exactly what the gateway checks.",
+  "ask-management-refused-anyway":
+    "The gateway's management rules refuse this action whatever scopes the caller holds (the rule named before this one), so the command asks only for what it has collected and shows the gateway's own refusal.",
+  "ask-stated-by-gateway":
+    "The gateway's own answer states the scopes the action needs (a node surface request says what approving it needs), so the command asks for those.",
   "ask-invoke-exec-admin":
     "The node command is exec-capable (system.run*, system.execApprovals.*, browser.proxy*, fs.*), so invoking it asks for operator.admin.",
   "ask-invoke-write": "The node command is not exec-capable, so invoking it asks for operator.write.",

@@ -85,15 +85,25 @@ const ADVICE_ONLY: ReadonlyArray<[file: string, code: string, why: string]> = [
 /** Policy modules whose only use is deciding: importing them outside policy means deciding there. */
 const DECIDING_IMPORTS = [/\/policy\/scopes\.js["']/, /\/policy\/node-commands\.js["']/];
 
+/** A scope name as code spells it: a constant of the scope table, or one of its local aliases. */
+const SCOPE_NAME = String.raw`(?:OPERATOR_SCOPES\.\w+|ADMIN|PAIRING|READ|WRITE)`;
+
 /**
  * A scope name tested against a set, a scope compared with `===`, or a scope set searched for a
- * member: a decision in the making.
+ * member: a decision in the making. Or a requirement composed by hand: a scope set split by its
+ * family (which part of a baseline counts is a rule), a scope chosen by a condition (`node` role
+ * → admin), a scope list unioned into what an action needs, or a management ask given a scope list
+ * instead of the action the policy derives it from.
  */
 const SCOPE_COMPARISONS = [
   /\.(?:includes|has)\(\s*(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`]|ADMIN|PAIRING|READ|WRITE)\s*\)/,
   /[!=]==\s*(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`])/,
   /(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`])\s*[!=]==/,
   /[sS]copes\??\.(?:includes|has|indexOf)\(/,
+  /\.startsWith\(\s*(?:["'`](?:operator|node)\.[\w.]*["'`]|`\$\{\w+\}\.`)\s*\)/,
+  new RegExp(String.raw`\?\s*\[\s*${SCOPE_NAME}\b`),
+  new RegExp(String.raw`scopeUnion\(\s*\[\s*${SCOPE_NAME}\b`),
+  /\.(?:require|askWithin)\(\s*\[/,
 ];
 
 function sourceFiles(dir: string): string[] {
@@ -133,10 +143,20 @@ test("the scan finds a decision taken outside policy (it can fail)", () => {
     "if (!stored.scopes.includes(PAIRING)) throw missingScopeError();",
     "const covered = baseline.scopes.includes(s);",
     'import { decideAsk } from "../../policy/client-asks.js";',
+    // The device commands' own copy of the management rules, before they asked the policy.
+    'return roles.some((r) => r !== "operator") ? [ADMIN] : [];',
+    'const operatorScopes = (scopes) => scopes.filter((s) => s.startsWith("operator."));',
+    "const needed = scopeUnion([PAIRING], request.scopes, adminIfNode(request.roles));",
+    "const newScopes = scopes ?? current ?? device.scopes.filter((s) => s.startsWith(`${role}.`));",
+    "const needed = isSelf ? [PAIRING] : scopeUnion(operatorScopes(device.scopes));",
+    "await backend.require([PAIRING, ADMIN], await backend.list(), `removing node ${id}`);",
+    // Not a scope decision: a role picking what a connect declares, and a list of ids.
+    'commands: role === "node" ? (params.commands ?? []) : null,',
+    'if (id.startsWith("operator-")) return;',
   ].join("\n");
   assert.deepEqual(
     decisionsOutsidePolicy("planted.ts", planted).map((l) => l.split(":")[1]),
-    ["1", "2", "3", "6", "7", "8"],
+    ["1", "2", "3", "6", "7", "8", "10", "11", "12", "13", "14", "15"],
   );
 });
 

@@ -5,7 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decideAsk, invokeAsk, mintAsk, statusAsk, type AskFacts } from "../../src/policy/client-asks.js";
+import {
+  decideAsk,
+  invokeAsk,
+  managementNeeds,
+  mintAsk,
+  statedAsk,
+  statusAsk,
+  type AskedAction,
+  type AskFacts,
+} from "../../src/policy/client-asks.js";
+import {
+  decideManagement,
+  type CallerAuthority,
+  type TargetDevice,
+} from "../../src/policy/device-management.js";
 import { isRuleId } from "../../src/policy/rules.js";
 
 const base: AskFacts = {
@@ -94,5 +108,123 @@ describe("invokeAsk, mintAsk, statusAsk", () => {
       statusAsk({ withPairing: false, ownerOnHost: false, approved: null }),
     ];
     for (const t of traces) for (const r of t.trace) assert.ok(isRuleId(r), r);
+  });
+});
+
+describe("managementNeeds: what a device-management command asks for, derived from the gateway's rules", () => {
+  const SELF = "dev-self";
+  const device = (
+    id: string,
+    roles: TargetDevice["roles"],
+    scopes: string[],
+    owner = false,
+  ): TargetDevice => ({
+    deviceId: id,
+    owner,
+    roles,
+    scopes,
+    tokens: Object.fromEntries(
+      roles.map((r) => [r, { revoked: false, scopes: scopes.filter((x) => x.startsWith(`${r}.`)) }]),
+    ),
+  });
+  const reader = device("dev-reader", ["operator"], ["operator.read"]);
+  const writer = device("dev-writer", ["operator"], ["operator.read", "operator.write"]);
+  const node = device("dev-node", ["node"], []);
+  const both = device("dev-both", ["operator", "node"], ["operator.read"]);
+  const self = device(SELF, ["operator"], ["operator.pairing", "operator.read"]);
+  const owner = device("dev-owner", ["operator", "node"], ["operator.admin"], true);
+  const revoked: TargetDevice = {
+    ...writer,
+    tokens: { operator: { revoked: true, scopes: ["operator.write"] } },
+  };
+  const request = (deviceId: string, roles: TargetDevice["roles"], scopes: string[]) => ({
+    deviceId,
+    roles,
+    scopes,
+    sameKeyAsRecord: true,
+  });
+
+  type Caller = Omit<CallerAuthority, "scopes">;
+  const callers: Record<string, Caller> = {
+    "device token": { deviceId: SELF, proof: "device-token", onHost: true },
+    "shared secret with a device, remote": { deviceId: SELF, proof: "shared-secret", onHost: false },
+    "owner key on the host": { deviceId: SELF, proof: "owner-key", onHost: true },
+  };
+  const cases: Array<[string, TargetDevice | null, AskedAction]> = [
+    [
+      "approve a read request",
+      null,
+      { kind: "approve", request: request("dev-new", ["operator"], ["operator.read"]) },
+    ],
+    ["approve a node request", null, { kind: "approve", request: request("dev-new", ["node"], []) }],
+    [
+      "approve reviving a revoked writer",
+      revoked,
+      { kind: "approve", request: request(revoked.deviceId, ["operator"], ["operator.read"]) },
+    ],
+    ["reject a node request", null, { kind: "reject", request: request("dev-new", ["node"], []) }],
+    ["remove a writer", writer, { kind: "remove" }],
+    ["remove itself", self, { kind: "remove" }],
+    ["rename a node", node, { kind: "rename" }],
+    ["rotate a reader's token", reader, { kind: "rotate", role: "operator" }],
+    ["rotate its own token narrower", self, { kind: "rotate", role: "operator", scopes: ["operator.read"] }],
+    ["revoke a writer", writer, { kind: "revoke", role: "operator" }],
+    ["revoke the node role of an operator+node device", both, { kind: "revoke", role: "node" }],
+  ];
+
+  for (const [who, caller] of Object.entries(callers)) {
+    for (const [what, target, action] of cases) {
+      it(`${who}: ${what} — the gateway allows exactly what is asked, and nothing less`, () => {
+        const needs = managementNeeds(caller, target, action);
+        for (const r of needs.trace) assert.ok(isRuleId(r), r);
+        assert.equal(needs.trace.at(-1), "ask-management-needs", JSON.stringify(needs));
+        const decided = decideManagement({ ...caller, scopes: needs.scopes }, target, action);
+        assert.ok(decided.allow, `${JSON.stringify(needs.scopes)} is refused: ${JSON.stringify(decided)}`);
+        const pairing = needs.scopes.includes("operator.pairing") || needs.scopes.includes("operator.admin");
+        assert.ok(pairing, "the method's own scope is asked for (or admin, which covers it)");
+        // Every other scope is there because a management rule needs it.
+        for (const dropped of needs.scopes.filter((x) => x !== "operator.pairing")) {
+          const fewer = needs.scopes.filter((x) => x !== dropped);
+          assert.equal(
+            decideManagement({ ...caller, scopes: fewer }, target, action).allow,
+            false,
+            `${dropped} was asked for but not needed`,
+          );
+        }
+      });
+    }
+  }
+
+  it("a device-token session asks for operator.admin to act on another device, naming the rule that needs it", () => {
+    const needs = managementNeeds(callers["device token"]!, reader, { kind: "remove" });
+    assert.deepEqual(needs.scopes, ["operator.admin"]);
+    assert.deepEqual(needs.trace, ["manage-token-session-own-device-only", "ask-management-needs"]);
+  });
+
+  it("taking rights away asks for the target's baseline; the owner on the host asks for the pairing scope only", () => {
+    const remote = managementNeeds(callers["shared secret with a device, remote"]!, writer, {
+      kind: "remove",
+    });
+    assert.deepEqual(remote.scopes, ["operator.pairing", "operator.write"]);
+    assert.deepEqual(remote.trace, ["manage-target-wider-than-caller", "ask-management-needs"]);
+    const host = managementNeeds(callers["owner key on the host"]!, writer, { kind: "remove" });
+    assert.deepEqual(host.scopes, ["operator.pairing"]);
+  });
+
+  it("an action no scope makes allowed asks for the method's scope and leaves the refusal to the gateway", () => {
+    const needs = managementNeeds(callers["device token"]!, owner, { kind: "remove" });
+    assert.deepEqual(needs.scopes, ["operator.pairing"]);
+    assert.deepEqual(needs.trace, [
+      "manage-token-session-own-device-only",
+      "manage-owner-device-not-removable",
+      "ask-management-refused-anyway",
+    ]);
+  });
+
+  it("scopes the gateway stated are asked as stated", () => {
+    assert.deepEqual(statedAsk(["operator.write", "operator.pairing"]), {
+      scopes: ["operator.pairing", "operator.write"],
+      trace: ["ask-stated-by-gateway"],
+    });
   });
 });

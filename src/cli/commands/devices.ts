@@ -1,14 +1,16 @@
 /**
  * `gatehouse devices list|approve|reject|remove|rename|rotate|revoke`. Every change targets one
  * exact request or device (C12: no implicit "latest") and runs with the least privilege it needs:
- * the session asks only for the scopes the change requires, and never for more than this device
- * was approved for (asking would open an upgrade request for the approving device itself, S46).
+ * the policy derives the scopes a change requires from the gateway's own management rules, and
+ * the session never asks for more than this device was approved for (asking would open an upgrade
+ * request for the approving device itself, S46).
  */
 import type { GatewayRole } from "../../protocol/client-info.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { CommonOptions } from "../connect.js";
 import { openDevicesBackend, scopeUnion, type DevicesBackend } from "../devices/backend.js";
 import { deviceName, formatList, formatPendingList, pendingChoices, shortId } from "../devices/format.js";
+import { requestAsk, targetOf } from "../devices/management-facts.js";
 import type { DeviceRole, PairedDevice, PairList, PendingRequest } from "../devices/types.js";
 import { approveCommand, CliError, EXIT, listOrNone, type Reporter } from "../output.js";
 
@@ -28,15 +30,7 @@ export interface RoleOptions extends DeviceTargetOptions {
 /** Shortest device-id prefix accepted. */
 export const MIN_PREFIX = 8;
 
-const PAIRING = OPERATOR_SCOPES.pairing;
 const ADMIN = OPERATOR_SCOPES.admin;
-
-/** Managing anything but the operator role needs admin (policy/device-management). */
-function adminIfNode(roles: readonly string[]): string[] {
-  return roles.some((r) => r !== "operator") ? [ADMIN] : [];
-}
-
-const operatorScopes = (scopes: readonly string[]) => scopes.filter((s) => s.startsWith("operator."));
 
 async function withBackend(opts: CommonOptions, fn: (b: DevicesBackend) => Promise<number>): Promise<number> {
   const backend = await openDevicesBackend(opts);
@@ -195,8 +189,12 @@ export async function devicesApprove(
       );
     }
     const request = findPending(list, requestId, visibilityNote(backend, list));
-    const needed = scopeUnion([PAIRING], request.scopes, adminIfNode(request.roles));
-    await backend.require(needed, list, `approving request ${requestId}`);
+    await backend.require(
+      requestAsk("approve", request, list),
+      list,
+      `approving request ${requestId}`,
+      `gatehouse devices approve ${requestId}`,
+    );
     const result = await backend.approve(requestId);
     const d = result.device;
     out.result(result, () =>
@@ -220,9 +218,10 @@ export async function devicesReject(requestId: string, opts: CommonOptions, out:
     const list = await backend.list();
     const request = findPending(list, requestId, visibilityNote(backend, list));
     await backend.require(
-      scopeUnion([PAIRING], adminIfNode(request.roles)),
+      requestAsk("reject", request, list),
       list,
       `rejecting request ${requestId}`,
+      `gatehouse devices reject ${requestId}`,
     );
     const result = await backend.reject(requestId);
     out.result(
@@ -240,10 +239,12 @@ export async function devicesRemove(given: string, opts: CommonOptions, out: Rep
     const list = await backend.list();
     const device = resolveDevice(list, given, visibilityNote(backend, list));
     const isSelf = backend.self?.identity.deviceId === device.deviceId;
-    const needed = isSelf
-      ? [PAIRING]
-      : scopeUnion([PAIRING], operatorScopes(device.scopes), adminIfNode(device.roles));
-    await backend.require(needed, list, `removing device ${shortId(device.deviceId)}`);
+    await backend.require(
+      { action: { kind: "remove" }, target: targetOf(device) },
+      list,
+      `removing device ${shortId(device.deviceId)}`,
+      `gatehouse devices remove ${device.deviceId}`,
+    );
     const result = await backend.remove(device.deviceId);
     if (isSelf) forgetOwnTokens(backend, device.roles);
     out.result(
@@ -266,9 +267,10 @@ export async function devicesRename(opts: RenameOptions, out: Reporter): Promise
     const list = await backend.list();
     const device = resolveDevice(list, given, visibilityNote(backend, list));
     await backend.require(
-      scopeUnion([PAIRING], adminIfNode(device.roles)),
+      { action: { kind: "rename" }, target: targetOf(device) },
       list,
       `renaming device ${shortId(device.deviceId)}`,
+      `gatehouse devices rename --device ${device.deviceId} --name ${JSON.stringify(label)}`,
     );
     const result = await backend.rename(device.deviceId, label);
     out.result(result, () => `renamed device ${shortId(device.deviceId)} to ${JSON.stringify(result.label)}`);
@@ -287,17 +289,12 @@ export async function devicesRotate(opts: RoleOptions, out: Reporter): Promise<n
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
     const device = resolveDevice(list, given, visibilityNote(backend, list));
-    const current = device.tokens.find((t) => t.role === role)?.scopes;
-    const newScopes = scopes ?? current ?? device.scopes.filter((s) => s.startsWith(`${role}.`));
-    const isSelf = backend.self?.identity.deviceId === device.deviceId;
-    // Rotating kills the old token: on another device that needs covering it and the device's baseline.
-    const needed = scopeUnion(
-      [PAIRING],
-      adminIfNode(isSelf ? [role] : [role, ...device.roles]),
-      role === "operator" ? operatorScopes(newScopes) : [],
-      isSelf ? [] : operatorScopes([...device.scopes, ...(current ?? [])]),
+    await backend.require(
+      { action: { kind: "rotate", role, ...(scopes ? { scopes } : {}) }, target: targetOf(device) },
+      list,
+      `rotating the ${role} token of device ${shortId(device.deviceId)}`,
+      `gatehouse devices rotate --device ${device.deviceId} --role ${role}${(scopes ?? []).map((s) => ` --scope ${s}`).join("")}`,
     );
-    await backend.require(needed, list, `rotating the ${role} token of device ${shortId(device.deviceId)}`);
     const result = await backend.rotate(device.deviceId, role, scopes);
     const { token, ...shown } = result;
     let stored: string | undefined;
@@ -332,15 +329,12 @@ export async function devicesRevoke(opts: RoleOptions, out: Reporter): Promise<n
     const device = resolveDevice(list, given, visibilityNote(backend, list));
     const role = roleOf(device, opts.role);
     const isSelf = backend.self?.identity.deviceId === device.deviceId;
-    const tokenScopes = device.tokens.find((t) => t.role === role)?.scopes ?? [];
-    const needed = isSelf
-      ? [PAIRING]
-      : scopeUnion(
-          [PAIRING],
-          adminIfNode([role, ...device.roles]),
-          operatorScopes([...device.scopes, ...tokenScopes]),
-        );
-    await backend.require(needed, list, `revoking the ${role} token of device ${shortId(device.deviceId)}`);
+    await backend.require(
+      { action: { kind: "revoke", role }, target: targetOf(device) },
+      list,
+      `revoking the ${role} token of device ${shortId(device.deviceId)}`,
+      `gatehouse devices revoke --device ${device.deviceId} --role ${role}`,
+    );
     const result = await backend.revoke(device.deviceId, role);
     if (isSelf) forgetOwnTokens(backend, [role]);
     out.result(result, () =>

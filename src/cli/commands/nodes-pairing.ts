@@ -12,8 +12,9 @@ import { GatewayError } from "../../protocol/errors.js";
 import type { NodePairList, NodePairPending, PairedNode } from "../../protocol/node-pairing.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { CommonOptions } from "../connect.js";
-import { openDevicesBackend, scopeUnion, type DevicesBackend } from "../devices/backend.js";
+import { openDevicesBackend, type DevicesBackend } from "../devices/backend.js";
 import { ago, shortId } from "../devices/format.js";
+import { nodeRemoveAsk, targetOf } from "../devices/management-facts.js";
 import { CliError, createReporter, EXIT, listOrNone, type Reporter } from "../output.js";
 import { withClientOptions, type RunCommand } from "./client-flags.js";
 import { MIN_PREFIX } from "./devices.js";
@@ -30,7 +31,6 @@ export interface NodesRenameOptions extends CommonOptions {
 /** A node's name is its device label: 1 to 64 characters (`node.rename`'s bound). */
 const MAX_NAME = 64;
 
-const PAIRING = OPERATOR_SCOPES.pairing;
 const ADMIN = OPERATOR_SCOPES.admin;
 
 /** The exact command that approves a surface request. */
@@ -158,9 +158,10 @@ export async function nodesApprove(
     }
     const request = findRequest(list, requestId);
     await backend.require(
-      scopeUnion(request.requiredApproveScopes),
+      { stated: request.requiredApproveScopes },
       await backend.list(),
       `approving node surface request ${requestId}`,
+      nodesApproveCommand(requestId),
     );
     const result = await backend.nodeApprove(requestId);
     const added: readonly string[] | undefined = request.addedCommands;
@@ -251,8 +252,13 @@ export async function nodesRemove(
   }
   return withBackend(opts, async (backend) => {
     const nodeId = resolveNode(await backend.nodeList(), target);
-    // Ending a node role is device management: it needs operator.admin (the owner's CLI has it).
-    await backend.require([PAIRING, ADMIN], await backend.list(), `removing node ${shortId(nodeId)}`);
+    const list = await backend.list();
+    await backend.require(
+      nodeRemoveAsk(list, nodeId),
+      list,
+      `removing node ${shortId(nodeId)}`,
+      `gatehouse nodes remove ${nodeId}`,
+    );
     const result = await backend.nodeRemove(nodeId);
     out.result(
       result,
@@ -310,7 +316,9 @@ export async function nodesRename(
     if (backend.mode === "online") {
       // Asks for admin only where this device holds it (never an upgrade request for itself);
       // otherwise the gateway answers the rename as it decides.
-      await backend.askWithin([PAIRING, ADMIN], await backend.list());
+      const list = await backend.list();
+      const device = list.paired.find((d) => d.deviceId === nodeId);
+      await backend.askWithin({ action: { kind: "rename" }, target: device ? targetOf(device) : null }, list);
     }
     let result;
     try {

@@ -21,7 +21,8 @@ import type {
   NodeRenameResult,
 } from "../../protocol/node-pairing.js";
 import { isLoopbackUrl } from "../../client/url-safety.js";
-import { decideAsk, type AskDecision } from "../../policy/client-asks.js";
+import { decideAsk, managementNeeds, statedAsk, type AskDecision } from "../../policy/client-asks.js";
+import { explainTrace } from "../../policy/rules.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { acquireGatewayLock, openStore, readGatewayLock } from "../../store/index.js";
 import {
@@ -34,6 +35,7 @@ import {
 } from "../connect.js";
 import { CliError, EXIT, listOrNone } from "../output.js";
 import { shortId } from "./format.js";
+import { callerProof, type ManagementAsk } from "./management-facts.js";
 import type {
   ApproveResult,
   PairList,
@@ -54,17 +56,18 @@ export interface DevicesBackend {
   readonly self: CliDevice | null;
   list(): Promise<PairList>;
   /**
-   * Makes the following calls run with `scopes` (least privilege: the session is reopened asking
-   * for exactly these), as the policy's ask decision allows: when it would not ask for some of them
-   * (beyond this device's approval, where asking would open an upgrade request for this very device,
-   * S46), the command is refused with what is missing and who can do it.
+   * Makes the following calls run with the scopes the policy says `ask` needs (least privilege:
+   * the session is reopened asking for exactly these), as the policy's ask decision allows: when it
+   * would not ask for some of them (beyond this device's approval, where asking would open an
+   * upgrade request for this very device, S46), the command is refused with what is missing, the
+   * command to run elsewhere, and who can.
    */
-  require(scopes: readonly string[], list: PairList, action: string): Promise<void>;
+  require(ask: ManagementAsk, list: PairList, action: string, command: string): Promise<void>;
   /**
    * Like `require`, but asks only for what this device's approval covers (never an upgrade, not
    * even a silent one) and never refuses: the gateway decides the action.
    */
-  askWithin(scopes: readonly string[], list: PairList): Promise<void>;
+  askWithin(ask: ManagementAsk, list: PairList): Promise<void>;
   approve(requestId: string): Promise<ApproveResult>;
   reject(requestId: string): Promise<RejectResult>;
   remove(deviceId: string): Promise<RemoveResult>;
@@ -97,7 +100,10 @@ export function scopeUnion(...sets: ReadonlyArray<readonly string[]>): string[] 
   return [...new Set(sets.flat())].sort();
 }
 
-/** Refusal when this device may not do what was asked; names the missing scope and who can. */
+/**
+ * Refusal when this device may not do what was asked: names the missing scope, the command to run
+ * where it is held, and (with --json) why, each rule with its sentence.
+ */
 export function missingScopeError(
   deviceId: string,
   baseline: readonly string[],
@@ -105,21 +111,25 @@ export function missingScopeError(
   action: string,
   lines: string[] = [],
   rules: readonly string[] = [],
+  command?: string,
 ): CliError {
+  const where = command
+    ? `run \`${command}\` on the gateway host (the owner's CLI there needs no pairing) or on a device that holds `
+    : "do it on the gateway host (the owner's CLI there needs no pairing) or from a device that holds ";
   return new CliError(
     "MISSING_SCOPE",
     `${action} needs ${missing.join(", ")}, which this device (${shortId(deviceId)}) is not approved for ` +
       `(it holds ${listOrNone(baseline)})`,
     EXIT.failed,
-    `do it on the gateway host (the owner's CLI there needs no pairing) or from a device that holds ` +
-      `${missing.join(", ")}; a device cannot approve its own upgrade`,
+    `${where}${missing.join(", ")}; a device cannot approve its own upgrade`,
     {
       lines,
       fields: {
         deviceId,
         missingScopes: [...missing],
         approvedScopes: [...baseline],
-        ...(rules.length > 0 ? { rules: [...rules] } : {}),
+        ...(command ? { command } : {}),
+        ...(rules.length > 0 ? { why: explainTrace(rules) } : {}),
       },
     },
   );
@@ -149,9 +159,11 @@ function refuseUnasked(
   approved: readonly string[],
   action: string,
   lines: string[] = [],
+  why: readonly string[] = decision.trace,
+  command?: string,
 ): void {
   if (decision.unasked.length === 0) return;
-  throw missingScopeError(deviceId, approved, decision.unasked, action, lines, decision.trace);
+  throw missingScopeError(deviceId, approved, decision.unasked, action, lines, why, command);
 }
 
 class OnlineBackend implements DevicesBackend {
@@ -195,28 +207,44 @@ class OnlineBackend implements DevicesBackend {
     return this.#conn.client.request<PairList>("device.pair.list", {});
   }
 
-  async require(scopes: readonly string[], list: PairList, action: string): Promise<void> {
+  async require(ask: ManagementAsk, list: PairList, action: string, command: string): Promise<void> {
     const selfId = this.self.identity.deviceId;
     const own = list.paired.find((d) => d.deviceId === selfId);
     const baseline = own ? own.scopes : this.#conn.scopes;
+    const needs = this.#needs(ask);
     const decision = decideAsk({
-      ...askFacts(this.target, this.#conn.url, scopes, baseline, own?.approvedVia ?? null),
+      ...askFacts(this.target, this.#conn.url, needs.scopes, baseline, own?.approvedVia ?? null),
       held: this.#conn.scopes,
     });
-    refuseUnasked(decision, selfId, baseline, action);
+    refuseUnasked(decision, selfId, baseline, action, [], [...needs.trace, ...decision.trace], command);
     await this.#reopen(decision);
   }
 
-  async askWithin(scopes: readonly string[], list: PairList): Promise<void> {
+  async askWithin(ask: ManagementAsk, list: PairList): Promise<void> {
     const own = list.paired.find((d) => d.deviceId === this.self.identity.deviceId);
     const baseline = own ? own.scopes : this.#conn.scopes;
     await this.#reopen(
       decideAsk({
         // Not even a silent upgrade: the gateway's own answer to the action is what is wanted.
-        ...askFacts(this.target, this.#conn.url, scopes, baseline, null),
+        ...askFacts(this.target, this.#conn.url, this.#needs(ask).scopes, baseline, null),
         held: this.#conn.scopes,
       }),
     );
+  }
+
+  /** What the gateway's management rules need of this session for `ask` (the policy derives it). */
+  #needs(ask: ManagementAsk): ReturnType<typeof managementNeeds> {
+    if ("stated" in ask) return statedAsk(ask.stated);
+    const caller = {
+      deviceId: this.self.identity.deviceId,
+      proof: callerProof(
+        this.#conn.client.hello?.auth.method,
+        Boolean(this.target.token || this.target.password),
+      ),
+      // The CLI dials the URL itself: no proxy, no browser Origin; loopback URL means direct-local.
+      onHost: isLoopbackUrl(this.#conn.url),
+    };
+    return managementNeeds(caller, ask.target, ask.action);
   }
 
   async #reopen(decision: AskDecision): Promise<void> {
