@@ -330,10 +330,18 @@ export class SessionManager implements SessionService {
     return chain;
   }
 
-  /** Ids of sessions left `running` by a previous gateway, now marked `lost` (their tokens revoked). */
+  /**
+   * Ids of sessions left `running` by a previous gateway, now marked `lost` (their tokens revoked),
+   * each announced as ended like any other end: whoever follows sessions learns it from the gateway.
+   */
   markLost(): string[] {
     const ids = this.#store.sessions.markLost(this.#now());
-    for (const id of ids) this.#tokens.revokeJob(id);
+    for (const id of ids) {
+      this.#tokens.revokeJob(id);
+      // Pruned at once (more ended sessions than are kept): nobody can list it, nothing to say.
+      const record = this.#store.sessions.get(id);
+      if (record) this.#announce("session.ended", { session: eventView(record), reason: "lost" });
+    }
     if (ids.length > 0)
       this.#logger.log("warn", "sessions lost with the previous gateway", { sessions: ids });
     return ids;

@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { after, before, describe, it } from "node:test";
-import type { GatewayClient, GatewayClientError, GatewayEvent } from "../../src/client/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { GatewayClient, type GatewayClientError, type GatewayEvent } from "../../src/client/index.js";
+import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
+import { decideEventDelivery } from "../../src/policy/events.js";
+import { createGatewayApp } from "../../src/runtime/gateway-app.js";
+import { ensureOwner } from "../../src/store/approve.js";
+import { openStore } from "../../src/store/db.js";
 import type { SessionView } from "../../src/methods/sessions.js";
 import {
   assertSandboxed,
@@ -267,6 +274,92 @@ describe("session lifecycle events", () => {
     } finally {
       await reader.close();
       await pairingOnly.close();
+    }
+  });
+
+  it("a session its gateway died with is announced as ended (lost) by the next gateway, to whoever may list sessions, as the store then lists it", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "gatehouse-lost-"));
+    const store = openStore(join(stateDir, "state", "gatehouse.sqlite"));
+    const owner = loadOrCreateIdentity(join(stateDir, "identity", "device.json"));
+    ensureOwner(store, owner, Date.now());
+    // What a gateway killed outright leaves behind: a session the store still calls running.
+    store.sessions.insert({
+      id: "sess_orphan",
+      label: "nightly",
+      command: [process.execPath, "-e", "1"],
+      cwd: null,
+      scopes: ["operator.read"],
+      parentSessionId: null,
+      cronJobId: null,
+      createdBy: "cli/cli",
+      authorityDeviceId: null,
+      status: "running",
+      exitCode: null,
+      signal: null,
+      pid: 4242,
+      startedAtMs: Date.now() - 1000,
+      endedAtMs: null,
+      stdoutTail: null,
+      stderrTail: null,
+      endReason: null,
+    });
+    const app = createGatewayApp({
+      hosts: ["127.0.0.1"],
+      port: 0,
+      store,
+      ownerDeviceId: owner.deviceId,
+      auth: () => ({ mode: "token", token: "lost-sessions-test-token" }),
+      runtime: { sandbox: { secretPaths: [stateDir] } },
+    });
+    const sent: Array<{ event: string; payload: unknown }> = [];
+    app.server.on("broadcast", (event, payload) => {
+      if (event.startsWith("session.")) sent.push({ event, payload });
+    });
+    try {
+      await app.start();
+      assert.deepEqual(
+        sent.map((s) => s.event),
+        ["session.ended"],
+      );
+      const ended = sent[0]!.payload as { reason: string; session: Record<string, unknown> };
+      assert.equal(ended.reason, "lost");
+      assert.equal(ended.session.id, "sess_orphan");
+      assert.equal(ended.session.status, "lost");
+      assert.equal(typeof ended.session.endedAtMs, "number");
+      assert.equal(ended.session.label, undefined, "no label in an event");
+      // Sent as every session end is: to whoever may list sessions, and that list agrees.
+      assert.deepEqual(
+        decideEventDelivery(
+          { scopes: ["operator.read"], client: { id: "cli", mode: "cli" } },
+          "session.ended",
+        ),
+        {
+          deliver: true,
+          trace: ["event-scope-held"],
+        },
+      );
+      const reader = new GatewayClient({
+        url: app.server.localUrl(),
+        identity: owner,
+        scopes: ["operator.read"],
+      });
+      try {
+        await reader.connect();
+        const listed = await reader.request<{ sessions: Array<{ id: string; status: string }> }>(
+          "sessions.list",
+          {},
+        );
+        assert.deepEqual(
+          listed.sessions.map((x) => [x.id, x.status]),
+          [["sess_orphan", "lost"]],
+        );
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await app.stop({ graceMs: 200 });
+      store.close();
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });
