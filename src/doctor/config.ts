@@ -1,5 +1,6 @@
 /** The configuration: does it load, is the shared token strong, is an exposed gateway protected. */
 import { isExposedBind } from "../config/index.js";
+import { autoApprovesAdmin } from "../policy/scope-findings.js";
 import type { Check, Finding } from "./types.js";
 
 /** Shortest shared token doctor accepts without a finding (a generated one has 43 characters). */
@@ -120,7 +121,7 @@ export const trustedProxyCheck: Check = {
     if (gateway.auth.mode !== "trusted-proxy" || !tp) return [];
     const out: Finding[] = [];
     const auto = tp.deviceAutoApprove;
-    if (auto.enabled && auto.scopes.includes("operator.admin")) {
+    if (autoApprovesAdmin(auto)) {
       out.push({
         id: "trusted-proxy-auto-approve-admin",
         severity: "warn",

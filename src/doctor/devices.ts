@@ -3,7 +3,7 @@
  * knowing about) and pending requests left past their expiry.
  */
 import { shownName } from "../devices/naming.js";
-import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import { legacyAdminGaps } from "../policy/scope-findings.js";
 import type { DeviceRecord, PendingRecord } from "../store/index.js";
 import { integrityOk } from "./files.js";
 import type { Check, Finding } from "./types.js";
@@ -32,11 +32,10 @@ export function checkDeviceRecords(
         fix: `remove it (gatehouse devices remove ${d.deviceId}); its next connect opens a pairing request to approve`,
       });
     }
-    const admin = d.scopes.includes(OPERATOR_SCOPES.admin);
-    const lacking = [OPERATOR_SCOPES.read, OPERATOR_SCOPES.write].filter((s) => !d.scopes.includes(s));
+    const lacking = legacyAdminGaps(d.scopes);
     // Only OpenClaw's old stores hold the pre-2026.2.19 set. A device Gatehouse paired holds what it
     // asked for — the Control UI asks for admin, pairing and read — and that is not legacy.
-    if (admin && lacking.length > 0 && d.approvedVia === "imported") {
+    if (lacking.length > 0 && d.approvedVia === "imported") {
       out.push({
         id: "device-legacy-scopes",
         severity: "info",

@@ -163,6 +163,18 @@ function narrowest(scopes: readonly string[]): string[] {
   return all.filter((s, i) => !scopeSatisfied([...all.slice(0, i), ...all.slice(i + 1)], s));
 }
 
+/** Whether a session sees devices other than its own in the lists (the gateway's `see` rule). */
+export function seesOtherDevices(caller: CallerAuthority): boolean {
+  const another: TargetDevice = {
+    deviceId: `another than ${caller.deviceId ?? "none"}`,
+    owner: false,
+    roles: [],
+    scopes: [],
+    tokens: {},
+  };
+  return decideManagement(caller, another, { kind: "see" }).allow;
+}
+
 /** The scopes a gateway's own answer says an action needs (a node surface request's requiredApproveScopes). */
 export function statedAsk(stated: readonly string[]): ManagementNeeds {
   return { scopes: sorted(stated), trace: ["ask-stated-by-gateway"] };

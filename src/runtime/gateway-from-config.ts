@@ -24,6 +24,7 @@ import type { GatewayLogger } from "../gateway/log.js";
 import type { StopOptions } from "../gateway/server.js";
 import { loadOrCreateTls, TlsSetupError, type TlsMaterial } from "../gateway/tls.js";
 import { loadOrCreateIdentity } from "../identity/file-store.js";
+import { autoApprovesAdmin } from "../policy/scope-findings.js";
 import { formatFingerprint } from "../protocol/setup-code.js";
 import { acquireGatewayLock, ensureOwner, openStore } from "../store/index.js";
 import type { CustomMethodEntries } from "./custom-methods.js";
@@ -72,7 +73,7 @@ export async function startConfiguredGateway(opts: ConfiguredGatewayOptions): Pr
   });
   assertSafeBind(loaded.gateway);
   const autoApprove = loaded.gateway.auth.trustedProxy?.deviceAutoApprove;
-  if (autoApprove?.enabled && autoApprove.scopes.includes("operator.admin")) {
+  if (autoApprove && autoApprovesAdmin(autoApprove)) {
     logger.log("warn", "DANGER: trusted-proxy auto-approval grants operator.admin", {
       key: "gateway.auth.trustedProxy.deviceAutoApprove.scopes",
       hint: "every device a user the proxy lets in brings is approved as an administrator without a person looking; remove operator.admin unless that is intended",

@@ -26,31 +26,6 @@ function nonPolicySources(): string[] {
  */
 const ADVICE_ONLY: ReadonlyArray<[file: string, code: string, why: string]> = [
   [
-    "src/runtime/gateway-from-config.ts",
-    'autoApprove.scopes.includes("operator.admin")',
-    "the start-up warning that trusted-proxy auto-approval lists operator.admin advises, like doctor",
-  ],
-  [
-    "src/doctor/config.ts",
-    'auto.scopes.includes("operator.admin")',
-    "doctor's finding that trusted-proxy auto-approval lists operator.admin advises; it decides nothing",
-  ],
-  [
-    "src/doctor/devices.ts",
-    "d.scopes.includes(OPERATOR_SCOPES.admin)",
-    "doctor's legacy-scope-set finding (an imported admin without read/write) only informs",
-  ],
-  [
-    "src/doctor/devices.ts",
-    "!d.scopes.includes(s)",
-    "the same finding names which of read and write the imported record lacks",
-  ],
-  [
-    "src/cli/commands/devices.ts",
-    "own.scopes.includes(ADMIN)",
-    "the note on a device-not-found error explains why the gateway listed only this device; it decides nothing",
-  ],
-  [
     "src/store/approve.ts",
     "!state.scopes.includes(s)",
     "applying an approval the policy decided: the token widens by the scopes just approved (set arithmetic)",

@@ -10,6 +10,7 @@ import {
   invokeAsk,
   managementNeeds,
   mintAsk,
+  seesOtherDevices,
   statedAsk,
   statusAsk,
   type AskedAction,
@@ -219,6 +220,14 @@ describe("managementNeeds: what a device-management command asks for, derived fr
       "manage-owner-device-not-removable",
       "ask-management-refused-anyway",
     ]);
+  });
+
+  it("a device-token session sees other devices only with operator.admin; a shared-secret one with pairing", () => {
+    const token = callers["device token"]!;
+    assert.equal(seesOtherDevices({ ...token, scopes: ["operator.pairing"] }), false);
+    assert.equal(seesOtherDevices({ ...token, scopes: ["operator.admin"] }), true);
+    const secret = callers["shared secret with a device, remote"]!;
+    assert.equal(seesOtherDevices({ ...secret, scopes: ["operator.pairing"] }), true);
   });
 
   it("scopes the gateway stated are asked as stated", () => {

@@ -6,7 +6,6 @@
  * request for the approving device itself, S46).
  */
 import type { GatewayRole } from "../../protocol/client-info.js";
-import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import type { CommonOptions } from "../connect.js";
 import { openDevicesBackend, scopeUnion, type DevicesBackend } from "../devices/backend.js";
 import { deviceName, formatList, formatPendingList, pendingChoices, shortId } from "../devices/format.js";
@@ -30,8 +29,6 @@ export interface RoleOptions extends DeviceTargetOptions {
 /** Shortest device-id prefix accepted. */
 export const MIN_PREFIX = 8;
 
-const ADMIN = OPERATOR_SCOPES.admin;
-
 async function withBackend(opts: CommonOptions, fn: (b: DevicesBackend) => Promise<number>): Promise<number> {
   const backend = await openDevicesBackend(opts);
   try {
@@ -41,11 +38,9 @@ async function withBackend(opts: CommonOptions, fn: (b: DevicesBackend) => Promi
   }
 }
 
-/** The note added when a device-token session cannot see other devices. */
-function visibilityNote(backend: DevicesBackend, list: PairList): string {
-  if (backend.self === null) return "";
-  const own = list.paired.find((d) => d.deviceId === backend.self!.identity.deviceId);
-  if (!own || own.owner || own.scopes.includes(ADMIN)) return "";
+/** The note added when this session cannot see other devices (the gateway listed only its own). */
+function visibilityNote(backend: DevicesBackend): string {
+  if (backend.seesOthers()) return "";
   return "; note that a device-token session without operator.admin sees only its own device";
 }
 
@@ -188,7 +183,7 @@ export async function devicesApprove(
         },
       );
     }
-    const request = findPending(list, requestId, visibilityNote(backend, list));
+    const request = findPending(list, requestId, visibilityNote(backend));
     await backend.require(
       requestAsk("approve", request, list),
       list,
@@ -216,7 +211,7 @@ export async function devicesApprove(
 export async function devicesReject(requestId: string, opts: CommonOptions, out: Reporter): Promise<number> {
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
-    const request = findPending(list, requestId, visibilityNote(backend, list));
+    const request = findPending(list, requestId, visibilityNote(backend));
     await backend.require(
       requestAsk("reject", request, list),
       list,
@@ -237,7 +232,7 @@ export async function devicesReject(requestId: string, opts: CommonOptions, out:
 export async function devicesRemove(given: string, opts: CommonOptions, out: Reporter): Promise<number> {
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
-    const device = resolveDevice(list, given, visibilityNote(backend, list));
+    const device = resolveDevice(list, given, visibilityNote(backend));
     const isSelf = backend.self?.identity.deviceId === device.deviceId;
     await backend.require(
       { action: { kind: "remove" }, target: targetOf(device) },
@@ -265,7 +260,7 @@ export async function devicesRename(opts: RenameOptions, out: Reporter): Promise
   }
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
-    const device = resolveDevice(list, given, visibilityNote(backend, list));
+    const device = resolveDevice(list, given, visibilityNote(backend));
     await backend.require(
       { action: { kind: "rename" }, target: targetOf(device) },
       list,
@@ -288,7 +283,7 @@ export async function devicesRotate(opts: RoleOptions, out: Reporter): Promise<n
   const scopes = opts.scope && opts.scope.length > 0 ? scopeUnion(opts.scope) : undefined;
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
-    const device = resolveDevice(list, given, visibilityNote(backend, list));
+    const device = resolveDevice(list, given, visibilityNote(backend));
     await backend.require(
       { action: { kind: "rotate", role, ...(scopes ? { scopes } : {}) }, target: targetOf(device) },
       list,
@@ -326,7 +321,7 @@ export async function devicesRevoke(opts: RoleOptions, out: Reporter): Promise<n
   if (opts.role !== undefined) requireRole(opts.role);
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
-    const device = resolveDevice(list, given, visibilityNote(backend, list));
+    const device = resolveDevice(list, given, visibilityNote(backend));
     const role = roleOf(device, opts.role);
     const isSelf = backend.self?.identity.deviceId === device.deviceId;
     await backend.require(

@@ -21,7 +21,14 @@ import type {
   NodeRenameResult,
 } from "../../protocol/node-pairing.js";
 import { isLoopbackUrl } from "../../client/url-safety.js";
-import { decideAsk, managementNeeds, statedAsk, type AskDecision } from "../../policy/client-asks.js";
+import {
+  decideAsk,
+  managementNeeds,
+  seesOtherDevices,
+  statedAsk,
+  type AskDecision,
+} from "../../policy/client-asks.js";
+import type { CallerAuthority } from "../../policy/device-management.js";
 import { explainTrace } from "../../policy/rules.js";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { acquireGatewayLock, openStore, readGatewayLock } from "../../store/index.js";
@@ -55,6 +62,8 @@ export interface DevicesBackend {
   /** This CLI's own device, when acting as a device over the network; null offline. */
   readonly self: CliDevice | null;
   list(): Promise<PairList>;
+  /** The session's lists show other devices than its own (the gateway's rule, asked of the policy). */
+  seesOthers(): boolean;
   /**
    * Makes the following calls run with the scopes the policy says `ask` needs (least privilege:
    * the session is reopened asking for exactly these), as the policy's ask decision allows: when it
@@ -232,10 +241,19 @@ class OnlineBackend implements DevicesBackend {
     );
   }
 
+  seesOthers(): boolean {
+    return seesOtherDevices({ ...this.#caller(), scopes: this.#conn.scopes });
+  }
+
   /** What the gateway's management rules need of this session for `ask` (the policy derives it). */
   #needs(ask: ManagementAsk): ReturnType<typeof managementNeeds> {
     if ("stated" in ask) return statedAsk(ask.stated);
-    const caller = {
+    return managementNeeds(this.#caller(), ask.target, ask.action);
+  }
+
+  /** This session as the gateway's management rules see its caller. */
+  #caller(): Omit<CallerAuthority, "scopes"> {
+    return {
       deviceId: this.self.identity.deviceId,
       proof: callerProof(
         this.#conn.client.hello?.auth.method,
@@ -244,7 +262,6 @@ class OnlineBackend implements DevicesBackend {
       // The CLI dials the URL itself: no proxy, no browser Origin; loopback URL means direct-local.
       onHost: isLoopbackUrl(this.#conn.url),
     };
-    return managementNeeds(caller, ask.target, ask.action);
   }
 
   async #reopen(decision: AskDecision): Promise<void> {
@@ -350,6 +367,7 @@ function openOffline(opts: CommonOptions): DevicesBackend {
     where: dbPath,
     self: null,
     list: () => run(() => service.list(caller)),
+    seesOthers: () => true,
     require: () => Promise.resolve(),
     askWithin: () => Promise.resolve(),
     approve: (requestId) => run(() => service.approve(caller, requestId)),
