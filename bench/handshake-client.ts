@@ -3,10 +3,22 @@ import { WebSocket } from "ws";
 import { signPayload, type DeviceIdentity } from "../src/identity/keys.js";
 import { buildSignaturePayloadV3 } from "../src/protocol/signature-payload.js";
 import { readFileSync } from "node:fs";
+import { leanTimedHandshake } from "./lean-client.js";
 import { median } from "./report.js";
 import { ms, quantile } from "./stats.js";
 
-/** One full handshake (open, challenge, connect, hello-ok, close); resolves with its duration in ms. */
+/** Which client the benches measure with: `lean` (bench/lean-client.ts, the default) or `ws`. */
+export const BENCH_CLIENT: "lean" | "ws" = process.env.BENCH_CLIENT === "ws" ? "ws" : "lean";
+
+/** One timed handshake with the client `BENCH_CLIENT` names. */
+export function benchHandshake(url: string, connectParams: (nonce: string) => unknown): Promise<number> {
+  return BENCH_CLIENT === "ws" ? timedHandshake(url, connectParams) : leanTimedHandshake(url, connectParams);
+}
+
+/**
+ * One full handshake with `ws`'s client (open, challenge, connect, hello-ok, close); resolves
+ * with its duration in ms.
+ */
 export function timedHandshake(url: string, connectParams: (nonce: string) => unknown): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -77,7 +89,9 @@ export async function measureHandshakes(
   const cpuPer = o.gatewayPid === undefined ? NaN : (cpuMsOf(o.gatewayPid) - cpu0) / o.sequential;
   const own = process.cpuUsage(own0);
   const clientPer = (own.user + own.system) / 1000 / o.sequential;
-  console.log(`${o.label}, sequential (${o.sequential} handshakes after ${o.warmup} to warm up)`);
+  console.log(
+    `${o.label}, sequential (${o.sequential} handshakes after ${o.warmup} to warm up; ${BENCH_CLIENT} client)`,
+  );
   console.log(
     `  p50 ${ms(quantile(samples, 0.5))}   p99 ${ms(quantile(samples, 0.99))}   max ${ms(Math.max(...samples))}` +
       (Number.isNaN(cpuPer) ? "" : `   gateway CPU ${ms(cpuPer)} per handshake`) +

@@ -5,7 +5,7 @@
 import { rmSync } from "node:fs";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
 import { report } from "./report.js";
-import { benchSizes, gatewayEnv, measureHandshakes, timedHandshake } from "./handshake-client.js";
+import { benchHandshake, benchSizes, gatewayEnv, measureHandshakes } from "./handshake-client.js";
 
 const TOKEN = "bench-token-" + "x".repeat(32);
 
@@ -22,7 +22,7 @@ try {
     auth: { token: TOKEN },
   });
   const sizes = benchSizes();
-  const figures = await measureHandshakes(() => timedHandshake(gw.url, params), {
+  const figures = await measureHandshakes(() => benchHandshake(gw.url, params), {
     label: "device-less token handshake",
     ...sizes,
     gatewayPid: gw.child.pid,

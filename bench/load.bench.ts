@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { freePort, spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
 import { holdMany, rssOf } from "../test/helpers/load.js";
 import { report } from "./report.js";
-import { benchSizes, gatewayEnv, measureHandshakes, timedHandshake } from "./handshake-client.js";
+import { benchHandshake, benchSizes, gatewayEnv, measureHandshakes } from "./handshake-client.js";
 
 const HELD = Number(process.env.BENCH_HELD ?? 10_000);
 const TOKEN = "bench-load-token-" + "z".repeat(32);
@@ -36,7 +36,7 @@ try {
   });
   const pid = gw.child.pid!;
   // Warm first: what the first connects load (modules, compiled code) is not a per-connection cost.
-  for (let i = 0; i < 200; i++) await timedHandshake(gw.url, params);
+  for (let i = 0; i < 200; i++) await benchHandshake(gw.url, params);
   await new Promise((r) => setTimeout(r, 500));
   const before = rssOf(pid);
   const held = await holdMany(gw.url, TOKEN, HELD, 128);
@@ -50,7 +50,7 @@ try {
     `gateway RSS ${(before / 2 ** 20).toFixed(1)} MiB -> ${(after / 2 ** 20).toFixed(1)} MiB: ${perConnKiB.toFixed(1)} KiB per connection`,
   );
   if (held.open.length >= 10_000) report("held-conn-memory", perConnKiB, { how: "RSS growth / connections" });
-  await measureHandshakes(() => timedHandshake(gw.url, params), {
+  await measureHandshakes(() => benchHandshake(gw.url, params), {
     label: `device-less token handshake with ${held.open.length} connections held open`,
     ...benchSizes(),
     gatewayPid: gw.child.pid,

@@ -10,11 +10,11 @@ import { openStore } from "../src/store/db.js";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
 import { report } from "./report.js";
 import {
+  benchHandshake,
   benchSizes,
   gatewayEnv,
   measureHandshakes,
   pairedConnectParams,
-  timedHandshake,
 } from "./handshake-client.js";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
@@ -66,7 +66,7 @@ async function main() {
   try {
     const sizes = benchSizes();
     const figures = await measureHandshakes(
-      () => timedHandshake(gw.url, (nonce) => pairedConnectParams(bench, deviceToken, nonce, SCOPES)),
+      () => benchHandshake(gw.url, (nonce) => pairedConnectParams(bench, deviceToken, nonce, SCOPES)),
       {
         label: `paired-device handshake (v3 signature + device token, ${DEVICES} devices in store)`,
         ...sizes,
