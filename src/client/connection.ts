@@ -2,22 +2,14 @@
  * One WebSocket to the gateway: the challenge/connect handshake, then request/response matching
  * and event delivery. It never reconnects; the client decides whether to open another.
  */
-import { createRequire } from "node:module";
-import type WebSocketModule from "ws";
-import type { RawData } from "ws";
 import type { ConnectParams, HelloOk } from "../protocol/connect.js";
 import { checkEventFrame, checkHelloOk, checkResponseFrame } from "../protocol/frame-checks.js";
 import type { EventFrame } from "../protocol/frames.js";
 import { isRecord } from "../protocol/json.js";
 import { asClientError, errorFromShape, GatewayClientError } from "./errors.js";
-import { TlsPinError, verifiedTlsConnection } from "./tls-pin.js";
-
-/**
- * ws is CommonJS: required as such it skips the ES wrapper, whose import makes Node scan eight of
- * its files for export names on every start (a sizeable part of a sub-agent's call-back).
- */
-const WebSocket = createRequire(import.meta.url)("ws") as typeof WebSocketModule;
-type WebSocket = WebSocketModule;
+import { TlsPinError } from "./tls-pin.js";
+import { ClientWebSocket } from "./websocket.js";
+import { WebSocketError } from "./ws-errors.js";
 
 /**
  * How a connection ended: the WebSocket close code (1000 normal, 1008 policy, 1012 restart, 4001
@@ -82,14 +74,16 @@ interface HandshakeState {
 /** Closing handshakes that get no answer are cut off after this long. */
 const CLOSE_GRACE_MS = 1000;
 
+/** Larger messages fail the connection with 1009 (the limit `ws` applied by default). */
+const MAX_PAYLOAD = 100 * 1024 * 1024;
+
 /** A single gateway session; create a new one per (re)connect. */
 export class GatewayConnection {
-  private ws: WebSocket | undefined;
+  private ws: ClientWebSocket | undefined;
   private phase: "idle" | "handshake" | "open" | "closed" = "idle";
   private hs: HandshakeState | undefined;
   private socketError: Error | undefined;
   private localClose: CloseInfo | undefined;
-  private killTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<string, PendingRequest>();
   private hooks: SessionHooks | undefined;
   private readonly backlog: Array<(hooks: SessionHooks) => void> = [];
@@ -105,40 +99,39 @@ export class GatewayConnection {
       const hs: HandshakeState = { resolve, reject, challenged: false };
       this.hs = hs;
       hs.timer = setTimeout(() => this.onConnectTimeout(), this.opts.connectTimeoutMs);
-      let ws: WebSocket;
       try {
-        const secure = this.opts.url.protocol === "wss:";
-        ws = new WebSocket(this.opts.url, {
-          handshakeTimeout: this.opts.connectTimeoutMs,
-          followRedirects: false,
-          ...(this.opts.headers ? { headers: { ...this.opts.headers } } : {}),
-          // The certificate is checked before the upgrade request is written (see tls-pin.ts).
-          ...(secure
-            ? {
-                createConnection: verifiedTlsConnection(
-                  this.opts.tlsFingerprint ?? null,
-                  this.opts.connectTimeoutMs,
-                ),
-              }
-            : {}),
-        });
+        // For wss:// the certificate is checked before the upgrade request is written.
+        this.ws = new ClientWebSocket(
+          {
+            url: this.opts.url,
+            headers: this.opts.headers,
+            tlsFingerprint: this.opts.tlsFingerprint ?? null,
+            tlsTimeoutMs: this.opts.connectTimeoutMs,
+            maxPayload: MAX_PAYLOAD,
+            closeTimeoutMs: CLOSE_GRACE_MS,
+          },
+          {
+            onOpen: () => undefined,
+            onMessage: (data) => this.onMessage(data),
+            onError: (err) => {
+              this.socketError ??= err;
+            },
+            onClose: (code, reason) => this.onSocketClose(code, reason),
+          },
+        );
       } catch (cause) {
         clearTimeout(hs.timer);
         this.phase = "closed";
         this.hs = undefined;
         reject(
-          new GatewayClientError("CONNECT_FAILED", `cannot connect to gateway at ${this.opts.url.host}`, {
-            cause,
-          }),
+          new GatewayClientError(
+            "CONNECT_FAILED",
+            `cannot connect to gateway at ${this.opts.url.host}: ${cause instanceof Error ? cause.message : String(cause)}`,
+            { cause },
+          ),
         );
         return;
       }
-      this.ws = ws;
-      ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-      ws.on("error", (err) => {
-        this.socketError ??= err;
-      });
-      ws.on("close", (code, reason) => this.onSocketClose(code, reason.toString("utf8")));
     });
   }
 
@@ -151,7 +144,7 @@ export class GatewayConnection {
   /** Sends a request and resolves with its response payload. */
   request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const ws = this.ws;
-    if (this.phase !== "open" || !ws || ws.readyState !== WebSocket.OPEN) {
+    if (this.phase !== "open" || !ws || ws.readyState !== "open") {
       return Promise.reject(
         new GatewayClientError("CONNECTION_CLOSED", `cannot send ${method}: not connected`),
       );
@@ -233,27 +226,23 @@ export class GatewayConnection {
     const ws = this.ws;
     if (!ws) return;
     this.localClose ??= { code, reason };
-    if (ws.readyState === WebSocket.CONNECTING) {
-      ws.terminate();
-      return;
-    }
-    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
-    this.killTimer ??= setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    // An unanswered close is cut off by the transport after CLOSE_GRACE_MS.
+    ws.close(code, reason);
   }
 
   private sendQuietly(frame: object): void {
     const ws = this.ws;
-    if (ws?.readyState !== WebSocket.OPEN) return;
+    if (ws?.readyState !== "open") return;
     ws.send(JSON.stringify(frame), () => {
       // best effort
     });
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
-    if (isBinary) return;
+  private onMessage(data: string | Buffer): void {
+    if (typeof data !== "string") return;
     let frame: unknown;
     try {
-      frame = JSON.parse(rawToString(data));
+      frame = JSON.parse(data);
     } catch {
       return;
     }
@@ -356,7 +345,6 @@ export class GatewayConnection {
   }
 
   private onSocketClose(code: number, reason: string): void {
-    clearTimeout(this.killTimer);
     const previous = this.phase;
     this.phase = "closed";
     const local = this.localClose;
@@ -406,6 +394,16 @@ export class GatewayConnection {
     }
     const host = this.opts.url.host;
     if (this.socketError instanceof TlsPinError) return tlsError(this.socketError, host, code, reason);
+    if (this.socketError instanceof WebSocketError) {
+      const before = this.socketError.code.startsWith("UPGRADE_");
+      return new GatewayClientError(
+        "CONNECT_FAILED",
+        before
+          ? `cannot connect to gateway at ${host}: ${this.socketError.message}`
+          : `gateway at ${host} broke the WebSocket protocol during the handshake: ${this.socketError.message}`,
+        { cause: this.socketError, closeCode: code, closeReason: reason },
+      );
+    }
     if (this.socketError && !hs.challenged) {
       const e = this.socketError as NodeJS.ErrnoException;
       return new GatewayClientError(
@@ -452,10 +450,4 @@ function tlsError(err: TlsPinError, host: string, code: number, reason: string):
       `fingerprint is pinned for it; it presented sha256 ${err.presented}. Nothing was sent`,
     { cause: err, details, closeCode: code, closeReason: reason },
   );
-}
-
-function rawToString(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString("utf8");
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  return Buffer.from(data).toString("utf8");
 }

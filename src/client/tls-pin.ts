@@ -1,14 +1,12 @@
 /**
  * TLS for `wss://` with certificate pinning (reference §1.1: SHA-256, colons stripped, lower case).
- * The socket is handed to the HTTP layer only after the peer certificate has been checked, so on a
- * wrong certificate not even the upgrade request is written, let alone a credential. Without a pin
+ * The socket is handed to the WebSocket transport only after the peer certificate has been checked,
+ * so on a wrong certificate not even the upgrade request is written, let alone a credential. Without a pin
  * the usual CA and host-name verification applies; a certificate that fails it is refused with its
  * fingerprint, so the user can compare it with the gateway's and pin it.
  */
-import type { ClientRequestArgs } from "node:http";
 import { isIP } from "node:net";
-import type { Duplex } from "node:stream";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 
 /**
  * Why a gateway's certificate was refused before anything was sent: it does not match the pin
@@ -53,58 +51,56 @@ export function peerFingerprint(socket: TLSSocket): string | null {
   return cert.fingerprint256.replace(/:/g, "").toLowerCase();
 }
 
-/** The HTTP layer's `createConnection` callback; on an error the socket passed is already destroyed. */
-type OnCreate = (err: Error | null, socket: Duplex) => void;
+/** Called once: with the checked socket, or with why it was refused (the socket already destroyed). */
+type OnVerified = (err: Error | null) => void;
 
 /**
- * A `createConnection` for `ws`/`https` that completes the TLS handshake, checks the certificate
- * (pin, or CA + host name without one) and only then gives the socket to the HTTP request.
+ * Opens TLS to `host`:`port`, completes the handshake, checks the certificate (pin, or CA + host
+ * name without one) and only then calls `done`, so nothing is written to an unchecked peer.
+ * `node:tls` is loaded here, on first use: a `ws://` client never pays for it.
  */
-export function verifiedTlsConnection(pin: string | null, timeoutMs: number) {
-  return (options: ClientRequestArgs, oncreate: OnCreate): undefined => {
-    const host = options.host ?? options.hostname ?? "localhost";
-    const socket = tlsConnect({
-      host,
-      port: Number(options.port ?? 443),
-      ...(options.family !== undefined ? { family: options.family } : {}),
-      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-      // The check below replaces the default one: a pinned self-signed certificate has no CA.
-      rejectUnauthorized: false,
-      servername: isIP(host) ? undefined : host,
-    });
-    let done = false;
-    const finish = (err: Error | null) => {
-      if (done) return;
-      done = true;
-      socket.setTimeout(0);
-      if (err) {
-        socket.destroy();
-        oncreate(err, socket);
-      } else {
-        oncreate(null, socket);
-      }
-    };
-    // Stays attached: an error between hand-over and the request's own listener must not crash.
-    const onError = (err: Error) => finish(err);
-    socket.on("error", onError);
-    socket.setTimeout(timeoutMs, () => finish(new Error(`TLS handshake with ${host} timed out`)));
-    socket.once("secureConnect", () => {
-      const presented = peerFingerprint(socket);
-      if (presented === null) {
-        finish(new TlsPinError("untrusted", "", pin, "no peer certificate"));
-        return;
-      }
-      if (pin !== null) {
-        finish(presented === pin ? null : new TlsPinError("mismatch", presented, pin, null));
-        return;
-      }
-      if (!socket.authorized) {
-        const reason = socket.authorizationError;
-        finish(new TlsPinError("untrusted", presented, null, reason ? String(reason) : null));
-        return;
-      }
-      finish(null);
-    });
-    return undefined;
+export function connectVerifiedTls(
+  host: string,
+  port: number,
+  pin: string | null,
+  timeoutMs: number,
+  done: OnVerified,
+): TLSSocket {
+  const tls = process.getBuiltinModule("node:tls");
+  const socket = tls.connect({
+    host,
+    port,
+    // The check below replaces the default one: a pinned self-signed certificate has no CA.
+    rejectUnauthorized: false,
+    servername: isIP(host) ? undefined : host,
+  });
+  let finished = false;
+  const finish = (err: Error | null) => {
+    if (finished) return;
+    finished = true;
+    socket.setTimeout(0);
+    socket.removeListener("error", finish);
+    if (err) socket.destroy();
+    done(err);
   };
+  socket.on("error", finish);
+  socket.setTimeout(timeoutMs, () => finish(new Error(`TLS handshake with ${host} timed out`)));
+  socket.once("secureConnect", () => {
+    const presented = peerFingerprint(socket);
+    if (presented === null) {
+      finish(new TlsPinError("untrusted", "", pin, "no peer certificate"));
+      return;
+    }
+    if (pin !== null) {
+      finish(presented === pin ? null : new TlsPinError("mismatch", presented, pin, null));
+      return;
+    }
+    if (!socket.authorized) {
+      const reason = socket.authorizationError;
+      finish(new TlsPinError("untrusted", presented, null, reason ? String(reason) : null));
+      return;
+    }
+    finish(null);
+  });
+  return socket;
 }
