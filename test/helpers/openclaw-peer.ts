@@ -75,12 +75,26 @@ export class OpenClawHome {
     return join(this.dir, ".openclaw");
   }
 
-  /** Writes openclaw.json: a local gateway on `port` with token auth, nothing that phones home. */
-  writeConfig(port: number, token: string, trustedProxies: readonly string[] = []): void {
+  /**
+   * Writes openclaw.json: a local gateway on `port` with token auth, nothing that phones home;
+   * with `tls`, it serves wss:// with that certificate.
+   */
+  writeConfig(
+    port: number,
+    token: string,
+    trustedProxies: readonly string[] = [],
+    tls?: { certPath: string; keyPath: string },
+  ): void {
     // A trusted proxy only matters on a LAN bind (OpenClaw refuses forwarded headers otherwise).
     const bind = trustedProxies.length > 0 ? { bind: "lan", trustedProxies } : { bind: "loopback" };
     const config = {
-      gateway: { mode: "local", port, ...bind, auth: { mode: "token", token } },
+      gateway: {
+        mode: "local",
+        port,
+        ...bind,
+        auth: { mode: "token", token },
+        ...(tls ? { tls: { enabled: true, autoGenerate: false, ...tls } } : {}),
+      },
       update: { checkOnStart: false },
       discovery: { mdns: { mode: "off" } },
       models: { catalogRefresh: { enabled: false } },
@@ -246,20 +260,27 @@ export interface OpenClawGateway {
 
 /**
  * Starts `openclaw gateway run` on a free port with token auth (bound to loopback, or to the LAN
- * when `trustedProxies` are given, which is how OpenClaw takes forwarded headers) and resolves once a
+ * when `trustedProxies` are given, which is how OpenClaw takes forwarded headers; over wss:// with
+ * `tls`) and resolves once a
  * device-less `health` call succeeds (the port opens after a few seconds, and connects are
  * answered UNAVAILABLE/1013 for a few more while its sidecars start).
  */
 export async function startOpenClawGateway(
   peer: OpenClawPeer,
   token: string,
-  options: { trustedProxies?: readonly string[]; readyWithinMs?: number } = {},
+  options: {
+    trustedProxies?: readonly string[];
+    readyWithinMs?: number;
+    /** Serve wss:// with this certificate; the readiness check pins its fingerprint. */
+    tls?: { certPath: string; keyPath: string; fingerprint: string };
+  } = {},
 ): Promise<OpenClawGateway> {
   const readyWithinMs = options.readyWithinMs ?? 180_000;
   const trusted = options.trustedProxies ?? [];
+  const tls = options.tls;
   const home = new OpenClawHome(peer);
   const port = await freePort();
-  home.writeConfig(port, token, trusted);
+  home.writeConfig(port, token, trusted, tls && { certPath: tls.certPath, keyPath: tls.keyPath });
   const bind = trusted.length > 0 ? "lan" : "loopback";
   const child = home.spawn(["gateway", "run", "--port", String(port), "--bind", bind, "--auth", "token"]);
   const log: string[] = [];
@@ -267,7 +288,7 @@ export async function startOpenClawGateway(
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
-  const url = `ws://127.0.0.1:${port}`;
+  const url = `${tls ? "wss" : "ws"}://127.0.0.1:${port}`;
   const stop = async () => {
     if (exitCode === undefined) {
       killGroup(child, "SIGTERM");
@@ -298,6 +319,7 @@ export async function startOpenClawGateway(
       auth: { token },
       client: { id: "cli", mode: "cli" },
       scopes: ["operator.read"],
+      ...(tls ? { tlsFingerprint: tls.fingerprint } : {}),
       connectTimeoutMs: 5_000,
       requestTimeoutMs: 5_000,
     });
