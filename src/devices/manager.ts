@@ -373,6 +373,8 @@ export class DeviceManager {
       { deviceId, role, tokenSessionsOnly: true, ...(caller.connId ? { exceptConnId: caller.connId } : {}) },
       "device token rotated",
     );
+    // Never the token itself: approvers' lists learn only that the device changed.
+    this.ports.broadcast("device.pair.changed", {});
     const sameDevice = caller.authority.deviceId === deviceId;
     return {
       deviceId,
@@ -414,6 +416,7 @@ export class DeviceManager {
     });
     this.ports.closeSessions({ deviceId, role }, "device token revoked");
     if (cascades) this.ports.authorityRevoked(deviceId, reason, disabledJobs);
+    this.ports.broadcast("device.pair.changed", {});
     return { deviceId, role, revokedAtMs: now };
   }
 

@@ -1,6 +1,6 @@
 // The Control UI: takes the gateway token from the URL fragment (never the query string) into
 // sessionStorage, loads this browser's device key, connects, and renders the page for the current
-// `#/route`. Data is refreshed when gateway events say it changed; nothing polls.
+// `#/route`. Data is refreshed when gateway events say it changed (changedBy); nothing polls.
 
 import { h, refreshTimes, replace } from "./dom.js";
 import { GatewayConnection, UI_SCOPES } from "./gateway.js";
@@ -116,7 +116,47 @@ async function act(method, params, success, also = []) {
 
 // ---- events ----
 
+// A device's management (approve, remove, revoke) can pin or end its node surface, end the
+// sessions resting on it and disable the cron jobs it created.
+const DEVICE_CHANGES = ["devices", "nodes", "status", "audit", "sessions", "cron"];
+
+/** The data sets an event may have changed. */
+function changedBy(event, payload) {
+  switch (event) {
+    case "device.pair.requested":
+      return ["devices", "status", "audit"];
+    case "device.pair.resolved":
+    case "device.pair.changed":
+      return DEVICE_CHANGES;
+    case "node.pair.requested":
+    case "node.pair.resolved":
+      return ["nodes", "audit"];
+    case "presence":
+      return ["status", "devices", "audit", "sessions"];
+    case "session.started":
+    case "session.ended":
+      // A cron job's run is a session: its job's last and next run move with it.
+      return payload?.session?.cronJobId ? ["sessions", "cron"] : ["sessions"];
+    default:
+      return [];
+  }
+}
+
+/** Loaded on every page (the nav, the overview and the audit trail use them). */
+const KEPT = new Set(["status", "devices", "audit"]);
+
+/**
+ * Every page follows the events that change what it shows: the data sets an event changed are
+ * reloaded when they are kept or the open page shows them (opening a page reads its data anyway).
+ */
+function follow(event, payload) {
+  const page = currentPage();
+  const names = changedBy(event, payload).filter((n) => KEPT.has(n) || page.needs.includes(n));
+  if (names.length > 0) refresh(...names);
+}
+
 function onEvent(event, payload) {
+  follow(event, payload);
   switch (event) {
     case "device.pair.requested":
       notify(
@@ -124,12 +164,6 @@ function onEvent(event, payload) {
           (payload?.browserOrigin ? ` (browser page ${payload.browserOrigin}).` : "."),
         "info",
       );
-      refresh("devices", "status", "audit");
-      break;
-    case "device.pair.resolved":
-    case "device.pair.changed":
-      // A device approval can pin its node surface; removing a device ends it.
-      refresh("devices", "nodes", "status", "audit");
       break;
     case "node.pair.requested":
       notify(
@@ -137,18 +171,6 @@ function onEvent(event, payload) {
           `${(payload?.addedCommands ?? payload?.commands ?? []).join(", ") || "its commands"} (request ${payload?.requestId ?? ""}).`,
         "info",
       );
-      refresh("nodes", "audit");
-      break;
-    case "node.pair.resolved":
-      refresh("nodes", "audit");
-      break;
-    case "presence":
-      refresh("status", "devices", "audit", ...(currentPage().id === "sessions" ? ["sessions"] : []));
-      break;
-    case "session.started":
-    case "session.ended":
-      // The sessions list follows them while it is shown; opening the page reads it anyway.
-      if (currentPage().id === "sessions") refresh("sessions");
       break;
     case "shutdown":
       notify(`The gateway is shutting down${payload?.reason ? `: ${payload.reason}` : ""}.`, "info");
