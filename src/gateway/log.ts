@@ -43,20 +43,27 @@ function formatValue(v: string | number | boolean | readonly string[]): string {
 }
 
 /**
- * Lines for stdout, written together once the current turn of the event loop is done: a write to
- * a pipe or terminal is a system call each, and a burst of connects would otherwise pay one per
- * line before its answer goes out. Whatever is still held when the process exits is written then.
- * A terminal gets each line at once.
+ * Lines for stdout, written together: a write to a pipe or terminal is a system call each, and
+ * wakes whoever reads the pipe (journald, a supervisor). A line after a quiet spell goes out once
+ * the current turn of the event loop is done; while lines keep coming they are written at most
+ * every {@link LOG_FLUSH_MS}, the same cadence the audit rows are batched at, so a burst of
+ * connects costs one write per interval instead of one per connect. Whatever is held when the
+ * process exits (an uncaught exception included) is written then; a process killed outright
+ * loses at most that interval's lines, which its audit rows would lose too. A terminal gets each
+ * line at once.
  */
+const LOG_FLUSH_MS = 50;
 let pending = "";
 let flushScheduled = false;
 let exitHooked = false;
+let lastFlushMs = 0;
 
 function flushStdout(): void {
   flushScheduled = false;
   if (pending === "") return;
   const text = pending;
   pending = "";
+  lastFlushMs = Date.now();
   process.stdout.write(text);
 }
 
@@ -73,5 +80,7 @@ function writeStdout(line: string): void {
     process.once("exit", flushStdout);
   }
   flushScheduled = true;
-  setImmediate(flushStdout);
+  const wait = lastFlushMs + LOG_FLUSH_MS - Date.now();
+  if (wait <= 0) setImmediate(flushStdout);
+  else setTimeout(flushStdout, wait).unref();
 }
