@@ -1,23 +1,33 @@
 /** Reads the transport facts of an upgrade request; the policy decides what they mean. */
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { TransportFacts } from "../policy/locality.js";
 
-const PROXY_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"];
+/** Headers that say a proxy forwarded the request, besides every `x-forwarded-*`. */
+const PROXY_HEADERS: ReadonlySet<string> = new Set(["forwarded", "x-real-ip"]);
 
 /** Peer address, Host, Origin and forwarding headers as observed on this request. */
 export function transportFacts(req: IncomingMessage): TransportFacts {
-  const header = (name: string): string | null => {
-    const v = req.headers[name];
-    if (Array.isArray(v)) return v.join(",");
-    return typeof v === "string" ? v : null;
-  };
+  const headers = req.headers;
   return {
     peerAddress: req.socket.remoteAddress ?? "",
-    host: header("host"),
-    origin: header("origin"),
-    forwardedFor: header("x-forwarded-for"),
-    hasProxyHeaders:
-      PROXY_HEADERS.some((h) => req.headers[h] !== undefined) ||
-      Object.keys(req.headers).some((h) => h.startsWith("x-forwarded-")),
+    host: header(headers, "host"),
+    origin: header(headers, "origin"),
+    forwardedFor: header(headers, "x-forwarded-for"),
+    hasProxyHeaders: hasProxyHeader(headers),
   };
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | null {
+  const v = headers[name];
+  if (Array.isArray(v)) return v.join(",");
+  return typeof v === "string" ? v : null;
+}
+
+// One pass over the names the request has (a handful), not a list of names looked up and then
+// every name copied into an array to look for the prefix: this runs on every upgrade.
+function hasProxyHeader(headers: IncomingHttpHeaders): boolean {
+  for (const name in headers) {
+    if (PROXY_HEADERS.has(name) || name.startsWith("x-forwarded-")) return true;
+  }
+  return false;
 }
