@@ -419,6 +419,10 @@ describe("openclaw node run → Gatehouse (and OpenClaw)", () => {
             const request = nodeRequests[kind];
             assert.ok(request, `${kind}: no node host surface request (the previous check failed)`);
             const conn = ["--url", s.url, "--token", TOKEN];
+            // The approval reaches the node host in the session it has: no reconnect before the invoke.
+            const connects = () =>
+              nodeHosts[kind]!.host.output.filter((l) => /gateway connected/.test(l)).length;
+            const connectsBefore = connects();
             const pending = await openclaw(s, ["nodes", "pending", "--json", ...conn]);
             assert.equal(pending.code, 0, `${kind}: ${explain(pending)}`);
             assert.ok(pending.stdout.includes(request.requestId), `${kind}: ${explain(pending)}`);
@@ -451,6 +455,7 @@ describe("openclaw node run → Gatehouse (and OpenClaw)", () => {
             assert.equal(invoke.code, 0, `${kind}: ${explain(invoke)}`);
             assert.match(invoke.stdout, /"ls":\s*"\/[^"]*\/ls"/, `${kind}: ${explain(invoke)}`);
             assert.doesNotMatch(invoke.stdout, /no-such-program-xyz"\s*:/, `${kind}: ${explain(invoke)}`);
+            assert.equal(connects(), connectsBefore, `${kind}: the node host reconnected to be approved`);
             codes[kind] = [pending.code, approve.code, list.code, invoke.code];
           }),
         );

@@ -2,13 +2,15 @@
  * Every Control UI page follows the events that change what it shows, in Debian's Chromium: a
  * change made elsewhere (another operator, the CLI) shows on the open page without a reload. The
  * Devices page shows a token rotated or revoked elsewhere; the Cron page shows a job disabled
- * because the operator role of the device that created it was revoked.
+ * because the operator role of the device that created it was revoked; after a restart, the
+ * Sessions page shows a session the previous gateway died with as lost.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
+import { startNodeGateway } from "../runtime/node-gateway.js";
 import { chromiumUnavailableReason, launchChromium } from "./chromium.js";
 
 declare const location: { hash: string };
@@ -137,6 +139,51 @@ describe("Control UI pages follow the events that change what they show", () => 
       await ok(admin, "device.token.revoke", { deviceId: creator, role: "operator" });
       await row.locator('td[data-label="Enabled"]', { hasText: "no" }).waitFor({ timeout: 10_000 });
       assert.equal(gw.store.cron.get(jobId)?.enabled, false, "the gateway disabled it");
+      assert.deepEqual(errors, []);
+    },
+  );
+});
+
+describe("Control UI after a gateway restart", () => {
+  it(
+    "the Sessions page shows a session its gateway died with as lost, once it has reconnected",
+    needsBrowser,
+    async () => {
+      const gw = await startNodeGateway();
+      cleanups.push(() => gw.stop());
+      const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+      cleanups.push(() => context.close());
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
+      await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+      await goto(page, "#/sessions");
+      // What a gateway killed outright leaves behind: a session the store still calls running.
+      gw.store.sessions.insert({
+        id: "sess_orphan",
+        label: null,
+        command: ["/bin/sleep", "600"],
+        cwd: null,
+        scopes: ["operator.read"],
+        parentSessionId: null,
+        cronJobId: null,
+        createdBy: "cli/cli",
+        authorityDeviceId: null,
+        status: "running",
+        exitCode: null,
+        signal: null,
+        pid: null,
+        startedAtMs: Date.now(),
+        endedAtMs: null,
+        stdoutTail: null,
+        stderrTail: null,
+        endReason: null,
+      });
+      await gw.restart();
+      const status = page.locator('tr[data-session-id="sess_orphan"] .s-status');
+      await status.filter({ hasText: "lost" }).waitFor({ timeout: 30_000 });
+      assert.equal((await page.locator("#conn").innerText()).trim(), "Connected");
       assert.deepEqual(errors, []);
     },
   );
