@@ -39,6 +39,8 @@ export interface ConnectionHost {
   /** Called once the connection is admitted, and again when it closes. */
   onOpen(conn: Connection): void;
   onClose(conn: Connection): void;
+  /** Called when the socket has closed, admitted or not: the connection is gone. */
+  onGone(conn: Connection): void;
 }
 
 type State = "challenged" | "open" | "closed";
@@ -75,35 +77,59 @@ function helloFeatures(methods: MethodTable): {
   return features;
 }
 
-/** A live client connection. */
+/** The connection a socket belongs to, for the listeners shared by every socket. */
+const kConnection = Symbol("connection");
+type ConnectedSocket = WebSocket & { [kConnection]: Connection };
+
+// One listener of each kind for every socket: a closure per socket would be held as long as the
+// socket is, tens of thousands of times over on a busy gateway.
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as ConnectedSocket)[kConnection].onMessage(data, isBinary);
+}
+function onSocketClose(this: WebSocket): void {
+  (this as ConnectedSocket)[kConnection].onSocketClosed();
+}
+function ignoreSocketError(): void {
+  // Protocol errors (oversized frame, bad UTF-8) are followed by close; nothing more to do.
+}
+
+/**
+ * A live client connection. What only the handshake needs (the challenge nonce, the locality with
+ * its rule trace, the proxy facts) is dropped once the client is admitted: an admitted connection
+ * keeps only what its session and its logs use.
+ */
 export class Connection {
   readonly connId = randomUUID();
-  readonly nonce = randomUUID();
-  readonly openedAtMs: number;
   session: Session | null = null;
   connectedAtMs = 0;
   private state: State = "challenged";
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Until admitted: the challenge nonce, the upgrade's locality and its proxy facts. */
+  private handshake: { nonce: string; locality: Locality; proxy: ProxyFacts | null } | null;
+  /** The attributed client address (behind a trusted proxy), else null. */
+  private readonly clientIp: string | null;
+  /** Direct loopback, not a browser page: what `onHost` tells methods. */
+  private onHost = false;
 
   constructor(
     private readonly ws: WebSocket,
-    readonly locality: Locality,
+    locality: Locality,
     readonly peerAddress: string,
     private readonly host: ConnectionHost,
     /** Trusted-proxy mode: the proxy facts of the upgrade request (null in other modes). */
-    private readonly proxy: ProxyFacts | null = null,
+    proxy: ProxyFacts | null = null,
   ) {
-    this.openedAtMs = host.now();
+    this.handshake = { nonce: randomUUID(), locality, proxy };
+    this.clientIp = locality.clientIp;
   }
 
   /** Sends the challenge and arms the handshake timer. */
   start(): void {
-    this.ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-    this.ws.on("close", () => this.onSocketClosed());
-    this.ws.on("error", () => {
-      // Protocol errors (oversized frame, bad UTF-8) are followed by close; nothing more to do.
-    });
+    (this.ws as ConnectedSocket)[kConnection] = this;
+    this.ws.on("message", onSocketMessage);
+    this.ws.on("close", onSocketClose);
+    this.ws.on("error", ignoreSocketError);
     this.timer = setTimeout(() => {
       if (this.state !== "challenged") return;
       this.host.logger.log("warn", "connect timeout", { conn: this.connId, peer: this.peerAddress });
@@ -112,7 +138,7 @@ export class Connection {
     this.sendRaw({
       type: "event",
       event: "connect.challenge",
-      payload: { nonce: this.nonce, ts: this.host.now() },
+      payload: { nonce: this.handshake!.nonce, ts: this.host.now() },
     });
   }
 
@@ -125,7 +151,7 @@ export class Connection {
       clientId: this.session.client.id,
       clientMode: this.session.client.mode,
       deviceId: this.session.deviceId,
-      clientIp: this.locality.clientIp,
+      clientIp: this.clientIp,
       connectedAtMs: this.connectedAtMs,
     };
   }
@@ -170,10 +196,13 @@ export class Connection {
     this.ws.terminate();
   }
 
-  private onSocketClosed(): void {
+  /** The socket closed: tells the host (an admitted session ended, the connection is gone). */
+  onSocketClosed(): void {
     this.clearTimer();
+    this.handshake = null;
     if (this.state === "open") this.host.onClose(this);
     this.state = "closed";
+    this.host.onGone(this);
   }
 
   private clearTimer(): void {
@@ -181,7 +210,8 @@ export class Connection {
     this.timer = null;
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  /** A frame from the client. */
+  onMessage(data: RawData, isBinary: boolean): void {
     if (this.state === "closed") return;
     const frame = parseRequest(data, isBinary);
     if (this.state === "challenged") {
@@ -196,6 +226,8 @@ export class Connection {
   }
 
   private onHandshakeFrame(frame: RequestFrame | null): void {
+    const handshake = this.handshake;
+    if (!handshake) return;
     if (!frame) {
       this.reject(new GatewayError("INVALID_FRAME"), null);
       return;
@@ -205,7 +237,7 @@ export class Connection {
       return;
     }
     const auth = this.host.auth();
-    if ((auth.mode === "trusted-proxy") !== (this.proxy !== null)) {
+    if ((auth.mode === "trusted-proxy") !== (handshake.proxy !== null)) {
       // The auth mode changed between the upgrade and this frame: the facts gathered at the
       // upgrade do not fit it, so the client reconnects and is judged under the new mode.
       this.close(CLOSE_CODES.tryAgainLater, "gateway auth mode changed; reconnect");
@@ -216,11 +248,11 @@ export class Connection {
       outcome = evaluateConnect(
         {
           params: frame.params,
-          nonce: this.nonce,
-          locality: this.locality,
+          nonce: handshake.nonce,
+          locality: handshake.locality,
           auth,
           nowMs: this.host.now(),
-          proxy: this.proxy,
+          proxy: handshake.proxy,
         },
         {
           pairing: this.host.pairing,
@@ -240,7 +272,7 @@ export class Connection {
     const client = outcome.ok ? outcome.session.client : outcome.client;
     const fields = {
       conn: this.connId,
-      peer: this.locality.clientIp ?? this.peerAddress,
+      peer: this.clientIp ?? this.peerAddress,
       client: client ? `${client.id}/${client.mode}` : undefined,
       device: outcome.ok ? outcome.session.deviceId : undefined,
       rule: outcome.decision?.trace.at(-1),
@@ -252,6 +284,8 @@ export class Connection {
     }
     const { session } = outcome;
     this.clearTimer();
+    this.onHost = handshake.locality.directLocal && !handshake.locality.browserOrigin;
+    this.handshake = null;
     this.session = session;
     this.state = "open";
     this.connectedAtMs = this.host.now();
@@ -362,7 +396,7 @@ export class Connection {
           client: session.client,
           deviceId: session.deviceId,
           authMethod: session.authMethod,
-          onHost: this.locality.directLocal && !this.locality.browserOrigin,
+          onHost: this.onHost,
           runtimeJobId: session.runtimeJobId,
           proxyUser: session.proxyUser,
           gateway: this.host.info,

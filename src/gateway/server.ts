@@ -194,6 +194,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
         this.presence.changed();
         this.emit("session-close", conn.handle());
       },
+      onGone: (conn) => this.connections.delete(conn),
     };
     this.presence = new PresenceNotifier(
       () => this.openConnections(),
@@ -419,10 +420,11 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       );
       return;
     }
-    socket.once("close", slot.release);
+    // `release` is idempotent: a plain listener, not `once`'s wrapper, which is held per socket too.
+    socket.on("close", slot.release);
     const auth = this.options.auth();
     if (auth.mode !== "trusted-proxy" || !auth.trustedProxy) {
-      this.acceptUpgrade(req, socket, head, locality, facts.peerAddress, slot.release, null);
+      this.acceptUpgrade(req, socket, head, locality, facts.peerAddress, null);
       return;
     }
     // Trusted-proxy mode: the proxy's assertion is verified (JWKS I/O) before the socket opens,
@@ -434,7 +436,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       this.options.trustedProxies ?? [],
       this.assertions,
     ).then(
-      (proxy) => this.acceptUpgrade(req, socket, head, locality, facts.peerAddress, slot.release, proxy),
+      (proxy) => this.acceptUpgrade(req, socket, head, locality, facts.peerAddress, proxy),
       (err: unknown) => {
         this.logger.log("error", "upgrade refused: proxy facts could not be gathered", {
           peer: facts.peerAddress,
@@ -451,7 +453,6 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     head: Buffer,
     locality: Locality,
     peerAddress: string,
-    release: () => void,
     proxy: ProxyFacts | null,
   ): void {
     if (this.stopping || socket.destroyed) {
@@ -464,12 +465,10 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     socket.cork();
     try {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // The socket's close listener (onUpgrade) releases the slot, and the connection leaves
+        // the set through the host's onGone: no closure of this call outlives the upgrade.
         const conn = new Connection(ws, locality, peerAddress, this.host, proxy);
         this.connections.add(conn);
-        ws.on("close", () => {
-          this.connections.delete(conn);
-          release();
-        });
         conn.start();
       });
     } finally {
