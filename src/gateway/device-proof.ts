@@ -22,23 +22,40 @@ import {
 /** How far `signedAt` may be from the server clock. */
 export const DEVICE_SIGNATURE_SKEW_MS = 2 * 60 * 1000;
 
-/**
- * Public keys already parsed, by their raw bytes (base64url): OpenSSL's key decoder costs as much
- * as the signature check itself, and a paired device presents the same key on every connect. Keys
- * are immutable and the entry is found only by the exact bytes, so a hit is the key a parse would
- * give. Oldest first out; the bound keeps a flood of fresh keys from growing it.
- */
-const parsedKeys = new Map<string, KeyObject>();
-const PARSED_KEYS_MAX = 1024;
+/** What a device's public key, as sent, derives to: its id, its canonical spelling, the parsed key. */
+interface DerivedKey {
+  deviceId: string;
+  /** Raw bytes as base64url: the spelling records and pending requests keep. */
+  publicKey: string;
+  /** Null when the bytes are no Ed25519 public key. */
+  key: KeyObject | null;
+}
 
-function parsedKey(raw64: string, raw: Buffer): KeyObject | null {
-  const cached = parsedKeys.get(raw64);
+/**
+ * Valid keys already derived, by the exact text the client sent: OpenSSL's key decoder costs as
+ * much as the signature check itself, and a paired device presents the same key on every
+ * connect, so decoding, hashing to its id and parsing it again would be work with a known answer.
+ * Everything here is a function of that text alone, so a hit is what deriving again would give.
+ * Oldest first out; the bound keeps a flood of fresh keys from growing it.
+ */
+const derivedKeys = new Map<string, DerivedKey>();
+const DERIVED_KEYS_MAX = 1024;
+
+/** The key as sent, derived (from the cache when seen before); null when it does not decode. */
+function deriveKey(wire: string): DerivedKey | null {
+  const cached = derivedKeys.get(wire);
   if (cached) return cached;
-  const key = publicKeyFromRaw(raw);
-  if (!key) return null;
-  if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.delete(parsedKeys.keys().next().value!);
-  parsedKeys.set(raw64, key);
-  return key;
+  const bytes = decodePublicKeyBytes(wire);
+  if (!bytes) return null;
+  const derived = {
+    deviceId: deviceIdFromRawKey(bytes),
+    publicKey: toBase64Url(bytes),
+    key: publicKeyFromRaw(bytes),
+  };
+  if (derived.key === null) return derived;
+  if (derivedKeys.size >= DERIVED_KEYS_MAX) derivedKeys.delete(derivedKeys.keys().next().value!);
+  derivedKeys.set(wire, derived);
+  return derived;
 }
 
 export type DeviceProofResult =
@@ -53,8 +70,8 @@ export function verifyDeviceProof(
   challengeNonce: string,
   nowMs: number,
 ): DeviceProofResult {
-  const keyBytes = decodePublicKeyBytes(device.publicKey);
-  if (!keyBytes || deviceIdFromRawKey(keyBytes) !== device.id) {
+  const derived = deriveKey(device.publicKey);
+  if (!derived || derived.deviceId !== device.id) {
     return { ok: false, code: "DEVICE_AUTH_DEVICE_ID_MISMATCH" };
   }
   if (Math.abs(nowMs - device.signedAt) > DEVICE_SIGNATURE_SKEW_MS) {
@@ -63,8 +80,7 @@ export function verifyDeviceProof(
   if (device.nonce.trim() === "") return { ok: false, code: "DEVICE_AUTH_NONCE_REQUIRED" };
   if (device.nonce !== challengeNonce) return { ok: false, code: "DEVICE_AUTH_NONCE_MISMATCH" };
 
-  const publicKey = toBase64Url(keyBytes);
-  const key = parsedKey(publicKey, keyBytes);
+  const { publicKey, key } = derived;
   if (!key) return { ok: false, code: "DEVICE_AUTH_PUBLIC_KEY_INVALID" };
   const fields = {
     deviceId: device.id,
