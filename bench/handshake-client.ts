@@ -108,11 +108,23 @@ export async function measureHandshakes(
       }
     };
     const t0 = process.hrtime.bigint();
+    const gw0 = o.gatewayPid === undefined ? NaN : cpuMsOf(o.gatewayPid);
+    const me0 = process.cpuUsage();
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const gwMs = o.gatewayPid === undefined ? NaN : cpuMsOf(o.gatewayPid) - gw0;
+    const me = process.cpuUsage(me0);
+    const meMs = (me.user + me.system) / 1000;
     rates.push(done / seconds);
     console.log(`${o.label}, ${o.concurrency} concurrent clients for ${seconds.toFixed(1)} s`);
-    console.log(`  ${(done / seconds).toFixed(0)} handshakes/s (${done} total)`);
+    // Both processes' share of the two cores says which of them, or the machine, bounds the rate.
+    console.log(
+      `  ${(done / seconds).toFixed(0)} handshakes/s (${done} total)` +
+        (Number.isNaN(gwMs)
+          ? ""
+          : `   gateway CPU ${ms(gwMs / done)} per handshake (${(gwMs / 10 / seconds) | 0} % of a core)`) +
+        `   client CPU ${ms(meMs / done)} per handshake (${(meMs / 10 / seconds) | 0} % of a core)`,
+    );
   }
   return {
     cpuPerHandshake: cpuPer,
