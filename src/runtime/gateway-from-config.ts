@@ -45,6 +45,12 @@ export interface ConfiguredGatewayOptions {
   logger: GatewayLogger;
   /** Runtime tuning for tests. */
   runtime?: GatewayAppOptions["runtime"];
+  /**
+   * The clock every expiry is decided by (pending requests, setup codes, runtime tokens, cron).
+   * Only the model tests' own entry point passes one; `gateway run` has no flag, variable or
+   * config key that reaches it, so no deployment can stretch a code's or a request's life.
+   */
+  now?: () => number;
 }
 
 /** A started gateway with everything it holds. */
@@ -106,7 +112,8 @@ export async function startConfiguredGateway(opts: ConfiguredGatewayOptions): Pr
       });
     }
     const owner = loadOrCreateIdentity(join(paths.identityDir, "device.json"));
-    if (ensureOwner(store, owner, Date.now()).created) {
+    const now = opts.now ?? Date.now;
+    if (ensureOwner(store, owner, now()).created) {
       logger.log("info", "owner device paired", { device: owner.deviceId, roles: ["operator", "node"] });
     }
     const auth = createAuthResolver({
@@ -132,7 +139,9 @@ export async function startConfiguredGateway(opts: ConfiguredGatewayOptions): Pr
       ...(tls ? { tls: { cert: tls.cert, key: tls.key, fingerprint: tls.fingerprint } } : {}),
       logger,
       customMethods: opts.customMethods,
+      now,
       runtime: {
+        now,
         ...opts.runtime,
         // Children never see where this gateway's secrets live (gateway.sandbox.*, SECURITY.md).
         sandbox: {

@@ -9,12 +9,16 @@
  * and only the owner key touches the owner device.
  *
  * `npm test` runs the fast variant; `npm run test:stress` (GATEHOUSE_STRESS=1) runs 20× more.
- * A failure prints the shrunk sequence, what disagreed, and the line that replays it (fast-check's
- * seed and path: GATEHOUSE_MODEL_SEED, GATEHOUSE_MODEL_PATH, with the same runs and steps).
+ * A failure prints the shrunk sequence, what disagreed, and the line that replays it: fast-check's
+ * seed and path, and the commands' replay path (GATEHOUSE_MODEL_SEED, GATEHOUSE_MODEL_PATH,
+ * GATEHOUSE_MODEL_REPLAY, with the same runs and steps); without the replay path fast-check cannot
+ * walk the same shrink path through a command sequence. Every run prints its seeds.
  */
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
+import { clockArbitraries } from "./clock.js";
 import { commandArbitraries } from "./commands.js";
+import { nodeArbitraries } from "./node.js";
 import { workArbitraries } from "./work.js";
 import { Coverage, newModel, openRoots, Real } from "./world.js";
 import { GatewayUnderTest } from "./wire.js";
@@ -26,18 +30,41 @@ const MAX_COMMANDS = Number(process.env.GATEHOUSE_MODEL_STEPS ?? (STRESS ? 60 : 
 const coverage = new Coverage();
 after(() => console.log(coverage.report()));
 
+/** A failing run's commands name the shrink path fast-check took through them; replay needs it. */
+function replayPathOf(counterexample: unknown): string | null {
+  return /replayPath="([^"]*)"/.exec(String(counterexample))?.[1] ?? null;
+}
+
+/** The command line that runs exactly this failing sequence again. */
+function replayLine(seed: number, path: string, replayPath: string | null, runs: number): string {
+  return [
+    `GATEHOUSE_MODEL_SEED=${seed}`,
+    `GATEHOUSE_MODEL_PATH=${path}`,
+    ...(replayPath ? [`GATEHOUSE_MODEL_REPLAY='${replayPath}'`] : []),
+    `GATEHOUSE_MODEL_RUNS=${runs}`,
+    `GATEHOUSE_MODEL_STEPS=${MAX_COMMANDS}`,
+    "node --test dist/test/model/",
+  ].join(" ");
+}
+
 /**
  * One run of `runs` sequences. The stress variant is several such runs (each its own test under
- * the per-test ceiling), each with a seed of its own unless one is given.
+ * the per-test ceiling), each with a seed of its own unless one is given. A given seed, path and
+ * replay path (the three a failure prints) run just the failing sequence, shrunk as it was.
  */
 async function modelRun(runs: number, seed: number | undefined): Promise<void> {
   const path = process.env.GATEHOUSE_MODEL_PATH;
+  const replayPath = process.env.GATEHOUSE_MODEL_REPLAY;
   const details = await fc.check(
     fc.asyncProperty(
-      fc.commands([...commandArbitraries(), ...workArbitraries()], {
-        maxCommands: MAX_COMMANDS,
-        size: "max",
-      }),
+      fc.commands(
+        [...commandArbitraries(), ...workArbitraries(), ...clockArbitraries(), ...nodeArbitraries()],
+        {
+          maxCommands: MAX_COMMANDS,
+          size: "max",
+          ...(replayPath ? { replayPath } : {}),
+        },
+      ),
       async (cmds) => {
         const gw = await GatewayUnderTest.start();
         const real = new Real(gw, coverage);
@@ -53,10 +80,14 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
     ),
     { numRuns: runs, ...(seed !== undefined ? { seed } : {}), ...(path ? { path } : {}), verbose: 1 },
   );
+  coverage.seeds.push(details.seed);
   if (details.failed) {
-    const replay =
-      `GATEHOUSE_MODEL_SEED=${details.seed} GATEHOUSE_MODEL_PATH=${details.counterexamplePath ?? ""} ` +
-      `GATEHOUSE_MODEL_RUNS=${runs} GATEHOUSE_MODEL_STEPS=${MAX_COMMANDS} node --test dist/test/model/`;
+    const replay = replayLine(
+      details.seed,
+      details.counterexamplePath ?? "",
+      replayPathOf(details.counterexample?.[0]),
+      runs,
+    );
     const why = details.errorInstance instanceof Error ? details.errorInstance.message : "";
     throw new Error(`${fc.defaultReportMessage(details)}\n\n${why}\n\nreplay: ${replay}`, {
       cause: details.errorInstance,

@@ -32,9 +32,9 @@ import {
 import { compare, DEVICES, drop, fail, hold, type Real } from "./world.js";
 import { connect, helloAuth, MODEL_TOKEN, type Conn } from "./wire.js";
 
-type Cmd = fc.AsyncCommand<Model, Real>;
+export type Cmd = fc.AsyncCommand<Model, Real>;
 
-const scopeSets: fc.Arbitrary<string[]> = fc.oneof(
+export const scopeSets: fc.Arbitrary<string[]> = fc.oneof(
   fc.constantFrom<string[]>(
     ["operator.pairing"],
     ["operator.pairing", "operator.read"],
@@ -54,7 +54,7 @@ async function finish(m: Model, r: Real): Promise<void> {
 }
 
 /** A device connects with its key and the shared secret (pairing, an upgrade) or its own token. */
-class ConnectCmd implements Cmd {
+export class ConnectCmd implements Cmd {
   constructor(
     readonly device: number,
     readonly via: "shared" | "token",
@@ -177,7 +177,8 @@ function pended(m: Model, r: Real, device: number, res: Frame, scopes: string[],
         r,
         "a changed request kept its requestId: an approval could bind to what the approver did not see",
       );
-    d.pending = { requestId, scopes };
+    // A new request, or the same ask refreshed: either way it waits its full time from now.
+    d.pending = { requestId, scopes, ageMs: 0 };
     d.lastRequestId = requestId;
   }
 }
@@ -187,7 +188,7 @@ const sameAsk = (a: readonly string[], b: readonly string[]) => set(a).join() ==
 type ManageKind = "approve" | "reject" | "rotate" | "revoke" | "remove";
 
 /** A management call by one of the sessions the test holds, picked by `callerPick`. */
-class ManageCmd implements Cmd {
+export class ManageCmd implements Cmd {
   constructor(
     readonly kind: ManageKind,
     readonly callerPick: number,
@@ -409,7 +410,7 @@ class RevokeThenCmd implements Cmd {
 }
 
 /** A session the test holds mints a setup code. */
-class MintCmd implements Cmd {
+export class MintCmd implements Cmd {
   constructor(
     readonly callerPick: number,
     readonly profile: Profile,
@@ -444,6 +445,7 @@ class MintCmd implements Cmd {
           typeof caller.conn.who === "object" ? { session: caller.conn.who.session } : authorityOf(m, caller),
         state: "live",
         spentBy: null,
+        ageMs: 0,
       });
     }
     await finish(m, r);
@@ -454,7 +456,7 @@ class MintCmd implements Cmd {
 }
 
 /** A device presents a setup code (and nothing else) with its key. */
-class RedeemCmd implements Cmd {
+export class RedeemCmd implements Cmd {
   constructor(
     readonly device: number,
     readonly codePick: number,

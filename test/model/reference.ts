@@ -10,6 +10,11 @@ export const WRITE = "operator.write";
 export const PAIRING = "operator.pairing";
 export const APPROVALS = "operator.approvals";
 
+/** How long a pairing request stays pending (README: `pairing.pendingTtlMs`, default 10 minutes). */
+export const PENDING_TTL_MS = 10 * 60_000;
+/** How long a setup code minted without a ttl lives (README: `pair code --ttl`, default 10 minutes). */
+export const SETUP_CODE_TTL_MS = 10 * 60_000;
+
 /** The operator scopes the generated sequences ask for and grant. */
 export const SCOPES: readonly string[] = [ADMIN, READ, WRITE, PAIRING, APPROVALS];
 
@@ -39,7 +44,8 @@ export interface DeviceModel {
   scopes: string[];
   /** Null: no token row (never minted, or deleted by an approval or a removal). */
   slot: Slot | null;
-  pending: { requestId: string; scopes: string[] } | null;
+  /** `ageMs`: how far the gateway's clock was moved since it was opened or last refreshed. */
+  pending: { requestId: string; scopes: string[]; ageMs: number } | null;
   /** The request id the device was last given (approving it after it was resolved must fail). */
   lastRequestId: string | null;
   /** The test holds the current token (a cross-device rotation withholds it from the rotator). */
@@ -57,10 +63,12 @@ export type Proof = "owner-key" | "shared-secret" | "device-token" | "runtime-to
 export interface ConnModel {
   id: number;
   /**
-   * "owner": the owner key; "cli": the device-less shared secret on the host; a device index; or
-   * the runtime token of a session.
+   * "owner": the owner key; "cli": the device-less shared secret on the host; a device index; the
+   * node host (role node); or the runtime token of a session.
    */
-  who: "owner" | "cli" | number | { session: string };
+  who: "owner" | "cli" | "node" | number | { session: string };
+  /** A node session: the commands it declared on its connect. */
+  declared?: string[];
   proof: Proof;
   scopes: string[];
   alive: boolean;
@@ -82,8 +90,10 @@ export interface CodeModel {
    * minted it (which rests on its own authority, and ends).
    */
   minter: number | "root" | { session: string };
-  state: "live" | "spent" | "revoked";
+  state: "live" | "spent" | "revoked" | "expired";
   spentBy: number | null;
+  /** How far the gateway's clock was moved since it was minted. */
+  ageMs: number;
 }
 
 /** The authority work rests on: a model device, or a root no revocation reaches (owner key, host CLI). */
@@ -109,7 +119,10 @@ export interface JobModel {
 }
 
 export interface Model {
+  /** How often the sequence moved the gateway's clock (runtime tokens outlive a few moves only). */
+  clockMoves: number;
   devices: DeviceModel[];
+  node: NodeModel;
   conns: ConnModel[];
   nextConnId: number;
   codes: CodeModel[];
@@ -234,7 +247,7 @@ const yes: Verdict = { allow: true };
  * The rights shared by every device.* management method: the method needs operator.pairing, and a
  * session proved by a device token without operator.admin acts on its own device only.
  */
-function entry(c: Caller, target: Target): Verdict | null {
+function entry(c: Caller, target: Target | "node"): Verdict | null {
   if (!covers(c.scopes, PAIRING)) return no("the method needs operator.pairing");
   if (c.proof === "device-token" && !covers(c.scopes, ADMIN) && target !== c.device)
     return no("a token session without admin manages its own device only");
@@ -372,4 +385,95 @@ export function endAuthority(m: Model, t: number): void {
   for (const code of m.codes) if (code.minter === t && code.state === "live") code.state = "revoked";
   for (const s of m.sessions) if (s.authority === t) endSession(m, s.id);
   for (const j of m.jobs) if (j.authority === t) j.enabled = false;
+}
+
+/**
+ * The gateway's clock moved `ms` forward: a pending request expires once it has waited its time
+ * since it was opened or last refreshed (a retry of the same ask refreshes it), and a setup code
+ * nobody redeemed once it has lived its time. Neither comes back; the device asks anew.
+ */
+export function advanceClock(m: Model, ms: number): { requests: number; codes: number } {
+  m.clockMoves++;
+  let requests = 0;
+  let codes = 0;
+  for (const d of [...m.devices, m.node]) {
+    if (!d.pending) continue;
+    d.pending.ageMs += ms;
+    if (d.pending.ageMs >= PENDING_TTL_MS) {
+      d.pending = null;
+      requests++;
+    }
+  }
+  for (const c of m.codes) {
+    c.ageMs += ms;
+    if (c.state === "live" && c.ageMs >= SETUP_CODE_TTL_MS) {
+      c.state = "expired";
+      codes++;
+    }
+  }
+  return { requests, codes };
+}
+
+/** The commands the node host declares: a camera only, or a camera and exec (system.run). */
+export const NODE_COMMANDS = { camera: ["camera.snap"], exec: ["camera.snap", "system.run"] } as const;
+
+/**
+ * The node host of the sequences: its own key, the node role only. Pairing it is a device
+ * approval for the node role (operator.admin), which pins the commands its request declared as
+ * its command surface; a session exposes what it declares within that surface, and nothing once
+ * the role is revoked or the device removed.
+ */
+export interface NodeModel {
+  paired: boolean;
+  /** The node-role token row; null: none minted since it was approved. */
+  slot: { revoked: boolean } | null;
+  pending: { requestId: string; commands: string[]; ageMs: number } | null;
+  lastRequestId: string | null;
+  /** The approved command surface; null: never approved. */
+  surface: string[] | null;
+  tokenKnown: boolean;
+}
+
+export function newNode(): NodeModel {
+  return { paired: false, slot: null, pending: null, lastRequestId: null, surface: null, tokenKnown: false };
+}
+
+/** What the node's connect declaring `declared` must get (with the shared secret, or its token). */
+export type NodeConnectExpectation =
+  { kind: "admit"; exposes: string[] } | { kind: "pend"; sameRequest: string | null };
+
+export function expectNodeConnect(n: NodeModel, declared: readonly string[]): NodeConnectExpectation {
+  if (n.paired && !n.slot?.revoked) return { kind: "admit", exposes: exposedBy(n, declared) };
+  const same = n.pending && sameSet(n.pending.commands, declared) ? n.pending.requestId : null;
+  return { kind: "pend", sameRequest: same };
+}
+
+/** What a node session declaring `declared` exposes: only what the approved surface holds. */
+export function exposedBy(n: NodeModel, declared: readonly string[]): string[] {
+  return set(declared.filter((c) => (n.surface ?? []).includes(c)));
+}
+
+/** May `c` approve the node's pending request? The node role is granted by operator.admin only. */
+export function mayApproveNode(m: Model, c: Caller): Verdict {
+  const denied = entry(c, "node");
+  if (denied) return denied;
+  if (!m.node.pending) return no("no such request");
+  return covers(c.scopes, ADMIN) ? yes : no("the node role is granted by operator.admin only");
+}
+
+/**
+ * May `c` revoke the node role, or remove the node device? Taking the node role away needs
+ * operator.admin, except for the owner on the host, who takes anything away.
+ */
+export function mayEndNode(m: Model, c: Caller): Verdict {
+  const denied = entry(c, "node");
+  if (denied) return denied;
+  if (!m.node.paired) return no("unknown device");
+  if (ownerOnHost(c)) return yes;
+  return covers(c.scopes, ADMIN) ? yes : no("taking the node role away needs operator.admin");
+}
+
+/** The node's authority ended (its role revoked, or it was removed): its sessions close. */
+export function endNode(m: Model): void {
+  for (const c of m.conns) if (c.who === "node") c.alive = false;
 }

@@ -5,14 +5,19 @@
  * failed-credential limiter (per address) never turns a probe of a dead token into a lockout that
  * the model would have to predict.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { loadIdentity } from "../../src/identity/file-store.js";
 import type { DeviceIdentity } from "../../src/identity/keys.js";
-import { spawnGateway, type GatewayProcess } from "../helpers/gateway-process.js";
 import { connectParams, type ConnectOptions, type Frame } from "../helpers/raw-client.js";
+
+/** The test entry point that runs `gateway run`'s assembly with a clock the test moves. */
+const CLOCK_GATEWAY = fileURLToPath(new URL("./clock-gateway.js", import.meta.url));
 
 export const MODEL_TOKEN = "model-test-token-0123456789abcdefghijklmnopq";
 
@@ -125,8 +130,16 @@ export async function connect(
   if (challenge?.event !== "connect.challenge" || !challenge.payload?.nonce)
     throw new Error(`no challenge: ${JSON.stringify(challenge)}`);
   const id = `c${++reqCounter}`;
+  // Signed at the gateway's time (its challenge says it), as a client whose clock agrees would:
+  // the test moves the gateway's clock, and a signature is checked against it.
+  const signed = { signedAt: Number(challenge.payload.ts), ...o };
   ws.send(
-    JSON.stringify({ type: "req", id, method: "connect", params: connectParams(challenge.payload.nonce, o) }),
+    JSON.stringify({
+      type: "req",
+      id,
+      method: "connect",
+      params: connectParams(challenge.payload.nonce, signed),
+    }),
   );
   for (;;) {
     const res = await conn.next();
@@ -143,12 +156,88 @@ export function helloAuth(res: Frame): { method: string; scopes: string[]; devic
   return (res.payload as { auth: { method: string; scopes: string[]; deviceToken?: string } }).auth;
 }
 
+/** A running clock-gateway process: its URL and its JSON log lines as they come. */
+interface ClockProcess {
+  url: string;
+  child: ChildProcess;
+  /** Resolves with the first log line (parsed) that `match` accepts from now on. */
+  waitFor(match: (rec: Record<string, unknown>) => boolean, ms: number): Promise<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts clock-gateway.js on `stateDir` with the clock `offsetMs` ahead; resolves once it listens. */
+async function spawnClockGateway(
+  stateDir: string,
+  offsetMs: number,
+  env: NodeJS.ProcessEnv,
+  startTimeoutMs: number,
+): Promise<ClockProcess> {
+  const child = spawn(process.execPath, [CLOCK_GATEWAY, stateDir, String(offsetMs)], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const waiters = new Set<(rec: Record<string, unknown>) => void>();
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    for (const w of [...waiters]) w(rec);
+  });
+  const waitFor = (match: (rec: Record<string, unknown>) => boolean, ms: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(w);
+        reject(new Error(`the gateway did not log what was awaited within ${ms} ms: ${stderr}`));
+      }, ms);
+      const w = (rec: Record<string, unknown>) => {
+        if (!match(rec)) return;
+        clearTimeout(timer);
+        waiters.delete(w);
+        resolve(rec);
+      };
+      waiters.add(w);
+      void exited.then((code) => {
+        if (!waiters.has(w)) return;
+        clearTimeout(timer);
+        waiters.delete(w);
+        reject(new Error(`the gateway exited (${code}): ${stderr}`));
+      });
+    });
+  let listening;
+  try {
+    listening = await waitFor((r) => r.event === "gateway listening", startTimeoutMs);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  const urls = listening.urls as string[];
+  return {
+    url: urls.find((u) => u.includes("127.0.0.1")) ?? urls[0]!,
+    child,
+    waitFor,
+    stop: () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
 /**
- * A gateway run by the real CLI on a state dir that outlives its process: `restart()` stops it with
- * SIGTERM and starts it again, `crash()` kills it with SIGKILL and starts it again.
+ * A gateway on a state dir that outlives its process, run by the test entry point clock-gateway.js
+ * (`gateway run`'s assembly with a clock the test moves): `restart()` stops it with SIGTERM and
+ * starts it again, `crash()` kills it with SIGKILL and starts it again, `advance(ms)` moves its
+ * clock forward; a restart keeps the clock where it was moved to.
  */
 export class GatewayUnderTest {
-  #proc: GatewayProcess | null = null;
+  #proc: ClockProcess | null = null;
+  /** How far the gateway's clock runs ahead of this process's. */
+  #offsetMs = 0;
   owner!: DeviceIdentity;
   /** A directory every sandboxed child may write (they see only their cwd). */
   readonly workDir: string;
@@ -182,14 +271,31 @@ export class GatewayUnderTest {
     return this.#proc.url;
   }
 
+  /** The gateway's time now. */
+  now(): number {
+    return Date.now() + this.#offsetMs;
+  }
+
+  /** Moves the gateway's clock `ms` forward; resolves once the gateway says it did. */
+  async advance(ms: number): Promise<void> {
+    const proc = this.#proc;
+    if (!proc) throw new Error("the gateway is not running");
+    const total = this.#offsetMs + ms;
+    const done = proc.waitFor((r) => r.event === "clock advanced" && r.offsetMs === total, 10_000);
+    proc.child.stdin!.write(`advance ${ms}\n`);
+    await done;
+    this.#offsetMs = total;
+  }
+
   async #launch(): Promise<void> {
     const env: NodeJS.ProcessEnv = {};
     for (const k of Object.keys(process.env)) if (k.startsWith("GATEHOUSE_")) env[k] = undefined;
     // A loaded machine (the whole suite runs beside this) can take long to start a process.
-    this.#proc = await spawnGateway(
-      ["--port", "0", "--state-dir", this.stateDir],
+    this.#proc = await spawnClockGateway(
+      this.stateDir,
+      this.#offsetMs,
       { ...env, GATEHOUSE_NO_COMMAND_SHIM: "1" },
-      { startTimeoutMs: 60_000 },
+      60_000,
     );
   }
 

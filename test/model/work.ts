@@ -261,6 +261,7 @@ class CronFireCmd implements Cmd {
       return jobs.find((j) => j.id === job.id)!;
     };
     const before = (await list()).lastRunAtMs;
+    // The scheduler's timers run on the host's clock, not on the one the test moves (clock.ts).
     const at = new Date((Math.floor(Date.now() / 1000) + 2) * 1000);
     const schedule = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
     const moved = await owner.request("cron.update", { id: job.id, schedule, timezone: "UTC" });

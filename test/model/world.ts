@@ -11,7 +11,9 @@ import type { ConnectOptions, Frame } from "../helpers/raw-client.js";
 import {
   covers,
   coversAll,
+  exposedBy,
   newDevice,
+  newNode,
   READ,
   sameSet,
   set,
@@ -32,6 +34,8 @@ export class Coverage {
   steps = 0;
   readonly ops = new Map<string, { allowed: number; refused: number }>();
   probes = 0;
+  /** The seed of each run, so that a passing run can be run again as it was. */
+  readonly seeds: number[] = [];
 
   count(op: string, allowed: boolean): void {
     const c = this.ops.get(op) ?? { allowed: 0, refused: 0 };
@@ -49,6 +53,7 @@ export class Coverage {
       );
     return [
       `model: ${this.sequences} sequences, ${this.steps} steps, ${this.probes} probe connects`,
+      `  seeds ${this.seeds.join(", ")}: GATEHOUSE_MODEL_SEED=<seed> runs those sequences again; a failure prints its own replay line`,
       ...ops,
     ].join("\n");
   }
@@ -63,6 +68,10 @@ export class Real {
   readonly stale: string[][];
   /** Each session's runtime token. */
   readonly runtimeTokens = new Map<string, string>();
+  /** The node host's key, its current token when the test holds it, and its dead tokens. */
+  readonly nodeIdentity = generateIdentity();
+  nodeToken: string | null = null;
+  readonly nodeStale: string[] = [];
   /** What the current step did, for the failure message. */
   step = "";
 
@@ -92,6 +101,13 @@ export class Real {
     m.devices[device]!.tokenKnown = false;
   }
 
+  /** The node's current token is no longer current: remember it as one that must never admit. */
+  retireNodeToken(m: Model): void {
+    if (this.nodeToken) this.nodeStale.push(this.nodeToken);
+    this.nodeToken = null;
+    m.node.tokenKnown = false;
+  }
+
   async dispose(): Promise<void> {
     for (const c of this.conns.values()) c.close();
     await this.gw.dispose();
@@ -100,7 +116,9 @@ export class Real {
 
 export function newModel(): Model {
   return {
+    clockMoves: 0,
     devices: Array.from({ length: DEVICES }, () => newDevice()),
+    node: newNode(),
     conns: [],
     nextConnId: 0,
     codes: [],
@@ -343,7 +361,95 @@ async function compareList(m: Model, r: Real): Promise<void> {
         );
     }
   }
-  const known = new Set(r.identities.map((i) => i.deviceId));
+  const known = new Set([...r.identities.map((i) => i.deviceId), r.nodeIdentity.deviceId]);
   const stray = paired.filter((p) => !known.has(p.deviceId));
   if (stray.length > 0) fail(r, "devices the sequence never made are paired", stray);
+  await compareNode(m, r, list);
+}
+
+/**
+ * The node host: its record, node-role token row and pending request are the model's; its current
+ * token admits and a dead one never does; and the gateway's node list shows it exactly while a
+ * session of it is open, exposing what its newest session declared within the approved surface.
+ */
+async function compareNode(m: Model, r: Real, list: PairList): Promise<void> {
+  const n = m.node;
+  const id = r.nodeIdentity.deviceId;
+  const got = list.paired.find((p) => p.deviceId === id);
+  if (n.paired !== (got !== undefined))
+    fail(r, `the node is ${got ? "" : "not "}paired on the gateway; the model says the opposite`, got);
+  if (got) {
+    if (!sameSet(got.roles, ["node"])) fail(r, `the node holds the roles [${got.roles.join(",")}]`, got);
+    const row = got.tokens.find((t) => t.role === "node");
+    if ((row !== undefined) !== (n.slot !== null))
+      fail(
+        r,
+        `the node's token row ${row ? "exists" : "is missing"}; model ${JSON.stringify(n.slot)}`,
+        got.tokens,
+      );
+    const revoked = row !== undefined && row.revokedAtMs !== null && row.revokedAtMs !== undefined;
+    if (row && n.slot && revoked !== n.slot.revoked)
+      fail(r, `the node's token revoked=${revoked}, the model's ${n.slot.revoked}`, row);
+  }
+  const pend = list.pending.filter((p) => p.deviceId === id);
+  if ((pend[0] !== undefined) !== (n.pending !== null) || pend.length > 1)
+    fail(r, `the node has ${pend.length} pending requests; model ${JSON.stringify(n.pending)}`, pend);
+  if (pend[0] && n.pending && pend[0].requestId !== n.pending.requestId)
+    fail(r, `the node's pending request is ${pend[0].requestId}, the model's ${n.pending.requestId}`);
+
+  const probe = async (token: string) => {
+    r.coverage.probes++;
+    const { res, conn } = await connect(r.gw.url, nodeConnect(r, { deviceToken: token }, n.surface ?? []));
+    conn.close();
+    // Its session must be gone before the node list is read: it would be the node's newest.
+    await conn.closedWithin(5000);
+    return res;
+  };
+  if (n.tokenKnown && r.nodeToken) {
+    const res = await probe(r.nodeToken);
+    if (!res.ok) fail(r, "the node's current token was refused", res.error);
+  }
+  const dead = r.nodeStale.at(-1);
+  if (dead) {
+    const res = await probe(dead);
+    if (res.ok) fail(r, "a revoked or replaced token of the node admitted", res.payload);
+    if (res.error?.details?.code === "PAIRING_REQUIRED")
+      fail(r, "a dead node token opened a request", res.error);
+  }
+
+  const sessions = m.conns.filter((c) => c.who === "node" && c.alive);
+  const newest = sessions.at(-1);
+  const want = newest ? [exposedBy(n, newest.declared ?? [])] : [];
+  // A node session the test closed a moment ago may still be leaving the gateway's registry.
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const res = await ownerConn(m, r).request("node.list", {});
+    if (!res?.ok) fail(r, "the owner could not list nodes", res?.error);
+    const nodes = (res.payload as { nodes: Array<{ nodeId: string; commands: string[] }> }).nodes;
+    const shown = nodes.filter((x) => x.nodeId === id).map((x) => set(x.commands));
+    if (JSON.stringify(shown) === JSON.stringify(want)) break;
+    if (Date.now() > deadline)
+      fail(
+        r,
+        `the node list shows the node exposing ${JSON.stringify(shown)}; the model ${JSON.stringify(want)}`,
+      );
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+/** The node host's connect: its key, role node, the commands it declares. */
+export function nodeConnect(
+  r: Real,
+  auth: ConnectOptions["auth"],
+  declared: readonly string[],
+): ConnectOptions {
+  return {
+    identity: r.nodeIdentity,
+    role: "node",
+    clientId: "node-host",
+    mode: "node",
+    scopes: [],
+    auth,
+    extra: { commands: [...declared] },
+  };
 }
