@@ -32,9 +32,13 @@ export function presencePayload(connections: readonly ConnectionSummary[], ts: n
 export class PresenceNotifier {
   private timer: NodeJS.Timeout | null = null;
 
+  /**
+   * `send` is given the payload as a function: it is built (a summary of every open session) only
+   * when some session is to hear it, not ten times a second for a gateway without a Control UI open.
+   */
   constructor(
     private readonly connections: () => readonly ConnectionSummary[],
-    private readonly send: (payload: PresencePayload) => void,
+    private readonly send: (payload: () => PresencePayload) => void,
     private readonly now: () => number,
   ) {}
 
@@ -42,7 +46,7 @@ export class PresenceNotifier {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.send(presencePayload(this.connections(), this.now()));
+      this.send(() => presencePayload(this.connections(), this.now()));
     }, PRESENCE_COALESCE_MS);
     this.timer.unref();
   }

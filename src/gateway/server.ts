@@ -27,7 +27,7 @@ import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } fr
 import { ConnectionCaps, type CapLimits } from "./connection-caps.js";
 import { ownHostNames } from "./own-names.js";
 import { PairingService, type PendingLimits } from "./pairing.js";
-import { PresenceNotifier } from "./presence.js";
+import { PresenceNotifier, type PresencePayload } from "./presence.js";
 import type { GatewayAuth } from "./shared-auth.js";
 import { transportFacts } from "./transport.js";
 import { AssertionVerifier, type AssertionVerifierOptions } from "./proxy-assertion.js";
@@ -199,9 +199,10 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     this.presence = new PresenceNotifier(
       () => this.openConnections(),
       (payload) => {
+        let built: PresencePayload | undefined;
         for (const c of this.connections) {
           const s = c.isOpen ? c.session : null;
-          if (s && receivesBroadcast(s, "presence")) c.sendEvent("presence", payload);
+          if (s && receivesBroadcast(s, "presence")) c.sendEvent("presence", (built ??= payload()));
         }
       },
       this.now,
