@@ -1,5 +1,7 @@
 /** Gatehouse's release version, read once from package.json. */
-import { readFileSync } from "node:fs";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { readFileSync } = process.getBuiltinModule("node:fs");
 
 function readVersion(): string {
   // Both the source tree and the build (dist/src) sit below the package root.

@@ -4,8 +4,6 @@
  * human can fix the problem (wrong secret, pending pairing).
  */
 import type { GatewayRole } from "../protocol/client-info.js";
-import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import type { ConnectAuth, HelloOk } from "../protocol/connect.js";
 import type { EventFrame } from "../protocol/frames.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
@@ -28,6 +26,10 @@ import { asClientError, GatewayClientError } from "./errors.js";
 import { shouldPauseReconnect } from "./pause.js";
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from "./token-store.js";
 import { checkGatewayUrl } from "./url-safety.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { randomBytes } = process.getBuiltinModule("node:crypto");
+const { EventEmitter } = process.getBuiltinModule("node:events");
 
 /**
  * Credentials a {@link GatewayClient} presents at connect: the shared secret (token or password)

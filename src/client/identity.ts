@@ -3,10 +3,12 @@
  * (Ed25519 key pair, mode 0600) and, beside it, `device-auth.json` for the device tokens the
  * gateway issues (see {@link FileDeviceTokenStore}).
  */
-import { join } from "node:path";
 import { decodePublicKeyBytes, deviceIdFromRawKey, publicKeyFromRaw } from "../identity/keys.js";
 import { loadIdentity, loadOrCreateIdentity } from "../identity/file-store.js";
 import type { DeviceIdentity } from "../identity/keys.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { join } = process.getBuiltinModule("node:path");
 
 /** The identity file's name inside its directory. */
 const IDENTITY_FILE = "device.json";

@@ -3,11 +3,13 @@
  * only ever written when a person said so (`--trust-fingerprint`, a yes at a prompt, or a setup
  * link from the owner); a mismatch is never "fixed" by overwriting it.
  */
-import { readFileSync } from "node:fs";
 import { isRecord } from "../protocol/json.js";
 import { normalizeFingerprint } from "../protocol/setup-code.js";
 import { writeSecretJson } from "../util/secret-file.js";
 import { GatewayClientError } from "./errors.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { readFileSync } = process.getBuiltinModule("node:fs");
 
 /**
  * One pinned gateway certificate: its SHA-256 (hex, lower case) and when it was pinned.

@@ -5,8 +5,10 @@
  * the usual CA and host-name verification applies; a certificate that fails it is refused with its
  * fingerprint, so the user can compare it with the gateway's and pin it.
  */
-import { isIP } from "node:net";
 import type { TLSSocket } from "node:tls";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { isIP } = process.getBuiltinModule("node:net");
 
 /**
  * Why a gateway's certificate was refused before anything was sent: it does not match the pin

@@ -3,10 +3,12 @@
  * is pluggable so apps can keep tokens in a keychain; the file store matches OpenClaw's shape.
  */
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
-import { readFileSync } from "node:fs";
 import { isRecord } from "../protocol/json.js";
 import { writeSecretJson } from "../util/secret-file.js";
 import { GatewayClientError } from "./errors.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { readFileSync } = process.getBuiltinModule("node:fs");
 
 /**
  * One stored device token with the role and scopes the gateway approved for it.

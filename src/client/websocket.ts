@@ -5,12 +5,15 @@
  * sub-agent's call-back spent before sending a byte. Text and binary messages, fragments, ping →
  * pong and the close handshake; no extensions, no subprotocols (the gateway protocol uses neither).
  */
-import { randomBytes, randomFillSync } from "node:crypto";
-import { connect as netConnect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { connectVerifiedTls } from "./tls-pin.js";
 import { WebSocketError } from "./ws-errors.js";
 import { closePayload, encodeFrame, FrameReader, OPCODE, type Inbound } from "./ws-frames.js";
 import { checkUpgradeResponse, MAX_RESPONSE_HEAD, upgradeRequest } from "./ws-upgrade.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { randomBytes, randomFillSync } = process.getBuiltinModule("node:crypto");
+const { connect: netConnect } = process.getBuiltinModule("node:net");
 
 /** What a transport is doing: upgrading, open, closing (a close frame sent or received), closed. */
 export type ReadyState = "connecting" | "open" | "closing" | "closed";

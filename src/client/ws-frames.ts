@@ -3,8 +3,10 @@
  * reader that turns the server's bytes into whole messages, refusing what the RFC forbids. Pure:
  * no sockets, no randomness (the caller supplies each mask).
  */
-import { isUtf8 } from "node:buffer";
 import { WebSocketError } from "./ws-errors.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { isUtf8 } = process.getBuiltinModule("node:buffer");
 
 /** Frame opcodes (RFC 6455 §5.2). */
 export const OPCODE = Object.freeze({

@@ -2,8 +2,10 @@
  * The client's half of the WebSocket opening handshake (RFC 6455 §4.1): the HTTP/1.1 upgrade
  * request it writes and the checks on the server's answer. Pure but for hashing; no sockets.
  */
-import { createHash } from "node:crypto";
 import { WebSocketError } from "./ws-errors.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { createHash } = process.getBuiltinModule("node:crypto");
 
 /** RFC 6455 §1.3: appended to the key before hashing it into Sec-WebSocket-Accept. */
 const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

@@ -4,10 +4,12 @@
  * each contender writes a complete temp file and hard-links it into place; link(2) never
  * overwrites, so exactly one wins and everyone reads the winner's file.
  */
-import { readFileSync } from "node:fs";
 import { writeSecretJson } from "../util/secret-file.js";
 import { IdentityError } from "./errors.js";
 import { generateIdentity, identityFromPrivateKey, parsePrivateKeyPem, type DeviceIdentity } from "./keys.js";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { readFileSync } = process.getBuiltinModule("node:fs");
 
 interface IdentityFile {
   version: 1;

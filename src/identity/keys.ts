@@ -1,13 +1,9 @@
 /** Ed25519 keys as the protocol encodes them: raw 32-byte public keys in base64url, hex SHA-256 ids. */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-  type KeyObject,
-} from "node:crypto";
+import type { KeyObject } from "node:crypto";
+// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
+// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
+const { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } =
+  process.getBuiltinModule("node:crypto");
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw key follows it. */
 const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
