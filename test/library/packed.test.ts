@@ -11,7 +11,7 @@
 import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -74,6 +74,22 @@ function node(file: string, args: string[] = []): Promise<Run> {
   });
 }
 
+/**
+ * Puts the checkout's own installed copy of the native addon `name` into a consumer that has none
+ * (a fresh clone: `npm ci` emptied node_modules/.cache). Offline, npm compiles better-sqlite3 from
+ * source, a minute of CPU that `npm ci` had just spent on the same version for the same Node; npm
+ * keeps an installed dependency that satisfies the package's range (another version is replaced
+ * and compiled as before) and still resolves every other dependency from the tarball's
+ * package.json, and prunes this one if the package stops depending on it.
+ */
+function seedNativeAddon(name: string): void {
+  const from = join(ROOT, "node_modules", name);
+  const to = join(consumer, "node_modules", name);
+  if (existsSync(to) || !existsSync(from)) return;
+  // A copy, not hard links: were npm to rebuild it in place, the checkout's addon must not change.
+  cpSync(from, to, { recursive: true });
+}
+
 before(() => {
   mkdirSync(join(scratch, "home"), { recursive: true });
   npm(["pack", "--ignore-scripts", "--pack-destination", scratch], ROOT);
@@ -88,6 +104,7 @@ before(() => {
   // Only the package itself is replaced; dependencies installed by an earlier run stay.
   rmSync(installed, { recursive: true, force: true });
   rmSync(join(consumer, "package-lock.json"), { force: true });
+  seedNativeAddon("better-sqlite3");
   npm(["install", "./gatehouse-gateway.tgz", "--no-audit", "--no-fund", "--prefer-offline"], consumer);
 });
 
