@@ -110,7 +110,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extra: Rec
 export function createHttpHandler(
   options: HttpHandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const assets = listAssets(options.controlUiDir);
+  // Listed on the first request, not at start: a gateway nobody opens the UI of never walks the
+  // folder or builds the error-table module.
+  let listed: Map<string, Asset> | undefined;
+  const assets = () => (listed ??= listAssets(options.controlUiDir));
   const cache = new Map<string, { mtimeMs: number; body: Buffer; etag: string }>();
 
   const read = (asset: Asset) => {
@@ -136,7 +139,7 @@ export function createHttpHandler(
       sendJson(res, stopping ? 503 : 200, { ok: !stopping, version: options.version });
       return;
     }
-    const asset = assets.get(path);
+    const asset = assets().get(path);
     if (!asset) {
       sendJson(res, 404, { error: "not found" });
       return;

@@ -13,7 +13,8 @@
  * A scheduled time that comes while the job's previous run is still running is skipped, so runs of
  * one job never pile up.
  */
-import { Cron } from "croner";
+import { createRequire } from "node:module";
+import type { Cron } from "croner";
 import { silentLogger, type GatewayLogger } from "../gateway/log.js";
 import type { CronAddRequest, CronJobView, CronService, CronUpdateRequest } from "../methods/cron.js";
 import { unknownCronJob } from "../methods/cron.js";
@@ -27,6 +28,13 @@ import { normalizeSet } from "../store/codec.js";
 import type { CronJobRecord } from "../store/cron.js";
 import type { Store } from "../store/db.js";
 import { newId, workRefused, type SessionManager } from "./sessions.js";
+
+let cronClass: typeof Cron | undefined;
+/** croner, loaded when a schedule is first read: a gateway with no cron jobs never loads it. */
+function croner(): typeof Cron {
+  cronClass ??= (createRequire(import.meta.url)("croner") as { Cron: typeof Cron }).Cron;
+  return cronClass;
+}
 
 export interface CronSchedulerOptions {
   store: Store;
@@ -331,7 +339,7 @@ export class CronScheduler implements CronService {
 
   #schedule(job: CronJobRecord): void {
     this.#unschedule(job.id);
-    const timer = new Cron(
+    const timer = new (croner())(
       job.schedule,
       { ...(job.timezone ? { timezone: job.timezone } : {}), unref: true, catch: true },
       () => this.#fire(job.id, "schedule"),
@@ -348,7 +356,7 @@ export class CronScheduler implements CronService {
     let next: Date | null = null;
     if (job.enabled) {
       try {
-        next = new Cron(job.schedule, {
+        next = new (croner())(job.schedule, {
           ...(job.timezone ? { timezone: job.timezone } : {}),
           paused: true,
         }).nextRun(new Date(this.#now()));
@@ -364,7 +372,7 @@ export class CronScheduler implements CronService {
 export function checkSchedule(schedule: string, timezone: string | null): void {
   let next: Date | null;
   try {
-    next = new Cron(schedule, { ...(timezone ? { timezone } : {}), paused: true }).nextRun();
+    next = new (croner())(schedule, { ...(timezone ? { timezone } : {}), paused: true }).nextRun();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const field = /time ?zone/i.test(message) ? "timezone" : "schedule";
@@ -388,7 +396,7 @@ export function checkSchedule(schedule: string, timezone: string | null): void {
 export function missedSince(job: CronJobRecord, nowMs: number): number | null {
   const from = job.lastRunAtMs ?? job.createdAtMs;
   try {
-    const next = new Cron(job.schedule, {
+    const next = new (croner())(job.schedule, {
       ...(job.timezone ? { timezone: job.timezone } : {}),
       paused: true,
     }).nextRun(new Date(from));

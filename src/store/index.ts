@@ -13,26 +13,6 @@ export { CronRepo, MISSED_POLICIES, type CronJobRecord, type MissedPolicy } from
 export { openStore, Store, type OpenStoreOptions } from "./db.js";
 export { DeviceRepo, type ApprovedVia, type DeviceRecord } from "./devices.js";
 export { StoreError, type StoreErrorCode } from "./errors.js";
-export {
-  importLegacyPaired,
-  normalizeLegacyPaired,
-  type LegacyImport,
-  type LegacyNormalized,
-} from "./legacy.js";
-export {
-  applyOpenClawImport,
-  IMPORT_ACTOR,
-  OPENCLAW_FILES,
-  planOpenClawImport,
-  readOpenClawState,
-  type ImportRow,
-  type ImportStatus,
-  type ImportTokenRow,
-  type OpenClawRecord,
-  type OpenClawSource,
-  type OpenClawState,
-  type PlannedImport,
-} from "./openclaw-import.js";
 export { acquireGatewayLock, readGatewayLock, type GatewayLock, type GatewayLockInfo } from "./lock.js";
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from "./migrations.js";
 export {

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { generateIdentity } from "../../src/identity/keys.js";
 import { scopeSatisfied } from "../../src/policy/scopes.js";
-import { importLegacyPaired, normalizeLegacyPaired } from "../../src/store/index.js";
+import { importLegacyPaired, normalizeLegacyPaired } from "../../src/store/legacy.js";
 import { freshStore } from "./helpers.js";
 
 /** A legacy `paired.json` value for a fresh key, as OpenClaw wrote it. */

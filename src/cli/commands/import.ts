@@ -10,14 +10,14 @@ import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { resolveStateDir, statePaths } from "../../config/index.js";
+import { openStore } from "../../store/index.js";
 import {
   applyOpenClawImport,
-  openStore,
   planOpenClawImport,
   readOpenClawState,
   type ImportRow,
   type OpenClawState,
-} from "../../store/index.js";
+} from "../../store/openclaw-import.js";
 import { shortId } from "../devices/format.js";
 import { openLocalStore } from "../lifecycle/local-store.js";
 import { inspectGateway } from "../lifecycle/state.js";
