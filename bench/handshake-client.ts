@@ -3,16 +3,19 @@ import { WebSocket } from "ws";
 import { signPayload, type DeviceIdentity } from "../src/identity/keys.js";
 import { buildSignaturePayloadV3 } from "../src/protocol/signature-payload.js";
 import { readFileSync } from "node:fs";
-import { leanTimedHandshake } from "./lean-client.js";
+import { ownTimedHandshake } from "./own-client.js";
 import { median } from "./report.js";
 import { ms, quantile } from "./stats.js";
 
-/** Which client the benches measure with: `lean` (bench/lean-client.ts, the default) or `ws`. */
-export const BENCH_CLIENT: "lean" | "ws" = process.env.BENCH_CLIENT === "ws" ? "ws" : "lean";
+/**
+ * Which client the benches measure with: `gatehouse` (gatehouse/client's own transport,
+ * bench/own-client.ts; the default) or `ws` (`ws`'s client).
+ */
+export const BENCH_CLIENT: "gatehouse" | "ws" = process.env.BENCH_CLIENT === "ws" ? "ws" : "gatehouse";
 
 /** One timed handshake with the client `BENCH_CLIENT` names. */
 export function benchHandshake(url: string, connectParams: (nonce: string) => unknown): Promise<number> {
-  return BENCH_CLIENT === "ws" ? timedHandshake(url, connectParams) : leanTimedHandshake(url, connectParams);
+  return BENCH_CLIENT === "ws" ? timedHandshake(url, connectParams) : ownTimedHandshake(url, connectParams);
 }
 
 /**

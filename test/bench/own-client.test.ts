@@ -1,9 +1,9 @@
-/** The handshake benches' lean WebSocket client: a real client of the real gateway, strict about what it is sent. */
+/** The handshake benches' client (gatehouse/client's own transport): admitted and refused by the real gateway, strict about the upgrade. */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { leanTimedHandshake } from "../../bench/lean-client.js";
+import { ownTimedHandshake } from "../../bench/own-client.js";
 import { startTestGateway, TEST_TOKEN } from "../helpers/gateway.js";
 
 const deviceLess = (token: string) => () => ({
@@ -14,13 +14,13 @@ const deviceLess = (token: string) => () => ({
   auth: { token },
 });
 
-describe("bench lean client", () => {
+describe("bench client (gatehouse/client's transport)", () => {
   it("is admitted by the gateway, is refused with the gateway's error, and closes cleanly either way", async () => {
     const gw = await startTestGateway();
     try {
-      const ms = await leanTimedHandshake(gw.url, deviceLess(TEST_TOKEN));
+      const ms = await ownTimedHandshake(gw.url, deviceLess(TEST_TOKEN));
       assert.ok(ms > 0);
-      await assert.rejects(leanTimedHandshake(gw.url, deviceLess("wrong-token")), /AUTH_TOKEN_MISMATCH/);
+      await assert.rejects(ownTimedHandshake(gw.url, deviceLess("wrong-token")), /AUTH_TOKEN_MISMATCH/);
       // Both sockets finish their close handshake: the gateway holds no connection afterwards.
       for (let i = 0; i < 100 && gw.server.openConnections().length > 0; i++) {
         await new Promise((r) => setTimeout(r, 10));
@@ -43,8 +43,8 @@ describe("bench lean client", () => {
     try {
       const { port } = server.address() as AddressInfo;
       await assert.rejects(
-        leanTimedHandshake(`ws://127.0.0.1:${port}`, deviceLess(TEST_TOKEN)),
-        /upgrade refused/,
+        ownTimedHandshake(`ws://127.0.0.1:${port}`, deviceLess(TEST_TOKEN)),
+        /Sec-WebSocket-Accept does not match/,
       );
     } finally {
       server.closeAllConnections();
