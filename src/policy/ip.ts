@@ -9,17 +9,37 @@ export interface ParsedIp {
   bytes: number[];
 }
 
+const DOT = 46;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+
+/**
+ * Four dot-separated decimal parts of 1–3 ASCII digits, each ≤ 255, without leading zeros (which
+ * some parsers read as octal). One pass over the characters: every upgrade parses its peer's
+ * address several times.
+ */
 function parseIpv4(text: string): number[] | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
   const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || (p.length > 1 && p.startsWith("0"))) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out.push(n);
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    // The end of the text closes the last part as a dot would.
+    const c = i < text.length ? text.charCodeAt(i) : DOT;
+    if (c === DOT) {
+      if (digits === 0 || out.length === 4) return null;
+      out.push(n);
+      n = 0;
+      digits = 0;
+    } else if (c >= DIGIT_0 && c <= DIGIT_9) {
+      if ((digits === 1 && n === 0) || digits === 3) return null;
+      n = n * 10 + (c - DIGIT_0);
+      digits++;
+      if (n > 255) return null;
+    } else {
+      return null;
+    }
   }
-  return out;
+  return out.length === 4 ? out : null;
 }
 
 function parseIpv6(text: string): number[] | null {

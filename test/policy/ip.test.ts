@@ -1,5 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { isIPv4 } from "node:net";
+import fc from "fast-check";
 import { canonicalIp, ipInAnyRange, ipInRange, isLoopbackIp, parseIp } from "../../src/policy/ip.js";
 
 const v6 = (...tail: number[]) => [...Array<number>(16 - tail.length).fill(0), ...tail];
@@ -45,6 +47,12 @@ describe("parseIp", () => {
     "1.02.3.4",
     "1.2.3.4.5",
     "1.2.3.-1",
+    "1..2.3",
+    "1.2.3.4.",
+    ".1.2.3",
+    "00.1.2.3",
+    "1.2.3.0255",
+    "1.2.3.1000",
     "1.2.3.4:80",
     "a.b.c.d",
     "localhost",
@@ -69,6 +77,22 @@ describe("parseIp", () => {
       assert.equal(isLoopbackIp(text), false);
     });
   }
+
+  test("dotted IPv4 is exactly what Node's isIPv4 accepts (no leading zeros), with the parts as bytes", () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.stringMatching(/^[0-9]{0,4}$/));
+    const candidate = fc.oneof(
+      fc.array(part, { minLength: 3, maxLength: 5 }).map((parts) => parts.join(".")),
+      fc.stringMatching(/^[0-9.]{0,16}$/),
+    );
+    fc.assert(
+      fc.property(candidate, (text) => {
+        const parsed = parseIp(text);
+        assert.equal(parsed !== null, isIPv4(text), text);
+        if (parsed) assert.deepEqual(parsed, { family: 4, bytes: text.split(".").map(Number) });
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe("canonicalIp", () => {
