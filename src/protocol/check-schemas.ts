@@ -1,5 +1,5 @@
 /**
- * Every schema the gateway and the client check a value against, by the name checks.ts knows it
+ * Every schema the gateway, the client and the node host check a value against, by the name checks.ts knows it
  * by. `npm run schemas` writes the compiled code of each to check-code.ts; this module (and with it
  * TypeBox) loads only there, in tests, and when a value fails its check and the problems are worded.
  */
@@ -42,6 +42,8 @@ export const CHECK_SCHEMAS = {
   NodeSkillsUpdateParams: compat.NodeSkillsUpdateParamsSchema,
   NodePluginToolsUpdateParams: compat.NodePluginToolsUpdateParamsSchema,
   NodeRunnerInventoryParams: compat.NodeRunnerInventoryParamsSchema,
+  NodeWhichParams: params.NodeWhichParams,
+  NodeRunParams: params.NodeRunParams,
 } satisfies Record<string, TSchema>;
 
 /** The name of a checked schema. */

@@ -1,7 +1,8 @@
 /**
  * The params of the gateway's own methods (`device.*`, `sessions.*`, `cron.*`, `audit.list`,
- * `device.pair.setupCode`, `node.*`), as TypeBox schemas. The gateway checks params with the
- * compiled code of these schemas (check-code.ts) and loads this module only to word a refusal.
+ * `device.pair.setupCode`, `node.*`) and of the node host's commands, as TypeBox schemas. The gateway checks params with the
+ * compiled code of these schemas (check-code.ts), as does the node host, and loads this module
+ * only to word a refusal.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { RoleSchema } from "./devices.js";
@@ -200,3 +201,21 @@ export const NodeInvokeResultParams = Type.Object(
   },
   closed,
 );
+
+// The node host's commands: system.which, system.run
+const BinName = Type.String({ minLength: 1, maxLength: 255 });
+/** Gatehouse's `{bin}` (answered `{path}`), or OpenClaw's `{bins: [...]}` (answered `{bins: {name: path}}`). */
+export const NodeWhichParams = Type.Union([
+  Type.Object({ bin: BinName }, closed),
+  Type.Object({ bins: Type.Array(BinName, { minItems: 1, maxItems: 64 }) }, closed),
+]);
+export const NodeRunParams = Type.Object(
+  {
+    command: Type.Array(Type.String(), { minItems: 1 }),
+    cwd: Type.Optional(Type.String({ minLength: 1 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  closed,
+);
+export type SystemRunParams = Static<typeof NodeRunParams>;

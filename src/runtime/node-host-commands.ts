@@ -7,8 +7,8 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
-import { Type, type Static } from "@sinclair/typebox";
-import { compileValidator } from "../protocol/compile-validator.js";
+import { checker } from "../protocol/checks.js";
+import type { SystemRunParams } from "../protocol/method-params.js";
 import { OutputTail } from "./output-tail.js";
 
 /** The commands a Gatehouse node host offers. */
@@ -41,23 +41,7 @@ export interface NodeCommandOptions {
   signal?: AbortSignal;
 }
 
-const closed = { additionalProperties: false } as const;
-const BinName = Type.String({ minLength: 1, maxLength: 255 });
-/** Gatehouse's `{bin}` (answered `{path}`), or OpenClaw's `{bins: [...]}` (answered `{bins: {name: path}}`). */
-const WhichParams = Type.Union([
-  Type.Object({ bin: BinName }, closed),
-  Type.Object({ bins: Type.Array(BinName, { minItems: 1, maxItems: 64 }) }, closed),
-]);
-const RunParams = Type.Object(
-  {
-    command: Type.Array(Type.String(), { minItems: 1 }),
-    cwd: Type.Optional(Type.String({ minLength: 1 })),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
-    env: Type.Optional(Type.Record(Type.String(), Type.String())),
-  },
-  closed,
-);
-export type SystemRunParams = Static<typeof RunParams>;
+export type { SystemRunParams } from "../protocol/method-params.js";
 
 export interface SystemRunResult {
   exitCode: number | null;
@@ -69,8 +53,8 @@ export interface SystemRunResult {
   stderrTruncated: boolean;
 }
 
-const validateWhich = compileValidator(WhichParams);
-const validateRun = compileValidator(RunParams);
+const validateWhich = checker("NodeWhichParams");
+const validateRun = checker("NodeRunParams");
 
 /** Each command's params in plain words: what every field must be, and an example. */
 const SHAPES: Readonly<Record<string, { fields: Readonly<Record<string, string>>; example: string }>> = {

@@ -15,7 +15,8 @@ import {
 import { asClientError, type GatewayClientError } from "../client/errors.js";
 import { GatewayClient, type CloseInfo, type DeviceTokenStore, type GatewayEvent } from "../client/index.js";
 import type { DeviceIdentity } from "../identity/index.js";
-import { isRecord, type HelloNodeSurface, type HelloOk } from "../protocol/index.js";
+import type { HelloNodeSurface, HelloOk } from "../protocol/connect.js";
+import { isRecord } from "../protocol/json.js";
 import { NODE_HOST_COMMANDS, NodeCommandError, runNodeCommand } from "./node-host-commands.js";
 import { NODE_PAIR_RESOLVED_EVENT } from "../protocol/events.js";
 import { NODE_INVOKE_REQUEST_EVENT } from "./nodes.js";

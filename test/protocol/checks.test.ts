@@ -72,6 +72,11 @@ const samples: unknown[] = [
   { protocolFeatures: ["a", ""] },
   { profile: "node", ttlMs: 1000, url: "http://x", qr: true },
   { limit: 0, afterId: -1, decisions: [] },
+  { bin: "git" },
+  { bins: [] },
+  { bin: "git", bins: ["git"] },
+  { command: ["uname", "-a"], env: { LANG: "C" }, timeoutMs: 1000 },
+  { command: [], cwd: "", env: { A: 1 } },
 ];
 
 const names = Object.keys(CHECK_SCHEMAS) as CheckName[];
