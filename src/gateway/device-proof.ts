@@ -36,10 +36,13 @@ interface DerivedKey {
  * much as the signature check itself, and a paired device presents the same key on every
  * connect, so decoding, hashing to its id and parsing it again would be work with a known answer.
  * Everything here is a function of that text alone, so a hit is what deriving again would give.
- * Oldest first out; the bound keeps a flood of fresh keys from growing it.
+ * Oldest first out; the bound keeps a flood of fresh keys from growing it. Only short texts are
+ * kept: OpenSSL reads a PEM key after any amount of leading text, so a 60 KB connect frame could
+ * otherwise park 60 KB per entry here (a key is 43 characters raw, 113 as PEM).
  */
 const derivedKeys = new Map<string, DerivedKey>();
 const DERIVED_KEYS_MAX = 1024;
+const DERIVED_KEY_TEXT_MAX = 128;
 
 /** The key as sent, derived (from the cache when seen before); null when it does not decode. */
 function deriveKey(wire: string): DerivedKey | null {
@@ -52,7 +55,7 @@ function deriveKey(wire: string): DerivedKey | null {
     publicKey: toBase64Url(bytes),
     key: publicKeyFromRaw(bytes),
   };
-  if (derived.key === null) return derived;
+  if (derived.key === null || wire.length > DERIVED_KEY_TEXT_MAX) return derived;
   if (derivedKeys.size >= DERIVED_KEYS_MAX) derivedKeys.delete(derivedKeys.keys().next().value!);
   derivedKeys.set(wire, derived);
   return derived;
