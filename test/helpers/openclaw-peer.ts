@@ -13,6 +13,7 @@ import {
   readlinkSync,
   rmdirSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -69,6 +70,13 @@ export class OpenClawHome {
     mkdirSync(join(this.dir, ".openclaw"), { recursive: true, mode: 0o700 });
     mkdirSync(join(this.dir, "tmp"), { recursive: true });
     writeFileSync(join(this.dir, "offline.cjs"), OFFLINE_PRELOAD);
+    // OpenClaw keeps Node's compile cache (V8 code for its thousands of modules) where a user's
+    // does, under os.tmpdir()/node-compile-cache; with a TMPDIR per home every CLI command, node host
+    // and gateway compiled everything afresh. The homes share one cache beside the peer (about a
+    // quarter of a CLI command's CPU); Node checks each entry against the source it was made from.
+    const compileCache = join(peer.dir, "compile-cache");
+    mkdirSync(compileCache, { recursive: true });
+    symlinkSync(compileCache, join(this.dir, "tmp", "node-compile-cache"));
   }
 
   get stateDir(): string {
@@ -329,7 +337,8 @@ export async function startOpenClawGateway(
       return { url, port, token, home, log, stop };
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
-      await new Promise((r) => setTimeout(r, 1_000));
+      // Not ready yet: a refused connect costs next to nothing, so look again soon.
+      await new Promise((r) => setTimeout(r, 250));
     } finally {
       await client.close();
     }
