@@ -5,13 +5,17 @@
  * quick tour with `gatehouse` found on PATH by the shell, and the printed Control UI URL opened in
  * Chromium to a connected page.
  *
- * Two shortcuts, both proven elsewhere: the installed dependencies are hard-linked from this
- * checkout instead of `npm ci` (CI runs `npm test` on a clean clone, which is that step), and the
- * port comes from `GATEHOUSE_PORT` (documented) so the test never fights a real gateway on 18789.
+ * Three shortcuts, each proven elsewhere: the installed dependencies are hard-linked from this
+ * checkout instead of `npm ci` (CI runs `npm test` on a clean clone, which is that step); the
+ * build of these very sources is copied in with its incremental state, so `npm start`'s tsc finds
+ * nothing to compile (the same tsc -p tsconfig.json builds the clean clone in CI; a full build here
+ * was 16 s of CPU for nothing new), and the test checks that `npm start` did run the build step;
+ * and the port comes from `GATEHOUSE_PORT` (documented) so the test never fights a real gateway on
+ * 18789.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
@@ -44,6 +48,8 @@ function copyCheckout(): void {
   }
   const linked = spawnSync("cp", ["-al", join(checkout, "node_modules"), join(clone, "node_modules")]);
   assert.equal(linked.status, 0, String(linked.stderr));
+  // A copy, not links: tsc rewrites what it emits in place, and the checkout's build must not change.
+  cpSync(join(checkout, "dist"), join(clone, "dist"), { recursive: true });
   // Newer than the copied package-lock.json: the set-up sees the dependencies as installed.
   const later = new Date(Date.now() + 60_000);
   utimesSync(join(clone, "node_modules", ".package-lock.json"), later, later);
@@ -141,6 +147,7 @@ after(async () => {
 describe("the README from a fresh clone", () => {
   it("npm start sets up, puts gatehouse on PATH and starts the gateway, printing where the Control UI is", async () => {
     const out = await startLine("npm start", clone, READY, 300_000);
+    assert.match(out, /^== building \(tsc\)$/m, "npm start builds before it starts the gateway");
     assert.match(out, new RegExp(`(Control UI: |control ui url=)http://127\\.0\\.0\\.1:${port}/`));
     assert.doesNotMatch(out, /#token=/, "the token is printed on a terminal only");
     const which = await sh("command -v gatehouse");
