@@ -13,16 +13,18 @@ import {
   endNode,
   expectNodeConnect,
   mayApproveNode,
+  mayApproveSurface,
   mayEndNode,
   newNode,
   NODE_COMMANDS,
+  nodeDeclares,
   set,
   whoName,
   type Caller,
   type Model,
   type Verdict,
 } from "./reference.js";
-import { compare, drop, fail, hold, nodeConnect, type Real } from "./world.js";
+import { compare, drop, fail, hold, nodeConnect, ownerConn, type Real } from "./world.js";
 import { connect, helloAuth, MODEL_TOKEN } from "./wire.js";
 
 type Declared = keyof typeof NODE_COMMANDS;
@@ -58,6 +60,7 @@ class NodeConnectCmd implements Cmd {
         n.tokenKnown = true;
         n.slot = { revoked: false };
       }
+      nodeDeclares(n, declared);
       if (this.keep) {
         // One held node session at a time, so that which one the node list shows is never a race.
         for (const c of m.conns.filter((x) => x.who === "node" && x.alive)) {
@@ -94,10 +97,13 @@ function nodePended(m: Model, r: Real, res: Frame, commands: string[], same: str
   m.node.lastRequestId = requestId;
 }
 
-/** A session the test holds approves the node's request, revokes its role, or removes it. */
+/**
+ * A session the test holds approves the node's request (its device pairing for the node role) or
+ * its wider surface, revokes its role, or removes it.
+ */
 class NodeManageCmd implements Cmd {
   constructor(
-    readonly kind: "approve" | "revoke" | "remove",
+    readonly kind: "approve" | "approve-surface" | "revoke" | "remove",
     readonly callerPick: number,
   ) {}
   check(m: Model): boolean {
@@ -124,6 +130,16 @@ class NodeManageCmd implements Cmd {
           requestId: n.pending?.requestId ?? n.lastRequestId,
         });
         break;
+      case "approve-surface": {
+        verdict = mayApproveSurface(m, caller);
+        // Its id is the gateway's (the comparison checks the request is there exactly when modelled).
+        const listed = await ownerConn(m, r).request("node.pair.list", {});
+        const pending = (listed?.payload as { pending?: Array<{ nodeId: string; requestId: string }> })
+          ?.pending;
+        const requestId = pending?.find((p) => p.nodeId === deviceId)?.requestId ?? "no-such-request";
+        sent = await conn.request("node.pair.approve", { requestId });
+        break;
+      }
       case "revoke":
         verdict = mayEndNode(m, caller);
         sent = await conn.request("device.token.revoke", { deviceId, role: "node" });
@@ -146,6 +162,7 @@ class NodeManageCmd implements Cmd {
         case "approve":
           // The approval pins the commands the request declared as the node's surface.
           n.surface = n.pending!.commands;
+          n.surfaceRequest = null;
           n.paired = true;
           n.pending = null;
           if (n.slot?.revoked) {
@@ -153,10 +170,18 @@ class NodeManageCmd implements Cmd {
             r.retireNodeToken(m);
           }
           break;
+        case "approve-surface":
+          // Its sessions expose the wider surface at once, without reconnecting.
+          n.surface = n.surfaceRequest!;
+          n.surfaceRequest = null;
+          break;
         case "revoke":
+          // The role's end is its surface's end: a new approval pins a new one.
           endNode(m);
           r.retireNodeToken(m);
           n.slot = { revoked: true };
+          n.surface = null;
+          n.surfaceRequest = null;
           break;
         case "remove":
           endNode(m);
@@ -190,17 +215,48 @@ class OnboardNodeCmd implements Cmd {
   }
 }
 
+/**
+ * The node widens its surface: paired with its camera (onboarded first when it is not), it
+ * reconnects declaring exec too, some session approves the wider surface (or may not), and the
+ * node may then reconnect declaring its camera only, which leaves nothing to approve.
+ */
+class NodeWidenCmd implements Cmd {
+  constructor(
+    readonly callerPick: number,
+    readonly thenNarrow: boolean,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    if (!m.node.paired || m.node.slot?.revoked) await new OnboardNodeCmd("camera").run(m, r);
+    if (!m.node.paired) return;
+    if (!(m.node.surface ?? []).includes("system.run"))
+      await new NodeConnectCmd("shared", "exec", true).run(m, r);
+    await new NodeManageCmd("approve-surface", this.callerPick).run(m, r);
+    if (this.thenNarrow) await new NodeConnectCmd("shared", "camera", true).run(m, r);
+  }
+  toString(): string {
+    return `node-widen(caller#${this.callerPick}${this.thenNarrow ? ", then camera only" : ""})`;
+  }
+}
+
 /** The node host's steps: pairing it, its sessions, and its role approved, revoked and removed. */
 export function nodeArbitraries(): Array<fc.Arbitrary<Cmd>> {
   const declares = fc.constantFrom<Declared>("camera", "exec");
   const pick = fc.nat({ max: 63 });
+  const manage = fc
+    .tuple(
+      fc.constantFrom("approve" as const, "approve-surface" as const, "revoke" as const, "remove" as const),
+      pick,
+    )
+    .map(([kind, p]) => new NodeManageCmd(kind, p) as Cmd);
   return [
     declares.map((d) => new OnboardNodeCmd(d) as Cmd),
+    fc.tuple(pick, fc.boolean()).map(([p, narrow]) => new NodeWidenCmd(p, narrow) as Cmd),
     fc
       .tuple(fc.constantFrom("shared" as const, "token" as const), declares, fc.boolean())
       .map(([via, d, keep]) => new NodeConnectCmd(via, d, keep) as Cmd),
-    fc
-      .tuple(fc.constantFrom("approve" as const, "revoke" as const, "remove" as const), pick)
-      .map(([kind, p]) => new NodeManageCmd(kind, p) as Cmd),
+    manage,
   ];
 }

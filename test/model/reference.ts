@@ -429,13 +429,44 @@ export interface NodeModel {
   slot: { revoked: boolean } | null;
   pending: { requestId: string; commands: string[]; ageMs: number } | null;
   lastRequestId: string | null;
-  /** The approved command surface; null: never approved. */
+  /** The approved command surface; null: none (never approved, or its role revoked). */
   surface: string[] | null;
+  /** The wider surface a session declared, waiting for approval (node.pair.*); it never expires. */
+  surfaceRequest: string[] | null;
   tokenKnown: boolean;
 }
 
 export function newNode(): NodeModel {
-  return { paired: false, slot: null, pending: null, lastRequestId: null, surface: null, tokenKnown: false };
+  return {
+    paired: false,
+    slot: null,
+    pending: null,
+    lastRequestId: null,
+    surface: null,
+    surfaceRequest: null,
+    tokenKnown: false,
+  };
+}
+
+/**
+ * An admitted node session declaring `declared`: within the surface it settles any wider request
+ * (there is nothing left to approve); beyond it, it asks for exactly what it declares.
+ */
+export function nodeDeclares(n: NodeModel, declared: readonly string[]): void {
+  const within = declared.every((c) => (n.surface ?? []).includes(c));
+  n.surfaceRequest = within ? null : set(declared);
+}
+
+/**
+ * May `c` approve the node's wider surface (OpenClaw's requiredApproveScopes)? operator.pairing
+ * with operator.write, or operator.admin when an exec-capable command (system.run) is in it.
+ */
+export function mayApproveSurface(m: Model, c: Caller): Verdict {
+  const asked = m.node.surfaceRequest;
+  if (!covers(c.scopes, PAIRING)) return no("the method needs operator.pairing");
+  if (!asked) return no("no such request");
+  const need = asked.includes("system.run") ? [PAIRING, ADMIN] : [PAIRING, WRITE];
+  return coversAll(c.scopes, need) ? yes : no(`approving [${asked.join(",")}] needs [${need.join(",")}]`);
 }
 
 /** What the node's connect declaring `declared` must get (with the shared secret, or its token). */

@@ -397,9 +397,28 @@ async function compareNode(m: Model, r: Real, list: PairList): Promise<void> {
   if (pend[0] && n.pending && pend[0].requestId !== n.pending.requestId)
     fail(r, `the node's pending request is ${pend[0].requestId}, the model's ${n.pending.requestId}`);
 
+  const surfaces = await ownerConn(m, r).request("node.pair.list", {});
+  if (!surfaces?.ok) fail(r, "the owner could not list node surfaces", surfaces?.error);
+  const { pending, paired } = surfaces.payload as {
+    pending: Array<{ nodeId: string; commands: string[] }>;
+    paired: Array<{ nodeId: string; commands: string[] }>;
+  };
+  const asked = pending.filter((p) => p.nodeId === id).map((p) => set(p.commands));
+  if (JSON.stringify(asked) !== JSON.stringify(n.surfaceRequest ? [n.surfaceRequest] : []))
+    fail(
+      r,
+      `the node's surface requests are ${JSON.stringify(asked)}; model ${JSON.stringify(n.surfaceRequest)}`,
+    );
+  const pinned = paired.filter((p) => p.nodeId === id).map((p) => set(p.commands));
+  if (JSON.stringify(pinned) !== JSON.stringify(n.surface ? [n.surface] : []))
+    fail(r, `the node's approved surface is ${JSON.stringify(pinned)}; model ${JSON.stringify(n.surface)}`);
+
+  // After the surfaces are compared: a probe's connect settles or refreshes the node's request.
   const probe = async (token: string) => {
     r.coverage.probes++;
-    const { res, conn } = await connect(r.gw.url, nodeConnect(r, { deviceToken: token }, n.surface ?? []));
+    // It declares what the node last asked for, so that it settles no request the model keeps.
+    const declared = n.surfaceRequest ?? n.surface ?? [];
+    const { res, conn } = await connect(r.gw.url, nodeConnect(r, { deviceToken: token }, declared));
     conn.close();
     // Its session must be gone before the node list is read: it would be the node's newest.
     await conn.closedWithin(5000);
