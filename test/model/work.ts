@@ -262,10 +262,15 @@ class CronFireCmd implements Cmd {
     };
     const before = (await list()).lastRunAtMs;
     // The scheduler's timers run on the host's clock, not on the one the test moves (clock.ts).
-    const at = new Date((Math.floor(Date.now() / 1000) + 2) * 1000);
-    const schedule = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
-    const moved = await owner.request("cron.update", { id: job.id, schedule, timezone: "UTC" });
-    if (!moved?.ok) fail(r, "the owner could not move the job's schedule", moved?.error);
+    // A move answered after its second came round (a loaded machine) waits a day: move it again.
+    let at = new Date(0);
+    for (let lead = 2; Date.now() > at.getTime() - 200; lead++) {
+      if (lead > 8) fail(r, "the gateway answered no schedule move before its second came round");
+      at = new Date((Math.floor(Date.now() / 1000) + lead) * 1000);
+      const schedule = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+      const moved = await owner.request("cron.update", { id: job.id, schedule, timezone: "UTC" });
+      if (!moved?.ok) fail(r, "the owner could not move the job's schedule", moved?.error);
+    }
     const runs = job.enabled && authorityHolds(m, job.authority, job.scopes);
     let after: { enabled: boolean; lastRunAtMs: number | null } = await list();
     const deadline = at.getTime() + 10_000;
