@@ -1,12 +1,14 @@
 /**
  * Issue 11 item 5: random sequences of pairing, approval, rejection, rotation, revocation and
  * removal, setup codes minted and redeemed, sessions spawned (nested ones through their own
- * runtime tokens) and ended, cron jobs added, run and re-enabled, gateway restarts and kill -9 — by
- * callers of every kind of authority — against the real gateway (its own process, real sockets,
- * real SQLite), compared after every step with the reference model (reference.ts):
- * nothing admits or acts after the grant it rests on was revoked or its owner removed, no
- * connection holds more than its authority, a revoked slot comes back only through an approval,
- * and only the owner key touches the owner device.
+ * runtime tokens) and ended, cron jobs added, run and re-enabled, gateway restarts and kill -9, the
+ * gateway's clock moved past pending requests' and setup codes' expiry (clock.ts), a node host
+ * paired, its surface widened, its role revoked and its device removed (node.ts) — by callers of
+ * every kind of authority — against the real gateway (its own process, real sockets, real SQLite),
+ * compared after every step with the reference model (reference.ts): nothing admits or acts after
+ * the grant it rests on was revoked, expired or its owner removed, no connection holds more than
+ * its authority, a revoked slot comes back only through an approval, only the owner key touches
+ * the owner device, and a node exposes only its approved surface and nothing once its role ended.
  *
  * `npm test` runs the fast variant; `npm run test:stress` (GATEHOUSE_STRESS=1) runs 20× more.
  * A failure prints the shrunk sequence, what disagreed, and the line that replays it: fast-check's
