@@ -38,11 +38,24 @@ interface DerivedKey {
  * Everything here is a function of that text alone, so a hit is what deriving again would give.
  * Oldest first out; the bound keeps a flood of fresh keys from growing it. Only short texts are
  * kept: OpenSSL reads a PEM key after any amount of leading text, so a 60 KB connect frame could
- * otherwise park 60 KB per entry here (a key is 43 characters raw, 113 as PEM).
+ * otherwise park 60 KB per entry here (a key is 43 characters raw, 113 as PEM). That leading text
+ * is accepted on purpose: OpenClaw 2026.9.6 reads a key containing "BEGIN" with `createPublicKey`
+ * too, so it admits such a key, and the id is derived from the key's bytes, whatever surrounds them.
+ * test/gateway/device-key-cache.test.ts pins both bounds and that every spelling is one device.
  */
 const derivedKeys = new Map<string, DerivedKey>();
-const DERIVED_KEYS_MAX = 1024;
-const DERIVED_KEY_TEXT_MAX = 128;
+/** Most keys kept (about 0.3 KB each with their strings and `KeyObject`). */
+export const DERIVED_KEYS_MAX = 1024;
+/** Longest key text kept: 43 characters raw, 113 as PEM, with room for CRLF line ends. */
+export const DERIVED_KEY_TEXT_MAX = 128;
+
+/**
+ * How many keys the cache holds. Only tests read it: its bounds are a memory guarantee to a
+ * gateway that pre-auth clients can reach, and nothing else observes them cheaply.
+ */
+export function derivedKeyCount(): number {
+  return derivedKeys.size;
+}
 
 /** The key as sent, derived (from the cache when seen before); null when it does not decode. */
 function deriveKey(wire: string): DerivedKey | null {
