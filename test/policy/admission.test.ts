@@ -1047,6 +1047,29 @@ const SWEEP_PENDING: Labeled<(key: string) => PendingFacts | null>[] = [
   ],
 ];
 
+/** Freezes `value` and everything it holds. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+const built = new Map<(key: string) => unknown, Map<string, unknown>>();
+/**
+ * `make(key)` built once per (axis entry, key) and shared by every combination that uses it,
+ * frozen: decide() is pure, and one that wrote to a record it was given would now throw here
+ * instead of passing unseen (a fresh record per combination hid such a write, and building one
+ * per combination was work for nothing).
+ */
+function once<T>(make: (key: string) => T, key: string): T {
+  let byKey = built.get(make);
+  if (!byKey) built.set(make, (byKey = new Map()));
+  if (!byKey.has(key)) byKey.set(key, deepFreeze(make(key)));
+  return byKey.get(key) as T;
+}
+
 /** The "none" entries of the stored and pending axes: all a device-less connect can have. */
 const NO_RECORD = SWEEP_STORED[0]![1];
 const NO_PENDING = SWEEP_PENDING[0]![1];
@@ -1118,8 +1141,12 @@ function afterApproval(f: AdmissionFacts, dev: Device, ask: Ask): AdmissionFacts
 /** Checks every invariant on one combination; throws with the combination's description. */
 function checkInvariants(f: AdmissionFacts, label: () => string): void {
   const d = decide(f);
-  const check = (cond: boolean, what: string) => {
-    if (!cond) assert.fail(`${what}\n  facts: ${label()}\n  decision: ${JSON.stringify(d)}`);
+  // `what` as a function: a message that shows a later decision is built only when it fails.
+  const check = (cond: boolean, what: string | (() => string)) => {
+    if (!cond)
+      assert.fail(
+        `${typeof what === "string" ? what : what()}\n  facts: ${label()}\n  decision: ${JSON.stringify(d)}`,
+      );
   };
 
   check(d.trace.length > 0, "empty trace");
@@ -1347,7 +1374,7 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
     check(
       (after.kind === "admit" || byCodeNow) &&
         JSON.stringify(after.scopes) === JSON.stringify(f.requestedScopes),
-      `after approving the ask, the same request is not admitted: ${JSON.stringify(after)}`,
+      () => `after approving the ask, the same request is not admitted: ${JSON.stringify(after)}`,
     );
   }
 
@@ -1361,7 +1388,7 @@ function checkInvariants(f: AdmissionFacts, label: () => string): void {
       again.kind === "pend" &&
         again.reason === d.reason &&
         JSON.stringify(again.ask) === JSON.stringify(d.ask),
-      `a repeat changed the pending ask: ${JSON.stringify(again)}`,
+      () => `a repeat changed the pending ask: ${JSON.stringify(again)}`,
     );
   }
 }
@@ -1402,7 +1429,7 @@ describe("exhaustive invariants over the fact space", () => {
       ) => {
         // Without a device identity there is no record and no pending request to read.
         if (!dev && (makeStored !== NO_RECORD || makePending !== NO_PENDING)) return;
-        const baseStored = dev ? makeStored(dev.publicKey) : null;
+        const baseStored = dev ? once(makeStored, dev.publicKey) : null;
         const tf = tokenFacts(tokenKind, dev, baseStored, role);
         if (!tf) {
           skipped++;
@@ -1417,7 +1444,7 @@ describe("exhaustive invariants over the fact space", () => {
           device: dev,
           stored: tf.stored,
           deviceToken: tf.deviceToken,
-          pending: dev ? makePending(dev.publicKey) : null,
+          pending: dev ? once(makePending, dev.publicKey) : null,
           setupCode,
           config: { autoApproveLocal },
         };
@@ -1508,12 +1535,28 @@ const TP_SHARED: Labeled<SharedAuthResult>[] = [
   ["password wrong", PASSWORD_MISMATCH],
 ];
 
-function checkProxyInvariants(f: AdmissionFacts & { proxy: ProxyFacts }, label: () => string): void {
+/**
+ * The identity the proxy facts resolve to, once per (facts, policy) pair of the sweep instead of
+ * once per combination: resolveProxyIdentity is pure and reads nothing else.
+ */
+const proxyIdentities = new Map<object, Map<object, ReturnType<typeof resolveProxyIdentity>>>();
+function proxyIdentity(proxyFacts: Omit<ProxyFacts, "config">, config: TrustedProxyPolicy) {
+  let byPolicy = proxyIdentities.get(proxyFacts);
+  if (!byPolicy) proxyIdentities.set(proxyFacts, (byPolicy = new Map()));
+  let id = byPolicy.get(config);
+  if (!id) byPolicy.set(config, (id = resolveProxyIdentity({ ...proxyFacts, config })));
+  return id;
+}
+
+function checkProxyInvariants(
+  f: AdmissionFacts & { proxy: ProxyFacts },
+  id: ReturnType<typeof resolveProxyIdentity>,
+  label: () => string,
+): void {
   const d = decide(f);
   const check = (cond: boolean, what: string) => {
     if (!cond) assert.fail(`${what}\n  facts: ${label()}\n  decision: ${JSON.stringify(d)}`);
   };
-  const id = resolveProxyIdentity(f.proxy);
   check(d.trace.length > 0, "empty trace");
   if (d.kind === "reject") check(d.code in ERROR_TABLE, "reject code not mapped");
   // A refused identity refuses the connect, whatever else came with it.
@@ -1609,13 +1652,13 @@ describe("exhaustive invariants in trusted-proxy mode", () => {
           requestedScopes,
           sharedAuth,
           device: dev,
-          stored: dev ? makeStored(dev.publicKey) : null,
+          stored: dev ? once(makeStored, dev.publicKey) : null,
           deviceToken: { kind: "none" } as const,
-          pending: dev ? makePending(dev.publicKey) : null,
+          pending: dev ? once(makePending, dev.publicKey) : null,
           config: { autoApproveLocal: true },
           proxy: { ...proxyFacts, config },
         };
-        checkProxyInvariants(f, label);
+        checkProxyInvariants(f, proxyIdentity(proxyFacts, config), label);
         checked++;
       },
     );
