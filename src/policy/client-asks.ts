@@ -5,7 +5,8 @@
  * that wants to act, which it can never approve itself (S46), unless the gateway approves it
  * silently (direct-local with the shared secret, as it approved the device before).
  */
-import { OPERATOR_SCOPES } from "../protocol/scopes.js";
+import { CLI_DEFAULT_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../protocol/scopes.js";
+import type { SetupCodeProfile } from "../protocol/setup-code.js";
 import {
   decideManagement,
   type CallerAuthority,
@@ -17,6 +18,7 @@ import { methodRequirement } from "./method-scopes.js";
 import type { RuleId } from "./rules.js";
 import { missingScopes, scopeSatisfied } from "./scopes.js";
 import { nodeCommandScope } from "./node-commands.js";
+import { profileGrant } from "./setup-codes.js";
 
 /** The rules of a client's ask. */
 export type AskRuleId = Extract<RuleId, `ask-${string}`>;
@@ -178,4 +180,22 @@ export function seesOtherDevices(caller: CallerAuthority): boolean {
 /** The scopes a gateway's own answer says an action needs (a node surface request's requiredApproveScopes). */
 export function statedAsk(stated: readonly string[]): ManagementNeeds {
   return { scopes: sorted(stated), trace: ["ask-stated-by-gateway"] };
+}
+
+/** What a command that only calls `methods` asks for: each one's scope in the method table. */
+export function methodsAsk(methods: readonly string[]): { scopes: string[]; trace: AskRuleId[] } {
+  const scopes = methods.flatMap((m) => methodRequirement(m).scope ?? []);
+  return { scopes: sorted(scopes), trace: ["ask-method-scopes"] };
+}
+
+/**
+ * What a CLI redeeming a setup code of `profile` asks for: the profile's grant (a code approves
+ * exactly that, and asking beyond it is refused), within what a CLI ever asks for.
+ */
+export function redeemAsk(profile: SetupCodeProfile): { scopes: string[]; trace: AskRuleId[] } {
+  const grant = profileGrant(profile).scopes;
+  return {
+    scopes: sorted(grant.filter((s) => CLI_DEFAULT_OPERATOR_SCOPES.includes(s))),
+    trace: ["ask-redeem-profile"],
+  };
 }

@@ -356,6 +356,10 @@ export const RULE_SENTENCES = {
     "The device-management command asks for the scope of the action itself plus every scope the gateway's management rules (named before this one) find missing for that action on that device: exactly what the gateway checks.",
   "ask-management-refused-anyway":
     "The gateway's management rules refuse this action whatever scopes the caller holds (the rule named before this one), so the command asks only for what it has collected and shows the gateway's own refusal.",
+  "ask-redeem-profile":
+    "Redeeming a setup code approves exactly its profile, so the command asks for the profile's scopes (those a CLI ever asks for) and nothing beyond them.",
+  "ask-method-scopes":
+    "The command only calls methods that need no more than their own scope, so it asks for exactly those scopes (the gateway's method table).",
   "ask-stated-by-gateway":
     "The gateway's own answer states the scopes the action needs (a node surface request says what approving it needs), so the command asks for those.",
   "ask-invoke-exec-admin":

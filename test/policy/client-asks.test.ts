@@ -9,7 +9,9 @@ import {
   decideAsk,
   invokeAsk,
   managementNeeds,
+  methodsAsk,
   mintAsk,
+  redeemAsk,
   seesOtherDevices,
   statedAsk,
   statusAsk,
@@ -101,12 +103,34 @@ describe("invokeAsk, mintAsk, statusAsk", () => {
     );
   });
 
+  it("a command asks for its methods' scopes, and a redeemed code for its profile as a CLI asks for it", () => {
+    assert.deepEqual(methodsAsk(["health", "status", "device.pair.list"]).scopes, [
+      "operator.pairing",
+      "operator.read",
+    ]);
+    assert.deepEqual(redeemAsk("operator-limited").scopes, [
+      "operator.approvals",
+      "operator.read",
+      "operator.write",
+    ]);
+    // Every operator scope of the profile but operator.talk.secrets, which no CLI asks for.
+    assert.deepEqual(redeemAsk("operator-full").scopes, [
+      "operator.admin",
+      "operator.approvals",
+      "operator.pairing",
+      "operator.read",
+      "operator.write",
+    ]);
+  });
+
   it("every rule named is in the closed vocabulary", () => {
     const traces = [
       decideAsk(base),
       invokeAsk("fs.read"),
       mintAsk([]),
       statusAsk({ withPairing: false, ownerOnHost: false, approved: null }),
+      methodsAsk(["health"]),
+      redeemAsk("operator-full"),
     ];
     for (const t of traces) for (const r of t.trace) assert.ok(isRuleId(r), r);
   });

@@ -23,7 +23,7 @@ import {
   type SandboxFacts,
   type Severity,
 } from "../../doctor/index.js";
-import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import { methodsAsk } from "../../policy/client-asks.js";
 import { connectCli, parseTimeout } from "../connect.js";
 import type { PairList } from "../devices/types.js";
 import { localTarget, type StatusPayload } from "../lifecycle/live.js";
@@ -105,10 +105,8 @@ async function gatherGateway(
     const target = localTarget(opts, null);
     const conn = await connectCli(
       { ...opts, wait: undefined },
-      [OPERATOR_SCOPES.read, OPERATOR_SCOPES.pairing],
-      {
-        target,
-      },
+      methodsAsk(["health", "status", "device.pair.list"]).scopes,
+      { target },
     );
     try {
       const health = await conn.client.request<{ ok: boolean; version: string }>("health");

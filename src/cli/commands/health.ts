@@ -1,7 +1,7 @@
 /** `gatehouse health`: is the gateway up, in one line. */
 import { connectCli, type CommonOptions } from "../connect.js";
 import { EXIT, type Reporter } from "../output.js";
-import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import { methodsAsk } from "../../policy/client-asks.js";
 
 /**
  * `health` as either server answers it: Gatehouse's carries version, uptime and connection count;
@@ -43,7 +43,7 @@ export function formatDuration(ms: number): string {
 
 /** Connects, calls `health`, prints it. */
 export async function health(opts: CommonOptions, out: Reporter): Promise<number> {
-  const { client, url } = await connectCli(opts, [OPERATOR_SCOPES.read]);
+  const { client, url } = await connectCli(opts, methodsAsk(["health"]).scopes);
   try {
     const payload = (await client.request("health")) as HealthPayload;
     const serverVersion = client.hello?.server.version ?? null;

@@ -5,8 +5,7 @@
  */
 import { constants as osConstants } from "node:os";
 import type { Command } from "commander";
-import { invokeAsk } from "../../policy/client-asks.js";
-import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
+import { invokeAsk, methodsAsk } from "../../policy/client-asks.js";
 import { NodeHost } from "../../runtime/node-host.js";
 import { DEFAULT_NODE_INVOKE_TIMEOUT_MS, type NodeSummary } from "../../protocol/nodes.js";
 import type { SystemRunResult } from "../../runtime/node-host-commands.js";
@@ -189,7 +188,7 @@ interface NodeListPayload {
 
 /** `gatehouse nodes list`: the connected nodes. */
 export async function nodesList(opts: CommonOptions, out: Reporter): Promise<number> {
-  const { client } = await connectCli(opts, [OPERATOR_SCOPES.read]);
+  const { client } = await connectCli(opts, methodsAsk(["node.list"]).scopes);
   try {
     const list = await client.request<NodeListPayload>("node.list", {});
     out.result(list, () => formatNodes(list));

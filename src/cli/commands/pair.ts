@@ -17,9 +17,8 @@ import {
 import { isLoopbackIp } from "../../policy/ip.js";
 import { configForRunArgs, inspectGateway } from "../lifecycle/state.js";
 import { mintRequirement } from "../../policy/setup-codes.js";
-import { mintAsk } from "../../policy/client-asks.js";
+import { mintAsk, redeemAsk } from "../../policy/client-asks.js";
 import { isLoopbackUrl } from "../../client/url-safety.js";
-import { CLI_DEFAULT_OPERATOR_SCOPES, OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import {
   formatFingerprint,
   parseSetupInput,
@@ -266,11 +265,7 @@ export async function connectCommand(opts: ConnectOptions, out: Reporter): Promi
   const device = loadCliDevice(opts.stateDir);
   const timeoutMs = parseTimeout(opts.timeout);
   const waitMs = parseWait(opts.wait);
-  const scopes = !link
-    ? []
-    : profile === "operator-full"
-      ? [...CLI_DEFAULT_OPERATOR_SCOPES]
-      : [OPERATOR_SCOPES.read, OPERATOR_SCOPES.write, OPERATOR_SCOPES.approvals];
+  const scopes = link ? redeemAsk(profile).scopes : [];
   const { client, pin } = await connectPinned(
     target,
     device,

@@ -24,13 +24,13 @@ import { isLoopbackUrl } from "../../client/url-safety.js";
 import {
   decideAsk,
   managementNeeds,
+  methodsAsk,
   seesOtherDevices,
   statedAsk,
   type AskDecision,
 } from "../../policy/client-asks.js";
 import type { CallerAuthority } from "../../policy/device-management.js";
 import { explainTrace } from "../../policy/rules.js";
-import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
 import { acquireGatewayLock, openStore, readGatewayLock } from "../../store/index.js";
 import {
   connectCli,
@@ -193,13 +193,14 @@ class OnlineBackend implements DevicesBackend {
     // asking beyond it would only open an upgrade request for this very device (S46).
     const stored = device.tokenStore.get(device.identity.deviceId, "operator");
     // How the stored approval came about is not known before the list: never ask beyond it here.
-    const decision = decideAsk(
-      askFacts(target, target.url, [OPERATOR_SCOPES.pairing], stored?.scopes ?? null, null),
-    );
-    refuseUnasked(decision, device.identity.deviceId, stored?.scopes ?? [], "managing devices", [
+    const listing = methodsAsk(["device.pair.list"]);
+    const decision = decideAsk(askFacts(target, target.url, listing.scopes, stored?.scopes ?? null, null));
+    const why = [...listing.trace, ...decision.trace];
+    const hint = [
       `  to ask for ${decision.unasked.join(", ")} for this device, run: gatehouse call device.pair.list (the owner then approves` +
         " the request it opens; if it was approved already, that refreshes what this CLI knows)",
-    ]);
+    ];
+    refuseUnasked(decision, device.identity.deviceId, stored?.scopes ?? [], "managing devices", hint, why);
     const conn = await connectCli(opts, decision.scopes, { target, device });
     return new OnlineBackend(opts, target, conn);
   }
