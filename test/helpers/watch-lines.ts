@@ -5,22 +5,37 @@ import { createInterface } from "node:readline";
 /** Lines a long-running process prints (stdout and stderr), with a wait for a pattern. */
 export function watchLines(child: ChildProcess) {
   const lines: string[] = [];
+  // Each waiter looks at every line as it arrives (it used to look every 100 ms).
+  const waiters = new Set<(line: string) => void>();
   for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on("line", (l) => lines.push(l));
+    createInterface({ input: stream }).on("line", (l) => {
+      lines.push(l);
+      for (const w of [...waiters]) w(l);
+    });
   }
   return {
     lines,
     /** The first line at or after index `from` matching `re`; throws after `timeoutMs`. */
-    async waitFor(re: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpExecArray> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        for (const l of lines.slice(from)) {
-          const m = re.exec(l);
-          if (m) return m;
-        }
-        if (Date.now() > deadline) throw new Error(`no line matching ${re} in:\n${lines.join("\n")}`);
-        await new Promise((r) => setTimeout(r, 100));
+    waitFor(re: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpExecArray> {
+      for (const l of lines.slice(from)) {
+        const m = re.exec(l);
+        if (m) return Promise.resolve(m);
       }
+      return new Promise((resolve, reject) => {
+        const waiter = (l: string) => {
+          const m = re.exec(l);
+          if (!m) return;
+          waiters.delete(waiter);
+          clearTimeout(timer);
+          resolve(m);
+        };
+        // A hang detector, not a timing assertion: a line that never comes fails with the output.
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no line matching ${re} in:\n${lines.join("\n")}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
     },
   };
 }
