@@ -47,7 +47,7 @@ export interface GatewayServerOptions {
   hosts: readonly string[];
   /** 0 picks a free port (tests). */
   port: number;
-  /** Re-read for every connection, so a rotated secret takes effect at once. */
+  /** Called once per connect, by its connect frame: a rotated secret takes effect for the next connect. */
   auth: () => GatewayAuth;
   methods: MethodTable;
   /** Role and scope of the methods in `methods` that are not built in (an embedder's own). */
@@ -125,6 +125,8 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private readonly presence: PresenceNotifier;
   private readonly onHttpRequest: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly assertions: AssertionVerifier;
+  /** What the last lookup of the auth settings returned; the upgrade goes by it (see onUpgrade). */
+  private lastAuth: GatewayAuth | null = null;
   readonly startedAtMs: number;
   readonly pairing: PairingService;
   readonly devices: DeviceManager;
@@ -175,7 +177,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       this.now,
     );
     this.host = {
-      auth: options.auth,
+      auth: () => this.lookUpAuth(),
       pairing: this.pairing,
       devices: this.devices,
       autoApproveLocal: options.autoApproveLocal ?? true,
@@ -372,6 +374,13 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     this.servers.length = 0;
   }
 
+  /** The current auth settings (the embedder's port: a stat of the config file), remembered. */
+  private lookUpAuth(): GatewayAuth {
+    const auth = this.options.auth();
+    this.lastAuth = auth;
+    return auth;
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", destroyOnError);
     if (this.stopping) {
@@ -423,7 +432,13 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     }
     // `release` is idempotent: a plain listener, not `once`'s wrapper, which is held per socket too.
     socket.on("close", slot.release);
-    const auth = this.options.auth();
+    // The settings are looked up (a stat of the config file) once per connect, by the connect
+    // frame: a rotated secret counts from the next connect frame, as before. The upgrade needs
+    // them only to know whether to gather proxy facts, so it goes by the last lookup, except in
+    // trusted-proxy mode, where the facts must be checked against current settings. A switch
+    // into that mode after the last lookup is caught at the connect frame (closed, reconnect).
+    const last = this.lastAuth;
+    const auth = last && last.mode !== "trusted-proxy" ? last : this.lookUpAuth();
     if (auth.mode !== "trusted-proxy" || !auth.trustedProxy) {
       this.acceptUpgrade(req, socket, head, locality, facts.peerAddress, null);
       return;
