@@ -165,16 +165,35 @@ function narrowest(scopes: readonly string[]): string[] {
   return all.filter((s, i) => !scopeSatisfied([...all.slice(0, i), ...all.slice(i + 1)], s));
 }
 
-/** Whether a session sees devices other than its own in the lists (the gateway's `see` rule). */
-export function seesOtherDevices(caller: CallerAuthority): boolean {
-  const another: TargetDevice = {
+/** A device other than the caller's, for the `see` rule (which asks only whose it is). */
+function anotherThan(caller: { deviceId: string | null }): TargetDevice {
+  return {
     deviceId: `another than ${caller.deviceId ?? "none"}`,
     owner: false,
     roles: [],
     scopes: [],
     tokens: {},
   };
-  return decideManagement(caller, another, { kind: "see" }).allow;
+}
+
+/** Whether a session sees devices other than its own in the lists (the gateway's `see` rule). */
+export function seesOtherDevices(caller: CallerAuthority): boolean {
+  return decideManagement(caller, anotherThan(caller), { kind: "see" }).allow;
+}
+
+/**
+ * What listing devices would ask for to show every device: the method's scope, plus what the
+ * gateway's `see` rule needs of this caller (operator.admin for a device-token session). The
+ * client asks for the extra only within its approval: without it, it still lists its own device.
+ */
+export function listingNeeds(caller: Omit<CallerAuthority, "scopes">): ManagementNeeds {
+  const method = methodsAsk(["device.pair.list"]);
+  const seen = decideManagement({ ...caller, scopes: method.scopes }, anotherThan(caller), { kind: "see" });
+  if (seen.allow) return method;
+  return {
+    scopes: narrowest([...method.scopes, ...seen.missingScopes]),
+    trace: [...method.trace, seen.rule],
+  };
 }
 
 /** The scopes a gateway's own answer says an action needs (a node surface request's requiredApproveScopes). */

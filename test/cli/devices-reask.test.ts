@@ -44,6 +44,9 @@ async function gateway(silent: boolean) {
     owner: (args: string[]) => runCli([...args, "--state-dir", dir], sandbox.env),
     device: (deviceDir: string, args: string[]) =>
       runCli([...args, "--state-dir", deviceDir, "--url", url, "--token", TOKEN], sandbox.env),
+    /** The device with no shared secret: its stored device token is its only credential. */
+    tokenOnly: (deviceDir: string, args: string[]) =>
+      runCli([...args, "--state-dir", deviceDir, "--url", url], sandbox.env),
     async stop() {
       running.delete(gw);
       await gw.stop();
@@ -178,6 +181,35 @@ describe("devices commands ask for what the gateway's management rules need", ()
       // The command it names works where it says.
       const owner = await g.owner(["devices", "remove", targetId]);
       assert.equal(owner.code, 0, owner.stderr);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it("a device approved for operator.admin lists every device over its device token alone: the listing asks for admin within its approval", async () => {
+    const g = await gateway(false);
+    try {
+      const { managerDir, managerId, targetId } = await twoDevices(g, true);
+      // A connect with the shared secret hands it its device token, which it keeps (with what it asked).
+      assert.equal((await g.device(managerDir, ["call", "device.pair.list"])).code, 0);
+      const narrow = json<PairList>(await g.tokenOnly(managerDir, ["devices", "list", "--json"]));
+      // Without operator.admin a device-token session sees its own device only: that is the gateway's rule.
+      assert.deepEqual(
+        narrow.paired.map((d) => d.deviceId),
+        [managerId],
+      );
+      const upgrade = json<{ error: { requestId: string } }>(
+        await g.device(managerDir, ["call", "audit.list", "--json"]),
+      );
+      assert.equal((await g.owner(["devices", "approve", upgrade.error.requestId])).code, 0);
+      await g.device(managerDir, ["call", "audit.list"]);
+
+      const wide = await g.tokenOnly(managerDir, ["devices", "list", "--json"]);
+      assert.equal(wide.code, 0, wide.stderr);
+      const ids = json<PairList>(wide).paired.map((d) => d.deviceId);
+      assert.ok(ids.includes(targetId), `the other device is listed: ${ids.join(", ")}`);
+      assert.equal(ids.length, 3, "the owner, the manager and the target");
+      assert.deepEqual((await listed(g)).pending, [], "asking within its approval opened no request");
     } finally {
       await g.stop();
     }

@@ -10,6 +10,7 @@ import {
   invokeAsk,
   managementNeeds,
   methodsAsk,
+  listingNeeds,
   mintAsk,
   redeemAsk,
   seesOtherDevices,
@@ -252,6 +253,16 @@ describe("managementNeeds: what a device-management command asks for, derived fr
     assert.equal(seesOtherDevices({ ...token, scopes: ["operator.admin"] }), true);
     const secret = callers["shared secret with a device, remote"]!;
     assert.equal(seesOtherDevices({ ...secret, scopes: ["operator.pairing"] }), true);
+  });
+
+  it("listing every device takes operator.admin of a device-token session, the pairing scope of others", () => {
+    assert.deepEqual(listingNeeds(callers["device token"]!), {
+      scopes: ["operator.admin"],
+      trace: ["ask-method-scopes", "manage-token-session-own-device-only"],
+    });
+    assert.deepEqual(listingNeeds(callers["shared secret with a device, remote"]!).scopes, [
+      "operator.pairing",
+    ]);
   });
 
   it("scopes the gateway stated are asked as stated", () => {

@@ -23,6 +23,7 @@ import type {
 import { isLoopbackUrl } from "../../client/url-safety.js";
 import {
   decideAsk,
+  listingNeeds,
   managementNeeds,
   methodsAsk,
   seesOtherDevices,
@@ -201,7 +202,17 @@ class OnlineBackend implements DevicesBackend {
         " the request it opens; if it was approved already, that refreshes what this CLI knows)",
     ];
     refuseUnasked(decision, device.identity.deviceId, stored?.scopes ?? [], "managing devices", hint, why);
-    const conn = await connectCli(opts, decision.scopes, { target, device });
+    // Seeing the other devices may take more of this session (a device token needs operator.admin
+    // for it): asked for when this device's approval covers it, never as an upgrade.
+    const sentSecret = Boolean(target.token || target.password);
+    const all = listingNeeds({
+      deviceId: device.identity.deviceId,
+      proof: callerProof(undefined, sentSecret),
+      onHost: isLoopbackUrl(target.url),
+    });
+    const wider = stored && decideAsk(askFacts(target, target.url, all.scopes, stored.scopes, null));
+    const scopes = wider && wider.trace.includes("ask-within-approval") ? wider.scopes : decision.scopes;
+    const conn = await connectCli(opts, scopes, { target, device });
     return new OnlineBackend(opts, target, conn);
   }
 
