@@ -95,10 +95,21 @@ async function measure(mode: SandboxMode): Promise<Figures> {
     const bare: number[] = [];
     const empty: number[] = [];
     const full: number[] = [];
+    // This process's CPU during each sequential session: the gateway's share of it (exact, unlike
+    // the children's, which a PID namespace keeps out of this process's accounting).
+    const emptyCpu: number[] = [];
+    const fullCpu: number[] = [];
+    const withCpu = async (cpu: number[], run: () => Promise<number>): Promise<number> => {
+      const before = process.cpuUsage();
+      const wall = await run();
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / 1000);
+      return wall;
+    };
     for (let i = 0; i < SEQUENTIAL; i++) {
       bare.push(await bareNode());
-      empty.push(await session(EMPTY_ARGS));
-      full.push(await session());
+      empty.push(await withCpu(emptyCpu, () => session(EMPTY_ARGS)));
+      full.push(await withCpu(fullCpu, () => session()));
     }
     const label = mode === "bwrap" ? "sandboxed (bwrap)" : 'unsandboxed (gateway.sandbox.mode "none")';
     console.log(
@@ -114,6 +125,9 @@ async function measure(mode: SandboxMode): Promise<Figures> {
     );
     console.log(
       `  the child's call-back (p50, full − empty session): ${ms(quantile(full, 0.5) - quantile(empty, 0.5))} (loading the client library, connect, health)`,
+    );
+    console.log(
+      `  the gateway's CPU per session (p50; this process, the bench's operator client included): ${ms(quantile(emptyCpu, 0.5))} when the child does nothing, ${ms(quantile(fullCpu, 0.5))} when it calls back`,
     );
 
     const sessions = await throughput(() => session());
