@@ -1,8 +1,10 @@
 /**
  * Validators for the wire frames, with error text in the `at /path: message` form. They run the
- * precompiled checks (checks.ts): importing them does not load TypeBox.
+ * precompiled checks (checks.ts; the client's three frames from frame-checks.ts): importing them
+ * does not load TypeBox.
  */
 import { checker } from "./checks.js";
+import { checkEventFrame, checkHelloOk, checkResponseFrame } from "./frame-checks.js";
 import { isRecord } from "./json.js";
 
 export { isRecord };
@@ -44,7 +46,7 @@ export const validateRequestFrame = checker("RequestFrame");
  * console.log(validateResponseFrame({ type: "res", id: "1", ok: true, payload: {} }).ok, validateResponseFrame({ type: "res", ok: true }).ok); // true false
  * ```
  */
-export const validateResponseFrame = checker("ResponseFrame");
+export const validateResponseFrame = checkResponseFrame;
 /**
  * Checks that a value is an event frame as the schema says (unknown fields refused where the schema
  * closes them); see {@link Validation}.
@@ -56,7 +58,7 @@ export const validateResponseFrame = checker("ResponseFrame");
  * console.log(validateEventFrame({ type: "event", event: "tick", payload: { ts: 0 } }).ok, validateEventFrame({ type: "event" }).ok); // true false
  * ```
  */
-export const validateEventFrame = checker("EventFrame");
+export const validateEventFrame = checkEventFrame;
 /**
  * Checks that a value is `connect` params as the schema says (unknown fields refused where the schema
  * closes them); see {@link Validation}.
@@ -80,7 +82,7 @@ export const validateConnectParams = checker("ConnectParams");
  * console.log(validateHelloOk({ type: "hello-ok", protocol: 4, server: { version: "1", connId: "c" }, features: { methods: [], events: [] }, snapshot: {}, auth: { role: "operator", scopes: [] }, policy: { maxPayload: 1, maxBufferedBytes: 1, tickIntervalMs: 1 } }).ok, validateHelloOk({ type: "hello-ok" }).ok); // true false
  * ```
  */
-export const validateHelloOk = checker("HelloOk");
+export const validateHelloOk = checkHelloOk;
 
 /**
  * Canonicalizes fields the protocol treats case-insensitively before validation: `client.id`.
