@@ -47,43 +47,42 @@ async function gatewayWith(settings: { current: GatewayAuth }) {
   };
 }
 
+/** Runs `body` against a fresh {@link gatewayWith} gateway in token mode, then stops it. */
+async function withGateway(body: (gw: Gw, settings: { current: GatewayAuth }) => Promise<void>) {
+  const settings = { current: TOKEN_MODE };
+  const gw = await gatewayWith(settings);
+  try {
+    // The very first upgrade has no earlier lookup to go by, so it makes one.
+    admitted(await connectOnce(gw.url, { auth: { token: TEST_TOKEN } }));
+    await body(gw, settings);
+  } finally {
+    await gw.stop();
+  }
+}
+type Gw = Awaited<ReturnType<typeof gatewayWith>>;
+
 const TOKEN_MODE: GatewayAuth = { mode: "token", token: TEST_TOKEN };
 const admitted = (res: { ok?: boolean; error?: unknown }) =>
   assert.equal(res.ok, true, JSON.stringify(res.error));
 
 describe("auth settings lookups", () => {
-  it("are one per connect", async () => {
-    const gw = await gatewayWith({ current: TOKEN_MODE });
-    try {
-      // The very first upgrade has no earlier lookup to go by, so it makes one.
-      admitted(await connectOnce(gw.url, { auth: { token: TEST_TOKEN } }));
+  it("are one per connect", () =>
+    withGateway(async (gw) => {
       const before = gw.lookups.count;
       for (let i = 0; i < 10; i++) admitted(await connectOnce(gw.url, { auth: { token: TEST_TOKEN } }));
       assert.equal(gw.lookups.count - before, 10);
-    } finally {
-      await gw.stop();
-    }
-  });
+    }));
 
-  it("a mode changed after the last connect judges the next connect at once", async () => {
-    const settings = { current: TOKEN_MODE };
-    const gw = await gatewayWith(settings);
-    try {
-      admitted(await connectOnce(gw.url, { auth: { token: TEST_TOKEN } }));
+  it("a mode changed after the last connect judges the next connect at once", () =>
+    withGateway(async (gw, settings) => {
       settings.current = { mode: "password", password: "correct horse battery" };
       const old = await connectOnce(gw.url, { auth: { token: TEST_TOKEN } });
       assert.equal(old.error?.details?.code, "AUTH_PASSWORD_MISSING");
       admitted(await connectOnce(gw.url, { auth: { password: "correct horse battery" } }));
-    } finally {
-      await gw.stop();
-    }
-  });
+    }));
 
-  it("a switch into trusted-proxy mode asks the first connect after it to reconnect, and the reconnect is judged as the proxy's user", async () => {
-    const settings = { current: TOKEN_MODE };
-    const gw = await gatewayWith(settings);
-    try {
-      admitted(await connectOnce(gw.url, { auth: { token: TEST_TOKEN } }));
+  it("a switch into trusted-proxy mode asks the first connect after it to reconnect, and the reconnect is judged as the proxy's user", () =>
+    withGateway(async (gw, settings) => {
       settings.current = {
         mode: "trusted-proxy",
         identityScopes: { alice: ["operator.read"] },
@@ -107,8 +106,5 @@ describe("auth settings lookups", () => {
       admitted(res);
       const auth = (res.payload as { auth?: { method?: string; scopes?: string[] } }).auth;
       assert.deepEqual([auth?.method, auth?.scopes], ["trusted-proxy", ["operator.read"]]);
-    } finally {
-      await gw.stop();
-    }
-  });
+    }));
 });
