@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
-import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
+import { browserForTests, goto, openConnected, screenshot } from "./chromium.js";
 import { seedStore, type SeededStore } from "./seed.js";
 import { checkDeviceRecords } from "../../src/doctor/devices.js";
 import { generateIdentity } from "../../src/identity/keys.js";
@@ -24,34 +24,12 @@ declare const document: {
     selector: string,
   ): ArrayLike<{ getBoundingClientRect(): { height: number; right: number } }>;
 };
-declare const location: { hash: string };
 
-const chromiumReason = chromiumUnavailableReason();
-let launchError: string | null = null;
-const browser: Browser | null = chromiumReason
-  ? null
-  : await launchChromium().catch((err: Error) => {
-      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
-      return null;
-    });
-const skip = chromiumReason ?? launchError;
-if (skip) process.stderr.write(`ui: admin page tests skipped: ${skip}\n`);
-const needsBrowser = skip ? { skip } : {};
-
-after(async () => {
-  await browser?.close();
-});
+const { browser, needsBrowser } = await browserForTests("admin page tests");
 
 const WIDE = { width: 1280, height: 860 };
 const OTHER_PAGE = "https://tools.example";
 const PHONE = { width: 390, height: 844 };
-
-async function goto(page: Page, route: string): Promise<void> {
-  await page.evaluate((r) => {
-    location.hash = r;
-  }, route);
-  await page.locator(`#main[data-page="${route.replace("#/", "")}"]`).waitFor();
-}
 
 async function clearNotices(page: Page): Promise<void> {
   await page.evaluate(() => document.querySelector("#notices")?.replaceChildren());
@@ -130,8 +108,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
       if (m.type() === "error" && !/Failed to load resource|WebSocket connection to/.test(m.text()))
         errors.push(m.text());
     });
-    await page.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
-    await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await openConnected(page, gw.server.port, TEST_TOKEN);
   });
   after(async () => {
     for (const p of live) p.ws.close();
@@ -445,8 +422,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
       // A second browser profile (its own context: its own IndexedDB, so its own key).
       const other = await browser!.newContext({ viewport: WIDE });
       const otherPage = await other.newPage();
-      await otherPage.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
-      await otherPage.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+      await openConnected(otherPage, gw.server.port, TEST_TOKEN);
       const otherId = await otherPage.evaluate(async () => {
         const mod = "/identity.js";
         return (await import(mod)).loadOrCreateIdentity().then((i: { deviceId: string }) => i.deviceId);

@@ -21,7 +21,7 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import {
   decodePublicKeyBytes,
   deviceIdFromRawKey,
@@ -32,7 +32,7 @@ import { buildSignaturePayloadV3 } from "../../src/protocol/signature-payload.js
 import { startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { tempStateDir } from "../helpers/gateway-process.js";
 import { call, openPeer, sendConnect } from "../helpers/raw-client.js";
-import { chromiumUnavailableReason, launchChromium, SCREENSHOT_DIR, screenshot } from "./chromium.js";
+import { browserForTests, goto, SCREENSHOT_DIR, screenshot } from "./chromium.js";
 import {
   createLinkedNamespace,
   linkedNamespaceUnavailableReason,
@@ -42,7 +42,6 @@ import {
 // Browser globals used inside the functions Playwright runs in the page (this program is compiled
 // without the DOM lib, so they are declared here, for this module only).
 declare const window: Record<string, unknown>;
-declare const location: { hash: string };
 declare const sessionStorage: { getItem(key: string): string | null };
 declare const localStorage: { length: number };
 declare const document: {
@@ -58,25 +57,15 @@ declare class WebSocket {
 /** A name Chromium resolves to 127.0.0.1, as a DNS-rebinding attacker's domain would. */
 const REBIND_HOST = "rebind.test";
 
-const chromiumReason = chromiumUnavailableReason();
-let launchError: string | null = null;
-const browser: Browser | null = chromiumReason
-  ? null
-  : await launchChromium([`--host-resolver-rules=MAP ${REBIND_HOST} 127.0.0.1`]).catch((err: Error) => {
-      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
-      return null;
-    });
-const browserSkip = chromiumReason ?? launchError;
-if (browserSkip) process.stderr.write(`ui: browser tests skipped: ${browserSkip}\n`);
+const {
+  browser,
+  skip: browserSkip,
+  needsBrowser,
+} = await browserForTests("browser tests", [`--host-resolver-rules=MAP ${REBIND_HOST} 127.0.0.1`]);
 const netnsSkip = browserSkip ?? linkedNamespaceUnavailableReason();
 if (netnsSkip && !browserSkip) process.stderr.write(`ui: namespace CLI steps skipped: ${netnsSkip}\n`);
 
-const needsBrowser = browserSkip ? { skip: browserSkip } : {};
 const needsNetns = netnsSkip ? { skip: netnsSkip } : {};
-
-after(async () => {
-  await browser?.close();
-});
 
 const DESKTOP = { width: 1280, height: 860 };
 const NARROW = { width: 400, height: 860 };
@@ -123,13 +112,6 @@ async function shots(page: Page, name: string, { keepNotices = false } = {}): Pr
 
 async function state(page: Page, kind: string, timeout = 15_000): Promise<void> {
   await page.locator(`#conn[data-state="${kind}"]`).waitFor({ timeout });
-}
-
-async function goto(page: Page, route: string): Promise<void> {
-  await page.evaluate((r) => {
-    location.hash = r;
-  }, route);
-  await page.locator(`#main[data-page="${route.replace("#/", "")}"]`).waitFor();
 }
 
 function deviceIdOf(stateDir: string): string {

@@ -7,8 +7,11 @@
  */
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
+
+declare const location: { hash: string };
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 
@@ -45,6 +48,56 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     args: [...CHROMIUM_FLAGS, ...extraArgs],
     timeout: 30_000,
   });
+}
+
+/** A test file's browser, or why its browser tests skip. */
+export interface TestBrowser {
+  /** Null when Chromium is missing or did not start. */
+  browser: Browser | null;
+  /** Why the browser tests skip, or null when they run. */
+  skip: string | null;
+  /** The options a browser test passes to `it`: `{ skip }` when there is no browser. */
+  needsBrowser: { skip?: string };
+  /** What to undo after the file's tests, last added first; the browser closes after them all. */
+  cleanups: Array<() => Promise<unknown> | unknown>;
+}
+
+/**
+ * The preamble of a browser test file: launches Chromium (`extraArgs` added to the flags), or
+ * says on stderr why `what` skips; after the file's tests runs `cleanups` (last first), then
+ * closes the browser.
+ */
+export async function browserForTests(what: string, extraArgs: string[] = []): Promise<TestBrowser> {
+  const unavailable = chromiumUnavailableReason();
+  let launchError: string | null = null;
+  const browser = unavailable
+    ? null
+    : await launchChromium(extraArgs).catch((err: Error) => {
+        launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
+        return null;
+      });
+  const skip = unavailable ?? launchError;
+  if (skip) process.stderr.write(`ui: ${what} skipped: ${skip}\n`);
+  const cleanups: TestBrowser["cleanups"] = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+    await browser?.close();
+  });
+  return { browser, skip, needsBrowser: skip ? { skip } : {}, cleanups };
+}
+
+/** Opens the Control UI of the gateway on `port` with `token` and waits until it is connected. */
+export async function openConnected(page: Page, port: number, token: string): Promise<void> {
+  await page.goto(`http://127.0.0.1:${port}/#token=${encodeURIComponent(token)}`);
+  await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+}
+
+/** Moves the open Control UI to `route` (`#/devices`, …) and waits until that page is shown. */
+export async function goto(page: Page, route: string): Promise<void> {
+  await page.evaluate((r) => {
+    location.hash = r;
+  }, route);
+  await page.locator(`#main[data-page="${route.replace("#/", "")}"]`).waitFor();
 }
 
 /**

@@ -6,22 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser } from "playwright-core";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import { freePort, runCli } from "../helpers/gateway-process.js";
-import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
+import { browserForTests, screenshot } from "./chromium.js";
 
-const chromiumReason = chromiumUnavailableReason();
-let launchError: string | null = null;
-const browser: Browser | null = chromiumReason
-  ? null
-  : await launchChromium().catch((err: Error) => {
-      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
-      return null;
-    });
-const skip = chromiumReason ?? launchError;
-if (skip) process.stderr.write(`ui: dashboard browser tests skipped: ${skip}\n`);
-const needsBrowser = skip ? { skip } : {};
+const { browser, needsBrowser } = await browserForTests("dashboard browser tests");
 
 const sandbox = createCliSandbox();
 const env = { ...sandbox.env, DISPLAY: "", WAYLAND_DISPLAY: "" };
@@ -37,7 +26,6 @@ before(async () => {
   assert.equal(r.code, 0, r.stderr);
 });
 after(async () => {
-  await browser?.close();
   if (dir) await runCli(["gateway", "stop", "--state-dir", dir], env);
   sandbox.cleanup();
 });

@@ -6,39 +6,14 @@
  * Sessions page shows a session the previous gateway died with as lost.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { before, describe, it } from "node:test";
+import type { BrowserContext, Page } from "playwright-core";
 import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
 import { startNodeGateway } from "../runtime/node-gateway.js";
-import { chromiumUnavailableReason, launchChromium } from "./chromium.js";
+import { browserForTests, goto, openConnected } from "./chromium.js";
 
-declare const location: { hash: string };
-
-const chromiumReason = chromiumUnavailableReason();
-let launchError: string | null = null;
-const browser: Browser | null = chromiumReason
-  ? null
-  : await launchChromium().catch((err: Error) => {
-      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
-      return null;
-    });
-const skip = chromiumReason ?? launchError;
-if (skip) process.stderr.write(`ui: live page tests skipped: ${skip}\n`);
-const needsBrowser = skip ? { skip } : {};
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-  await browser?.close();
-});
-
-async function goto(page: Page, route: string): Promise<void> {
-  await page.evaluate((r) => {
-    location.hash = r;
-  }, route);
-  await page.locator(`#main[data-page="${route.replace("#/", "")}"]`).waitFor();
-}
+const { browser, needsBrowser, cleanups } = await browserForTests("live page tests");
 
 /** Another operator: a device-less backend holding operator.admin (the shared secret, loopback). */
 async function otherAdmin(gw: TestGateway): Promise<RawPeer> {
@@ -102,8 +77,7 @@ describe("Control UI pages follow the events that change what they show", () => 
     cleanups.push(() => context.close());
     page = await context.newPage();
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
-    await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await openConnected(page, gw.server.port, TEST_TOKEN);
   });
 
   it("Devices: a token rotated, then revoked, elsewhere shows on the open page", needsBrowser, async () => {
@@ -156,8 +130,7 @@ describe("Control UI after a gateway restart", () => {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
-      await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+      await openConnected(page, gw.server.port, TEST_TOKEN);
       await goto(page, "#/sessions");
       // What a gateway killed outright leaves behind: a session the store still calls running.
       gw.store.sessions.insert({

@@ -9,33 +9,15 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { before, describe, it } from "node:test";
+import type { BrowserContext, Page } from "playwright-core";
 import { FileDeviceTokenStore } from "../../src/client/index.js";
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import { NodeHost } from "../../src/runtime/node-host.js";
 import { startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
-import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
+import { browserForTests, goto, openConnected, screenshot } from "./chromium.js";
 
-declare const location: { hash: string };
-
-const chromiumReason = chromiumUnavailableReason();
-let launchError: string | null = null;
-const browser: Browser | null = chromiumReason
-  ? null
-  : await launchChromium().catch((err: Error) => {
-      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
-      return null;
-    });
-const skip = chromiumReason ?? launchError;
-if (skip) process.stderr.write(`ui: node surface tests skipped: ${skip}\n`);
-const needsBrowser = skip ? { skip } : {};
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-  await browser?.close();
-});
+const { browser, needsBrowser, cleanups } = await browserForTests("node surface tests");
 
 describe("Control UI: node command surfaces waiting for approval", () => {
   let gw: TestGateway;
@@ -81,12 +63,8 @@ describe("Control UI: node command surfaces waiting for approval", () => {
     cleanups.push(() => context.close());
     page = await context.newPage();
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${gw.server.port}/#token=${encodeURIComponent(TEST_TOKEN)}`);
-    await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
-    await page.evaluate(() => {
-      location.hash = "#/devices";
-    });
-    await page.locator('#main[data-page="devices"]').waitFor();
+    await openConnected(page, gw.server.port, TEST_TOKEN);
+    await goto(page, "#/devices");
     await page.locator("#node-surfaces").waitFor();
   });
 

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { PairList } from "../../src/cli/devices/types.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import {
@@ -21,19 +21,9 @@ import {
   type CliResult,
   type GatewayProcess,
 } from "../helpers/gateway-process.js";
-import { chromiumUnavailableReason, launchChromium, screenshot } from "./chromium.js";
+import { browserForTests, screenshot } from "./chromium.js";
 
-const chromiumReason = chromiumUnavailableReason();
-let launchError: string | null = null;
-const browser: Browser | null = chromiumReason
-  ? null
-  : await launchChromium().catch((err: Error) => {
-      launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
-      return null;
-    });
-const skip = chromiumReason ?? launchError;
-if (skip) process.stderr.write(`ui: revoke story browser test skipped: ${skip}\n`);
-const needsBrowser = skip ? { skip } : {};
+const { browser, needsBrowser, cleanups } = await browserForTests("revoke story browser test");
 
 const sandbox = createCliSandbox();
 const env = { ...sandbox.env, DISPLAY: "", WAYLAND_DISPLAY: "" };
@@ -42,7 +32,6 @@ const CLI_TIMEOUT_MS = 60_000;
 let gw: GatewayProcess | null = null;
 let dir = "";
 let port = 0;
-let context: BrowserContext | null = null;
 
 before(async () => {
   if (!browser) return;
@@ -53,8 +42,6 @@ before(async () => {
   gw = await spawnGateway(["--state-dir", dir], sandbox.env);
 });
 after(async () => {
-  await context?.close();
-  await browser?.close();
   await gw?.stop();
   sandbox.cleanup();
 });
@@ -101,7 +88,8 @@ describe("issue 14 item 6: after a revoke, the re-request, the UI badge and expl
   let again = "";
 
   it("the page is approved by the owner and connects", needsBrowser, async () => {
-    context = await browser!.newContext({ viewport: { width: 1280, height: 860 } });
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 860 } });
+    cleanups.push(() => context.close());
     page = await context.newPage();
     await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`);
     first = await waitingRequest(page);
