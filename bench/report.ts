@@ -41,7 +41,7 @@ export const FIGURES = {
     3,
   ),
   "gateway-start": atMost("gateway start → accepting connections", "s", 0.25, 3),
-  "gateway-rss": atMost("gateway RSS after start", "MB", 55, 1),
+  "gateway-rss": atMost("gateway RSS after start (settled)", "MB", 55, 1),
   "callback-over-bare": atMost(
     "sub-agent call-back (load client, connect, health) over bare Node",
     "ms",
@@ -62,7 +62,7 @@ export const FIGURES = {
     0,
   ),
   "deviceless-p50": atMost("device-less handshake p50", "ms", 0.5, 3),
-  "held-conn-memory": atMost("memory per held connection (10,000 held)", "KiB", 8, 1),
+  "held-conn-memory": atMost("memory per held connection (10,000 held, settled)", "KiB", 8, 1),
 } satisfies Record<string, FigureSpec>;
 
 export type FigureKey = keyof typeof FIGURES;

@@ -1,0 +1,37 @@
+/**
+ * The floor under the gateway's start RSS: a process that does only what a gateway cannot avoid —
+ * requires `ws`, opens a WAL SQLite file with `better-sqlite3`, listens with `http` (with a
+ * WebSocket server on it), spawns a child and makes an Ed25519 key — and then idles like a started
+ * gateway. `bench/startup.bench.ts` starts it as it starts `gatehouse gateway run` and reads its
+ * RSS the same ways, so the gateway's figure has a like-for-like floor beside it.
+ *
+ * Usage: `node dist/bench/floor-process.js <port> <dir>`.
+ */
+import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import type * as Ws from "ws";
+
+const require = createRequire(import.meta.url);
+const port = Number(process.argv[2]);
+const dir = process.argv[3]!;
+
+const { WebSocketServer } = require("ws") as typeof Ws;
+const Database = require("better-sqlite3") as typeof BetterSqlite3;
+const db = new Database(join(dir, "floor.sqlite"));
+db.pragma("journal_mode = WAL");
+db.exec("CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v TEXT)");
+db.prepare("INSERT OR REPLACE INTO t VALUES (?, ?)").run("k", "v");
+generateKeyPairSync("ed25519");
+execFileSync("true");
+const server = createServer();
+new WebSocketServer({ server, clientTracking: false });
+server.listen(port, "127.0.0.1");
+process.on("SIGTERM", () => {
+  server.close();
+  db.close();
+  process.exit(0);
+});
