@@ -14,6 +14,7 @@ import { createGatewayApp } from "../../src/runtime/gateway-app.js";
 import { ensureOwner } from "../../src/store/approve.js";
 import { openStore } from "../../src/store/db.js";
 import type { SessionView } from "../../src/methods/sessions.js";
+import { sessionRow } from "../helpers/sessions.js";
 import {
   assertSandboxed,
   CHILD,
@@ -283,26 +284,14 @@ describe("session lifecycle events", () => {
     const owner = loadOrCreateIdentity(join(stateDir, "identity", "device.json"));
     ensureOwner(store, owner, Date.now());
     // What a gateway killed outright leaves behind: a session the store still calls running.
-    store.sessions.insert({
-      id: "sess_orphan",
-      label: "nightly",
-      command: [process.execPath, "-e", "1"],
-      cwd: null,
-      scopes: ["operator.read"],
-      parentSessionId: null,
-      cronJobId: null,
-      createdBy: "cli/cli",
-      authorityDeviceId: null,
-      status: "running",
-      exitCode: null,
-      signal: null,
-      pid: 4242,
-      startedAtMs: Date.now() - 1000,
-      endedAtMs: null,
-      stdoutTail: null,
-      stderrTail: null,
-      endReason: null,
-    });
+    store.sessions.insert(
+      sessionRow("sess_orphan", {
+        label: "nightly",
+        command: [process.execPath, "-e", "1"],
+        pid: 4242,
+        startedAtMs: Date.now() - 1000,
+      }),
+    );
     const app = createGatewayApp({
       hosts: ["127.0.0.1"],
       port: 0,

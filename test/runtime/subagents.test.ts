@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { SessionView } from "../../src/methods/sessions.js";
 import type { RuntimeCaller } from "../../src/methods/params.js";
+import { sessionRow } from "../helpers/sessions.js";
 import {
   assertSandboxed,
   type ChildNamespaces,
@@ -108,26 +109,9 @@ describe("S03 — sub-agents spawn their own children and read each other's sess
   it("S03: a session running when its gateway died is marked lost at the next start, and its token is dead", async () => {
     // A crash leaves a `running` row and a live token behind; simulate exactly that.
     const token = gw.runtime.runtimeTokens.mint("sess_crashed", ["operator.read"], 60_000);
-    gw.store.sessions.insert({
-      id: "sess_crashed",
-      label: null,
-      command: ["node"],
-      cwd: null,
-      scopes: ["operator.read"],
-      parentSessionId: null,
-      cronJobId: null,
-      createdBy: "cli/cli",
-      authorityDeviceId: null,
-      status: "running",
-      exitCode: null,
-      signal: null,
-      pid: 999_999,
-      startedAtMs: Date.now(),
-      endedAtMs: null,
-      stdoutTail: null,
-      stderrTail: null,
-      endReason: null,
-    });
+    gw.store.sessions.insert(
+      sessionRow("sess_crashed", { command: ["node"], pid: 999_999, startedAtMs: Date.now() }),
+    );
     await gw.stop();
     gw = await startRuntimeGateway({ stateDir });
     assert.equal(gw.store.sessions.get("sess_crashed")!.status, "lost");

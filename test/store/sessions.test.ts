@@ -3,38 +3,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../../src/store/migrations.js";
-import { openStore, type SessionRecord } from "../../src/store/index.js";
+import { openStore } from "../../src/store/index.js";
+import { sessionRow } from "../helpers/sessions.js";
 import { deviceRecord, freshStore, identity, tempDir } from "./helpers.js";
-
-function session(id: string, over: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    id,
-    label: null,
-    command: ["node", "-e", "1"],
-    cwd: null,
-    scopes: ["operator.read"],
-    parentSessionId: null,
-    cronJobId: null,
-    createdBy: "cli/cli",
-    authorityDeviceId: null,
-    status: "running",
-    exitCode: null,
-    signal: null,
-    pid: null,
-    startedAtMs: 1_000,
-    endedAtMs: null,
-    stdoutTail: null,
-    stderrTail: null,
-    endReason: null,
-    ...over,
-  };
-}
 
 describe("sessions (store)", () => {
   test("a session round-trips: command, scopes, lineage, end state and output", () => {
     const { store, path } = freshStore();
     store.sessions.insert(
-      session("sess_a", {
+      sessionRow("sess_a", {
         label: "child",
         command: ["node", "a b", '"q"'],
         cwd: "/tmp",
@@ -73,7 +50,7 @@ describe("sessions (store)", () => {
     store.close();
     const again = openStore(path);
     assert.deepEqual(again.sessions.get("sess_a"), {
-      ...session("sess_a"),
+      ...sessionRow("sess_a"),
       label: "child",
       command: ["node", "a b", '"q"'],
       cwd: "/tmp",
@@ -94,9 +71,9 @@ describe("sessions (store)", () => {
 
   test("list: newest first, by status or cron job, limited", () => {
     const { store } = freshStore();
-    store.sessions.insert(session("s1", { startedAtMs: 1 }));
-    store.sessions.insert(session("s2", { startedAtMs: 2, cronJobId: "c" }));
-    store.sessions.insert(session("s3", { startedAtMs: 3 }));
+    store.sessions.insert(sessionRow("s1", { startedAtMs: 1 }));
+    store.sessions.insert(sessionRow("s2", { startedAtMs: 2, cronJobId: "c" }));
+    store.sessions.insert(sessionRow("s3", { startedAtMs: 3 }));
     store.sessions.finish("s3", {
       status: "exited",
       exitCode: 1,
@@ -127,9 +104,9 @@ describe("sessions (store)", () => {
 
   test("markLost: sessions still running when a gateway starts are lost, and only those", () => {
     const { store } = freshStore();
-    store.sessions.insert(session("run1"));
-    store.sessions.insert(session("run2"));
-    store.sessions.insert(session("done"));
+    store.sessions.insert(sessionRow("run1"));
+    store.sessions.insert(sessionRow("run2"));
+    store.sessions.insert(sessionRow("done"));
     store.sessions.finish("done", {
       status: "exited",
       exitCode: 0,
@@ -149,9 +126,9 @@ describe("sessions (store)", () => {
 
   test("the table is bounded: only the newest ended sessions are kept, running ones always", () => {
     const { store } = freshStore({ sessionsKeepEnded: 3 });
-    store.sessions.insert(session("old-running", { startedAtMs: 0 }));
+    store.sessions.insert(sessionRow("old-running", { startedAtMs: 0 }));
     for (let i = 1; i <= 6; i++) {
-      store.sessions.insert(session(`s${i}`, { startedAtMs: i }));
+      store.sessions.insert(sessionRow(`s${i}`, { startedAtMs: i }));
       store.sessions.finish(`s${i}`, {
         status: "exited",
         exitCode: 0,
@@ -198,7 +175,7 @@ describe("sessions (store)", () => {
     const store = openStore(path);
     assert.equal(store.schemaVersion, LATEST_SCHEMA_VERSION);
     assert.equal(store.devices.get(id.deviceId)?.publicKey, deviceRecord(id).publicKey);
-    store.sessions.insert(session("after-upgrade"));
+    store.sessions.insert(sessionRow("after-upgrade"));
     assert.equal(store.sessions.get("after-upgrade")!.status, "running");
     store.close();
   });

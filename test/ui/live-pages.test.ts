@@ -10,6 +10,7 @@ import { before, describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
+import { sessionRow } from "../helpers/sessions.js";
 import { startNodeGateway } from "../runtime/node-gateway.js";
 import { browserForTests, goto, openConnected } from "./chromium.js";
 
@@ -133,26 +134,9 @@ describe("Control UI after a gateway restart", () => {
       await openConnected(page, gw.server.port, TEST_TOKEN);
       await goto(page, "#/sessions");
       // What a gateway killed outright leaves behind: a session the store still calls running.
-      gw.store.sessions.insert({
-        id: "sess_orphan",
-        label: null,
-        command: ["/bin/sleep", "600"],
-        cwd: null,
-        scopes: ["operator.read"],
-        parentSessionId: null,
-        cronJobId: null,
-        createdBy: "cli/cli",
-        authorityDeviceId: null,
-        status: "running",
-        exitCode: null,
-        signal: null,
-        pid: null,
-        startedAtMs: Date.now(),
-        endedAtMs: null,
-        stdoutTail: null,
-        stderrTail: null,
-        endReason: null,
-      });
+      gw.store.sessions.insert(
+        sessionRow("sess_orphan", { command: ["/bin/sleep", "600"], startedAtMs: Date.now() }),
+      );
       await gw.restart();
       const status = page.locator('tr[data-session-id="sess_orphan"] .s-status');
       await status.filter({ hasText: "lost" }).waitFor({ timeout: 30_000 });
