@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import type { AddressInfo } from "node:net";
-import { describe, it, test } from "node:test";
+import { describe, it, test, type TestContext } from "node:test";
 import { WebSocketServer } from "ws";
 import { GatewayClient, GatewayClientError, type CloseInfo } from "../../src/client/index.js";
 import { ClientWebSocket } from "../../src/client/websocket.js";
@@ -19,6 +19,26 @@ async function gatewayHandshake(peer: RawPeer): Promise<void> {
   peer.sendJson({ type: "event", event: "connect.challenge", payload: { nonce: "n-1", ts: Date.now() } });
   const connect = await peer.nextJson();
   peer.sendJson({ type: "res", id: connect.id, ok: true, payload: helloOk() });
+}
+
+/**
+ * A GatewayClient connected to a raw server that plays `serve` for it (stopped after the test), and
+ * the one close the client then reports (`oneClose` fails unless exactly one arrives in 2 s).
+ */
+async function connectThrough(t: TestContext, serve: (peer: RawPeer) => Promise<void>) {
+  const server = await RawWsServer.start(serve);
+  t.after(() => server.stop());
+  const client = new GatewayClient({ url: server.url });
+  const closes: CloseInfo[] = [];
+  client.on("close", (c) => closes.push(c));
+  await client.connect();
+  return {
+    client,
+    async oneClose(): Promise<CloseInfo> {
+      await waitFor(() => closes.length === 1, 2000, "close event");
+      return closes[0]!;
+    },
+  };
 }
 
 /** Everything a transport reported, in order. */
@@ -131,7 +151,7 @@ describe("a correct server", () => {
 
   it("a close from the server is echoed with its code; the client reports the server's code and reason", async (t) => {
     let echoed: { code: number; reason: string } | undefined;
-    const server = await RawWsServer.start(async (peer) => {
+    const { client, oneClose } = await connectThrough(t, async (peer) => {
       await gatewayHandshake(peer);
       peer.socket.write(serverFrame({ opcode: 8, payload: closeBody(4001, "device token revoked") }));
       const f = await peer.nextFrame();
@@ -139,29 +159,17 @@ describe("a correct server", () => {
         echoed = { code: f.payload.readUInt16BE(0), reason: f.payload.toString("utf8", 2) };
       peer.socket.end();
     });
-    t.after(() => server.stop());
-    const client = new GatewayClient({ url: server.url });
-    const closes: CloseInfo[] = [];
-    client.on("close", (c) => closes.push(c));
-    await client.connect();
-    await waitFor(() => closes.length === 1, 2000, "close event");
-    assert.deepEqual(closes[0], { code: 4001, reason: "device token revoked" });
+    assert.deepEqual(await oneClose(), { code: 4001, reason: "device token revoked" });
     assert.deepEqual(echoed, { code: 4001, reason: "" });
     await client.close();
   });
 
   it("a server that drops the connection without a close frame is reported as 1006", async (t) => {
-    const server = await RawWsServer.start(async (peer) => {
+    const { client, oneClose } = await connectThrough(t, async (peer) => {
       await gatewayHandshake(peer);
       peer.socket.destroy();
     });
-    t.after(() => server.stop());
-    const client = new GatewayClient({ url: server.url });
-    const closes: CloseInfo[] = [];
-    client.on("close", (c) => closes.push(c));
-    await client.connect();
-    await waitFor(() => closes.length === 1, 2000, "close event");
-    assert.deepEqual(closes[0], { code: 1006, reason: "" });
+    assert.deepEqual(await oneClose(), { code: 1006, reason: "" });
     await client.close();
   });
 });
@@ -306,7 +314,7 @@ describe("a server that breaks the framing: the client fails the connection with
   for (const [what, bad, code, reason] of cases) {
     it(what, async (t) => {
       let sent: { code: number; reason: string } | null = null;
-      const server = await RawWsServer.start(async (peer) => {
+      const { client, oneClose } = await connectThrough(t, async (peer) => {
         await gatewayHandshake(peer);
         peer.socket.write(bad);
         for (;;) {
@@ -318,14 +326,8 @@ describe("a server that breaks the framing: the client fails the connection with
           }
         }
       });
-      t.after(() => server.stop());
-      const client = new GatewayClient({ url: server.url });
-      const closes: CloseInfo[] = [];
-      client.on("close", (c) => closes.push(c));
-      await client.connect();
       const pending = client.request("health").catch((e: unknown) => e);
-      await waitFor(() => closes.length === 1, 2000, "close event");
-      assert.deepEqual(closes[0], { code, reason });
+      assert.deepEqual(await oneClose(), { code, reason });
       assert.deepEqual(sent, { code, reason }, "the close frame the server received");
       const err = await pending;
       assert.ok(err instanceof GatewayClientError);
