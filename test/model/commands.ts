@@ -6,7 +6,8 @@
 import fc from "fast-check";
 import type { Frame } from "../helpers/raw-client.js";
 import {
-  callerOf,
+  callerText,
+  pickCaller,
   coversAll,
   expectSharedConnect,
   mayApprove,
@@ -21,7 +22,6 @@ import {
   type Profile,
   authorityOf,
   endAuthority,
-  whoName,
   SCOPES,
   set,
   type Caller,
@@ -222,16 +222,10 @@ export class ManageCmd implements Cmd {
     const from = paired.length > 0 && this.targetPick % 10 !== 8 ? paired : all;
     return from[this.targetPick % from.length]!;
   }
-  caller(m: Model): Caller {
-    const alive = m.conns.filter((c) => c.alive);
-    // A negative pick is the owner's own session (the onboarding macro's approver).
-    if (this.callerPick < 0) return callerOf(alive.find((c) => c.who === "owner" && !c.remote)!);
-    return callerOf(alive[this.callerPick % alive.length]!);
-  }
   async run(m: Model, r: Real): Promise<void> {
-    const caller = this.caller(m);
+    const caller = pickCaller(m, this.callerPick);
     this.target = this.resolve(m);
-    r.step = `${this.toString()} = ${targetName(this.target)} by conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
+    r.step = `${this.toString()} = ${targetName(this.target)} by ${callerText(caller)}`;
     const t = this.target;
     const deviceId = t === "owner" ? r.gw.owner.deviceId : r.identities[t]!.deviceId;
     let verdict: Verdict & { scopes?: string[] };
@@ -419,13 +413,8 @@ export class MintCmd implements Cmd {
     return true;
   }
   async run(m: Model, r: Real): Promise<void> {
-    const alive = m.conns.filter((c) => c.alive);
-    const caller = callerOf(
-      this.callerPick < 0
-        ? alive.find((c) => c.who === "owner" && !c.remote)!
-        : alive[this.callerPick % alive.length]!,
-    );
-    r.step = `${this.toString()} by conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
+    const caller = pickCaller(m, this.callerPick);
+    r.step = `${this.toString()} by ${callerText(caller)}`;
     const verdict = mayMint(caller, this.profile);
     const res = await r.conn(caller.conn).request("device.pair.setupCode", { profile: this.profile });
     if (res === null) fail(r, "the caller's session was closed under it");
@@ -528,13 +517,12 @@ class RenameCmd implements Cmd {
     return true;
   }
   async run(m: Model, r: Real): Promise<void> {
-    const alive = m.conns.filter((c) => c.alive);
-    const caller = callerOf(alive[this.callerPick % alive.length]!);
+    const caller = pickCaller(m, this.callerPick);
     const all = m.devices.map((_, i) => i);
     const paired = all.filter((i) => m.devices[i]!.paired);
     const from = paired.length > 0 && this.targetPick % 6 !== 4 ? paired : all;
     const t: Target = this.targetPick % 6 === 5 ? "owner" : from[this.targetPick % from.length]!;
-    r.step = `${this.toString()} = ${targetName(t)} by conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
+    r.step = `${this.toString()} = ${targetName(t)} by ${callerText(caller)}`;
     const verdict = mayRename(m, caller, t, this.node);
     const deviceId = t === "owner" ? r.gw.owner.deviceId : r.identities[t]!.deviceId;
     const res = this.node

@@ -9,7 +9,8 @@ import fc from "fast-check";
 import type { Frame } from "../helpers/raw-client.js";
 import type { Cmd } from "./commands.js";
 import {
-  callerOf,
+  callerText,
+  pickCaller,
   endNode,
   expectNodeConnect,
   mayApproveNode,
@@ -19,8 +20,6 @@ import {
   NODE_COMMANDS,
   nodeDeclares,
   set,
-  whoName,
-  type Caller,
   type Model,
   type Verdict,
 } from "./reference.js";
@@ -109,15 +108,9 @@ class NodeManageCmd implements Cmd {
   check(m: Model): boolean {
     return this.kind !== "approve" || m.node.lastRequestId !== null;
   }
-  caller(m: Model): Caller {
-    const alive = m.conns.filter((c) => c.alive);
-    // A negative pick is the owner's own session (the onboarding macro's approver).
-    if (this.callerPick < 0) return callerOf(alive.find((c) => c.who === "owner" && !c.remote)!);
-    return callerOf(alive[this.callerPick % alive.length]!);
-  }
   async run(m: Model, r: Real): Promise<void> {
-    const caller = this.caller(m);
-    r.step = `${this.toString()} by conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
+    const caller = pickCaller(m, this.callerPick);
+    r.step = `${this.toString()} by ${callerText(caller)}`;
     const n = m.node;
     const deviceId = r.nodeIdentity.deviceId;
     let verdict: Verdict;

@@ -229,6 +229,21 @@ export function callerOf(conn: ConnModel): Caller {
 }
 
 /**
+ * The caller a command's `pick` names among the live sessions: a negative pick is the owner's own
+ * session on the gateway host (the onboarding macros' approver), any other one picks in turn.
+ */
+export function pickCaller(m: Model, pick: number): Caller {
+  const alive = m.conns.filter((c) => c.alive);
+  if (pick < 0) return callerOf(alive.find((c) => c.who === "owner" && !c.remote)!);
+  return callerOf(alive[pick % alive.length]!);
+}
+
+/** A step's caller as a failure names it: its connection, who it is, its proof and its scopes. */
+export function callerText(caller: Caller): string {
+  return `conn ${caller.conn.id} (${whoName(caller.conn.who)}, ${caller.proof}, [${caller.scopes.join(",")}])`;
+}
+
+/**
  * The owner on the gateway host: the owner key, or the shared secret without a device — direct-local
  * only. The owner key from elsewhere is an admin like any other (it still alone touches the owner
  * device); the shared secret from elsewhere without a device holds no scopes at all.

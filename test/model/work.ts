@@ -11,7 +11,7 @@ import type { ConnectOptions } from "../helpers/raw-client.js";
 import {
   authorityHolds,
   authorityOf,
-  callerOf,
+  pickCaller,
   coversAll,
   endSession,
   mayStartWork,
@@ -32,11 +32,6 @@ const CHILD = fileURLToPath(new URL("../runtime/fixtures/child.js", import.meta.
 const RARELY = "0 0 1 1 *";
 
 let files = 0;
-
-function pickCaller(m: Model, pick: number): Caller {
-  const alive = m.conns.filter((c) => c.alive);
-  return callerOf(alive[pick % alive.length]!);
-}
 
 function describeCaller(c: Caller): string {
   return `conn ${c.conn.id} (${whoName(c.conn.who)}, ${c.proof}, [${c.scopes.join(",")}])`;
