@@ -12,7 +12,7 @@ import { closePayload, encodeFrame, FrameReader, OPCODE, type Inbound } from "./
 import { checkUpgradeResponse, MAX_RESPONSE_HEAD, upgradeRequest } from "./ws-upgrade.js";
 // Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
 // (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
-const { randomBytes, randomFillSync } = process.getBuiltinModule("node:crypto");
+const { randomFillSync } = process.getBuiltinModule("node:crypto");
 const { connect: netConnect } = process.getBuiltinModule("node:net");
 
 /** What a transport is doing: upgrading, open, closing (a close frame sent or received), closed. */
@@ -46,23 +46,28 @@ export interface ClientWebSocketHandlers {
 
 const DEFAULTS = { maxPayload: 100 * 1024 * 1024, closeTimeoutMs: 1000 };
 
-/** Masks come from one random fill per 1,024 frames instead of one call per frame. */
-const maskPool = Buffer.allocUnsafe(4096);
-let maskAt = maskPool.length;
-function nextMask(): Buffer {
-  if (maskAt === maskPool.length) {
-    randomFillSync(maskPool);
-    maskAt = 0;
+/**
+ * Masks and upgrade keys come from one random fill of 4 KiB instead of one call each (a key cost a
+ * synchronous randomBytes and a Buffer per connect): CSPRNG bytes all the same, each used once.
+ * The bytes are a view of the pool: use them before the next call.
+ */
+const randomPool = Buffer.allocUnsafe(4096);
+let randomAt = randomPool.length;
+function freshRandom(n: number): Buffer {
+  if (randomAt + n > randomPool.length) {
+    randomFillSync(randomPool);
+    randomAt = 0;
   }
-  maskAt += 4;
-  return maskPool.subarray(maskAt - 4, maskAt);
+  randomAt += n;
+  return randomPool.subarray(randomAt - n, randomAt);
 }
+const nextMask = (): Buffer => freshRandom(4);
 
 /** One client WebSocket; it connects when constructed and never reconnects. */
 export class ClientWebSocket {
   private state: ReadyState = "connecting";
   private readonly socket: Socket;
-  private readonly key = randomBytes(16).toString("base64");
+  private readonly key = freshRandom(16).toString("base64");
   private readonly request: string;
   private head: Buffer | null = Buffer.alloc(0);
   private readonly reader: FrameReader;

@@ -114,6 +114,35 @@ describe("a correct server", () => {
     ws.terminate();
   });
 
+  it("every upgrade carries its own 16-byte key, and masks stay unique around it", async (t) => {
+    const keys: string[] = [];
+    const masks: string[] = [];
+    const raw = await RawWsServer.start(async (peer) => {
+      keys.push((await peer.accept()).get("sec-websocket-key") ?? "");
+      const f = await peer.nextFrame();
+      if (f) masks.push(f.mask.toString("base64"));
+    });
+    t.after(() => raw.stop());
+    // Enough connects (16 + 4 random bytes each) to cross a refill of the 4 KiB pool.
+    for (let i = 0; i < 210; i++) {
+      const rec = recorder();
+      const ws = open(raw.url, rec.handlers);
+      await waitFor(() => rec.events.some((e) => e.kind === "open"), 2000, "open");
+      ws.send("x");
+      await waitFor(() => masks.length === i + 1, 2000, "a frame");
+      ws.terminate();
+      await rec.closed;
+    }
+    assert.ok(
+      keys.every(
+        (k) => Buffer.from(k, "base64").length === 16 && Buffer.from(k, "base64").toString("base64") === k,
+      ),
+      "a key is not 16 bytes in base64",
+    );
+    assert.equal(new Set(keys).size, keys.length, "keys repeat");
+    assert.equal(new Set(masks).size, masks.length, "masks repeat");
+  });
+
   it("every client frame is masked with its own mask; the real ws server decodes every length form", async (t) => {
     const masks: string[] = [];
     const raw = await RawWsServer.start(async (peer) => {
