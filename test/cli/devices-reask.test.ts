@@ -11,14 +11,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { PairList } from "../../src/cli/devices/types.js";
+import { cliJson, devicesList } from "../helpers/cli-output.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
-import {
-  freePort,
-  runCli,
-  spawnGateway,
-  type CliResult,
-  type GatewayProcess,
-} from "../helpers/gateway-process.js";
+import { freePort, runCli, spawnGateway, type GatewayProcess } from "../helpers/gateway-process.js";
 
 const sandbox = createCliSandbox();
 const running = new Set<GatewayProcess>();
@@ -54,22 +49,9 @@ async function gateway(silent: boolean) {
   };
 }
 
-function json<T>(r: CliResult): T {
-  try {
-    return JSON.parse(r.stdout) as T;
-  } catch {
-    assert.fail(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-}
-
-/** What the owner's CLI lists. */
-async function listed(g: Gateway): Promise<PairList> {
-  return json<PairList>(await g.owner(["devices", "list", "--json"]));
-}
-
 /** The listed record of a device, and the list. */
 async function recordOf(g: Gateway, deviceId: string) {
-  const list = await listed(g);
+  const list = await devicesList(g.owner);
   return { list, device: list.paired.find((d) => d.deviceId === deviceId) };
 }
 
@@ -93,16 +75,16 @@ async function twoDevices(g: Gateway, approve: boolean) {
   const ask = async (dir: string, args: string[]) => {
     const r = await g.device(dir, [...args, "--json"]);
     if (!approve) return;
-    const requestId = json<{ error: { requestId?: string } }>(r).error.requestId;
+    const requestId = cliJson<{ error: { requestId?: string } }>(r).error.requestId;
     assert.ok(requestId, `a request pends: ${r.stdout}`);
     const ok = await g.owner(["devices", "approve", requestId]);
     assert.equal(ok.code, 0, ok.stderr);
   };
   await ask(managerDir, ["health"]);
-  const managerId = newest(await listed(g), new Set());
+  const managerId = newest(await devicesList(g.owner), new Set());
   await ask(managerDir, ["call", "device.pair.list"]);
   await ask(targetDir, ["health"]);
-  const targetId = newest(await listed(g), new Set([managerId]));
+  const targetId = newest(await devicesList(g.owner), new Set([managerId]));
   await ask(targetDir, ["call", "node.invoke"]);
   const manager = (await recordOf(g, managerId)).device;
   const target = (await recordOf(g, targetId)).device;
@@ -152,7 +134,7 @@ describe("devices commands ask for what the gateway's management rules need", ()
       assert.doesNotMatch(r.stderr, /device\.(?:pair|token)\./);
 
       const j = await g.device(managerDir, ["devices", "remove", targetId, "--json"]);
-      const error = json<{
+      const error = cliJson<{
         error: {
           code: string;
           missingScopes: string[];
@@ -192,13 +174,13 @@ describe("devices commands ask for what the gateway's management rules need", ()
       const { managerDir, managerId, targetId } = await twoDevices(g, true);
       // A connect with the shared secret hands it its device token, which it keeps (with what it asked).
       assert.equal((await g.device(managerDir, ["call", "device.pair.list"])).code, 0);
-      const narrow = json<PairList>(await g.tokenOnly(managerDir, ["devices", "list", "--json"]));
+      const narrow = cliJson<PairList>(await g.tokenOnly(managerDir, ["devices", "list", "--json"]));
       // Without operator.admin a device-token session sees its own device only: that is the gateway's rule.
       assert.deepEqual(
         narrow.paired.map((d) => d.deviceId),
         [managerId],
       );
-      const upgrade = json<{ error: { requestId: string } }>(
+      const upgrade = cliJson<{ error: { requestId: string } }>(
         await g.device(managerDir, ["call", "audit.list", "--json"]),
       );
       assert.equal((await g.owner(["devices", "approve", upgrade.error.requestId])).code, 0);
@@ -206,10 +188,14 @@ describe("devices commands ask for what the gateway's management rules need", ()
 
       const wide = await g.tokenOnly(managerDir, ["devices", "list", "--json"]);
       assert.equal(wide.code, 0, wide.stderr);
-      const ids = json<PairList>(wide).paired.map((d) => d.deviceId);
+      const ids = cliJson<PairList>(wide).paired.map((d) => d.deviceId);
       assert.ok(ids.includes(targetId), `the other device is listed: ${ids.join(", ")}`);
       assert.equal(ids.length, 3, "the owner, the manager and the target");
-      assert.deepEqual((await listed(g)).pending, [], "asking within its approval opened no request");
+      assert.deepEqual(
+        (await devicesList(g.owner)).pending,
+        [],
+        "asking within its approval opened no request",
+      );
     } finally {
       await g.stop();
     }

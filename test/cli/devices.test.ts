@@ -10,6 +10,7 @@ import { after, describe, it } from "node:test";
 import { resolveDevice } from "../../src/cli/commands/devices.js";
 import type { PairedDevice, PairList } from "../../src/cli/devices/types.js";
 import { CliError } from "../../src/cli/output.js";
+import { cliJson, devicesList } from "../helpers/cli-output.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import {
   freePort,
@@ -110,20 +111,6 @@ function refusedRequestId(r: CliResult): string {
   return m[1]!;
 }
 
-function parseJson<T>(r: CliResult): T {
-  try {
-    return JSON.parse(r.stdout) as T;
-  } catch {
-    assert.fail(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-}
-
-async function listJson(setup: GatewaySetup): Promise<PairList> {
-  const r = await setup.owner(["devices", "list", "--json"]);
-  assert.equal(r.code, 0, r.stderr);
-  return parseJson<PairList>(r);
-}
-
 /** Pairs a fresh device for `operator.read` through the owner; returns its state dir. */
 async function pairedReader(setup: GatewaySetup): Promise<string> {
   const dir = newDir();
@@ -148,7 +135,7 @@ describe("the CLI signs with its state dir's identity", () => {
       const second = await setup.owner(["health"]);
       assert.equal(second.code, 0, second.stderr);
 
-      const list = await listJson(setup);
+      const list = await devicesList(setup.owner);
       const ownerId = deviceIdOf(setup.dir);
       const owner = list.paired.find((d) => d.deviceId === ownerId);
       assert.ok(owner, "the owner device is listed");
@@ -174,7 +161,7 @@ describe("the CLI signs with its state dir's identity", () => {
       // S42: the same ask keeps the same request.
       const again = await setup.device(devDir, ["health", "--json"]);
       assert.equal(again.code, 1);
-      const err = parseJson<{
+      const err = cliJson<{
         error: { code: string; requestId: string; requestedScopes: string[]; reason: string };
       }>(again).error;
       assert.equal(err.code, "PAIRING_REQUIRED");
@@ -192,7 +179,7 @@ describe("the CLI signs with its state dir's identity", () => {
       assert.match(text.stdout, /approved +nothing yet \(not paired\)$/m);
       assert.ok(text.stdout.includes(`approve    gatehouse devices approve ${requestId}`), text.stdout);
       assert.ok(text.stdout.includes(devId.slice(0, 12)));
-      const pending = (await listJson(setup)).pending;
+      const pending = (await devicesList(setup.owner)).pending;
       assert.equal(pending.length, 1);
       assert.equal(pending[0]!.requestId, requestId);
       assert.equal(pending[0]!.deviceId, devId);
@@ -234,7 +221,7 @@ describe("the CLI signs with its state dir's identity", () => {
       ]);
       assert.equal(renamed.code, 0, renamed.stderr);
       assert.match(renamed.stdout, /to "laptop"$/m);
-      const listed = (await listJson(setup)).paired.find((d) => d.deviceId === devId);
+      const listed = (await devicesList(setup.owner)).paired.find((d) => d.deviceId === devId);
       assert.equal(listed?.label, "laptop");
 
       // Rotate for another device: the token is withheld and never shown.
@@ -252,7 +239,7 @@ describe("the CLI signs with its state dir's identity", () => {
         "operator",
         "--json",
       ]);
-      const rj = parseJson<{ tokenDelivery: string; token?: string; scopes: string[] }>(rotatedJson);
+      const rj = cliJson<{ tokenDelivery: string; token?: string; scopes: string[] }>(rotatedJson);
       assert.equal(rj.tokenDelivery, "withheld-cross-device");
       assert.equal(rj.token, undefined);
       // Its stale token is dropped and the shared secret gets it a fresh one (S13).
@@ -260,7 +247,7 @@ describe("the CLI signs with its state dir's identity", () => {
       assert.equal(afterRotate.code, 0, afterRotate.stderr);
 
       // A device with two roles (the owner) must say which; one with a single role need not.
-      const owner = (await listJson(setup)).paired.find((d) => d.roles.length === 2)!;
+      const owner = (await devicesList(setup.owner)).paired.find((d) => d.roles.length === 2)!;
       const ambiguous = await setup.owner(["devices", "revoke", owner.deviceId]);
       assert.equal(ambiguous.code, 2);
       assert.match(
@@ -274,7 +261,7 @@ describe("the CLI signs with its state dir's identity", () => {
       assert.match(revoked.stdout, /^revoked the operator token of device laptop/);
       const refused = await setup.device(devDir, ["health", "--json"]);
       assert.equal(refused.code, 1);
-      const refusedErr = parseJson<{ error: { code: string; reason: string; requestId: string } }>(
+      const refusedErr = cliJson<{ error: { code: string; reason: string; requestId: string } }>(
         refused,
       ).error;
       assert.equal(refusedErr.code, "PAIRING_REQUIRED");
@@ -284,7 +271,7 @@ describe("the CLI signs with its state dir's identity", () => {
       const removed = await setup.owner(["devices", "remove", devId]);
       assert.equal(removed.code, 0, removed.stderr);
       assert.match(removed.stdout, /^removed device laptop/);
-      const finalList = await listJson(setup);
+      const finalList = await devicesList(setup.owner);
       assert.ok(!finalList.paired.some((d) => d.deviceId === devId), "gone from paired");
     } finally {
       await setup.stop();
@@ -299,7 +286,7 @@ describe("the CLI signs with its state dir's identity", () => {
       const waiting = setup.device(devDir, ["health", "--wait", "30"]);
       let requestId: string | undefined;
       while (requestId === undefined && Date.now() - started < 10_000) {
-        requestId = (await listJson(setup)).pending[0]?.requestId;
+        requestId = (await devicesList(setup.owner)).pending[0]?.requestId;
       }
       assert.ok(requestId, "the waiting device created a request");
       const approved = await setup.owner(["devices", "approve", requestId]);
@@ -354,7 +341,7 @@ describe("gatehouse devices approve", () => {
       assert.ok(none.stderr.includes(`\n      gatehouse devices approve ${requestId}\n`), none.stderr);
       const noneJson = await setup.owner(["devices", "approve", "--json"]);
       assert.equal(noneJson.code, 2);
-      const e = parseJson<{
+      const e = cliJson<{
         error: { code: string; pending: Array<{ requestId: string; approveCommand: string }> };
       }>(noneJson).error;
       assert.equal(e.code, "REQUEST_ID_REQUIRED");
@@ -370,7 +357,7 @@ describe("gatehouse devices approve", () => {
         /^error UNKNOWN_REQUEST: no pending request no-such-request: it may have expired/,
       );
 
-      const list = await listJson(setup);
+      const list = await devicesList(setup.owner);
       assert.deepEqual(
         list.pending.map((p) => p.requestId),
         [requestId],
@@ -397,11 +384,11 @@ describe("gatehouse devices approve", () => {
       );
       const j = await setup.device(readerDir, ["devices", "approve", otherRequest, "--json"]);
       assert.equal(j.code, 1);
-      assert.deepEqual(parseJson<{ error: { missingScopes: string[] } }>(j).error.missingScopes, [
+      assert.deepEqual(cliJson<{ error: { missingScopes: string[] } }>(j).error.missingScopes, [
         "operator.pairing",
       ]);
 
-      const list = await listJson(setup);
+      const list = await devicesList(setup.owner);
       assert.deepEqual(
         list.pending.map((p) => p.requestId),
         [otherRequest],
@@ -429,7 +416,7 @@ describe("gatehouse devices approve", () => {
 
       const upgrade = await setup.device(readerDir, ["call", "device.pair.list", "--json"]);
       assert.equal(upgrade.code, 1);
-      const e = parseJson<{
+      const e = cliJson<{
         error: { reason: string; requestId: string; requestedScopes: string[]; approvedScopes: string[] };
       }>(upgrade).error;
       assert.equal(e.reason, "scope-upgrade");
@@ -446,7 +433,7 @@ describe("gatehouse devices approve", () => {
       assert.equal(call.code, 0, call.stderr);
       const list = await setup.device(readerDir, ["devices", "list", "--json"]);
       assert.equal(list.code, 0, list.stdout);
-      const own = parseJson<PairList>(list).paired.find((d) => d.deviceId === deviceIdOf(readerDir));
+      const own = cliJson<PairList>(list).paired.find((d) => d.deviceId === deviceIdOf(readerDir));
       assert.deepEqual(own?.scopes, ["operator.pairing", "operator.read"]);
     } finally {
       await setup.stop();
@@ -461,7 +448,7 @@ describe("gatehouse devices approve", () => {
       const r = await setup.owner(["devices", "reject", requestId]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^rejected request ${requestId} from device cli`));
-      assert.deepEqual((await listJson(setup)).pending, []);
+      assert.deepEqual((await devicesList(setup.owner)).pending, []);
       const again = refusedRequestId(await setup.device(devDir, ["health"]));
       assert.notEqual(again, requestId);
     } finally {
@@ -492,7 +479,7 @@ describe("offline break-glass on the gateway host (S46)", () => {
 
     const json = await setup.owner(["devices", "list", "--json"]);
     assert.equal(json.code, 0, json.stderr);
-    const after = parseJson<PairList>(json);
+    const after = cliJson<PairList>(json);
     assert.deepEqual(after.pending, []);
     const dev = after.paired.find((d) => d.deviceId === deviceIdOf(devDir));
     assert.equal(dev?.approvedVia, "approved");

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { cliJson } from "../helpers/cli-output.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import { CLI_MAIN, freePort, runCli, spawnGateway, type CliResult } from "../helpers/gateway-process.js";
 
@@ -36,14 +37,6 @@ async function newGatewayDir(extra: Record<string, unknown> = {}): Promise<{ dir
 
 function gh(dir: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return runCli([...args, "--state-dir", dir], { ...env, ...extraEnv });
-}
-
-function json<T>(r: CliResult): T {
-  try {
-    return JSON.parse(r.stdout) as T;
-  } catch {
-    assert.fail(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
 }
 
 /** Live (non-zombie) `gateway run` processes whose command line names `dir`. */
@@ -111,7 +104,7 @@ interface PidFileJson {
 async function start(dir: string, args: string[] = []): Promise<StartJson> {
   const r = await gh(dir, ["gateway", "start", "--json", ...args]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  return json<StartJson>(r);
+  return cliJson<StartJson>(r);
 }
 
 async function stopAndCheck(dir: string, pid: number): Promise<void> {
@@ -156,7 +149,7 @@ describe("gateway start / status / stop", () => {
 
     const status = await gh(dir, ["gateway", "status", "--json"]);
     assert.equal(status.code, 0, status.stderr);
-    const st = json<StatusJson>(status);
+    const st = cliJson<StatusJson>(status);
     assert.equal(st.running, true);
     assert.equal(st.state, "running");
     assert.equal(st.pid, s.pid);
@@ -182,7 +175,7 @@ describe("gateway start / status / stop", () => {
     const down = await gh(dir, ["gateway", "status"]);
     assert.equal(down.code, 3, "not running: exit 3");
     assert.equal(down.stdout.trim(), `gateway not running (state dir ${dir})`);
-    const downJson = json<StatusJson>(await gh(dir, ["gateway", "status", "--json"]));
+    const downJson = cliJson<StatusJson>(await gh(dir, ["gateway", "status", "--json"]));
     assert.equal(downJson.running, false);
     assert.equal(downJson.state, "stopped");
 
@@ -208,7 +201,7 @@ describe("gateway start / status / stop", () => {
     assert.equal(a.pid, b.pid, "both name the one gateway");
     assert.equal([a, b].filter((r) => r.started).length, 1, "exactly one started it");
     assert.deepEqual(gatewayPids(dir), [a.pid]);
-    const st = json<StatusJson>(await gh(dir, ["gateway", "status", "--json"]));
+    const st = cliJson<StatusJson>(await gh(dir, ["gateway", "status", "--json"]));
     assert.equal(st.pid, a.pid);
     await stopAndCheck(dir, a.pid);
   });
@@ -309,13 +302,13 @@ describe("gateway start / status / stop", () => {
     while (!gw.log.some((l) => l.includes('"gateway ready"')) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const st = json<StatusJson>(await gh(dir, ["gateway", "status", "--json"]));
+    const st = cliJson<StatusJson>(await gh(dir, ["gateway", "status", "--json"]));
     assert.equal(st.running, true);
     assert.equal(st.pid, pid);
     assert.equal(st.launchedBy, "other");
     const stop = await gh(dir, ["gateway", "stop", "--json"]);
     assert.equal(stop.code, 0, stop.stderr);
-    const result = json<{ wasRunning: boolean; stopped: boolean; forced: boolean; pid: number }>(stop);
+    const result = cliJson<{ wasRunning: boolean; stopped: boolean; forced: boolean; pid: number }>(stop);
     assert.deepEqual(
       { wasRunning: result.wasRunning, stopped: result.stopped, forced: result.forced, pid: result.pid },
       { wasRunning: true, stopped: true, forced: false, pid },
@@ -335,7 +328,7 @@ describe("gateway restart", () => {
 
     const r = await gh(dir, ["gateway", "restart", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    const { stopped, started: next } = json<{
+    const { stopped, started: next } = cliJson<{
       stopped: { wasRunning: boolean; pid: number };
       started: StartJson;
     }>(r);
@@ -390,7 +383,7 @@ describe("gateway restart", () => {
 
     const r = await gh(dir, ["gateway", "restart", "--json"], { GATEHOUSE_GATEWAY_TOKEN: secret });
     assert.equal(r.code, 0, r.stderr);
-    const next = json<{ started: StartJson }>(r).started;
+    const next = cliJson<{ started: StartJson }>(r).started;
     const again = await runCli(
       ["health", "--url", next.url, "--token", secret, "--state-dir", sandbox.stateDir()],
       env,

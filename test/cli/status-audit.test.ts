@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { openStore, StoreError } from "../../src/store/index.js";
+import { cliJson } from "../helpers/cli-output.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import { CLI_MAIN, freePort, runCli, type CliResult } from "../helpers/gateway-process.js";
 
@@ -50,14 +51,6 @@ async function startGateway(): Promise<Setup> {
     device: (deviceDir, args, token = TOKEN) =>
       runCli([...args, "--state-dir", deviceDir, "--url", url, "--token", token], env),
   };
-}
-
-function json<T>(r: CliResult): T {
-  try {
-    return JSON.parse(r.stdout) as T;
-  } catch {
-    assert.fail(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
 }
 
 function requestIdOf(r: CliResult): string {
@@ -145,7 +138,7 @@ describe("gatehouse status", () => {
     assert.match(text.stdout, new RegExp(`connect pend +reason=not-paired device=${devId.slice(0, 12)} `));
     assert.ok(!text.stdout.includes(TOKEN));
 
-    const running = json<StatusJson>(await setup.owner(["status", "--json"]));
+    const running = cliJson<StatusJson>(await setup.owner(["status", "--json"]));
     assert.equal(running.gateway.state, "running");
     assert.equal(running.gateway.pid, setup.pid);
     assert.equal(running.gateway.url, setup.url);
@@ -166,7 +159,7 @@ describe("gatehouse status", () => {
     const wrong = await setup.device(sandbox.stateDir(), ["health"], "not-the-token");
     assert.equal(wrong.code, 1);
     await sleep(100); // device-less and refused rows may be batched for up to 50 ms
-    const withReject = json<StatusJson>(await setup.owner(["status", "--json"]));
+    const withReject = cliJson<StatusJson>(await setup.owner(["status", "--json"]));
     assert.equal(withReject.refusals[0]!.decision, "reject");
     assert.equal(withReject.refusals[0]!.reason, "AUTH_TOKEN_MISMATCH");
 
@@ -179,7 +172,7 @@ describe("gatehouse status", () => {
       /^Gateway: stopped \(state dir .*\) — start it with: gatehouse gateway start$/m,
     );
     assert.ok(stoppedText.stdout.includes(`gatehouse devices approve ${requestId}`));
-    const stopped = json<StatusJson>(await setup.owner(["status", "--json"]));
+    const stopped = cliJson<StatusJson>(await setup.owner(["status", "--json"]));
     assert.equal(stopped.gateway.state, "stopped");
     assert.equal(stopped.gateway.running, false);
     assert.equal(stopped.gateway.pid, null);
@@ -212,7 +205,7 @@ describe("gatehouse audit", () => {
 
     const r = await setup.owner(["audit", "--json", "--limit", "100"]);
     assert.equal(r.code, 0, r.stderr);
-    const { rows, store } = json<{ rows: AuditRow[]; store: string }>(r);
+    const { rows, store } = cliJson<{ rows: AuditRow[]; store: string }>(r);
     assert.equal(store, join(setup.dir, "state", "gatehouse.sqlite"));
     const ids = rows.map((x) => x.id);
     assert.deepEqual(
@@ -261,12 +254,12 @@ describe("gatehouse audit", () => {
     }
 
     // --device takes a prefix; --limit keeps the newest.
-    const mine = json<{ rows: AuditRow[] }>(
+    const mine = cliJson<{ rows: AuditRow[] }>(
       await setup.owner(["audit", "--json", "--device", devId.slice(0, 10)]),
     );
     assert.ok(mine.rows.length >= 5);
     assert.ok(mine.rows.every((x) => x.deviceId === devId));
-    const two = json<{ rows: AuditRow[] }>(
+    const two = cliJson<{ rows: AuditRow[] }>(
       await setup.owner(["audit", "--json", "--device", devId, "--limit", "2"]),
     );
     assert.deepEqual(
@@ -278,7 +271,7 @@ describe("gatehouse audit", () => {
 
     // Also readable with the gateway stopped.
     assert.equal((await setup.owner(["gateway", "stop"])).code, 0);
-    const offline = json<{ rows: AuditRow[] }>(await setup.owner(["audit", "--json", "--limit", "100"]));
+    const offline = cliJson<{ rows: AuditRow[] }>(await setup.owner(["audit", "--json", "--limit", "100"]));
     assert.ok(offline.rows.length >= rows.length);
   });
 

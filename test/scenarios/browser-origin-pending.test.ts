@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { PairList } from "../../src/cli/devices/types.js";
 import { generateIdentity, type DeviceIdentity } from "../../src/identity/keys.js";
+import { devicesList } from "../helpers/cli-output.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import {
   freePort,
@@ -76,12 +76,6 @@ function requestIdOf(res: Frame): string {
   return id as string;
 }
 
-async function listJson(): Promise<PairList> {
-  const r = await owner(["devices", "list", "--json"]);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as PairList;
-}
-
 /** The text block `devices list` prints for one request (from its id to the next blank-indented id). */
 function blockOf(text: string, requestId: string): string {
   const start = text.indexOf(`  ${requestId}\n`);
@@ -97,7 +91,7 @@ describe("issue 14 item 6: a device from an unexpected origin shows up pending w
 
   it("C02: the page's connect pends (a browser Origin never pairs silently) and the request records the page", async () => {
     first = requestIdOf(await browserConnect(browser, UNEXPECTED, ["operator.admin"]));
-    const list = await listJson();
+    const list = await devicesList(owner);
     const request = list.pending.find((p) => p.requestId === first);
     assert.equal(request?.browserOrigin, UNEXPECTED);
     assert.equal(request?.deviceId, browser.deviceId);
@@ -115,7 +109,7 @@ describe("issue 14 item 6: a device from an unexpected origin shows up pending w
     const r = await owner(["devices", "list"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(blockOf(r.stdout, first), /^ {4}origin +https:\/\/tools\.example \(a browser page\)$/m);
-    const cliRequest = (await listJson()).pending.find((p) => p.clientId === "cli");
+    const cliRequest = (await devicesList(owner)).pending.find((p) => p.clientId === "cli");
     assert.ok(cliRequest, "the second CLI's request is pending");
     assert.equal(cliRequest.browserOrigin, undefined);
     assert.doesNotMatch(blockOf(r.stdout, cliRequest.requestId), /origin/);
@@ -194,7 +188,7 @@ describe("issue 14 item 6: a device from an unexpected origin shows up pending w
     );
     const retry = requestIdOf(await browserConnect(browser, UNEXPECTED, ["operator.admin"]));
     assert.notEqual(retry, first);
-    const list = await listJson();
+    const list = await devicesList(owner);
     assert.equal(list.pending.find((p) => p.requestId === retry)?.browserOrigin, UNEXPECTED);
     assert.ok(!list.paired.some((d) => d.deviceId === browser.deviceId), "still nothing paired");
     assert.equal((await owner(["devices", "reject", retry])).code, 0);

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import type { PairList } from "../../src/cli/devices/types.js";
+import { devicesList } from "../helpers/cli-output.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import {
   freePort,
@@ -49,12 +49,6 @@ after(async () => {
 /** The owner's CLI on the gateway host. */
 const owner = (args: string[]): Promise<CliResult> =>
   runCli([...args, "--state-dir", dir], env, CLI_TIMEOUT_MS);
-
-async function pairList(): Promise<PairList> {
-  const r = await owner(["devices", "list", "--json"]);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as PairList;
-}
 
 /** The page waits for approval: its badge says so, and its panel names one requestId; returns it. */
 async function waitingRequest(page: Page): Promise<string> {
@@ -93,7 +87,7 @@ describe("issue 14 item 6: after a revoke, the re-request, the UI badge and expl
     page = await context.newPage();
     await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`);
     first = await waitingRequest(page);
-    const list = await pairList();
+    const list = await devicesList(owner);
     const request = list.pending.find((p) => p.requestId === first);
     assert.ok(request, `request ${first} is listed: ${JSON.stringify(list.pending)}`);
     deviceId = request.deviceId;
@@ -142,7 +136,7 @@ describe("issue 14 item 6: after a revoke, the re-request, the UI badge and expl
   );
 
   it("devices list shows that same request for the page's device", needsBrowser, async () => {
-    const list = await pairList();
+    const list = await devicesList(owner);
     const request = list.pending.find((p) => p.requestId === again);
     assert.ok(request, `request ${again} is listed: ${JSON.stringify(list.pending)}`);
     assert.equal(request.deviceId, deviceId);
