@@ -51,8 +51,12 @@ console.log(JSON.stringify({ builtins, packages: cache.filter((p) => p.includes(
 
 /** The client's own frame checks: the only check code it may load. */
 const CLIENT_CHECK_CODE = "/src/protocol/client-check-code.js";
-/** What only the gateway (or a failing frame's wording) needs: every schema's check code, the schemas, TypeBox. */
+/**
+ * What only the gateway (or a failing frame's wording, or a refused connect) needs: every schema's
+ * check code, the schemas, TypeBox, the error table.
+ */
 const GATEWAY_CHECKS = [
+  "/src/protocol/errors.js",
   "/src/protocol/check-code.js",
   "/src/protocol/checks.js",
   "/src/protocol/validate.js",
