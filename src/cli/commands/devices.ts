@@ -95,6 +95,26 @@ function findPending(list: PairList, requestId: string, note: string): PendingRe
   );
 }
 
+/**
+ * The pending request `requestId` to approve or reject, once this session holds what the gateway's
+ * rules need for that (`require` may widen a silently approved device first, or refuses).
+ */
+async function pendingToDecide(
+  backend: DevicesBackend,
+  list: PairList,
+  requestId: string,
+  kind: "approve" | "reject",
+): Promise<PendingRequest> {
+  const request = findPending(list, requestId, visibilityNote(backend));
+  await backend.require(
+    requestAsk(kind, request, list),
+    list,
+    `${kind === "approve" ? "approving" : "rejecting"} request ${requestId}`,
+    `gatehouse devices ${kind} ${requestId}`,
+  );
+  return request;
+}
+
 function requireRole(role: string | undefined): DeviceRole {
   if (role === "operator" || role === "node") return role;
   throw new CliError(
@@ -183,13 +203,7 @@ export async function devicesApprove(
         },
       );
     }
-    const request = findPending(list, requestId, visibilityNote(backend));
-    await backend.require(
-      requestAsk("approve", request, list),
-      list,
-      `approving request ${requestId}`,
-      `gatehouse devices approve ${requestId}`,
-    );
+    const request = await pendingToDecide(backend, list, requestId, "approve");
     const result = await backend.approve(requestId);
     const d = result.device;
     out.result(result, () =>
@@ -211,13 +225,7 @@ export async function devicesApprove(
 export async function devicesReject(requestId: string, opts: CommonOptions, out: Reporter): Promise<number> {
   return withBackend(opts, async (backend) => {
     const list = await backend.list();
-    const request = findPending(list, requestId, visibilityNote(backend));
-    await backend.require(
-      requestAsk("reject", request, list),
-      list,
-      `rejecting request ${requestId}`,
-      `gatehouse devices reject ${requestId}`,
-    );
+    const request = await pendingToDecide(backend, list, requestId, "reject");
     const result = await backend.reject(requestId);
     out.result(
       result,
