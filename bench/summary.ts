@@ -71,10 +71,15 @@ console.log("");
 console.log(
   `${met} of ${measured} measured goals met; ${Object.keys(FIGURES).length - measured} not measured.`,
 );
-if (!peerRan) {
-  console.log(
-    "OpenClaw peer not installed (node scripts/openclaw-peer.mjs installs it, once): no ratios this run.",
-  );
+if (!peerRan) console.log(`${whyNoPeer(process.env.BENCH_ONLY)}: no ratios this run.`);
+/** Why OpenClaw's figures are missing: left out by BENCH_ONLY (the same word match dev.mjs uses), or no peer. */
+function whyNoPeer(only: string | undefined): string {
+  const words = (only ?? "").split(",").filter((w) => w !== "");
+  if (words.length > 0 && !words.some((w) => "openclaw.bench.js".includes(w))) {
+    return `OpenClaw's bench was left out (BENCH_ONLY=${only})`;
+  }
+  return "OpenClaw peer not installed (node scripts/openclaw-peer.mjs installs it, once)";
 }
+
 const [l1, l5] = loadavg();
 console.log(`load average at the end: ${l1!.toFixed(2)} (1 min), ${l5!.toFixed(2)} (5 min) on this machine.`);
