@@ -1,4 +1,5 @@
 /** A bare WebSocket peer for handshake tests: sends exactly what a test says, records what it gets. */
+import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import { buildSignaturePayloadV3, signedToken } from "../../src/protocol/signature-payload.js";
 import { signPayload, type DeviceIdentity } from "../../src/identity/keys.js";
@@ -149,6 +150,26 @@ export async function sendConnect(peer: RawPeer, o: ConnectOptions = {}): Promis
   const res = await peer.next();
   if (res.type !== "res" || res.id !== id) throw new Error(`expected res ${id}, got ${JSON.stringify(res)}`);
   return res;
+}
+
+/**
+ * Another operator as a test plays one: a device-less backend peer admitted with the shared
+ * secret `token` from loopback, holding `scopes`; fails the test when it is not admitted.
+ */
+export async function backendPeer(
+  url: string,
+  token: string,
+  scopes: string[] = ["operator.admin"],
+): Promise<RawPeer> {
+  const peer = await openPeer(url);
+  const hello = await sendConnect(peer, {
+    auth: { token },
+    clientId: "gateway-client",
+    mode: "backend",
+    scopes,
+  });
+  assert.equal(hello.ok, true, JSON.stringify(hello.error));
+  return peer;
 }
 
 /** Opens a socket (with extra upgrade headers), sends one connect, closes; the response frame. */

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
-import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
+import { backendPeer, call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
 import { browserForTests, goto, openConnected, screenshot } from "./chromium.js";
 import { seedStore, type SeededStore } from "./seed.js";
 import { checkDeviceRecords } from "../../src/doctor/devices.js";
@@ -49,19 +49,6 @@ async function shotAt(
   }));
   await screenshot(page, name);
   return dims;
-}
-
-/** A device-less backend peer holding operator.admin, for starting and stopping sessions. */
-async function sessionAdmin(url: string): Promise<RawPeer> {
-  const admin = await openPeer(url);
-  const hello = await sendConnect(admin, {
-    auth: { token: TEST_TOKEN },
-    clientId: "gateway-client",
-    mode: "backend",
-    scopes: ["operator.admin"],
-  });
-  assert.equal(hello.ok, true, JSON.stringify(hello.error));
-  return admin;
 }
 
 /** Starts `/bin/sh -c script` as a session; its id. */
@@ -499,7 +486,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
     needsBrowser,
     async () => {
       await page.setViewportSize(WIDE);
-      const admin = await sessionAdmin(gw.url);
+      const admin = await backendPeer(gw.url, TEST_TOKEN);
       const spawn = (script: string, label: string) => spawnShell(admin, script, label);
       const done = await spawn("echo built 42 files; echo 'warning: 1 skipped' >&2; exit 3", "build");
       const running = await spawn(
@@ -567,7 +554,7 @@ describe("Control UI admin pages with 50 devices and 2,000 audit rows", () => {
     needsBrowser,
     async () => {
       await page.setViewportSize(WIDE);
-      const admin = await sessionAdmin(gw.url);
+      const admin = await backendPeer(gw.url, TEST_TOKEN);
       const spawn = (label: string) => spawnShell(admin, "sleep 60", label);
       const marked = () => (globalThis as unknown as { stillThisPage?: boolean }).stillThisPage === true;
       const ids: string[] = [];

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { pairDevice, startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
-import { call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
+import { backendPeer, call, openPeer, sendConnect, type RawPeer } from "../helpers/raw-client.js";
 import { sessionRow } from "../helpers/sessions.js";
 import { startNodeGateway } from "../runtime/node-gateway.js";
 import { browserForTests, goto, openConnected } from "./chromium.js";
@@ -18,15 +18,8 @@ const { browser, needsBrowser, cleanups } = await browserForTests("live page tes
 
 /** Another operator: a device-less backend holding operator.admin (the shared secret, loopback). */
 async function otherAdmin(gw: TestGateway): Promise<RawPeer> {
-  const peer = await openPeer(gw.url);
+  const peer = await backendPeer(gw.url, TEST_TOKEN);
   cleanups.push(() => peer.ws.close());
-  const hello = await sendConnect(peer, {
-    auth: { token: TEST_TOKEN },
-    clientId: "gateway-client",
-    mode: "backend",
-    scopes: ["operator.admin"],
-  });
-  assert.equal(hello.ok, true, JSON.stringify(hello.error));
   return peer;
 }
 
