@@ -4,8 +4,11 @@
 const { readFileSync } = process.getBuiltinModule("node:fs");
 
 function readVersion(): string {
-  // Both the source tree and the build (dist/src) sit below the package root.
-  for (const rel of ["../package.json", "../../package.json"]) {
+  // Both the build (dist/src) and the source tree sit below the package root. The build's path
+  // first, as the build is what runs: a missing candidate throws ENOENT, and building that error
+  // was about 6 M instructions of every process that loads this (a sub-agent's call-back, every
+  // CLI command; bench/README.md).
+  for (const rel of ["../../package.json", "../package.json"]) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
         name?: string;
