@@ -10,7 +10,7 @@ import { CHECK_CODE } from "./check-code.js";
 import type { CheckName, Checked } from "./check-schemas.js";
 import { CLIENT_CHECK_CODE } from "./client-check-code.js";
 import { precompiledChecker } from "./precompiled-check.js";
-import type { Validation } from "./validate.js";
+import type { Validation } from "./validation.js";
 
 /**
  * A checker for the schema named `name`, with the result its full validator gives: the value, or

@@ -5,7 +5,7 @@
  */
 import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import type { Validation } from "./validate.js";
+import type { Validation } from "./validation.js";
 
 /**
  * Returns a checker for `schema` reporting at most `maxErrors` problems. The schema is compiled

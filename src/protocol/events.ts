@@ -1,9 +1,7 @@
 /** The events this gateway sends after hello: one closed vocabulary for the server, its hosts and its runtime. */
-import type { NodePairEventName } from "./node-pairing.js";
-import type { SessionEventName } from "./sessions.js";
-
 // The name lists live here, not beside their payload schemas: the gateway needs the names at start
-// and the schemas (TypeBox) only to describe payloads, so loading one must not load the other.
+// and the schemas (TypeBox) only to describe payloads, so loading one must not load the other. The
+// payload modules key their payload types by these lists, so a name without a payload fails to compile.
 
 /** Events the device-management surface sends to `operator.pairing` holders. */
 export const DEVICE_EVENTS = [
@@ -14,16 +12,10 @@ export const DEVICE_EVENTS = [
 export type DeviceEventName = (typeof DEVICE_EVENTS)[number];
 
 /** The node-pairing events, as a list (the gateway's event vocabulary includes them). */
-export const NODE_PAIR_EVENTS = [
-  "node.pair.requested",
-  "node.pair.resolved",
-] as const satisfies readonly NodePairEventName[];
+export const NODE_PAIR_EVENTS = ["node.pair.requested", "node.pair.resolved"] as const;
 
 /** The session lifecycle events, as a list (the gateway's event vocabulary includes them). */
-export const SESSION_EVENTS = [
-  "session.started",
-  "session.ended",
-] as const satisfies readonly SessionEventName[];
+export const SESSION_EVENTS = ["session.started", "session.ended"] as const;
 
 /** Every event name the gateway may send on a connection. */
 export const WIRE_EVENTS = [

@@ -6,6 +6,7 @@
  * read (what is approved now, what the request adds).
  */
 import { Type, type Static } from "@sinclair/typebox";
+import { NODE_PAIR_EVENTS } from "./events.js";
 
 const NonEmpty = Type.String({ minLength: 1 });
 const closed = { additionalProperties: false } as const;
@@ -108,10 +109,11 @@ export const NodePairResolvedEventSchema = Type.Object({
 });
 export type NodePairResolvedEvent = Static<typeof NodePairResolvedEventSchema>;
 
-/** The payload each node-pairing event carries. */
-export interface NodePairEventPayloads {
+interface NodePairPayloadByName {
   "node.pair.requested": NodePairPending;
   "node.pair.resolved": NodePairResolvedEvent;
 }
-export type NodePairEventName = keyof NodePairEventPayloads;
-export { NODE_PAIR_EVENTS } from "./events.js";
+export type NodePairEventName = (typeof NODE_PAIR_EVENTS)[number];
+/** The payload each node-pairing event carries (a listed name without one fails to compile). */
+export type NodePairEventPayloads = { [E in NodePairEventName]: NodePairPayloadByName[E] };
+export { NODE_PAIR_EVENTS };

@@ -5,9 +5,7 @@
  * client reads "none" rather than failing on a missing field.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { TASK_AUDIT_CODES, TASK_RUNTIMES, TASK_STATUSES } from "./status-summary.js";
-
-export { emptyStatusSummary } from "./status-summary.js";
+import { TASK_AUDIT_CODES, TASK_RUNTIMES, TASK_STATUSES } from "./task-vocabulary.js";
 
 const closed = { additionalProperties: false } as const;
 const NonEmpty = Type.String({ minLength: 1 });

@@ -7,7 +7,7 @@
 import type * as CheckSchemas from "./check-schemas.js";
 import type { CheckName, Checked } from "./check-schemas.js";
 import type * as CompileValidator from "./compile-validator.js";
-import type { Validation } from "./validate.js";
+import type { Validation } from "./validation.js";
 
 /** The full validator of `name`'s schema (loads TypeBox and every checked schema). */
 function fullValidator<K extends CheckName>(

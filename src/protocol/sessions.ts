@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 
+import { SESSION_EVENTS } from "./events.js";
 import { SESSION_REDACTED_FIELDS, SESSION_STATUSES } from "./work-vocabulary.js";
 
 export {
@@ -88,10 +89,11 @@ export const SessionEndedEventSchema = Type.Object({
 });
 export type SessionEndedEvent = Static<typeof SessionEndedEventSchema>;
 
-/** The payload each session event carries. */
-export interface SessionEventPayloads {
+interface SessionPayloadByName {
   "session.started": SessionStartedEvent;
   "session.ended": SessionEndedEvent;
 }
-export type SessionEventName = keyof SessionEventPayloads;
-export { SESSION_EVENTS } from "./events.js";
+export type SessionEventName = (typeof SESSION_EVENTS)[number];
+/** The payload each session event carries (a listed name without one fails to compile). */
+export type SessionEventPayloads = { [E in SessionEventName]: SessionPayloadByName[E] };
+export { SESSION_EVENTS };

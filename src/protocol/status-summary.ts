@@ -3,28 +3,7 @@
  * openclaw-compat.ts: the gateway builds this on every `status` and needs no schema library for it.
  */
 import type { OpenClawStatusSummary } from "./openclaw-compat.js";
-
-/** OpenClaw's task states: each counted (as 0) in `tasks.byStatus`. */
-export const TASK_STATUSES = [
-  "queued",
-  "running",
-  "succeeded",
-  "failed",
-  "timed_out",
-  "cancelled",
-  "lost",
-] as const;
-/** OpenClaw's task runtimes: each counted in `tasks.byRuntime`. */
-export const TASK_RUNTIMES = ["subagent", "acp", "cli", "cron"] as const;
-/** OpenClaw's task audit codes: each counted in `taskAudit.byCode`. */
-export const TASK_AUDIT_CODES = [
-  "stale_queued",
-  "stale_running",
-  "lost",
-  "delivery_failed",
-  "missing_cleanup",
-  "inconsistent_timestamps",
-] as const;
+import { TASK_AUDIT_CODES, TASK_RUNTIMES, TASK_STATUSES } from "./task-vocabulary.js";
 
 const zeros = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0]));
 

@@ -6,22 +6,9 @@
 import { checker } from "./checks.js";
 import { checkEventFrame, checkHelloOk, checkResponseFrame } from "./frame-checks.js";
 import { isRecord } from "./json.js";
+import type { Validation } from "./validation.js";
 
-export { isRecord };
-
-/**
- * The result of a frame validator: the value when it is valid, else up to five problems as
- * `at /path: message`.
- *
- * @example
- * ```ts
- * import { validateRequestFrame, type RequestFrame, type Validation } from "gatehouse-gateway/protocol";
- *
- * const result: Validation<RequestFrame> = validateRequestFrame({ type: "req", id: "" });
- * if (!result.ok) console.log(result.errors.length > 0); // true
- * ```
- */
-export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+export { isRecord, type Validation };
 
 /**
  * Checks that a value is a request frame as the schema says (unknown fields refused where the schema
