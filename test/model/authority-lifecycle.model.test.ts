@@ -29,6 +29,11 @@ const STRESS = process.env.GATEHOUSE_STRESS === "1";
 const RUNS = Number(process.env.GATEHOUSE_MODEL_RUNS ?? (STRESS ? 160 : 8));
 const MAX_COMMANDS = Number(process.env.GATEHOUSE_MODEL_STEPS ?? (STRESS ? 60 : 30));
 
+/** Well under the runner's per-test ceiling (scripts/dev.mjs: 10 minutes). */
+const TIME_LIMIT_MS = Number(process.env.GATEHOUSE_MODEL_TIME_LIMIT_MS ?? 300_000);
+/** A sequence takes seconds (a scheduled cron run about 12 at most); minutes mean a step hangs. */
+const SEQUENCE_TIMEOUT_MS = 120_000;
+
 const coverage = new Coverage();
 after(() => console.log(coverage.report()));
 
@@ -80,9 +85,24 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
         }
       },
     ),
-    { numRuns: runs, ...(seed !== undefined ? { seed } : {}), ...(path ? { path } : {}), verbose: 1 },
+    {
+      numRuns: runs,
+      ...(seed !== undefined ? { seed } : {}),
+      ...(path ? { path } : {}),
+      verbose: 1,
+      // Shrinking a failure restarts real gateways step by step and can outlast the test's ceiling,
+      // which then reports a timeout instead of the failure: stop in time and report what was found.
+      interruptAfterTimeLimit: TIME_LIMIT_MS,
+      // A step that never settles (a reply that never comes) fails its sequence with a replay line.
+      timeout: SEQUENCE_TIMEOUT_MS,
+    },
   );
   coverage.seeds.push(details.seed);
+  if (details.interrupted && !details.failed) {
+    console.log(
+      `model: stopped at the ${TIME_LIMIT_MS / 1000} s limit after ${details.numRuns} of ${runs} sequences`,
+    );
+  }
   if (details.failed) {
     const replay = replayLine(
       details.seed,
