@@ -278,15 +278,12 @@ export function signalSandboxed(monitorPid: number, signal: NodeJS.Signals): voi
       return false;
     }
   };
-  const init = childrenOf(monitorPid)[0];
   if (signal !== "SIGKILL") {
+    const init = childrenOf(monitorPid)[0];
     const jobs = init === undefined ? [] : childrenOf(init);
     let reached = false;
     for (const job of jobs) reached = kill(-job, signal) || kill(job, signal) || reached;
     if (reached) return;
   }
-  // The init leads a session of its own, outside the monitor's group, and bubblewrap's
-  // --die-with-parent did not always take it down: a job that ignored SIGTERM outlived its session.
-  if (init !== undefined) kill(init, "SIGKILL");
   kill(-monitorPid, "SIGKILL");
 }
