@@ -32,7 +32,7 @@ import { buildSignaturePayloadV3 } from "../../src/protocol/signature-payload.js
 import { startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { tempStateDir } from "../helpers/gateway-process.js";
 import { call, openPeer, sendConnect } from "../helpers/raw-client.js";
-import { browserForTests, goto, SCREENSHOT_DIR, screenshot } from "./chromium.js";
+import { browserForTests, goto, navigate, SCREENSHOT_DIR, screenshot } from "./chromium.js";
 import {
   createLinkedNamespace,
   linkedNamespaceUnavailableReason,
@@ -164,7 +164,7 @@ describe("Control UI in Chromium: owner, a CLI in another namespace approved liv
     "opens with #token=: approved silently on loopback, token gone from the address bar, owner listed",
     needsBrowser,
     async () => {
-      await page.goto(`${httpUrl}/#token=${encodeURIComponent(TEST_TOKEN)}`);
+      await navigate(page, `${httpUrl}/#token=${encodeURIComponent(TEST_TOKEN)}`);
       await state(page, "connected");
       assert.equal(page.url(), `${httpUrl}/#/overview`, "the token is dropped from the address bar");
       assert.equal(await page.evaluate(() => sessionStorage.getItem("gatehouse.gatewayToken")), TEST_TOKEN);
@@ -455,7 +455,7 @@ describe("Control UI in Chromium: owner, a CLI in another namespace approved liv
     const before = gw.server.openConnections().length;
     const p = await context.newPage();
     try {
-      await p.goto(`http://127.0.0.1:${port}/`);
+      await navigate(p, `http://127.0.0.1:${port}/`);
       const outcome = await p.evaluate(
         (url) =>
           new Promise<string>((resolve) => {
@@ -477,7 +477,7 @@ describe("Control UI in Chromium: owner, a CLI in another namespace approved liv
       // name), but plain HTTP off loopback is no secure context, so no device key — and it says so.
       const remote = await context.newPage();
       try {
-        await remote.goto(`http://${link.rootAddr}:${gw.server.port}/`);
+        await navigate(remote, `http://${link.rootAddr}:${gw.server.port}/`);
         await state(remote, "unsupported");
         assert.match(await remote.locator("#main").innerText(), /not a secure context/);
         saved.push("insecure-context");
@@ -494,12 +494,12 @@ describe("Control UI in Chromium: owner, a CLI in another namespace approved liv
     async () => {
       const p = await context.newPage();
       try {
-        const res = await p.goto(`http://${REBIND_HOST}:${gw.server.port}/`);
+        const res = await navigate(p, `http://${REBIND_HOST}:${gw.server.port}/`);
         assert.equal(res?.status(), 421);
         assert.match(await p.locator("body").innerText(), /is not a name of this gateway/);
         saved.push("host-refused");
         await screenshot(p, "host-refused");
-        const asset = await p.goto(`http://${REBIND_HOST}:${gw.server.port}/app.js`);
+        const asset = await navigate(p, `http://${REBIND_HOST}:${gw.server.port}/app.js`);
         assert.equal(asset?.status(), 421);
       } finally {
         await p.close();
@@ -550,7 +550,7 @@ describe("Control UI states: waiting for approval, refused, disconnected", () =>
     async () => {
       const page = await context.newPage();
       const errors = watchErrors(page);
-      await page.goto(`${httpUrl}/#token=${encodeURIComponent(TEST_TOKEN)}`);
+      await navigate(page, `${httpUrl}/#token=${encodeURIComponent(TEST_TOKEN)}`);
       await state(page, "pairing");
       const panel = page.locator("section.state-pairing");
       const requestId = (await panel.getAttribute("data-request-id"))!;
@@ -590,7 +590,7 @@ describe("Control UI states: waiting for approval, refused, disconnected", () =>
       const other = await startTestGateway({ autoApproveLocal: false });
       const page = await context.newPage();
       try {
-        await page.goto(`http://127.0.0.1:${other.server.port}/#token=not-the-token`);
+        await navigate(page, `http://127.0.0.1:${other.server.port}/#token=not-the-token`);
         await state(page, "refused");
         const text = await page.locator("#main").innerText();
         assert.match(text, /Gateway token needed/);

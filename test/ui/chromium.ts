@@ -9,7 +9,7 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Response } from "playwright-core";
 
 declare const location: { hash: string };
 
@@ -86,9 +86,26 @@ export async function browserForTests(what: string, extraArgs: string[] = []): P
   return { browser, skip, needsBrowser: skip ? { skip } : {}, cleanups };
 }
 
+/**
+ * Navigates `page` to `url`. Test files running beside this one add and remove veth links on the
+ * host, and Chromium aborts a navigation in flight when the host's interfaces change
+ * (net::ERR_NETWORK_CHANGED) — the host's doing, not the gateway's. That one error is retried a
+ * few times, as a person would reload; every other failure is the test's to see.
+ */
+export async function navigate(page: Page, url: string): Promise<Response | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.goto(url);
+    } catch (err) {
+      if (attempt >= 5 || !(err as Error).message.includes("net::ERR_NETWORK_CHANGED")) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
 /** Opens the Control UI of the gateway on `port` with `token` and waits until it is connected. */
 export async function openConnected(page: Page, port: number, token: string): Promise<void> {
-  await page.goto(`http://127.0.0.1:${port}/#token=${encodeURIComponent(token)}`);
+  await navigate(page, `http://127.0.0.1:${port}/#token=${encodeURIComponent(token)}`);
   await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
 }
 

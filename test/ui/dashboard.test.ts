@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import { freePort, runCli } from "../helpers/gateway-process.js";
-import { browserForTests, screenshot } from "./chromium.js";
+import { browserForTests, navigate, screenshot } from "./chromium.js";
 
 const { browser, needsBrowser } = await browserForTests("dashboard browser tests");
 
@@ -39,7 +39,7 @@ describe("Control UI from the printed URL", () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 860 } });
     try {
       const page = await context.newPage();
-      await page.goto(url);
+      await navigate(page, url);
       await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
       assert.ok(!page.url().includes(TOKEN), "the token left the address bar");
       await screenshot(page, "dashboard-url-connected");
@@ -52,7 +52,7 @@ describe("Control UI from the printed URL", () => {
     const context = await browser!.newContext({ viewport: { width: 390, height: 860 } });
     try {
       const page = await context.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
+      await navigate(page, `http://127.0.0.1:${port}/`);
       await page.locator('#conn[data-state="refused"]').waitFor({ timeout: 15_000 });
       const main = await page.locator("main, body").first().innerText();
       assert.match(main, /Gateway token needed/);

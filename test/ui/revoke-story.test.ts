@@ -21,7 +21,7 @@ import {
   type CliResult,
   type GatewayProcess,
 } from "../helpers/gateway-process.js";
-import { browserForTests, screenshot } from "./chromium.js";
+import { browserForTests, navigate, screenshot } from "./chromium.js";
 
 const { browser, needsBrowser, cleanups } = await browserForTests("revoke story browser test");
 
@@ -85,7 +85,7 @@ describe("issue 14 item 6: after a revoke, the re-request, the UI badge and expl
     const context = await browser!.newContext({ viewport: { width: 1280, height: 860 } });
     cleanups.push(() => context.close());
     page = await context.newPage();
-    await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`);
+    await navigate(page, `http://127.0.0.1:${port}/#token=${TOKEN}`);
     first = await waitingRequest(page);
     const list = await devicesList(owner);
     const request = list.pending.find((p) => p.requestId === first);
