@@ -42,7 +42,7 @@ import {
 } from "../protocol/setup-code.js";
 import { approvePending } from "../store/approve.js";
 import type { Store } from "../store/db.js";
-import type { DeviceRecord } from "../store/devices.js";
+import type { ApprovedVia, DeviceRecord } from "../store/devices.js";
 import { sameKey } from "../store/keys.js";
 import type { PendingRecord } from "../store/pending.js";
 import { shownName } from "./naming.js";
@@ -117,6 +117,11 @@ export class DeviceManager {
   /** May `caller` see (and so name) this device at all? A device-token session sees only its own. */
   maySee(caller: ManagementCaller, deviceId: string): boolean {
     return decideManagement(caller.authority, this.stub(deviceId), { kind: "see" }).allow;
+  }
+
+  /** How a paired device's approval came about ("silent", "approved", ...); null when it is not paired. */
+  approvedVia(deviceId: string): ApprovedVia | null {
+    return this.store.devices.get(deviceId)?.approvedVia ?? null;
   }
 
   /** `device.pair.list`: pending and paired, tokens summarized (never their values). */

@@ -62,6 +62,11 @@ function statusOf(ctx: Parameters<MethodHandler>[0], sandbox: SandboxReport | nu
       scopes: [...ctx.scopes],
       client: `${ctx.client.id}/${ctx.client.mode}`,
       deviceId: ctx.deviceId,
+      /**
+       * How the caller's device was approved (null without a device): a device's own fact, so a
+       * read-only device can tell whether asking again wider would be approved as it was (silently).
+       */
+      approvedVia: ctx.deviceId === null ? null : ctx.devices.approvedVia(ctx.deviceId),
     },
   };
 }

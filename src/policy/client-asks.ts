@@ -75,6 +75,18 @@ export function decideAsk(facts: AskFacts): AskDecision {
   );
 }
 
+/**
+ * Whether how this device's approval came about could change the ask: only a silent approval,
+ * asked again direct-local with the shared secret, is widened silently. When it could and is not
+ * known, the client learns it (the device's own record) before choosing; else it need not ask.
+ */
+export function approvalSourceMatters(facts: AskFacts): boolean {
+  if (facts.approvedVia !== null) return false;
+  return (
+    decideAsk(facts).unasked.length > 0 && decideAsk({ ...facts, approvedVia: "silent" }).unasked.length === 0
+  );
+}
+
 /** The scope invoking a node command asks for (exec-capable: operator.admin; else operator.write). */
 export function invokeAsk(command: string): { scopes: string[]; trace: AskRuleId[] } {
   const scope = nodeCommandScope(command);

@@ -168,6 +168,77 @@ describe("devices commands ask for what the gateway's management rules need", ()
     }
   });
 
+  it("a read-only device approved silently on loopback lists devices: it asks again for operator.pairing, approved silently, nothing pends", async () => {
+    const g = await gateway(true);
+    try {
+      const dir = sandbox.stateDir();
+      assert.equal((await g.device(dir, ["health"])).code, 0);
+      const id = newest(await devicesList(g.owner), new Set());
+      assert.deepEqual((await recordOf(g, id)).device?.scopes, ["operator.read"]);
+
+      const r = await g.device(dir, ["devices", "list", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const listed = cliJson<PairList>(r).paired.map((d) => d.deviceId);
+      assert.ok(listed.includes(id), `its own device is listed: ${listed.join(", ")}`);
+      assert.equal(listed.length, 2, "the shared secret sees the owner too");
+      const after = await recordOf(g, id);
+      // Listing needs operator.pairing (the method table); asked for as the device was approved: silently.
+      assert.deepEqual(after.device?.scopes, ["operator.pairing", "operator.read"]);
+      assert.equal(after.device?.approvedVia, "silent");
+      assert.deepEqual(after.list.pending, []);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it("a read-only device a person approved is refused listing before anything is sent, with commands that work: the list on the gateway host, or asking once and waiting for the owner", async () => {
+    const g = await gateway(false);
+    try {
+      const dir = sandbox.stateDir();
+      const first = cliJson<{ error: { requestId: string } }>(await g.device(dir, ["health", "--json"]));
+      assert.equal((await g.owner(["devices", "approve", first.error.requestId])).code, 0);
+      assert.equal((await g.device(dir, ["health"])).code, 0);
+      const id = newest(await devicesList(g.owner), new Set());
+
+      const r = await g.device(dir, ["devices", "list"]);
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr.split("\n")[0],
+        `error MISSING_SCOPE: listing devices needs operator.pairing, which this device (${id.slice(0, 12)}) ` +
+          "is not approved for (it holds operator.read) — run `gatehouse devices list` on the gateway host " +
+          "(the owner's CLI there needs no pairing) or on a device that holds operator.pairing; " +
+          "a device cannot approve its own upgrade",
+      );
+      const ask = "gatehouse call device.pair.list --wait";
+      assert.ok(r.stderr.includes(ask), r.stderr);
+      assert.deepEqual((await devicesList(g.owner)).pending, [], "refused before anything was sent");
+      const j = cliJson<{ error: { command: string; missingScopes: string[] } }>(
+        await g.device(dir, ["devices", "list", "--json"]),
+      ).error;
+      assert.equal(j.command, "gatehouse devices list");
+      assert.deepEqual(j.missingScopes, ["operator.pairing"]);
+
+      // Both commands it names work: the owner's list on the host, and the ask, once the owner approves it.
+      assert.equal((await g.owner(["devices", "list"])).code, 0);
+      const asking = g.device(dir, ask.split(" ").slice(1));
+      let pending: PairList["pending"] = [];
+      for (let i = 0; i < 50 && pending.length === 0; i++) {
+        pending = (await devicesList(g.owner)).pending;
+        if (pending.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(pending.length, 1, "the ask opened one request");
+      assert.deepEqual(pending[0]!.scopes, ["operator.pairing", "operator.read"]);
+      assert.equal((await g.owner(["devices", "approve", pending[0]!.requestId])).code, 0);
+      const asked = await asking;
+      assert.equal(asked.code, 0, asked.stderr);
+      const listed = await g.device(dir, ["devices", "list", "--json"]);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok(cliJson<PairList>(listed).paired.some((d) => d.deviceId === id));
+    } finally {
+      await g.stop();
+    }
+  });
+
   it("a device approved for operator.admin lists every device over its device token alone: the listing asks for admin within its approval", async () => {
     const g = await gateway(false);
     try {

@@ -411,7 +411,7 @@ describe("gatehouse devices approve", () => {
       assert.match(blocked.stderr, /^error MISSING_SCOPE: /);
       assert.match(
         blocked.stderr,
-        /\n {2}to ask for operator\.pairing for this device, run: gatehouse call device\.pair\.list/,
+        /\n {2}to have this device approved for operator\.pairing, ask once with: gatehouse call device\.pair\.list --wait/,
       );
 
       const upgrade = await setup.device(readerDir, ["call", "device.pair.list", "--json"]);

@@ -127,7 +127,7 @@ describe("14.3/14.4 — a laptop pairs with a LAN gateway over plain ws://", () 
       ok(health, "health --token");
       const devices = await g.laptop(["devices", "list", "--token", g.token]);
       assert.equal(devices.code, 1, devices.stderr);
-      assert.match(devices.stderr, /^error MISSING_SCOPE: managing devices needs operator\.pairing/m);
+      assert.match(devices.stderr, /^error MISSING_SCOPE: listing devices needs operator\.pairing/m);
       assert.doesNotMatch(devices.stderr, /not running|STORE_MISSING|gateway start/);
       assert.ok(!existsSync(join(g.laptopHome, ".gatehouse", "state")), "the laptop holds no gateway store");
     } finally {

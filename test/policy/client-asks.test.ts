@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  approvalSourceMatters,
   decideAsk,
   invokeAsk,
   managementNeeds,
@@ -74,6 +75,32 @@ describe("decideAsk", () => {
     const d = decideAsk({ ...base, approved: null, approvedVia: null, loopback: false });
     assert.deepEqual(d.scopes, ["operator.admin", "operator.pairing"]);
     assert.deepEqual(d.trace, ["ask-first-contact"]);
+  });
+});
+
+describe("approvalSourceMatters: when a device learns how it was approved before asking", () => {
+  const listing: AskFacts = {
+    needed: ["operator.pairing"],
+    approved: ["operator.read"],
+    approvedVia: null,
+    loopback: true,
+    sharedSecret: true,
+  };
+  it("only where a silent approval would be widened silently and the ask would otherwise be capped", () => {
+    assert.equal(approvalSourceMatters(listing), true);
+    assert.equal(decideAsk(listing).unasked.length, 1, "capped while unknown");
+    assert.equal(decideAsk({ ...listing, approvedVia: "silent" }).unasked.length, 0);
+    // Known already, within the approval, remote, without the shared secret, or before any approval: no.
+    for (const facts of [
+      { ...listing, approvedVia: "approved" },
+      { ...listing, approvedVia: "silent" },
+      { ...listing, approved: ["operator.pairing"] },
+      { ...listing, loopback: false },
+      { ...listing, sharedSecret: false },
+      { ...listing, approved: null },
+    ]) {
+      assert.equal(approvalSourceMatters(facts), false, JSON.stringify(facts));
+    }
   });
 });
 

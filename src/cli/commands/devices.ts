@@ -7,7 +7,12 @@
  */
 import type { GatewayRole } from "../../protocol/client-info.js";
 import type { CommonOptions } from "../connect.js";
-import { openDevicesBackend, scopeUnion, type DevicesBackend } from "../devices/backend.js";
+import {
+  openDevicesBackend,
+  scopeUnion,
+  type DevicesBackend,
+  type DevicesCommand,
+} from "../devices/backend.js";
 import { deviceName, formatList, formatPendingList, pendingChoices, shortId } from "../devices/format.js";
 import { requestAsk, targetOf } from "../devices/management-facts.js";
 import type { DeviceRole, PairedDevice, PairList, PendingRequest } from "../devices/types.js";
@@ -29,8 +34,12 @@ export interface RoleOptions extends DeviceTargetOptions {
 /** Shortest device-id prefix accepted. */
 export const MIN_PREFIX = 8;
 
-async function withBackend(opts: CommonOptions, fn: (b: DevicesBackend) => Promise<number>): Promise<number> {
-  const backend = await openDevicesBackend(opts);
+async function withBackend(
+  opts: CommonOptions,
+  fn: (b: DevicesBackend) => Promise<number>,
+  asked?: DevicesCommand,
+): Promise<number> {
+  const backend = await openDevicesBackend(opts, asked);
   try {
     return await fn(backend);
   } finally {
@@ -153,22 +162,33 @@ function roleOf(
   );
 }
 
+/** What listing is, for a refusal: the list is `device.pair.list`, which every devices command reads first. */
+const LISTING: DevicesCommand = { action: "listing devices", command: "gatehouse devices list" };
+
 /** `devices list`: pending requests and paired devices; `--json` prints the RPC result. */
 export async function devicesList(opts: CommonOptions, out: Reporter): Promise<number> {
-  return withBackend(opts, async (backend) => {
-    const list = await backend.list();
-    out.result(list, () => formatList(list, Date.now()));
-    return EXIT.ok;
-  });
+  return withBackend(
+    opts,
+    async (backend) => {
+      const list = await backend.list();
+      out.result(list, () => formatList(list, Date.now()));
+      return EXIT.ok;
+    },
+    LISTING,
+  );
 }
 
 /** `devices pending`: only the pending requests; `--json` prints `{ pending }` as the RPC returns it. */
 export async function devicesPending(opts: CommonOptions, out: Reporter): Promise<number> {
-  return withBackend(opts, async (backend) => {
-    const list = await backend.list();
-    out.result({ pending: list.pending }, () => formatPendingList(list, Date.now()).join("\n"));
-    return EXIT.ok;
-  });
+  return withBackend(
+    opts,
+    async (backend) => {
+      const list = await backend.list();
+      out.result({ pending: list.pending }, () => formatPendingList(list, Date.now()).join("\n"));
+      return EXIT.ok;
+    },
+    { action: "listing pending requests", command: "gatehouse devices pending" },
+  );
 }
 
 /** `devices approve <requestId>`: exactly that request, granting exactly what it asked for. */

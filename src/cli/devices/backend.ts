@@ -22,6 +22,7 @@ import type {
 } from "../../protocol/node-pairing.js";
 import { isLoopbackUrl } from "../../client/url-safety.js";
 import {
+  approvalSourceMatters,
   decideAsk,
   listingNeeds,
   managementNeeds,
@@ -41,6 +42,7 @@ import {
   type CliDevice,
   type CommonOptions,
 } from "../connect.js";
+import type { StatusPayload } from "../lifecycle/live.js";
 import { CliError, EXIT, listOrNone } from "../output.js";
 import { shortId } from "./format.js";
 import { callerProof, type ManagementAsk } from "./management-facts.js";
@@ -94,7 +96,10 @@ export interface DevicesBackend {
 }
 
 /** Online over the gateway, or offline on the store when the local gateway is not running. */
-export async function openDevicesBackend(opts: CommonOptions): Promise<DevicesBackend> {
+export async function openDevicesBackend(
+  opts: CommonOptions,
+  asked: DevicesCommand = { action: "managing devices" },
+): Promise<DevicesBackend> {
   const target = resolveTarget(opts);
   if (target.urlSource === "config") {
     const stateDir = resolveStateDir({ flag: opts.stateDir });
@@ -102,7 +107,7 @@ export async function openDevicesBackend(opts: CommonOptions): Promise<DevicesBa
     // Break-glass only where a gateway's store is: elsewhere "no gateway here" is not "stopped".
     if ((lock === null || !lock.alive) && holdsGatewayStore(stateDir)) return openOffline(opts);
   }
-  return OnlineBackend.open(opts, target);
+  return OnlineBackend.open(opts, target, asked);
 }
 
 /** The sorted union of scope sets. */
@@ -176,6 +181,38 @@ function refuseUnasked(
   throw missingScopeError(deviceId, approved, decision.unasked, action, lines, why, command);
 }
 
+/** What a devices command is doing, for what a refusal says: `listing devices`, `gatehouse devices list`. */
+export interface DevicesCommand {
+  action: string;
+  /** The command line that does it, run where the scope is held (the gateway host's owner CLI). */
+  command?: string;
+}
+
+/** The command that asks for listing's scope for this device (an upgrade request, waited for). */
+const ASK_LISTING = "gatehouse call device.pair.list --wait";
+
+/**
+ * How this device was approved, as its own record says (`status` reports it), read in a session
+ * within its approval; null when that cannot be read without asking beyond it, or is not reported.
+ */
+async function ownApproval(
+  opts: CommonOptions,
+  target: ClientTarget,
+  device: CliDevice,
+  facts: Parameters<typeof decideAsk>[0],
+): Promise<string | null> {
+  const status = methodsAsk(["status"]);
+  const read = decideAsk({ ...facts, needed: status.scopes });
+  if (read.unasked.length > 0) return null;
+  const conn = await connectCli({ ...opts, wait: undefined }, read.scopes, { target, device });
+  try {
+    const payload = await conn.client.request<StatusPayload>("status");
+    return payload.self.approvedVia ?? null;
+  } finally {
+    await conn.client.close();
+  }
+}
+
 class OnlineBackend implements DevicesBackend {
   readonly mode = "online" as const;
   #conn: CliConnection;
@@ -188,20 +225,35 @@ class OnlineBackend implements DevicesBackend {
     this.#conn = conn;
   }
 
-  static async open(opts: CommonOptions, target: ClientTarget): Promise<OnlineBackend> {
+  static async open(
+    opts: CommonOptions,
+    target: ClientTarget,
+    asked: DevicesCommand,
+  ): Promise<OnlineBackend> {
     const device = loadCliDevice(opts.stateDir);
     // The stored token tells what this device was approved for (kept current by connectCli):
     // asking beyond it would only open an upgrade request for this very device (S46).
     const stored = device.tokenStore.get(device.identity.deviceId, "operator");
-    // How the stored approval came about is not known before the list: never ask beyond it here.
     const listing = methodsAsk(["device.pair.list"]);
-    const decision = decideAsk(askFacts(target, target.url, listing.scopes, stored?.scopes ?? null, null));
+    const facts = askFacts(target, target.url, listing.scopes, stored?.scopes ?? null, null);
+    // A silently approved device is widened silently again: when that could decide the ask, learn
+    // how this device was approved (its own record, read within its approval) before choosing.
+    const approvedVia = approvalSourceMatters(facts) ? await ownApproval(opts, target, device, facts) : null;
+    const decision = decideAsk({ ...facts, approvedVia });
     const why = [...listing.trace, ...decision.trace];
     const hint = [
-      `  to ask for ${decision.unasked.join(", ")} for this device, run: gatehouse call device.pair.list (the owner then approves` +
-        " the request it opens; if it was approved already, that refreshes what this CLI knows)",
+      `  to have this device approved for ${decision.unasked.join(", ")}, ask once with: ${ASK_LISTING}` +
+        " (it opens one request, which the owner approves on the gateway host, then goes on)",
     ];
-    refuseUnasked(decision, device.identity.deviceId, stored?.scopes ?? [], "managing devices", hint, why);
+    refuseUnasked(
+      decision,
+      device.identity.deviceId,
+      stored?.scopes ?? [],
+      asked.action,
+      hint,
+      why,
+      asked.command,
+    );
     // Seeing the other devices may take more of this session (a device token needs operator.admin
     // for it): asked for when this device's approval covers it, never as an upgrade.
     const sentSecret = Boolean(target.token || target.password);

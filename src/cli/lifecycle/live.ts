@@ -28,7 +28,8 @@ export interface StatusPayload {
     byRole: Record<string, number>;
     clients: ConnectedClient[];
   };
-  self: { connId: string };
+  /** `approvedVia`: how the caller's device was approved (absent before it was reported). */
+  self: { connId: string; approvedVia?: string | null };
 }
 
 export interface ConnectedClient {
