@@ -1,6 +1,6 @@
 /**
  * The gateway's plain HTTP side: `/healthz`, and the Control UI's static files (src/ui/static,
- * shipped as-is, no build step) with a strict Content-Security-Policy. Requests for the UI must
+ * shipped as-is, no build step, plus the modules the gateway writes from its error table and policy) with a strict Content-Security-Policy. Requests for the UI must
  * name the gateway in their Host header (DNS-rebinding defence); anything else is JSON 404.
  */
 import { createHash } from "node:crypto";
@@ -10,6 +10,7 @@ import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isOwnHost } from "../policy/upgrade.js";
 import { UI_ERROR_TABLE_PATH, uiErrorTableModule } from "./ui-error-table.js";
+import { UI_POLICY_PATH, uiPolicyModule } from "./ui-policy.js";
 
 export interface HttpHandlerOptions {
   version: string;
@@ -95,6 +96,12 @@ function listAssets(dir: string | null): Map<string, Asset> {
     file: UI_ERROR_TABLE_PATH,
     type: CONTENT_TYPES[".js"]!,
     body: Buffer.from(uiErrorTableModule(), "utf8"),
+  });
+  // Generated from the policy, so the UI never keeps a copy of the scopes it asks for.
+  assets.set(UI_POLICY_PATH, {
+    file: UI_POLICY_PATH,
+    type: CONTENT_TYPES[".js"]!,
+    body: Buffer.from(uiPolicyModule(), "utf8"),
   });
   const index = assets.get("/index.html");
   if (index) assets.set("/", index);

@@ -2,8 +2,9 @@
  * Every decision about who may do what is taken in src/policy (the one pure layer its sweeps
  * prove): every other folder of src — the layers that serve requests, and the clients (CLI,
  * client library, Control UI, doctor) — carries out decisions and never compares scopes itself.
- * None imports the policy's scope-lattice helpers or per-command scope tables, and none tests a
- * scope name (or a caller's scope set) against another. Where a client must choose locally (which
+ * None imports the policy's scope-lattice helpers or per-command scope tables, none tests a
+ * scope name (or a caller's scope set) against another, and none writes a scope list of its own
+ * (a default grant, what a client asks for): those come from the policy. Where a client must choose locally (which
  * scopes to ask for when it connects) it asks a policy function that returns a traced decision.
  */
 import assert from "node:assert/strict";
@@ -82,6 +83,20 @@ const SCOPE_COMPARISONS = [
   new RegExp(String.raw`connectCli\([^;]*\[\s*(?:${SCOPE_NAME}|["'\`]operator\.)`),
 ];
 
+/**
+ * A scope list written by hand: a list literal that opens with a scope name, or a line that is one
+ * element of such a list. Which scopes a client asks for, or work is granted, is a grant: the
+ * policy decides it (client-defaults.ts, client-asks.ts) and the others import it (the Control UI
+ * from the module the gateway serves).
+ */
+const SCOPE_LISTS = [
+  new RegExp(String.raw`\[\s*(?:${SCOPE_NAME}|["'\`]operator\.[\w.]*["'\`])\s*[,\]]`),
+  /^(?:OPERATOR_SCOPES\.\w+|["'`]operator\.[\w.]*["'`]),?$/,
+];
+
+/** The wire's vocabulary, where scope names and OpenClaw's bundles of them are defined. */
+const SCOPE_VOCABULARY = "src/protocol/scopes.ts";
+
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
@@ -99,9 +114,12 @@ function decisionsOutsidePolicy(file: string, text: string): string[] {
     const code = line.replace(/\/\/.*$/, "").trim();
     if (code.startsWith("*") || code.startsWith("/*")) return;
     const imports = code.startsWith("import") || code.startsWith("} from");
+    // Prettier quotes with "": a '…' string holds quotes of its own (help text showing JSON), not code.
+    const unquoted = code.replace(/'[^']*"[^']*'/g, "''");
     const hit = imports
       ? DECIDING_IMPORTS.some((re) => re.test(code))
-      : SCOPE_COMPARISONS.some((re) => re.test(code));
+      : SCOPE_COMPARISONS.some((re) => re.test(code)) ||
+        (file !== SCOPE_VOCABULARY && SCOPE_LISTS.some((re) => re.test(unquoted)));
     if (hit) found.push(`${file}:${i + 1}: ${code}`);
   });
   return found;
@@ -131,10 +149,20 @@ test("the scan finds a decision taken outside policy (it can fail)", () => {
     'if (id.startsWith("operator-")) return;',
     // A connect asking for a scope list made by hand instead of the policy's ask.
     "const { client } = await connectCli(opts, [OPERATOR_SCOPES.read]);",
+    // Grants written by hand: a job's default and the Control UI's ask, one line or one per line.
+    "export const DEFAULT_JOB_SCOPES: readonly string[] = [OPERATOR_SCOPES.read];",
+    'export const UI_SCOPES = ["operator.admin", "operator.pairing", "operator.read"];',
+    "const asked = [",
+    "  OPERATOR_SCOPES.admin,",
+    '  "operator.read"',
+    "];",
+    // Not a grant: help text that shows a config value, and a list of role names.
+    `about: 'trusted-proxy: {"user": ["operator.read", ...]} scopes of device-less proxy users',`,
+    'const roles = ["operator", "node"];',
   ].join("\n");
   assert.deepEqual(
     decisionsOutsidePolicy("planted.ts", planted).map((l) => l.split(":")[1]),
-    ["1", "2", "3", "6", "7", "8", "10", "11", "12", "13", "14", "15", "18"],
+    ["1", "2", "3", "6", "7", "8", "10", "11", "12", "13", "14", "15", "18", "19", "20", "22", "23"],
   );
 });
 
@@ -142,11 +170,14 @@ test("no folder of src but the policy (gateway, methods, runtime, devices, store
   const advice = (found: string) =>
     ADVICE_ONLY.some(([file, code]) => found.startsWith(`${file}:`) && found.includes(code));
   const scanned = nonPolicySources();
-  // The scan must reach the CLI's device commands and the status reader, where pre-checks lived.
+  // The scan must reach the CLI's device commands and the status reader, where pre-checks lived,
+  // and the CLI's job flags and the Control UI's connection, where scope lists were written by hand.
   for (const file of [
     "src/cli/devices/backend.ts",
     "src/cli/lifecycle/live.ts",
     "src/cli/commands/doctor.ts",
+    "src/cli/commands/client-flags.ts",
+    "src/ui/static/gateway.js",
   ]) {
     assert.ok(scanned.includes(file), `${file} is scanned`);
   }

@@ -3,7 +3,8 @@
  * `program.ts` (sessions, cron). Same flags and help text as `program.ts`'s own helper.
  */
 import { Option, type Command } from "commander";
-import { OPERATOR_SCOPES } from "../../protocol/scopes.js";
+// What a session or cron job is granted without `--scope` is a grant: the policy decides it.
+import { DEFAULT_JOB_SCOPES } from "../../policy/client-defaults.js";
 import { CliError, EXIT } from "../output.js";
 
 /** How a command group hands its work to the program: `run(work, json)`. */
@@ -55,12 +56,6 @@ export function withClientOptions(cmd: Command): Command {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
-
-/**
- * What a session or cron job is granted without `--scope`: enough to call back and read, nothing
- * that changes the gateway. Wider grants are a deliberate `--scope`.
- */
-export const DEFAULT_JOB_SCOPES: readonly string[] = [OPERATOR_SCOPES.read];
 
 /** The scopes `--scope` asks for (`none` = no scopes at all), and whether the default applied. */
 export function jobScopes(flag: readonly string[] | undefined): { scopes: string[]; defaulted: boolean } {

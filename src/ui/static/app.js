@@ -3,13 +3,14 @@
 // `#/route`. Data is refreshed when gateway events say it changed (changedBy); nothing polls.
 
 import { h, refreshTimes, replace } from "./dom.js";
-import { GatewayConnection, UI_SCOPES } from "./gateway.js";
+import { GatewayConnection } from "./gateway.js";
 import {
   forgetIdentity,
   identityUnavailableReason,
   loadOrCreateIdentity,
   storeDeviceToken,
 } from "./identity.js";
+import { UI_SCOPES } from "./policy.js";
 import { auditPage, loadAudit } from "./pages/audit.js";
 import { cronPage } from "./pages/cron.js";
 import { devicesPage } from "./pages/devices.js";

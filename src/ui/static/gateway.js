@@ -5,11 +5,11 @@
 
 import { ERROR_MEANINGS } from "./error-table.js";
 import { clearDeviceToken, loadDeviceToken, signPayload, storeDeviceToken } from "./identity.js";
+// What the UI asks for: decided in the policy, served by the gateway (never a copy kept here).
+import { UI_SCOPES } from "./policy.js";
 import { buildSignaturePayloadV3, signedToken } from "./signature.js";
 
 export const PROTOCOL_VERSION = 4;
-/** What the UI needs: admin (audit, sessions, cron), pairing (devices), read (status). */
-export const UI_SCOPES = ["operator.admin", "operator.pairing", "operator.read"];
 export const UI_ROLE = "operator";
 export const UI_CLIENT = {
   id: "openclaw-control-ui",
