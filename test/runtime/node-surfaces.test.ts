@@ -176,6 +176,9 @@ describe("C19 — a node's command surface is approved and pinned", () => {
     wider.on("invoked", (i) => invoked.push(i.command));
     const told: SurfaceResolvedInfo[] = [];
     wider.on("surfaceResolved", (r) => told.push(r));
+    // Every drop of its session, so "no reconnect" is what happened, not how things stand at one instant.
+    const drops: unknown[] = [];
+    wider.on("disconnected", (c) => drops.push(c));
     assert.equal((await connected(wider)).auth.method, "device-token", "device pairing alone admits it");
     const list = await admin.request<NodePairList>("node.pair.list", {});
     assert.equal(list.pending.length, 1);
@@ -240,12 +243,13 @@ describe("C19 — a node's command surface is approved and pinned", () => {
       exposed: ["system.run", "system.which"],
       notApproved: [],
     });
-    assert.ok(wider.connected, "no reconnect was needed");
     const ran = await invoke<SystemRunResult>(admin, node.nodeId, "system.run", RUN_42);
     assert.equal(ran.payload.stdout, "42\n");
     const again = await refusal(admin.request("node.pair.approve", { requestId: surface.requestId }));
     assert.equal(again.wireCode, "INVALID_REQUEST");
     assert.equal(again.message, "unknown requestId");
+    assert.deepEqual(drops, [], "no reconnect was needed: its session was never dropped");
+    assert.ok(wider.connected);
 
     // A gateway restart keeps the pinned surface: the node comes back and runs it without a request.
     const back = connected(wider);
