@@ -195,11 +195,21 @@ export class FrameReader {
     return { type: "text", data: whole.toString("utf8") };
   }
 
-  /** The first `n` buffered bytes, without consuming them. */
+  /**
+   * The first `n` (at most 10: a header) buffered bytes, without consuming them. Only the chunks
+   * holding them are copied: a header split across reads, ahead of a long payload still arriving,
+   * would otherwise copy every buffered byte again on each read.
+   */
   private peek(n: number): Buffer {
     const head = this.chunks[0]!;
     if (head.length >= n) return head;
-    return Buffer.concat(this.chunks, this.buffered).subarray(0, n);
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      at += chunk.copy(out, at, 0, Math.min(chunk.length, n - at));
+      if (at === n) break;
+    }
+    return out;
   }
 
   /** Removes and returns the first `n` buffered bytes. */
