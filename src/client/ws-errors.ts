@@ -8,6 +8,14 @@
  * (`UPGRADE_REFUSED`) or with a 101 that is not a valid WebSocket accept (`UPGRADE_INVALID`); after
  * the upgrade, a frame broke the protocol (`PROTOCOL_ERROR`), a text message or close reason was
  * not UTF-8 (`INVALID_UTF8`), or a message exceeded the client's limit (`MESSAGE_TOO_BIG`).
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketErrorCode } from "gatehouse-gateway/client";
+ *
+ * const serverAtFault = (code: WebSocketErrorCode) => code !== "MESSAGE_TOO_BIG";
+ * console.log(serverAtFault("PROTOCOL_ERROR")); // true
+ * ```
  */
 export type WebSocketErrorCode =
   "UPGRADE_REFUSED" | "UPGRADE_INVALID" | "PROTOCOL_ERROR" | "INVALID_UTF8" | "MESSAGE_TOO_BIG";

@@ -7,7 +7,7 @@
 import { strict as assert } from "node:assert";
 import type { AddressInfo } from "node:net";
 import { describe, it, test, type TestContext } from "node:test";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { GatewayClient, GatewayClientError, type CloseInfo } from "../../src/client/index.js";
 import { ClientWebSocket } from "../../src/client/websocket.js";
 import { helloOk, waitFor } from "./fake-gateway.js";
@@ -417,4 +417,139 @@ test("header names or values that could split the upgrade request are refused be
     await client.close();
   }
   assert.equal(server.peers.length, 0, "a connection was opened");
+});
+
+/**
+ * A real `ws` server (the reference implementation) plays `serve` for each client; resolves with
+ * its URL and, per connection, the close code and reason the server saw.
+ */
+async function wsPeer(t: TestContext, serve: (socket: WebSocket) => void) {
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise((r) => wss.once("listening", r));
+  t.after(() => {
+    // A failed test may leave a connection open; ws's close would wait for it.
+    for (const client of wss.clients) client.terminate();
+    return new Promise((r) => wss.close(r));
+  });
+  let resolveSeen!: (c: { code: number; reason: string }) => void;
+  const serverSaw = new Promise<{ code: number; reason: string }>((r) => (resolveSeen = r));
+  wss.on("connection", (socket) => {
+    socket.on("close", (code, reason) => resolveSeen({ code, reason: reason.toString() }));
+    serve(socket);
+  });
+  return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, serverSaw };
+}
+
+describe("against the real ws server", { timeout: 10_000 }, () => {
+  it("a message ws sends in fragments, with a ping between them, arrives whole; ws gets the pong's payload", async (t) => {
+    let pong: string | undefined;
+    const { url } = await wsPeer(t, (s) => {
+      s.on("pong", (data) => (pong = data.toString()));
+      s.send("hel", { fin: false });
+      s.ping("are you there");
+      s.send("lo, wor", { fin: false });
+      s.send("ld ✓", { fin: true });
+      s.send(Buffer.from([0, 1, 2]), { binary: true });
+    });
+    const rec = recorder();
+    const ws = open(url, rec.handlers);
+    await waitFor(() => rec.messages().length === 2 && pong !== undefined, 2000, "messages and pong");
+    assert.deepEqual(rec.messages(), ["hello, world ✓", Buffer.from([0, 1, 2])]);
+    assert.equal(pong, "are you there");
+    ws.close();
+    assert.deepEqual(await rec.closed, { code: 1000, reason: "" });
+  });
+
+  it("ws's close code and reason reach the client; ws receives its code echoed", async (t) => {
+    const { url, serverSaw } = await wsPeer(t, (s) => s.close(4001, "device token revoked"));
+    const rec = recorder();
+    open(url, rec.handlers);
+    assert.deepEqual(await rec.closed, { code: 4001, reason: "device token revoked" });
+    assert.deepEqual(await serverSaw, { code: 4001, reason: "" });
+    assert.equal(rec.error(), undefined);
+  });
+
+  it("the client's close code and reason reach ws, and the client reports ws's echo", async (t) => {
+    const { url, serverSaw } = await wsPeer(t, () => undefined);
+    const rec = recorder();
+    const ws = open(url, rec.handlers);
+    await waitFor(() => rec.events.some((e) => e.kind === "open"), 2000, "open");
+    ws.close(4000, "bye ✓");
+    assert.equal(ws.readyState, "closing");
+    assert.deepEqual(await serverSaw, { code: 4000, reason: "bye ✓" });
+    assert.deepEqual(await rec.closed, { code: 4000, reason: "bye ✓" });
+  });
+
+  it("a message over the client's limit: ws is closed with 1009 and the reason", async (t) => {
+    const { url, serverSaw } = await wsPeer(t, (s) => s.send("z".repeat(1001)));
+    const rec = recorder();
+    open(url, rec.handlers, 1000);
+    const reason = "a message of more than 1000 bytes (the client's limit) arrived";
+    assert.deepEqual(await rec.closed, { code: 1009, reason });
+    assert.deepEqual(await serverSaw, { code: 1009, reason });
+    assert.equal((rec.error() as { code?: string } | undefined)?.code, "MESSAGE_TOO_BIG");
+    assert.equal(rec.messages().length, 0);
+  });
+
+  it("a message exactly at the limit, in fragments, is accepted", async (t) => {
+    const { url } = await wsPeer(t, (s) => {
+      s.send("a".repeat(600), { fin: false });
+      s.send("b".repeat(400), { fin: true });
+    });
+    const rec = recorder();
+    const ws = open(url, rec.handlers, 1000);
+    await waitFor(() => rec.messages().length === 1, 2000, "the message");
+    assert.equal(rec.messages()[0], "a".repeat(600) + "b".repeat(400));
+    ws.terminate();
+    await rec.closed;
+  });
+
+  it("fragments that add up to more than the limit: ws is closed with 1009", async (t) => {
+    const { url, serverSaw } = await wsPeer(t, (s) => {
+      s.send("a".repeat(600), { fin: false });
+      s.send("b".repeat(401), { fin: true });
+    });
+    const rec = recorder();
+    open(url, rec.handlers, 1000);
+    assert.equal((await rec.closed).code, 1009);
+    assert.equal((await serverSaw).code, 1009);
+    assert.equal(rec.messages().length, 0);
+  });
+
+  it("a text message that is not UTF-8 (ws sends bytes as text unchecked): ws is closed with 1007", async (t) => {
+    const { url, serverSaw } = await wsPeer(t, (s) =>
+      s.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false }),
+    );
+    const rec = recorder();
+    open(url, rec.handlers);
+    const reason = "a text message is not valid UTF-8";
+    assert.deepEqual(await rec.closed, { code: 1007, reason });
+    assert.deepEqual(await serverSaw, { code: 1007, reason });
+  });
+
+  it("ws cutting the connection without a close frame is 1006", async (t) => {
+    const { url } = await wsPeer(t, (s) => s.terminate());
+    const rec = recorder();
+    open(url, rec.handlers);
+    assert.deepEqual(await rec.closed, { code: 1006, reason: "" });
+  });
+
+  it("a ws server that refuses the upgrade: UPGRADE_REFUSED with its status, close 1006", async (t) => {
+    const wss = new WebSocketServer({
+      host: "127.0.0.1",
+      port: 0,
+      verifyClient: (_info, cb) => cb(false, 401, "Unauthorized"),
+    });
+    await new Promise((r) => wss.once("listening", r));
+    t.after(() => new Promise((r) => wss.close(r)));
+    const rec = recorder();
+    open(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, rec.handlers);
+    assert.deepEqual(await rec.closed, {
+      code: 1006,
+      reason: "the server refused the upgrade: HTTP 401 Unauthorized",
+    });
+    const err = rec.error() as { code?: string; status?: number } | undefined;
+    assert.equal(err?.code, "UPGRADE_REFUSED");
+    assert.equal(err?.status, 401);
+  });
 });
