@@ -39,20 +39,26 @@ export function chromiumUnavailableReason(): string | null {
   return null;
 }
 
-/** Launches Chromium headless with the required flags plus `extraArgs`. */
+/**
+ * Launches Chromium headless with the required flags plus `extraArgs`. A launch that fails is
+ * tried once more (a loaded machine can miss the first start's deadline); a second failure
+ * throws, so an installed browser that does not start fails its tests instead of skipping them.
+ */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   const { chromium } = await import("playwright-core");
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [...CHROMIUM_FLAGS, ...extraArgs],
-    timeout: 30_000,
-  });
+  const launch = () =>
+    chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [...CHROMIUM_FLAGS, ...extraArgs],
+      timeout: 30_000,
+    });
+  return launch().catch(launch);
 }
 
 /** A test file's browser, or why its browser tests skip. */
 export interface TestBrowser {
-  /** Null when Chromium is missing or did not start. */
+  /** Null when Chromium is not installed. */
   browser: Browser | null;
   /** Why the browser tests skip, or null when they run. */
   skip: string | null;
@@ -68,15 +74,8 @@ export interface TestBrowser {
  * closes the browser.
  */
 export async function browserForTests(what: string, extraArgs: string[] = []): Promise<TestBrowser> {
-  const unavailable = chromiumUnavailableReason();
-  let launchError: string | null = null;
-  const browser = unavailable
-    ? null
-    : await launchChromium(extraArgs).catch((err: Error) => {
-        launchError = `Chromium did not start: ${err.message.split("\n")[0]}`;
-        return null;
-      });
-  const skip = unavailable ?? launchError;
+  const skip = chromiumUnavailableReason();
+  const browser = skip ? null : await launchChromium(extraArgs);
   if (skip) process.stderr.write(`ui: ${what} skipped: ${skip}\n`);
   const cleanups: TestBrowser["cleanups"] = [];
   after(async () => {
