@@ -13,6 +13,9 @@ import { ClientWebSocket } from "../../src/client/websocket.js";
 import { helloOk, waitFor } from "./fake-gateway.js";
 import { closeBody, RawWsServer, serverFrame, type RawPeer } from "./raw-ws-server.js";
 
+/** A transport that never reports its close fails the test instead of hanging the run. */
+const HANG = { timeout: 60_000 };
+
 /** Plays the gateway's handshake on a raw peer: challenge, read connect, hello-ok. */
 async function gatewayHandshake(peer: RawPeer): Promise<void> {
   await peer.accept();
@@ -71,7 +74,7 @@ function open(url: string, handlers: ReturnType<typeof recorder>["handlers"], ma
   );
 }
 
-describe("a correct server", () => {
+describe("a correct server", HANG, () => {
   it("a message in three fragments with a ping between them arrives whole; the ping is answered with its payload", async (t) => {
     let pong: Buffer | undefined;
     const server = await RawWsServer.start(async (peer) => {
@@ -219,205 +222,221 @@ async function badUpgrade(response: string) {
   return { err, unread };
 }
 
-describe("a server that answers the upgrade wrongly: CONNECT_FAILED saying what was wrong, nothing sent after the request", () => {
-  const cases: Array<[string, string, RegExp]> = [
-    [
-      "a refusal",
-      "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
-      /refused the upgrade: HTTP 403 Forbidden$/,
-    ],
-    [
-      "a wrong accept",
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
-      /Sec-WebSocket-Accept does not match the key sent$/,
-    ],
-    [
-      "no accept",
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
-      /lacks Sec-WebSocket-Accept$/,
-    ],
-    [
-      "no Upgrade header",
-      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n",
-      /lacks Upgrade: websocket$/,
-    ],
-    ["not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n", /not an HTTP\/1\.1 status line$/],
-  ];
-  for (const [what, response, message] of cases) {
-    it(what, async () => {
-      const { err, unread } = await badUpgrade(response);
-      assert.equal(err.code, "CONNECT_FAILED");
-      assert.match(err.message, /^cannot connect to gateway at 127\.0\.0\.1:\d+: /);
-      assert.match(err.message, message);
-      assert.equal(unread, 0, "the client wrote after a bad upgrade answer");
-    });
-  }
-
-  it("an extension or subprotocol the client never offered", async () => {
-    const server = await RawWsServer.start(async (peer) => {
-      await peer.accept(["Sec-WebSocket-Extensions: permessage-deflate"]);
-    });
-    const client = new GatewayClient({ url: server.url });
-    const err = await client.connect().catch((e: unknown) => e);
-    await client.close();
-    await server.stop();
-    assert.ok(err instanceof GatewayClientError);
-    assert.match(err.message, /chose a WebSocket extension the client did not offer$/);
-  });
-
-  it("a connection closed before any answer", async () => {
-    const server = await RawWsServer.start(async (peer) => {
-      await peer.readRequest();
-      peer.socket.destroy();
-    });
-    const client = new GatewayClient({ url: server.url });
-    const err = await client.connect().catch((e: unknown) => e);
-    await client.close();
-    await server.stop();
-    assert.ok(err instanceof GatewayClientError);
-    assert.equal(err.code, "CONNECT_FAILED");
-    assert.match(err.message, /closed the connection before answering the upgrade$/);
-  });
-});
-
-describe("a server that breaks the framing: the client fails the connection with the matching close code and says why", () => {
-  const cases: Array<[string, Buffer, number, string]> = [
-    [
-      "a masked frame",
-      serverFrame({ mask: true, payload: "{}" }),
-      1002,
-      "the server masked a frame (servers must not)",
-    ],
-    [
-      "reserved bits",
-      serverFrame({ rsv: 4, payload: "{}" }),
-      1002,
-      "a frame has reserved bits set, but no extension was negotiated",
-    ],
-    ["an unknown opcode", serverFrame({ opcode: 3 }), 1002, "invalid opcode 3"],
-    ["an unknown control opcode", serverFrame({ opcode: 0xb }), 1002, "invalid opcode 11"],
-    [
-      "a ping over 125 bytes",
-      serverFrame({ opcode: 9, payload: "p".repeat(126) }),
-      1002,
-      "a control frame carries 126 bytes (at most 125)",
-    ],
-    ["a fragmented ping", serverFrame({ opcode: 9, fin: false }), 1002, "a control frame is fragmented"],
-    [
-      "a continuation of nothing",
-      serverFrame({ opcode: 0 }),
-      1002,
-      "a continuation frame arrived with no message to continue",
-    ],
-    [
-      "a new message inside a fragmented one",
-      Buffer.concat([serverFrame({ fin: false, payload: "a" }), serverFrame({ payload: "b" })]),
-      1002,
-      "a new message began before the fragmented one ended",
-    ],
-    [
-      "a close with a 1-byte payload",
-      serverFrame({ opcode: 8, payload: Buffer.from([3]) }),
-      1002,
-      "a close frame carries a 1-byte payload (a code takes 2)",
-    ],
-    [
-      "a close with reserved code 1005",
-      serverFrame({ opcode: 8, payload: closeBody(1005) }),
-      1002,
-      "invalid close code 1005",
-    ],
-    [
-      "a text message that is not UTF-8",
-      serverFrame({ payload: Buffer.from([0x7b, 0xff, 0x7d]) }),
-      1007,
-      "a text message is not valid UTF-8",
-    ],
-    [
-      "a close reason that is not UTF-8",
-      serverFrame({ opcode: 8, payload: Buffer.concat([closeBody(1000), Buffer.from([0xc3])]) }),
-      1007,
-      "a close reason is not valid UTF-8",
-    ],
-  ];
-  for (const [what, bad, code, reason] of cases) {
-    it(what, async (t) => {
-      let sent: { code: number; reason: string } | null = null;
-      const { client, oneClose } = await connectThrough(t, async (peer) => {
-        await gatewayHandshake(peer);
-        peer.socket.write(bad);
-        for (;;) {
-          const f = await peer.nextFrame();
-          if (!f) return;
-          if (f.opcode === 8) {
-            sent = { code: f.payload.readUInt16BE(0), reason: f.payload.toString("utf8", 2) };
-            peer.socket.end();
-          }
-        }
+describe(
+  "a server that answers the upgrade wrongly: CONNECT_FAILED saying what was wrong, nothing sent after the request",
+  HANG,
+  () => {
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        "a refusal",
+        "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+        /refused the upgrade: HTTP 403 Forbidden$/,
+      ],
+      [
+        "a wrong accept",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+        /Sec-WebSocket-Accept does not match the key sent$/,
+      ],
+      [
+        "no accept",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        /lacks Sec-WebSocket-Accept$/,
+      ],
+      [
+        "no Upgrade header",
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n",
+        /lacks Upgrade: websocket$/,
+      ],
+      ["not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n", /not an HTTP\/1\.1 status line$/],
+    ];
+    for (const [what, response, message] of cases) {
+      it(what, async () => {
+        const { err, unread } = await badUpgrade(response);
+        assert.equal(err.code, "CONNECT_FAILED");
+        assert.match(err.message, /^cannot connect to gateway at 127\.0\.0\.1:\d+: /);
+        assert.match(err.message, message);
+        assert.equal(unread, 0, "the client wrote after a bad upgrade answer");
       });
-      const pending = client.request("health").catch((e: unknown) => e);
-      assert.deepEqual(await oneClose(), { code, reason });
-      assert.deepEqual(sent, { code, reason }, "the close frame the server received");
-      const err = await pending;
-      assert.ok(err instanceof GatewayClientError);
-      assert.equal(err.code, "CONNECTION_CLOSED");
-      assert.equal(err.message, `health aborted: connection closed (${code})`);
-      await client.close();
-    });
-  }
+    }
 
-  it("during the handshake the error names the violation", async (t) => {
+    it("an extension or subprotocol the client never offered", async () => {
+      const server = await RawWsServer.start(async (peer) => {
+        await peer.accept(["Sec-WebSocket-Extensions: permessage-deflate"]);
+      });
+      const client = new GatewayClient({ url: server.url });
+      const err = await client.connect().catch((e: unknown) => e);
+      await client.close();
+      await server.stop();
+      assert.ok(err instanceof GatewayClientError);
+      assert.match(err.message, /chose a WebSocket extension the client did not offer$/);
+    });
+
+    it("a connection closed before any answer", async () => {
+      const server = await RawWsServer.start(async (peer) => {
+        await peer.readRequest();
+        peer.socket.destroy();
+      });
+      const client = new GatewayClient({ url: server.url });
+      const err = await client.connect().catch((e: unknown) => e);
+      await client.close();
+      await server.stop();
+      assert.ok(err instanceof GatewayClientError);
+      assert.equal(err.code, "CONNECT_FAILED");
+      assert.match(err.message, /closed the connection before answering the upgrade$/);
+    });
+  },
+);
+
+describe(
+  "a server that breaks the framing: the client fails the connection with the matching close code and says why",
+  HANG,
+  () => {
+    const cases: Array<[string, Buffer, number, string]> = [
+      [
+        "a masked frame",
+        serverFrame({ mask: true, payload: "{}" }),
+        1002,
+        "the server masked a frame (servers must not)",
+      ],
+      [
+        "reserved bits",
+        serverFrame({ rsv: 4, payload: "{}" }),
+        1002,
+        "a frame has reserved bits set, but no extension was negotiated",
+      ],
+      ["an unknown opcode", serverFrame({ opcode: 3 }), 1002, "invalid opcode 3"],
+      ["an unknown control opcode", serverFrame({ opcode: 0xb }), 1002, "invalid opcode 11"],
+      [
+        "a ping over 125 bytes",
+        serverFrame({ opcode: 9, payload: "p".repeat(126) }),
+        1002,
+        "a control frame carries 126 bytes (at most 125)",
+      ],
+      ["a fragmented ping", serverFrame({ opcode: 9, fin: false }), 1002, "a control frame is fragmented"],
+      [
+        "a continuation of nothing",
+        serverFrame({ opcode: 0 }),
+        1002,
+        "a continuation frame arrived with no message to continue",
+      ],
+      [
+        "a new message inside a fragmented one",
+        Buffer.concat([serverFrame({ fin: false, payload: "a" }), serverFrame({ payload: "b" })]),
+        1002,
+        "a new message began before the fragmented one ended",
+      ],
+      [
+        "a close with a 1-byte payload",
+        serverFrame({ opcode: 8, payload: Buffer.from([3]) }),
+        1002,
+        "a close frame carries a 1-byte payload (a code takes 2)",
+      ],
+      [
+        "a close with reserved code 1005",
+        serverFrame({ opcode: 8, payload: closeBody(1005) }),
+        1002,
+        "invalid close code 1005",
+      ],
+      [
+        "a text message that is not UTF-8",
+        serverFrame({ payload: Buffer.from([0x7b, 0xff, 0x7d]) }),
+        1007,
+        "a text message is not valid UTF-8",
+      ],
+      [
+        "a close reason that is not UTF-8",
+        serverFrame({ opcode: 8, payload: Buffer.concat([closeBody(1000), Buffer.from([0xc3])]) }),
+        1007,
+        "a close reason is not valid UTF-8",
+      ],
+    ];
+    for (const [what, bad, code, reason] of cases) {
+      it(what, async (t) => {
+        let sent: { code: number; reason: string } | null = null;
+        const { client, oneClose } = await connectThrough(t, async (peer) => {
+          await gatewayHandshake(peer);
+          peer.socket.write(bad);
+          for (;;) {
+            const f = await peer.nextFrame();
+            if (!f) return;
+            if (f.opcode === 8) {
+              sent = { code: f.payload.readUInt16BE(0), reason: f.payload.toString("utf8", 2) };
+              peer.socket.end();
+            }
+          }
+        });
+        const pending = client.request("health").catch((e: unknown) => e);
+        assert.deepEqual(await oneClose(), { code, reason });
+        assert.deepEqual(sent, { code, reason }, "the close frame the server received");
+        const err = await pending;
+        assert.ok(err instanceof GatewayClientError);
+        assert.equal(err.code, "CONNECTION_CLOSED");
+        assert.equal(err.message, `health aborted: connection closed (${code})`);
+        await client.close();
+      });
+    }
+
+    it("during the handshake the error names the violation", async (t) => {
+      const server = await RawWsServer.start(async (peer) => {
+        await peer.accept();
+        peer.socket.write(serverFrame({ mask: true, payload: "{}" }));
+      });
+      t.after(() => server.stop());
+      const client = new GatewayClient({ url: server.url });
+      const err = await client.connect().catch((e: unknown) => e);
+      await client.close();
+      assert.ok(err instanceof GatewayClientError);
+      assert.equal(err.code, "CONNECT_FAILED");
+      assert.match(
+        err.message,
+        /^gateway at 127\.0\.0\.1:\d+ broke the WebSocket protocol during the handshake: the server masked a frame/,
+      );
+      assert.equal(err.closeCode, 1002);
+    });
+  },
+);
+
+test(
+  "a message over the client's limit closes with 1009, even before it has all arrived",
+  HANG,
+  async (t) => {
     const server = await RawWsServer.start(async (peer) => {
       await peer.accept();
-      peer.socket.write(serverFrame({ mask: true, payload: "{}" }));
+      // Announces 10,000 bytes, sends 10: the limit is judged on the header.
+      peer.socket.write(serverFrame({ payload: "y".repeat(10_000) }).subarray(0, 14));
     });
     t.after(() => server.stop());
-    const client = new GatewayClient({ url: server.url });
-    const err = await client.connect().catch((e: unknown) => e);
-    await client.close();
-    assert.ok(err instanceof GatewayClientError);
-    assert.equal(err.code, "CONNECT_FAILED");
-    assert.match(
-      err.message,
-      /^gateway at 127\.0\.0\.1:\d+ broke the WebSocket protocol during the handshake: the server masked a frame/,
-    );
-    assert.equal(err.closeCode, 1002);
-  });
-});
+    const rec = recorder();
+    open(server.url, rec.handlers, 1000);
+    assert.deepEqual(await rec.closed, {
+      code: 1009,
+      reason: "a message of more than 1000 bytes (the client's limit) arrived",
+    });
+    assert.equal(rec.messages().length, 0);
+  },
+);
 
-test("a message over the client's limit closes with 1009, even before it has all arrived", async (t) => {
-  const server = await RawWsServer.start(async (peer) => {
-    await peer.accept();
-    // Announces 10,000 bytes, sends 10: the limit is judged on the header.
-    peer.socket.write(serverFrame({ payload: "y".repeat(10_000) }).subarray(0, 14));
-  });
-  t.after(() => server.stop());
-  const rec = recorder();
-  open(server.url, rec.handlers, 1000);
-  assert.deepEqual(await rec.closed, {
-    code: 1009,
-    reason: "a message of more than 1000 bytes (the client's limit) arrived",
-  });
-  assert.equal(rec.messages().length, 0);
-});
-
-test("header names or values that could split the upgrade request are refused before connecting", async (t) => {
-  const server = await RawWsServer.start(() => undefined);
-  t.after(() => server.stop());
-  const cases: Array<[Record<string, string>, RegExp]> = [
-    [{ "X-A": "ok\r\nEvil: 1" }, /: invalid characters in the value of header X-A$/],
-    [{ "Bad Name": "v" }, /: invalid header name "Bad Name"$/],
-  ];
-  for (const [headers, message] of cases) {
-    const client = new GatewayClient({ url: server.url, headers });
-    const err = await client.connect().catch((e: unknown) => e);
-    assert.ok(err instanceof GatewayClientError);
-    assert.equal(err.code, "CONNECT_FAILED");
-    assert.match(err.message, message);
-    await client.close();
-  }
-  assert.equal(server.peers.length, 0, "a connection was opened");
-});
+test(
+  "header names or values that could split the upgrade request are refused before connecting",
+  HANG,
+  async (t) => {
+    const server = await RawWsServer.start(() => undefined);
+    t.after(() => server.stop());
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ "X-A": "ok\r\nEvil: 1" }, /: invalid characters in the value of header X-A$/],
+      [{ "Bad Name": "v" }, /: invalid header name "Bad Name"$/],
+    ];
+    for (const [headers, message] of cases) {
+      const client = new GatewayClient({ url: server.url, headers });
+      const err = await client.connect().catch((e: unknown) => e);
+      assert.ok(err instanceof GatewayClientError);
+      assert.equal(err.code, "CONNECT_FAILED");
+      assert.match(err.message, message);
+      await client.close();
+    }
+    assert.equal(server.peers.length, 0, "a connection was opened");
+  },
+);
 
 /**
  * A real `ws` server (the reference implementation) plays `serve` for each client; resolves with
@@ -440,7 +459,7 @@ async function wsPeer(t: TestContext, serve: (socket: WebSocket) => void) {
   return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, serverSaw };
 }
 
-describe("against the real ws server", { timeout: 10_000 }, () => {
+describe("against the real ws server", HANG, () => {
   it("a message ws sends in fragments, with a ping between them, arrives whole; ws gets the pong's payload", async (t) => {
     let pong: string | undefined;
     const { url } = await wsPeer(t, (s) => {
