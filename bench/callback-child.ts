@@ -1,12 +1,13 @@
 /**
- * The sub-agent child both call-back benches start: load `gatehouse/client`, connect back with the
+ * The sub-agent child both call-back benches start: load `gatehouse-gateway/client/env`, connect back with the
  * runtime token in its environment, call `health`, exit 0 only if both worked; and bare `node`
  * started the same way, running nothing, to subtract.
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const CLIENT_URL = pathToFileURL(join(import.meta.dirname, "..", "src", "client", "index.js")).href;
+/** `gatehouse-gateway/client/env`: the entry for processes a gateway starts. */
+const CLIENT_URL = pathToFileURL(join(import.meta.dirname, "..", "src", "client", "env.js")).href;
 
 const CHILD_CODE = `import { connectFromEnv } from ${JSON.stringify(CLIENT_URL)};
 const c = await connectFromEnv();

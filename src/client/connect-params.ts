@@ -5,7 +5,7 @@
 import { isClientMode, normalizeClientId, type GatewayRole } from "../protocol/client-info.js";
 import type { ConnectAuth, ConnectParams } from "../protocol/connect.js";
 import { buildSignaturePayloadV3, signedToken } from "../protocol/signature-payload.js";
-import { signPayload, type DeviceIdentity } from "../identity/index.js";
+import { signPayload, type DeviceIdentity } from "../identity/keys.js";
 import { GatewayClientError } from "./errors.js";
 import { GATEHOUSE_VERSION } from "../version.js";
 

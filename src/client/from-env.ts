@@ -13,7 +13,7 @@ import { GatewayClientError } from "./errors.js";
  *
  * @example
  * ```ts
- * import { RUNTIME_ENV } from "gatehouse-gateway/client";
+ * import { RUNTIME_ENV } from "gatehouse-gateway/client/env";
  *
  * console.log(RUNTIME_ENV.url, RUNTIME_ENV.token); // GATEHOUSE_GATEWAY_URL GATEHOUSE_RUNTIME_TOKEN
  * ```
@@ -32,7 +32,7 @@ export const RUNTIME_ENV = Object.freeze({
  *
  * @example
  * ```ts
- * import type { ConnectFromEnvOptions } from "gatehouse-gateway/client";
+ * import type { ConnectFromEnvOptions } from "gatehouse-gateway/client/env";
  *
  * const options: ConnectFromEnvOptions = { scopes: ["operator.read"], requestTimeoutMs: 5_000 };
  * console.log(options.scopes); // [ 'operator.read' ]
@@ -53,7 +53,7 @@ export interface ConnectFromEnvOptions extends Omit<
  *
  * @example
  * ```ts
- * import { readRuntimeEnv, type RuntimeEnv } from "gatehouse-gateway/client";
+ * import { readRuntimeEnv, type RuntimeEnv } from "gatehouse-gateway/client/env";
  *
  * const runtime: RuntimeEnv = readRuntimeEnv({
  *   GATEHOUSE_GATEWAY_URL: "ws://127.0.0.1:18789",
@@ -78,7 +78,7 @@ export interface RuntimeEnv {
  *
  * @example
  * ```ts
- * import { GatewayClientError, readRuntimeEnv } from "gatehouse-gateway/client";
+ * import { GatewayClientError, readRuntimeEnv } from "gatehouse-gateway/client/env";
  *
  * try {
  *   readRuntimeEnv({});
@@ -117,11 +117,12 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
  * caller closes it. Rejects with a {@link GatewayClientError}: `INVALID_OPTIONS` when the variables
  * are missing (the process was not started by a gateway), `HANDSHAKE_REJECTED`
  * (`AUTH_RUNTIME_TOKEN_INVALID`) once the job has ended or the token expired, and
- * `AUTH_SCOPE_MISMATCH` when asking beyond the token.
+ * `AUTH_SCOPE_MISMATCH` when asking beyond the token. Import it from `gatehouse-gateway/client/env`
+ * (also exported by `gatehouse-gateway/client`): that entry loads only what calling back needs.
  *
  * @example
  * ```ts
- * import { connectFromEnv, GatewayClientError } from "gatehouse-gateway/client";
+ * import { connectFromEnv, GatewayClientError } from "gatehouse-gateway/client/env";
  *
  * try {
  *   const client = await connectFromEnv(); // in a process the gateway started (sessions spawn, cron)

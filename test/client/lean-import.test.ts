@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { FakeGateway } from "./fake-gateway.js";
 
 const CLIENT = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "client", "index.js")).href;
+const CLIENT_ENV = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "client", "env.js")).href;
 const MODULE_LOG = fileURLToPath(new URL("../helpers/module-log.js", import.meta.url));
 
 interface Loaded {
@@ -23,9 +24,12 @@ interface Loaded {
   modules: string[];
 }
 
-/** Runs `body` (ES module code, `client` in scope) in a fresh node; resolves with the modules it loaded. */
-async function loadedBy(body: string): Promise<Loaded> {
-  const code = `const client = await import(${JSON.stringify(CLIENT)});
+/**
+ * Runs `body` (ES module code, `client` in scope: the entry `entry`) in a fresh node; resolves with
+ * the modules it loaded.
+ */
+async function loadedBy(body: string, entry = CLIENT): Promise<Loaded> {
+  const code = `const client = await import(${JSON.stringify(entry)});
 ${body}
 const { createRequire } = process.getBuiltinModule("node:module");
 const cache = Object.keys(createRequire(import.meta.url)("node:module")._cache);
@@ -110,4 +114,39 @@ await c.close();`);
   );
   assert.deepEqual(packages, []);
   assertLeanChecks(modules);
+});
+
+/**
+ * What `gatehouse-gateway/client` exports for people and a runtime-token child never runs: device
+ * identities and their files, file token stores' writer, known gateways.
+ */
+const NOT_FOR_CALL_BACKS = [
+  "/src/client/identity.js",
+  "/src/client/known-gateways.js",
+  "/src/identity/index.js",
+  "/src/identity/file-store.js",
+  "/src/identity/errors.js",
+];
+
+test("a call-back through gatehouse-gateway/client/env loads no identity file, known-gateway or package code", async (t) => {
+  const gw = await FakeGateway.start({ onRequest: () => ({ payload: { ok: true } }) });
+  t.after(() => gw.stop());
+  const { builtins, packages, modules } = await loadedBy(
+    `
+const c = await client.connectFromEnv({ env: { GATEHOUSE_GATEWAY_URL: ${JSON.stringify(gw.url)}, GATEHOUSE_RUNTIME_TOKEN: "rt" } });
+if ((await c.request("health")).ok !== true) throw new Error("no health");
+await c.close();`,
+    CLIENT_ENV,
+  );
+  assert.deepEqual(
+    builtins.filter((m) => HEAVY.includes(m)),
+    [],
+  );
+  assert.deepEqual(packages, []);
+  assertLeanChecks(modules);
+  assert.deepEqual(
+    modules.filter((m) => NOT_FOR_CALL_BACKS.some((n) => m.endsWith(n))),
+    [],
+    "the lean entry loaded what only gatehouse-gateway/client's other exports need",
+  );
 });
