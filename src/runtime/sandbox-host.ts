@@ -1,7 +1,7 @@
 /**
  * Facts about this host that a sandbox is built from: where `bwrap` is, which user jobs run as,
  * which system directories exist (and which of them are symlinks), real paths of what is bound or
- * hidden, and the processes inside a running sandbox (to signal the job, not its monitor).
+ * hidden, and the processes inside a running sandbox (to signal the job, or to kill all of it).
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -264,26 +264,49 @@ export function childrenOf(pid: number): number[] {
 
 /**
  * Signals a sandboxed job. `monitorPid` is bubblewrap's outside process; below it runs the
- * sandbox's init (PID 1 inside), and below that the job in its own session. SIGKILL goes to the
- * monitor's group (monitor and init): the PID namespace dies with its init, whatever the job
- * started. Any other signal goes to the job's process group only, so the monitor lives on to
- * report the exit status; if there is no job yet to receive it, the sandbox is killed.
+ * sandbox's init (PID 1 inside), and below that the job. Any signal but SIGKILL goes to the job
+ * (its process group, or the job alone), so the monitor lives on to report the exit status; if
+ * there is no job yet to receive it, the sandbox is killed. SIGKILL ends the whole sandbox: see
+ * {@link killSandbox}.
  */
 export function signalSandboxed(monitorPid: number, signal: NodeJS.Signals): void {
-  const kill = (pid: number, sig: NodeJS.Signals): boolean => {
-    try {
-      process.kill(pid, sig);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   if (signal !== "SIGKILL") {
     const init = childrenOf(monitorPid)[0];
     const jobs = init === undefined ? [] : childrenOf(init);
     let reached = false;
-    for (const job of jobs) reached = kill(-job, signal) || kill(job, signal) || reached;
+    for (const job of jobs) reached = sendSignal(-job, signal) || sendSignal(job, signal) || reached;
     if (reached) return;
   }
-  kill(-monitorPid, "SIGKILL");
+  killSandbox(monitorPid);
+}
+
+/**
+ * Kills a sandbox and every process in it, at whatever point of bubblewrap's setup it is.
+ *
+ * Killing the monitor alone is not enough: the init leads a session of its own (`--new-session`)
+ * from early in the setup, and takes `--die-with-parent` only later, after it has forked the job.
+ * A monitor killed in between orphans an init that goes on to start the job, and nothing ever
+ * ends it (a job that ignores SIGTERM outlived its session). So the init is killed itself: it is
+ * PID 1 of the sandbox's PID namespace, and the kernel kills every process in a namespace whose
+ * PID 1 dies. To find it without a race, the monitor's group is stopped first: a monitor with a
+ * signal pending cannot complete a fork (the kernel restarts it), so no init appears after the
+ * children are read, and an init that has not left the monitor's group yet is stopped with it.
+ * Then the inits are killed, then the monitor's group (SIGKILL ends stopped processes too).
+ */
+export function killSandbox(monitorPid: number): void {
+  // A monitor that is gone (reaped) has no sandbox left to find, and its pid may name another
+  // process by now: only the group signal, which then reaches nothing.
+  if (sendSignal(-monitorPid, "SIGSTOP")) {
+    for (const init of childrenOf(monitorPid)) sendSignal(init, "SIGKILL");
+  }
+  sendSignal(-monitorPid, "SIGKILL");
+}
+
+function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,6 +4,8 @@
  * secrets, conflicts, exit statuses, reachability, and the launcher's refusals.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +22,15 @@ import {
   type SandboxSpec,
 } from "../../src/runtime/sandbox.js";
 import { findExecutable, reachable, resolveHidden, systemLayout } from "../../src/runtime/sandbox-host.js";
-import { createSandbox } from "../../src/runtime/sandbox-launcher.js";
+import { createSandbox, type Sandbox } from "../../src/runtime/sandbox-launcher.js";
+import { CHILD, sleep } from "./helpers.js";
+import {
+  processesWith,
+  sandboxPhase,
+  survivors,
+  uniqueMarker,
+  type SandboxPhase,
+} from "./sandbox-processes.js";
 
 const base: SandboxSpec = {
   readOnly: ["/usr", "/etc"],
@@ -283,6 +293,121 @@ describe("the launcher refuses before anything starts", () => {
       assert.ok(inCwd.args.includes(tool), "visible once its directory is the job's cwd");
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("killing a sandbox (real bubblewrap)", () => {
+  const secrets = mkdtempSync(join(tmpdir(), "gatehouse-sandbox-kill-"));
+  after(() => rmSync(secrets, { recursive: true, force: true }));
+
+  /** The moments of a sandbox's start, in order; `running`: the job has printed its first line. */
+  const MOMENTS: readonly (SandboxPhase | "running")[] = [
+    "monitor",
+    "init",
+    "init-own-session",
+    "job",
+    "running",
+  ];
+
+  /**
+   * Starts a job that ignores SIGTERM, SIGKILLs it the way the session manager does as soon as its
+   * sandbox is at `moment` (or past it: then `caught` is false), and returns what is left of it.
+   */
+  async function killAt(sandbox: Sandbox, moment: SandboxPhase | "running") {
+    const marker = uniqueMarker("sandbox-kill");
+    const launch = sandbox.launch({
+      command: process.execPath,
+      args: [CHILD, "stubborn", marker],
+      cwd: null,
+      path: process.env.PATH,
+    });
+    const child = spawn(launch.file, launch.args, {
+      ...launch.options,
+      stdio: ["ignore", "pipe", "ignore"],
+      detached: true,
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = once(child, "exit");
+    await once(child, "spawn");
+    const pid = child.pid!;
+    let seen: SandboxPhase | "running";
+    if (moment === "running") {
+      const deadline = Date.now() + 15_000;
+      while (!output.includes("RESULT") && Date.now() < deadline) await sleep(10);
+      seen = output.includes("RESULT") ? "running" : sandboxPhase(pid);
+    } else {
+      // Watched without yielding, so the kill follows the moment within microseconds.
+      const target = MOMENTS.indexOf(moment);
+      const deadline = Date.now() + 3000;
+      do seen = sandboxPhase(pid);
+      while (seen !== "gone" && MOMENTS.indexOf(seen) < target && Date.now() < deadline);
+    }
+    launch.signal(pid, "SIGKILL");
+    const exit = await Promise.race([exited.then(() => "exited"), sleep(5000).then(() => "no exit")]);
+    return { caught: seen === moment, seen, exit, left: await survivors(marker) };
+  }
+
+  it("SIGKILL ends every process of a sandbox at each moment of its start, the init leading its own session before the job exists included", async (t) => {
+    const sandbox = createSandbox({ secretPaths: [secrets] });
+    await sandbox.ready();
+    // How often each moment is hit. Killing the monitor alone left the sandbox running about every
+    // second time it was hit between the init's setsid and its --die-with-parent (init-own-session,
+    // and job while the init has not yet taken it): eight hits there would all pass by chance 1 in 256.
+    const wanted: Record<SandboxPhase | "running", number> = {
+      monitor: 1,
+      init: 1,
+      "init-own-session": 8,
+      job: 4,
+      running: 1,
+      gone: 0,
+    };
+    const hits = new Map<string, number>();
+    for (const moment of MOMENTS) {
+      // The early moments last milliseconds: a start that ran past one is killed too, and tried again.
+      const tries: string[] = [];
+      for (let attempt = 0; attempt < 40 && (hits.get(moment) ?? 0) < wanted[moment]; attempt++) {
+        const r = await killAt(sandbox, moment);
+        tries.push(r.seen);
+        assert.equal(r.exit, "exited", `bubblewrap's monitor exits when killed at ${r.seen}`);
+        assert.deepEqual(r.left, [], `nothing of a sandbox killed at ${r.seen} is left`);
+        if (r.caught) hits.set(moment, (hits.get(moment) ?? 0) + 1);
+      }
+      t.diagnostic(`${moment}: killed at ${tries.join(", ")}`);
+    }
+    // The moment that used to leak must have been tested, and the end every job reaches.
+    const seen = JSON.stringify(Object.fromEntries(hits));
+    assert.ok((hits.get("init-own-session") ?? 0) >= 4, `moments hit: ${seen}`);
+    assert.ok(hits.has("running"), `moments hit: ${seen}`);
+  });
+
+  it("a job's processes are found by its marker while it runs (the check above can see a survivor)", async () => {
+    const sandbox = createSandbox({ secretPaths: [secrets] });
+    await sandbox.ready();
+    const marker = uniqueMarker("sandbox-seen");
+    const launch = sandbox.launch({
+      command: process.execPath,
+      args: [CHILD, "stubborn", marker],
+      cwd: null,
+      path: process.env.PATH,
+    });
+    const child = spawn(launch.file, launch.args, { ...launch.options, stdio: "ignore", detached: true });
+    const exited = once(child, "exit");
+    try {
+      const deadline = Date.now() + 15_000;
+      while (processesWith(marker).length < 3 && Date.now() < deadline) await sleep(25);
+      // bubblewrap's monitor and init, and the job.
+      assert.deepEqual(
+        processesWith(marker)
+          .map((p) => p.program)
+          .sort(),
+        [launch.file, launch.file, process.execPath].sort(),
+      );
+    } finally {
+      launch.signal(child.pid!, "SIGKILL");
+      await exited;
+      assert.deepEqual(await survivors(marker), []);
     }
   });
 });
