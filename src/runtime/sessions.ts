@@ -44,6 +44,8 @@ export interface SessionManagerOptions {
   outputTailBytes?: number;
   /** SIGTERM → SIGKILL grace when killing; default 3 s. */
   killGraceMs?: number;
+  /** How long a stop waits past the kill grace for its sessions to end; default 5 s. */
+  stopAfterKillMs?: number;
   /** Running sessions at most (a bound on runaway sub-agents spawning sub-agents); default 64. */
   maxRunning?: number;
   /**
@@ -81,12 +83,21 @@ interface Live {
   cutOff: boolean;
   timers: NodeJS.Timeout[];
   ended: Promise<SessionView>;
+  /** Settles `ended` with the session's final view (once: see `#finish`). */
+  resolveEnded: (view: SessionView) => void;
+  /** Its record is final: the process's late exit, if any, changes nothing. */
+  finished: boolean;
 }
 
 const DEFAULT_KILL_GRACE_MS = 3000;
 const DEFAULT_MAX_RUNNING = 64;
 /** After exit, how long to wait for the output pipes to close before cutting them. */
 const DRAIN_AFTER_EXIT_MS = 1000;
+/**
+ * A stop waits this long past the kill grace for its sessions to end (SIGKILL, then the monitor's
+ * exit and the output drain, well under this); past it, the stop goes on without them.
+ */
+const DEFAULT_STOP_AFTER_KILL_MS = 5000;
 /** A token outlives its session's time limit by this margin (the kill grace comes on top). */
 const TOKEN_TTL_MARGIN_MS = 60_000;
 
@@ -102,6 +113,7 @@ export class SessionManager implements SessionService {
   readonly #secretValues: () => readonly (string | undefined | null)[];
   readonly #tailBytes: number;
   readonly #graceMs: number;
+  readonly #stopAfterKillMs: number;
   readonly #maxRunning: number;
   readonly #closeJobConnections: (jobId: string, reason: string) => number;
   readonly #announce: SessionAnnouncer;
@@ -122,6 +134,7 @@ export class SessionManager implements SessionService {
     this.#secretValues = options.secretValues ?? (() => []);
     this.#tailBytes = options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES;
     this.#graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.#stopAfterKillMs = options.stopAfterKillMs ?? DEFAULT_STOP_AFTER_KILL_MS;
     this.#maxRunning = options.maxRunning ?? DEFAULT_MAX_RUNNING;
     this.#closeJobConnections = options.closeJobConnections ?? (() => 0);
     this.#announce = options.announce ?? (() => {});
@@ -347,12 +360,38 @@ export class SessionManager implements SessionService {
     return ids;
   }
 
-  /** Refuses new sessions, kills the running ones (marked `killed`) and waits for them to end. */
+  /**
+   * Refuses new sessions, kills the running ones (marked `killed`) and waits for them to end, for
+   * a bounded time: a stop never hangs on a process that does not report its end.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
+    const deadline = Date.now() + this.#graceMs + this.#stopAfterKillMs;
+    // A spawn already past its checks is a moment from being tracked: wait for it, or it would
+    // start after the stop and run on.
+    while (this.#starting > 0 && Date.now() < deadline) await delay(10, true);
     const running = [...this.#live.values()];
     for (const live of running) this.#end(live, "killed", "the gateway stopped");
-    await Promise.all(running.map((l) => l.ended));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), Math.max(0, deadline - Date.now()));
+    });
+    const outcome = await Promise.race([Promise.all(running.map((l) => l.ended)), late]);
+    clearTimeout(timer);
+    if (outcome !== "late") return;
+    for (const live of running) {
+      if (live.finished) continue;
+      // SIGKILL was sent after the grace; a process that has still not exited is beyond what the
+      // gateway can do (stuck in the kernel). Record the end and stop waiting for it.
+      this.#logger.log("warn", "session did not exit after SIGKILL; the gateway stops without it", {
+        session: live.record.id,
+        pid: live.record.pid,
+      });
+      live.child.stdout?.destroy();
+      live.child.stderr?.destroy();
+      live.child.unref();
+      live.resolveEnded(this.#finish(live, null, null));
+    }
   }
 
   #failedToStart(record: SessionRecord, err: unknown): SessionView {
@@ -392,6 +431,8 @@ export class SessionManager implements SessionService {
     let resolveEnded!: (v: SessionView) => void;
     const ended = new Promise<SessionView>((resolve) => (resolveEnded = resolve));
     const live: Live = {
+      resolveEnded,
+      finished: false,
       record,
       child,
       launch,
@@ -422,6 +463,7 @@ export class SessionManager implements SessionService {
           child.stdout?.destroy();
           child.stderr?.destroy();
         }
+        if (live.finished) return;
         const end = launch.exit(code, signal);
         resolveEnded(this.#finish(live, end.code, end.signal));
       });
@@ -434,10 +476,14 @@ export class SessionManager implements SessionService {
       scopes: record.scopes,
       cronJob: record.cronJobId ?? undefined,
     });
-    return this.#withLive(record);
+    const view = this.#withLive(record);
+    // Started while the gateway was stopping: the stop has waited for it, and ends it now.
+    if (this.#stopping) this.#end(live, "killed", "the gateway stopped");
+    return view;
   }
 
   #finish(live: Live, code: number | null, signal: NodeJS.Signals | null): SessionView {
+    live.finished = true;
     for (const t of live.timers) clearTimeout(t);
     this.#live.delete(live.record.id);
     const end: SessionEnd = {
@@ -486,9 +532,10 @@ export class SessionManager implements SessionService {
   }
 
   #terminate(live: Live): void {
-    if (live.child.exitCode !== null || live.child.signalCode !== null) return;
+    if (hasExited(live)) return;
     signalLive(live, "SIGTERM");
-    const t = setTimeout(() => signalLive(live, "SIGKILL"), this.#graceMs);
+    // Not once it has exited: its pid (and process group) may name another process by then.
+    const t = setTimeout(() => hasExited(live) || signalLive(live, "SIGKILL"), this.#graceMs);
     t.unref();
     live.timers.push(t);
   }
@@ -544,8 +591,16 @@ function signalLive(live: Live, signal: NodeJS.Signals): void {
   if (live.child.pid !== undefined) live.launch.signal(live.child.pid, signal);
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function hasExited(live: Live): boolean {
+  return live.child.exitCode !== null || live.child.signalCode !== null;
+}
+
+/** Resolves after `ms`; an unref'd timer unless `ref` (something awaits it that must finish). */
+function delay(ms: number, ref = false): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    if (!ref) t.unref();
+  });
 }
 
 /** A session as its events show it: the fields every reader who may list sessions sees. */

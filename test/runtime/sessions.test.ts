@@ -11,10 +11,21 @@ import { GatewayClient, type GatewayClientError, type GatewayEvent } from "../..
 import { loadOrCreateIdentity } from "../../src/identity/file-store.js";
 import { decideEventDelivery } from "../../src/policy/events.js";
 import { createGatewayApp } from "../../src/runtime/gateway-app.js";
+import { RuntimeTokenService } from "../../src/runtime/runtime-tokens.js";
+import type { Sandbox } from "../../src/runtime/sandbox-launcher.js";
+import { SessionManager } from "../../src/runtime/sessions.js";
 import { ensureOwner } from "../../src/store/approve.js";
 import { openStore } from "../../src/store/db.js";
 import type { SessionView } from "../../src/methods/sessions.js";
 import { sessionRow } from "../helpers/sessions.js";
+import type { RuntimeCaller } from "../../src/methods/params.js";
+import {
+  processesWith,
+  sandboxPhase,
+  survivors,
+  uniqueMarker,
+  type SandboxPhase,
+} from "./sandbox-processes.js";
 import {
   assertSandboxed,
   CHILD,
@@ -23,6 +34,7 @@ import {
   eventually,
   refusal,
   resultOf,
+  sleep,
   spawnChild,
   startRuntimeGateway,
   waitEnded,
@@ -205,29 +217,156 @@ describe("sessions — gateway limits and shutdown", () => {
     }
   });
 
-  it("stopping the gateway kills its running sessions (killed) and revokes their tokens", async () => {
+  it("stopping the gateway kills its running sessions (killed), every process of theirs, and revokes their tokens", async () => {
     const g = await startRuntimeGateway({ runtime: { sessions: { killGraceMs: 200 } } });
-    const client = await connectClient(g, ["operator.admin"]);
-    const a = await spawnChild(client, "hold", [], { scopes: ["operator.read"] });
-    const b = await spawnChild(client, "stubborn");
-    await client.close();
-    const store = g.store;
-    const stateDir = g.stateDir;
-    await g.stop();
-    const again = await startRuntimeGateway({ stateDir });
+    // Stopped whatever the assertions say: a gateway left running keeps this file from ever ending.
     try {
-      for (const id of [a.id, b.id]) {
-        const s = again.store.sessions.get(id)!;
-        assert.equal(s.status, "killed", id);
-        assert.notEqual(s.endedAtMs, null);
-        assert.ok(again.store.runtimeTokens.listForJob(id).every((t) => t.revokedAtMs !== null));
-      }
-      assert.notEqual(store, again.store);
+      const client = await connectClient(g, ["operator.admin"]);
+      const a = await spawnChild(client, "hold", [], { scopes: ["operator.read"] });
+      // A job that ignores SIGTERM, still starting when the stop comes: found by its marker after.
+      const marker = uniqueMarker("stop");
+      const b = await spawnChild(client, "stubborn", [marker]);
+      assert.equal(b.status, "running");
+      await client.close();
+      const store = g.store;
+      const stateDir = g.stateDir;
+      const started = Date.now();
+      await g.stop();
+      const took = Date.now() - started;
+      assert.deepEqual(await survivors(marker), [], "no process of a killed session outlives the stop");
+      // The grace (200 ms), SIGKILL, the monitor's exit and the output drain; never an open-ended wait.
+      assert.ok(took < 200 + 5000, `the stop took ${took} ms`);
+      await assertKilledAfterRestart(stateDir, [a.id, b.id], store);
     } finally {
-      await again.dispose();
+      await g.dispose();
+    }
+  });
+
+  it("killing a session ends a job that ignores SIGTERM with every process of its sandbox, the kill coming while bubblewrap still builds it included", async (t) => {
+    // The kill is asked for in-process, at the moment the sandbox is seen at (no round trip): its
+    // SIGTERM finds no job yet and kills the sandbox at once. The moment that used to leak is the
+    // init leading its own session before it has forked the job.
+    const caller: RuntimeCaller = { scopes: [], actor: "test", runtimeJobId: null, deviceId: null };
+    const hits: string[] = [];
+    let atInit = 0;
+    for (let attempt = 0; attempt < 30 && atInit < 4; attempt++) {
+      const marker = uniqueMarker("kill");
+      const s = await spawnChild(admin, "stubborn", [marker]);
+      let seen: SandboxPhase;
+      const deadline = Date.now() + 3000;
+      do seen = sandboxPhase(s.pid!);
+      while ((seen === "monitor" || seen === "init") && Date.now() < deadline);
+      const killed = await gw.runtime.sessions.kill(s.id, caller);
+      hits.push(seen);
+      if (seen === "init-own-session") atInit++;
+      assert.equal(killed.status, "killed", `killed at ${seen}`);
+      assert.deepEqual(await survivors(marker), [], `nothing left of a job killed at ${seen}`);
+    }
+    t.diagnostic(`killed at ${hits.join(", ")}`);
+    // And once it runs, through the method: SIGTERM ignored, SIGKILL after the grace.
+    const marker = uniqueMarker("kill-running");
+    const s = await spawnChild(admin, "stubborn", [marker]);
+    await waitForOutput(s.id, "RESULT");
+    const killed = await admin.request<SessionView>("sessions.kill", { id: s.id });
+    assert.deepEqual([killed.status, killed.signal], ["killed", "SIGKILL"]);
+    assert.deepEqual(await survivors(marker), [], "nothing left of a running job killed");
+    assert.ok(atInit >= 1, `the kill came while the init was starting at least once: ${hits.join(", ")}`);
+  });
+
+  it("the marker check can see a running job (bubblewrap's monitor and init carry its command line too)", async () => {
+    const marker = uniqueMarker("seen");
+    const s = await spawnChild(admin, "stubborn", [marker]);
+    const bwrap = gw.runtime.sandbox.status().bwrap;
+    try {
+      await waitForOutput(s.id, "RESULT");
+      assert.deepEqual(
+        processesWith(marker)
+          .map((p) => p.program)
+          .sort(),
+        [bwrap, bwrap, process.execPath].sort(),
+      );
+    } finally {
+      await admin.request("sessions.kill", { id: s.id });
+      assert.deepEqual(await survivors(marker), []);
     }
   });
 });
+
+describe("sessions — a stop is bounded", () => {
+  it("a session whose process does not exit after SIGKILL does not hold the stop: recorded killed, its token revoked, the stop goes on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gatehouse-stop-bound-"));
+    const store = openStore(join(dir, "gatehouse.sqlite"));
+    const marker = uniqueMarker("deaf");
+    // Signals that reach nothing: the job stands for a process the kernel never lets exit.
+    const deaf: Sandbox = {
+      mode: "none",
+      ready: () => Promise.resolve(),
+      cwdProblem: () => null,
+      launch: (job) => ({
+        file: job.command,
+        args: [...job.args],
+        options: {},
+        signal: () => undefined,
+        exit: (code, signal) => ({ code, signal }),
+      }),
+      status: () => ({ mode: "none", state: "off", bwrap: null, user: null, problem: null }),
+    };
+    const warnings: string[] = [];
+    const sessions = new SessionManager({
+      store,
+      tokens: new RuntimeTokenService(store),
+      gatewayUrl: () => "ws://127.0.0.1:9",
+      killGraceMs: 100,
+      stopAfterKillMs: 400,
+      sandbox: deaf,
+      logger: { log: (level, event) => void (level === "warn" && warnings.push(event)) },
+    });
+    const caller: RuntimeCaller = {
+      scopes: ["operator.read"],
+      actor: "test",
+      runtimeJobId: null,
+      deviceId: null,
+    };
+    try {
+      const s = await sessions.spawn(
+        { command: process.execPath, args: [CHILD, "stubborn", marker] },
+        caller,
+      );
+      assert.equal(s.status, "running");
+      const started = Date.now();
+      await sessions.stop();
+      const took = Date.now() - started;
+      assert.ok(took >= 450 && took < 3000, `the stop waited ${took} ms (grace 100 + 400)`);
+      assert.equal(store.sessions.get(s.id)!.status, "killed");
+      assert.ok(store.runtimeTokens.listForJob(s.id).every((t) => t.revokedAtMs !== null));
+      assert.equal(sessions.runningCount, 0);
+      assert.deepEqual(warnings, ["session did not exit after SIGKILL; the gateway stops without it"]);
+      assert.equal(processesWith(marker).length, 1, "the process really was still there");
+    } finally {
+      // Its exit comes after the stop and the store's close: it changes nothing (or this would throw).
+      store.close();
+      await survivors(marker, 0);
+      await sleep(300);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** After a restart on `stateDir`, each session is recorded killed, ended, with its tokens revoked. */
+async function assertKilledAfterRestart(stateDir: string, ids: string[], oldStore: unknown): Promise<void> {
+  const again = await startRuntimeGateway({ stateDir });
+  try {
+    for (const id of ids) {
+      const s = again.store.sessions.get(id)!;
+      assert.equal(s.status, "killed", id);
+      assert.notEqual(s.endedAtMs, null);
+      assert.ok(again.store.runtimeTokens.listForJob(id).every((t) => t.revokedAtMs !== null));
+    }
+    assert.notEqual(oldStore, again.store);
+  } finally {
+    await again.stop();
+  }
+}
 
 async function waitForOutput(id: string, text: string): Promise<void> {
   const deadline = Date.now() + 10_000;
