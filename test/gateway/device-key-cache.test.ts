@@ -15,6 +15,7 @@ import {
 import { generateIdentity, signPayload, type DeviceIdentity } from "../../src/identity/keys.js";
 import type { ConnectParams } from "../../src/protocol/connect.js";
 import { buildSignaturePayloadV3 } from "../../src/protocol/signature-payload.js";
+import { STATE_DIR_OWNER } from "../../src/devices/manager.js";
 import { pairDevice, startTestGateway } from "../helpers/gateway.js";
 import { connectOnce } from "../helpers/raw-client.js";
 
@@ -91,6 +92,43 @@ describe("device-key cache", () => {
       // Still one device, stored under its canonical key, and nothing pending for a second identity.
       assert.equal(gw.store.devices.get(identity.deviceId)?.publicKey, identity.publicKey);
       assert.deepEqual(gw.store.pending.list(Date.now()), []);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it("a cached key admits nothing by itself: a removed device, a revoked token and a replaced token are refused with the key warm", async () => {
+    const gw = await startTestGateway();
+    try {
+      const { identity, token } = pairDevice(gw, ["operator.read"]);
+      const before = derivedKeyCount();
+      assert.ok(before + 1 <= DERIVED_KEYS_MAX, "runs before the test that fills the cache");
+      const connect = (deviceToken: string) =>
+        connectOnce(gw.url, { identity, scopes: ["operator.read"], auth: { deviceToken } });
+      const refusal = (res: Awaited<ReturnType<typeof connect>>) => {
+        assert.equal(res.ok, false, "refused");
+        // Still a hit: the key was derived once, by the first connect, and not again.
+        assert.equal(derivedKeyCount(), before + 1);
+        return res.error?.details?.code ?? res.error?.code;
+      };
+
+      // Warm: the key enters the cache on its first connect.
+      assert.equal((await connect(token)).ok, true);
+      assert.equal(derivedKeyCount(), before + 1);
+
+      // A replaced token (what rotation does): the old one no longer admits, the new one does.
+      const replaced = gw.store.tokens.issue(identity.deviceId, "operator", ["operator.read"], Date.now());
+      assert.equal(refusal(await connect(token)), "AUTH_DEVICE_TOKEN_MISMATCH");
+      assert.equal((await connect(replaced)).ok, true);
+
+      // Revoked: refused.
+      gw.server.devices.revoke(STATE_DIR_OWNER, identity.deviceId, "operator");
+      assert.notEqual(refusal(await connect(replaced)), undefined);
+
+      // Removed: its token went with its record, so nothing admits it and nothing re-pairs it.
+      gw.server.devices.remove(STATE_DIR_OWNER, identity.deviceId);
+      assert.equal(refusal(await connect(replaced)), "AUTH_DEVICE_TOKEN_MISMATCH");
+      assert.equal(gw.store.devices.get(identity.deviceId), null);
     } finally {
       await gw.stop();
     }
