@@ -498,16 +498,21 @@ export class PairingService {
 
   private queueAudit(entry: AuditEntry, ts: number): void {
     this.auditQueue.push({ entry, ts });
-    if (this.auditQueue.length >= AUDIT_BATCH_MAX) this.flushAudit();
+    // A full queue is written at once, on the path of the connect or upgrade that filled it: like
+    // the timer's, that write is best-effort, or a full disk would refuse that connect (or throw
+    // out of the upgrade listener) instead of losing only the rows.
+    if (this.auditQueue.length >= AUDIT_BATCH_MAX) this.flushQueuedAudit();
     else if (!this.auditTimer) {
-      this.auditTimer = setTimeout(() => {
-        try {
-          this.flushAudit();
-        } catch {
-          // A failed audit flush must not crash the gateway; the rows are lost, state is not.
-        }
-      }, AUDIT_FLUSH_MS);
+      this.auditTimer = setTimeout(() => this.flushQueuedAudit(), AUDIT_FLUSH_MS);
       this.auditTimer.unref();
+    }
+  }
+
+  private flushQueuedAudit(): void {
+    try {
+      this.flushAudit();
+    } catch {
+      // A failed audit flush must not crash the gateway; the rows are lost, state is not.
     }
   }
 }
