@@ -56,14 +56,24 @@ const LOG_FLUSH_MS = 50;
 let pending = "";
 let flushScheduled = false;
 let exitHooked = false;
-let lastFlushMs = 0;
+/**
+ * When the last write went out, in ms on the monotonic clock: with the wall clock, a step back (an
+ * NTP correction, a clock set by hand) held every line for as long as the step.
+ */
+let lastFlushAt = -LOG_FLUSH_MS;
+
+/**
+ * Monotonic milliseconds. `process.uptime()` reads the same clock as `performance.now()`, whose
+ * first use loads eleven of Node's perf_hooks modules into every gateway.
+ */
+const monotonicMs = (): number => process.uptime() * 1000;
 
 function flushStdout(): void {
   flushScheduled = false;
   if (pending === "") return;
   const text = pending;
   pending = "";
-  lastFlushMs = Date.now();
+  lastFlushAt = monotonicMs();
   process.stdout.write(text);
 }
 
@@ -80,7 +90,7 @@ function writeStdout(line: string): void {
     process.once("exit", flushStdout);
   }
   flushScheduled = true;
-  const wait = lastFlushMs + LOG_FLUSH_MS - Date.now();
+  const wait = lastFlushAt + LOG_FLUSH_MS - monotonicMs();
   if (wait <= 0) setImmediate(flushStdout);
   else setTimeout(flushStdout, wait).unref();
 }
