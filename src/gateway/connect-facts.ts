@@ -177,15 +177,24 @@ export function readDeviceState(store: Store, deviceId: string, nowMs: number): 
   return readDeviceRows(store, deviceId, nowMs).state;
 }
 
-/** The device's state and its token slots (hashes included) from one read of its token rows. */
+/**
+ * The device's state and its token slots (hashes included) from one read of its token rows. The
+ * record, the slots and the pending request are read in one snapshot: one state of the store,
+ * never a record from before a removal with the slots from after it.
+ */
 function readDeviceRows(
   store: Store,
   deviceId: string,
   nowMs: number,
 ): { state: DeviceState; slots: TokenSlots | null } {
-  const record = store.devices.get(deviceId);
-  const slots = record ? store.tokens.slots(deviceId) : null;
-  const p = store.pending.getByDevice(deviceId, nowMs);
+  const { record, slots, p } = store.snapshot(() => {
+    const record = store.devices.get(deviceId);
+    return {
+      record,
+      slots: record ? store.tokens.slots(deviceId) : null,
+      p: store.pending.getByDevice(deviceId, nowMs),
+    };
+  });
   const state: DeviceState = {
     stored: record && {
       publicKey: record.publicKey,
