@@ -491,9 +491,7 @@ export class PairingService {
     const batch = this.auditQueue;
     if (batch.length === 0) return;
     this.auditQueue = [];
-    this.store.transaction(() => {
-      for (const { entry, ts } of batch) this.store.audit.append(entry, ts);
-    });
+    this.store.audit.appendMany(batch);
   }
 
   private queueAudit(entry: AuditEntry, ts: number): void {

@@ -189,30 +189,47 @@ export class AuditLog {
   /** Appends one row (pruning the oldest beyond the bound); returns its id. */
   append(entry: AuditEntry, nowMs: number): number {
     return this.#ctx.write(() => {
-      const id = Number(
-        this.#insert.run({
-          ts_ms: nowMs,
-          kind: entry.kind,
-          decision: entry.decision,
-          reason: entry.reason ?? null,
-          device_id: entry.deviceId ?? null,
-          request_id: entry.requestId ?? null,
-          peer: entry.peer ?? null,
-          client: entry.client ?? null,
-          role:
-            entry.role === undefined
-              ? null
-              : typeof entry.role === "string"
-                ? entry.role
-                : entry.role.join(","),
-          scopes_json: entry.scopes ? encodeSet(entry.scopes) : null,
-          trace_json: entry.trace ? JSON.stringify([...entry.trace]) : null,
-          actor: entry.actor ?? null,
-        }).lastInsertRowid,
-      );
+      const id = this.#insertRow(entry, nowMs);
       if (id > this.#maxRows) this.#prune.run(id - this.#maxRows);
       return id;
     });
+  }
+
+  /**
+   * Appends rows in one transaction, pruning once after the last: what `append` in a loop does,
+   * without a savepoint and a prune per row (the gateway's batched connect rows).
+   */
+  appendMany(rows: ReadonlyArray<{ entry: AuditEntry; ts: number }>): void {
+    if (rows.length === 0) return;
+    this.#ctx.write(() => {
+      let id = 0;
+      for (const { entry, ts } of rows) id = this.#insertRow(entry, ts);
+      if (id > this.#maxRows) this.#prune.run(id - this.#maxRows);
+    });
+  }
+
+  #insertRow(entry: AuditEntry, nowMs: number): number {
+    return Number(
+      this.#insert.run({
+        ts_ms: nowMs,
+        kind: entry.kind,
+        decision: entry.decision,
+        reason: entry.reason ?? null,
+        device_id: entry.deviceId ?? null,
+        request_id: entry.requestId ?? null,
+        peer: entry.peer ?? null,
+        client: entry.client ?? null,
+        role:
+          entry.role === undefined
+            ? null
+            : typeof entry.role === "string"
+              ? entry.role
+              : entry.role.join(","),
+        scopes_json: entry.scopes ? encodeSet(entry.scopes) : null,
+        trace_json: entry.trace ? JSON.stringify([...entry.trace]) : null,
+        actor: entry.actor ?? null,
+      }).lastInsertRowid,
+    );
   }
 
   /** Rows matching the query: newest first, or oldest first after `afterId`. */

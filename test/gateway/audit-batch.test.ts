@@ -22,11 +22,13 @@ describe("batched audit rows", () => {
       { ttlMs: 60_000, total: 16, perIp: 4 },
       { broadcast() {} },
     );
-    const append = store.audit.append.bind(store.audit);
+    const { append, appendMany } = store.audit;
+    const restore = () => Object.assign(store.audit, { append, appendMany });
     try {
-      store.audit.append = () => {
+      const full = () => {
         throw new StoreError("STORE_WRITE_FAILED", store.path, "database or disk is full");
       };
+      Object.assign(store.audit, { append: full, appendMany: full });
       // More refused upgrades (one row each: distinct addresses) than a batch holds: the one that
       // fills the queue writes it on its own path, inside the gateway's upgrade listener.
       for (let i = 0; i < 1_000; i++) {
@@ -37,7 +39,7 @@ describe("batched audit rows", () => {
           trace: [],
         });
       }
-      store.audit.append = append;
+      restore();
       pairing.recordUpgradeRefusal({
         peer: "198.51.100.1",
         origin: null,
@@ -51,7 +53,7 @@ describe("batched audit rows", () => {
         [["upgrade", "198.51.100.1"]],
       );
     } finally {
-      store.audit.append = append;
+      restore();
       pairing.flushAudit();
       store.close();
       rmSync(dir, { recursive: true, force: true });

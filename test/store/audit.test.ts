@@ -128,4 +128,34 @@ describe("audit log", () => {
     assert.equal(after.at(-1)?.reason, "n189");
     again.close();
   });
+
+  test("appendMany writes a batch in order, with its own times, and keeps the bound like append", () => {
+    const { store } = freshStore({ auditMaxRows: 50 });
+    for (let i = 1; i <= 30; i++)
+      store.audit.append({ kind: "connect", decision: "admit", reason: `a${i}` }, i);
+    store.audit.appendMany(
+      Array.from({ length: 40 }, (_, i) => ({
+        entry: {
+          kind: "connect" as const,
+          decision: "admit" as const,
+          reason: `b${i + 1}`,
+          trace: ["client-loopback" as const],
+        },
+        ts: 100 + i,
+      })),
+    );
+    store.audit.appendMany([]);
+    const rows = store.audit.list({ limit: 1000 });
+    assert.equal(rows.length, 50);
+    assert.deepEqual(
+      rows.slice(0, 2).map((r) => [r.reason, r.tsMs]),
+      [
+        ["b40", 139],
+        ["b39", 138],
+      ],
+    );
+    // The oldest 20 went: 10 of the earlier rows are left.
+    assert.equal(rows.at(-1)?.reason, "a21");
+    store.close();
+  });
 });
