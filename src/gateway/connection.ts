@@ -30,6 +30,8 @@ export interface ConnectionHost {
   autoApproveLocal: boolean;
   runtimeTokens?: RuntimeTokenVerifier;
   methods: MethodTable;
+  /** hello-ok's `features` for `methods` ({@link helloFeatures}). */
+  features: HelloFeatures;
   /** Role and scope of the embedder's own methods; the policy decides them like built-in ones. */
   customMethods?: CustomMethodRequirements;
   info: GatewayInfo;
@@ -59,22 +61,15 @@ const GATEWAY_EVENTS: readonly WireEventName[] = [
   "presence",
 ];
 
-/** hello-ok's `features`, by method table: the table is read-only, so its sorted names are too. */
-const featuresByTable = new WeakMap<
-  MethodTable,
-  { methods: readonly string[]; events: readonly WireEventName[] }
->();
-
-function helloFeatures(methods: MethodTable): {
+/** hello-ok's `features`: what this gateway's methods and events are. */
+export interface HelloFeatures {
   methods: readonly string[];
   events: readonly WireEventName[];
-} {
-  let features = featuresByTable.get(methods);
-  if (!features) {
-    features = { methods: Object.freeze(Object.keys(methods).sort()), events: GATEWAY_EVENTS };
-    featuresByTable.set(methods, features);
-  }
-  return features;
+}
+
+/** The features of a method table; a server computes them once (its table is read-only). */
+export function helloFeatures(methods: MethodTable): HelloFeatures {
+  return { methods: Object.freeze(Object.keys(methods).sort()), events: GATEWAY_EVENTS };
 }
 
 /** The connection a socket belongs to, for the listeners shared by every socket. */
@@ -308,7 +303,7 @@ export class Connection {
       type: "hello-ok",
       protocol: session.protocol,
       server: { version: this.host.info.version, connId: this.connId },
-      features: helloFeatures(this.host.methods),
+      features: this.host.features,
       snapshot: {
         uptimeMs: this.host.now() - this.host.info.startedAtMs,
         stateVersion: { presence: 0, health: 0 },
