@@ -15,6 +15,10 @@
  * seed and path, and the commands' replay path (GATEHOUSE_MODEL_SEED, GATEHOUSE_MODEL_PATH,
  * GATEHOUSE_MODEL_REPLAY, with the same runs and steps); without the replay path fast-check cannot
  * walk the same shrink path through a command sequence. Every run prints its seeds.
+ *
+ * A hang fails too, in time and with the same replay line (watch.ts): a step past its deadline
+ * fails its sequence naming the step, what it awaited and what the gateway was doing, and the
+ * gateway and everything it started are killed; nothing a sequence started outlives the test.
  */
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
@@ -22,8 +26,10 @@ import { clockArbitraries } from "./clock.js";
 import { commandArbitraries } from "./commands.js";
 import { nodeArbitraries } from "./node.js";
 import { workArbitraries } from "./work.js";
+import { currentStep, newSequence, runWatched, stopWatching, timedOut, within } from "./watch.js";
+import type { Model } from "./reference.js";
 import { Coverage, newModel, openRoots, Real } from "./world.js";
-import { GatewayUnderTest } from "./wire.js";
+import { GatewayUnderTest, terminateSockets } from "./wire.js";
 
 const STRESS = process.env.GATEHOUSE_STRESS === "1";
 const RUNS = Number(process.env.GATEHOUSE_MODEL_RUNS ?? (STRESS ? 160 : 8));
@@ -31,8 +37,15 @@ const MAX_COMMANDS = Number(process.env.GATEHOUSE_MODEL_STEPS ?? (STRESS ? 60 : 
 
 /** Well under the runner's per-test ceiling (scripts/dev.mjs: 10 minutes). */
 const TIME_LIMIT_MS = Number(process.env.GATEHOUSE_MODEL_TIME_LIMIT_MS ?? 300_000);
-/** A sequence takes seconds (a scheduled cron run about 12 at most); minutes mean a step hangs. */
-const SEQUENCE_TIMEOUT_MS = 120_000;
+/**
+ * A step takes seconds (a scheduled cron run about 12, a restart with sessions a few more; every
+ * wait inside one is bounded well below this): a minute and a half means it hangs.
+ */
+const STEP_TIMEOUT_MS = Number(process.env.GATEHOUSE_MODEL_STEP_TIMEOUT_MS ?? 90_000);
+/** A sequence takes seconds, half a minute on a loaded machine: minutes mean something hangs. */
+const SEQUENCE_TIMEOUT_MS = Math.max(2 * STEP_TIMEOUT_MS, 6000 * MAX_COMMANDS);
+/** Starting a gateway (60 s at most) and stopping it (bounded too), besides the steps. */
+const SETUP_MS = 100_000;
 
 const coverage = new Coverage();
 after(() => console.log(coverage.report()));
@@ -73,15 +86,15 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
         },
       ),
       async (cmds) => {
-        const gw = await GatewayUnderTest.start();
-        const real = new Real(gw, coverage);
-        try {
-          const model = newModel();
-          await openRoots(model, real);
-          coverage.sequences++;
-          await fc.asyncModelRun(() => ({ model, real }), cmds);
-        } finally {
-          await real.dispose();
+        // Every wait in a sequence is bounded; this one bounds what a bug in those bounds would leave.
+        const ran = await within(sequence(cmds), SEQUENCE_TIMEOUT_MS + SETUP_MS);
+        if (timedOut(ran)) {
+          const where = currentStep() ?? "starting or stopping the gateway";
+          await GatewayUnderTest.killAll();
+          terminateSockets();
+          throw new Error(
+            `the sequence did not end within ${(SEQUENCE_TIMEOUT_MS + SETUP_MS) / 1000} s: ${where}`,
+          );
         }
       },
     ),
@@ -92,15 +105,21 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
       verbose: 1,
       // Shrinking a failure restarts real gateways step by step and can outlast the test's ceiling,
       // which then reports a timeout instead of the failure: stop in time and report what was found.
+      // (fast-check abandons the sequence it interrupts: its gateway is killed below.)
       interruptAfterTimeLimit: TIME_LIMIT_MS,
-      // A step that never settles (a reply that never comes) fails its sequence with a replay line.
-      timeout: SEQUENCE_TIMEOUT_MS,
     },
   );
+  const abandonedAt = currentStep();
+  // Whatever an interrupted sequence left running goes now, or the test file could not exit.
+  const abandoned = await GatewayUnderTest.killAll();
+  terminateSockets();
+  stopWatching();
   coverage.seeds.push(details.seed);
-  if (details.interrupted && !details.failed) {
+  if (details.interrupted) {
     console.log(
-      `model: stopped at the ${TIME_LIMIT_MS / 1000} s limit after ${details.numRuns} of ${runs} sequences`,
+      `model: stopped at the ${TIME_LIMIT_MS / 1000} s limit after ${details.numRuns} of ${runs} sequences` +
+        (abandonedAt ? `; the one under way was at ${abandonedAt}` : "") +
+        (abandoned > 0 ? `; killed its gateway` : ""),
     );
   }
   if (details.failed) {
@@ -115,6 +134,32 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
       cause: details.errorInstance,
     });
   }
+}
+
+/** One sequence: a gateway of its own, the roots' sessions, the steps (each watched), the clean-up. */
+async function sequence(cmds: Iterable<fc.AsyncCommand<Model, Real>>): Promise<void> {
+  newSequence();
+  const gw = await GatewayUnderTest.start();
+  const real = new Real(gw, coverage);
+  let failure: { error: unknown } | null = null;
+  try {
+    const model = newModel();
+    await openRoots(model, real);
+    coverage.sequences++;
+    await runWatched(cmds, model, real, real, { stepMs: STEP_TIMEOUT_MS, sequenceMs: SEQUENCE_TIMEOUT_MS });
+  } catch (error) {
+    failure = { error };
+  }
+  const { problem, leftBehind } = await real.dispose();
+  coverage.leftBehind += leftBehind;
+  if (failure) {
+    // The stop's trouble may be the failure's cause (a session that would not end, say): say both.
+    if (problem && failure.error instanceof Error)
+      failure.error.message += `\n\nand then, stopping the gateway: ${problem}`;
+    throw failure.error;
+  }
+  // A gateway that does not stop on SIGTERM is a failure of the sequence that got it there.
+  if (problem) throw new Error(`stopping the gateway after the last step: ${problem}`);
 }
 
 const CHUNK = 20;

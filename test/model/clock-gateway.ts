@@ -11,6 +11,7 @@
  *
  *   node dist/test/model/clock-gateway.js <stateDir> <offsetMs>
  *   stdin:  "advance <ms>"  →  stdout: {"event":"clock advanced","offsetMs":<total>}
+ *   stdin closed (the test is gone)  →  the gateway stops
  */
 import { createInterface } from "node:readline";
 import { createLogger } from "../../src/gateway/log.js";
@@ -29,15 +30,23 @@ const gateway = await startConfiguredGateway({
   now: () => Date.now() + offsetMs,
 });
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const m = /^advance (\d+)$/.exec(line.trim());
-  if (!m) return;
-  offsetMs += Number(m[1]);
-  logger.log("info", "clock advanced", { offsetMs });
-});
-
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => {
-    void gateway.close({ reason: `gateway stopping (${signal})` }).then(() => process.exit(0));
-  });
+function stop(reason: string): void {
+  void gateway.close({ reason }).then(() => process.exit(0));
 }
+
+createInterface({ input: process.stdin })
+  .on("line", (line) => {
+    const m = /^advance (\d+)$/.exec(line.trim());
+    if (!m) return;
+    offsetMs += Number(m[1]);
+    logger.log("info", "clock advanced", { offsetMs });
+  })
+  // The test holds the other end: when it is gone (killed by the runner's timeout, say), so is
+  // this gateway, with its sessions, instead of running on with no one to stop it.
+  .on("close", () => {
+    stop("gateway stopping (the test's end of stdin closed)");
+    setTimeout(() => process.exit(1), 10_000).unref();
+  });
+
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.once(signal, () => stop(`gateway stopping (${signal})`));

@@ -22,6 +22,7 @@ import {
   type Model,
 } from "./reference.js";
 import { compare, fail, hold, openRoots, type Real } from "./world.js";
+import { awaiting } from "./watch.js";
 import { connect, helloAuth, processesWith } from "./wire.js";
 
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -38,13 +39,16 @@ function describeCaller(c: Caller): string {
 }
 
 async function waitFor<T>(what: string, r: Real, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) fail(r, `${what} did not happen within ${ms} ms`);
-    await new Promise((res) => setTimeout(res, 25));
-  }
+  const poll = async () => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = probe();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) fail(r, `${what} did not happen within ${ms} ms`);
+      await new Promise((res) => setTimeout(res, 25));
+    }
+  };
+  return awaiting(what, poll());
 }
 
 /**

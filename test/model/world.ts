@@ -21,7 +21,15 @@ import {
   type ConnModel,
   type Model,
 } from "./reference.js";
-import { connect, helloAuth, MODEL_TOKEN, type Conn, type GatewayUnderTest } from "./wire.js";
+import {
+  connect,
+  helloAuth,
+  MODEL_TOKEN,
+  terminateSockets,
+  type Conn,
+  type GatewayUnderTest,
+} from "./wire.js";
+import type { Watched } from "./watch.js";
 
 /** How many devices a sequence plays with (besides the owner). */
 export const DEVICES = 3;
@@ -36,6 +44,8 @@ export class Coverage {
   probes = 0;
   /** The seed of each run, so that a passing run can be run again as it was. */
   readonly seeds: number[] = [];
+  /** Processes of sessions still there when their gateway was disposed of (killed then). */
+  leftBehind = 0;
 
   count(op: string, allowed: boolean): void {
     const c = this.ops.get(op) ?? { allowed: 0, refused: 0 };
@@ -53,13 +63,16 @@ export class Coverage {
       );
     return [
       `model: ${this.sequences} sequences, ${this.steps} steps, ${this.probes} probe connects`,
+      ...(this.leftBehind > 0
+        ? [`  ${this.leftBehind} processes of sessions outlived their gateway's stop (killed)`]
+        : []),
       `  seeds ${this.seeds.join(", ")}: GATEHOUSE_MODEL_SEED=<seed> runs those sequences again; a failure prints its own replay line`,
       ...ops,
     ].join("\n");
   }
 }
 
-export class Real {
+export class Real implements Watched {
   readonly identities: DeviceIdentity[];
   readonly conns = new Map<number, Conn>();
   /** The current token of each device, when the test holds it. */
@@ -108,9 +121,24 @@ export class Real {
     m.node.tokenKnown = false;
   }
 
-  async dispose(): Promise<void> {
+  /** Closes the connections, stops the gateway (bounded) and removes its directories. */
+  async dispose(): Promise<{ problem: string | null; leftBehind: number }> {
     for (const c of this.conns.values()) c.close();
-    await this.gw.dispose();
+    return this.gw.dispose();
+  }
+
+  /** The gateway's state, process tree and last log lines: the gateway's side of a hang's report. */
+  diagnose(): string {
+    return this.gw.diagnose();
+  }
+
+  /** After a hang: the gateway and everything it started are killed, every socket is ended. */
+  async abort(): Promise<void> {
+    try {
+      await this.gw.abort();
+    } finally {
+      terminateSockets();
+    }
   }
 }
 
