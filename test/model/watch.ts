@@ -145,8 +145,11 @@ export async function runWatched<M extends object, R>(
             ? `did not finish within ${limits.stepMs / 1000} s`
             : `was running when the sequence reached its ${limits.sequenceMs / 1000} s limit`;
         const report = hangReport(`step ${index + 1}, ${name}, ${which}: a hang`, watched);
-        await watched.abort();
-        throw new Error(report);
+        const killed = await watched.abort().then(
+          () => "",
+          (err: unknown) => `\n  and killing it failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        throw new Error(report + killed);
       }
       index++;
     }
