@@ -134,6 +134,13 @@ async function modelRun(runs: number, seed: number | undefined): Promise<void> {
       cause: details.errorInstance,
     });
   }
+  // The test's name promises `runs` sequences: one that ran fewer has not covered what it claims.
+  if (details.interrupted) {
+    throw new Error(
+      `only ${details.numRuns} of ${runs} sequences ran within the ${TIME_LIMIT_MS / 1000} s limit` +
+        ` (none failed); replay: ${replayLine(details.seed, "", null, runs)}`,
+    );
+  }
 }
 
 /** One sequence: a gateway of its own, the roots' sessions, the steps (each watched), the clean-up. */
