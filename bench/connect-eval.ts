@@ -18,54 +18,21 @@ import { PairingService } from "../src/gateway/pairing.js";
 import { generateIdentity } from "../src/identity/keys.js";
 import { resolveLocality } from "../src/policy/locality.js";
 import { validateRequestFrame } from "../src/protocol/validate.js";
-import { approveDevice } from "../src/store/approve.js";
 import { openStore, type Store } from "../src/store/db.js";
 import { pairedConnectParams } from "./handshake-client.js";
+import { BENCH_SCOPES, seedPairedStore } from "./paired-store.js";
 import { median } from "./report.js";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const CONNECTS = Number(process.env.BENCH_CONNECTS ?? 6_000);
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const TOKEN = "bench-token-" + "y".repeat(32);
-const SCOPES = ["operator.read"];
-
-function seed(path: string, bench: ReturnType<typeof generateIdentity>): string {
-  const store = openStore(path);
-  try {
-    const now = Date.now();
-    store.transaction(() => {
-      for (let i = 0; i < DEVICES; i++) {
-        const d = generateIdentity(now);
-        approveDevice(store, {
-          deviceId: d.deviceId,
-          publicKey: d.publicKey,
-          roles: ["operator"],
-          scopes: ["operator.read", "operator.write"],
-          approvedVia: "approved",
-          nowMs: now,
-        });
-      }
-    });
-    approveDevice(store, {
-      deviceId: bench.deviceId,
-      publicKey: bench.publicKey,
-      roles: ["operator"],
-      scopes: SCOPES,
-      platform: process.platform,
-      approvedVia: "approved",
-      nowMs: now,
-    });
-    return store.tokens.issue(bench.deviceId, "operator", SCOPES, now);
-  } finally {
-    store.close();
-  }
-}
 
 function main() {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-connect-eval-"));
   const path = join(dir, "state", "gatehouse.sqlite");
   const bench = generateIdentity();
-  const deviceToken = seed(path, bench);
+  const deviceToken = seedPairedStore(path, bench, DEVICES);
   // Opened again as the gateway opens it: a fresh connection on a checkpointed file.
   const store: Store = openStore(path);
   try {
@@ -89,7 +56,7 @@ function main() {
     // Signed beforehand (the client's work), each over its own challenge nonce.
     const frames = Array.from({ length: CONNECTS }, (_, i) => {
       const nonce = `bench-nonce-${i}-${Math.random()}`;
-      const params = pairedConnectParams(bench, deviceToken, nonce, SCOPES);
+      const params = pairedConnectParams(bench, deviceToken, nonce, BENCH_SCOPES);
       return { nonce, text: JSON.stringify({ type: "req", id: "1", method: "connect", params }) };
     });
     const connect = (f: { nonce: string; text: string }) => {

@@ -4,10 +4,9 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { generateIdentity, type DeviceIdentity } from "../src/identity/keys.js";
-import { approveDevice } from "../src/store/approve.js";
-import { openStore } from "../src/store/db.js";
+import { generateIdentity } from "../src/identity/keys.js";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
+import { BENCH_SCOPES, seedPairedStore } from "./paired-store.js";
 import { report } from "./report.js";
 import {
   benchHandshake,
@@ -19,46 +18,12 @@ import {
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const TOKEN = "bench-token-" + "y".repeat(32);
-const SCOPES = ["operator.read"];
-
-/** Fills the store with `count` paired devices plus the bench device; returns the bench device's token. */
-function seed(stateDir: string, bench: DeviceIdentity): string {
-  const store = openStore(join(stateDir, "state", "gatehouse.sqlite"));
-  try {
-    const now = Date.now();
-    store.transaction(() => {
-      for (let i = 0; i < DEVICES; i++) {
-        const d = generateIdentity(now);
-        approveDevice(store, {
-          deviceId: d.deviceId,
-          publicKey: d.publicKey,
-          roles: ["operator"],
-          scopes: ["operator.read", "operator.write"],
-          approvedVia: "approved",
-          nowMs: now,
-        });
-      }
-    });
-    approveDevice(store, {
-      deviceId: bench.deviceId,
-      publicKey: bench.publicKey,
-      roles: ["operator"],
-      scopes: SCOPES,
-      platform: process.platform,
-      approvedVia: "approved",
-      nowMs: now,
-    });
-    return store.tokens.issue(bench.deviceId, "operator", SCOPES, now);
-  } finally {
-    store.close();
-  }
-}
 
 async function main() {
   const stateDir = tempStateDir();
   const bench = generateIdentity();
   const t0 = Date.now();
-  const deviceToken = seed(stateDir, bench);
+  const deviceToken = seedPairedStore(join(stateDir, "state", "gatehouse.sqlite"), bench, DEVICES);
   console.log(`seeded ${DEVICES} paired devices in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const gw = await spawnGateway(["--port", "0", "--state-dir", stateDir, "--token", TOKEN], gatewayEnv(), {
     keepLog: false,
@@ -66,7 +31,7 @@ async function main() {
   try {
     const sizes = benchSizes();
     const figures = await measureHandshakes(
-      () => benchHandshake(gw.url, (nonce) => pairedConnectParams(bench, deviceToken, nonce, SCOPES)),
+      () => benchHandshake(gw.url, (nonce) => pairedConnectParams(bench, deviceToken, nonce, BENCH_SCOPES)),
       {
         label: `paired-device handshake (v3 signature + device token, ${DEVICES} devices in store)`,
         ...sizes,
