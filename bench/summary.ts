@@ -5,7 +5,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { FIGURES, type FigureKey, type FigureSpec, type ReportedRow } from "./report.js";
+import { spawnSync } from "node:child_process";
+import { FIGURES, median, type FigureKey, type FigureSpec, type ReportedRow } from "./report.js";
+
+/** `node -e 0` starts timed for the machine reference line. */
+const BARE_RUNS = 9;
 
 const file = process.argv[2] ?? process.env.GATEHOUSE_BENCH_ROWS;
 const rows: ReportedRow[] =
@@ -79,6 +83,37 @@ function whyNoPeer(only: string | undefined): string {
     return `OpenClaw's bench was left out (BENCH_ONLY=${only})`;
   }
   return "OpenClaw peer not installed (node scripts/openclaw-peer.mjs installs it, once)";
+}
+
+printMachineReference();
+
+/**
+ * Bare Node's start on this machine, and what the NODE_EXTRA_CA_CERTS `npm run bench` left out
+ * (scripts/dev.mjs) would add to every process: the yardstick for reading the start-up rows on a
+ * machine other than the one the goals were set on (`node -e 0`: 0.07 s).
+ */
+function printMachineReference(): void {
+  const removed = process.env.GATEHOUSE_BENCH_REMOVED_CA_CERTS;
+  const bare = bareNodeStartMs(process.env);
+  let line = `bare \`node -e 0\` on this machine: ${bare.toFixed(0)} ms (median of ${BARE_RUNS})`;
+  if (removed) {
+    const withCerts = bareNodeStartMs({ ...process.env, NODE_EXTRA_CA_CERTS: removed });
+    line +=
+      `; NODE_EXTRA_CA_CERTS (${removed}) was set in this shell and left out of every bench: ` +
+      `with it bare Node takes ${withCerts.toFixed(0)} ms (BENCH_KEEP_ENV=1 keeps it)`;
+  }
+  console.log(line + ".");
+}
+
+/** Median wall time of `node -e 0` in `env`, ms. */
+function bareNodeStartMs(env: NodeJS.ProcessEnv): number {
+  const runs: number[] = [];
+  for (let i = 0; i < BARE_RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync(process.execPath, ["-e", "0"], { env, stdio: "ignore" });
+    runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(runs);
 }
 
 const [l1, l5] = loadavg();
