@@ -114,6 +114,21 @@ interface AuditRow {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Reads `read()` until `done` holds, for at most 10 s. Refusals without a device, and rows written
+ * while a batch is open, reach the store up to 50 ms after the connect that made them (the gateway
+ * batches its audit rows); the CLI reads the store, so it sees them once that batch is written.
+ */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await sleep(25);
+  }
+}
+
 describe("gatehouse status", () => {
   it("shows the gateway, a pending request with its exact approve command, devices and refusals — and the same with the gateway stopped", async () => {
     const setup = await startGateway();
@@ -158,8 +173,11 @@ describe("gatehouse status", () => {
     // A wrong shared token is a refusal too; the newest comes first.
     const wrong = await setup.device(sandbox.stateDir(), ["health"], "not-the-token");
     assert.equal(wrong.code, 1);
-    await sleep(100); // device-less and refused rows may be batched for up to 50 ms
-    const withReject = cliJson<StatusJson>(await setup.owner(["status", "--json"]));
+    const withReject = await eventually(
+      async () => cliJson<StatusJson>(await setup.owner(["status", "--json"])),
+      (s) => s.refusals.length === 2,
+      "the wrong token's refusal in status",
+    );
     assert.equal(withReject.refusals[0]!.decision, "reject");
     assert.equal(withReject.refusals[0]!.reason, "AUTH_TOKEN_MISMATCH");
 
@@ -201,9 +219,15 @@ describe("gatehouse audit", () => {
     assert.equal(afterRotate.code, 0, afterRotate.stderr);
     for (const t of deviceTokens(devDir)) tokens.add(t);
     assert.equal((await setup.owner(["devices", "revoke", "--device", devId, "--role", "operator"])).code, 0);
-    await sleep(100);
-
-    const r = await setup.owner(["audit", "--json", "--limit", "100"]);
+    const r = await eventually(
+      () => setup.owner(["audit", "--json", "--limit", "100"]),
+      (out) =>
+        out.code !== 0 ||
+        (["AUTH_TOKEN_MISMATCH", "revoked"] as const).every((why) =>
+          cliJson<{ rows: AuditRow[] }>(out).rows.some((x) => x.reason === why || x.decision === why),
+        ),
+      "the wrong token's refusal and the revoke in the audit log",
+    );
     assert.equal(r.code, 0, r.stderr);
     const { rows, store } = cliJson<{ rows: AuditRow[]; store: string }>(r);
     assert.equal(store, join(setup.dir, "state", "gatehouse.sqlite"));
