@@ -9,7 +9,7 @@ import { isRecord } from "../protocol/json.js";
 import { asClientError, errorFromShape, GatewayClientError } from "./errors.js";
 import { TlsPinError } from "./tls-pin.js";
 import { ClientWebSocket } from "./websocket.js";
-import { WebSocketError } from "./ws-errors.js";
+import { WebSocketError } from "../websocket/errors.js";
 
 /**
  * How a connection ended: the WebSocket close code (1000 normal, 1008 policy, 1012 restart, 4001

@@ -34,7 +34,7 @@ export {
 export { isLoopbackUrl } from "./url-safety.js";
 export { gatewayKey, KnownGatewayStore, type KnownGateway } from "./known-gateways.js";
 export { TlsPinError } from "./tls-pin.js";
-export { WebSocketError, type WebSocketErrorCode } from "./ws-errors.js";
+export { WebSocketError, type WebSocketErrorCode } from "../websocket/errors.js";
 export { deviceIdFromPublicKey, loadDeviceIdentity, loadOrCreateDeviceIdentity } from "./identity.js";
 export type { DeviceIdentity } from "../identity/keys.js";
 export { IdentityError, type IdentityErrorCode } from "../identity/errors.js";

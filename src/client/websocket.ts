@@ -7,8 +7,8 @@
  */
 import type { Socket } from "node:net";
 import { connectVerifiedTls } from "./tls-pin.js";
-import { WebSocketError } from "./ws-errors.js";
-import { closePayload, encodeFrame, FrameReader, OPCODE, type Inbound } from "./ws-frames.js";
+import { WebSocketError } from "../websocket/errors.js";
+import { closePayload, encodeFrame, FrameReader, OPCODE, type Inbound } from "../websocket/frames.js";
 import { checkUpgradeResponse, MAX_RESPONSE_HEAD, upgradeRequest } from "./ws-upgrade.js";
 // Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
 // (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).

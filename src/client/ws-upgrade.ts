@@ -2,13 +2,8 @@
  * The client's half of the WebSocket opening handshake (RFC 6455 §4.1): the HTTP/1.1 upgrade
  * request it writes and the checks on the server's answer. Pure but for hashing; no sockets.
  */
-import { WebSocketError } from "./ws-errors.js";
-// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
-// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
-const { createHash } = process.getBuiltinModule("node:crypto");
-
-/** RFC 6455 §1.3: appended to the key before hashing it into Sec-WebSocket-Accept. */
-const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+import { acceptFor } from "../websocket/accept.js";
+import { WebSocketError } from "../websocket/errors.js";
 
 /** A server's response head larger than this is refused (the limit Node's own HTTP parser uses). */
 export const MAX_RESPONSE_HEAD = 16 * 1024;
@@ -25,13 +20,6 @@ const OWN_HEADERS = new Set([
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
-/** The Sec-WebSocket-Accept a server must answer `key` with. */
-export function acceptFor(key: string): string {
-  return createHash("sha1")
-    .update(key + ACCEPT_GUID)
-    .digest("base64");
-}
 
 /**
  * The upgrade request for `url` with the nonce `key` (base64 of 16 random bytes). A caller's

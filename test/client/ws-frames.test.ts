@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { FrameReader, type Inbound } from "../../src/client/ws-frames.js";
+import { FrameReader, type Inbound } from "../../src/websocket/frames.js";
 import { closeBody, serverFrame } from "./raw-ws-server.js";
 
 /** A stream with every length form, fragments around a ping, binary and a close. */

@@ -1,13 +1,15 @@
 /**
- * How the client's WebSocket transport fails a connection the server broke: a refused or malformed
- * upgrade, or a frame RFC 6455 forbids. Each code carries the close code the client sends for it.
+ * How a WebSocket fails a connection the peer broke: for the client, a refused or malformed
+ * upgrade; for either side, a frame RFC 6455 forbids. Each code carries the close code sent for it.
+ * The client exports this class (`gatehouse-gateway/client`); the gateway's server socket reads
+ * frames with the same reader and closes with the same codes.
  */
 
 /**
  * Closed set of transport failures: the upgrade was answered with something other than 101
  * (`UPGRADE_REFUSED`) or with a 101 that is not a valid WebSocket accept (`UPGRADE_INVALID`); after
  * the upgrade, a frame broke the protocol (`PROTOCOL_ERROR`), a text message or close reason was
- * not UTF-8 (`INVALID_UTF8`), or a message exceeded the client's limit (`MESSAGE_TOO_BIG`).
+ * not UTF-8 (`INVALID_UTF8`), or a message exceeded the reader's limit (`MESSAGE_TOO_BIG`).
  *
  * @example
  * ```ts

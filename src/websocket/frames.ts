@@ -1,9 +1,9 @@
 /**
- * RFC 6455 framing for the client side, as data: frames the client sends (always masked) and a
- * reader that turns the server's bytes into whole messages, refusing what the RFC forbids. Pure:
- * no sockets, no randomness (the caller supplies each mask).
+ * RFC 6455 framing for both sides, as data: frames a client sends (always masked) or a server sends
+ * (never masked), and a reader that turns the peer's bytes into whole messages, refusing what the
+ * RFC forbids. Pure: no sockets, no randomness (the caller supplies each mask).
  */
-import { WebSocketError } from "./ws-errors.js";
+import { WebSocketError } from "./errors.js";
 // Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
 // (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
 const { isUtf8 } = process.getBuiltinModule("node:buffer");
@@ -37,26 +37,54 @@ export function isValidCloseCode(code: number): boolean {
   );
 }
 
-/** One client frame: FIN set, masked with `mask` (4 bytes), the 7-, 16- or 64-bit length as needed. */
-export function encodeFrame(opcode: number, payload: Buffer, mask: Buffer): Buffer {
+/**
+ * One frame with FIN set and the 7-, 16- or 64-bit length as needed: a client's, masked with
+ * `mask` (4 bytes), or a server's, unmasked (`mask` null).
+ */
+export function encodeFrame(opcode: number, payload: Buffer, mask: Buffer | null): Buffer {
   const len = payload.length;
-  const lenBytes = len < 126 ? 0 : len < 0x10000 ? 2 : 8;
-  const head = 2 + lenBytes + 4;
+  const head = headerLength(len, mask !== null);
   const out = Buffer.allocUnsafe(head + len);
-  out[0] = 0x80 | opcode;
-  if (lenBytes === 0) {
-    out[1] = 0x80 | len;
-  } else if (lenBytes === 2) {
-    out[1] = 0x80 | 126;
-    out.writeUInt16BE(len, 2);
-  } else {
-    out[1] = 0x80 | 127;
-    out.writeUInt32BE(Math.floor(len / 0x1_0000_0000), 2);
-    out.writeUInt32BE(len >>> 0, 6);
+  writeHeader(out, opcode, len, mask !== null);
+  if (mask === null) {
+    payload.copy(out, head);
+    return out;
   }
   mask.copy(out, head - 4, 0, 4);
   for (let i = 0; i < len; i++) out[head + i] = payload[i]! ^ mask[i & 3]!;
   return out;
+}
+
+/**
+ * A server's text frame, unmasked: the text is encoded straight into the frame (one buffer, where
+ * `encodeFrame` would take a second for the text's bytes).
+ */
+export function encodeServerText(text: string): Buffer {
+  const len = Buffer.byteLength(text, "utf8");
+  const head = headerLength(len, false);
+  const out = Buffer.allocUnsafe(head + len);
+  writeHeader(out, OPCODE.text, len, false);
+  out.write(text, head, "utf8");
+  return out;
+}
+
+function headerLength(len: number, masked: boolean): number {
+  return (len < 126 ? 2 : len < 0x10000 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+function writeHeader(out: Buffer, opcode: number, len: number, masked: boolean): void {
+  const maskBit = masked ? 0x80 : 0;
+  out[0] = 0x80 | opcode;
+  if (len < 126) {
+    out[1] = maskBit | len;
+  } else if (len < 0x10000) {
+    out[1] = maskBit | 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = maskBit | 127;
+    out.writeUInt32BE(Math.floor(len / 0x1_0000_0000), 2);
+    out.writeUInt32BE(len >>> 0, 6);
+  }
 }
 
 /** A close frame's payload: the code and a reason cut to the 123 bytes a control frame leaves. */
@@ -75,10 +103,22 @@ export function closePayload(code: number, reason: string): Buffer {
   return out;
 }
 
+/** Who sends the frames a reader reads: a server's must not be masked, a client's must be. */
+export type FrameSender = "server" | "client";
+
+/** Bounds on what a reader holds besides the payload bytes themselves (0: none). */
+export interface FrameReaderLimits {
+  /** Fragments of one message (empty ones count): each is a buffer object held until the end. */
+  maxFragments: number;
+  /** Socket reads held while a frame is incomplete: each is a buffer object, however small. */
+  maxBufferedChunks: number;
+}
+
 /**
- * Reads the server's byte stream into messages: reassembles fragments, lets control frames
+ * Reads the peer's byte stream into messages: reassembles fragments, lets control frames
  * interleave, and throws a {@link WebSocketError} on the first violation (after which the
- * connection must be failed). Nothing is read after a close frame.
+ * connection must be failed). Nothing is read after a close frame. A message's size is judged on
+ * its frames' headers, before their payloads are buffered, and counts every fragment.
  */
 export class FrameReader {
   private readonly chunks: Buffer[] = [];
@@ -87,14 +127,29 @@ export class FrameReader {
   private fragmentOpcode = 0;
   private readonly fragments: Buffer[] = [];
   private fragmentBytes = 0;
+  private fragmentCount = 0;
   private closed = false;
 
-  constructor(private readonly maxPayload: number) {}
+  /**
+   * @param maxPayload the largest message accepted (bytes); it may be changed between reads
+   * (the gateway raises it once a client is admitted)
+   * @param from whose frames these are: the server's (the default; the client reads them) or a
+   * client's (the gateway reads them: masked, and unmasked here)
+   */
+  constructor(
+    public maxPayload: number,
+    private readonly from: FrameSender = "server",
+    private readonly limits: FrameReaderLimits = NO_LIMITS,
+  ) {}
 
   /** Feeds bytes from the socket; returns what they complete, in order. */
   push(chunk: Buffer): Inbound[] {
     const out: Inbound[] = [];
     if (this.closed) return out;
+    const maxChunks = this.limits.maxBufferedChunks;
+    if (maxChunks > 0 && this.chunks.length >= maxChunks) {
+      throw new WebSocketError("MESSAGE_TOO_BIG", `a frame arrived in more than ${maxChunks} reads`);
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     for (;;) {
@@ -121,10 +176,12 @@ export class FrameReader {
     const fin = (b0 & 0x80) !== 0;
     const opcode = b0 & 0x0f;
     if ((b0 & 0x70) !== 0) throw protocol("a frame has reserved bits set, but no extension was negotiated");
-    if ((b1 & 0x80) !== 0) throw protocol("the server masked a frame (servers must not)");
+    const masked = (b1 & 0x80) !== 0;
+    if (this.from === "server" && masked) throw protocol("the server masked a frame (servers must not)");
+    if (this.from === "client" && !masked) throw protocol("a client frame is not masked (clients must mask)");
     this.checkOpcode(opcode, fin);
     const len7 = b1 & 0x7f;
-    const headLen = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+    const headLen = (len7 === 126 ? 4 : len7 === 127 ? 10 : 2) + (masked ? 4 : 0);
     if (this.buffered < headLen) return null;
     let len = len7;
     if (len7 === 126) {
@@ -139,12 +196,14 @@ export class FrameReader {
     if (opcode < 0x8 && this.fragmentBytes + len > this.maxPayload) {
       throw new WebSocketError(
         "MESSAGE_TOO_BIG",
-        `a message of more than ${this.maxPayload} bytes (the client's limit) arrived`,
+        `a message of more than ${this.maxPayload} bytes (the ${this.from === "server" ? "client" : "server"}'s limit) arrived`,
       );
     }
     if (this.buffered < headLen + len) return null;
-    this.consume(headLen);
-    return { opcode, fin, payload: this.consume(len) };
+    const head = this.consume(headLen);
+    const payload = this.consume(len);
+    if (masked) unmask(payload, head, headLen - 4);
+    return { opcode, fin, payload };
   }
 
   private checkOpcode(opcode: number, fin: boolean): void {
@@ -176,6 +235,13 @@ export class FrameReader {
     }
     if (!fin) {
       if (this.fragmentOpcode === 0) this.fragmentOpcode = opcode;
+      const maxFragments = this.limits.maxFragments;
+      if (maxFragments > 0 && ++this.fragmentCount > maxFragments) {
+        throw new WebSocketError(
+          "MESSAGE_TOO_BIG",
+          `a message arrived in more than ${maxFragments} fragments`,
+        );
+      }
       this.fragments.push(payload);
       this.fragmentBytes += payload.length;
       return null;
@@ -188,6 +254,7 @@ export class FrameReader {
       type = this.fragmentOpcode;
       this.fragments.length = 0;
       this.fragmentBytes = 0;
+      this.fragmentCount = 0;
       this.fragmentOpcode = 0;
     }
     if (type === OPCODE.binary) return { type: "binary", data: whole };
@@ -196,7 +263,7 @@ export class FrameReader {
   }
 
   /**
-   * The first `n` (at most 10: a header) buffered bytes, without consuming them. Only the chunks
+   * The first `n` (at most 14: a header) buffered bytes, without consuming them. Only the chunks
    * holding them are copied: a header split across reads, ahead of a long payload still arriving,
    * would otherwise copy every buffered byte again on each read.
    */
@@ -236,6 +303,28 @@ export class FrameReader {
     }
     return out;
   }
+}
+
+const NO_LIMITS: FrameReaderLimits = Object.freeze({ maxFragments: 0, maxBufferedChunks: 0 });
+
+/** Unmasks `payload` in place with the 4-byte key at `key[at]` (RFC 6455 §5.3). */
+function unmask(payload: Buffer, key: Buffer, at: number): void {
+  const m0 = key[at]!;
+  const m1 = key[at + 1]!;
+  const m2 = key[at + 2]!;
+  const m3 = key[at + 3]!;
+  const len = payload.length;
+  const whole = len & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    payload[i] = payload[i]! ^ m0;
+    payload[i + 1] = payload[i + 1]! ^ m1;
+    payload[i + 2] = payload[i + 2]! ^ m2;
+    payload[i + 3] = payload[i + 3]! ^ m3;
+  }
+  if (i < len) payload[i] = payload[i]! ^ m0;
+  if (i + 1 < len) payload[i + 1] = payload[i + 1]! ^ m1;
+  if (i + 2 < len) payload[i + 2] = payload[i + 2]! ^ m2;
 }
 
 function readClose(payload: Buffer): Inbound {
