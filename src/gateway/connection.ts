@@ -4,7 +4,6 @@
  */
 import type { WireEventName } from "../protocol/events.js";
 import { randomUUID } from "node:crypto";
-import type { WebSocket, RawData } from "ws";
 import type { Locality } from "../policy/locality.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import { methodRequirement, type CustomMethodRequirements } from "../policy/method-scopes.js";
@@ -17,10 +16,10 @@ import { evaluateConnect, type RuntimeTokenVerifier, type Session } from "./hand
 import type { GatewayLogger } from "./log.js";
 import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
-import { raisePayloadLimit } from "./payload-limit.js";
 import type { DeviceManager } from "../devices/manager.js";
 import type { PairingService } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
+import type { ServerWebSocket, ServerWebSocketHandler } from "../websocket/server-socket.js";
 
 /** What every connection shares with the server that owns it. */
 export interface ConnectionHost {
@@ -72,28 +71,12 @@ export function helloFeatures(methods: MethodTable): HelloFeatures {
   return { methods: Object.freeze(Object.keys(methods).sort()), events: GATEWAY_EVENTS };
 }
 
-/** The connection a socket belongs to, for the listeners shared by every socket. */
-const kConnection = Symbol("connection");
-type ConnectedSocket = WebSocket & { [kConnection]: Connection };
-
-// One listener of each kind for every socket: a closure per socket would be held as long as the
-// socket is, tens of thousands of times over on a busy gateway.
-function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  (this as ConnectedSocket)[kConnection].onMessage(data, isBinary);
-}
-function onSocketClose(this: WebSocket): void {
-  (this as ConnectedSocket)[kConnection].onSocketClosed();
-}
-function ignoreSocketError(): void {
-  // Protocol errors (oversized frame, bad UTF-8) are followed by close; nothing more to do.
-}
-
 /**
  * A live client connection. What only the handshake needs (the challenge nonce, the locality with
  * its rule trace, the proxy facts) is dropped once the client is admitted: an admitted connection
  * keeps only what its session and its logs use.
  */
-export class Connection {
+export class Connection implements ServerWebSocketHandler {
   readonly connId = randomUUID();
   session: Session | null = null;
   connectedAtMs = 0;
@@ -108,7 +91,7 @@ export class Connection {
   private onHost = false;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: ServerWebSocket,
     locality: Locality,
     readonly peerAddress: string,
     private readonly host: ConnectionHost,
@@ -121,10 +104,10 @@ export class Connection {
 
   /** Sends the challenge and arms the handshake timer. */
   start(): void {
-    (this.ws as ConnectedSocket)[kConnection] = this;
-    this.ws.on("message", onSocketMessage);
-    this.ws.on("close", onSocketClose);
-    this.ws.on("error", ignoreSocketError);
+    // The connection itself hears the socket: a closure per socket would be held as long as the
+    // socket is, tens of thousands of times over on a busy gateway. Protocol errors (oversized
+    // frame, bad UTF-8) are closed by the socket with their code; the close comes here.
+    this.ws.handler = this;
     this.timer = setTimeout(() => {
       if (this.state !== "challenged") return;
       this.host.logger.log("warn", "connect timeout", { conn: this.connId, peer: this.peerAddress });
@@ -205,10 +188,10 @@ export class Connection {
     this.timer = null;
   }
 
-  /** A frame from the client. */
-  onMessage(data: RawData, isBinary: boolean): void {
+  /** A message from the client: text as a string, binary as a Buffer. */
+  onMessage(data: string | Buffer): void {
     if (this.state === "closed") return;
-    const frame = parseRequest(data, isBinary);
+    const frame = parseRequest(data);
     if (this.state === "challenged") {
       this.onHandshakeFrame(frame);
       return;
@@ -284,7 +267,7 @@ export class Connection {
     this.session = session;
     this.state = "open";
     this.connectedAtMs = this.host.now();
-    raisePayloadLimit(this.ws, MAX_PAYLOAD_BYTES);
+    this.ws.maxPayload = MAX_PAYLOAD_BYTES;
     this.host.onOpen(this);
     // The answer first: the client waits for it, the log line does not.
     this.respond(frame.id, true, this.helloOk(session));
@@ -430,7 +413,7 @@ export class Connection {
   }
 
   private sendRaw(frame: unknown): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (!this.ws.isOpen) return;
     this.ws.send(JSON.stringify(frame));
   }
 }
@@ -451,21 +434,15 @@ function internalError(err: unknown, retryable: boolean): GatewayError {
   return new GatewayError("INTERNAL_ERROR", retryable ? { retryable: true } : {});
 }
 
-/** Text frame → valid request frame, or null for binary, non-JSON or non-request input. */
-function parseRequest(data: RawData, isBinary: boolean): RequestFrame | null {
-  if (isBinary) return null;
+/** Text message → valid request frame, or null for binary, non-JSON or non-request input. */
+function parseRequest(data: string | Buffer): RequestFrame | null {
+  if (typeof data !== "string") return null;
   let value: unknown;
   try {
-    value = JSON.parse(rawToString(data));
+    value = JSON.parse(data);
   } catch {
     return null;
   }
   const checked = validateRequestFrame(value);
   return checked.ok ? checked.value : null;
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
-  return data.toString("utf8");
 }

@@ -5,10 +5,8 @@
 import type { WireEventName } from "../protocol/events.js";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createTlsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createRequire } from "node:module";
-import type { WebSocketServer as WebSocketServerClass } from "ws";
 import { resolveLocality } from "../policy/locality.js";
 import { DeviceManager, type CloseSelector } from "../devices/manager.js";
 import { isLoopbackIp } from "../policy/ip.js";
@@ -34,13 +32,7 @@ import { AssertionVerifier, type AssertionVerifierOptions } from "./proxy-assert
 import { gatherProxyFacts } from "./proxy-facts.js";
 import type { Locality } from "../policy/locality.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
-
-// ws is CommonJS: required as such it skips the ES wrapper, whose import makes Node scan eight of
-// its files for export names on every start.
-const { WebSocketServer } = createRequire(import.meta.url)("ws") as {
-  WebSocketServer: typeof WebSocketServerClass;
-};
-type WebSocketServer = WebSocketServerClass;
+import { acceptWebSocket, type ServerWebSocketOptions } from "../websocket/server-socket.js";
 
 export interface GatewayServerOptions {
   /** Addresses to listen on, all on the same port (loopback: 127.0.0.1 and ::1). */
@@ -112,7 +104,8 @@ export interface GatewayServerEvents {
 /** A running (or startable) gateway. */
 export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private readonly servers: Server[] = [];
-  private readonly wss: WebSocketServer;
+  /** Every socket's WebSocket starts with these (the pre-auth payload limit). */
+  private readonly wsOptions: ServerWebSocketOptions;
   private readonly connections = new Set<Connection>();
   private readonly caps: ConnectionCaps;
   private readonly host: ConnectionHost;
@@ -138,14 +131,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     this.now = options.now ?? Date.now;
     this.startedAtMs = this.now();
     this.assertions = new AssertionVerifier(options.proxyAssertions);
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: MAX_PREAUTH_PAYLOAD_BYTES,
-      perMessageDeflate: false,
-      // `connections` is the registry; ws's own would add a Set entry and a close listener (a
-      // closure held for the connection's life) to every socket for nothing.
-      clientTracking: false,
-    });
+    this.wsOptions = { maxPayload: MAX_PREAUTH_PAYLOAD_BYTES };
     const info: GatewayInfo = {
       version: GATEHOUSE_VERSION,
       startedAtMs: this.startedAtMs,
@@ -265,8 +251,11 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     let port = this.options.port;
     for (const host of this.options.hosts) {
       const tls = this.options.tls;
+      // HTTPS (and the TLS stack under it) is loaded only by a gateway that serves wss://.
       const server = tls
-        ? createTlsServer({ cert: tls.cert, key: tls.key }, (req, res) => this.onHttpRequest(req, res))
+        ? process
+            .getBuiltinModule("node:https")
+            .createServer({ cert: tls.cert, key: tls.key }, (req, res) => this.onHttpRequest(req, res))
         : createServer((req, res) => this.onHttpRequest(req, res));
       server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
       try {
@@ -477,17 +466,17 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       return;
     }
     // The 101 response and the challenge leave in one write: one system call and one wake-up of
-    // the client instead of two each. ws answers a plain upgrade synchronously, so the socket is
-    // uncorked before this returns (a refused upgrade's `end()` flushes it too).
+    // the client instead of two each (a refused upgrade's `end()` flushes it too).
     socket.cork();
     try {
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        // The socket's close listener (onUpgrade) releases the slot, and the connection leaves
-        // the set through the host's onGone: no closure of this call outlives the upgrade.
-        const conn = new Connection(ws, locality, peerAddress, this.host, proxy);
-        this.connections.add(conn);
-        conn.start();
-      });
+      // The upgrade and TLS sockets Node's servers hand over are net.Sockets.
+      const ws = acceptWebSocket(req, socket as Socket, head, this.wsOptions);
+      if (ws === null) return;
+      // The socket's close listener (onUpgrade) releases the slot, and the connection leaves the
+      // set through the host's onGone: nothing made by this call outlives the upgrade.
+      const conn = new Connection(ws, locality, peerAddress, this.host, proxy);
+      this.connections.add(conn);
+      conn.start();
     } finally {
       socket.uncork();
     }

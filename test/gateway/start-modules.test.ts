@@ -1,6 +1,7 @@
 /**
  * What `gatehouse gateway run` loads: it starts and serves valid frames and params without the
- * schema library (precompiled checks), and still words a bad frame the way TypeBox does.
+ * schema library (precompiled checks), and still words a bad frame the way TypeBox does; it serves
+ * WebSockets with its own server socket, without `ws`.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -21,10 +22,12 @@ describe("gatehouse gateway run's module graph", () => {
     const port = await freePort();
     const dir = sandbox.stateDir({ gateway: { port, auth: { token } } });
     const log = join(dir, "modules.log");
+    const cjsLog = join(dir, "commonjs.log");
     const gw = await spawnGateway(["--state-dir", dir], {
       ...sandbox.env,
       NODE_OPTIONS: `--import ${MODULE_LOG}`,
       GATEHOUSE_TEST_MODULE_LOG: log,
+      GATEHOUSE_TEST_CJS_LOG: cjsLog,
     });
     const loaded = (): string[] => readFileSync(log, "utf8").split("\n").filter(Boolean);
     const typebox = (): string[] => loaded().filter((u) => u.includes("@sinclair/typebox"));
@@ -51,5 +54,15 @@ describe("gatehouse gateway run's module graph", () => {
     } finally {
       await gw.stop();
     }
+    const commonJs = readFileSync(cjsLog, "utf8").split("\n").filter(Boolean);
+    assert.ok(
+      commonJs.some((p) => p.includes("better-sqlite3")),
+      `the log holds the gateway's CommonJS packages: ${commonJs.join(" ")}`,
+    );
+    assert.deepEqual(
+      commonJs.filter((p) => p.includes("/node_modules/ws/")),
+      [],
+      "ws is not loaded",
+    );
   });
 });
