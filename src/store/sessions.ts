@@ -129,8 +129,9 @@ export class SessionRepo {
       "UPDATE sessions SET status = 'lost', ended_at_ms = ?, end_reason = 'its gateway stopped without ending it' WHERE status = 'running'",
     );
     this.#prune = db.prepare(
-      `DELETE FROM sessions WHERE status <> 'running' AND id NOT IN (
-         SELECT id FROM sessions WHERE status <> 'running' ORDER BY started_at_ms DESC, rowid DESC LIMIT ?)`,
+      `DELETE FROM sessions WHERE rowid IN (
+         SELECT rowid FROM sessions WHERE status <> 'running'
+         ORDER BY started_at_ms DESC, rowid DESC LIMIT -1 OFFSET ?)`,
     );
   }
 
