@@ -214,9 +214,13 @@ export class SessionManager implements SessionService {
       request.timeoutMs !== undefined
         ? request.timeoutMs + this.#graceMs + TOKEN_TTL_MARGIN_MS
         : DEFAULT_RUNTIME_TOKEN_TTL_MS;
-    // Token and record exist before the process does: a child may call back at once.
-    const token = this.#tokens.mint(id, scopes, ttlMs, authorityDeviceId);
-    this.#store.sessions.insert(record);
+    // Token and record exist before the process does: a child may call back at once. One
+    // transaction: one commit of the store's log instead of two on every spawn.
+    const token = this.#store.transaction(() => {
+      const minted = this.#tokens.mint(id, scopes, ttlMs, authorityDeviceId);
+      this.#store.sessions.insert(record);
+      return minted;
+    });
     const env = buildChildEnv({
       inherited: this.#inherited,
       extra: request.env,
