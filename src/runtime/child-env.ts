@@ -2,6 +2,16 @@
  * The environment of a process the gateway starts. The gateway's own environment may hold its
  * shared secret, its password and whatever credentials its operator exported; a child gets none of
  * them. What it gets instead is a URL and a runtime token bound to its job (design principle 6).
+ *
+ * Where to find trusted certificates (`NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`, `SSL_CERT_DIR`) is
+ * inherited like any other setting, though it costs every Node child start-up time (Node 20 parses
+ * the named certificates before any code runs: about 40 ms for Debian's whole bundle on a small VM,
+ * bench/README.md). The call-back itself never needs it — the child dials the gateway's loopback URL,
+ * over ws:// or over wss:// pinned to the gateway's certificate fingerprint, neither of which consults
+ * a CA — but the job's own work may: a sub-agent calling an API through a proxy that re-signs TLS
+ * with a private CA fails without it. A gateway cannot know what its jobs reach, so it passes on
+ * what its operator set; an operator whose jobs need no extra CAs leaves it out of the gateway's
+ * environment.
  */
 
 /** Variables the gateway sets for every child; callers may not set or override them. */

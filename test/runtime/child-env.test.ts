@@ -46,6 +46,23 @@ describe("a child's environment", () => {
     });
   });
 
+  test("where Node and OpenSSL find trusted CAs is inherited: the job's own TLS may need a private CA", () => {
+    // Costly for every Node child (bench/README.md), but a gateway cannot know what its jobs reach.
+    const ca = {
+      NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/corp-ca.pem",
+      SSL_CERT_FILE: "/etc/ssl/certs/ca-certificates.crt",
+      SSL_CERT_DIR: "/etc/ssl/certs",
+    };
+    const env = buildChildEnv({
+      inherited: { PATH: "/usr/bin", ...ca },
+      gatewayUrl: "ws://127.0.0.1:1234",
+      runtimeToken: "rt",
+      scopes: [],
+      sessionId: "sess_1",
+    });
+    for (const [name, value] of Object.entries(ca)) assert.equal(env[name], value, name);
+  });
+
   test("a device or runtime token the gateway issued is withheld whatever the variable is called", () => {
     const issued = "A".repeat(43);
     const other = "B".repeat(43);
