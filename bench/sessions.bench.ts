@@ -16,11 +16,14 @@ import { createGatewayApp } from "../src/runtime/gateway-app.js";
 import type { SandboxMode } from "../src/runtime/sandbox.js";
 import { ensureOwner, openStore } from "../src/store/index.js";
 import { CHILD_ARGS, EMPTY_ARGS } from "./callback-child.js";
+import { openCpuAccount } from "./cpu-cgroup.js";
 import { ms, quantile } from "./stats.js";
 
 const SEQUENTIAL = Number(process.env.BENCH_SESSIONS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_SESSIONS_CONCURRENCY ?? 8);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+/** Every process's CPU, sandboxed children included (null without a control group to use). */
+const account = openCpuAccount();
 
 /** One bare `node` process running nothing: start-up and exit only. */
 function bareNode(): Promise<number> {
@@ -99,17 +102,22 @@ async function measure(mode: SandboxMode): Promise<Figures> {
     // the children's, which a PID namespace keeps out of this process's accounting).
     const emptyCpu: number[] = [];
     const fullCpu: number[] = [];
-    const withCpu = async (cpu: number[], run: () => Promise<number>): Promise<number> => {
+    // Everything's CPU during each sequential run, by the control group: the gateway, bubblewrap and
+    // the child, or bare node. On a loaded machine this moves far less than wall time.
+    const allCpu = { bare: [] as number[], empty: [] as number[], full: [] as number[] };
+    const withCpu = async (cpu: number[], all: number[], run: () => Promise<number>): Promise<number> => {
       const before = process.cpuUsage();
+      const allBefore = account?.usageMs() ?? 0;
       const wall = await run();
       const used = process.cpuUsage(before);
       cpu.push((used.user + used.system) / 1000);
+      if (account) all.push(account.usageMs() - allBefore);
       return wall;
     };
     for (let i = 0; i < SEQUENTIAL; i++) {
-      bare.push(await bareNode());
-      empty.push(await withCpu(emptyCpu, () => session(EMPTY_ARGS)));
-      full.push(await withCpu(fullCpu, () => session()));
+      bare.push(await withCpu([], allCpu.bare, bareNode));
+      empty.push(await withCpu(emptyCpu, allCpu.empty, () => session(EMPTY_ARGS)));
+      full.push(await withCpu(fullCpu, allCpu.full, () => session()));
     }
     const label = mode === "bwrap" ? "sandboxed (bwrap)" : 'unsandboxed (gateway.sandbox.mode "none")';
     console.log(
@@ -130,6 +138,15 @@ async function measure(mode: SandboxMode): Promise<Figures> {
       `  the gateway's CPU per session (p50; this process, the bench's operator client included): ${ms(quantile(emptyCpu, 0.5))} when the child does nothing, ${ms(quantile(fullCpu, 0.5))} when it calls back`,
     );
 
+    if (account) {
+      const p50 = (xs: number[]) => quantile(xs, 0.5);
+      console.log(
+        `  CPU of everything per run (p50; control group: the gateway, ${mode === "bwrap" ? "bubblewrap, " : ""}the child): ${ms(p50(allCpu.full))} a session that calls back, ${ms(p50(allCpu.empty))} one whose child does nothing, ${ms(p50(allCpu.bare))} bare node`,
+      );
+      console.log(
+        `  bare node's CPU / a calling-back session's CPU: ${(p50(allCpu.bare) / p50(allCpu.full)).toFixed(2)} (the spawn rate's ratio on a machine whose cores are the limit)`,
+      );
+    }
     const sessions = await throughput(() => session());
     const nodes = await throughput(bareNode);
     console.log(
@@ -152,8 +169,14 @@ async function measure(mode: SandboxMode): Promise<Figures> {
   }
 }
 
-const sandboxed = await measure("bwrap");
-const unsandboxed = await measure("none");
+let sandboxed: Figures;
+let unsandboxed: Figures;
+try {
+  sandboxed = await measure("bwrap");
+  unsandboxed = await measure("none");
+} finally {
+  account?.close();
+}
 console.log("sandbox cost (bwrap vs none)");
 console.log(
   `  sessions spawned and called back per second: ${sandboxed.perSecond.toFixed(1)} sandboxed, ${unsandboxed.perSecond.toFixed(1)} unsandboxed (ratio ${(sandboxed.perSecond / unsandboxed.perSecond).toFixed(2)})`,
