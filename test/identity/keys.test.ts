@@ -1,6 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from "node:crypto";
 import {
   decodePublicKeyBytes,
   deviceIdFromRawKey,
@@ -12,6 +18,7 @@ import {
   signPayload,
   toBase64Url,
   verifyPayload,
+  verifyPayloadOffLoop,
 } from "../../src/identity/keys.js";
 
 const SPKI_PREFIX_HEX = "302a300506032b6570032100";
@@ -191,6 +198,30 @@ describe("signatures", () => {
     const other = publicKeyFromRaw(Buffer.from(generateIdentity().publicKey, "base64url"));
     assert.ok(other);
     assert.equal(verifyPayload(other, payload, sig), false);
+  });
+
+  test("the check off the event loop answers as the one on it, for every case above", async () => {
+    const flipped = Buffer.from(sigBytes);
+    flipped[10] = (flipped[10] ?? 0) ^ 1;
+    const other = publicKeyFromRaw(Buffer.from(generateIdentity().publicKey, "base64url"))!;
+    const cases: Array<[KeyObject, string, string]> = [
+      [key, payload, sig],
+      [key, payload, sigBytes.toString("base64")],
+      [key, payload, toBase64Url(sigBytes.subarray(0, 63))],
+      [key, payload, toBase64Url(flipped)],
+      [key, payload.replace("nonce-1", "nonce-2"), sig],
+      [other, payload, sig],
+      ...["", "!!!", "====", "a b", "x".repeat(200)].map((s): [KeyObject, string, string] => [
+        key,
+        payload,
+        s,
+      ]),
+    ];
+    for (const [k, p, s] of cases) {
+      const answer = verifyPayloadOffLoop(k, p, s);
+      assert.ok(answer instanceof Promise);
+      assert.equal(await answer, verifyPayload(k, p, s), JSON.stringify([p, s]));
+    }
   });
 
   test("fromBase64Any decodes both alphabets and rejects non-base64", () => {
