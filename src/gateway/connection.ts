@@ -12,13 +12,21 @@ import { CLOSE_CODES, GatewayError } from "../protocol/errors.js";
 import type { RequestFrame } from "../protocol/frames.js";
 import { validateRequestFrame } from "../protocol/validate.js";
 import { StoreError } from "../store/errors.js";
-import { evaluateConnect, type RuntimeTokenVerifier, type Session } from "./handshake.js";
+import {
+  decideConnect,
+  proveConnect,
+  type ConnectOutcome,
+  type ProvedConnect,
+  type RuntimeTokenVerifier,
+  type Session,
+} from "./handshake.js";
 import type { GatewayLogger } from "./log.js";
 import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import type { DeviceManager } from "../devices/manager.js";
 import type { PairingService } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
+import type { SignatureLanes } from "./signature-lane.js";
 import type { ServerWebSocket, ServerWebSocketHandler } from "../websocket/server-socket.js";
 
 /** What every connection shares with the server that owns it. */
@@ -28,6 +36,8 @@ export interface ConnectionHost {
   devices: DeviceManager;
   autoApproveLocal: boolean;
   runtimeTokens?: RuntimeTokenVerifier;
+  /** Where each connect's signature is checked: on the event loop or off it. */
+  signatures: SignatureLanes;
   methods: MethodTable;
   /** hello-ok's `features` for `methods` ({@link helloFeatures}). */
   features: HelloFeatures;
@@ -72,6 +82,13 @@ export function helloFeatures(methods: MethodTable): HelloFeatures {
 }
 
 /**
+ * Most frames a connection holds while its connect's signature is checked off the event loop
+ * (each at most the pre-auth payload limit); one more closes it. A client that waits for hello-ok
+ * sends none.
+ */
+const MAX_HELD_FRAMES = 8;
+
+/**
  * A live client connection. What only the handshake needs (the challenge nonce, the locality with
  * its rule trace, the proxy facts) is dropped once the client is admitted: an admitted connection
  * keeps only what its session and its logs use.
@@ -83,8 +100,16 @@ export class Connection implements ServerWebSocketHandler {
   private state: State = "challenged";
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** Until admitted: the challenge nonce, the upgrade's locality and its proxy facts. */
-  private handshake: { nonce: string; locality: Locality; proxy: ProxyFacts | null } | null;
+  /**
+   * Until admitted: the challenge nonce, the upgrade's locality and its proxy facts; while the
+   * connect's signature is checked off the event loop, the frames that arrived meanwhile.
+   */
+  private handshake: {
+    nonce: string;
+    locality: Locality;
+    proxy: ProxyFacts | null;
+    held?: (RequestFrame | null)[];
+  } | null;
   /** The attributed client address (behind a trusted proxy), else null. */
   private readonly clientIp: string | null;
   /** Direct loopback, not a browser page: what `onHost` tells methods. */
@@ -193,9 +218,22 @@ export class Connection implements ServerWebSocketHandler {
     if (this.state === "closed") return;
     const frame = parseRequest(data);
     if (this.state === "challenged") {
+      const held = this.handshake?.held;
+      if (held) {
+        // The connect is still being decided: later frames wait for its answer, in order, as
+        // they would behind a connect decided at once.
+        if (held.length >= MAX_HELD_FRAMES) this.close(CLOSE_CODES.policy, "too many frames before hello-ok");
+        else held.push(frame);
+        return;
+      }
       this.onHandshakeFrame(frame);
       return;
     }
+    this.onRequest(frame);
+  }
+
+  /** A frame after admission. */
+  private onRequest(frame: RequestFrame | null): void {
     if (!frame) {
       this.close(CLOSE_CODES.policy, "invalid request frame");
       return;
@@ -221,30 +259,51 @@ export class Connection implements ServerWebSocketHandler {
       this.close(CLOSE_CODES.tryAgainLater, "gateway auth mode changed; reconnect");
       return;
     }
-    let outcome;
+    const input = {
+      params: frame.params,
+      nonce: handshake.nonce,
+      locality: handshake.locality,
+      auth,
+      nowMs: this.host.now(),
+      proxy: handshake.proxy,
+    };
+    let proved;
     try {
-      outcome = evaluateConnect(
-        {
-          params: frame.params,
-          nonce: handshake.nonce,
-          locality: handshake.locality,
-          auth,
-          nowMs: this.host.now(),
-          proxy: handshake.proxy,
-        },
-        {
-          pairing: this.host.pairing,
-          autoApproveLocal: this.host.autoApproveLocal,
-          runtimeTokens: this.host.runtimeTokens,
-        },
-      );
+      proved = proveConnect(input, this.host.signatures.forConnect());
     } catch (err) {
-      // A store failure (disk full, I/O error) must refuse the connect, never admit it.
-      this.host.logger.log("error", "connect failed", {
-        conn: this.connId,
-        error: err instanceof Error ? err.message : String(err),
+      this.connectFailed(frame.id, err);
+      return;
+    }
+    if (!(proved instanceof Promise)) {
+      this.onProved(frame.id, proved, input.nowMs);
+      return;
+    }
+    handshake.held = [];
+    proved.then(
+      (p) => {
+        // Closed meanwhile (by the peer, the handshake timer or a stop): nothing is read,
+        // decided or written for it.
+        if (this.handshake === handshake && this.state === "challenged")
+          this.onProved(frame.id, p, this.host.now());
+      },
+      (err: unknown) => {
+        if (this.handshake === handshake && this.state === "challenged") this.connectFailed(frame.id, err);
+      },
+    );
+  }
+
+  /** The connect proved: decided at `nowMs`, applied and answered in this turn of the event loop. */
+  private onProved(requestId: string, proved: ProvedConnect, nowMs: number): void {
+    const handshake = this.handshake!;
+    let outcome: ConnectOutcome;
+    try {
+      outcome = decideConnect(proved, nowMs, {
+        pairing: this.host.pairing,
+        autoApproveLocal: this.host.autoApproveLocal,
+        runtimeTokens: this.host.runtimeTokens,
       });
-      this.reject(internalError(err, true), frame.id, CLOSE_CODES.tryAgainLater);
+    } catch (err) {
+      this.connectFailed(requestId, err);
       return;
     }
     const client = outcome.ok ? outcome.session.client : outcome.client;
@@ -257,7 +316,7 @@ export class Connection implements ServerWebSocketHandler {
     };
     if (!outcome.ok) {
       this.host.logger.log("info", "connect refused", { ...fields, code: outcome.error.code });
-      this.reject(outcome.error, frame.id);
+      this.reject(outcome.error, requestId);
       return;
     }
     const { session } = outcome;
@@ -270,7 +329,7 @@ export class Connection implements ServerWebSocketHandler {
     this.ws.maxPayload = MAX_PAYLOAD_BYTES;
     this.host.onOpen(this);
     // The answer first: the client waits for it, the log line does not.
-    this.respond(frame.id, true, this.helloOk(session));
+    this.respond(requestId, true, this.helloOk(session));
     // The cleartext token went out once; it is not kept in memory.
     delete session.deviceToken;
     this.host.logger.log("info", "connect admitted", {
@@ -279,6 +338,20 @@ export class Connection implements ServerWebSocketHandler {
       scopes: session.scopes,
       auth: session.authMethod,
     });
+    // Frames that arrived while the signature was checked, now that there is a session for them.
+    for (const held of handshake.held ?? []) {
+      if (this.state !== "open") break;
+      this.onRequest(held);
+    }
+  }
+
+  /** A failure the client did not cause: a store that cannot be read or written refuses, never admits. */
+  private connectFailed(requestId: string, err: unknown): void {
+    this.host.logger.log("error", "connect failed", {
+      conn: this.connId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    this.reject(internalError(err, true), requestId, CLOSE_CODES.tryAgainLater);
   }
 
   private helloOk(session: Session) {

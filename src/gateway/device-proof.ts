@@ -11,6 +11,7 @@ import {
   toBase64Url,
   verifyPayload,
 } from "../identity/keys.js";
+import type { SignatureCheck } from "./signature-lane.js";
 import type { ConnectParams, DeviceProof } from "../protocol/connect.js";
 import type { DeviceProofFailure } from "../policy/admission.js";
 import {
@@ -78,7 +79,10 @@ export type DeviceProofResult =
   | { ok: true; deviceId: string; publicKey: string; payloadVersion: "v3" | "v2" }
   | { ok: false; code: DeviceProofFailure };
 
-/** Checks `params.device` against this connection's challenge nonce at time `nowMs`. */
+/**
+ * Checks `params.device` against this connection's challenge nonce at time `nowMs`, the signature
+ * on the event loop.
+ */
 export function verifyDeviceProof(
   device: DeviceProof,
   params: ConnectParams,
@@ -86,6 +90,37 @@ export function verifyDeviceProof(
   challengeNonce: string,
   nowMs: number,
 ): DeviceProofResult {
+  return checkDeviceProof(device, params, role, challengeNonce, nowMs, verifyPayload);
+}
+
+/**
+ * {@link verifyDeviceProof} with the signatures checked by `check`: every check before the
+ * signature is made at once, and the answer is a promise only when `check` answers with one.
+ */
+export function checkDeviceProof(
+  device: DeviceProof,
+  params: ConnectParams,
+  role: GatewayRole,
+  challengeNonce: string,
+  nowMs: number,
+  check: (key: KeyObject, payload: string, signature: string) => boolean,
+): DeviceProofResult;
+export function checkDeviceProof(
+  device: DeviceProof,
+  params: ConnectParams,
+  role: GatewayRole,
+  challengeNonce: string,
+  nowMs: number,
+  check: SignatureCheck,
+): DeviceProofResult | Promise<DeviceProofResult>;
+export function checkDeviceProof(
+  device: DeviceProof,
+  params: ConnectParams,
+  role: GatewayRole,
+  challengeNonce: string,
+  nowMs: number,
+  check: SignatureCheck,
+): DeviceProofResult | Promise<DeviceProofResult> {
   const derived = deriveKey(device.publicKey);
   if (!derived || derived.deviceId !== device.id) {
     return { ok: false, code: "DEVICE_AUTH_DEVICE_ID_MISMATCH" };
@@ -113,11 +148,23 @@ export function verifyDeviceProof(
     platform: params.client.platform,
     deviceFamily: params.client.deviceFamily,
   });
-  if (verifyPayload(key, v3, device.signature)) {
-    return { ok: true, deviceId: device.id, publicKey, payloadVersion: "v3" };
-  }
-  if (verifyPayload(key, buildSignaturePayloadV2(fields), device.signature)) {
-    return { ok: true, deviceId: device.id, publicKey, payloadVersion: "v2" };
-  }
-  return { ok: false, code: "DEVICE_AUTH_SIGNATURE_INVALID" };
+  const proven = (payloadVersion: "v3" | "v2"): DeviceProofResult => ({
+    ok: true,
+    deviceId: device.id,
+    publicKey,
+    payloadVersion,
+  });
+  // v2 is tried only once v3 has failed, as before the check could run off the event loop.
+  return andThen(check(key, v3, device.signature), (v3ok) =>
+    v3ok
+      ? proven("v3")
+      : andThen(check(key, buildSignaturePayloadV2(fields), device.signature), (v2ok) =>
+          v2ok ? proven("v2") : { ok: false, code: "DEVICE_AUTH_SIGNATURE_INVALID" },
+        ),
+  );
+}
+
+/** `f` of a value, or of a promised one when it is promised: a synchronous check stays synchronous. */
+function andThen<T, U>(value: T | Promise<T>, f: (v: T) => U | Promise<U>): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
 }

@@ -4,19 +4,15 @@
  * and record (the pairing service, which settles what applying found), then answer. No rule about
  * who may connect lives here, and no socket I/O.
  */
+import type { KeyObject } from "node:crypto";
+import { verifyPayload } from "../identity/keys.js";
 import type { ConnectParams, HelloNodeSurface } from "../protocol/connect.js";
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 import { GatewayError } from "../protocol/errors.js";
 import { normalizeDeviceMetadata } from "../protocol/signature-payload.js";
 import { canonicalizeConnectParams, validateConnectParams } from "../protocol/validate.js";
 import { negotiateProtocol } from "../protocol/version.js";
-import {
-  decide,
-  type Credential,
-  type Decision,
-  type DeviceProofFailure,
-  type RuntimeTokenCheck,
-} from "../policy/admission.js";
+import { decide, type Credential, type Decision, type RuntimeTokenCheck } from "../policy/admission.js";
 import type { Locality } from "../policy/locality.js";
 import { surfaceAdmission } from "../policy/node-surface.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
@@ -29,9 +25,10 @@ import {
   type PresentedConnect,
   type ProvenDevice,
 } from "./connect-facts.js";
-import { verifyDeviceProof } from "./device-proof.js";
+import { checkDeviceProof, type DeviceProofResult } from "./device-proof.js";
 import type { AppliedConnect, PairingService } from "./pairing.js";
 import type { GatewayAuth } from "./shared-auth.js";
+import type { SignatureCheck } from "./signature-lane.js";
 
 /** An admitted connection's identity and rights. */
 export interface Session {
@@ -93,19 +90,64 @@ const REQUEST_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /**
  * Evaluates one connect request against this connection's challenge, in four steps that each do
  * one thing: gather the facts, decide (the pure policy), apply what was decided (and settle what
- * applying found), answer.
+ * applying found), answer. The signature is checked on the event loop; a gateway that may check it
+ * off the loop calls {@link proveConnect} and {@link decideConnect} itself.
  */
 export function evaluateConnect(input: ConnectInput, deps: HandshakeDeps): ConnectOutcome {
+  return decideConnect(proveConnect(input, verifyPayload), input.nowMs, deps);
+}
+
+/** A connect frame read and its device proof checked: what {@link decideConnect} goes on from. */
+export type ProvedConnect =
+  | { ok: false; refused: ConnectOutcome }
+  | { ok: true; frame: ConnectFrame; device: PresentedConnect["device"]; input: ConnectInput };
+
+/**
+ * The first part of a connect: the frame checked, then its device proof (if any) with `check`
+ * for the signatures. Nothing is read from the store here. The answer is a promise only when
+ * `check` answers with one (the signature is checked off the event loop); whoever waits for it
+ * must not go on to {@link decideConnect} for a connection closed in the meantime.
+ */
+export function proveConnect(
+  input: ConnectInput,
+  check: (key: KeyObject, payload: string, signature: string) => boolean,
+): ProvedConnect;
+export function proveConnect(
+  input: ConnectInput,
+  check: SignatureCheck,
+): ProvedConnect | Promise<ProvedConnect>;
+export function proveConnect(
+  input: ConnectInput,
+  check: SignatureCheck,
+): ProvedConnect | Promise<ProvedConnect> {
   const frame = readFrame(input.params);
-  if (!frame.ok) return frame.refused;
-  const gathered = gather(frame, input, deps);
+  if (!frame.ok) return frame;
+  const { params, role } = frame;
+  if (!params.device) return { ok: true, frame, device: null, input };
+  const proof = checkDeviceProof(params.device, params, role, input.nonce, input.nowMs, check);
+  if (proof instanceof Promise)
+    return proof.then((p) => ({ ok: true, frame, device: provenDevice(params, p), input }));
+  return { ok: true, frame, device: provenDevice(params, proof), input };
+}
+
+/**
+ * The rest of a connect, synchronously within one turn of the event loop: gather (the store's
+ * rows read now, after the signature is known), decide, apply, answer. `nowMs` is the time of
+ * this step: a pending request or setup code that expired while the signature was checked counts
+ * as expired.
+ */
+export function decideConnect(proved: ProvedConnect, nowMs: number, deps: HandshakeDeps): ConnectOutcome {
+  if (!proved.ok) return proved.refused;
+  const { frame, device } = proved;
+  const input = { ...proved.input, nowMs };
+  const gathered = gather(frame, device, input, deps);
   const decision = decide(gathered.facts);
   const applied = apply(decision, frame, gathered, input, deps.pairing);
   return answer(applied, frame, gathered);
 }
 
 /** A connect frame that is well-formed, in a protocol both sides speak, for a known role. */
-interface ConnectFrame {
+export interface ConnectFrame {
   ok: true;
   params: ConnectParams;
   client: ConnectParams["client"];
@@ -147,8 +189,13 @@ interface Gathered extends GatheredConnect {
   device: ProvenDevice | null;
 }
 
-/** Gather: the device proof, every presented credential checked, the stored record. */
-function gather(frame: ConnectFrame, input: ConnectInput, deps: HandshakeDeps): Gathered {
+/** Gather: every presented credential checked, the stored record; the device proof came checked. */
+function gather(
+  frame: ConnectFrame,
+  device: PresentedConnect["device"],
+  input: ConnectInput,
+  deps: HandshakeDeps,
+): Gathered {
   const { params, client, role } = frame;
   const presented: PresentedConnect = {
     locality: input.locality,
@@ -156,7 +203,7 @@ function gather(frame: ConnectFrame, input: ConnectInput, deps: HandshakeDeps): 
     role,
     scopes: params.scopes ?? [],
     auth: params.auth,
-    device: params.device ? proveDevice(params, role, input) : null,
+    device,
     proxy: input.proxy ?? null,
   };
   const { pairing } = deps;
@@ -172,8 +219,8 @@ function gather(frame: ConnectFrame, input: ConnectInput, deps: HandshakeDeps): 
       now: input.nowMs,
     }),
   );
-  const device = presented.device !== null && !("failure" in presented.device) ? presented.device : null;
-  return { ...gathered, device };
+  const proven = device !== null && !("failure" in device) ? device : null;
+  return { ...gathered, device: proven };
 }
 
 /**
@@ -252,13 +299,8 @@ function answer(
   }
 }
 
-/** The device block verified against this connection's challenge: the device, or why not. */
-function proveDevice(
-  params: ConnectParams,
-  role: GatewayRole,
-  input: ConnectInput,
-): ProvenDevice | { failure: DeviceProofFailure } {
-  const proof = verifyDeviceProof(params.device!, params, role, input.nonce, input.nowMs);
+/** The device block's proof as the facts take it: the device, or why not. */
+function provenDevice(params: ConnectParams, proof: DeviceProofResult): PresentedConnect["device"] {
   if (!proof.ok) return { failure: proof.code };
   const client = params.client;
   return {

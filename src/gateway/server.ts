@@ -30,6 +30,7 @@ import type { GatewayAuth } from "./shared-auth.js";
 import { transportFacts } from "./transport.js";
 import { AssertionVerifier, type AssertionVerifierOptions } from "./proxy-assertion.js";
 import { gatherProxyFacts } from "./proxy-facts.js";
+import { adaptiveSignatureLanes, type SignatureLanes } from "./signature-lane.js";
 import type { Locality } from "../policy/locality.js";
 import type { ProxyFacts } from "../policy/trusted-proxy.js";
 import { acceptWebSocket, type ServerWebSocketOptions } from "../websocket/server-socket.js";
@@ -55,6 +56,11 @@ export interface GatewayServerOptions {
   limits?: Partial<CapLimits>;
   /** Verifies runtime tokens of work the gateway started (sub-agents, cron runs). */
   runtimeTokens?: RuntimeTokenVerifier;
+  /**
+   * Where connect signatures are checked; default {@link adaptiveSignatureLanes} (on the event
+   * loop when the gateway is idle, on libuv's thread pool when other connects are in flight).
+   */
+  signatures?: SignatureLanes;
   /**
    * A device's authority ended (operator role revoked, or removed): the runtime ends the sessions
    * resting on it and unschedules its cron jobs, which the store has already disabled.
@@ -168,6 +174,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       devices: this.devices,
       autoApproveLocal: options.autoApproveLocal ?? true,
       runtimeTokens: options.runtimeTokens,
+      signatures: options.signatures ?? adaptiveSignatureLanes(),
       methods: options.methods,
       features: helloFeatures(options.methods),
       customMethods: options.customMethods,
