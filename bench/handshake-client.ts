@@ -112,10 +112,12 @@ export async function measureHandshakes(
     };
     const t0 = process.hrtime.bigint();
     const gw0 = o.gatewayPid === undefined ? NaN : cpuMsOf(o.gatewayPid);
+    const loop0 = o.gatewayPid === undefined ? NaN : cpuMsOf(o.gatewayPid, o.gatewayPid);
     const me0 = process.cpuUsage();
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const gwMs = o.gatewayPid === undefined ? NaN : cpuMsOf(o.gatewayPid) - gw0;
+    const loopMs = o.gatewayPid === undefined ? NaN : cpuMsOf(o.gatewayPid, o.gatewayPid) - loop0;
     const me = process.cpuUsage(me0);
     const meMs = (me.user + me.system) / 1000;
     rates.push(done / seconds);
@@ -125,7 +127,8 @@ export async function measureHandshakes(
       `  ${(done / seconds).toFixed(0)} handshakes/s (${done} total)` +
         (Number.isNaN(gwMs)
           ? ""
-          : `   gateway CPU ${ms(gwMs / done)} per handshake (${(gwMs / 10 / seconds) | 0} % of a core)`) +
+          : `   gateway CPU ${ms(gwMs / done)} per handshake (${(gwMs / 10 / seconds) | 0} % of a core;` +
+            ` main thread ${ms(loopMs / done)}, ${(loopMs / 10 / seconds) | 0} %)`) +
         `   client CPU ${ms(meMs / done)} per handshake (${(meMs / 10 / seconds) | 0} % of a core)`,
     );
   }
@@ -163,9 +166,16 @@ export function gatewayEnv(): NodeJS.ProcessEnv {
   return extra ? { NODE_OPTIONS: extra } : {};
 }
 
-/** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
-export function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/**
+ * User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms); of one
+ * of its threads with `tid` (the main thread's is the pid: the event loop; the rest is libuv's
+ * pool, V8's compiler and GC helpers).
+ */
+export function cpuMsOf(pid: number, tid?: number): number {
+  const stat = readFileSync(
+    tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+    "utf8",
+  );
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
