@@ -95,6 +95,8 @@ function nodeHeaders() {
 function build() {
   step("building (tsc)");
   run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
+  step("bundling the client entries (esbuild)");
+  run(process.execPath, [join(root, "scripts", "bundle.mjs")]);
 }
 
 /** True when `cmd` is an executable on PATH. */
