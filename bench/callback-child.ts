@@ -3,11 +3,12 @@
  * runtime token in its environment, call `health`, exit 0 only if both worked; and bare `node`
  * started the same way, running nothing, to subtract.
  */
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 
-/** `gatehouse-gateway/client/env`: the entry for processes a gateway starts. */
-const CLIENT_URL = pathToFileURL(join(import.meta.dirname, "..", "src", "client", "env.js")).href;
+/**
+ * `gatehouse-gateway/client/env` as the package exports it (the bundle `npm run build` writes),
+ * resolved by the package's own name: what a sub-agent's `import` loads.
+ */
+const CLIENT_URL = import.meta.resolve("gatehouse-gateway/client/env");
 
 const CHILD_CODE = `import { connectFromEnv } from ${JSON.stringify(CLIENT_URL)};
 const c = await connectFromEnv();
