@@ -23,7 +23,10 @@ export type SignatureCheck = (
 
 /** Chooses, per connect, how its signatures are checked. */
 export interface SignatureLanes {
-  /** The check for one connect's signatures: v3, and v2 when v3 fails, go the same way. */
+  /**
+   * The check for one connect's signatures: v3, and v2 when v3 fails, go the same way. A connect
+   * that checks no signature (no device, or a proof refused before its signature) never calls it.
+   */
   forConnect(): SignatureCheck;
 }
 
@@ -33,7 +36,8 @@ export const INLINE_SIGNATURES: SignatureLanes = { forConnect: () => verifyPaylo
 /**
  * Inline while the gateway has no other connect in hand; on the thread pool when a check is on the
  * pool already, or another connect was checked inline in this turn of the event loop (several
- * connect frames arrived together: a burst the loop cannot keep up with alone).
+ * connect frames arrived together: a burst the loop cannot keep up with alone). The lane is chosen
+ * when a connect's first signature is checked, so connects without one leave the choice alone.
  */
 export function adaptiveSignatureLanes(): SignatureLanes {
   let onPool = 0;
@@ -45,12 +49,16 @@ export function adaptiveSignatureLanes(): SignatureLanes {
     onPool++;
     return verifyPayloadOffLoop(key, payload, signature).finally(() => onPool--);
   };
+  const choose = (): SignatureCheck => {
+    if (onPool > 0 || inlineThisTurn) return pooled;
+    inlineThisTurn = true;
+    setImmediate(endTurn);
+    return verifyPayload;
+  };
   return {
     forConnect() {
-      if (onPool > 0 || inlineThisTurn) return pooled;
-      inlineThisTurn = true;
-      setImmediate(endTurn);
-      return verifyPayload;
+      let lane: SignatureCheck | null = null;
+      return (key, payload, signature) => (lane ??= choose())(key, payload, signature);
     },
   };
 }

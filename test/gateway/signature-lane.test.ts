@@ -8,27 +8,49 @@ import { pbkdf2, type KeyObject } from "node:crypto";
 import { describe, it } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { checkDeviceProof, verifyDeviceProof } from "../../src/gateway/device-proof.js";
-import { adaptiveSignatureLanes } from "../../src/gateway/signature-lane.js";
+import { adaptiveSignatureLanes, type SignatureCheck } from "../../src/gateway/signature-lane.js";
 import {
   generateIdentity,
   publicKeyFromRaw,
   signPayload,
-  verifyPayload,
   verifyPayloadOffLoop,
 } from "../../src/identity/keys.js";
 import type { ConnectParams, DeviceProof } from "../../src/protocol/connect.js";
 import { buildSignaturePayloadV2, buildSignaturePayloadV3 } from "../../src/protocol/signature-payload.js";
 
 describe("adaptive signature lanes", () => {
+  /** Whether a connect's check, called now, answers at once (inline) or later (the pool). */
+  const lane = (check: SignatureCheck) => {
+    const { key, payload, signature } = signed();
+    const answer = check(key, payload, signature);
+    return { where: answer instanceof Promise ? "pool" : "inline", answer };
+  };
+
   it("checks inline when nothing else is in hand, on the pool for a second connect in the same turn", async () => {
     await nextTurn();
     const lanes = adaptiveSignatureLanes();
     const first = lanes.forConnect();
     const second = lanes.forConnect();
-    assert.equal(first, verifyPayload, "the first connect of a turn is checked at once");
-    assert.notEqual(second, verifyPayload, "a second in the same turn goes to the pool");
+    const a = lane(first);
+    const b = lane(second);
+    assert.equal(a.where, "inline", "the first connect of a turn is checked at once");
+    assert.equal(b.where, "pool", "a second in the same turn goes to the pool");
+    assert.equal(a.answer, true);
+    assert.equal(await b.answer, true);
+    assert.equal(lane(first).where, "inline", "a connect's second check (v2) takes its first one's lane");
     await nextTurn();
-    assert.equal(lanes.forConnect(), verifyPayload, "a later turn with nothing on the pool: at once again");
+    assert.equal(
+      lane(lanes.forConnect()).where,
+      "inline",
+      "a later turn, nothing on the pool: at once again",
+    );
+  });
+
+  it("leaves the choice alone for a connect that checks no signature", async () => {
+    await nextTurn();
+    const lanes = adaptiveSignatureLanes();
+    lanes.forConnect(); // a device-less connect, or a proof refused before its signature
+    assert.equal(lane(lanes.forConnect()).where, "inline");
   });
 
   it("sends every connect to the pool while a check is on it", async () => {
@@ -40,16 +62,17 @@ describe("adaptive signature lanes", () => {
     );
     await nextTurn();
     const lanes = adaptiveSignatureLanes();
-    lanes.forConnect();
-    const { key, payload, signature } = signed();
-    const pending = lanes.forConnect()(key, payload, signature);
-    assert.ok(pending instanceof Promise);
+    lane(lanes.forConnect());
+    const pending = lane(lanes.forConnect());
+    assert.equal(pending.where, "pool");
     await nextTurn();
-    assert.notEqual(lanes.forConnect(), verifyPayload, "a check is still on the pool");
-    assert.equal(await pending, true);
+    const meanwhile = lane(lanes.forConnect());
+    assert.equal(meanwhile.where, "pool", "a check is still on the pool");
+    assert.equal(await pending.answer, true);
+    assert.equal(await meanwhile.answer, true);
     await Promise.all(busy);
     await nextTurn();
-    assert.equal(lanes.forConnect(), verifyPayload, "the pool is empty: at once again");
+    assert.equal(lane(lanes.forConnect()).where, "inline", "the pool is empty: at once again");
   });
 });
 
