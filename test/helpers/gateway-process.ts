@@ -116,7 +116,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
       child.kill("SIGKILL");
       reject(new Error(`gatehouse ${args.join(" ")} did not finish in ${timeoutMs} ms`));
     }, timeoutMs);
-    child.once("exit", (code) => {
+    // "close", not "exit": the exit can come before the last of stdout has been read.
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

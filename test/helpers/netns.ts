@@ -352,7 +352,8 @@ export function runIn(
       clearTimeout(timer);
       reject(err);
     });
-    child.once("exit", (code) => {
+    // "close", not "exit": the exit can come before the last of stdout has been read.
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

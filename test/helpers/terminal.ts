@@ -39,7 +39,8 @@ export function runInTerminal(
       child.kill("SIGKILL");
       reject(new Error(`gatehouse ${args.join(" ")} did not finish in ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
-    child.once("exit", (code) => {
+    // "close", not "exit": the exit can come before the last of the output has been read.
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, output: output.replace(/\r/g, "") });
     });

@@ -426,7 +426,7 @@ console.log("closed");
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (errText += c.toString()));
     const hang = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
     clearTimeout(hang);
     assert.equal(code, 0, `the process did not exit by itself after close (killed) or failed: ${errText}`);
     assert.equal(out, "pong\nclosed\n");

@@ -67,7 +67,8 @@ function node(file: string, args: string[] = []): Promise<Run> {
       stderr += "\n[killed: did not exit within 120 s]";
       child.kill("SIGKILL");
     }, 120_000);
-    child.once("exit", (code) => {
+    // "close", not "exit": the exit can come before the last of stdout has been read.
+    child.once("close", (code) => {
       clearTimeout(hang);
       resolve({ code, stdout, stderr });
     });
