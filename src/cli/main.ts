@@ -1,30 +1,11 @@
 #!/usr/bin/env node
-/** Entry point of the `gatehouse` command: parse, run, report, exit. */
-import { buildProgram, commandsNeeded } from "./program.js";
-import { reportError } from "./output.js";
-import { routeUsageErrors, usageExit, wantsJson } from "./usage.js";
-
-let finished: Promise<void> = Promise.resolve();
-
-const program = await buildProgram(
-  (work, json) => {
-    finished = work().then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (err: unknown) => {
-        process.exitCode = reportError(err, json);
-      },
-    );
-  },
-  commandsNeeded(process.argv.slice(2)),
-);
-
-const json = wantsJson(process.argv);
-routeUsageErrors(program, json);
-try {
-  await program.parseAsync(process.argv);
-  await finished;
-} catch (err) {
-  process.exitCode = usageExit(err, json);
+/**
+ * Entry point of the `gatehouse` command. `gateway run` gets its start settings before anything
+ * else loads (lifecycle/start-settings.ts: loading the CLI's own modules already makes Node's
+ * module loader hot); then the CLI parses, runs, reports and exits (cli.ts).
+ */
+const [command, subcommand] = process.argv.slice(2);
+if (command === "gateway" && subcommand === "run") {
+  (await import("./lifecycle/start-settings.js")).applyStartingSettings();
 }
+await import("./cli.js");

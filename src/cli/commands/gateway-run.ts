@@ -3,6 +3,7 @@ import type { ConfigOverrides } from "../../config/types.js";
 import { createLogger, type GatewayLogger, type LogFormat } from "../../gateway/log.js";
 import { startConfiguredGateway, type ConfiguredGateway } from "../../runtime/gateway-from-config.js";
 import { GatewayStartError } from "../../runtime/start-errors.js";
+import { applyServingSettings } from "../lifecycle/start-settings.js";
 import { dashboardBaseUrl, dashboardLine, dashboardUrlHasSecret } from "../lifecycle/dashboard.js";
 import { CliError, EXIT } from "../output.js";
 
@@ -46,6 +47,7 @@ export async function gatewayRun(opts: GatewayRunOptions): Promise<number> {
     process.off("SIGTERM", onTerm);
     throw err instanceof GatewayStartError ? cliStartError(err) : err;
   }
+  applyServingSettings();
   announceDashboard(gateway, logFormat, logger);
   return new Promise((resolve) => {
     onSignal = (signal: string) => {
