@@ -5,7 +5,11 @@
  * gateway. `bench/startup.bench.ts` starts it as it starts `gatehouse gateway run` and reads its
  * RSS the same ways, so the gateway's figure has a like-for-like floor beside it.
  *
- * Usage: `node dist/bench/floor-process.js <port> <dir>`.
+ * With `--start-settings` it also runs with the gateway's start settings (V8 flags while starting,
+ * V8's defaults once listening: src/cli/lifecycle/start-settings.ts), so the bench can show what
+ * those settings do to Node itself beside what they do to the gateway.
+ *
+ * Usage: `node dist/bench/floor-process.js <port> <dir> [--start-settings]`.
  */
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
@@ -14,10 +18,13 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type * as Ws from "ws";
+import { applyServingSettings, applyStartingSettings } from "../src/cli/lifecycle/start-settings.js";
 
 const require = createRequire(import.meta.url);
 const port = Number(process.argv[2]);
 const dir = process.argv[3]!;
+const startSettings = process.argv[4] === "--start-settings";
+if (startSettings) applyStartingSettings();
 
 const { WebSocketServer } = require("ws") as typeof Ws;
 const Database = require("better-sqlite3") as typeof BetterSqlite3;
@@ -29,7 +36,7 @@ generateKeyPairSync("ed25519");
 execFileSync("true");
 const server = createServer();
 new WebSocketServer({ server, clientTracking: false });
-server.listen(port, "127.0.0.1");
+server.listen(port, "127.0.0.1", () => applyServingSettings());
 process.on("SIGTERM", () => {
   server.close();
   db.close();

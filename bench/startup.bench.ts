@@ -184,9 +184,12 @@ try {
   // The floor: what the gateway cannot avoid loading and doing, read the same ways.
   const floorDir = join(dir, "floor");
   mkdirSync(floorDir);
+  // Alternating: without and with the gateway's start settings, so what they do to Node itself shows.
   const floor: StartMemory[] = [];
+  const floorSet: StartMemory[] = [];
   for (let i = 0; i < FLOOR_RUNS; i++) {
     floor.push(await serverStart([FLOOR_MAIN, String(port), floorDir], port));
+    floorSet.push(await serverStart([FLOOR_MAIN, String(port), floorDir, "--start-settings"], port));
   }
 
   // `gatehouse health` against a running gateway of the same state dir (the owner key signs).
@@ -242,8 +245,10 @@ try {
     note:
       `${mem.length} starts; ${settleMethod()}; 1 s after accepting ${mb(med(mem, "rss1s"))}, ` +
       `peak (VmHWM) ${mb(med(mem, "peak"))}. Floor (bench/floor-process: ws, better-sqlite3 WAL, http, ` +
-      `a child, an Ed25519 key; ${floor.length} starts): settled ${mb(med(floor, "settled"))}, ` +
-      `1 s ${mb(med(floor, "rss1s"))}, peak ${mb(med(floor, "peak"))}`,
+      `a child, an Ed25519 key; ${floor.length} starts each): settled ${mb(med(floor, "settled"))}, ` +
+      `1 s ${mb(med(floor, "rss1s"))}, peak ${mb(med(floor, "peak"))}; with the gateway's start settings ` +
+      `(src/cli/lifecycle/start-settings.ts) settled ${mb(med(floorSet, "settled"))}, ` +
+      `1 s ${mb(med(floorSet, "rss1s"))}, peak ${mb(med(floorSet, "peak"))}`,
   });
 
   // Sub-agent call-back and spawn rate: an in-process gateway with the runtime wired in.
