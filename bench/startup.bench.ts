@@ -244,7 +244,7 @@ try {
     met: med(mem, "settled") <= 55e6,
     note:
       `${mem.length} starts; ${settleMethod()}; 1 s after accepting ${mb(med(mem, "rss1s"))}, ` +
-      `peak (VmHWM) ${mb(med(mem, "peak"))}. Floor (bench/floor-process: ws, better-sqlite3 WAL, http, ` +
+      `peak (VmHWM) ${mb(med(mem, "peak"))}. Floor (bench/floor-process: better-sqlite3 WAL, http, ` +
       `a child, an Ed25519 key; ${floor.length} starts each): settled ${mb(med(floor, "settled"))}, ` +
       `1 s ${mb(med(floor, "rss1s"))}, peak ${mb(med(floor, "peak"))}; with the gateway's start settings ` +
       `(src/cli/lifecycle/start-settings.ts) settled ${mb(med(floorSet, "settled"))}, ` +
