@@ -342,8 +342,14 @@ async function prepareTests() {
     runCaptured(label, process.execPath, [join(root, "node_modules", ...path), ...args]);
   step("building, checking format and lint, installing what the tests need (side by side)");
   const started = performance.now();
+  const built = tool("build (tsc)", ["typescript", "bin", "tsc"], ["-p", "tsconfig.json"]);
+  // The client's bundle is made from tsc's output, so it waits for it (scripts/bundle.mjs).
+  const bundled = built.then((r) =>
+    r.ok ? runCaptured("bundle (esbuild)", process.execPath, [join(root, "scripts", "bundle.mjs")]) : null,
+  );
   const steps = [
-    tool("build (tsc)", ["typescript", "bin", "tsc"], ["-p", "tsconfig.json"]),
+    built,
+    bundled,
     tool("format check (prettier)", ["prettier", "bin", "prettier.cjs"], ["--check", "."]),
     tool("lint (eslint)", ["eslint", "bin", "eslint.js"], ["."]),
     installTestPackages(),
