@@ -192,17 +192,20 @@ function prepareFile(file: string): void {
 }
 
 function checkIdentity(db: Database.Database, file: string): void {
-  // The first read of page 1: SQLITE_NOTADB for a file that is not SQLite at all.
-  const appId = Number(db.pragma("application_id", { simple: true }));
-  const version = userVersion(db);
+  // One read transaction for the three reads: another process may commit migration 1 (its
+  // application id and first tables together) between them, and id 0 beside its tables would read
+  // as a foreign database. The first read of page 1: SQLITE_NOTADB for a file that is not SQLite.
+  const { appId, version, tables } = db.transaction(() => ({
+    appId: Number(db.pragma("application_id", { simple: true })),
+    version: userVersion(db),
+    tables: (db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as { n: number }).n,
+  }))();
   if (appId !== 0 && appId !== GATEHOUSE_APPLICATION_ID) {
     throw corruptStore(file, `application_id 0x${appId.toString(16)} belongs to another program`);
   }
   if (appId === 0) {
-    const tables = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as { n: number };
     // Migration 1 sets the application id with the first tables; anything else is a foreign database.
-    if (version !== 0 || tables.n > 0)
-      throw corruptStore(file, "a SQLite database without Gatehouse's schema");
+    if (version !== 0 || tables > 0) throw corruptStore(file, "a SQLite database without Gatehouse's schema");
   }
   if (version > LATEST_SCHEMA_VERSION) throw newerSchema(file, version, LATEST_SCHEMA_VERSION);
 }
