@@ -66,7 +66,7 @@ export function closeBody(code: number, reason = ""): Buffer {
 export class RawPeer {
   /** Everything the client sent before its request head ended. */
   requestHead = "";
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   private ended = false;
   readonly closed: Promise<void>;
@@ -154,33 +154,10 @@ export class RawPeer {
   }
 
   private tryFrame(): ClientFrame | null {
-    const b = this.buffered;
-    if (b.length < 2) return null;
-    let len = b[1]! & 0x7f;
-    let at = 2;
-    if (len === 126) {
-      if (b.length < 4) return null;
-      len = b.readUInt16BE(2);
-      at = 4;
-    } else if (len === 127) {
-      if (b.length < 10) return null;
-      len = Number(b.readBigUInt64BE(2));
-      at = 10;
-    }
-    const masked = (b[1]! & 0x80) !== 0;
-    const mask = masked ? b.subarray(at, at + 4) : Buffer.alloc(4);
-    if (masked) at += 4;
-    if (b.length < at + len) return null;
-    const payload = Buffer.from(b.subarray(at, at + len).map((x, i) => x ^ mask[i % 4]!));
-    this.buffered = b.subarray(at + len);
-    return {
-      fin: (b[0]! & 0x80) !== 0,
-      rsv: (b[0]! >> 4) & 0x7,
-      opcode: b[0]! & 0x0f,
-      masked,
-      mask: Buffer.from(mask),
-      payload,
-    };
+    const read = readRawFrame(this.buffered);
+    if (!read) return null;
+    this.buffered = read.rest;
+    return read.frame;
   }
 
   private more(): Promise<void> {
@@ -218,4 +195,39 @@ export class RawWsServer {
     for (const p of this.peers) p.socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * One whole frame from the front of `b` as it is on the wire (the payload unmasked when masked),
+ * and the bytes after it; null until the frame is complete. Both raw test peers read with it.
+ */
+export function readRawFrame(b: Buffer): { frame: ClientFrame; rest: Buffer } | null {
+  if (b.length < 2) return null;
+  let len = b[1]! & 0x7f;
+  let at = 2;
+  if (len === 126) {
+    if (b.length < 4) return null;
+    len = b.readUInt16BE(2);
+    at = 4;
+  } else if (len === 127) {
+    if (b.length < 10) return null;
+    len = Number(b.readBigUInt64BE(2));
+    at = 10;
+  }
+  const masked = (b[1]! & 0x80) !== 0;
+  const mask = masked ? b.subarray(at, at + 4) : Buffer.alloc(4);
+  if (masked) at += 4;
+  if (b.length < at + len) return null;
+  const payload = Buffer.from(b.subarray(at, at + len).map((x, i) => x ^ mask[i % 4]!));
+  return {
+    frame: {
+      fin: (b[0]! & 0x80) !== 0,
+      rsv: (b[0]! >> 4) & 0x7,
+      opcode: b[0]! & 0x0f,
+      masked,
+      mask: Buffer.from(mask),
+      payload,
+    },
+    rest: b.subarray(at + len),
+  };
 }

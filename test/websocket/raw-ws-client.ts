@@ -4,7 +4,7 @@
  * answers a close. Its decoder of the server's frames is its own (not the code under test's).
  */
 import { connect, type Socket } from "node:net";
-import { serverFrame, type FrameSpec } from "../client/raw-ws-server.js";
+import { readRawFrame, serverFrame, type FrameSpec } from "../client/raw-ws-server.js";
 
 /** A frame the server sent, as this client decoded it. */
 export interface ServerFrame {
@@ -44,7 +44,7 @@ export function readCloseBody(payload: Buffer): { code: number; reason: string }
 export class RawClient {
   /** The server's response head (status line and headers). */
   head = "";
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private headDone = false;
   private waiters: Array<() => void> = [];
   private ended = false;
@@ -157,30 +157,10 @@ export class RawClient {
 
   private tryFrame(): ServerFrame | null {
     if (!this.headDone) return null;
-    const b = this.buffered;
-    if (b.length < 2) return null;
-    let len = b[1]! & 0x7f;
-    let at = 2;
-    if (len === 126) {
-      if (b.length < 4) return null;
-      len = b.readUInt16BE(2);
-      at = 4;
-    } else if (len === 127) {
-      if (b.length < 10) return null;
-      len = Number(b.readBigUInt64BE(2));
-      at = 10;
-    }
-    const masked = (b[1]! & 0x80) !== 0;
-    if (masked) at += 4;
-    if (b.length < at + len) return null;
-    this.buffered = b.subarray(at + len);
-    return {
-      fin: (b[0]! & 0x80) !== 0,
-      rsv: (b[0]! >> 4) & 0x7,
-      opcode: b[0]! & 0x0f,
-      masked,
-      payload: Buffer.from(b.subarray(at, at + len)),
-    };
+    const read = readRawFrame(this.buffered);
+    if (!read) return null;
+    this.buffered = read.rest;
+    return read.frame;
   }
 
   private more(): Promise<void> {
