@@ -15,6 +15,11 @@ import { cliJson, devicesList } from "../helpers/cli-output.js";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import { freePort, runCli, spawnGateway, type GatewayProcess } from "../helpers/gateway-process.js";
 
+/** Asserts a CLI run exited 0; when it did not, the failure shows what the command printed. */
+function assertOk(r: { code: number | null; stdout: string; stderr: string }): void {
+  assert.equal(r.code, 0, `exit ${r.code}\nstderr: ${r.stderr}\nstdout: ${r.stdout}`);
+}
+
 const sandbox = createCliSandbox();
 const running = new Set<GatewayProcess>();
 after(async () => {
@@ -172,7 +177,7 @@ describe("devices commands ask for what the gateway's management rules need", ()
     const g = await gateway(true);
     try {
       const dir = sandbox.stateDir();
-      assert.equal((await g.device(dir, ["health"])).code, 0);
+      assertOk(await g.device(dir, ["health"]));
       const id = newest(await devicesList(g.owner), new Set());
       assert.deepEqual((await recordOf(g, id)).device?.scopes, ["operator.read"]);
 
@@ -196,8 +201,8 @@ describe("devices commands ask for what the gateway's management rules need", ()
     try {
       const dir = sandbox.stateDir();
       const first = cliJson<{ error: { requestId: string } }>(await g.device(dir, ["health", "--json"]));
-      assert.equal((await g.owner(["devices", "approve", first.error.requestId])).code, 0);
-      assert.equal((await g.device(dir, ["health"])).code, 0);
+      assertOk(await g.owner(["devices", "approve", first.error.requestId]));
+      assertOk(await g.device(dir, ["health"]));
       const id = newest(await devicesList(g.owner), new Set());
 
       const r = await g.device(dir, ["devices", "list"]);
@@ -219,7 +224,7 @@ describe("devices commands ask for what the gateway's management rules need", ()
       assert.deepEqual(j.missingScopes, ["operator.pairing"]);
 
       // Both commands it names work: the owner's list on the host, and the ask, once the owner approves it.
-      assert.equal((await g.owner(["devices", "list"])).code, 0);
+      assertOk(await g.owner(["devices", "list"]));
       const asking = g.device(dir, ask.split(" ").slice(1));
       let pending: PairList["pending"] = [];
       for (let i = 0; i < 50 && pending.length === 0; i++) {
@@ -228,7 +233,7 @@ describe("devices commands ask for what the gateway's management rules need", ()
       }
       assert.equal(pending.length, 1, "the ask opened one request");
       assert.deepEqual(pending[0]!.scopes, ["operator.pairing", "operator.read"]);
-      assert.equal((await g.owner(["devices", "approve", pending[0]!.requestId])).code, 0);
+      assertOk(await g.owner(["devices", "approve", pending[0]!.requestId]));
       const asked = await asking;
       assert.equal(asked.code, 0, asked.stderr);
       const listed = await g.device(dir, ["devices", "list", "--json"]);
@@ -244,7 +249,7 @@ describe("devices commands ask for what the gateway's management rules need", ()
     try {
       const { managerDir, managerId, targetId } = await twoDevices(g, true);
       // A connect with the shared secret hands it its device token, which it keeps (with what it asked).
-      assert.equal((await g.device(managerDir, ["call", "device.pair.list"])).code, 0);
+      assertOk(await g.device(managerDir, ["call", "device.pair.list"]));
       const narrow = cliJson<PairList>(await g.tokenOnly(managerDir, ["devices", "list", "--json"]));
       // Without operator.admin a device-token session sees its own device only: that is the gateway's rule.
       assert.deepEqual(
@@ -254,7 +259,7 @@ describe("devices commands ask for what the gateway's management rules need", ()
       const upgrade = cliJson<{ error: { requestId: string } }>(
         await g.device(managerDir, ["call", "audit.list", "--json"]),
       );
-      assert.equal((await g.owner(["devices", "approve", upgrade.error.requestId])).code, 0);
+      assertOk(await g.owner(["devices", "approve", upgrade.error.requestId]));
       await g.device(managerDir, ["call", "audit.list"]);
 
       const wide = await g.tokenOnly(managerDir, ["devices", "list", "--json"]);

@@ -23,7 +23,13 @@ import type { Browser } from "playwright-core";
 import { generateIdentity } from "../../src/identity/keys.js";
 import { freePort, tempStateDir } from "../helpers/gateway-process.js";
 import { openPeer, sendConnect } from "../helpers/raw-client.js";
-import { chromiumUnavailableReason, launchChromium, navigate, screenshot } from "../ui/chromium.js";
+import {
+  chromiumUnavailableReason,
+  launchChromium,
+  navigate,
+  screenshot,
+  waitForConnState,
+} from "../ui/chromium.js";
 
 const checkout = fileURLToPath(new URL("../../../", import.meta.url));
 const scratch = tempStateDir();
@@ -207,7 +213,7 @@ describe("the README from a fresh clone", () => {
       try {
         const page = await context.newPage();
         await navigate(page, url);
-        await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 20_000 });
+        await waitForConnState(page, "connected", 20_000);
         await screenshot(page, "readme-tour-control-ui");
       } finally {
         await context.close();

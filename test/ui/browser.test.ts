@@ -32,7 +32,7 @@ import { buildSignaturePayloadV3 } from "../../src/protocol/signature-payload.js
 import { startTestGateway, TEST_TOKEN, type TestGateway } from "../helpers/gateway.js";
 import { tempStateDir } from "../helpers/gateway-process.js";
 import { call, openPeer, sendConnect } from "../helpers/raw-client.js";
-import { browserForTests, goto, navigate, SCREENSHOT_DIR, screenshot } from "./chromium.js";
+import { browserForTests, goto, navigate, SCREENSHOT_DIR, screenshot, waitForConnState } from "./chromium.js";
 import {
   createLinkedNamespace,
   linkedNamespaceUnavailableReason,
@@ -111,7 +111,7 @@ async function shots(page: Page, name: string, { keepNotices = false } = {}): Pr
 }
 
 async function state(page: Page, kind: string, timeout = 15_000): Promise<void> {
-  await page.locator(`#conn[data-state="${kind}"]`).waitFor({ timeout });
+  await waitForConnState(page, kind, timeout);
 }
 
 function deviceIdOf(stateDir: string): string {

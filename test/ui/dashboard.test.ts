@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import { freePort, runCli } from "../helpers/gateway-process.js";
-import { browserForTests, navigate, screenshot } from "./chromium.js";
+import { browserForTests, navigate, screenshot, socketTrace, waitForConnState } from "./chromium.js";
 
 const { browser, needsBrowser } = await browserForTests("dashboard browser tests");
 
@@ -40,7 +40,7 @@ describe("Control UI from the printed URL", () => {
     try {
       const page = await context.newPage();
       await navigate(page, url);
-      await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+      await waitForConnState(page, "connected", 15_000);
       assert.ok(!page.url().includes(TOKEN), "the token left the address bar");
       await screenshot(page, "dashboard-url-connected");
     } finally {
@@ -53,7 +53,15 @@ describe("Control UI from the printed URL", () => {
     try {
       const page = await context.newPage();
       await navigate(page, `http://127.0.0.1:${port}/`);
-      await page.locator('#conn[data-state="refused"]').waitFor({ timeout: 15_000 });
+      await waitForConnState(page, "refused", 15_000);
+      // A stall names where the page stopped (so a CI log shows it), and its trace holds no secret.
+      await assert.rejects(waitForConnState(page, "connected", 300), (err: Error) => {
+        assert.match(err.message, /did not show "connected" within 300 ms; it shows "refused"/);
+        assert.match(err.message, /Gateway token needed/);
+        assert.match(err.message, /ws open ws:\/\/127\.0\.0\.1:\d+/);
+        assert.match(err.message, /ws sent req connect/);
+        return true;
+      });
       const main = await page.locator("main, body").first().innerText();
       assert.match(main, /Gateway token needed/);
       assert.match(main, /Or, on the gateway host, run gatehouse dashboard/);
@@ -61,7 +69,10 @@ describe("Control UI from the printed URL", () => {
       await screenshot(page, "dashboard-tokenless-narrow");
       await page.locator("#token-input").fill(TOKEN);
       await page.getByRole("button", { name: "Connect" }).click();
-      await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 15_000 });
+      await waitForConnState(page, "connected", 15_000);
+      const trace = socketTrace(page).lines.join("\n");
+      assert.match(trace, /ws received res connect ok=true|ws received res ok=true/);
+      assert.ok(!trace.includes(TOKEN), "the page trace holds no token");
     } finally {
       await context.close();
     }

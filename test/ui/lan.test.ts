@@ -16,7 +16,13 @@ import type { Browser } from "playwright-core";
 import { WebSocket } from "ws";
 import { createCliSandbox } from "../helpers/cli-sandbox.js";
 import { freePort, runCli } from "../helpers/gateway-process.js";
-import { chromiumUnavailableReason, launchChromium, navigate, screenshot } from "./chromium.js";
+import {
+  chromiumUnavailableReason,
+  launchChromium,
+  navigate,
+  screenshot,
+  waitForConnState,
+} from "./chromium.js";
 import {
   createLinkedNamespace,
   linkedNamespaceUnavailableReason,
@@ -95,7 +101,7 @@ describe("a gateway on a LAN address, with TLS", () => {
       try {
         const page = await context.newPage();
         await navigate(page, `https://${link!.rootAddr}:${port}/#token=${TOKEN}`);
-        await page.locator('#conn[data-state="pairing"]').waitFor({ timeout: 20_000 });
+        await waitForConnState(page, "pairing", 20_000);
         const requestId = await page.locator(".state-pairing").getAttribute("data-request-id");
         assert.ok(requestId, "the page shows its requestId");
         assert.equal(
@@ -105,7 +111,7 @@ describe("a gateway on a LAN address, with TLS", () => {
         await screenshot(page, "lan-own-origin-pairing");
         const approved = await runCli(["devices", "approve", requestId, "--state-dir", dir], env);
         assert.equal(approved.code, 0, approved.stderr);
-        await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 20_000 });
+        await waitForConnState(page, "connected", 20_000);
       } finally {
         await context.close();
       }

@@ -21,7 +21,7 @@ import {
   type CliResult,
   type GatewayProcess,
 } from "../helpers/gateway-process.js";
-import { browserForTests, navigate, screenshot } from "./chromium.js";
+import { browserForTests, navigate, screenshot, waitForConnState } from "./chromium.js";
 
 const { browser, needsBrowser, cleanups } = await browserForTests("revoke story browser test");
 
@@ -52,7 +52,7 @@ const owner = (args: string[]): Promise<CliResult> =>
 
 /** The page waits for approval: its badge says so, and its panel names one requestId; returns it. */
 async function waitingRequest(page: Page): Promise<string> {
-  await page.locator('#conn[data-state="pairing"]').waitFor({ timeout: 30_000 });
+  await waitForConnState(page, "pairing", 30_000);
   assert.equal((await page.locator("#conn").innerText()).trim(), "Waiting for approval");
   const requestId = await page.locator(".state-pairing").getAttribute("data-request-id");
   assert.ok(requestId, "the page shows the requestId it waits on");
@@ -93,7 +93,7 @@ describe("issue 14 item 6: after a revoke, the re-request, the UI badge and expl
     deviceId = request.deviceId;
     const approved = await owner(["devices", "approve", first]);
     assert.equal(approved.code, 0, approved.stderr);
-    await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 30_000 });
+    await waitForConnState(page, "connected", 30_000);
     assert.equal((await page.locator("#conn").innerText()).trim(), "Connected");
   });
 
@@ -185,7 +185,7 @@ describe("issue 14 item 6: after a revoke, the re-request, the UI badge and expl
   it("approving it reconnects the page", needsBrowser, async () => {
     const approved = await owner(["devices", "approve", again]);
     assert.equal(approved.code, 0, approved.stderr);
-    await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 30_000 });
+    await waitForConnState(page, "connected", 30_000);
     assert.equal((await page.locator("#conn").innerText()).trim(), "Connected");
     await shots(page, "revoke-story-reconnected");
   });
