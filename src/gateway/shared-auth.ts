@@ -1,5 +1,5 @@
 /** Checks the shared token or password in constant time. */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { ConnectAuth } from "../protocol/connect.js";
 import type { SharedAuthResult } from "../policy/admission.js";
 import type { AssertionSettings } from "./proxy-assertion.js";
@@ -27,8 +27,9 @@ export interface TrustedProxyAuth {
 
 /** Equal-length digests make the comparison independent of where the strings differ or their length. */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const da = createHash("sha256").update(a, "utf8").digest();
-  const db = createHash("sha256").update(b, "utf8").digest();
+  // One-shot digests (a string is hashed as UTF-8): no Hash object per connect.
+  const da = hash("sha256", a, "buffer");
+  const db = hash("sha256", b, "buffer");
   return timingSafeEqual(da, db);
 }
 

@@ -3,7 +3,7 @@
  * database (a backup, a support bundle) does not hand out working credentials. The cleartext
  * exists once, in the return value of {@link TokenRepo.issue}.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Statement } from "better-sqlite3";
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";
 import { decodeSet, encodeSet } from "./codec.js";
@@ -53,7 +53,8 @@ const TOKEN_BYTES = 32;
 
 /** Hex SHA-256 of a token's UTF-8 text: the only form a token takes at rest. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  // One-shot (a string is hashed as UTF-8): a connect checks a token without a Hash object.
+  return hash("sha256", token, "hex");
 }
 
 /** One (device, role) slot as read for a connect: its hash, scopes and whether it is revoked. */
@@ -73,7 +74,7 @@ export type TokenSlots = Partial<Record<GatewayRole, TokenSlot>>;
 export function checkToken(slot: TokenSlot | undefined, presented: string): TokenVerdict {
   if (!slot || presented.length === 0) return { kind: "mismatch" };
   const stored = Buffer.from(slot.hash, "hex");
-  const given = createHash("sha256").update(presented, "utf8").digest();
+  const given = hash("sha256", presented, "buffer");
   if (stored.length !== given.length || !timingSafeEqual(stored, given)) return { kind: "mismatch" };
   if (slot.revoked) return { kind: "revoked" };
   return { kind: "valid", scopes: [...slot.scopes] };
