@@ -185,6 +185,36 @@ describe("openStore", () => {
     assert.equal(digest(path), before);
   });
 
+  test("the integrity check at open does not leave the store's pages resident", () => {
+    // quick_check reads every page; before, they stayed in the 16 MB page cache for the process's life.
+    const { store, path } = freshStore();
+    store.close();
+    const db = new Database(path);
+    const insert = db.prepare(
+      "INSERT INTO audit_log (ts_ms, kind, decision, trace_json) VALUES (?, ?, ?, ?)",
+    );
+    db.transaction(() => {
+      for (let i = 0; i < 12_000; i++) insert.run(i, "connect", "allow", `${i}:`.padEnd(700, "x"));
+    })();
+    db.close();
+    const storeMiB = statSync(path).size / 2 ** 20;
+    assert.ok(storeMiB > 8, `store of ${storeMiB.toFixed(1)} MiB`);
+
+    // In a fresh process, so the reading is this open's alone; a small store first loads the addon.
+    const moduleUrl = new URL("../../src/store/index.js", import.meta.url).href;
+    const warm = join(tempDir(), "state", "gatehouse.sqlite");
+    const script =
+      `import { openStore } from ${JSON.stringify(moduleUrl)};` +
+      `openStore(${JSON.stringify(warm)}).close();` +
+      `const before = process.memoryUsage.rss();` +
+      `const s = openStore(${JSON.stringify(path)});` +
+      `console.log((process.memoryUsage.rss() - before) / 2 ** 20); s.close();`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    assert.equal(child.status, 0, child.stderr);
+    const grownMiB = Number(child.stdout.trim());
+    assert.ok(grownMiB < 3, `RSS grew ${grownMiB.toFixed(1)} MiB opening a ${storeMiB.toFixed(1)} MiB store`);
+  });
+
   test("an unreadable store is refused with STORE_UNREADABLE", (t) => {
     const dir = tempDir();
     const stateDir = join(dir, "state");
