@@ -2,7 +2,7 @@
 import type { KeyObject } from "node:crypto";
 // Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
 // (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
-const { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } =
+const { hash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } =
   process.getBuiltinModule("node:crypto");
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw key follows it. */
@@ -36,7 +36,8 @@ export interface DeviceIdentity {
 
 /** `deviceId` = lowercase hex SHA-256 of the raw public key bytes. */
 export function deviceIdFromRawKey(raw: Uint8Array): string {
-  return createHash("sha256").update(raw).digest("hex");
+  // One-shot, like the handshake's other digests: no Hash object per key the gateway first sees.
+  return hash("sha256", raw, "hex");
 }
 
 /** Raw 32-byte public key of an Ed25519 KeyObject (public or private). */
