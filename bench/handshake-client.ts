@@ -158,8 +158,9 @@ export function benchSizes() {
 }
 
 /**
- * The gateway process's environment: BENCH_GATEWAY_NODE_OPTIONS (e.g. `--cpu-prof
- * --cpu-prof-dir=/tmp/prof`) profiles the gateway without profiling the bench itself.
+ * The gateway process's environment: BENCH_GATEWAY_NODE_OPTIONS (e.g. `--import <preload>`, a
+ * file that starts `node:inspector`'s profiler and writes the profile at exit) profiles the
+ * gateway without profiling the bench itself. Node 20 refuses `--cpu-prof` in NODE_OPTIONS.
  */
 export function gatewayEnv(): NodeJS.ProcessEnv {
   const extra = process.env.BENCH_GATEWAY_NODE_OPTIONS;
