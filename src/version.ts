@@ -4,11 +4,12 @@
 const { readFileSync } = process.getBuiltinModule("node:fs");
 
 function readVersion(): string {
-  // Both the build (dist/src) and the source tree sit below the package root. The build's path
-  // first, as the build is what runs: a missing candidate throws ENOENT, and building that error
-  // was about 6 M instructions of every process that loads this (a sub-agent's call-back, every
-  // CLI command; bench/README.md).
-  for (const rel of ["../../package.json", "../package.json"]) {
+  // The bundles (dist/src/bundle/*.js: the client entries, the CLI), tsc's output (dist/src) and
+  // the source tree all sit below the package root, at different depths. The bundles' path first,
+  // as they are what runs: a missing candidate throws ENOENT, and building that error was about
+  // 6 M instructions of every process that loads this (a sub-agent's call-back, every CLI command;
+  // bench/README.md). The package's name guards against a stranger's package.json found above.
+  for (const rel of ["../../../package.json", "../../package.json", "../package.json"]) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
         name?: string;

@@ -80,7 +80,7 @@ describe("the client bundle", () => {
     }
   });
 
-  it("reads the gateway's error table from the bundle when a reconnect is refused (PAIRING_REQUIRED pauses)", async (t) => {
+  it("reads the package version and, when a reconnect is refused (PAIRING_REQUIRED pauses), the gateway's error table from the bundle's directory", async (t) => {
     const { GatewayClient } = await import("gatehouse-gateway/client");
     const gw = await FakeGateway.start({
       onConnect: (r) =>
@@ -104,6 +104,10 @@ describe("the client bundle", () => {
       await gw.stop();
     });
     await client.connect();
+    // Read from the bundle's directory, the package's own version (once "0.0.0": the bundle sits a
+    // level deeper than tsc's version.js, and both of its paths missed the package root).
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    assert.equal(gw.connects[0]!.params.client.version, pkg.version);
     const paused = nextEvent(client, "paused");
     gw.closeAll(1012);
     await paused;
