@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-// Bundles the client's public entries (`gatehouse-gateway/client`, `gatehouse-gateway/client/env`)
-// from tsc's output into dist/src/bundle/: a sub-agent that calls back loads two files instead of
-// about thirty modules, and Node's ES loader spends per module (resolve, read, compile) about as
-// much as the call-back's own work (bench/README.md, "The client as one file"). Run after tsc
-// (`npm run build`, `prepack`, and scripts/dev.mjs do); tsc alone leaves the bundle stale, which
-// test/library/bundle.test.ts catches by the input digests written beside it.
+// Bundles tsc's output into dist/src/bundle/, in two builds:
+// - the client's public entries (`gatehouse-gateway/client`, `gatehouse-gateway/client/env`): a
+//   sub-agent that calls back loads two files instead of about thirty modules, and Node's ES
+//   loader spends per module (resolve, read, compile) about as much as the call-back's own work
+//   (bench/README.md, "The client as one file");
+// - the CLI (`cli/cli.js`, which `cli/main.js` runs when it is here): every command and the gateway
+//   it starts load a few chunks instead of about 180 modules, which costs start time, `health`
+//   time and resident memory (bench/README.md, "The CLI as a bundle").
+// Run after tsc (`npm run build`, `prepack`, and scripts/dev.mjs do); tsc alone leaves the bundles
+// stale, which test/library/bundle.test.ts catches by the input digests written beside them.
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -15,17 +19,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Beside tsc's output, one level under dist/src: a bundle's `import.meta.url` resolves `../x` as the module did. */
 const BUNDLE_DIR = join(root, "dist", "src", "bundle");
 const ENTRIES = ["client/index.js", "client/env.js"];
+const CLI_ENTRIES = ["cli/cli.js"];
 
-rmSync(BUNDLE_DIR, { recursive: true, force: true });
-const result = await build({
+/** What both builds share: ES modules for Node 20, every lazy `import()` kept lazy by splitting. */
+const COMMON = {
   absWorkingDir: root,
-  entryPoints: ENTRIES.map((e) => join(root, "dist", "src", e)),
   outdir: BUNDLE_DIR,
   entryNames: "[name]",
-  chunkNames: "shared-[hash]",
   bundle: true,
-  // One shared chunk: both entries give the same classes (a GatewayClientError from either is
-  // `instanceof` the other's), and env loads nothing only index needs.
   splitting: true,
   format: "esm",
   platform: "node",
@@ -33,10 +34,27 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
   legalComments: "none",
+};
+
+rmSync(BUNDLE_DIR, { recursive: true, force: true });
+const client = await build({
+  ...COMMON,
+  entryPoints: ENTRIES.map((e) => join(root, "dist", "src", e)),
+  // One shared chunk: both entries give the same classes (a GatewayClientError from either is
+  // `instanceof` the other's), and env loads nothing only index needs.
+  chunkNames: "shared-[hash]",
+});
+// A build of its own, so the client's two files stay all a sub-agent loads. Packages stay outside
+// (installed beside it, loaded where the code loads them: better-sqlite3, ws, qrcode, croner).
+const cli = await build({
+  ...COMMON,
+  entryPoints: CLI_ENTRIES.map((e) => join(root, "dist", "src", e)),
+  chunkNames: "cli-[hash]",
+  packages: "external",
 });
 
 // What the bundle was built from: tsc's files and their digests (test/library/bundle.test.ts).
-const inputs = Object.keys(result.metafile.inputs)
+const inputs = [...new Set([...Object.keys(client.metafile.inputs), ...Object.keys(cli.metafile.inputs)])]
   .sort()
   .map((p) => {
     const file = join(root, p);
@@ -45,4 +63,7 @@ const inputs = Object.keys(result.metafile.inputs)
       sha256: createHash("sha256").update(readFileSync(file)).digest("hex"),
     };
   });
-writeFileSync(join(BUNDLE_DIR, "inputs.json"), JSON.stringify({ entries: ENTRIES, inputs }, null, 1) + "\n");
+writeFileSync(
+  join(BUNDLE_DIR, "inputs.json"),
+  JSON.stringify({ entries: [...ENTRIES, ...CLI_ENTRIES], inputs }, null, 1) + "\n",
+);

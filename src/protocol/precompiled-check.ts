@@ -17,8 +17,10 @@ function fullValidator<K extends CheckName>(
   // node:module by getBuiltinModule, and only here: an ES import of it costs every caller ~3 M
   // instructions at load (bench/README.md), for a path only a failing value takes.
   const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);
-  const { CHECK_SCHEMAS } = require("./check-schemas.js") as typeof CheckSchemas;
-  const { compileValidator } = require("./compile-validator.js") as typeof CompileValidator;
+  // Paths from the folder above, so they name the same files from dist/src/protocol and from the
+  // bundles in dist/src/bundle (both one folder under dist/src).
+  const { CHECK_SCHEMAS } = require("../protocol/check-schemas.js") as typeof CheckSchemas;
+  const { compileValidator } = require("../protocol/compile-validator.js") as typeof CompileValidator;
   return compileValidator(CHECK_SCHEMAS[name], maxErrors) as (value: unknown) => Validation<Checked<K>>;
 }
 

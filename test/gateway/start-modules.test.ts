@@ -1,5 +1,5 @@
 /**
- * What `gatehouse gateway run` loads: it starts and serves valid frames and params without the
+ * What `gatehouse gateway run` loads: it runs from the CLI bundle, and starts and serves valid frames and params without the
  * schema library (precompiled checks), and still words a bad frame the way TypeBox does; it serves
  * WebSockets with its own server socket, without `ws`.
  */
@@ -38,9 +38,14 @@ describe("gatehouse gateway run's module graph", () => {
       assert.equal((await call(peer, "health")).ok, true);
       assert.equal((await call(peer, "sessions.list", { limit: 5 })).ok, true);
       assert.ok(
-        loaded().some((u) => u.endsWith("/gateway/server.js")),
-        "the log holds the gateway's modules",
+        loaded().some((u) => u.endsWith("/dist/src/bundle/cli.js")),
+        "the gateway runs from the CLI bundle",
       );
+      // Of tsc's modules only the entry and its start settings load; the rest is the bundle's.
+      const unbundled = loaded()
+        .filter((u) => u.includes("/dist/src/") && !u.includes("/dist/src/bundle/"))
+        .map((u) => u.slice(u.indexOf("/dist/src/") + "/dist/src/".length));
+      assert.deepEqual(unbundled.sort(), ["cli/lifecycle/start-settings.js", "cli/main.js"]);
       assert.deepEqual(typebox(), [], "no TypeBox module loaded");
 
       const bad = await call(peer, "sessions.list", { limit: 0 });

@@ -27,6 +27,10 @@ describe("the client bundle", () => {
   it("is built from the tsc output beside it (after tsc alone, run npm run build)", () => {
     const { inputs } = JSON.parse(readFileSync(join(BUNDLE_DIR, "inputs.json"), "utf8")) as Inputs;
     assert.ok(inputs.some((i) => i.file === "dist/src/client/env.js"));
+    assert.ok(
+      inputs.some((i) => i.file === "dist/src/cli/cli.js"),
+      "the CLI bundle's inputs are listed too",
+    );
     const stale = inputs.filter(
       (i) =>
         createHash("sha256")

@@ -6,10 +6,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { CLI_PATH } from "../entry-path.js";
 
-/** The CLI entry point this build runs (`dist/src/cli/main.js`). */
-export const CLI_PATH = fileURLToPath(new URL("../main.js", import.meta.url));
+export { CLI_PATH };
 
 const HAS_PROC = existsSync("/proc/self/cmdline");
 

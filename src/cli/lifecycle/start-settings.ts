@@ -35,8 +35,13 @@ export function userChoseFlags(execArgv: readonly string[], nodeOptions: string 
 export type SetFlags = (flags: string) => void;
 const setV8Flags: SetFlags = (flags) => v8.setFlagsFromString(flags);
 
-/** The serving flags still to set, when the starting ones were set. */
-let servingPending: SetFlags | null = null;
+/**
+ * The serving flags still to set, when the starting ones were set. Kept on `globalThis`, not in
+ * this module: main.js sets the starting flags through tsc's copy of this module, and the gateway
+ * in the CLI bundle (dist/src/bundle/) sets the serving ones through the bundle's own copy.
+ */
+const SERVING_PENDING = Symbol.for("gatehouse.start-settings.serving-pending");
+const shared = globalThis as { [SERVING_PENDING]?: SetFlags | null };
 
 /** Sets the starting flags, unless the user chose their own. */
 export function applyStartingSettings(
@@ -46,12 +51,12 @@ export function applyStartingSettings(
 ): void {
   if (userChoseFlags(execArgv, nodeOptions)) return;
   setFlags(STARTING_FLAGS);
-  servingPending = setFlags;
+  shared[SERVING_PENDING] = setFlags;
 }
 
 /** Sets the serving flags once the gateway serves; nothing when the starting ones were not set. */
 export function applyServingSettings(): void {
-  const setFlags = servingPending;
-  servingPending = null;
+  const setFlags = shared[SERVING_PENDING];
+  shared[SERVING_PENDING] = null;
   setFlags?.(SERVING_FLAGS);
 }
