@@ -1,0 +1,75 @@
+/**
+ * The `gatehouse` bin a user installs (package.json "bin", cli/main.js) runs the bundled CLI
+ * (scripts/bundle.mjs, dist/src/bundle/cli.js), and works from it: --version, `health` against a
+ * gateway it started, an unknown flag, and the Control UI (paths the bundle's modules resolve from
+ * `import.meta.url`: package.json, the UI's files).
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { CLI_PATH } from "../../src/cli/entry-path.js";
+import { GATEHOUSE_VERSION } from "../../src/version.js";
+import { createCliSandbox } from "../helpers/cli-sandbox.js";
+import { CLI_MAIN, runCli, spawnGateway, type GatewayProcess } from "../helpers/gateway-process.js";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const BUNDLE_DIR = join(ROOT, "dist", "src", "bundle");
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  version: string;
+  bin: Record<string, string>;
+};
+
+const sandbox = createCliSandbox();
+after(() => sandbox.cleanup());
+
+describe("the gatehouse bin", () => {
+  it("is cli/main.js, which the tests and the daemon run, and it imports the CLI bundle", () => {
+    const main = join(ROOT, "dist", "src", "cli", "main.js");
+    assert.equal(join(ROOT, pkg.bin.gatehouse!), main);
+    assert.equal(CLI_MAIN, main);
+    assert.equal(CLI_PATH, main, "gateway start and install spawn the bin");
+    assert.match(readFileSync(main, "utf8"), /bundle\/cli\.js/);
+    assert.ok(readFileSync(join(BUNDLE_DIR, "cli.js"), "utf8").length > 0);
+  });
+
+  it("prints the package's version", async () => {
+    const r = await runCli(["--version"], sandbox.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), pkg.version);
+    assert.equal(GATEHOUSE_VERSION, pkg.version);
+  });
+
+  it("refuses an unknown flag with one line and exit 2, no stack trace", async () => {
+    const r = await runCli(["health", "--no-such-flag"], sandbox.env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error UNKNOWN_OPTION: .*'--no-such-flag'/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(r.stdout, "");
+  });
+
+  describe("against a gateway it started", () => {
+    let dir: string;
+    let gw: GatewayProcess;
+    before(async () => {
+      dir = sandbox.stateDir();
+      gw = await spawnGateway(["--state-dir", dir, "--port", "0"], sandbox.env);
+    });
+    after(() => gw?.stop());
+
+    it("answers `gatehouse health` with the gateway's version", async () => {
+      const r = await runCli(["health", "--state-dir", dir, "--json"], sandbox.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, "");
+      assert.match(r.stdout, new RegExp(`"${pkg.version.replace(/\./g, "\\.")}"`));
+    });
+
+    it("serves the Control UI from the package's files", async () => {
+      const res = await fetch(gw.url.replace(/^ws/, "http") + "/");
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
+    });
+  });
+});
