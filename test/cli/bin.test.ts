@@ -5,7 +5,8 @@
  * `import.meta.url`: package.json, the UI's files).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,7 @@ import { CLI_MAIN, runCli, spawnGateway, type GatewayProcess } from "../helpers/
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BUNDLE_DIR = join(ROOT, "dist", "src", "bundle");
+const MODULE_LOG = fileURLToPath(new URL("../helpers/module-log.js", import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   version: string;
   bin: Record<string, string>;
@@ -64,6 +66,34 @@ describe("the gatehouse bin", () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, "");
       assert.match(r.stdout, new RegExp(`"${pkg.version.replace(/\./g, "\\.")}"`));
+    });
+
+    it("runs `health` from the bundle alone: no tsc module of ours loads beside it", async () => {
+      // main.js falls back to tsc's cli.js without a word when the bundle is missing, and a tsc
+      // module loaded beside the bundle is a second copy of its classes and the per-module cost
+      // the bundle saves: only the module log sees either.
+      const logDir = mkdtempSync(join(tmpdir(), "bin-modules-"));
+      try {
+        const log = join(logDir, "modules.log");
+        const r = await runCli(["health", "--state-dir", dir], {
+          ...sandbox.env,
+          NODE_OPTIONS: `--import=${MODULE_LOG}`,
+          GATEHOUSE_TEST_MODULE_LOG: log,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const ours = readFileSync(log, "utf8")
+          .split("\n")
+          .filter((u) => u.startsWith("file:") && !u.includes("/dist/test/") && !u.includes("/node_modules/"))
+          .map((u) => fileURLToPath(u));
+        assert.ok(ours.includes(join(BUNDLE_DIR, "cli.js")), `the bundle ran: ${ours.join(", ")}`);
+        assert.deepEqual(
+          ours.filter((p) => p !== CLI_MAIN && !p.startsWith(BUNDLE_DIR + "/")),
+          [],
+          "only main.js and files of dist/src/bundle load",
+        );
+      } finally {
+        rmSync(logDir, { recursive: true, force: true });
+      }
     });
 
     it("serves the Control UI from the package's files", async () => {
