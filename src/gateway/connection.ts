@@ -133,6 +133,7 @@ export class Connection implements ServerWebSocketHandler {
     // socket is, tens of thousands of times over on a busy gateway. Protocol errors (oversized
     // frame, bad UTF-8) are closed by the socket with their code; the close comes here.
     this.ws.handler = this;
+    this.host.signatures.challenged?.();
     this.timer = setTimeout(() => {
       if (this.state !== "challenged") return;
       this.host.logger.log("warn", "connect timeout", { conn: this.connId, peer: this.peerAddress });
@@ -189,6 +190,7 @@ export class Connection implements ServerWebSocketHandler {
     if (this.state === "closed") return;
     this.clearTimer();
     const wasOpen = this.state === "open";
+    if (!wasOpen) this.host.signatures.settled?.();
     this.state = "closed";
     if (wasOpen) this.host.onClose(this);
     this.ws.close(code, reason);
@@ -204,6 +206,7 @@ export class Connection implements ServerWebSocketHandler {
     this.clearTimer();
     this.handshake = null;
     if (this.state === "open") this.host.onClose(this);
+    else if (this.state === "challenged") this.host.signatures.settled?.();
     this.state = "closed";
     this.host.onGone(this);
   }
@@ -324,6 +327,7 @@ export class Connection implements ServerWebSocketHandler {
     this.onHost = handshake.locality.directLocal && !handshake.locality.browserOrigin;
     this.handshake = null;
     this.session = session;
+    this.host.signatures.settled?.();
     this.state = "open";
     this.connectedAtMs = this.host.now();
     this.ws.maxPayload = MAX_PAYLOAD_BYTES;

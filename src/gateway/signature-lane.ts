@@ -28,6 +28,12 @@ export interface SignatureLanes {
    * that checks no signature (no device, or a proof refused before its signature) never calls it.
    */
   forConnect(): SignatureCheck;
+  /**
+   * A connection sent its challenge and waits for its connect; {@link SignatureLanes.settled} once
+   * it is admitted or closed. Lanes that do not count connections leave both out.
+   */
+  challenged?(): void;
+  settled?(): void;
 }
 
 /** Every signature checked on the event loop, at once (`gatehouse explain`, the in-process bench). */
@@ -35,13 +41,17 @@ export const INLINE_SIGNATURES: SignatureLanes = { forConnect: () => verifyPaylo
 
 /**
  * Inline while the gateway has no other connect in hand; on the thread pool when a check is on the
- * pool already, or another connect was checked inline in this turn of the event loop (several
- * connect frames arrived together: a burst the loop cannot keep up with alone). The lane is chosen
- * when a connect's first signature is checked, so connects without one leave the choice alone.
+ * pool already, another connect was checked inline in this turn of the event loop (several
+ * connect frames arrived together: a burst the loop cannot keep up with alone), or another
+ * connection is between its challenge and its answer (its connect is on the way: checked inline,
+ * this one would hold it up). The lane is chosen when a connect's first signature is checked, so
+ * connects without one leave the choice alone.
  */
 export function adaptiveSignatureLanes(): SignatureLanes {
   let onPool = 0;
   let inlineThisTurn = false;
+  // Connections challenged and not yet admitted or closed, the one asking included.
+  let waiting = 0;
   const endTurn = () => {
     inlineThisTurn = false;
   };
@@ -50,7 +60,7 @@ export function adaptiveSignatureLanes(): SignatureLanes {
     return verifyPayloadOffLoop(key, payload, signature).finally(() => onPool--);
   };
   const choose = (): SignatureCheck => {
-    if (onPool > 0 || inlineThisTurn) return pooled;
+    if (onPool > 0 || inlineThisTurn || waiting > 1) return pooled;
     inlineThisTurn = true;
     setImmediate(endTurn);
     return verifyPayload;
@@ -59,6 +69,12 @@ export function adaptiveSignatureLanes(): SignatureLanes {
     forConnect() {
       let lane: SignatureCheck | null = null;
       return (key, payload, signature) => (lane ??= choose())(key, payload, signature);
+    },
+    challenged() {
+      waiting++;
+    },
+    settled() {
+      waiting--;
     },
   };
 }

@@ -53,6 +53,19 @@ describe("adaptive signature lanes", () => {
     assert.equal(lane(lanes.forConnect()).where, "inline");
   });
 
+  it("sends a connect to the pool while another connection waits between its challenge and its answer", async () => {
+    await nextTurn();
+    const lanes = adaptiveSignatureLanes();
+    lanes.challenged!(); // this connect's own connection
+    lanes.challenged!(); // another, whose connect is on the way
+    const queued = lane(lanes.forConnect());
+    assert.equal(queued.where, "pool");
+    assert.equal(await queued.answer, true);
+    lanes.settled!(); // the other is admitted or closed
+    await nextTurn();
+    assert.equal(lane(lanes.forConnect()).where, "inline", "only its own connection waits: at once");
+  });
+
   it("sends every connect to the pool while a check is on it", async () => {
     // Every pool thread busy for a while: the check waits in the pool's queue across turns.
     const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);

@@ -192,6 +192,63 @@ describe("the handshake timer while a signature is checked off the event loop", 
   });
 });
 
+describe("the connections the lanes count as waiting for their connect", () => {
+  it("each leaves the count once, however it ends: admitted, refused, closed by its client, timed out", async () => {
+    const lanes = adaptiveSignatureLanes();
+    let waiting = 0;
+    let lowest = 0;
+    const seen: string[] = [];
+    const counting: SignatureLanes = {
+      forConnect() {
+        const check = lanes.forConnect();
+        let first = true; // a refused v3 is asked again as v2, on the same lane
+        return (key, payload, signature) => {
+          const answer = check(key, payload, signature);
+          if (first) seen.push(answer instanceof Promise ? "pool" : "inline");
+          first = false;
+          return answer;
+        };
+      },
+      challenged() {
+        waiting++;
+        lanes.challenged!();
+      },
+      settled() {
+        lowest = Math.min(lowest, --waiting);
+        lanes.settled!();
+      },
+    };
+    const gw = await startTestGateway({ signatures: counting, handshakeTimeoutMs: 1_500 });
+    try {
+      const { identity, token } = pairDevice(gw, ["operator.read"]);
+      const good = { identity, auth: { deviceToken: token }, scopes: ["operator.read"] };
+      const timedOut = await openPeer(gw.url);
+      const closedEarly = await openPeer(gw.url);
+      const admitted = await openPeer(gw.url);
+      assert.equal((await sendConnect(admitted, good)).ok, true);
+      const refused = await openPeer(gw.url);
+      const forged = { device: { signature: signPayload(generateIdentity(), "another payload") } };
+      assert.equal((await sendConnect(refused, { ...good, ...forged })).ok, false);
+      closedEarly.ws.close();
+      await closedEarly.closed;
+      assert.equal((await timedOut.closed).code, 1000);
+      await refused.closed;
+      assert.deepEqual(seen, ["pool", "pool"], "others waited for their connect meanwhile");
+      admitted.ws.close();
+      await admitted.closed;
+      await sleep(50);
+      assert.equal(waiting, 0, "every challenged connection was settled");
+      assert.equal(lowest, 0, "none was settled twice");
+      const alone = await openPeer(gw.url);
+      assert.equal((await sendConnect(alone, good)).ok, true);
+      assert.equal(seen.at(-1), "inline", "a lone connect is checked at once again");
+      alone.ws.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe("many connects at once on the default lanes", () => {
   it("each gets its own answer, some checked on the thread pool", async () => {
     const lanes = adaptiveSignatureLanes();
