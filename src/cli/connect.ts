@@ -5,7 +5,6 @@
  */
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline/promises";
 import {
   FileDeviceTokenStore,
   GatewayClient,
@@ -133,6 +132,8 @@ export function pinFor(
 /** Asks on the terminal whether to trust a certificate; false without one (never silently yes). */
 export async function confirmTrust(url: string, fingerprint: string, json: boolean): Promise<boolean> {
   if (json || !process.stdin.isTTY || !process.stderr.isTTY) return false;
+  // readline by getBuiltinModule, here: an import would load it into every command that connects.
+  const { createInterface } = process.getBuiltinModule("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     process.stderr.write(

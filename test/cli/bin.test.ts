@@ -96,6 +96,37 @@ describe("the gatehouse bin", () => {
       }
     });
 
+    it("runs `health` without commander's files, child_process or readline", async () => {
+      // commander is inside the bundle, and its child_process (with dgram and net's socket list)
+      // loads only when used; the certificate prompt's readline only when it asks. Each cost
+      // every command's start (bench/README.md, "The CLI's own start").
+      const logDir = mkdtempSync(join(tmpdir(), "bin-builtins-"));
+      try {
+        const modules = join(logDir, "modules.log");
+        const builtins = join(logDir, "builtins.log");
+        const r = await runCli(["health", "--state-dir", dir], {
+          ...sandbox.env,
+          NODE_OPTIONS: `--import=${MODULE_LOG}`,
+          GATEHOUSE_TEST_MODULE_LOG: modules,
+          GATEHOUSE_TEST_BUILTIN_LOG: builtins,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const files = readFileSync(modules, "utf8").split("\n");
+        assert.deepEqual(
+          files.filter((u) => u.includes("/node_modules/")),
+          [],
+          "no package file loads: commander is in the bundle",
+        );
+        const loaded = readFileSync(builtins, "utf8").split("\n");
+        assert.ok(loaded.includes("net"), `the log lists what loaded: ${loaded.join(" ")}`);
+        for (const name of ["child_process", "dgram", "readline", "readline/promises"]) {
+          assert.ok(!loaded.includes(name), `${name} loaded for health`);
+        }
+      } finally {
+        rmSync(logDir, { recursive: true, force: true });
+      }
+    });
+
     it("serves the Control UI from the package's files", async () => {
       const res = await fetch(gw.url.replace(/^ws/, "http") + "/");
       assert.equal(res.status, 200);
