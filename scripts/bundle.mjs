@@ -37,59 +37,39 @@ const COMMON = {
 };
 
 /**
- * Node's built-ins by `process.getBuiltinModule`, in both builds. An ES `import` of a built-in
- * makes Node build its module namespace, which reads every export and so evaluates its lazy parts:
- * `node:fs` loads `fs/promises` and the file streams, `node:crypto` WebCrypto and X.509 (10 M
- * instructions for fs, crypto, net and os in an empty module; in `health` less than callgrind's
- * spread between runs, but the modules are gone from every process). As CommonJS to esbuild, an
- * import reads the built-in's properties only where the code uses them. commander's `require` of
- * `node:child_process` loads it at its first use: every command loads commander, which uses it
- * only for executable subcommands, which Gatehouse has none of.
+ * The CLI build's packages stay outside but for commander, which every command loads: as a package
+ * it costs a CommonJS load of seven files, the ES loader's scan of their exports and, through
+ * `node:child_process`, `dgram` and `net`'s socket list: 15–18 ms of every command's start ("The
+ * CLI's own start" in bench/README.md). Its `require`s of Node's built-ins become
+ * `process.getBuiltinModule` (an ES bundle has no `require`), and `node:child_process` loads at its
+ * first use: commander uses it only for executable subcommands, which Gatehouse has none of.
+ * commander stays a dependency (tsc's modules import it, and its licence is installed beside the
+ * bundle with it).
  */
-function builtinsOnUse() {
+function commanderInside() {
+  const IN_COMMANDER = /[\\/]node_modules[\\/]commander[\\/]/;
   return {
-    name: "builtins-on-use",
+    name: "commander-inside",
     setup(b) {
-      b.onResolve({ filter: /^node:/ }, (args) => ({
-        // Only commander's `require` reads the module object itself; an ES import of ours goes
-        // through esbuild's namespace copy, which lists the object's own keys at once.
-        path: args.path === "node:child_process" && IN_COMMANDER.test(args.importer) ? LAZY : args.path,
-        namespace: BUILTIN,
-      }));
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path === "commander") return undefined; // resolved and bundled by esbuild
+        if (args.path.startsWith("node:") && IN_COMMANDER.test(args.importer))
+          return { path: args.path, namespace: BUILTIN };
+        // Other packages, and the built-ins our modules import: loaded where the code loads them.
+        return { path: args.path, external: true };
+      });
       b.onLoad({ filter: /.*/, namespace: BUILTIN }, (args) => ({
         loader: "js",
         contents:
-          args.path === LAZY
+          args.path === "node:child_process"
             ? `let m;\nmodule.exports = new Proxy({}, { get: (_, k) => (m ??= process.getBuiltinModule("node:child_process"))[k] });\n`
             : `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});\n`,
       }));
     },
   };
 }
-const BUILTIN = "builtin";
-const LAZY = "node:child_process, at its first use";
-const IN_COMMANDER = /[\\/]node_modules[\\/]commander[\\/]/;
-
-/**
- * The CLI build's packages stay outside but for commander, which every command loads: as a package
- * it costs a CommonJS load of seven files, the ES loader's scan of their exports and, through
- * `node:child_process`, `dgram` and `net`'s socket list: 15–18 ms of every command's start ("The
- * CLI's own start" in bench/README.md). commander stays a dependency (tsc's modules import it, and
- * its licence is installed beside the bundle with it).
- */
-function commanderInside() {
-  return {
-    name: "commander-inside",
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path.startsWith("node:")) return undefined; // builtinsOnUse
-        if (args.path === "commander") return undefined; // resolved and bundled by esbuild
-        // Other packages: loaded where the code loads them, as before.
-        return { path: args.path, external: true };
-      });
-    },
-  };
-}
+/** The namespace of commander's built-ins: modules with no file. */
+const BUILTIN = "commander-builtin";
 
 rmSync(BUNDLE_DIR, { recursive: true, force: true });
 const client = await build({
@@ -98,7 +78,6 @@ const client = await build({
   // One shared chunk: both entries give the same classes (a GatewayClientError from either is
   // `instanceof` the other's), and env loads nothing only index needs.
   chunkNames: "shared-[hash]",
-  plugins: [builtinsOnUse()],
 });
 // A build of its own, so the client's two files stay all a sub-agent loads. Packages stay outside
 // (installed beside it, loaded where the code loads them: better-sqlite3, ws, qrcode, croner).
@@ -106,14 +85,14 @@ const cli = await build({
   ...COMMON,
   entryPoints: CLI_ENTRIES.map((e) => join(root, "dist", "src", e)),
   chunkNames: "cli-[hash]",
-  plugins: [builtinsOnUse(), commanderInside()],
+  plugins: [commanderInside()],
   minifyWhitespace: true,
   minifySyntax: true,
 });
 
 // What the bundle was built from: tsc's files and their digests (test/library/bundle.test.ts).
 const inputs = [...new Set([...Object.keys(client.metafile.inputs), ...Object.keys(cli.metafile.inputs)])]
-  .filter((p) => !p.startsWith(`${BUILTIN}:`)) // builtinsOnUse's modules: no file
+  .filter((p) => !p.startsWith(`${BUILTIN}:`))
   .sort()
   .map((p) => {
     const file = join(root, p);
