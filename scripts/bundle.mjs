@@ -36,6 +36,9 @@ const COMMON = {
   legalComments: "none",
 };
 
+/** The namespace of commander's built-ins: modules with no file. */
+const BUILTIN = "commander-builtin";
+
 /**
  * The CLI build's packages stay outside but for commander, which every command loads: as a package
  * it costs a CommonJS load of seven files, the ES loader's scan of their exports and, through
@@ -68,9 +71,6 @@ function commanderInside() {
     },
   };
 }
-/** The namespace of commander's built-ins: modules with no file. */
-const BUILTIN = "commander-builtin";
-
 rmSync(BUNDLE_DIR, { recursive: true, force: true });
 const client = await build({
   ...COMMON,

@@ -84,7 +84,7 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject | null {
     // JWK, not DER SPKI: the same raw key for OpenSSL, without its decoder (about 110 µs a key
     // against 10; the gateway pays it for every device its key cache has not seen).
     return createPublicKey({
-      key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") },
+      key: { kty: "OKP", crv: "Ed25519", x: toBase64Url(raw) },
       format: "jwk",
     });
   } catch {

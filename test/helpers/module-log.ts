@@ -12,21 +12,19 @@ const { register, createRequire } = process.getBuiltinModule("node:module");
 
 register(new URL("./module-log-hooks.js", import.meta.url));
 
-const cjsLog = process.env.GATEHOUSE_TEST_CJS_LOG;
-if (cjsLog) {
-  process.on("exit", () => {
-    const cache = (createRequire(import.meta.url)("node:module") as { _cache: Record<string, unknown> })
-      ._cache;
-    process.getBuiltinModule("node:fs").writeFileSync(cjsLog, Object.keys(cache).join("\n") + "\n");
-  });
+/** Writes `lines()` to `file` (one a line) when the process exits, if the variable named a file. */
+function writeAtExit(file: string | undefined, lines: () => string[]): void {
+  if (!file) return;
+  process.on("exit", () =>
+    process.getBuiltinModule("node:fs").writeFileSync(file, lines().join("\n") + "\n"),
+  );
 }
 
-const builtinLog = process.env.GATEHOUSE_TEST_BUILTIN_LOG;
-if (builtinLog) {
-  process.on("exit", () => {
-    const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList
-      .filter((m) => m.startsWith("NativeModule "))
-      .map((m) => m.slice("NativeModule ".length));
-    process.getBuiltinModule("node:fs").writeFileSync(builtinLog, loaded.join("\n") + "\n");
-  });
-}
+writeAtExit(process.env.GATEHOUSE_TEST_CJS_LOG, () =>
+  Object.keys((createRequire(import.meta.url)("node:module") as { _cache: Record<string, unknown> })._cache),
+);
+writeAtExit(process.env.GATEHOUSE_TEST_BUILTIN_LOG, () =>
+  (process as unknown as { moduleLoadList: string[] }).moduleLoadList
+    .filter((m) => m.startsWith("NativeModule "))
+    .map((m) => m.slice("NativeModule ".length)),
+);

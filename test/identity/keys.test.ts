@@ -82,8 +82,11 @@ describe("deviceId derivation", () => {
       const raw = der.subarray(12);
       assert.deepEqual(rawPublicKey(privateKey), raw);
       assert.deepEqual(rawPublicKey(publicKey), raw);
-      assert.equal(publicKeyPemFromRaw(raw), publicKey.export({ format: "pem", type: "spki" }));
-      assert.equal(identityFromPrivateKey(privateKey, 0).publicKeyPem, publicKeyPemFromRaw(raw));
+      const pem = publicKey.export({ format: "pem", type: "spki" });
+      assert.equal(publicKeyPemFromRaw(raw), pem);
+      const identity = identityFromPrivateKey(privateKey, 0);
+      assert.equal(identity.publicKeyPem, pem);
+      assert.equal(identity.publicKey, raw.toString("base64url"));
       const key = publicKeyFromRaw(raw)!;
       assert.ok(key.equals(publicKey), "the same key as from DER");
       const sig = signPayload({ privateKey }, `payload ${i}`);
