@@ -42,11 +42,14 @@ export function deviceIdFromRawKey(raw: Uint8Array): string {
 
 /** Raw 32-byte public key of an Ed25519 KeyObject (public or private). */
 export function rawPublicKey(key: KeyObject): Buffer {
-  // JWK, not DER: OpenSSL 3's encoders cost about 100 µs a key on this kind of machine, the JWK
-  // export 4 µs (bench/README.md, "Keys without OpenSSL's encoders"). A private key's `x` is its
-  // public key, derived by OpenSSL.
+  // DER, not JWK, though the JWK export is ~100 µs cheaper: Node 20 exports a JWK while holding the
+  // key's lock and allocating, and a garbage collection then can run the destructor of the
+  // generateKeyPairSync job that made the key, which takes the same lock: the process hangs for
+  // good (bench/README.md, "A hang in Node's JWK export"). The DER export holds no lock while it
+  // allocates.
   if (key.asymmetricKeyType !== "ed25519") throw new TypeError("not an Ed25519 key");
-  return Buffer.from(key.export({ format: "jwk" }).x!, "base64url");
+  const pub = key.type === "private" ? createPublicKey(key) : key;
+  return pub.export({ format: "der", type: "spki" }).subarray(SPKI_ED25519_PREFIX.length);
 }
 
 /** The SPKI PEM of a raw Ed25519 public key, as OpenSSL writes it (one line: 60 base64 chars). */
