@@ -9,6 +9,7 @@ import { join, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { installCommandShim } from "./command-shim.mjs";
+import { runWithLimit } from "./process-tree.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [command = "test", ...rest] = process.argv.slice(2);
@@ -486,16 +487,29 @@ switch (command) {
     const rowsDir = mkdtempSync(join(tmpdir(), "gatehouse-bench-"));
     const rowsFile = join(rowsDir, "rows.jsonl");
     const env = { ...benchEnv(process.env), GATEHOUSE_BENCH_ROWS: rowsFile };
+    const limitS = Number(process.env.BENCH_FILE_TIMEOUT_S ?? 600);
+    if (!(limitS > 0)) {
+      console.error(`gatehouse dev: BENCH_FILE_TIMEOUT_S must be a number of seconds above 0`);
+      process.exit(2);
+    }
     const failed = [];
     for (const f of files) {
       step(`bench ${f}`);
-      const res = spawnSync(process.execPath, [join(root, "dist", "bench", f), ...rest], {
+      // A bench that hangs (as one did, in Node's key export) must not stop the run: it is killed
+      // with everything it started, and the run goes on to the next bench and the summary.
+      const outcome = await runWithLimit(process.execPath, [join(root, "dist", "bench", f), ...rest], {
         cwd: root,
-        stdio: "inherit",
         env,
+        limitS,
       });
+      if (outcome === "timed out") {
+        console.error(
+          `gatehouse dev: ${f} did not finish within ${limitS} s (BENCH_FILE_TIMEOUT_S); ` +
+            `stopped it and every process it started`,
+        );
+      }
       // One failing bench must not hide the figures of the others.
-      if (res.status !== 0) failed.push(f);
+      if (outcome !== "ok") failed.push(`${f} (${outcome})`);
     }
     step("summary");
     run(process.execPath, [join(root, "dist", "bench", "summary.js"), rowsFile]);
