@@ -6,7 +6,7 @@
  */
 import { writeSecretJson } from "../util/secret-file.js";
 import { IdentityError } from "./errors.js";
-import { generateIdentity, identityFromPrivateKey, parsePrivateKeyPem, type DeviceIdentity } from "./keys.js";
+import { generateIdentity, identityFromPrivateKeyPem, type DeviceIdentity } from "./keys.js";
 // Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
 // (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
 const { readFileSync } = process.getBuiltinModule("node:fs");
@@ -85,15 +85,13 @@ function parseIdentity(path: string, text: string): DeviceIdentity {
   const file = data as Partial<IdentityFile>;
   if (file.version !== 1) throw malformed(`unsupported version ${JSON.stringify(file.version)}`);
   if (typeof file.privateKeyPem !== "string") throw malformed("privateKeyPem missing");
-  let key;
+  const createdAtMs = typeof file.createdAtMs === "number" ? file.createdAtMs : 0;
   try {
-    key = parsePrivateKeyPem(file.privateKeyPem);
+    // The id is derived from the key, never taken from the file.
+    return identityFromPrivateKeyPem(file.privateKeyPem, createdAtMs);
   } catch {
     throw malformed("privateKeyPem is not an Ed25519 private key");
   }
-  const createdAtMs = typeof file.createdAtMs === "number" ? file.createdAtMs : 0;
-  // The id is derived from the key, never taken from the file.
-  return identityFromPrivateKey(key, createdAtMs);
 }
 
 function isMissing(cause: unknown): boolean {

@@ -15,6 +15,8 @@ import {
   fromBase64Any,
   generateIdentity,
   identityFromPrivateKey,
+  identityFromPrivateKeyPem,
+  parsePrivateKeyPem,
   publicKeyFromRaw,
   publicKeyPemFromRaw,
   rawPublicKey,
@@ -129,6 +131,99 @@ describe("deviceId derivation", () => {
     assert.equal(signal, null, "the child hung generating identities and was killed after 90 s");
     assert.equal(code, 0);
     assert.equal(out, "20000", "20,000 distinct device ids");
+  });
+});
+
+describe("an identity file's private key", () => {
+  // identityFromPrivateKeyPem reads the PKCS#8 form itself and imports the seed as a JWK (every
+  // command and sub-agent pays for it); for every key it must give what OpenSSL's decoder gives.
+  const viaOpenSsl = (pem: string) => {
+    const key = createPrivateKey({ key: pem, format: "pem" });
+    const raw = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(12);
+    return { key, raw };
+  };
+
+  test("the same key, id, wire key, PEM and signatures as through OpenSSL's PEM decoder", () => {
+    for (let i = 0; i < 50; i++) {
+      const pem = generateKeyPairSync("ed25519")
+        .privateKey.export({ format: "pem", type: "pkcs8" })
+        .toString();
+      const expected = viaOpenSsl(pem);
+      const identity = identityFromPrivateKeyPem(pem, 7);
+      assert.ok(identity.privateKey.equals(expected.key), "the same private key");
+      assert.ok(parsePrivateKeyPem(pem).equals(expected.key), "parsePrivateKeyPem: the same private key");
+      assert.equal(identity.deviceId, sha256Hex(expected.raw));
+      assert.equal(identity.publicKey, expected.raw.toString("base64url"));
+      assert.equal(
+        identity.publicKeyPem,
+        createPublicKey(expected.key).export({ format: "pem", type: "spki" }),
+      );
+      assert.equal(identity.createdAtMs, 7);
+      // Ed25519 signatures are deterministic: the same key signs the same bytes.
+      assert.equal(
+        signPayload(identity, `payload ${i}`),
+        signPayload({ privateKey: expected.key }, `payload ${i}`),
+      );
+    }
+  });
+
+  test("RFC 8032's key through its PKCS#8 PEM: the known public key and signature", () => {
+    const der = Buffer.from("302e020100300506032b657004220420" + RFC8032.secret, "hex");
+    const pem = `-----BEGIN PRIVATE KEY-----\n${der.toString("base64")}\n-----END PRIVATE KEY-----\n`;
+    const identity = identityFromPrivateKeyPem(pem, 0);
+    assert.equal(identity.publicKey, Buffer.from(RFC8032.public, "hex").toString("base64url"));
+    assert.equal(
+      signPayload(identity, ""),
+      Buffer.from(RFC8032.signatureOfEmpty, "hex").toString("base64url"),
+    );
+  });
+
+  test("other spellings of the same key load to the same identity: CRLF, wrapped, with text before it", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const der = privateKey.export({ format: "der", type: "pkcs8" });
+    const raw = publicKey.export({ format: "der", type: "spki" }).subarray(12);
+    const expected = sha256Hex(raw);
+    const b64 = der.toString("base64");
+    const pem = (body: string, eol = "\n") =>
+      `-----BEGIN PRIVATE KEY-----${eol}${body}${eol}-----END PRIVATE KEY-----${eol}`;
+    const forms = {
+      crlf: pem(b64, "\r\n"),
+      wrapped: pem(b64.match(/.{1,16}/g)!.join("\n")),
+      indented: `  ${pem(b64)}  \n`,
+      // Text before the block, as openssl pkcs12 writes it: not the form read directly, so
+      // OpenSSL's decoder reads it.
+      "with bag attributes": `Bag Attributes\n    friendlyName: device\n${pem(b64)}`,
+    };
+    for (const [name, text] of Object.entries(forms)) {
+      assert.equal(identityFromPrivateKeyPem(text, 0).deviceId, expected, name);
+      assert.ok(parsePrivateKeyPem(text).equals(privateKey), name);
+    }
+  });
+
+  test("anything that is not an Ed25519 private key is refused", () => {
+    const x25519 = generateKeyPairSync("x25519")
+      .privateKey.export({ format: "pem", type: "pkcs8" })
+      .toString();
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 })
+      .privateKey.export({ format: "pem", type: "pkcs8" })
+      .toString();
+    const ed = generateKeyPairSync("ed25519");
+    const truncated = ed.privateKey
+      .export({ format: "der", type: "pkcs8" })
+      .subarray(0, 47)
+      .toString("base64");
+    const bad = {
+      x25519,
+      rsa,
+      "a public key": ed.publicKey.export({ format: "pem", type: "spki" }).toString(),
+      truncated: `-----BEGIN PRIVATE KEY-----\n${truncated}\n-----END PRIVATE KEY-----\n`,
+      garbage: "-----BEGIN PRIVATE KEY-----\nnot base64 at all!\n-----END PRIVATE KEY-----\n",
+      empty: "",
+    };
+    for (const [name, text] of Object.entries(bad)) {
+      assert.throws(() => identityFromPrivateKeyPem(text, 0), name);
+      assert.throws(() => parsePrivateKeyPem(text), name);
+    }
   });
 });
 
