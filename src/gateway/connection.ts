@@ -187,13 +187,19 @@ export class Connection implements ServerWebSocketHandler {
 
   /** Closes the socket (idempotent). */
   close(code: number, reason: string): void {
+    this.end(code, reason, null);
+  }
+
+  /** Closes, after one last text message when `lastText` is one (in the same write). */
+  private end(code: number, reason: string, lastText: string | null): void {
     if (this.state === "closed") return;
     this.clearTimer();
     const wasOpen = this.state === "open";
     if (!wasOpen) this.host.signatures.settled?.();
     this.state = "closed";
     if (wasOpen) this.host.onClose(this);
-    this.ws.close(code, reason);
+    if (lastText === null) this.ws.close(code, reason);
+    else this.ws.sendAndClose(lastText, code, reason);
   }
 
   /** Closes without a handshake when the peer does not answer the close. */
@@ -477,12 +483,13 @@ export class Connection implements ServerWebSocketHandler {
 
   /** Sends the error as a response when there is a request id, then closes as the table says. */
   private reject(error: GatewayError, requestId: string | null, closeCode?: number): void {
-    if (requestId !== null) this.respondError(requestId, error);
-    this.close(closeCode ?? error.closeCode ?? CLOSE_CODES.policy, error.closeReason);
+    // The error answer and the close leave in one write, the answer first.
+    const answer = requestId === null ? null : JSON.stringify(errorResponse(requestId, error));
+    this.end(closeCode ?? error.closeCode ?? CLOSE_CODES.policy, error.closeReason, answer);
   }
 
   private respondError(id: string, error: GatewayError): void {
-    this.sendRaw({ type: "res", id, ok: false, error: error.toErrorShape() });
+    this.sendRaw(errorResponse(id, error));
   }
 
   private respond(id: string, ok: true, payload: unknown): void {
@@ -493,6 +500,11 @@ export class Connection implements ServerWebSocketHandler {
     if (!this.ws.isOpen) return;
     this.ws.send(JSON.stringify(frame));
   }
+}
+
+/** The response frame that refuses request `id` with `error`. */
+function errorResponse(id: string, error: GatewayError) {
+  return { type: "res", id, ok: false, error: error.toErrorShape() } as const;
 }
 
 /**

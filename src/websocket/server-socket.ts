@@ -160,6 +160,20 @@ export class ServerWebSocket {
     if (!this.reading) endSocket(this.socket);
   }
 
+  /**
+   * Sends one last text message, then starts the close handshake, both in one write: a refusal and
+   * its close reach the client in one segment, for one system call and one wake-up of the client.
+   */
+  sendAndClose(text: string, code: number, reason = ""): void {
+    this.socket.cork();
+    try {
+      this.send(text);
+      this.close(code, reason);
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
   /** Cuts the connection at once, without a close handshake. */
   terminate(): void {
     this.socket.destroy();

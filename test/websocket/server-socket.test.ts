@@ -23,6 +23,8 @@ const LIMIT = 1024;
 /** One accepted WebSocket as the server's owner sees it. */
 interface Served {
   ws: ServerWebSocket;
+  /** How many chunks each write to the kernel carried (`_write`: one; `_writev`: several). */
+  writes: number[];
   messages: Array<string | Buffer>;
   /** Resolves when the owner heard the TCP close. */
   closed: Promise<void>;
@@ -51,13 +53,14 @@ class TestServer {
       let done = false;
       let onClosed!: () => void;
       const closed = new Promise<void>((r) => (onClosed = r));
-      const served: Served = { ws, messages: [], closed, isClosed: () => done };
+      const served: Served = { ws, writes: countWrites(socket), messages: [], closed, isClosed: () => done };
       ws.handler = {
         onMessage(data) {
           served.messages.push(data);
           if (typeof data !== "string") return;
           const [cmd, arg, ...rest] = data.split(" ");
           if (cmd === "!close") ws.close(Number(arg), rest.join(" "));
+          else if (cmd === "!refuse") ws.sendAndClose("refused", Number(arg), rest.join(" "));
           else if (cmd === "!raise") ws.maxPayload = Number(arg);
           else if (!data.startsWith("!")) ws.send(data);
         },
@@ -94,6 +97,26 @@ class TestServer {
     for (const s of this.served) s.ws.terminate();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** Records, per write the socket makes to the kernel, how many chunks it carried. */
+function countWrites(socket: Socket): number[] {
+  const writes: number[] = [];
+  const raw = socket as unknown as {
+    _write(chunk: unknown, encoding: unknown, cb: unknown): void;
+    _writev(chunks: unknown[], cb: unknown): void;
+  };
+  const write = raw._write;
+  const writev = raw._writev;
+  raw._write = function (this: unknown, chunk, encoding, cb) {
+    writes.push(1);
+    return write.call(this, chunk, encoding, cb);
+  };
+  raw._writev = function (this: unknown, chunks, cb) {
+    writes.push(chunks.length);
+    return writev.call(this, chunks, cb);
+  };
+  return writes;
 }
 
 /** `promise`, or a failure naming `what` after `ms`: a missing event fails, it does not hang. */
@@ -474,6 +497,22 @@ describe("the close handshake", () => {
     await within(c.closed, 5000, "the server ends TCP");
     await within(s.closed, 5000, "the owner hears the close");
     assert.deepEqual(s.messages, ["!close 4001 going away"]);
+  });
+
+  it("a last message and the close leave in one write, the message first", async () => {
+    const { c, s } = await rawOpen(server);
+    const before = s.writes.length;
+    c.write(clientFrame({ payload: "!refuse 1008 pairing required" }));
+    const message = await within(c.nextFrame(), 5000, "the last message");
+    assert.equal(message?.opcode, 1);
+    assert.equal(message?.payload.toString(), "refused");
+    assert.deepEqual(await within(c.nextClose(), 5000, "the close"), {
+      code: 1008,
+      reason: "pairing required",
+    });
+    assert.deepEqual(s.writes.slice(before), [2], "one write of two frames");
+    c.write(clientFrame({ opcode: 8, payload: closeBody(1008) }));
+    await within(c.closed, 5000, "the server ends TCP");
   });
 
   it("a long reason is cut to 123 bytes at a character boundary", async () => {
