@@ -69,7 +69,11 @@ function runCaptured(label, cmd, args, opts = {}) {
   });
 }
 
-function ensureDependencies() {
+/**
+ * npm ci when the lock file changed since the last install. Asynchronous, so that what was started
+ * beside it (the tests' Debian packages and OpenClaw peer) goes on meanwhile.
+ */
+async function ensureDependencies() {
   const marker = join(root, "node_modules", ".package-lock.json");
   const lock = join(root, "package-lock.json");
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) {
@@ -78,7 +82,19 @@ function ensureDependencies() {
   }
   step("installing dependencies (npm ci)");
   const started = performance.now();
-  run("npm", ["ci", "--no-audit", "--no-fund"], { env: { ...process.env, ...nodeHeaders() } });
+  const status = await new Promise((resolve) => {
+    const child = spawn("npm", ["ci", "--no-audit", "--no-fund"], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, ...nodeHeaders() },
+    });
+    child.once("error", (err) => {
+      console.error(`gatehouse dev: could not run npm: ${err.message}`);
+      resolve(1);
+    });
+    child.once("close", (code) => resolve(code ?? 1));
+  });
+  if (status !== 0) process.exit(status);
   phases.push(["dependencies (npm ci)", (performance.now() - started) / 1000, []]);
 }
 
@@ -334,11 +350,7 @@ function selectTests() {
  * the build), the Debian packages and the OpenClaw peer. Each prints its output when it ends; the
  * run stops after all have ended if the build, the format check or lint failed.
  */
-async function prepareTests() {
-  // Before the build, the test files to be are their sources' built names.
-  const wantsPeer = findTests(join(root, "test"), ".test.ts")
-    .map((f) => join(root, "dist", f.slice(root.length + 1).replace(/\.ts$/, ".js")))
-    .some((f) => selected(f) && f.includes(join("interop", "openclaw-peer")));
+async function prepareTests(installs) {
   const tool = (label, path, args) =>
     runCaptured(label, process.execPath, [join(root, "node_modules", ...path), ...args]);
   step("building, checking format and lint, installing what the tests need (side by side)");
@@ -353,8 +365,7 @@ async function prepareTests() {
     bundled,
     tool("format check (prettier)", ["prettier", "bin", "prettier.cjs"], ["--check", "."]),
     tool("lint (eslint)", ["eslint", "bin", "eslint.js"], ["."]),
-    installTestPackages(),
-    wantsPeer ? installOpenClawPeer() : Promise.resolve(null),
+    ...installs,
   ].map((p) =>
     p.then((r) => {
       if (r) {
@@ -443,10 +454,24 @@ function runTests() {
   process.exit(res.status ?? 1);
 }
 
+/**
+ * What the tests need from outside npm: the Debian packages, and the OpenClaw peer when an interop
+ * test is selected. Neither needs the project's dependencies, so both start before npm ci and run
+ * beside it (a first run's peer is minutes of downloading).
+ */
+function startTestInstalls() {
+  // Before the build, the test files to be are their sources' built names.
+  const wantsPeer = findTests(join(root, "test"), ".test.ts")
+    .map((f) => join(root, "dist", f.slice(root.length + 1).replace(/\.ts$/, ".js")))
+    .some((f) => selected(f) && f.includes(join("interop", "openclaw-peer")));
+  return [installTestPackages(), wantsPeer ? installOpenClawPeer() : Promise.resolve(null)];
+}
+
 const testing = command === "test" || command === "test:stress";
-ensureDependencies();
+const installs = testing ? startTestInstalls() : [];
+await ensureDependencies();
 if (testing) {
-  await prepareTests();
+  await prepareTests(installs);
 } else {
   build();
   if (command !== "bench") ensureCommandOnPath();
