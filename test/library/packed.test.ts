@@ -27,9 +27,16 @@ const key = createHash("sha256")
 const consumer = join(ROOT, "node_modules", ".cache", "gatehouse-packed-test", key);
 const installed = join(consumer, "node_modules", pkg.name);
 
-/** A child's environment without the caller's gateway settings, with a HOME of its own. */
+/**
+ * A child's environment without the caller's gateway settings, with a HOME and a TMPDIR of its own:
+ * the documented examples make temporary state dirs as a user would, and this file removes them.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(scratch, "home") };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: join(scratch, "home"),
+    TMPDIR: join(scratch, "tmp"),
+  };
   for (const k of Object.keys(env)) if (k.startsWith("GATEHOUSE_")) delete env[k];
   return env;
 }
@@ -93,6 +100,7 @@ function seedNativeAddon(name: string): void {
 
 before(() => {
   mkdirSync(join(scratch, "home"), { recursive: true });
+  mkdirSync(join(scratch, "tmp"), { recursive: true });
   npm(["pack", "--ignore-scripts", "--pack-destination", scratch], ROOT);
   const tarball = join(scratch, `${pkg.name}-${pkg.version}.tgz`);
   assert.ok(existsSync(tarball), "npm pack wrote the tarball");
