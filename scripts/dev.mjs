@@ -82,19 +82,14 @@ async function ensureDependencies() {
   }
   step("installing dependencies (npm ci)");
   const started = performance.now();
-  const status = await new Promise((resolve) => {
-    const child = spawn("npm", ["ci", "--no-audit", "--no-fund"], {
-      cwd: root,
-      stdio: "inherit",
-      env: { ...process.env, ...nodeHeaders() },
-    });
-    child.once("error", (err) => {
-      console.error(`gatehouse dev: could not run npm: ${err.message}`);
-      resolve(1);
-    });
-    child.once("close", (code) => resolve(code ?? 1));
+  const outcome = await runWithLimit("npm", ["ci", "--no-audit", "--no-fund"], {
+    cwd: root,
+    env: { ...process.env, ...nodeHeaders() },
   });
-  if (status !== 0) process.exit(status);
+  if (outcome !== "ok") {
+    console.error("gatehouse dev: npm ci failed (its output is above)");
+    process.exit(1);
+  }
   phases.push(["dependencies (npm ci)", (performance.now() - started) / 1000, []]);
 }
 
@@ -275,16 +270,16 @@ async function installOpenClawPeer() {
     "gatehouse dev: installing the OpenClaw peer for the interop tests (node scripts/openclaw-peer.mjs)",
   );
   const started = performance.now();
-  const res = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [script], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-    child.once("error", () => resolve(1));
-    child.once("close", (code) => resolve(code));
+  const outcome = await runWithLimit(process.execPath, [script], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
   });
-  const output = res === 0 ? "" : "gatehouse dev: the OpenClaw interop tests will fail without the peer\n";
+  const output =
+    outcome === "ok" ? "" : "gatehouse dev: the OpenClaw interop tests will fail without the peer\n";
   return {
     label: "OpenClaw peer (node scripts/openclaw-peer.mjs)",
     ok: true,
-    status: res,
+    status: outcome,
     output,
     seconds: (performance.now() - started) / 1000,
   };

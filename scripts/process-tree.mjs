@@ -6,16 +6,19 @@ import { readFileSync, readdirSync } from "node:fs";
 /**
  * Runs `cmd args` with the terminal as its output; resolves with how it ended: "ok", "failed"
  * (a non-zero exit, a signal, or it could not start) or "timed out", when it ran past `limitS`
- * seconds and was killed with everything it started ({@link killTree}).
+ * seconds (none when left out) and was killed with everything it started ({@link killTree}).
  */
-export function runWithLimit(cmd, args, { cwd, env, limitS, stdio = "inherit" }) {
+export function runWithLimit(cmd, args, { cwd, env, limitS, stdio = "inherit" } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env, stdio });
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killTree(child.pid);
-    }, limitS * 1000);
+    const timer =
+      limitS === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            killTree(child.pid);
+          }, limitS * 1000);
     child.once("error", (err) => {
       console.error(`could not run ${cmd}: ${err.message}`);
     });

@@ -17,7 +17,7 @@ interface ProcessTree {
   runWithLimit(
     cmd: string,
     args: string[],
-    opts: { cwd?: string; env?: NodeJS.ProcessEnv; limitS: number; stdio?: "inherit" | "ignore" },
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; limitS?: number; stdio?: "inherit" | "ignore" },
   ): Promise<Outcome>;
 }
 
@@ -48,6 +48,9 @@ describe("a bench file under a time limit", () => {
       stdio: "ignore",
     });
     assert.equal(missing, "failed");
+    // Without a limit (npm ci, the peer's install) nothing cuts a child short.
+    const unlimited = ["-e", "setTimeout(() => process.exit(0), 1500)"];
+    assert.equal(await tree.runWithLimit(process.execPath, unlimited, { stdio: "ignore" }), "ok");
   });
 
   it("one that hangs is killed at the limit with its children, also those in a session of their own", async () => {
