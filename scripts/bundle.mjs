@@ -90,6 +90,12 @@ const cli = await build({
   minifySyntax: true,
 });
 
+// The bundle's folder is its own package scope: for every module it loads, Node's ES loader looks
+// for the nearest package.json to learn the module's format, from the module's folder up, building
+// URLs and paths at each step. Here the first step answers (bench/README.md, "The bundle's own
+// package scope"). Only `type`: a `name` or `exports` here would capture the package's own name.
+writeFileSync(join(BUNDLE_DIR, "package.json"), JSON.stringify({ type: "module" }) + "\n");
+
 // What the bundle was built from: tsc's files and their digests (test/library/bundle.test.ts).
 const inputs = [...new Set([...Object.keys(client.metafile.inputs), ...Object.keys(cli.metafile.inputs)])]
   .filter((p) => !p.startsWith(`${BUILTIN}:`))

@@ -44,6 +44,11 @@ describe("the client bundle", () => {
     );
   });
 
+  it("is a package scope of its own that sets only the module type (Node's loader stops there)", () => {
+    // A name or exports here would take the package's own name from the modules in this folder.
+    assert.deepEqual(JSON.parse(readFileSync(join(BUNDLE_DIR, "package.json"), "utf8")), { type: "module" });
+  });
+
   it("gives both entries the same classes: an error from one is instanceof the other's", async () => {
     const full = await import("gatehouse-gateway/client");
     const env = await import("gatehouse-gateway/client/env");
