@@ -10,7 +10,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { loadOrCreateIdentity } from "../src/identity/file-store.js";
 import { createGatewayApp } from "../src/runtime/gateway-app.js";
 import { ensureOwner, openStore } from "../src/store/index.js";
@@ -49,7 +48,7 @@ const load = (): string =>
 
 /** Clock ticks per second of /proc's CPU times. */
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-/** CPU time (user + system, ms) of every process the shell writing `stat` has waited for. */
+/** CPU time (user + system, ms) of every child this process has waited for (cutime, cstime). */
 function childrenCpuMs(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // Fields 16 and 17 of /proc/<pid>/stat (cutime, cstime); `fields` starts at field 3.
@@ -67,9 +66,12 @@ function ownCpuMs(stat: string): number {
 const cpu = new Map<string, number[]>();
 
 /**
- * Runs `node ARGS` to its end; resolves with its wall time in ms, rejects on a non-zero exit. A
- * shell runs it and reports its CPU time (kept under `label`): a figure the load of a shared
- * machine moves far less than wall time. The shell adds about a millisecond to the wall time.
+ * Runs `node ARGS` to its end; resolves with its wall time in ms, from the spawn to its exit,
+ * rejects on a non-zero exit. Its CPU time (kept under `label`; a figure the load of a shared
+ * machine moves far less than wall time) is what its end added to this process's waited-for
+ * children's time: the runs are one at a time, and the gateways these benches start end later.
+ * (A shell around it that printed its CPU time added 7–13 ms of wall time per run on a machine of
+ * this kind: its own start, and forking `cat` after the node child ended.)
  */
 function timedNode(
   args: readonly string[],
@@ -77,21 +79,22 @@ function timedNode(
   label?: string,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const script = '"$@"; s=$?; cat /proc/$$/stat >&3; exit $s';
+    const cpu0 = childrenCpuMs(readFileSync("/proc/self/stat", "utf8"));
     const t0 = process.hrtime.bigint();
-    const child = spawn("sh", ["-c", script, "sh", process.execPath, ...args], {
-      stdio: ["ignore", "ignore", "pipe", "pipe"],
-      env,
-    });
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
-    let stat = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    (child.stdio[3] as Readable).on("data", (c: Buffer) => (stat += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     child.once("error", reject);
+    let wall = NaN;
+    let cpuMs = NaN;
+    child.once("exit", () => {
+      wall = elapsedMs(t0);
+      cpuMs = childrenCpuMs(readFileSync("/proc/self/stat", "utf8")) - cpu0;
+    });
+    // After "exit" and the end of its stderr, which "exit" alone does not wait for.
     child.once("close", (code) => {
-      const wall = elapsedMs(t0);
       if (code !== 0) return reject(new Error(`node ${args[0]} exited ${code}: ${stderr}`));
-      if (label) cpu.set(label, [...(cpu.get(label) ?? []), childrenCpuMs(stat)]);
+      if (label) cpu.set(label, [...(cpu.get(label) ?? []), cpuMs]);
       resolve(wall);
     });
   });
