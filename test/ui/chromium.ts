@@ -173,7 +173,9 @@ async function uiBooted(page: Page, timeout: number): Promise<boolean> {
  * host, and Chromium aborts loads in flight when the host's interfaces change
  * (net::ERR_NETWORK_CHANGED) — the host's doing, not the gateway's. When that aborts the
  * navigation, or one of the Control UI's modules so that the app never starts, the page is loaded
- * again (a few times), as a person would reload; every other failure is the test's to see.
+ * again (a few times), as a person would reload; every other failure is the test's to see. A
+ * retry leaves for about:blank first: the Control UI's URLs carry a fragment, and going to the URL
+ * the page is already at, fragment and all, only moves to the fragment, loading nothing again.
  */
 export async function navigate(page: Page, url: string): Promise<Response | null> {
   const trace = socketTrace(page);
@@ -181,6 +183,7 @@ export async function navigate(page: Page, url: string): Promise<Response | null
     const changesBefore = trace.networkChanges;
     let res: Response | null;
     try {
+      if (attempt > 1) await page.goto("about:blank");
       res = await page.goto(url);
     } catch (err) {
       if (attempt >= 5 || !(err as Error).message.includes("net::ERR_NETWORK_CHANGED")) throw err;
