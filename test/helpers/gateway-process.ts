@@ -1,6 +1,6 @@
 /** Runs the real `gatehouse` CLI in child processes: the gateway, and one-shot commands. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,9 +19,17 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
-/** A fresh temporary state dir. */
-export function tempStateDir(): string {
-  return mkdtempSync(join(tmpdir(), "gatehouse-test-"));
+/** The dirs {@link tempStateDir} made in this process: whatever a test left of them goes at its exit. */
+const madeDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary state dir; removed when the test process exits, if the test did not remove it. */
+export function tempStateDir(prefix = "gatehouse-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** A port that was free a moment ago (for tests that need the port in a config file). */

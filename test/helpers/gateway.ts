@@ -1,6 +1,5 @@
 /** Starts an in-process gateway (the full assembly) on 127.0.0.1, a free port and a fresh state dir. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { GatewayServer } from "../../src/gateway/server.js";
 import type { GatewayAuth } from "../../src/gateway/shared-auth.js";
@@ -9,6 +8,7 @@ import { generateIdentity, type DeviceIdentity } from "../../src/identity/keys.j
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from "../../src/runtime/gateway-app.js";
 import { approveDevice, ensureOwner } from "../../src/store/approve.js";
 import { openStore, type Store } from "../../src/store/db.js";
+import { tempStateDir } from "./gateway-process.js";
 
 export const TEST_TOKEN = "test-token-0123456789abcdefghijklmnopqrstuv";
 
@@ -32,7 +32,7 @@ export type TestGatewayOptions = Omit<Partial<GatewayAppOptions>, "auth" | "stor
 export async function startTestGateway(overrides: TestGatewayOptions = {}): Promise<TestGateway> {
   const auth: GatewayAuth = overrides.auth ?? { mode: "token", token: TEST_TOKEN };
   const { auth: _a, ...rest } = overrides;
-  const stateDir = mkdtempSync(join(tmpdir(), "gatehouse-gw-"));
+  const stateDir = tempStateDir("gatehouse-gw-");
   const store = openStore(join(stateDir, "state", "gatehouse.sqlite"));
   const owner = loadOrCreateIdentity(join(stateDir, "identity", "device.json"));
   ensureOwner(store, owner, Date.now());
