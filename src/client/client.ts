@@ -26,9 +26,9 @@ import { asClientError, GatewayClientError } from "./errors.js";
 import { shouldPauseReconnect } from "./pause.js";
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from "./token-store.js";
 import { checkGatewayUrl } from "./url-safety.js";
+import { freshRandom } from "../util/random-pool.js";
 // Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
 // (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
-const { randomBytes } = process.getBuiltinModule("node:crypto");
 const { EventEmitter } = process.getBuiltinModule("node:events");
 
 /**
@@ -274,7 +274,7 @@ export class GatewayClient extends EventEmitter<GatewayClientEvents> {
   readonly #connectTimeoutMs: number;
   readonly #requestTimeoutMs: number;
   readonly #reconnect: ResolvedReconnectOptions | undefined;
-  readonly #idPrefix = randomBytes(4).toString("hex");
+  readonly #idPrefix = freshRandom(4).toString("hex");
   #idCounter = 0;
 
   #state: GatewayClientState = "idle";

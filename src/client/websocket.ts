@@ -10,9 +10,9 @@ import { connectVerifiedTls } from "./tls-pin.js";
 import { WebSocketError } from "../websocket/errors.js";
 import { closePayload, encodeFrame, FrameReader, OPCODE, type Inbound } from "../websocket/frames.js";
 import { checkUpgradeResponse, MAX_RESPONSE_HEAD, upgradeRequest } from "./ws-upgrade.js";
+import { freshRandom } from "../util/random-pool.js";
 // Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
 // (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
-const { randomFillSync } = process.getBuiltinModule("node:crypto");
 const { connect: netConnect } = process.getBuiltinModule("node:net");
 
 /** What a transport is doing: upgrading, open, closing (a close frame sent or received), closed. */
@@ -46,21 +46,6 @@ export interface ClientWebSocketHandlers {
 
 const DEFAULTS = { maxPayload: 100 * 1024 * 1024, closeTimeoutMs: 1000 };
 
-/**
- * Masks and upgrade keys come from one random fill of 4 KiB instead of one call each (a key cost a
- * synchronous randomBytes and a Buffer per connect): CSPRNG bytes all the same, each used once.
- * The bytes are a view of the pool: use them before the next call.
- */
-const randomPool = Buffer.allocUnsafe(4096);
-let randomAt = randomPool.length;
-function freshRandom(n: number): Buffer {
-  if (randomAt + n > randomPool.length) {
-    randomFillSync(randomPool);
-    randomAt = 0;
-  }
-  randomAt += n;
-  return randomPool.subarray(randomAt - n, randomAt);
-}
 const nextMask = (): Buffer => freshRandom(4);
 
 /** One client WebSocket; it connects when constructed and never reconnects. */

@@ -1,9 +1,7 @@
 /** Ed25519 keys as the protocol encodes them: raw 32-byte public keys in base64url, hex SHA-256 ids. */
 import type { KeyObject } from "node:crypto";
-// Built-ins by getBuiltinModule, not `import`: an ES import of one evaluates all its lazy parts
-// (fs.promises, crypto.webcrypto, ...), a measurable share of a sub-agent's call-back (bench/README.md).
-const { hash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } =
-  process.getBuiltinModule("node:crypto");
+// node:crypto at first use: a call-back with a runtime token loads this module but signs nothing.
+import { nodeCrypto } from "../util/node-crypto.js";
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw key follows it. */
 const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
@@ -39,7 +37,7 @@ export interface DeviceIdentity {
 /** `deviceId` = lowercase hex SHA-256 of the raw public key bytes. */
 export function deviceIdFromRawKey(raw: Uint8Array): string {
   // One-shot, like the handshake's other digests: no Hash object per key the gateway first sees.
-  return hash("sha256", raw, "hex");
+  return nodeCrypto().hash("sha256", raw, "hex");
 }
 
 /** Raw 32-byte public key of an Ed25519 KeyObject (public or private). */
@@ -50,7 +48,7 @@ export function rawPublicKey(key: KeyObject): Buffer {
   // good (bench/README.md, "A hang in Node's JWK export"). The DER export holds no lock while it
   // allocates.
   if (key.asymmetricKeyType !== "ed25519") throw new TypeError("not an Ed25519 key");
-  const pub = key.type === "private" ? createPublicKey(key) : key;
+  const pub = key.type === "private" ? nodeCrypto().createPublicKey(key) : key;
   return pub.export({ format: "der", type: "spki" }).subarray(SPKI_ED25519_PREFIX.length);
 }
 
@@ -71,7 +69,7 @@ export function decodePublicKeyBytes(wire: string): Buffer | null {
     // Only an Ed25519 public key PEM; a private key or another algorithm is not a device key.
     if (!text.includes("BEGIN PUBLIC KEY")) return null;
     try {
-      const key = createPublicKey({ key: text, format: "pem" });
+      const key = nodeCrypto().createPublicKey({ key: text, format: "pem" });
       return key.asymmetricKeyType === "ed25519" ? rawPublicKey(key) : null;
     } catch {
       return null;
@@ -88,7 +86,7 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject | null {
   try {
     // JWK, not DER SPKI: the same raw key for OpenSSL, without its decoder (about 110 µs a key
     // against 10; the gateway pays it for every device its key cache has not seen).
-    return createPublicKey({
+    return nodeCrypto().createPublicKey({
       key: { kty: "OKP", crv: "Ed25519", x: toBase64Url(raw) },
       format: "jwk",
     });
@@ -110,7 +108,7 @@ export function fromBase64Any(text: string): Buffer | null {
 
 /** A fresh identity (in memory; see `file-store.ts` to persist it). */
 export function generateIdentity(nowMs = Date.now()): DeviceIdentity {
-  const { privateKey } = generateKeyPairSync("ed25519");
+  const { privateKey } = nodeCrypto().generateKeyPairSync("ed25519");
   return identityFromPrivateKey(privateKey, nowMs);
 }
 
@@ -137,7 +135,7 @@ export function parsePrivateKeyPem(pem: string): KeyObject {
   const seed = ed25519SeedOfPem(pem);
   const key = seed && privateKeyFromSeed(seed);
   if (key) return key;
-  const parsed = createPrivateKey({ key: pem, format: "pem" });
+  const parsed = nodeCrypto().createPrivateKey({ key: pem, format: "pem" });
   if (parsed.asymmetricKeyType !== "ed25519") throw new TypeError("not an Ed25519 private key");
   return parsed;
 }
@@ -177,7 +175,7 @@ function ed25519SeedOfPem(pem: string): Buffer | null {
  */
 function privateKeyFromSeed(seed: Buffer): KeyObject | null {
   try {
-    return createPrivateKey({
+    return nodeCrypto().createPrivateKey({
       key: { kty: "OKP", crv: "Ed25519", d: toBase64Url(seed), x: "" },
       format: "jwk",
     });
@@ -188,7 +186,7 @@ function privateKeyFromSeed(seed: Buffer): KeyObject | null {
 
 /** Signs a UTF-8 payload; returns the signature in base64url. */
 export function signPayload(identity: Pick<DeviceIdentity, "privateKey">, payload: string): string {
-  return sign(null, Buffer.from(payload, "utf8"), identity.privateKey).toString("base64url");
+  return nodeCrypto().sign(null, Buffer.from(payload, "utf8"), identity.privateKey).toString("base64url");
 }
 
 /** Verifies an Ed25519 signature (base64url or base64) over a UTF-8 payload. */
@@ -196,7 +194,7 @@ export function verifyPayload(publicKey: KeyObject, payload: string, signature: 
   const sig = fromBase64Any(signature);
   if (!sig || sig.length !== 64) return false;
   try {
-    return verify(null, Buffer.from(payload, "utf8"), publicKey, sig);
+    return nodeCrypto().verify(null, Buffer.from(payload, "utf8"), publicKey, sig);
   } catch {
     return false;
   }
@@ -216,7 +214,9 @@ export function verifyPayloadOffLoop(
   if (!sig || sig.length !== 64) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
-      verify(null, Buffer.from(payload, "utf8"), publicKey, sig, (err, ok) => resolve(!err && ok));
+      nodeCrypto().verify(null, Buffer.from(payload, "utf8"), publicKey, sig, (err, ok) =>
+        resolve(!err && ok),
+      );
     } catch {
       resolve(false);
     }

@@ -89,6 +89,26 @@ describe("the client bundle", () => {
     }
   });
 
+  it("calls back with a runtime token without loading node:crypto (about 7 ms of a call-back)", async (t) => {
+    const gw = await FakeGateway.start();
+    t.after(() => gw.stop());
+    const code = `import { connectFromEnv } from ${JSON.stringify(import.meta.resolve("gatehouse-gateway/client/env"))};
+const client = await connectFromEnv();
+const res = await client.request("health");
+await client.close();
+process.stdout.write(JSON.stringify({ health: res, crypto: process.moduleLoadList.filter((m) => m === "NativeModule crypto" || m.startsWith("NativeModule internal/crypto/")) }));`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", code],
+        { env: { ...process.env, GATEHOUSE_GATEWAY_URL: gw.url, GATEHOUSE_RUNTIME_TOKEN: "runtime-token" } },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    assert.deepEqual(JSON.parse(out), { health: { method: "health", params: null }, crypto: [] });
+    assert.equal(gw.connects[0]!.params.auth?.agentRuntimeIdentityToken, "runtime-token");
+  });
+
   it("reads the package version and, when a reconnect is refused (PAIRING_REQUIRED pauses), the gateway's error table from the bundle's directory", async (t) => {
     const { GatewayClient } = await import("gatehouse-gateway/client");
     const gw = await FakeGateway.start({
