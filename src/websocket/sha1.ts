@@ -11,7 +11,7 @@ const scratch = Buffer.alloc(128);
 const digest = Buffer.alloc(20);
 
 /**
- * The SHA-1 digest of `text`'s UTF-8 bytes, in base64. Allocates nothing for texts of up to 119
+ * The SHA-1 digest of `text`'s UTF-8 bytes, in base64. Allocates no Buffer for texts of up to 119
  * bytes (a Buffer per call cost more than the hashing).
  */
 export function sha1Base64(text: string): string {
@@ -45,35 +45,11 @@ export function sha1Base64(text: string): string {
     let c = h2;
     let d = h3;
     let e = h4;
-    // The four rounds of 20 steps, each with its own function and constant.
-    let t: number;
-    let i = 0;
-    for (; i < 20; i++) {
-      t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[i]!) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
-    }
-    for (; i < 40; i++) {
-      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[i]!) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
-    }
-    for (; i < 60; i++) {
-      t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + w[i]!) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
-    }
-    for (; i < 80; i++) {
-      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + w[i]!) | 0;
+    for (let i = 0; i < 80; i++) {
+      // Four rounds of 20 steps, each with its own function and constant.
+      const f = i < 20 ? (b & c) | (~b & d) : i >= 40 && i < 60 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
+      const k = i < 20 ? 0x5a827999 : i < 40 ? 0x6ed9eba1 : i < 60 ? 0x8f1bbcdc : 0xca62c1d6;
+      const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]!) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
