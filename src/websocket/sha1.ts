@@ -17,11 +17,10 @@ const digest = Buffer.alloc(20);
 export function sha1Base64(text: string): string {
   const size = Buffer.byteLength(text, "utf8");
   // The message, a 1 bit, zeros, and its length in bits (64-bit big-endian) fill whole 64-byte blocks.
-  const blocks = ((size + 8) >>> 6) + 1;
-  const msg = blocks * 64 <= scratch.length ? scratch.fill(0, 0, blocks * 64) : Buffer.alloc(blocks * 64);
+  const end = (((size + 8) >>> 6) + 1) * 64;
+  const msg = end <= scratch.length ? scratch.fill(0, 0, end) : Buffer.alloc(end);
   msg.write(text, 0, "utf8");
   msg[size] = 0x80;
-  const end = blocks * 64;
   const bits = size * 8;
   msg.writeUInt32BE(Math.floor(bits / 0x1_0000_0000), end - 8);
   msg.writeUInt32BE(bits >>> 0, end - 4);

@@ -89,7 +89,7 @@ describe("the client bundle", () => {
     }
   });
 
-  it("calls back with a runtime token without loading node:crypto (about 7 ms of a call-back)", async (t) => {
+  it("calls back with a runtime token without loading node:crypto (bench/README: a call-back without it)", async (t) => {
     const gw = await FakeGateway.start();
     t.after(() => gw.stop());
     const code = `import { connectFromEnv } from ${JSON.stringify(import.meta.resolve("gatehouse-gateway/client/env"))};

@@ -17,12 +17,13 @@ describe("random bytes from the pool", () => {
       assert.equal(bytes.length, 16);
       seen.add(bytes.toString("hex"));
     }
-    // 48,000 bytes: the 4 KiB pool was filled about a dozen times.
+    // 48,000 bytes: the 4 KiB pool was filled about a dozen times; a refill that repeated the pool
+    // would repeat its 256 runs of 16 bytes.
     assert.equal(seen.size, 3000);
     const all = Buffer.concat([...seen].map((h) => Buffer.from(h, "hex")));
     const counts = new Array<number>(256).fill(0);
     for (const b of all) counts[b]!++;
-    // Each byte value about 187 times; a fill of zeros or a repeated pool would be far off.
+    // Each byte value about 187 times; a fill of zeros or of any constant would be far off.
     assert.ok(
       Math.min(...counts) > 100 && Math.max(...counts) < 300,
       `byte counts ${Math.min(...counts)}–${Math.max(...counts)}`,
