@@ -67,12 +67,15 @@ export const FIGURES = {
 
 export type FigureKey = keyof typeof FIGURES;
 
-/** One reported figure: Gatehouse's, or (with `peer`) the same measurement against OpenClaw. */
+/**
+ * One reported figure: Gatehouse's, or (with `peer`) the same measurement against OpenClaw, or
+ * against the floor (a bare-Node server doing only what no gateway can skip: bench/handshake-floor.ts).
+ */
 export interface ReportedRow {
   key: FigureKey;
   value: number;
-  /** "openclaw" for the peer's figure; absent for Gatehouse's own. */
-  peer?: "openclaw";
+  /** "openclaw" for the peer's figure, "floor" for the floor's; absent for Gatehouse's own. */
+  peer?: "openclaw" | "floor";
   /** How the value was taken, e.g. "median of 3 runs". */
   how?: string;
 }
@@ -81,7 +84,7 @@ export interface ReportedRow {
 export function report(key: FigureKey, value: number, extra: Omit<ReportedRow, "key" | "value"> = {}): void {
   const row: ReportedRow = { key, value, ...extra };
   const spec: FigureSpec = FIGURES[key];
-  const who = row.peer === "openclaw" ? "OpenClaw" : "Gatehouse";
+  const who = row.peer === "openclaw" ? "OpenClaw" : row.peer === "floor" ? "floor" : "Gatehouse";
   console.log(
     `  [${who}] ${spec.label}: ${value.toFixed(spec.digits)} ${spec.unit}${row.how ? ` (${row.how})` : ""}`,
   );

@@ -20,9 +20,9 @@ const rows: ReportedRow[] =
         .map((l) => JSON.parse(l) as ReportedRow)
     : [];
 
-/** The last figure reported for a key (a bench run twice keeps its later figure). */
-function latest(key: FigureKey, peer: boolean): ReportedRow | undefined {
-  return rows.filter((r) => r.key === key && (r.peer === "openclaw") === peer).at(-1);
+/** The last figure reported for a key by whom (a bench run twice keeps its later figure). */
+function latest(key: FigureKey, who: ReportedRow["peer"]): ReportedRow | undefined {
+  return rows.filter((r) => r.key === key && r.peer === who).at(-1);
 }
 
 const fmt = (spec: FigureSpec, v: number) => `${v.toFixed(spec.digits)} ${spec.unit}`;
@@ -34,8 +34,8 @@ let met = 0;
 let measured = 0;
 let peerRan = false;
 for (const [key, spec] of Object.entries(FIGURES) as Array<[FigureKey, FigureSpec]>) {
-  const own = latest(key, false);
-  const peer = latest(key, true);
+  const own = latest(key, undefined);
+  const peer = latest(key, "openclaw");
   const goal = `${spec.goal.kind === "at-most" ? "≤" : "≥"} ${fmt(spec, spec.goal.value)}`;
   let ok = "";
   if (own) {
@@ -76,6 +76,28 @@ console.log(
   `${met} of ${measured} measured goals met; ${Object.keys(FIGURES).length - measured} not measured.`,
 );
 if (!peerRan) console.log(`${whyNoPeer(process.env.BENCH_ONLY)}: no ratios this run.`);
+printFloors();
+
+/**
+ * The rows measured against the floor as well (bench/handshake-floor.ts, same client, same run):
+ * what Gatehouse reaches of it, and where its goal lies against it. A goal beyond the floor is
+ * beyond any gateway on this machine, whatever its code.
+ */
+function printFloors(): void {
+  for (const [key, spec] of Object.entries(FIGURES) as Array<[FigureKey, FigureSpec]>) {
+    const floor = latest(key, "floor");
+    if (!floor) continue;
+    const own = latest(key, undefined);
+    // As a share of the floor's performance: the floor's time over ours, or our rate over the floor's.
+    const share = (v: number) =>
+      `${Math.round((spec.goal.kind === "at-most" ? floor.value / v : v / floor.value) * 100)} %`;
+    console.log(
+      `floor of "${spec.label}": ${fmt(spec, floor.value)}${floor.how ? ` (${floor.how})` : ""}` +
+        (own ? `; Gatehouse at ${share(own.value)} of it` : "") +
+        `; the goal asks for ${share(spec.goal.value)} of it.`,
+    );
+  }
+}
 /** Why OpenClaw's figures are missing: left out by BENCH_ONLY (the same word match dev.mjs uses), or no peer. */
 function whyNoPeer(only: string | undefined): string {
   const words = (only ?? "").split(",").filter((w) => w !== "");

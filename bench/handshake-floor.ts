@@ -1,0 +1,145 @@
+/**
+ * The floor under the paired-handshake rows: a server that does only what no gateway can skip for a
+ * paired device's connect — accept, answer the upgrade, send a challenge, read the connect frame,
+ * rebuild the v3 payload and check its Ed25519 signature (on the event loop), answer with a
+ * hello-ok of the gateway's size, and finish the close handshake. No store, no device token, no
+ * policy, no audit, no log. `paired-handshake.bench.ts` measures it with the same client, sizes and
+ * machine as the gateway, so the gateway's figures have a like-for-like floor beside them, as the
+ * start-up rows have bare `node -e 0`.
+ *
+ * Usage: `node dist/bench/handshake-floor.js`; prints the `ws://` URL it listens on, then serves
+ * until killed.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { randomUUID, type KeyObject } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { fromBase64Any, publicKeyFromRaw, verifyPayload } from "../src/identity/keys.js";
+import { buildSignaturePayloadV3, signedToken } from "../src/protocol/signature-payload.js";
+import { acceptFor } from "../src/websocket/accept.js";
+import { closePayload, encodeFrame, encodeServerText, FrameReader, OPCODE } from "../src/websocket/frames.js";
+
+/** The size of the gateway's hello-ok to the paired bench's device, bytes of JSON (1,244 on the wire). */
+export const HELLO_OK_BYTES = 1240;
+
+/** What the floor reads of a connect frame: the fields the v3 signature covers. */
+interface ConnectFrame {
+  id: string;
+  params: {
+    client: { id: string; mode: string; platform?: string; deviceFamily?: string };
+    role: string;
+    scopes: string[];
+    auth?: { deviceToken?: string; token?: string; bootstrapToken?: string };
+    device: { id: string; publicKey: string; signature: string; signedAt: number; nonce: string };
+  };
+}
+
+/** An answer of exactly `bytes` bytes: the id, and padding where the gateway has its payload. */
+function answer(id: string, ok: boolean, bytes: number): Buffer {
+  if (!ok)
+    return encodeServerText(JSON.stringify({ type: "res", id, ok: false, error: { code: "REFUSED" } }));
+  const bare = JSON.stringify({
+    type: "res",
+    id,
+    ok: true,
+    payload: { type: "hello-ok", protocol: 4, pad: "" },
+  });
+  const pad = Math.max(0, bytes - Buffer.byteLength(bare));
+  return encodeServerText(bare.replace('"pad":""', `"pad":"${"x".repeat(pad)}"`));
+}
+
+/** Serves one connection: upgrade, challenge, one connect, close. Anything unexpected cuts it. */
+function serve(socket: Socket, answerBytes: number): void {
+  let head = "";
+  let nonce = "";
+  const reader = new FrameReader(64 * 1024, "client");
+  socket.setNoDelay(true);
+  socket.on("error", () => socket.destroy());
+  socket.on("data", (chunk: Buffer) => {
+    try {
+      if (nonce === "") {
+        head += chunk.toString("latin1");
+        if (!head.includes("\r\n\r\n")) return;
+        const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(head)?.[1];
+        if (!key) throw new Error("no Sec-WebSocket-Key");
+        nonce = randomUUID();
+        const challenge = { type: "event", event: "connect.challenge", payload: { nonce, ts: Date.now() } };
+        // One write for both, as the gateway sends them.
+        socket.cork();
+        socket.write(
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+        );
+        socket.write(encodeServerText(JSON.stringify(challenge)));
+        socket.uncork();
+        return;
+      }
+      for (const message of reader.push(chunk)) {
+        if (message.type === "close") {
+          socket.end(encodeFrame(OPCODE.close, closePayload(message.code, ""), null));
+          return;
+        }
+        if (message.type !== "text") throw new Error(`unexpected ${message.type} frame`);
+        const frame = JSON.parse(message.data) as ConnectFrame;
+        socket.write(answer(frame.id, verified(frame, nonce), answerBytes));
+      }
+    } catch {
+      socket.destroy();
+    }
+  });
+}
+
+// Keys already seen, as the gateway keeps them (its cache holds 1,024).
+const keys = new Map<string, KeyObject | null>();
+
+function keyOf(publicKey: string): KeyObject | null {
+  let key = keys.get(publicKey);
+  if (key === undefined) {
+    if (keys.size >= 1024) keys.clear();
+    const raw = fromBase64Any(publicKey);
+    key = raw ? publicKeyFromRaw(raw) : null;
+    keys.set(publicKey, key);
+  }
+  return key;
+}
+
+/** The connect's v3 signature over this connection's nonce, checked as the gateway checks it. */
+function verified(frame: ConnectFrame, nonce: string): boolean {
+  const { params } = frame;
+  const device = params.device;
+  if (device.nonce !== nonce) return false;
+  const key = keyOf(device.publicKey);
+  if (!key) return false;
+  const payload = buildSignaturePayloadV3({
+    deviceId: device.id,
+    clientId: params.client.id,
+    clientMode: params.client.mode,
+    role: params.role,
+    scopes: params.scopes,
+    signedAtMs: device.signedAt,
+    token: signedToken(params.auth),
+    nonce,
+    platform: params.client.platform,
+    deviceFamily: params.client.deviceFamily,
+  });
+  return verifyPayload(key, payload, device.signature);
+}
+
+/** Starts the floor on 127.0.0.1 (`port` 0: any free port); resolves with the server and its URL. */
+export function startHandshakeFloor(
+  port = 0,
+  answerBytes = HELLO_OK_BYTES,
+): Promise<{ server: Server; url: string }> {
+  const server = createServer((socket) => serve(socket, answerBytes));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address() as AddressInfo;
+      resolve({ server, url: `ws://127.0.0.1:${bound}` });
+    });
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { url } = await startHandshakeFloor();
+  process.stdout.write(`${url}\n`);
+}
