@@ -21,6 +21,9 @@ import { closePayload, encodeFrame, encodeServerText, FrameReader, OPCODE } from
 /** The size of the gateway's hello-ok to the paired bench's device, bytes of JSON (1,244 on the wire). */
 export const HELLO_OK_BYTES = 1240;
 
+/** The most an upgrade request may take before its blank line (the bench client's is 154 bytes). */
+const MAX_UPGRADE_BYTES = 8192;
+
 /** What the floor reads of a connect frame: the fields the v3 signature covers. */
 interface ConnectFrame {
   id: string;
@@ -58,7 +61,10 @@ function serve(socket: Socket, answerBytes: number): void {
     try {
       if (nonce === "") {
         head += chunk.toString("latin1");
-        if (!head.includes("\r\n\r\n")) return;
+        if (!head.includes("\r\n\r\n")) {
+          if (head.length > MAX_UPGRADE_BYTES) throw new Error("upgrade request too large");
+          return;
+        }
         const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(head)?.[1];
         if (!key) throw new Error("no Sec-WebSocket-Key");
         nonce = randomUUID();

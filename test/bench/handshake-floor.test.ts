@@ -5,6 +5,7 @@
  * verify would be faster than any gateway can be and make the comparison worthless.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { pairedConnectParams } from "../../bench/handshake-client.js";
@@ -78,5 +79,28 @@ describe("handshake floor", () => {
     });
     assert.equal(answer.length, HELLO_OK_BYTES);
     assert.deepEqual(JSON.parse(answer.toString()).ok, true);
+  });
+
+  it("cuts an upgrade request that never ends instead of buffering it", async () => {
+    const port = Number(new URL(floor.url).port);
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write("GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + "a".repeat(9000));
+      });
+      let got = "";
+      // A hang detector, not a timing assertion: a floor that keeps buffering never closes.
+      const hang = setTimeout(() => {
+        socket.destroy();
+        resolve("still open");
+      }, 5000);
+      socket.on("data", (c: Buffer) => (got += c.toString("latin1")));
+      // The cut may arrive as a reset, since the request was not read to its end.
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        clearTimeout(hang);
+        resolve(`closed, answered ${JSON.stringify(got)}`);
+      });
+    });
+    assert.equal(outcome, 'closed, answered ""');
   });
 });
