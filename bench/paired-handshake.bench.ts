@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateIdentity } from "../src/identity/keys.js";
+import { generateIdentity, type DeviceIdentity } from "../src/identity/keys.js";
 import { spawnGateway, tempStateDir } from "../test/helpers/gateway-process.js";
 import { BENCH_SCOPES, seedPairedStore } from "./paired-store.js";
 import { report } from "./report.js";
@@ -52,7 +52,7 @@ async function main() {
 }
 
 /** The same measurement against the floor, in its own process as the gateway is. */
-async function measureFloor(bench: ReturnType<typeof generateIdentity>, deviceToken: string) {
+async function measureFloor(bench: DeviceIdentity, deviceToken: string): Promise<void> {
   const floor = await spawnFloor();
   try {
     const sizes = benchSizes();
