@@ -9,6 +9,7 @@ import { join, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { installCommandShim } from "./command-shim.mjs";
+import { keepPrebuild, prebuildEnv } from "./native-cache.mjs";
 import { runWithLimit } from "./process-tree.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -84,13 +85,19 @@ async function ensureDependencies() {
   const started = performance.now();
   const outcome = await runWithLimit("npm", ["ci", "--no-audit", "--no-fund"], {
     cwd: root,
-    env: { ...process.env, ...nodeHeaders() },
+    env: { ...process.env, ...nodeHeaders(), ...prebuildEnv() },
   });
   if (outcome !== "ok") {
     console.error("gatehouse dev: npm ci failed (its output is above)");
     process.exit(1);
   }
-  phases.push(["dependencies (npm ci)", (performance.now() - started) / 1000, []]);
+  // SQLite compiled from source this time: kept, so the next fresh clone's install skips it.
+  const kept = keepPrebuild(root);
+  phases.push([
+    "dependencies (npm ci)",
+    (performance.now() - started) / 1000,
+    kept ? [`better-sqlite3's compiled addon kept for later installs: ${kept}`] : [],
+  ]);
 }
 
 /**

@@ -1,0 +1,64 @@
+// better-sqlite3's compiled addon, kept between installs. Offline (no GitHub for its prebuilt
+// binaries), `npm ci` compiles SQLite from source: about a minute of one core, most of a fresh
+// clone's install. Its install script (`prebuild-install || node-gyp rebuild`) first looks for a
+// "local prebuild" under the name of the release asset it would download; npm ci is pointed at a
+// folder of such files, and after an install that compiled, the addon is kept there for the next
+// fresh clone. prebuild-install `require`s what it unpacks, and falls back to compiling when that
+// fails, so a damaged file costs the compile and nothing else. Plain JS: scripts/dev.mjs runs it
+// before anything is built.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** Where kept builds live (GATEHOUSE_BUILD_CACHE overrides ~/.cache/gatehouse-build). */
+export function prebuildsDir(env = process.env) {
+  return join(env.GATEHOUSE_BUILD_CACHE || join(homedir(), ".cache", "gatehouse-build"), "prebuilds");
+}
+
+/**
+ * The file prebuild-install looks for: better-sqlite3's release asset name for a Node ABI,
+ * platform and architecture (glibc; musl's names differ and are not kept).
+ */
+export function prebuildName(version, target = {}) {
+  const { abi = process.versions.modules, platform = process.platform, arch = process.arch } = target;
+  return `better-sqlite3-v${version}-node-v${abi}-${platform}-${arch}.tar.gz`;
+}
+
+/** npm's environment that makes better-sqlite3's install take a kept build when there is one. */
+export function prebuildEnv(env = process.env) {
+  return { npm_config_better_sqlite3_local_prebuilds: prebuildsDir(env) };
+}
+
+/** Whether this Node runs on glibc (the only libc whose asset name {@link prebuildName} spells). */
+function onGlibc() {
+  return Boolean(process.report?.getReport().header.glibcVersionRuntime);
+}
+
+/**
+ * Keeps the addon of the better-sqlite3 installed under `root` for later installs, unless one is
+ * kept already for its version and this Node; returns the file written, or null.
+ */
+export function keepPrebuild(root, env = process.env) {
+  const pkgDir = join(root, "node_modules", "better-sqlite3");
+  const addon = join(pkgDir, "build", "Release", "better_sqlite3.node");
+  if (!existsSync(addon) || !onGlibc()) return null;
+  const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+  const dir = prebuildsDir(env);
+  const file = join(dir, prebuildName(version));
+  if (existsSync(file)) return null;
+  mkdirSync(dir, { recursive: true });
+  // Written aside and renamed, so a concurrent install never unpacks half a file.
+  const partial = `${file}.${process.pid}.partial`;
+  try {
+    execFileSync("tar", ["-czf", partial, "-C", pkgDir, "build/Release/better_sqlite3.node"], {
+      stdio: "ignore",
+    });
+    renameSync(partial, file);
+    return file;
+  } catch {
+    rmSync(partial, { force: true });
+    return null;
+  }
+}
