@@ -26,9 +26,13 @@ export function prebuildName(version, target = {}) {
   return `better-sqlite3-v${version}-node-v${abi}-${platform}-${arch}.tar.gz`;
 }
 
-/** npm's environment that makes better-sqlite3's install take a kept build when there is one. */
+/**
+ * npm's environment that makes better-sqlite3's install take a kept build when there is one:
+ * prebuild-install's own setting (its `rc` reads `prebuild-install_*` variables), not an
+ * `npm_config_*` one, which npm warns about as an unknown config of its own.
+ */
 export function prebuildEnv(env = process.env) {
-  return { npm_config_better_sqlite3_local_prebuilds: prebuildsDir(env) };
+  return { "prebuild-install_local-prebuilds": prebuildsDir(env) };
 }
 
 /** Whether this Node runs on glibc (the only libc whose asset name {@link prebuildName} spells). */
