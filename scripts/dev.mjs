@@ -9,7 +9,7 @@ import { join, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { installCommandShim } from "./command-shim.mjs";
-import { keepPrebuild, prebuildEnv } from "./native-cache.mjs";
+import { keepPrebuild, withKeptPrebuilds } from "./native-cache.mjs";
 import { runWithLimit } from "./process-tree.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -83,10 +83,12 @@ async function ensureDependencies() {
   }
   step("installing dependencies (npm ci)");
   const started = performance.now();
-  const outcome = await runWithLimit("npm", ["ci", "--no-audit", "--no-fund"], {
-    cwd: root,
-    env: { ...process.env, ...nodeHeaders(), ...prebuildEnv() },
-  });
+  const outcome = await withKeptPrebuilds(root, () =>
+    runWithLimit("npm", ["ci", "--no-audit", "--no-fund"], {
+      cwd: root,
+      env: { ...process.env, ...nodeHeaders() },
+    }),
+  );
   if (outcome !== "ok") {
     console.error("gatehouse dev: npm ci failed (its output is above)");
     process.exit(1);

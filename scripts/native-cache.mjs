@@ -2,13 +2,13 @@
 // binaries), `npm ci` compiles SQLite from source: about a minute of one core, most of a fresh
 // clone's install. Its install script (`prebuild-install || node-gyp rebuild`) first looks for a
 // "local prebuild" under the name of the release asset it would download; npm ci is pointed at a
-// folder of such files, and after an install that compiled, the addon is kept there for the next
-// fresh clone. prebuild-install `require`s what it unpacks, and falls back to compiling when that
+// folder of such files (withKeptPrebuilds), and after an install that compiled, the addon is kept
+// there for the next fresh clone. prebuild-install `require`s what it unpacks, and falls back to compiling when that
 // fails, so a damaged file costs the compile and nothing else. Plain JS: scripts/dev.mjs runs it
 // before anything is built.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -27,13 +27,24 @@ export function prebuildName(version, target = {}) {
 }
 
 /**
- * npm's environment that makes better-sqlite3's install take a kept build when there is one:
- * prebuild-install's own setting (its `rc` reads `prebuild-install_*` variables), not an
- * `npm_config_*` one, which npm warns about as an unknown config of its own.
+ * Runs `install` (npm ci) with better-sqlite3's installer pointed at the kept builds: a
+ * `.prebuild-installrc` in the project root, which prebuild-install's `rc` finds walking up from
+ * the package's folder. Not an environment variable: npm warns of an `npm_config_*` name it does
+ * not know, and `sh`, which runs the install script, drops a `prebuild-install_*` one (not a valid
+ * shell name). The file is removed afterwards, and ignored by git should a crash leave it.
  */
-export function prebuildEnv(env = process.env) {
-  return { "prebuild-install_local-prebuilds": prebuildsDir(env) };
+export async function withKeptPrebuilds(root, install, env = process.env) {
+  const rcFile = join(root, PREBUILD_RC);
+  writeFileSync(rcFile, `local-prebuilds=${prebuildsDir(env)}\n`);
+  try {
+    return await install();
+  } finally {
+    rmSync(rcFile, { force: true });
+  }
 }
+
+/** The installer's own config file, in the project root while npm ci runs. */
+export const PREBUILD_RC = ".prebuild-installrc";
 
 /** Whether this Node runs on glibc (the only libc whose asset name {@link prebuildName} spells). */
 function onGlibc() {

@@ -1,8 +1,8 @@
 /**
  * A fresh clone's `npm ci` takes better-sqlite3's addon from the build kept by an earlier install
  * (scripts/native-cache.mjs) instead of compiling SQLite for a minute: the kept file has the name
- * prebuild-install asks for, and prebuild-install itself, run as better-sqlite3's install script
- * runs it (offline), puts back the very addon that was kept.
+ * prebuild-install asks for, and prebuild-install itself, run as npm runs better-sqlite3's install
+ * script (through sh, from the package's folder; offline), puts back the very addon that was kept.
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
@@ -17,7 +17,8 @@ import { ROOT } from "../library/package-entries.js";
 interface NativeCache {
   prebuildsDir(env?: NodeJS.ProcessEnv): string;
   prebuildName(version: string): string;
-  prebuildEnv(env?: NodeJS.ProcessEnv): Record<string, string>;
+  withKeptPrebuilds<T>(root: string, install: () => T | Promise<T>, env?: NodeJS.ProcessEnv): Promise<T>;
+  PREBUILD_RC: string;
   keepPrebuild(root: string, env?: NodeJS.ProcessEnv): string | null;
 }
 
@@ -64,19 +65,22 @@ describe("better-sqlite3's kept build", () => {
     assert.ok(!existsSync(cache.prebuildsDir(bare.env)));
   });
 
-  it("is what better-sqlite3's install unpacks, offline, instead of compiling", () => {
+  it("is what better-sqlite3's install script unpacks, offline, instead of compiling", async () => {
     const from = project("from", true);
     cache.keepPrebuild(from.root, from.env);
     const to = project("to", false);
     const installed = join(to.pkg, "build", "Release", "better_sqlite3.node");
-    const res = spawnSync(
-      process.execPath,
-      [join(ROOT, "node_modules", "prebuild-install", "bin.js"), "--verbose"],
-      { cwd: to.pkg, encoding: "utf8", env: { ...from.env, ...cache.prebuildEnv(from.env) } },
+    // As npm runs an install script: through sh, from the package's folder, in the project's tree.
+    const script = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, "node_modules", "prebuild-install", "bin.js"))} --verbose`;
+    const res = await cache.withKeptPrebuilds(
+      to.root,
+      () => spawnSync("sh", ["-c", script], { cwd: to.pkg, encoding: "utf8", env: from.env }),
+      from.env,
     );
     assert.equal(res.status, 0, res.stderr);
     // Taken from the kept folder, not downloaded (which offline fails anyway).
     assert.match(res.stderr, /found local prebuild/);
     assert.deepEqual(readFileSync(installed), readFileSync(realAddon));
+    assert.ok(!existsSync(join(to.root, cache.PREBUILD_RC)), "the installer's config is gone afterwards");
   });
 });
