@@ -3,9 +3,9 @@
 // clone's install. Its install script (`prebuild-install || node-gyp rebuild`) first looks for a
 // "local prebuild" under the name of the release asset it would download; npm ci is pointed at a
 // folder of such files (withKeptPrebuilds), and after an install that compiled, the addon is kept
-// there for the next fresh clone. prebuild-install `require`s what it unpacks, and falls back to compiling when that
-// fails, so a damaged file costs the compile and nothing else. Plain JS: scripts/dev.mjs runs it
-// before anything is built.
+// there for the next fresh clone. prebuild-install `require`s what it unpacks, and falls back to
+// compiling when that fails, so a damaged file costs the compile and nothing else. Plain JS:
+// scripts/dev.mjs runs it before anything is built.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -31,10 +31,12 @@ export function prebuildName(version, target = {}) {
  * `.prebuild-installrc` in the project root, which prebuild-install's `rc` finds walking up from
  * the package's folder. Not an environment variable: npm warns of an `npm_config_*` name it does
  * not know, and `sh`, which runs the install script, drops a `prebuild-install_*` one (not a valid
- * shell name). The file is removed afterwards, and ignored by git should a crash leave it.
+ * shell name). The file is removed afterwards, and ignored by git should a crash leave it; one the
+ * user wrote is left alone (and used as it is).
  */
 export async function withKeptPrebuilds(root, install, env = process.env) {
   const rcFile = join(root, PREBUILD_RC);
+  if (existsSync(rcFile)) return install();
   writeFileSync(rcFile, `local-prebuilds=${prebuildsDir(env)}\n`);
   try {
     return await install();
