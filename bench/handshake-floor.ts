@@ -1,7 +1,7 @@
 /**
  * The floor under the paired-handshake rows: a server that does only what no gateway can skip for a
  * paired device's connect — accept, answer the upgrade, send a challenge, read the connect frame,
- * rebuild the v3 payload and check its Ed25519 signature (on the event loop), answer with a
+ * check its device proof with the gateway's own check (on the event loop), answer with a
  * hello-ok of the gateway's size, and finish the close handshake. No store, no device token, no
  * policy, no audit, no log. `paired-handshake.bench.ts` measures it with the same client, sizes and
  * machine as the gateway, so the gateway's figures have a like-for-like floor beside them, as the
@@ -11,10 +11,11 @@
  * until killed.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { randomUUID, type KeyObject } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import { fromBase64Any, publicKeyFromRaw, verifyPayload } from "../src/identity/keys.js";
-import { buildSignaturePayloadV3, signedToken } from "../src/protocol/signature-payload.js";
+import { verifyDeviceProof } from "../src/gateway/device-proof.js";
+import type { GatewayRole } from "../src/protocol/client-info.js";
+import type { ConnectParams, DeviceProof } from "../src/protocol/connect.js";
 import { acceptFor } from "../src/websocket/accept.js";
 import { closePayload, encodeFrame, encodeServerText, FrameReader, OPCODE } from "../src/websocket/frames.js";
 
@@ -24,16 +25,10 @@ export const HELLO_OK_BYTES = 1240;
 /** The most an upgrade request may take before its blank line (the bench client's is 154 bytes). */
 const MAX_UPGRADE_BYTES = 8192;
 
-/** What the floor reads of a connect frame: the fields the v3 signature covers. */
+/** What the floor reads of a connect frame: its id and the params the device proof covers. */
 interface ConnectFrame {
   id: string;
-  params: {
-    client: { id: string; mode: string; platform?: string; deviceFamily?: string };
-    role: string;
-    scopes: string[];
-    auth?: { deviceToken?: string; token?: string; bootstrapToken?: string };
-    device: { id: string; publicKey: string; signature: string; signedAt: number; nonce: string };
-  };
+  params: ConnectParams & { device: DeviceProof; role: GatewayRole };
 }
 
 /** An answer of exactly `bytes` bytes: the id, and padding where the gateway has its payload. */
@@ -94,40 +89,13 @@ function serve(socket: Socket, answerBytes: number): void {
   });
 }
 
-// Keys already seen, as the gateway keeps them (its cache holds 1,024).
-const keys = new Map<string, KeyObject | null>();
-
-function keyOf(publicKey: string): KeyObject | null {
-  let key = keys.get(publicKey);
-  if (key === undefined) {
-    if (keys.size >= 1024) keys.clear();
-    const raw = fromBase64Any(publicKey);
-    key = raw ? publicKeyFromRaw(raw) : null;
-    keys.set(publicKey, key);
-  }
-  return key;
-}
-
-/** The connect's v3 signature over this connection's nonce, checked as the gateway checks it. */
+/**
+ * The connect's device proof over this connection's nonce, by the gateway's own check (id from the
+ * key, signature age, nonce, v3 payload, Ed25519 verify on the event loop, parsed keys cached).
+ */
 function verified(frame: ConnectFrame, nonce: string): boolean {
   const { params } = frame;
-  const device = params.device;
-  if (device.nonce !== nonce) return false;
-  const key = keyOf(device.publicKey);
-  if (!key) return false;
-  const payload = buildSignaturePayloadV3({
-    deviceId: device.id,
-    clientId: params.client.id,
-    clientMode: params.client.mode,
-    role: params.role,
-    scopes: params.scopes,
-    signedAtMs: device.signedAt,
-    token: signedToken(params.auth),
-    nonce,
-    platform: params.client.platform,
-    deviceFamily: params.client.deviceFamily,
-  });
-  return verifyPayload(key, payload, device.signature);
+  return verifyDeviceProof(params.device, params, params.role, nonce, Date.now()).ok;
 }
 
 /** Starts the floor on 127.0.0.1 (`port` 0: any free port); resolves with the server and its URL. */

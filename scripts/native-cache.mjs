@@ -18,12 +18,11 @@ export function prebuildsDir(env = process.env) {
 }
 
 /**
- * The file prebuild-install looks for: better-sqlite3's release asset name for a Node ABI,
+ * The file prebuild-install looks for: better-sqlite3's release asset name for this Node's ABI,
  * platform and architecture (glibc; musl's names differ and are not kept).
  */
-export function prebuildName(version, target = {}) {
-  const { abi = process.versions.modules, platform = process.platform, arch = process.arch } = target;
-  return `better-sqlite3-v${version}-node-v${abi}-${platform}-${arch}.tar.gz`;
+export function prebuildName(version) {
+  return `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
 }
 
 /**
@@ -60,11 +59,12 @@ function onGlibc() {
 export function keepPrebuild(root, env = process.env) {
   const pkgDir = join(root, "node_modules", "better-sqlite3");
   const addon = join(pkgDir, "build", "Release", "better_sqlite3.node");
-  if (!existsSync(addon) || !onGlibc()) return null;
+  if (!existsSync(addon)) return null;
   const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
   const dir = prebuildsDir(env);
   const file = join(dir, prebuildName(version));
-  if (existsSync(file)) return null;
+  // Kept already (the install just unpacked it, as a fresh clone's does): nothing to write or ask.
+  if (existsSync(file) || !onGlibc()) return null;
   mkdirSync(dir, { recursive: true });
   // Written aside and renamed, so a concurrent install never unpacks half a file.
   const partial = `${file}.${process.pid}.partial`;

@@ -9,6 +9,8 @@ const w = new Int32Array(80);
 /** Room for two blocks: the accept check's 60 bytes (key and GUID) take two once padded. */
 const scratch = Buffer.alloc(128);
 const digest = Buffer.alloc(20);
+/** Each round's constant (FIPS 180-4 §4.2.1). */
+const K = new Int32Array([0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6]);
 
 /**
  * The SHA-1 digest of `text`'s UTF-8 bytes, in base64. Allocates no Buffer for texts of up to 119
@@ -45,10 +47,10 @@ export function sha1Base64(text: string): string {
     let d = h3;
     let e = h4;
     for (let i = 0; i < 80; i++) {
-      // Four rounds of 20 steps, each with its own function and constant.
-      const f = i < 20 ? (b & c) | (~b & d) : i >= 40 && i < 60 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
-      const k = i < 20 ? 0x5a827999 : i < 40 ? 0x6ed9eba1 : i < 60 ? 0x8f1bbcdc : 0xca62c1d6;
-      const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]!) | 0;
+      // Four rounds of 20 steps, each with its own function and constant: choose, parity, majority, parity.
+      const round = i < 20 ? 0 : i < 40 ? 1 : i < 60 ? 2 : 3;
+      const f = round === 0 ? (b & c) | (~b & d) : round === 2 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
+      const t = (((a << 5) | (a >>> 27)) + f + e + K[round]! + w[i]!) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
