@@ -177,24 +177,13 @@ export function readDeviceState(store: Store, deviceId: string, nowMs: number): 
   return readDeviceRows(store, deviceId, nowMs).state;
 }
 
-/**
- * The device's state and its token slots (hashes included) from one read of its token rows. The
- * record, the slots and the pending request are read in one snapshot: one state of the store,
- * never a record from before a removal with the slots from after it.
- */
+/** The device's state and its token slots (hashes included), from one read of the store. */
 function readDeviceRows(
   store: Store,
   deviceId: string,
   nowMs: number,
 ): { state: DeviceState; slots: TokenSlots | null } {
-  const { record, slots, p } = store.snapshot(() => {
-    const record = store.devices.get(deviceId);
-    return {
-      record,
-      slots: record ? store.tokens.slots(deviceId) : null,
-      p: store.pending.getByDevice(deviceId, nowMs),
-    };
-  });
+  const { record, slots, pending } = store.deviceState.read(deviceId, nowMs);
   const state: DeviceState = {
     stored: record && {
       publicKey: record.publicKey,
@@ -202,12 +191,12 @@ function readDeviceRows(
       scopes: record.scopes,
       platform: record.platform,
       deviceFamily: record.deviceFamily,
-      tokens: slotStates(slots!),
+      tokens: slotStates(slots),
     },
-    pending: p && { requestId: p.requestId, publicKey: p.publicKey, roles: p.roles, scopes: p.scopes },
+    pending,
     lastSeenAtMs: record?.lastSeenAtMs ?? null,
   };
-  return { state, slots };
+  return { state, slots: record ? slots : null };
 }
 
 /** Sources backed by the gateway's own store, limiter and runtime-token registry. */

@@ -10,6 +10,7 @@ import { dirname, resolve } from "node:path";
 import { DEFAULT_AUDIT_MAX_ROWS, AuditLog } from "./audit.js";
 import { createContext, type StoreContext } from "./context.js";
 import { DeviceRepo } from "./devices.js";
+import { DeviceStateRepo } from "./device-state.js";
 import { CronRepo } from "./cron.js";
 import { corruptStore, newerSchema, StoreError, toStoreError, unreadableStore } from "./errors.js";
 import { GATEHOUSE_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate, userVersion } from "./migrations.js";
@@ -46,6 +47,8 @@ export class Store {
   readonly devices: DeviceRepo;
   readonly tokens: TokenRepo;
   readonly pending: PendingRepo;
+  /** A device's record, token slots and pending request in one read (what a connect needs). */
+  readonly deviceState: DeviceStateRepo;
   readonly audit: AuditLog;
   readonly runtimeTokens: RuntimeTokenRepo;
   readonly sessions: SessionRepo;
@@ -65,6 +68,7 @@ export class Store {
     this.devices = new DeviceRepo(this.#ctx);
     this.tokens = new TokenRepo(this.#ctx);
     this.pending = new PendingRepo(this.#ctx);
+    this.deviceState = new DeviceStateRepo(this.#ctx);
     this.audit = new AuditLog(this.#ctx, options.auditMaxRows ?? DEFAULT_AUDIT_MAX_ROWS);
     this.runtimeTokens = new RuntimeTokenRepo(this.#ctx);
     this.sessions = new SessionRepo(this.#ctx, options.sessionsKeepEnded);
