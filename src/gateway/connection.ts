@@ -20,8 +20,9 @@ import {
   type RuntimeTokenVerifier,
   type Session,
 } from "./handshake.js";
+import { helloOkFrame, type HelloConstants } from "./hello-ok.js";
 import type { GatewayLogger } from "./log.js";
-import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
+import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES } from "./limits.js";
 import type { ConnectionHandle, ConnectionSummary, GatewayInfo, MethodTable } from "./methods.js";
 import type { DeviceManager } from "../devices/manager.js";
 import type { PairingService } from "./pairing.js";
@@ -39,8 +40,8 @@ export interface ConnectionHost {
   /** Where each connect's signature is checked: on the event loop or off it. */
   signatures: SignatureLanes;
   methods: MethodTable;
-  /** hello-ok's `features` for `methods` ({@link helloFeatures}). */
-  features: HelloFeatures;
+  /** What every hello-ok of this gateway says alike ({@link helloConstants}), serialized once. */
+  hello: HelloConstants;
   /** Role and scope of the embedder's own methods; the policy decides them like built-in ones. */
   customMethods?: CustomMethodRequirements;
   info: GatewayInfo;
@@ -55,31 +56,6 @@ export interface ConnectionHost {
 }
 
 type State = "challenged" | "open" | "closed";
-
-/** Events this gateway advertises in hello-ok. */
-const GATEWAY_EVENTS: readonly WireEventName[] = [
-  "tick",
-  "shutdown",
-  "device.pair.requested",
-  "device.pair.resolved",
-  "device.pair.changed",
-  "node.pair.requested",
-  "node.pair.resolved",
-  "session.started",
-  "session.ended",
-  "presence",
-];
-
-/** hello-ok's `features`: what this gateway's methods and events are. */
-export interface HelloFeatures {
-  methods: readonly string[];
-  events: readonly WireEventName[];
-}
-
-/** The features of a method table; a server computes them once (its table is read-only). */
-export function helloFeatures(methods: MethodTable): HelloFeatures {
-  return { methods: Object.freeze(Object.keys(methods).sort()), events: GATEWAY_EVENTS };
-}
 
 /**
  * Most frames a connection holds while its connect's signature is checked off the event loop
@@ -339,7 +315,18 @@ export class Connection implements ServerWebSocketHandler {
     this.ws.maxPayload = MAX_PAYLOAD_BYTES;
     this.host.onOpen(this);
     // The answer first: the client waits for it, the log line does not.
-    this.respond(requestId, true, this.helloOk(session));
+    this.sendText(
+      helloOkFrame(
+        {
+          requestId,
+          version: this.host.info.version,
+          connId: this.connId,
+          uptimeMs: this.host.now() - this.host.info.startedAtMs,
+          session,
+        },
+        this.host.hello,
+      ),
+    );
     // The cleartext token went out once; it is not kept in memory.
     delete session.deviceToken;
     this.host.logger.log("info", "connect admitted", {
@@ -362,47 +349,6 @@ export class Connection implements ServerWebSocketHandler {
       error: err instanceof Error ? err.message : String(err),
     });
     this.reject(internalError(err, true), requestId, CLOSE_CODES.tryAgainLater);
-  }
-
-  private helloOk(session: Session) {
-    return {
-      type: "hello-ok",
-      protocol: session.protocol,
-      server: { version: this.host.info.version, connId: this.connId },
-      features: this.host.features,
-      snapshot: {
-        uptimeMs: this.host.now() - this.host.info.startedAtMs,
-        stateVersion: { presence: 0, health: 0 },
-      },
-      auth: {
-        method: session.authMethod,
-        role: session.role,
-        scopes: session.scopes,
-        ...(session.deviceToken
-          ? { deviceToken: session.deviceToken.token, issuedAtMs: session.deviceToken.issuedAtMs }
-          : {}),
-        // A setup-code pairing hands off the token with the whole profile it carries (§4.6).
-        ...(session.deviceToken && session.authMethod === "setup-code"
-          ? {
-              deviceTokens: [
-                {
-                  deviceToken: session.deviceToken.token,
-                  role: session.role,
-                  scopes: session.deviceToken.scopes,
-                  issuedAtMs: session.deviceToken.issuedAtMs,
-                },
-              ],
-            }
-          : {}),
-      },
-      policy: {
-        maxPayload: MAX_PAYLOAD_BYTES,
-        maxBufferedBytes: MAX_BUFFERED_BYTES,
-        tickIntervalMs: TICK_INTERVAL_MS,
-      },
-      // Gatehouse's own field: a node learns which surface it exposes and which request waits.
-      ...(session.nodeSurface ? { nodeSurface: session.nodeSurface } : {}),
-    };
   }
 
   private async dispatch(frame: RequestFrame): Promise<void> {
@@ -497,8 +443,12 @@ export class Connection implements ServerWebSocketHandler {
   }
 
   private sendRaw(frame: unknown): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  private sendText(text: string): void {
     if (!this.ws.isOpen) return;
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(text);
   }
 }
 

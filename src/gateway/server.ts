@@ -16,7 +16,8 @@ import type { CustomMethodRequirements } from "../policy/method-scopes.js";
 import type { Store } from "../store/db.js";
 import { CLOSE_CODES, ERROR_TABLE } from "../protocol/errors.js";
 import { GATEHOUSE_VERSION } from "../version.js";
-import { Connection, helloFeatures, type ConnectionHost } from "./connection.js";
+import { Connection, type ConnectionHost } from "./connection.js";
+import { helloConstants } from "./hello-ok.js";
 import { createHttpHandler, defaultControlUiDir } from "./http.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import { silentLogger, type GatewayLogger } from "./log.js";
@@ -176,7 +177,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
       runtimeTokens: options.runtimeTokens,
       signatures: options.signatures ?? adaptiveSignatureLanes(),
       methods: options.methods,
-      features: helloFeatures(options.methods),
+      hello: helloConstants(Object.keys(options.methods)),
       customMethods: options.customMethods,
       info,
       logger: this.logger,
