@@ -3,13 +3,13 @@
  * loopback? one of this host's own addresses?), the headers it must send, the user it names and
  * the outcome of verifying its signed assertion (the only I/O: the JWKS). Nothing is decided here.
  */
-import type { IncomingMessage } from "node:http";
 import { networkInterfaces } from "node:os";
 import { isLoopbackIp } from "../policy/ip.js";
 import type { TransportFacts } from "../policy/locality.js";
 import { proxyPeerFacts, type AssertionCheck, type ProxyFacts } from "../policy/trusted-proxy.js";
 import type { AssertionVerifier } from "./proxy-assertion.js";
 import type { GatewayAuth, TrustedProxyAuth } from "./shared-auth.js";
+import type { UpgradeRequestFacts } from "./upgrade-intake.js";
 
 /** This host's addresses other than loopback: a "proxy" connecting from one of them is a local process. */
 export function ownNonLoopbackAddresses(): string[] {
@@ -21,7 +21,7 @@ export function ownNonLoopbackAddresses(): string[] {
 }
 
 /** One header's value as received (repeated headers joined), or undefined. */
-function headerValue(req: IncomingMessage, name: string): string | undefined {
+function headerValue(req: UpgradeRequestFacts, name: string): string | undefined {
   const v = req.headers[name];
   if (Array.isArray(v)) return v.join(",");
   return typeof v === "string" ? v : undefined;
@@ -31,7 +31,7 @@ const blank = (v: string | undefined) => v === undefined || v.trim() === "";
 
 /** The proxy facts of one upgrade request, for auth settings in trusted-proxy mode. */
 export async function gatherProxyFacts(
-  req: IncomingMessage,
+  req: UpgradeRequestFacts,
   transport: TransportFacts,
   auth: GatewayAuth & { trustedProxy: TrustedProxyAuth },
   trustedProxies: readonly string[],

@@ -29,6 +29,7 @@ import { PairingService, type PendingLimits } from "./pairing.js";
 import { PresenceNotifier, type PresencePayload } from "./presence.js";
 import type { GatewayAuth } from "./shared-auth.js";
 import { transportFacts } from "./transport.js";
+import { installUpgradeIntake, type UpgradeIntake, type UpgradeRequestFacts } from "./upgrade-intake.js";
 import { AssertionVerifier, type AssertionVerifierOptions } from "./proxy-assertion.js";
 import { gatherProxyFacts } from "./proxy-facts.js";
 import { adaptiveSignatureLanes, type SignatureLanes } from "./signature-lane.js";
@@ -111,6 +112,7 @@ export interface GatewayServerEvents {
 /** A running (or startable) gateway. */
 export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   private readonly servers: Server[] = [];
+  private readonly intakes: UpgradeIntake[] = [];
   /** Every socket's WebSocket starts with these (the pre-auth payload limit). */
   private readonly wsOptions: ServerWebSocketOptions;
   private readonly connections = new Set<Connection>();
@@ -265,7 +267,13 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
             .getBuiltinModule("node:https")
             .createServer({ cert: tls.cert, key: tls.key }, (req, res) => this.onHttpRequest(req, res))
         : createServer((req, res) => this.onHttpRequest(req, res));
+      // Upgrades Node's parser reads (every one over TLS, unusual ones over plain HTTP) and, in
+      // front of the plain listener, the intake's: both end in the same handler.
       server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
+      if (!tls)
+        this.intakes.push(
+          installUpgradeIntake(server, (req, socket, head) => this.onUpgrade(req, socket, head)),
+        );
       try {
         await listen(server, host, port);
       } catch (err) {
@@ -360,6 +368,8 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   }
 
   private async closeServers(): Promise<void> {
+    for (const intake of this.intakes) intake.close();
+    this.intakes.length = 0;
     await Promise.all(
       this.servers.map(
         (s) =>
@@ -379,7 +389,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
     return auth;
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private onUpgrade(req: UpgradeRequestFacts, socket: Duplex, head: Buffer): void {
     socket.on("error", destroyOnError);
     if (this.stopping) {
       rejectUpgrade(socket, 503, "gateway stopping");
@@ -462,7 +472,7 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   }
 
   private acceptUpgrade(
-    req: IncomingMessage,
+    req: UpgradeRequestFacts,
     socket: Duplex,
     head: Buffer,
     locality: Locality,

@@ -1,12 +1,12 @@
 /** Reads the transport facts of an upgrade request; the policy decides what they mean. */
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { TransportFacts } from "../policy/locality.js";
+import type { UpgradeRequestFacts } from "./upgrade-intake.js";
 
 /** Headers that say a proxy forwarded the request, besides every `x-forwarded-*`. */
 const PROXY_HEADERS: ReadonlySet<string> = new Set(["forwarded", "x-real-ip"]);
 
 /** Peer address, Host, Origin and forwarding headers as observed on this request. */
-export function transportFacts(req: IncomingMessage): TransportFacts {
+export function transportFacts(req: UpgradeRequestFacts): TransportFacts {
   const headers = req.headers;
   return {
     peerAddress: req.socket.remoteAddress ?? "",
@@ -17,7 +17,7 @@ export function transportFacts(req: IncomingMessage): TransportFacts {
   };
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | null {
+function header(headers: UpgradeRequestFacts["headers"], name: string): string | null {
   const v = headers[name];
   if (Array.isArray(v)) return v.join(",");
   return typeof v === "string" ? v : null;
@@ -25,7 +25,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | null {
 
 // One pass over the names the request has (a handful), not a list of names looked up and then
 // every name copied into an array to look for the prefix: this runs on every upgrade.
-function hasProxyHeader(headers: IncomingHttpHeaders): boolean {
+function hasProxyHeader(headers: UpgradeRequestFacts["headers"]): boolean {
   for (const name in headers) {
     if (PROXY_HEADERS.has(name) || name.startsWith("x-forwarded-")) return true;
   }

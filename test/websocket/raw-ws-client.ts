@@ -21,6 +21,11 @@ export interface UpgradeOptions {
   headers?: Record<string, string | null>;
   /** Bytes sent right after the request head, in the same write (a pipelined first frame). */
   after?: Buffer;
+  /**
+   * Sends the head in two writes, 30 ms apart, so the server reads it in two parts: the gateway
+   * leaves such a request to Node's HTTP parser instead of reading it itself.
+   */
+  split?: boolean;
 }
 
 /** A client frame: masked (mask 01 02 03 04) unless `mask: false` is given. */
@@ -93,7 +98,12 @@ export class RawClient {
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join("");
     const request = Buffer.from(`${opts.method ?? "GET"} / HTTP/1.1\r\n${lines}\r\n`, "latin1");
-    socket.write(opts.after ? Buffer.concat([request, opts.after]) : request);
+    const bytes = opts.after ? Buffer.concat([request, opts.after]) : request;
+    if (opts.split) {
+      socket.write(bytes.subarray(0, 20));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      socket.write(bytes.subarray(20));
+    } else socket.write(bytes);
     await client.readHead();
     return client;
   }

@@ -1,0 +1,116 @@
+/**
+ * The first bytes of every connection to the gateway's plain HTTP listener: a WebSocket upgrade
+ * in its plainest form (websocket/request-head.ts) goes straight to the upgrade handler; anything
+ * else (health checks, the Control UI, any unusual request) is handed to Node's HTTP server, with
+ * the bytes read put back, and is judged exactly as before. A connect is most of a gateway's
+ * traffic, and Node's server builds a parser, a request object and a dozen listeners per socket
+ * only to hand the socket over at once (bench/README.md, "Eighth pass").
+ */
+import type { Server } from "node:http";
+import type { Socket } from "node:net";
+import { readUpgradeHead, type UpgradeHead } from "../websocket/request-head.js";
+
+/** The upgrade handler's view of a request: Node's `IncomingMessage` has the same fields. */
+export interface UpgradeRequestFacts {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  socket: { readonly remoteAddress?: string | undefined };
+}
+
+export type UpgradeHandler = (req: UpgradeRequestFacts, socket: Socket, head: Buffer) => void;
+
+/** Sockets waiting for their first bytes, and since when; a stopped intake drops them. */
+export interface UpgradeIntake {
+  /** Destroys every socket that has sent nothing yet, and stops the timeout sweep. */
+  close(): void;
+}
+
+interface IntakeState {
+  server: Server;
+  onUpgrade: UpgradeHandler;
+  /** Node's own `connection` listeners, which the intake stands in front of. */
+  nodeListeners: Array<(socket: Socket) => void>;
+  waiting: Map<Socket, number>;
+}
+
+/** Node's `connectionsCheckingInterval` default. */
+const NODE_CHECK_INTERVAL_MS = 30_000;
+
+const kIntake = Symbol("upgradeIntake");
+type IntakeSocket = Socket & { [kIntake]?: IntakeState };
+
+/**
+ * Puts the intake in front of `server`'s connections (before it listens). A socket that sends
+ * nothing within the server's `headersTimeout` is answered 408 and closed, as Node's server does
+ * with a request that does not finish its head in time; the check runs every
+ * `connectionsCheckingInterval`, Node's own cadence.
+ */
+export function installUpgradeIntake(
+  server: Server,
+  onUpgrade: UpgradeHandler,
+  now = Date.now,
+): UpgradeIntake {
+  const state: IntakeState = {
+    server,
+    onUpgrade,
+    nodeListeners: server.listeners("connection") as IntakeState["nodeListeners"],
+    waiting: new Map(),
+  };
+  server.removeAllListeners("connection");
+  server.on("connection", (socket: IntakeSocket) => {
+    socket[kIntake] = state;
+    state.waiting.set(socket, now());
+    socket.on("error", onWaitingError);
+    socket.on("data", onFirstData);
+  });
+  const sweep = setInterval(
+    () => {
+      const cutoff = now() - server.headersTimeout;
+      for (const [socket, since] of state.waiting) {
+        if (socket.destroyed) state.waiting.delete(socket);
+        else if (since <= cutoff) {
+          state.waiting.delete(socket);
+          socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+          socket.destroySoon();
+        }
+      }
+    },
+    Math.min(NODE_CHECK_INTERVAL_MS, server.headersTimeout / 2),
+  );
+  sweep.unref();
+  return {
+    close() {
+      clearInterval(sweep);
+      for (const socket of state.waiting.keys()) socket.destroy();
+      state.waiting.clear();
+    },
+  };
+}
+
+/** Module functions, not closures: nothing made per socket outlives its first bytes. */
+function onWaitingError(this: IntakeSocket): void {
+  this.destroy();
+}
+
+function onFirstData(this: IntakeSocket, chunk: Buffer): void {
+  const state = this[kIntake]!;
+  this[kIntake] = undefined;
+  state.waiting.delete(this);
+  this.removeListener("data", onFirstData);
+  this.removeListener("error", onWaitingError);
+  const read = readUpgradeHead(chunk);
+  if (read) {
+    state.onUpgrade(facts(read.request, this), this, read.rest);
+    return;
+  }
+  // Node's server reads the bytes put back as if they had just arrived.
+  this.pause();
+  this.unshift(chunk);
+  for (const listener of state.nodeListeners) listener.call(state.server, this);
+  this.resume();
+}
+
+function facts(request: UpgradeHead, socket: Socket): UpgradeRequestFacts {
+  return { method: request.method, url: request.url, headers: request.headers, socket };
+}
