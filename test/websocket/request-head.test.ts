@@ -125,6 +125,18 @@ describe("readUpgradeHead", () => {
       assert.equal(readUpgradeHead(Buffer.from(text, "latin1")), null, JSON.stringify(text.slice(0, 80)));
   });
 
+  test("a head of long space runs is read in linear time (a pre-auth request must not cost a quarter second)", () => {
+    // The bound is a hundred times what the linear reading takes: it only catches backtracking.
+    const spaces = " ".repeat(15_000);
+    const head = Buffer.from(plain([`X-A: a${spaces}b`]), "latin1");
+    assert.ok(head.length < MAX_HEAD_BYTES);
+    const began = process.hrtime.bigint();
+    const read = readUpgradeHead(head);
+    const ms = Number(process.hrtime.bigint() - began) / 1e6;
+    assert.equal(read?.request.headers["x-a"], `a${spaces}b`);
+    assert.ok(ms < 100, `took ${ms.toFixed(1)} ms`);
+  });
+
   test("whatever it reads, Node reads to the same upgrade (generated requests)", async () => {
     /** Mostly what clients send, sometimes what they do not. */
     const mostly = <T>(good: T[], odd: T[]) =>
