@@ -22,6 +22,8 @@ export type UpgradeHandler = (req: UpgradeRequestFacts, socket: Socket, head: Bu
 
 /** Sockets waiting for their first bytes, and since when; a stopped intake drops them. */
 export interface UpgradeIntake {
+  /** How many sockets have sent nothing yet (tests: a socket that closes must not stay counted). */
+  waiting(): number;
   /** Destroys every socket that has sent nothing yet, and stops the timeout sweep. */
   close(): void;
 }
@@ -62,6 +64,11 @@ export function installUpgradeIntake(
     socket[kIntake] = state;
     state.waiting.set(socket, now());
     socket.on("error", onWaitingError);
+    // A socket that ends or closes silent leaves at once: a flood of connect-and-close must not
+    // pile up sockets here until the sweep (the listener allows half-open sockets, as Node's server
+    // does, so a client's end alone would not close it).
+    socket.on("end", onWaitingGone);
+    socket.on("close", onWaitingGone);
     socket.on("data", onFirstData);
   });
   const sweep = setInterval(
@@ -80,6 +87,7 @@ export function installUpgradeIntake(
   );
   sweep.unref();
   return {
+    waiting: () => state.waiting.size,
     close() {
       clearInterval(sweep);
       for (const socket of state.waiting.keys()) socket.destroy();
@@ -93,11 +101,19 @@ function onWaitingError(this: IntakeSocket): void {
   this.destroy();
 }
 
+function onWaitingGone(this: IntakeSocket): void {
+  this[kIntake]?.waiting.delete(this);
+  this[kIntake] = undefined;
+  this.destroy();
+}
+
 function onFirstData(this: IntakeSocket, chunk: Buffer): void {
   const state = this[kIntake]!;
   this[kIntake] = undefined;
   state.waiting.delete(this);
   this.removeListener("data", onFirstData);
+  this.removeListener("end", onWaitingGone);
+  this.removeListener("close", onWaitingGone);
   this.removeListener("error", onWaitingError);
   const read = readUpgradeHead(chunk);
   if (read) {

@@ -144,6 +144,26 @@ describe("upgrade intake", { timeout: 10_000 }, () => {
     assert.ok(Date.now() - began >= 290, `closed after ${Date.now() - began} ms`);
   });
 
+  test("sockets that end or close without sending leave the intake at once", async () => {
+    const { port, intake } = await start();
+    const sockets = await Promise.all(
+      Array.from({ length: 20 }, () => {
+        const s = connect(port, "127.0.0.1");
+        s.on("error", () => {});
+        return new Promise<Socket>((resolve) => s.on("connect", () => resolve(s)));
+      }),
+    );
+    for (let i = 0; i < 50 && intake.waiting() < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(intake.waiting(), 20);
+    // Half end (a FIN), half destroy.
+    for (const [i, s] of sockets.entries()) {
+      if (i % 2 === 0) s.end();
+      else s.destroy();
+    }
+    for (let i = 0; i < 100 && intake.waiting() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(intake.waiting(), 0);
+  });
+
   test("a client that resets before sending does not take the server down; close() drops the silent ones", async () => {
     const { port, intake, server } = await start();
     const reset = connect(port, "127.0.0.1");
