@@ -45,8 +45,8 @@ type IntakeSocket = Socket & { [kIntake]?: IntakeState };
 /**
  * Puts the intake in front of `server`'s connections (before it listens). A socket that sends
  * nothing within the server's `headersTimeout` is answered 408 and closed, as Node's server does
- * with a request that does not finish its head in time; the check runs every
- * `connectionsCheckingInterval`, Node's own cadence.
+ * with a request that does not finish its head in time; the check runs as often as Node's own
+ * (every 30 s), or twice per timeout when the server's is shorter.
  */
 export function installUpgradeIntake(
   server: Server,

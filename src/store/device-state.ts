@@ -2,8 +2,8 @@
  * What a connect needs to know about one device, read with one statement: its paired record, its
  * token slots and its live pending request. One statement is one read of the file (SQLite holds
  * its read lock for the statement), so the three can never come from different states of the
- * store; and one statement costs a third of three (each run on its own takes and releases the WAL
- * read lock, most of what a short indexed read costs).
+ * store without a transaction around them; and it costs half of the three statements in one read
+ * transaction it replaced (13 against 25 µs: each statement's run, bindings and row object).
  */
 import type { Statement } from "better-sqlite3";
 import { isGatewayRole, type GatewayRole } from "../protocol/client-info.js";

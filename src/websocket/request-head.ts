@@ -5,6 +5,7 @@
  * as it always did. So a request read here is one Node would read to the same method, target and
  * headers (test/websocket/request-head.test.ts compares the two on generated requests).
  */
+import { UPGRADE_TOKEN } from "./upgrade-request.js";
 
 /** The upgrade request as read: Node's `IncomingMessage` names for the same facts. */
 export interface UpgradeHead {
@@ -36,7 +37,6 @@ const REQUEST_LINE = /^GET ([A-Za-z0-9\-._~!$&'()*+,;=:@/?%]+) HTTP\/1\.1$/;
  * (quadratic in the line, a quarter of a second for a 16 KB head).
  */
 const HEADER = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):(.*)$/;
-const UPGRADE_TOKEN = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
 
 /**
  * The upgrade request at the start of `chunk`, or null when the chunk holds anything else: another

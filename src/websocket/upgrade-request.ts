@@ -18,8 +18,8 @@ export type UpgradeCheck =
 
 /** Base64 of 16 bytes: 22 characters and two pads (as `ws` checks it). */
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
-/** `upgrade` as one of a comma-separated list's tokens, in any case. */
-const UPGRADE_TOKEN = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
+/** `upgrade` as one of a comma-separated list's tokens, in any case (a Connection header's). */
+export const UPGRADE_TOKEN = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
 /** An RFC 7230 token, which a subprotocol name is. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
