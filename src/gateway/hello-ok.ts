@@ -3,23 +3,15 @@
  * are the same for every connect of a gateway, so they are serialized once, when the gateway is
  * made, and each connect serializes only its own part (ids, uptime, auth) and appends them.
  */
-import type { WireEventName } from "../protocol/events.js";
+import { NODE_INVOKE_REQUEST_EVENT, WIRE_EVENTS, type WireEventName } from "../protocol/events.js";
 import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, TICK_INTERVAL_MS } from "./limits.js";
 import type { Session } from "./handshake.js";
 
-/** Events this gateway advertises in hello-ok. */
-const GATEWAY_EVENTS: readonly WireEventName[] = [
-  "tick",
-  "shutdown",
-  "device.pair.requested",
-  "device.pair.resolved",
-  "device.pair.changed",
-  "node.pair.requested",
-  "node.pair.resolved",
-  "session.started",
-  "session.ended",
-  "presence",
-];
+/**
+ * Events this gateway advertises in hello-ok: every one it sends but a node's invoke request,
+ * which is addressed to one node, never subscribed to.
+ */
+const GATEWAY_EVENTS: readonly WireEventName[] = WIRE_EVENTS.filter((e) => e !== NODE_INVOKE_REQUEST_EVENT);
 
 /** What every hello-ok of one gateway says alike, as the JSON members that end its payload. */
 export interface HelloConstants {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { helloConstants, helloOkFrame } from "../../src/gateway/hello-ok.js";
 import type { Session } from "../../src/gateway/handshake.js";
+import { WIRE_EVENTS } from "../../src/protocol/events.js";
 import { validateHelloOk } from "../../src/protocol/validate.js";
 
 const base: Session = {
@@ -39,18 +40,8 @@ describe("hello-ok as text: per-connect members serialized, the gateway's consta
         auth: { method: "device-token", role: "operator", scopes: ["operator.read", "operator.write"] },
         features: {
           methods: ["devices.list", "health", "status"],
-          events: [
-            "tick",
-            "shutdown",
-            "device.pair.requested",
-            "device.pair.resolved",
-            "device.pair.changed",
-            "node.pair.requested",
-            "node.pair.resolved",
-            "session.started",
-            "session.ended",
-            "presence",
-          ],
+          // Every event the gateway sends, but the invoke request addressed to one node.
+          events: WIRE_EVENTS.filter((e) => e !== "node.invoke.request"),
         },
         policy: { maxPayload: 25 * 1024 * 1024, maxBufferedBytes: 50 * 1024 * 1024, tickIntervalMs: 30_000 },
       },
