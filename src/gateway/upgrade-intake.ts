@@ -36,23 +36,37 @@ interface IntakeState {
   waiting: Map<Socket, number>;
 }
 
-/** Node's `connectionsCheckingInterval` default. */
-const NODE_CHECK_INTERVAL_MS = 30_000;
+/**
+ * Longest a socket may stay silent in the intake. Clients send their request as soon as they are
+ * connected; a socket handed to Node starts Node's own `headersTimeout` then, so the intake's window
+ * must be short, or a silent-then-trickling socket would be held for both windows one after the
+ * other (Node's check alone bounded it before the intake).
+ */
+export const INTAKE_SILENT_MS = 10_000;
 
 const kIntake = Symbol("upgradeIntake");
 type IntakeSocket = Socket & { [kIntake]?: IntakeState };
 
+/** Bounds of the intake's wait for a socket's first bytes (tests shorten them). */
+export interface IntakeOptions {
+  /** Default {@link INTAKE_SILENT_MS}; the server's `headersTimeout` when that is shorter. */
+  silentMs?: number;
+  now?: () => number;
+}
+
 /**
  * Puts the intake in front of `server`'s connections (before it listens). A socket that sends
- * nothing within the server's `headersTimeout` is answered 408 and closed, as Node's server does
- * with a request that does not finish its head in time; the check runs as often as Node's own
- * (every 30 s), or twice per timeout when the server's is shorter.
+ * nothing within {@link INTAKE_SILENT_MS} (or the server's `headersTimeout`, if shorter) is
+ * answered 408 and closed, as Node's server answers a request that does not finish its head in
+ * time; the check runs twice per window.
  */
 export function installUpgradeIntake(
   server: Server,
   onUpgrade: UpgradeHandler,
-  now = Date.now,
+  options: IntakeOptions = {},
 ): UpgradeIntake {
+  const now = options.now ?? Date.now;
+  const silentMs = Math.min(options.silentMs ?? INTAKE_SILENT_MS, server.headersTimeout);
   const state: IntakeState = {
     server,
     onUpgrade,
@@ -71,20 +85,17 @@ export function installUpgradeIntake(
     socket.on("close", onWaitingGone);
     socket.on("data", onFirstData);
   });
-  const sweep = setInterval(
-    () => {
-      const cutoff = now() - server.headersTimeout;
-      for (const [socket, since] of state.waiting) {
-        if (socket.destroyed) state.waiting.delete(socket);
-        else if (since <= cutoff) {
-          state.waiting.delete(socket);
-          socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
-          socket.destroySoon();
-        }
+  const sweep = setInterval(() => {
+    const cutoff = now() - silentMs;
+    for (const [socket, since] of state.waiting) {
+      if (socket.destroyed) state.waiting.delete(socket);
+      else if (since <= cutoff) {
+        state.waiting.delete(socket);
+        socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+        socket.destroySoon();
       }
-    },
-    Math.min(NODE_CHECK_INTERVAL_MS, server.headersTimeout / 2),
-  );
+    }
+  }, silentMs / 2);
   sweep.unref();
   return {
     waiting: () => state.waiting.size,

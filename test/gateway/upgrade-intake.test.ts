@@ -8,6 +8,7 @@ import { afterEach, describe, test } from "node:test";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
 import {
+  INTAKE_SILENT_MS,
   installUpgradeIntake,
   type UpgradeIntake,
   type UpgradeRequestFacts,
@@ -36,7 +37,7 @@ afterEach(async () => {
   rig = null;
 });
 
-async function start(headersTimeoutMs?: number): Promise<Rig> {
+async function start(headersTimeoutMs?: number, silentMs?: number): Promise<Rig> {
   const server = createServer((req, res) => res.end(`served ${req.url}\n`));
   if (headersTimeoutMs !== undefined) {
     server.headersTimeout = headersTimeoutMs;
@@ -48,10 +49,14 @@ async function start(headersTimeoutMs?: number): Promise<Rig> {
     nodeUpgrades.push(req);
     socket.end("HTTP/1.1 418 Node\r\nConnection: close\r\n\r\n");
   });
-  const intake = installUpgradeIntake(server, (req, socket, head) => {
-    taken.push({ req, peer: req.socket.remoteAddress, head });
-    socket.end("HTTP/1.1 418 Intake\r\nConnection: close\r\n\r\n");
-  });
+  const intake = installUpgradeIntake(
+    server,
+    (req, socket, head) => {
+      taken.push({ req, peer: req.socket.remoteAddress, head });
+      socket.end("HTTP/1.1 418 Intake\r\nConnection: close\r\n\r\n");
+    },
+    { silentMs },
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   rig = { server, intake, port: (server.address() as { port: number }).port, taken, nodeUpgrades };
   return rig;
@@ -134,6 +139,21 @@ describe("upgrade intake", { timeout: 10_000 }, () => {
       /^HTTP\/1\.1 400 Bad Request/,
     );
     assert.equal(taken.length, 0);
+  });
+
+  test("a socket silent for the intake's window is answered 408, however long Node's own headersTimeout", async () => {
+    // Node's 60 s would start again at a hand-over: the intake's wait must be the shorter one.
+    const { port, server } = await start(undefined, 300);
+    assert.equal(server.headersTimeout, 60_000);
+    const began = Date.now();
+    const answer = await exchange(port);
+    assert.match(answer, /^HTTP\/1\.1 408 Request Timeout/);
+    const waited = Date.now() - began;
+    assert.ok(waited >= 290 && waited < 5_000, `closed after ${waited} ms`);
+  });
+
+  test("the intake's default window is short next to Node's headersTimeout", () => {
+    assert.ok(INTAKE_SILENT_MS <= 10_000 && INTAKE_SILENT_MS < createServer().headersTimeout);
   });
 
   test("a socket that sends nothing is answered 408 and closed after the server's headersTimeout", async () => {
