@@ -182,7 +182,7 @@ function readDeviceRows(
   store: Store,
   deviceId: string,
   nowMs: number,
-): { state: DeviceState; slots: TokenSlots | null } {
+): { state: DeviceState; slots: TokenSlots } {
   const { record, slots, pending } = store.deviceState.read(deviceId, nowMs);
   const state: DeviceState = {
     stored: record && {
@@ -196,7 +196,7 @@ function readDeviceRows(
     pending,
     lastSeenAtMs: record?.lastSeenAtMs ?? null,
   };
-  return { state, slots: record ? slots : null };
+  return { state, slots };
 }
 
 /** Sources backed by the gateway's own store, limiter and runtime-token registry. */
@@ -211,7 +211,7 @@ export function storeFactSources(options: {
 }): FactSources {
   const { store, now } = options;
   // The token rows read for the device's state also answer its token check: one read per connect.
-  let read: { deviceId: string; slots: TokenSlots | null } | null = null;
+  let read: { deviceId: string; slots: TokenSlots } | null = null;
   return {
     auth: options.auth,
     ownerDeviceId: options.ownerDeviceId,
@@ -223,7 +223,7 @@ export function storeFactSources(options: {
       return rows.state;
     },
     verifyDeviceToken: (deviceId, role, presented) =>
-      read?.deviceId === deviceId && read.slots
+      read?.deviceId === deviceId
         ? checkToken(read.slots[role], presented)
         : store.tokens.verify(deviceId, role, presented),
     lookupSetupCode(code) {

@@ -259,6 +259,8 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
   async start(): Promise<void> {
     const optional = new Set(this.options.optionalHosts ?? (this.options.hosts.length > 1 ? ["::1"] : []));
     let port = this.options.port;
+    const onUpgrade = (req: UpgradeRequestFacts, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head);
     for (const host of this.options.hosts) {
       const tls = this.options.tls;
       // HTTPS (and the TLS stack under it) is loaded only by a gateway that serves wss://.
@@ -269,11 +271,8 @@ export class GatewayServer extends EventEmitter<GatewayServerEvents> {
         : createServer((req, res) => this.onHttpRequest(req, res));
       // Upgrades Node's parser reads (every one over TLS, unusual ones over plain HTTP) and, in
       // front of the plain listener, the intake's: both end in the same handler.
-      server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
-      if (!tls)
-        this.intakes.push(
-          installUpgradeIntake(server, (req, socket, head) => this.onUpgrade(req, socket, head)),
-        );
+      server.on("upgrade", onUpgrade);
+      if (!tls) this.intakes.push(installUpgradeIntake(server, onUpgrade));
       try {
         await listen(server, host, port);
       } catch (err) {

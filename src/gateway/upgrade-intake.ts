@@ -9,12 +9,11 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { readUpgradeHead, type UpgradeHead } from "../websocket/request-head.js";
+import type { UpgradeRequest } from "../websocket/upgrade-request.js";
 
 /** The upgrade handler's view of a request: Node's `IncomingMessage` has the same fields. */
-export interface UpgradeRequestFacts {
-  method?: string | undefined;
+export interface UpgradeRequestFacts extends UpgradeRequest {
   url?: string | undefined;
-  headers: Readonly<Record<string, string | string[] | undefined>>;
   socket: { readonly remoteAddress?: string | undefined };
 }
 

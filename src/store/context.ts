@@ -10,8 +10,6 @@ export interface StoreContext {
   write<T>(fn: () => T): T;
   /** Runs a read; SQLite failures become StoreErrors. */
   read<T>(fn: () => T): T;
-  /** Runs several reads in one read transaction (a savepoint when nested); see `Store.snapshot`. */
-  snapshot<T>(fn: () => T): T;
 }
 
 /** Builds the context for an open connection. */
@@ -31,13 +29,6 @@ export function createContext(db: Database.Database, path: string): StoreContext
     read<T>(fn: () => T): T {
       try {
         return fn();
-      } catch (err) {
-        throw toStoreError(err, path, "read");
-      }
-    },
-    snapshot<T>(fn: () => T): T {
-      try {
-        return runner.deferred(fn) as T;
       } catch (err) {
         throw toStoreError(err, path, "read");
       }

@@ -82,15 +82,6 @@ export class Store {
     return this.#ctx.write(fn);
   }
 
-  /**
-   * Runs `fn`'s reads in one read transaction: they see one state of the file, and SQLite takes
-   * and releases its WAL read lock once (two `fcntl`s and a `stat` on every statement run on its
-   * own), which is most of what a short indexed read costs.
-   */
-  snapshot<T>(fn: () => T): T {
-    return this.#ctx.snapshot(fn);
-  }
-
   /** `PRAGMA integrity_check` lines; `["ok"]` when the file is sound. */
   integrityCheck(): string[] {
     const rows = this.#ctx.read(() => this.#db.pragma("integrity_check") as Array<Record<string, unknown>>);

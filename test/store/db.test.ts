@@ -306,29 +306,3 @@ describe("Store.transaction", () => {
     }
   });
 });
-
-describe("Store.snapshot", () => {
-  test("its reads see one state of the file, whatever another connection writes meanwhile", () => {
-    const { store, path } = freshStore();
-    const other = openStore(path);
-    try {
-      const id = identity();
-      store.devices.upsert(deviceRecord(id));
-      store.tokens.issue(id.deviceId, "operator", ["operator.read"], 1_000);
-      const seen = store.snapshot(() => {
-        const record = store.devices.get(id.deviceId);
-        // Removed (its tokens with it) by another process between the two reads.
-        assert.equal(other.devices.remove(id.deviceId), true);
-        return { record, slots: store.tokens.slots(id.deviceId) };
-      });
-      assert.equal(seen.record?.deviceId, id.deviceId);
-      assert.deepEqual(Object.keys(seen.slots), ["operator"], "the slots as they were with the record");
-      // After the snapshot, the removal is seen.
-      assert.equal(store.devices.get(id.deviceId), null);
-      assert.deepEqual(store.tokens.slots(id.deviceId), {});
-    } finally {
-      other.close();
-      store.close();
-    }
-  });
-});
